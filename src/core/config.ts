@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { RapportError } from './errors.js';
+
+/**
+ * Configuration is read and validated once, at start-up, into a frozen object. Nothing else
+ * in the code base reads `process.env`.
+ */
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.string().optional(),
+  RAPPORT_DATA_DIR: z.string().optional(),
+  RAPPORT_PUBLIC_URL: z.string().optional(),
+  RAPPORT_DEMO_CUSTOMERS: z.coerce.number().int().min(0).default(2000),
+  RAPPORT_SHARED_DATA: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** `sqlite:<file>` or a `postgres://` URL. */
+  readonly database: DatabaseTarget;
+  readonly publicUrl: string | undefined;
+  readonly demoCustomers: number;
+  readonly logLevel: string;
+}
+
+export type DatabaseTarget =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+/** Resolves where the database lives: `DATABASE_URL` wins, else `./data/rapport.db` under cwd. */
+export function databaseTarget(url: string | undefined, cwd: string, dataDir?: string): DatabaseTarget {
+  if (url && /^postgres(ql)?:\/\//.test(url)) return Object.freeze({ kind: 'postgres', url });
+  if (url && url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    return Object.freeze({ kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(cwd, file) });
+  }
+  if (url) throw new RapportError('config', `DATABASE_URL: expected postgres://… or sqlite:<file>, got "${url}"`);
+  return Object.freeze({ kind: 'sqlite', file: path.resolve(cwd, dataDir ?? 'data', 'rapport.db') });
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new RapportError('config', `${first?.path.join('.') ?? 'env'}: ${first?.message ?? 'invalid'}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    database: databaseTarget(e.DATABASE_URL, cwd, e.RAPPORT_DATA_DIR),
+    publicUrl: e.RAPPORT_PUBLIC_URL,
+    demoCustomers: e.RAPPORT_DEMO_CUSTOMERS,
+    logLevel: e.LOG_LEVEL,
+  });
+}

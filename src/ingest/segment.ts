@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { invalid, RapportError, type FieldIssue } from '../core/errors.js';
+import type { Direction } from '../store/schema.js';
+import { DIRECTIONS, type IngestRecord, type OrderLine, type Who } from './records.js';
+
+/**
+ * The Segment HTTP Tracking API spec (segment.com/docs/connections/spec): the common fields
+ * and the six message types. Unknown fields are kept, as Segment keeps them.
+ */
+
+export const MAX_MESSAGE_BYTES = 32 * 1024;
+export const MAX_BATCH_BYTES = 500 * 1024;
+
+const Id = z.union([z.string().min(1).max(512), z.number().transform((n) => String(n))]);
+const Timestamp = z.union([z.string().min(1), z.number()]);
+const Dict = z.record(z.string(), z.unknown());
+
+const Common = {
+  messageId: z.string().min(1).max(512).optional(),
+  userId: Id.optional().nullable(),
+  anonymousId: Id.optional().nullable(),
+  timestamp: Timestamp.optional(),
+  originalTimestamp: Timestamp.optional(),
+  sentAt: Timestamp.optional(),
+  context: Dict.optional(),
+  integrations: Dict.optional(),
+};
+
+export const IdentifySchema = z.looseObject({ ...Common, type: z.literal('identify').optional(), traits: Dict.optional() });
+export const TrackSchema = z.looseObject({
+  ...Common,
+  type: z.literal('track').optional(),
+  event: z.string().min(1).max(512),
+  properties: Dict.optional(),
+});
+export const PageSchema = z.looseObject({
+  ...Common,
+  type: z.literal('page').optional(),
+  name: z.string().max(512).optional().nullable(),
+  category: z.string().max(512).optional().nullable(),
+  properties: Dict.optional(),
+});
+export const ScreenSchema = z.looseObject({
+  ...Common,
+  type: z.literal('screen').optional(),
+  name: z.string().max(512).optional().nullable(),
+  properties: Dict.optional(),
+});
+export const GroupSchema = z.looseObject({ ...Common, type: z.literal('group').optional(), groupId: Id, traits: Dict.optional() });
+export const AliasSchema = z.looseObject({
+  ...Common,
+  type: z.literal('alias').optional(),
+  previousId: Id,
+  userId: Id,
+});
+
+export type MessageType = 'identify' | 'track' | 'page' | 'screen' | 'group' | 'alias';
+export const MESSAGE_TYPES: readonly MessageType[] = ['identify', 'track', 'page', 'screen', 'group', 'alias'];
+
+export const SCHEMAS = {
+  identify: IdentifySchema,
+  track: TrackSchema,
+  page: PageSchema,
+  screen: ScreenSchema,
+  group: GroupSchema,
+  alias: AliasSchema,
+} as const;
+
+export const BatchSchema = z.looseObject({
+  batch: z.array(z.looseObject({ type: z.enum(MESSAGE_TYPES as [MessageType, ...MessageType[]]) })),
+  context: Dict.optional(),
+  integrations: Dict.optional(),
+  sentAt: Timestamp.optional(),
+});
+
+/** Where a message sits, for error messages: `batch[3]` or the empty path. */
+export interface MessageOrigin {
+  /** Field prefix, e.g. `batch[3].` for the fourth message of a batch. */
+  prefix: string;
+  /** 1-based line/row number when the message came from a file. */
+  row?: number | undefined;
+}
+
+function fail(origin: MessageOrigin, field: string, message: string): RapportError {
+  return invalid(`${origin.prefix}${field}`, message, origin.row);
+}
+
+function zodFail(origin: MessageOrigin, error: z.ZodError): RapportError {
+  const issues: FieldIssue[] = error.issues.map((i) => ({
+    field: `${origin.prefix}${i.path.map(String).join('.') || '(message)'}`,
+    message: i.message,
+    ...(origin.row === undefined ? {} : { row: origin.row }),
+  }));
+  const first = issues[0]!;
+  const where = origin.row === undefined ? first.field : `row ${origin.row}, field ${first.field}`;
+  return new RapportError('invalid_input', `${where}: ${first.message}`, issues);
+}
+
+/** Parses an ISO-8601 string or epoch milliseconds; names the field when it cannot. */
+export function parseTime(value: unknown, field: string, origin: MessageOrigin): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw fail(origin, field, 'expected a date, got a non-finite number');
+    return Math.round(value);
+  }
+  if (typeof value === 'string') {
+    const t = Date.parse(value);
+    if (Number.isNaN(t)) throw fail(origin, field, `expected an ISO-8601 date, got "${value.slice(0, 40)}"`);
+    return t;
+  }
+  throw fail(origin, field, 'expected an ISO-8601 date');
+}
+
+const OUTBOUND_EVENT = /^(email|push( notification)?|sms|message|newsletter|campaign|in-app message)\b.*\b(sent|delivered|scheduled)$/i;
+const MUTUAL_EVENT = /\b(call|meeting|interview|visit|chat|conversation|demo)\b.*\b(held|completed|ended|finished|took place)$/i;
+
+/**
+ * The direction of a touch. An explicit `direction` property wins; otherwise messages the
+ * company sends ("Email Sent", "Push Notification Delivered") are outbound, conversations
+ * ("Call Completed", "Meeting Held") are mutual, and everything the customer does is inbound.
+ */
+export function directionOf(event: string, properties: Record<string, unknown>): Direction {
+  const explicit = properties['direction'];
+  if (typeof explicit === 'string' && (DIRECTIONS as readonly string[]).includes(explicit)) return explicit as Direction;
+  if (OUTBOUND_EVENT.test(event)) return 'outbound';
+  if (MUTUAL_EVENT.test(event)) return 'mutual';
+  return 'inbound';
+}
+
+/** The channel of a touch: explicit property, then Segment's context.channel, then the message type. */
+export function channelOf(type: string, properties: Record<string, unknown>, context: Record<string, unknown> | undefined): string {
+  const explicit = properties['channel'];
+  if (typeof explicit === 'string' && explicit.length > 0) return explicit.toLowerCase();
+  const ctx = context?.['channel'];
+  if (typeof ctx === 'string' && ctx.length > 0) return ctx === 'browser' ? 'web' : ctx.toLowerCase();
+  if (type === 'page') return 'web';
+  if (type === 'screen') return 'mobile';
+  return 'product';
+}
+
+/** A stable id for a record that came without one, so that re-imports find it again. */
+export function contentId(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 32);
+}
+
+function whoOf(msg: { userId?: string | null | undefined; anonymousId?: string | null | undefined }, origin: MessageOrigin): Who {
+  const userId = msg.userId ?? undefined;
+  const anonymousId = msg.anonymousId ?? undefined;
+  if (userId === undefined && anonymousId === undefined) throw fail(origin, 'userId', 'userId or anonymousId is required');
+  return { userId, anonymousId };
+}
+
+function num(value: unknown, field: string, origin: MessageOrigin, opts: { min?: number } = {}): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n)) throw fail(origin, field, `expected a number, got ${JSON.stringify(value).slice(0, 40)}`);
+  if (opts.min !== undefined && n < opts.min) throw fail(origin, field, `must be at least ${opts.min}, got ${n}`);
+  return n;
+}
+
+function str(value: unknown): string | null {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (typeof value === 'number') return String(value);
+  return null;
+}
+
+/** Segment Ecommerce spec v2 "Order Completed" → an order with lines. */
+function orderOf(
+  who: Who,
+  properties: Record<string, unknown>,
+  at: number,
+  source: string,
+  origin: MessageOrigin,
+): IngestRecord[] {
+  const orderId = str(properties['order_id']) ?? str(properties['checkout_id']);
+  if (!orderId) throw fail(origin, 'properties.order_id', 'Order Completed needs an order_id');
+  const products = properties['products'] ?? [];
+  if (!Array.isArray(products)) throw fail(origin, 'properties.products', 'expected an array of products');
+  const lines: OrderLine[] = products.map((p: unknown, i: number) => {
+    const f = `properties.products[${i}]`;
+    if (typeof p !== 'object' || p === null) throw fail(origin, f, 'expected a product object');
+    const o = p as Record<string, unknown>;
+    const productId = str(o['product_id']) ?? str(o['sku']) ?? str(o['id']) ?? str(o['name']);
+    if (!productId) throw fail(origin, `${f}.product_id`, 'a product needs product_id, sku or name');
+    return {
+      productId,
+      name: str(o['name']),
+      category: str(o['category']),
+      price: num(o['price'], `${f}.price`, origin, { min: 0 }) ?? 0,
+      quantity: num(o['quantity'], `${f}.quantity`, origin, { min: 0 }) ?? 1,
+    };
+  });
+  const linesTotal = lines.reduce((s, l) => s + l.price * l.quantity, 0);
+  const total =
+    num(properties['total'], 'properties.total', origin, { min: 0 }) ??
+    num(properties['revenue'], 'properties.revenue', origin, { min: 0 }) ??
+    linesTotal;
+  const currency = (str(properties['currency']) ?? 'USD').toUpperCase();
+  if (!/^[A-Z]{3}$/.test(currency)) throw fail(origin, 'properties.currency', `expected an ISO-4217 code, got "${currency}"`);
+  const rest: Record<string, unknown> = { ...properties };
+  delete rest['products'];
+  const records: IngestRecord[] = [
+    { kind: 'order', who, orderId, at, total, currency, lines, properties: rest, source, sourceId: orderId },
+  ];
+  for (const l of lines) {
+    records.push({ kind: 'product', productId: l.productId, name: l.name, category: l.category, price: l.price || null });
+  }
+  return records;
+}
+
+export interface NormalizeOptions {
+  source: string;
+  /** Server receipt time, used when a message has no timestamp. */
+  receivedAt: number;
+  origin?: MessageOrigin;
+  /** Batch-level context merged under each message's own (Segment batch semantics). */
+  batchContext?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Validates one Segment message of the given type and turns it into records.
+ * Throws a RapportError naming the field (with the batch index or file row) when invalid.
+ */
+export function normalizeMessage(type: MessageType, raw: unknown, opts: NormalizeOptions): IngestRecord[] {
+  const origin = opts.origin ?? { prefix: '' };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw fail(origin, '(message)', 'expected a JSON object');
+  }
+  const parsed = SCHEMAS[type].safeParse(raw);
+  if (!parsed.success) throw zodFail(origin, parsed.error);
+  const msg = parsed.data;
+  const stamp = msg.timestamp ?? msg.originalTimestamp;
+  const at = stamp === undefined ? opts.receivedAt : parseTime(stamp, msg.timestamp !== undefined ? 'timestamp' : 'originalTimestamp', origin);
+  const context = opts.batchContext ? { ...opts.batchContext, ...(msg.context ?? {}) } : msg.context;
+  const messageId = msg.messageId;
+
+  switch (type) {
+    case 'identify': {
+      const m = msg as z.infer<typeof IdentifySchema>;
+      return [{ kind: 'identify', who: whoOf(m, origin), traits: m.traits ?? {}, at }];
+    }
+    case 'group': {
+      const m = msg as z.infer<typeof GroupSchema>;
+      return [{ kind: 'group', who: whoOf(m, origin), groupId: m.groupId, traits: m.traits ?? {}, at }];
+    }
+    case 'alias': {
+      const m = msg as z.infer<typeof AliasSchema>;
+      return [{ kind: 'alias', previousId: m.previousId, userId: m.userId, at }];
+    }
+    case 'track':
+    case 'page':
+    case 'screen': {
+      const who = whoOf(msg, origin);
+      const properties = (msg as { properties?: Record<string, unknown> }).properties ?? {};
+      let name: string;
+      if (type === 'track') {
+        name = (msg as z.infer<typeof TrackSchema>).event;
+        if (name === 'Order Completed') return orderOf(who, properties, at, opts.source, origin);
+      } else {
+        const m = msg as z.infer<typeof PageSchema>;
+        name = [m.category, m.name].filter((s) => typeof s === 'string' && s.length > 0).join(' / ') || (type === 'page' ? 'Page Viewed' : 'Screen Viewed');
+      }
+      const sourceId = messageId ?? contentId([type, who.userId, who.anonymousId, name, at, properties]);
+      return [
+        {
+          kind: 'interaction',
+          who,
+          type,
+          name,
+          channel: channelOf(type, properties, context),
+          direction: directionOf(name, properties),
+          at,
+          properties,
+          source: opts.source,
+          sourceId,
+        },
+      ];
+    }
+  }
+}
+
+/** Byte length of a JSON value as it travelled (approximate for parsed input). */
+export function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+}
+
+/** Validates a whole /v1/batch body: every message or none (nothing half-written). */
+export function normalizeBatch(body: unknown, opts: Omit<NormalizeOptions, 'origin'>): IngestRecord[] {
+  const parsed = BatchSchema.safeParse(body);
+  if (!parsed.success) throw zodFail({ prefix: '' }, parsed.error);
+  const out: IngestRecord[] = [];
+  parsed.data.batch.forEach((m, i) => {
+    const origin = { prefix: `batch[${i}].` };
+    if (jsonBytes(m) > MAX_MESSAGE_BYTES) {
+      throw new RapportError('payload_too_large', `batch[${i}]: message larger than ${MAX_MESSAGE_BYTES / 1024} KB`, [
+        { field: `batch[${i}]`, message: `larger than ${MAX_MESSAGE_BYTES} bytes` },
+      ]);
+    }
+    out.push(...normalizeMessage(m.type, m, { ...opts, origin, batchContext: parsed.data.context }));
+  });
+  return out;
+}

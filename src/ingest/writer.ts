@@ -1,0 +1,529 @@
+import { sql } from 'kysely';
+import type { Conn, Store } from '../store/db.js';
+import { chunks, greatest, least, updateFromValues } from '../store/sql.js';
+import type {
+  AliasRecord,
+  FeedbackRecord,
+  GroupRecord,
+  IdentifyRecord,
+  IngestRecord,
+  InteractionRecord,
+  OrderRecord,
+  ProductRecord,
+  Traits,
+  Who,
+  WriteCounts,
+} from './records.js';
+
+/** Per-customer changes gathered over a batch and written once at its end. */
+interface Touch {
+  first: number;
+  last: number;
+  interactions: number;
+  orders: number;
+  revenue: number;
+  feedback: number;
+}
+
+const CACHE_LIMIT = 200_000;
+const INSERT_CHUNK = 1000;
+
+/**
+ * The only writer of raw records. A batch is written in one transaction: every record or
+ * none. Re-sending a record with the same (source, source id) stores nothing new.
+ *
+ * Identity resolution: a user id names one customer; anonymous ids are identities that
+ * point at a customer. A message carrying both links them, merging an anonymous history
+ * into the user's (as Segment's identify and alias do).
+ *
+ * The id caches only speed up look-ups; they are dropped after any failed batch and after
+ * merges or erasures, so a stale entry never outlives the transaction that made it.
+ */
+export class IngestWriter {
+  private readonly users = new Map<string, number>();
+  private readonly anons = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Forgets cached ids (after an erasure, or when another process may have merged customers). */
+  forget(): void {
+    this.users.clear();
+    this.anons.clear();
+  }
+
+  async write(records: readonly IngestRecord[]): Promise<WriteCounts> {
+    if (records.length === 0) return { inserted: 0, updated: 0, duplicates: 0 };
+    if (this.users.size > CACHE_LIMIT || this.anons.size > CACHE_LIMIT) this.forget();
+    try {
+      return await this.store.db.transaction().execute((trx) => new BatchWrite(trx, this, this.clock()).run(records));
+    } catch (e) {
+      this.forget();
+      throw e;
+    }
+  }
+
+  /** @internal used by BatchWrite */
+  get caches(): { users: Map<string, number>; anons: Map<string, number> } {
+    return { users: this.users, anons: this.anons };
+  }
+
+  /** @internal */
+  get dialect(): Store['dialect'] {
+    return this.store.dialect;
+  }
+}
+
+class BatchWrite {
+  private readonly users: Map<string, number>;
+  private readonly anons: Map<string, number>;
+  private readonly touches = new Map<number, Touch>();
+  private readonly counts: WriteCounts = { inserted: 0, updated: 0, duplicates: 0 };
+  private readonly created = new Set<number>();
+
+  constructor(
+    private readonly db: Conn,
+    private readonly writer: IngestWriter,
+    private readonly now: number,
+  ) {
+    this.users = writer.caches.users;
+    this.anons = writer.caches.anons;
+  }
+
+  async run(records: readonly IngestRecord[]): Promise<WriteCounts> {
+    const aliases: AliasRecord[] = [];
+    const identifies: IdentifyRecord[] = [];
+    const groups: GroupRecord[] = [];
+    const interactions: InteractionRecord[] = [];
+    const orders: OrderRecord[] = [];
+    const feedback: FeedbackRecord[] = [];
+    const products: ProductRecord[] = [];
+    for (const r of records) {
+      switch (r.kind) {
+        case 'alias': aliases.push(r); break;
+        case 'identify': identifies.push(r); break;
+        case 'group': groups.push(r); break;
+        case 'interaction': interactions.push(r); break;
+        case 'order': orders.push(r); break;
+        case 'feedback': feedback.push(r); break;
+        case 'product': products.push(r); break;
+      }
+    }
+    for (const a of aliases) await this.alias(a);
+    const whos: Who[] = [];
+    for (const r of identifies) whos.push(r.who);
+    for (const r of groups) whos.push(r.who);
+    for (const r of interactions) whos.push(r.who);
+    for (const r of orders) whos.push(r.who);
+    for (const r of feedback) if (r.who) whos.push(r.who);
+    await this.resolve(whos);
+
+    if (identifies.length > 0) await this.identify(identifies);
+    for (const g of groups) await this.group(g);
+    if (products.length > 0) await this.products(products);
+    if (interactions.length > 0) await this.interactions(interactions);
+    if (orders.length > 0) await this.orders(orders);
+    if (feedback.length > 0) await this.feedback(feedback);
+    await this.flushTouches();
+    return this.counts;
+  }
+
+  private idOf(who: Who): number {
+    const id = who.userId !== undefined ? this.users.get(who.userId) : this.anons.get(who.anonymousId!);
+    if (id === undefined) throw new Error(`identity not resolved: ${JSON.stringify(who)}`);
+    return id;
+  }
+
+  private touch(customerId: number, at: number, delta: Partial<Omit<Touch, 'first' | 'last'>> = {}): void {
+    let t = this.touches.get(customerId);
+    if (!t) {
+      t = { first: at, last: at, interactions: 0, orders: 0, revenue: 0, feedback: 0 };
+      this.touches.set(customerId, t);
+    }
+    if (at < t.first) t.first = at;
+    if (at > t.last) t.last = at;
+    t.interactions += delta.interactions ?? 0;
+    t.orders += delta.orders ?? 0;
+    t.revenue += delta.revenue ?? 0;
+    t.feedback += delta.feedback ?? 0;
+  }
+
+  /** Finds or creates the customer behind every who, linking anonymous ids to user ids. */
+  private async resolve(whos: readonly Who[]): Promise<void> {
+    const userIds = new Set<string>();
+    const anonIds = new Set<string>();
+    for (const w of whos) {
+      if (w.userId !== undefined && !this.users.has(w.userId)) userIds.add(w.userId);
+      if (w.anonymousId !== undefined && !this.anons.has(w.anonymousId)) anonIds.add(w.anonymousId);
+    }
+    for (const part of chunks([...userIds], 500)) {
+      const rows = await this.db.selectFrom('customers').select(['id', 'user_id']).where('user_id', 'in', part).execute();
+      for (const r of rows) this.users.set(r.user_id!, r.id);
+    }
+    const newUsers = [...userIds].filter((u) => !this.users.has(u));
+    for (const part of chunks(newUsers, 500)) {
+      const rows = await this.db
+        .insertInto('customers')
+        .values(part.map((u) => ({ user_id: u, traits: '{}', created_at: this.now, updated_at: this.now })))
+        .returning(['id', 'user_id'])
+        .execute();
+      for (const r of rows) {
+        this.users.set(r.user_id!, r.id);
+        this.created.add(r.id);
+      }
+    }
+    for (const part of chunks([...anonIds], 500)) {
+      const rows = await this.db
+        .selectFrom('identities')
+        .select(['customer_id', 'value'])
+        .where('kind', '=', 'anonymous')
+        .where('value', 'in', part)
+        .execute();
+      for (const r of rows) this.anons.set(r.value, r.customer_id);
+    }
+    // Link anonymous ids seen together with a user id; create customers for lone anonymous ids.
+    const links = new Map<string, number>();
+    const lone: string[] = [];
+    for (const w of whos) {
+      if (w.anonymousId === undefined) continue;
+      const known = this.anons.get(w.anonymousId);
+      if (w.userId !== undefined) {
+        const user = this.users.get(w.userId)!;
+        if (known === undefined) links.set(w.anonymousId, user);
+        else if (known !== user) await this.mergeAnonymous(known, user);
+      } else if (known === undefined && !links.has(w.anonymousId)) {
+        lone.push(w.anonymousId);
+      }
+    }
+    const loneUnique = [...new Set(lone)].filter((a) => !links.has(a));
+    for (const part of chunks(loneUnique, 500)) {
+      const rows = await this.db
+        .insertInto('customers')
+        .values(part.map(() => ({ user_id: null, traits: '{}', created_at: this.now, updated_at: this.now })))
+        .returning('id')
+        .execute();
+      rows.forEach((r, i) => {
+        links.set(part[i]!, r.id);
+        this.created.add(r.id);
+      });
+    }
+    const linkRows = [...links].map(([value, customer_id]) => ({ kind: 'anonymous' as const, value, customer_id, created_at: this.now }));
+    for (const part of chunks(linkRows, 500)) {
+      await this.db.insertInto('identities').values(part).onConflict((oc) => oc.columns(['kind', 'value']).doNothing()).execute();
+    }
+    for (const [value, id] of links) this.anons.set(value, id);
+  }
+
+  /**
+   * Merges the customer `from` into `into` when `from` is still anonymous (an anonymous id
+   * shared by two known users, e.g. a family computer, stays with the first).
+   */
+  private async mergeAnonymous(from: number, into: number): Promise<void> {
+    const src = await this.db.selectFrom('customers').selectAll().where('id', '=', from).executeTakeFirst();
+    if (!src || src.user_id !== null) return;
+    await this.mergeCustomers(from, into);
+  }
+
+  private async mergeCustomers(from: number, into: number): Promise<void> {
+    const db = this.db;
+    const src = await db.selectFrom('customers').selectAll().where('id', '=', from).executeTakeFirstOrThrow();
+    const dst = await db.selectFrom('customers').selectAll().where('id', '=', into).executeTakeFirstOrThrow();
+    for (const table of ['interactions', 'orders', 'order_lines', 'feedback', 'identities'] as const) {
+      await db.updateTable(table).set({ customer_id: into }).where('customer_id', '=', from).execute();
+    }
+    await sql`insert into customer_accounts (customer_id, account_id, created_at)
+      select ${into}, account_id, created_at from customer_accounts where customer_id = ${from}
+      on conflict do nothing`.execute(db);
+    const traits = { ...parseTraits(src.traits), ...parseTraits(dst.traits) };
+    const minOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
+    const maxOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
+    await db.deleteFrom('customers').where('id', '=', from).execute();
+    await db
+      .updateTable('customers')
+      .set({
+        traits: JSON.stringify(traits),
+        email: dst.email ?? src.email,
+        name: dst.name ?? src.name,
+        first_seen: minOf(src.first_seen, dst.first_seen),
+        last_seen: maxOf(src.last_seen, dst.last_seen),
+        order_count: src.order_count + dst.order_count,
+        revenue: src.revenue + dst.revenue,
+        interaction_count: src.interaction_count + dst.interaction_count,
+        feedback_count: src.feedback_count + dst.feedback_count,
+        updated_at: this.now,
+      })
+      .where('id', '=', into)
+      .execute();
+    const pending = this.touches.get(from);
+    if (pending) {
+      this.touches.delete(from);
+      this.touch(into, pending.first, pending);
+      this.touch(into, pending.last);
+    }
+    for (const [k, v] of this.anons) if (v === from) this.anons.set(k, into);
+    for (const [k, v] of this.users) if (v === from) this.users.set(k, into);
+    this.counts.updated += 1;
+  }
+
+  /** Segment alias: `previousId` (anonymous id or former user id) becomes `userId`. */
+  private async alias(a: AliasRecord): Promise<void> {
+    await this.resolve([{ userId: a.userId }]);
+    const into = this.users.get(a.userId)!;
+    const prevUser = await this.db.selectFrom('customers').select('id').where('user_id', '=', a.previousId).executeTakeFirst();
+    const prevAnon = await this.db
+      .selectFrom('identities')
+      .select('customer_id')
+      .where('kind', '=', 'anonymous')
+      .where('value', '=', a.previousId)
+      .executeTakeFirst();
+    const from = prevUser?.id ?? prevAnon?.customer_id;
+    if (from !== undefined && from !== into) await this.mergeCustomers(from, into);
+    if (!prevAnon) {
+      await this.db
+        .insertInto('identities')
+        .values({ kind: 'anonymous', value: a.previousId, customer_id: into, created_at: this.now })
+        .onConflict((oc) => oc.columns(['kind', 'value']).doNothing())
+        .execute();
+    }
+    this.anons.set(a.previousId, into);
+    this.touch(into, a.at);
+  }
+
+  private async identify(records: readonly IdentifyRecord[]): Promise<void> {
+    const byCustomer = new Map<number, IdentifyRecord[]>();
+    for (const r of records) {
+      const id = this.idOf(r.who);
+      const list = byCustomer.get(id);
+      if (list) list.push(r);
+      else byCustomer.set(id, [r]);
+    }
+    const rows: unknown[][] = [];
+    for (const part of chunks([...byCustomer.keys()], 500)) {
+      const current = await this.db
+        .selectFrom('customers')
+        .select(['id', 'traits', 'email', 'name', 'first_seen'])
+        .where('id', 'in', part)
+        .execute();
+      for (const c of current) {
+        let traits = parseTraits(c.traits);
+        let firstSeen = c.first_seen;
+        for (const r of byCustomer.get(c.id)!) {
+          traits = { ...traits, ...r.traits };
+          this.touch(c.id, r.at);
+          const signup = traitTime(r.traits);
+          if (signup !== null && (firstSeen === null || signup < firstSeen)) firstSeen = signup;
+        }
+        const email = typeof traits['email'] === 'string' ? traits['email'] : c.email;
+        rows.push([c.id, JSON.stringify(traits), email, nameOf(traits) ?? c.name, firstSeen, this.now]);
+        if (this.created.has(c.id)) this.counts.inserted += byCustomer.get(c.id)!.length;
+        else this.counts.updated += byCustomer.get(c.id)!.length;
+      }
+    }
+    await updateFromValues(this.db, 'customers', 'id', ['bigint', 'text', 'text', 'text', 'bigint', 'bigint'], rows, {
+      traits: 'v.column2',
+      email: 'v.column3',
+      name: 'v.column4',
+      first_seen: 'v.column5',
+      updated_at: 'v.column6',
+    });
+  }
+
+  private async group(g: GroupRecord): Promise<void> {
+    const customer = this.idOf(g.who);
+    const existing = await this.db.selectFrom('accounts').selectAll().where('group_id', '=', g.groupId).executeTakeFirst();
+    const traits = { ...(existing ? parseTraits(existing.traits) : {}), ...g.traits };
+    const name = typeof traits['name'] === 'string' ? traits['name'] : (existing?.name ?? null);
+    let accountId: number;
+    if (existing) {
+      await this.db
+        .updateTable('accounts')
+        .set({ traits: JSON.stringify(traits), name, updated_at: this.now })
+        .where('id', '=', existing.id)
+        .execute();
+      accountId = existing.id;
+    } else {
+      const row = await this.db
+        .insertInto('accounts')
+        .values({ group_id: g.groupId, name, traits: JSON.stringify(traits), created_at: this.now, updated_at: this.now })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      accountId = row.id;
+    }
+    await this.db
+      .insertInto('customer_accounts')
+      .values({ customer_id: customer, account_id: accountId, created_at: this.now })
+      .onConflict((oc) => oc.columns(['customer_id', 'account_id']).doNothing())
+      .execute();
+    this.touch(customer, g.at);
+    this.counts.updated += 1;
+  }
+
+  private async products(records: readonly ProductRecord[]): Promise<void> {
+    const latest = new Map<string, ProductRecord>();
+    for (const p of records) latest.set(p.productId, { ...latest.get(p.productId), ...dropNulls(p) } as ProductRecord);
+    const rows = [...latest.values()].map((p) => ({
+      product_id: p.productId,
+      name: p.name ?? null,
+      category: p.category ?? null,
+      price: p.price ?? null,
+      updated_at: this.now,
+    }));
+    for (const part of chunks(rows, INSERT_CHUNK)) {
+      await this.db
+        .insertInto('products')
+        .values(part)
+        .onConflict((oc) =>
+          oc.column('product_id').doUpdateSet({
+            name: sql`coalesce(excluded.name, products.name)`,
+            category: sql`coalesce(excluded.category, products.category)`,
+            price: sql`coalesce(excluded.price, products.price)`,
+            updated_at: sql`excluded.updated_at`,
+          }),
+        )
+        .execute();
+    }
+  }
+
+  private async interactions(records: readonly InteractionRecord[]): Promise<void> {
+    for (const part of chunks(records, INSERT_CHUNK)) {
+      const rows = part.map((r) => ({
+        customer_id: this.idOf(r.who),
+        type: r.type,
+        name: r.name,
+        channel: r.channel,
+        direction: r.direction,
+        occurred_at: r.at,
+        properties: JSON.stringify(r.properties),
+        source: r.source,
+        source_id: r.sourceId,
+        received_at: this.now,
+      }));
+      const inserted = await this.db
+        .insertInto('interactions')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['source', 'source_id']).doNothing())
+        .returning(['customer_id', 'occurred_at'])
+        .execute();
+      for (const r of inserted) this.touch(r.customer_id, r.occurred_at, { interactions: 1 });
+      this.counts.inserted += inserted.length;
+      this.counts.duplicates += part.length - inserted.length;
+    }
+  }
+
+  private async orders(records: readonly OrderRecord[]): Promise<void> {
+    for (const part of chunks(records, INSERT_CHUNK)) {
+      const bySource = new Map<string, OrderRecord>();
+      for (const r of part) if (!bySource.has(`${r.source}\u0000${r.sourceId}`)) bySource.set(`${r.source}\u0000${r.sourceId}`, r);
+      const inserted = await this.db
+        .insertInto('orders')
+        .values(
+          part.map((r) => ({
+            customer_id: this.idOf(r.who),
+            order_id: r.orderId,
+            occurred_at: r.at,
+            total: r.total,
+            currency: r.currency,
+            properties: JSON.stringify(r.properties),
+            source: r.source,
+            source_id: r.sourceId,
+            received_at: this.now,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['source', 'source_id']).doNothing())
+        .returning(['id', 'customer_id', 'occurred_at', 'total', 'source', 'source_id'])
+        .execute();
+      const lines: { order_ref: number; line_no: number; customer_id: number; product_id: string; name: string | null; category: string | null; price: number; quantity: number }[] = [];
+      for (const o of inserted) {
+        this.touch(o.customer_id, o.occurred_at, { orders: 1, revenue: o.total });
+        const rec = bySource.get(`${o.source}\u0000${o.source_id}`)!;
+        rec.lines.forEach((l, i) =>
+          lines.push({ order_ref: o.id, line_no: i + 1, customer_id: o.customer_id, product_id: l.productId, name: l.name, category: l.category, price: l.price, quantity: l.quantity }),
+        );
+      }
+      for (const lp of chunks(lines, INSERT_CHUNK)) await this.db.insertInto('order_lines').values(lp).execute();
+      this.counts.inserted += inserted.length;
+      this.counts.duplicates += part.length - inserted.length;
+    }
+  }
+
+  private async feedback(records: readonly FeedbackRecord[]): Promise<void> {
+    for (const part of chunks(records, INSERT_CHUNK)) {
+      const inserted = await this.db
+        .insertInto('feedback')
+        .values(
+          part.map((r) => ({
+            customer_id: r.who ? this.idOf(r.who) : null,
+            kind: r.feedbackKind,
+            text: r.text,
+            rating: r.rating,
+            status: r.status,
+            created_at: r.at,
+            properties: JSON.stringify(r.properties),
+            source: r.source,
+            source_id: r.sourceId,
+            received_at: this.now,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['source', 'source_id']).doNothing())
+        .returning(['customer_id', 'created_at'])
+        .execute();
+      for (const r of inserted) if (r.customer_id !== null) this.touch(r.customer_id, r.created_at, { feedback: 1 });
+      this.counts.inserted += inserted.length;
+      this.counts.duplicates += part.length - inserted.length;
+    }
+  }
+
+  private async flushTouches(): Promise<void> {
+    const d = this.writer.dialect;
+    const rows = [...this.touches].map(([id, t]) => [id, t.first, t.last, t.interactions, t.orders, t.revenue, t.feedback, this.now]);
+    await updateFromValues(
+      this.db,
+      'customers',
+      'id',
+      ['bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'double precision', 'bigint', 'bigint'],
+      rows,
+      {
+        first_seen: `${least(d)}(coalesce(first_seen, v.column2), v.column2)`,
+        last_seen: `${greatest(d)}(coalesce(last_seen, v.column3), v.column3)`,
+        interaction_count: 'interaction_count + v.column4',
+        order_count: 'order_count + v.column5',
+        revenue: 'revenue + v.column6',
+        feedback_count: 'feedback_count + v.column7',
+        updated_at: 'v.column8',
+      },
+    );
+  }
+}
+
+function dropNulls<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+}
+
+export function parseTraits(text: string): Traits {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Traits) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A display name from Segment's reserved traits: name, or firstName + lastName. */
+export function nameOf(traits: Traits): string | null {
+  if (typeof traits['name'] === 'string' && traits['name'].length > 0) return traits['name'];
+  const parts = [traits['firstName'], traits['lastName']].filter((p): p is string => typeof p === 'string' && p.length > 0);
+  return parts.length > 0 ? parts.join(' ') : null;
+}
+
+/** Segment's reserved `createdAt` trait: when the user signed up. */
+function traitTime(traits: Traits): number | null {
+  const v = traits['createdAt'] ?? traits['created_at'];
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string') {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? null : t;
+  }
+  return null;
+}

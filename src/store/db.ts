@@ -1,0 +1,118 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type MigrationProvider,
+  type Transaction,
+} from 'kysely';
+import type { DatabaseTarget } from '../core/config.js';
+import { RapportError } from '../core/errors.js';
+import type { Database } from './schema.js';
+import { foundation } from './migrations/001_foundation.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** A handle usable by repository functions: the database or a transaction on it. */
+export type Conn = Kysely<Database>;
+
+/** An open store: the Kysely handle plus what a few operations (backup) need underneath. */
+export interface Store {
+  readonly db: Db;
+  readonly dialect: Dialect;
+  readonly target: DatabaseTarget;
+  /** The raw SQLite connection (for online backup); undefined on PostgreSQL. */
+  readonly sqlite: SQLite.Database | undefined;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns int8 (bigint) and numeric as strings; every such value here fits a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+/** Opens (creating when needed) the database and applies pending migrations. */
+export async function openStore(target: DatabaseTarget, options: { migrate?: boolean } = {}): Promise<Store> {
+  const store = target.kind === 'sqlite' ? openSqlite(target) : openPostgres(target);
+  if (options.migrate !== false) await migrate(store);
+  return store;
+}
+
+function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>): Store {
+  if (target.file !== ':memory:') {
+    try {
+      fs.mkdirSync(path.dirname(target.file), { recursive: true });
+    } catch (e) {
+      throw new RapportError('config', `cannot create the data directory for ${target.file}: ${(e as Error).message}`);
+    }
+  }
+  const sqlite = new SQLite(target.file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('temp_store = MEMORY');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    target,
+    sqlite,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): Store {
+  const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    target,
+    sqlite: undefined,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/** Versioned migrations, in order. Names sort; never rename or edit one that has shipped. */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return { '001_foundation': foundation(dialect) };
+}
+
+export async function migrate(store: Store): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(store.dialect) };
+  const migrator = new Migrator({ db: store.db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new RapportError(
+      'internal',
+      `migration ${failed?.migrationName ?? '?'} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+/**
+ * A consistent copy of the database while it is in use. SQLite: the online backup API
+ * (pages copied under a read transaction, writers keep going). PostgreSQL: use pg_dump.
+ */
+export async function backup(store: Store, file: string): Promise<{ bytes: number }> {
+  if (!store.sqlite) {
+    throw new RapportError('invalid_input', 'backup: on PostgreSQL use pg_dump (rapport backup copies SQLite files)');
+  }
+  const dest = path.resolve(file);
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  if (fs.existsSync(dest)) throw new RapportError('conflict', `backup: ${dest} already exists`);
+  await store.sqlite.backup(dest);
+  return { bytes: fs.statSync(dest).size };
+}

@@ -1,0 +1,182 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Row types, one per table. Times are epoch milliseconds (integers) on both dialects, JSON
+ * documents are stored as text. Every table that holds customer data carries `customer_id`
+ * so that PostgreSQL can later distribute it by customer (Citus).
+ */
+
+export interface CustomersTable {
+  id: Generated<number>;
+  /** The product's own user id (Segment `userId`); null while a visitor is anonymous. */
+  user_id: string | null;
+  email: string | null;
+  name: string | null;
+  /** JSON object of traits, merged shallowly by identify calls and imports. */
+  traits: string;
+  first_seen: number | null;
+  last_seen: number | null;
+  order_count: Generated<number>;
+  revenue: Generated<number>;
+  interaction_count: Generated<number>;
+  feedback_count: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AccountsTable {
+  id: Generated<number>;
+  group_id: string;
+  name: string | null;
+  traits: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CustomerAccountsTable {
+  customer_id: number;
+  account_id: number;
+  created_at: number;
+}
+
+/** Every identifier a customer has been seen under: `user:<id>` and `anonymous:<id>`. */
+export interface IdentitiesTable {
+  kind: 'user' | 'anonymous';
+  value: string;
+  customer_id: number;
+  created_at: number;
+}
+
+export type Direction = 'inbound' | 'outbound' | 'mutual';
+
+export interface InteractionsTable {
+  id: Generated<number>;
+  customer_id: number;
+  /** track, page, screen, or a touch kind from an import (email, call, meeting, chat…). */
+  type: string;
+  name: string;
+  channel: string;
+  direction: Direction;
+  occurred_at: number;
+  properties: string;
+  source: string;
+  source_id: string;
+  received_at: number;
+}
+
+export interface OrdersTable {
+  id: Generated<number>;
+  customer_id: number;
+  order_id: string;
+  occurred_at: number;
+  total: number;
+  currency: string;
+  properties: string;
+  source: string;
+  source_id: string;
+  received_at: number;
+}
+
+export interface OrderLinesTable {
+  order_ref: number;
+  line_no: number;
+  customer_id: number;
+  product_id: string;
+  name: string | null;
+  category: string | null;
+  price: number;
+  quantity: number;
+}
+
+export interface ProductsTable {
+  product_id: string;
+  name: string | null;
+  category: string | null;
+  price: number | null;
+  updated_at: number;
+}
+
+export type FeedbackKind = 'ticket' | 'review' | 'survey' | 'interview' | 'visit_note' | 'other';
+
+export interface FeedbackTable {
+  id: Generated<number>;
+  customer_id: number | null;
+  kind: FeedbackKind;
+  text: string;
+  rating: number | null;
+  status: string;
+  created_at: number;
+  properties: string;
+  source: string;
+  source_id: string;
+  received_at: number;
+}
+
+export type KeyScope = 'ingest' | 'read' | 'admin';
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  name: string;
+  scope: KeyScope;
+  /** First characters of the secret, shown in listings so keys can be told apart. */
+  prefix: string;
+  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface StaffUsersTable {
+  id: Generated<number>;
+  email: string;
+  name: string;
+  role: 'admin' | 'member';
+  created_at: number;
+}
+
+export interface StaffSessionsTable {
+  hash: string;
+  staff_id: number;
+  created_at: number;
+  expires_at: number;
+}
+
+/** One-time sign-in links (the first admin's, and later invitations). */
+export interface SignInTokensTable {
+  hash: string;
+  role: 'admin' | 'member';
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** Key/value facts about this installation (demo parameters, schedule stamps). */
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+/** The true parameters the demo generator drew for each customer, to check models against. */
+export interface DemoTruthTable {
+  user_id: string;
+  params: string;
+}
+
+export interface Database {
+  customers: CustomersTable;
+  accounts: AccountsTable;
+  customer_accounts: CustomerAccountsTable;
+  identities: IdentitiesTable;
+  interactions: InteractionsTable;
+  orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  products: ProductsTable;
+  feedback: FeedbackTable;
+  api_keys: ApiKeysTable;
+  staff_users: StaffUsersTable;
+  staff_sessions: StaffSessionsTable;
+  sign_in_tokens: SignInTokensTable;
+  meta: MetaTable;
+  demo_truth: DemoTruthTable;
+}
