@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import type { AppContext } from '../server/app.js';
+import { route, type RouteDef } from '../server/route.js';
+import { unauthorized } from '../core/errors.js';
+import { endSession, redeemSignInToken, sessionUser, SESSION_COOKIE } from './staff.js';
+
+const Session = z.object({ user: z.object({ name: z.string(), email: z.string(), role: z.enum(['admin', 'member']) }) });
+
+/** Staff sign-in for the web app: one-time links open a cookie session. */
+export function authRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
+  const db = ctx.store.db;
+  return [
+    route({
+      method: 'GET',
+      url: '/auth/signin',
+      summary: 'Spend a one-time sign-in link and open a session',
+      tags: ['Staff'],
+      auth: 'none',
+      hidden: true,
+      query: z.object({ token: z.string().min(1).max(200) }),
+      handler: async ({ query, reply }) => {
+        const session = await redeemSignInToken(db, query.token, ctx.clock());
+        if (!session) {
+          return reply
+            .status(401)
+            .type('text/html')
+            .send('<!doctype html><title>Rapport</title><p>This sign-in link is unknown, used or expired. Ask for a new one with <code>rapport staff link</code>.</p>');
+        }
+        return reply
+          .setCookie(SESSION_COOKIE, session, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 30 * 24 * 3600 })
+          .redirect('/');
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/auth/signout',
+      summary: 'End the staff session',
+      tags: ['Staff'],
+      auth: 'none',
+      handler: async ({ req, reply }) => {
+        const s = req.cookies[SESSION_COOKIE];
+        if (s) await endSession(db, s);
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return { ok: true };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/session',
+      summary: 'The signed-in staff user',
+      tags: ['Staff'],
+      auth: 'none',
+      response: Session,
+      handler: async ({ req }) => {
+        const s = req.cookies[SESSION_COOKIE];
+        const user = s ? await sessionUser(db, s, ctx.clock()) : null;
+        if (!user) throw unauthorized('not signed in');
+        return { user: { name: user.name, email: user.email, role: user.role } };
+      },
+    }),
+  ] as RouteDef<unknown, unknown, unknown>[];
+}

@@ -1,0 +1,47 @@
+import { loadConfig, type Config } from '../core/config.js';
+import { isRapportError } from '../core/errors.js';
+import { openStore, type Store } from '../store/db.js';
+
+/**
+ * What every CLI command needs: the frozen configuration and a way to open the store for the
+ * length of one command. Errors become a message on stderr and the error's exit code.
+ */
+export interface CliContext {
+  config: Config;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export function cliContext(): CliContext {
+  return { config: loadConfig(), out: process.stdout, err: process.stderr };
+}
+
+/** Opens the store, runs `fn`, and always closes the store again. */
+export async function withStore<T>(ctx: CliContext, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(ctx.config.database);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Runs a command action: a RapportError prints `error: <message>` and exits with its code. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      if (isRapportError(e)) {
+        process.stderr.write(`error: ${e.message}\n`);
+        for (const issue of e.issues.slice(1, 10)) {
+          process.stderr.write(`  ${issue.row === undefined ? '' : `row ${issue.row}, `}${issue.field}: ${issue.message}\n`);
+        }
+        process.exitCode = e.exitCode;
+      } else {
+        process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+        process.exitCode = 1;
+      }
+    }
+  };
+}

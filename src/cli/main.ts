@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { cliContext } from './context.js';
+import { registerServe } from './serve.command.js';
+import { registerKeys } from './keys.command.js';
+import { registerBackup } from './backup.command.js';
+import { registerImport } from './import.command.js';
+import { registerDemo } from './demo.command.js';
+
+/** The `rapport` command. Each subcommand lives in its own file and registers itself here. */
+export function buildProgram(): Command {
+  const program = new Command('rapport')
+    .description('Rapport: a self-hosted customer-intelligence hub for product teams')
+    .version('0.1.0')
+    .showHelpAfterError();
+  const ctx = cliContext;
+  registerServe(program, ctx);
+  registerImport(program, ctx);
+  registerDemo(program, ctx);
+  registerKeys(program, ctx);
+  registerBackup(program, ctx);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { action, type CliContext } from './context.js';
+import { openStore } from '../store/db.js';
+import { buildServer } from '../server/app.js';
+import { createSignInToken, signInUrl, staffCount } from '../auth/staff.js';
+import { generateDemo } from '../demo/generate.js';
+import { invalid } from '../core/errors.js';
+
+/** web/dist, relative to this file both as TypeScript (src/cli) and compiled (dist/cli). */
+export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
+
+export function registerServe(program: Command, ctx: () => CliContext): void {
+  program
+    .command('serve')
+    .description('run the API and the web app (loads the demo company into an empty database)')
+    .option('--port <n>', 'port to listen on (default: PORT or 4000)')
+    .option('--host <host>', 'address to bind (default: HOST or 127.0.0.1)')
+    .option('--no-demo', 'start empty instead of loading the demo company')
+    .action(
+      action(async (opts: { port?: string; host?: string; demo: boolean }) => {
+        const c = ctx();
+        const port = opts.port === undefined ? c.config.port : Number(opts.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid('--port', `expected a port number, got "${opts.port}"`);
+        const host = opts.host ?? c.config.host;
+        const store = await openStore(c.config.database);
+        const where = store.target.kind === 'sqlite' ? store.target.file : 'PostgreSQL';
+        c.out.write(`Rapport: database ${where}\n`);
+        const empty = (await store.db.selectFrom('customers').select('id').limit(1).execute()).length === 0;
+        if (empty && opts.demo && c.config.demoCustomers > 0) {
+          c.out.write(`Empty database: loading the demo company (${c.config.demoCustomers} customers, seed 1)…\n`);
+          const t0 = Date.now();
+          const s = await generateDemo(store, { customers: c.config.demoCustomers, seed: 1 });
+          c.out.write(`Demo company loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(s)}\n`);
+        }
+        const app = await buildServer({ store, webRoot: WEB_ROOT, logLevel: c.config.logLevel });
+        const address = await app.listen({ port, host });
+        const shown = c.config.publicUrl ?? address.replace('127.0.0.1', 'localhost');
+        c.out.write(`Rapport is running at ${shown}  (API docs: ${shown}/api/openapi.json)\n`);
+        if ((await staffCount(store.db)) === 0) {
+          const token = await createSignInToken(store.db, Date.now());
+          c.out.write(`\nNo staff user yet. Sign in as the first admin (one-time link, valid 24 h):\n    ${signInUrl(shown, token)}\n\n`);
+        }
+        const stop = async () => {
+          await app.close();
+          await store.close();
+          process.exit(0);
+        };
+        process.once('SIGINT', () => void stop());
+        process.once('SIGTERM', () => void stop());
+      }),
+    );
+}

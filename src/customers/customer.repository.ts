@@ -1,0 +1,195 @@
+import { sql, type SqlBool, type Expression } from 'kysely';
+import type { Conn, Dialect } from '../store/db.js';
+
+/** Queries behind the customer 360. Only queries: mapping and logic live in the service. */
+
+export type CustomerSort = 'last_seen' | 'first_seen' | 'revenue' | 'orders' | 'interactions' | 'name';
+
+const SORT_COLUMN = {
+  last_seen: 'last_seen',
+  first_seen: 'first_seen',
+  revenue: 'revenue',
+  orders: 'order_count',
+  interactions: 'interaction_count',
+  name: 'name',
+} as const;
+
+export interface ListQuery {
+  q?: string | undefined;
+  sort: CustomerSort;
+  order: 'asc' | 'desc';
+  limit: number;
+  /** Keyset position: the sort value and id of the last row of the previous page. */
+  after?: { value: string | number | null; id: number } | undefined;
+}
+
+export async function listCustomers(db: Conn, query: ListQuery) {
+  const col = SORT_COLUMN[query.sort];
+  const blank = query.sort === 'name' ? sql.lit('') : sql.lit(-1);
+  const key = sql<string | number>`coalesce(${sql.ref(col)}, ${blank})`;
+  let qb = db.selectFrom('customers').selectAll().where('user_id', 'is not', null);
+  if (query.q && query.q.trim().length > 0) {
+    const q = query.q.trim().toLowerCase();
+    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    qb = qb.where((eb) =>
+      eb.or([
+        eb('user_id', '=', query.q!.trim()),
+        eb(sql`lower(email)`, 'like', sql<string>`${like} escape '\\'`),
+        eb(sql`lower(name)`, 'like', sql<string>`${like} escape '\\'`),
+        eb(sql`lower(user_id)`, 'like', sql<string>`${like} escape '\\'`),
+      ]),
+    );
+  }
+  if (query.after) {
+    const { value, id } = query.after;
+    const v = value ?? (query.sort === 'name' ? '' : -1);
+    const cmp = query.order === 'desc' ? '<' : '>';
+    qb = qb.where(sql<SqlBool>`(${key} ${sql.raw(cmp)} ${v} or (${key} = ${v} and id ${sql.raw(cmp)} ${id}))` as Expression<SqlBool>);
+  }
+  return qb
+    .orderBy(key, query.order)
+    .orderBy('id', query.order)
+    .limit(query.limit + 1)
+    .execute();
+}
+
+export async function customerByUserId(db: Conn, userId: string) {
+  return db.selectFrom('customers').selectAll().where('user_id', '=', userId).executeTakeFirst();
+}
+
+export async function accountsOf(db: Conn, customerId: number) {
+  return db
+    .selectFrom('customer_accounts')
+    .innerJoin('accounts', 'accounts.id', 'customer_accounts.account_id')
+    .select(['accounts.group_id', 'accounts.name', 'accounts.traits', 'customer_accounts.created_at'])
+    .where('customer_accounts.customer_id', '=', customerId)
+    .orderBy('customer_accounts.created_at')
+    .execute();
+}
+
+export async function anonymousIdsOf(db: Conn, customerId: number) {
+  return db
+    .selectFrom('identities')
+    .select(['value'])
+    .where('customer_id', '=', customerId)
+    .where('kind', '=', 'anonymous')
+    .orderBy('created_at')
+    .limit(50)
+    .execute();
+}
+
+export async function interactionMix(db: Conn, customerId: number) {
+  return db
+    .selectFrom('interactions')
+    .select(['channel', 'direction', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('customer_id', '=', customerId)
+    .groupBy(['channel', 'direction'])
+    .execute();
+}
+
+export async function revenueByCurrency(db: Conn, customerId: number) {
+  return db
+    .selectFrom('orders')
+    .select(['currency', (eb) => eb.fn.sum<number>('total').as('total'), (eb) => eb.fn.countAll<number>().as('count')])
+    .where('customer_id', '=', customerId)
+    .groupBy('currency')
+    .execute();
+}
+
+export async function feedbackMix(db: Conn, customerId: number) {
+  return db
+    .selectFrom('feedback')
+    .select(['kind', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('customer_id', '=', customerId)
+    .groupBy('kind')
+    .execute();
+}
+
+/** Keyset bound for one timeline table: rows strictly after the cursor in (time desc, rank desc, id desc). */
+export interface TimelineBound {
+  at: number;
+  rank: number;
+  id: number;
+}
+
+function timelineWhere(bound: TimelineBound | undefined, rank: number, timeCol: string): Expression<SqlBool> | undefined {
+  if (!bound) return undefined;
+  const t = sql.ref(timeCol);
+  if (rank < bound.rank) return sql<SqlBool>`${t} <= ${bound.at}`;
+  if (rank > bound.rank) return sql<SqlBool>`${t} < ${bound.at}`;
+  return sql<SqlBool>`(${t} < ${bound.at} or (${t} = ${bound.at} and id < ${bound.id}))`;
+}
+
+export const TIMELINE_RANK = { order: 3, feedback: 2, interaction: 1 } as const;
+
+export async function timelineOrders(db: Conn, customerId: number, limit: number, bound?: TimelineBound) {
+  let q = db.selectFrom('orders').selectAll().where('customer_id', '=', customerId);
+  const w = timelineWhere(bound, TIMELINE_RANK.order, 'occurred_at');
+  if (w) q = q.where(w);
+  return q.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+export async function timelineInteractions(db: Conn, customerId: number, limit: number, bound?: TimelineBound) {
+  let q = db.selectFrom('interactions').selectAll().where('customer_id', '=', customerId);
+  const w = timelineWhere(bound, TIMELINE_RANK.interaction, 'occurred_at');
+  if (w) q = q.where(w);
+  return q.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+export async function timelineFeedback(db: Conn, customerId: number, limit: number, bound?: TimelineBound) {
+  let q = db.selectFrom('feedback').selectAll().where('customer_id', '=', customerId);
+  const w = timelineWhere(bound, TIMELINE_RANK.feedback, 'created_at');
+  if (w) q = q.where(w);
+  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+export async function linesOf(db: Conn, orderRefs: readonly number[]) {
+  if (orderRefs.length === 0) return [];
+  return db.selectFrom('order_lines').selectAll().where('order_ref', 'in', orderRefs).orderBy('order_ref').orderBy('line_no').execute();
+}
+
+/** Counts what an erasure removes, then removes the customer (children go by ON DELETE CASCADE). */
+export async function eraseCustomer(db: Conn, customerId: number) {
+  const count = async (table: 'interactions' | 'orders' | 'feedback' | 'identities' | 'order_lines') => {
+    const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', customerId).executeTakeFirstOrThrow();
+    return Number(r.n);
+  };
+  const counts = {
+    interactions: await count('interactions'),
+    orders: await count('orders'),
+    orderLines: await count('order_lines'),
+    feedback: await count('feedback'),
+    identities: await count('identities'),
+  };
+  await db.deleteFrom('customers').where('id', '=', customerId).execute();
+  return counts;
+}
+
+/** Monthly interactions by direction, for the overview. */
+export async function monthlyInteractions(db: Conn, dialect: Dialect) {
+  const month =
+    dialect === 'postgres'
+      ? sql<string>`to_char(to_timestamp(occurred_at / 1000.0) at time zone 'UTC', 'YYYY-MM')`
+      : sql<string>`strftime('%Y-%m', occurred_at / 1000, 'unixepoch')`;
+  return db
+    .selectFrom('interactions')
+    .select([month.as('month'), 'direction', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy([month, 'direction'])
+    .orderBy(month)
+    .execute();
+}
+
+export async function totals(db: Conn) {
+  const c = await db
+    .selectFrom('customers')
+    .select([
+      (eb) => eb.fn.countAll<number>().as('customers'),
+      (eb) => eb.fn.count<number>('user_id').as('identified'),
+      (eb) => eb.fn.sum<number>('order_count').as('orders'),
+      (eb) => eb.fn.sum<number>('revenue').as('revenue'),
+      (eb) => eb.fn.sum<number>('interaction_count').as('interactions'),
+    ])
+    .executeTakeFirstOrThrow();
+  const f = await db.selectFrom('feedback').select(['kind', (eb) => eb.fn.countAll<number>().as('count')]).groupBy('kind').execute();
+  return { ...c, feedback: f };
+}

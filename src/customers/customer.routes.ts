@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { AppContext } from '../server/app.js';
+import { route, type RouteDef } from '../server/route.js';
+import * as service from './customer.service.js';
+
+const UserIdParams = z.object({ userId: z.string().min(1).max(512) });
+const Erased = z.object({
+  userId: z.string(),
+  erased: z.object({ customers: z.number(), interactions: z.number(), orders: z.number(), orderLines: z.number(), feedback: z.number(), identities: z.number() }),
+});
+
+/** Customer 360: list, profile, timeline, erasure; and the overview the dashboard opens on. */
+export function customerRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
+  const db = ctx.store.db;
+  return [
+    route({
+      method: 'GET',
+      url: '/api/customers',
+      summary: 'Search and page through identified customers',
+      tags: ['Customers'],
+      auth: 'read',
+      query: service.ListParams,
+      response: service.CustomerPage,
+      handler: ({ query }) => service.listCustomers(db, query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/customers/:userId',
+      summary: 'One customer: profile, traits, accounts, totals, interactions by channel and direction',
+      tags: ['Customers'],
+      auth: 'read',
+      params: UserIdParams,
+      response: service.Customer360,
+      handler: ({ params }) => service.getCustomer(db, params.userId),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/customers/:userId/timeline',
+      summary: "The customer's orders, interactions and feedback, newest first",
+      tags: ['Customers'],
+      auth: 'read',
+      params: UserIdParams,
+      query: service.TimelineParams,
+      response: service.TimelinePage,
+      handler: ({ params, query }) => service.timeline(db, params.userId, query),
+    }),
+    route({
+      method: 'DELETE',
+      url: '/api/customers/:userId',
+      summary: 'Erase a customer and every record about them (privacy requests)',
+      tags: ['Customers'],
+      auth: 'admin',
+      params: UserIdParams,
+      response: Erased,
+      handler: async ({ params }) => {
+        const result = await ctx.serialWrite(() => service.eraseCustomer(db, params.userId));
+        ctx.writer.forget();
+        return result;
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/overview',
+      summary: 'Totals and monthly interactions by direction',
+      tags: ['Customers'],
+      auth: 'read',
+      response: service.Overview,
+      handler: () => service.overview(db, ctx.store.dialect),
+    }),
+  ] as RouteDef<unknown, unknown, unknown>[];
+}

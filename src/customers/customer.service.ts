@@ -1,0 +1,278 @@
+import { z } from 'zod';
+import { invalid, notFound } from '../core/errors.js';
+import type { Conn, Dialect } from '../store/db.js';
+import type { CustomersTable, FeedbackTable, InteractionsTable, OrderLinesTable, OrdersTable } from '../store/schema.js';
+import type { Selectable } from 'kysely';
+import { parseTraits } from '../ingest/writer.js';
+import * as repo from './customer.repository.js';
+
+/** API shapes (zod, so they validate, type and document at once) and the row → API mappers. */
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export const CustomerSummary = z
+  .object({
+    userId: z.string(),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    firstSeen: z.string().nullable(),
+    lastSeen: z.string().nullable(),
+    orders: z.number(),
+    revenue: z.number(),
+    interactions: z.number(),
+    feedback: z.number(),
+  })
+  .meta({ id: 'CustomerSummary' });
+export type CustomerSummary = z.infer<typeof CustomerSummary>;
+
+export const CustomerPage = z.object({ items: z.array(CustomerSummary), nextCursor: z.string().nullable() }).meta({ id: 'CustomerPage' });
+
+export const Customer360 = CustomerSummary.extend({
+  traits: z.record(z.string(), z.unknown()),
+  anonymousIds: z.array(z.string()),
+  accounts: z.array(z.object({ groupId: z.string(), name: z.string().nullable(), traits: z.record(z.string(), z.unknown()) })),
+  revenueByCurrency: z.array(z.object({ currency: z.string(), total: z.number(), orders: z.number() })),
+  interactionMix: z.array(z.object({ channel: z.string(), direction: z.enum(['inbound', 'outbound', 'mutual']), count: z.number() })),
+  feedbackByKind: z.array(z.object({ kind: z.string(), count: z.number() })),
+}).meta({ id: 'Customer360' });
+export type Customer360 = z.infer<typeof Customer360>;
+
+const TimelineItem = z
+  .object({
+    kind: z.enum(['order', 'interaction', 'feedback']),
+    id: z.number(),
+    at: z.string(),
+    title: z.string(),
+    channel: z.string().nullable(),
+    direction: z.enum(['inbound', 'outbound', 'mutual']).nullable(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'TimelineItem' });
+export type TimelineItem = z.infer<typeof TimelineItem>;
+export const TimelinePage = z.object({ items: z.array(TimelineItem), nextCursor: z.string().nullable() }).meta({ id: 'TimelinePage' });
+
+export const ListParams = z.object({
+  q: z.string().max(200).optional().describe('matches user id, e-mail or name'),
+  sort: z.enum(['last_seen', 'first_seen', 'revenue', 'orders', 'interactions', 'name']).default('last_seen'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+});
+export type ListParams = z.infer<typeof ListParams>;
+
+export const TimelineParams = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+  kinds: z
+    .string()
+    .regex(/^(order|interaction|feedback)(,(order|interaction|feedback))*$/)
+    .optional()
+    .describe('comma-separated subset of order,interaction,feedback'),
+});
+export type TimelineParams = z.infer<typeof TimelineParams>;
+
+export function toSummary(c: Selectable<CustomersTable>): CustomerSummary {
+  return {
+    userId: c.user_id ?? '',
+    name: c.name,
+    email: c.email,
+    firstSeen: iso(c.first_seen),
+    lastSeen: iso(c.last_seen),
+    orders: c.order_count,
+    revenue: Math.round(c.revenue * 100) / 100,
+    interactions: c.interaction_count,
+    feedback: c.feedback_count,
+  };
+}
+
+function encodeCursor(v: unknown): string {
+  return Buffer.from(JSON.stringify(v)).toString('base64url');
+}
+function decodeCursor<T>(cursor: string, check: (v: unknown) => v is T): T {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (check(v)) return v;
+  } catch {
+    // fall through
+  }
+  throw invalid('cursor', 'not a cursor this endpoint returned');
+}
+
+const SORT_VALUE: Record<repo.CustomerSort, (c: Selectable<CustomersTable>) => string | number | null> = {
+  last_seen: (c) => c.last_seen,
+  first_seen: (c) => c.first_seen,
+  revenue: (c) => c.revenue,
+  orders: (c) => c.order_count,
+  interactions: (c) => c.interaction_count,
+  name: (c) => c.name,
+};
+
+export async function listCustomers(db: Conn, p: ListParams) {
+  const after = p.cursor
+    ? decodeCursor(p.cursor, (v): v is [string | number | null, number] => Array.isArray(v) && v.length === 2 && typeof v[1] === 'number')
+    : undefined;
+  const rows = await repo.listCustomers(db, {
+    q: p.q,
+    sort: p.sort,
+    order: p.order,
+    limit: p.limit,
+    after: after ? { value: after[0], id: after[1] } : undefined,
+  });
+  const page = rows.slice(0, p.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toSummary),
+    nextCursor: rows.length > p.limit && last ? encodeCursor([SORT_VALUE[p.sort](last), last.id]) : null,
+  };
+}
+
+async function customerOrThrow(db: Conn, userId: string) {
+  const c = await repo.customerByUserId(db, userId);
+  if (!c) throw notFound(`customer "${userId}"`);
+  return c;
+}
+
+export async function getCustomer(db: Conn, userId: string): Promise<Customer360> {
+  const c = await customerOrThrow(db, userId);
+  const [accounts, anon, mix, money, fb] = await Promise.all([
+    repo.accountsOf(db, c.id),
+    repo.anonymousIdsOf(db, c.id),
+    repo.interactionMix(db, c.id),
+    repo.revenueByCurrency(db, c.id),
+    repo.feedbackMix(db, c.id),
+  ]);
+  return {
+    ...toSummary(c),
+    traits: parseTraits(c.traits),
+    anonymousIds: anon.map((a) => a.value),
+    accounts: accounts.map((a) => ({ groupId: a.group_id, name: a.name, traits: parseTraits(a.traits) })),
+    revenueByCurrency: money.map((m) => ({ currency: m.currency, total: Math.round(Number(m.total) * 100) / 100, orders: Number(m.count) })),
+    interactionMix: mix
+      .map((m) => ({ channel: m.channel, direction: m.direction, count: Number(m.count) }))
+      .sort((a, b) => b.count - a.count),
+    feedbackByKind: fb.map((f) => ({ kind: f.kind, count: Number(f.count) })),
+  };
+}
+
+function fromOrder(o: Selectable<OrdersTable>, lines: Selectable<OrderLinesTable>[]): TimelineItem {
+  return {
+    kind: 'order',
+    id: o.id,
+    at: new Date(o.occurred_at).toISOString(),
+    title: `Order ${o.order_id}: ${o.total.toFixed(2)} ${o.currency}`,
+    channel: null,
+    direction: 'inbound',
+    details: {
+      orderId: o.order_id,
+      total: o.total,
+      currency: o.currency,
+      source: o.source,
+      lines: lines.map((l) => ({ productId: l.product_id, name: l.name, category: l.category, price: l.price, quantity: l.quantity })),
+    },
+  };
+}
+
+function fromInteraction(i: Selectable<InteractionsTable>): TimelineItem {
+  return {
+    kind: 'interaction',
+    id: i.id,
+    at: new Date(i.occurred_at).toISOString(),
+    title: i.name,
+    channel: i.channel,
+    direction: i.direction,
+    details: { type: i.type, source: i.source, properties: parseTraits(i.properties) },
+  };
+}
+
+function fromFeedback(f: Selectable<FeedbackTable>): TimelineItem {
+  return {
+    kind: 'feedback',
+    id: f.id,
+    at: new Date(f.created_at).toISOString(),
+    title: `${f.kind.replace('_', ' ')}${f.rating === null ? '' : ` (${f.rating})`}`,
+    channel: null,
+    direction: 'inbound',
+    details: { kind: f.kind, text: f.text, rating: f.rating, status: f.status, source: f.source, properties: parseTraits(f.properties) },
+  };
+}
+
+/**
+ * The customer's history, newest first, across orders, interactions and feedback. Each table
+ * is read by keyset from the cursor; the pages are merged on (time, kind rank, id).
+ */
+export async function timeline(db: Conn, userId: string, p: TimelineParams) {
+  const c = await customerOrThrow(db, userId);
+  const bound = p.cursor
+    ? decodeCursor(p.cursor, (v): v is repo.TimelineBound => typeof v === 'object' && v !== null && 'at' in v && 'rank' in v && 'id' in v)
+    : undefined;
+  const kinds = new Set((p.kinds ?? 'order,interaction,feedback').split(','));
+  const n = p.limit + 1;
+  const [orders, interactions, feedback] = await Promise.all([
+    kinds.has('order') ? repo.timelineOrders(db, c.id, n, bound) : [],
+    kinds.has('interaction') ? repo.timelineInteractions(db, c.id, n, bound) : [],
+    kinds.has('feedback') ? repo.timelineFeedback(db, c.id, n, bound) : [],
+  ]);
+  type Entry = { at: number; rank: number; id: number; make: () => TimelineItem };
+  const entries: Entry[] = [];
+  const pageOrders = new Map<number, Selectable<OrdersTable>>();
+  for (const o of orders) {
+    pageOrders.set(o.id, o);
+    entries.push({ at: o.occurred_at, rank: repo.TIMELINE_RANK.order, id: o.id, make: () => fromOrder(o, linesByOrder.get(o.id) ?? []) });
+  }
+  for (const i of interactions) entries.push({ at: i.occurred_at, rank: repo.TIMELINE_RANK.interaction, id: i.id, make: () => fromInteraction(i) });
+  for (const f of feedback) entries.push({ at: f.created_at, rank: repo.TIMELINE_RANK.feedback, id: f.id, make: () => fromFeedback(f) });
+  entries.sort((a, b) => b.at - a.at || b.rank - a.rank || b.id - a.id);
+  const page = entries.slice(0, p.limit);
+  const orderRefs = page.filter((e) => e.rank === repo.TIMELINE_RANK.order).map((e) => e.id);
+  const linesByOrder = new Map<number, Selectable<OrderLinesTable>[]>();
+  for (const l of await repo.linesOf(db, orderRefs)) {
+    const list = linesByOrder.get(l.order_ref);
+    if (list) list.push(l);
+    else linesByOrder.set(l.order_ref, [l]);
+  }
+  const last = page[page.length - 1];
+  return {
+    items: page.map((e) => e.make()),
+    nextCursor: entries.length > p.limit && last ? encodeCursor({ at: last.at, rank: last.rank, id: last.id }) : null,
+  };
+}
+
+/** Erases a customer and every record about them (privacy requests). */
+export async function eraseCustomer(db: Conn, userId: string) {
+  return db.transaction().execute(async (trx) => {
+    const c = await customerOrThrow(trx, userId);
+    const erased = await repo.eraseCustomer(trx, c.id);
+    return { userId, erased: { customers: 1, ...erased } };
+  });
+}
+
+export const Overview = z
+  .object({
+    customers: z.number(),
+    identified: z.number(),
+    orders: z.number(),
+    revenue: z.number(),
+    interactions: z.number(),
+    feedbackByKind: z.array(z.object({ kind: z.string(), count: z.number() })),
+    interactionsByMonth: z.array(z.object({ month: z.string(), inbound: z.number(), outbound: z.number(), mutual: z.number() })),
+  })
+  .meta({ id: 'Overview' });
+
+export async function overview(db: Conn, dialect: Dialect): Promise<z.infer<typeof Overview>> {
+  const [t, monthly] = await Promise.all([repo.totals(db), repo.monthlyInteractions(db, dialect)]);
+  const months = new Map<string, { month: string; inbound: number; outbound: number; mutual: number }>();
+  for (const m of monthly) {
+    const row = months.get(m.month) ?? { month: m.month, inbound: 0, outbound: 0, mutual: 0 };
+    row[m.direction] += Number(m.count);
+    months.set(m.month, row);
+  }
+  return {
+    customers: Number(t.customers),
+    identified: Number(t.identified),
+    orders: Number(t.orders ?? 0),
+    revenue: Math.round(Number(t.revenue ?? 0) * 100) / 100,
+    interactions: Number(t.interactions ?? 0),
+    feedbackByKind: t.feedback.map((f) => ({ kind: f.kind, count: Number(f.count) })),
+    interactionsByMonth: [...months.values()],
+  };
+}

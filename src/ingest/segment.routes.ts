@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { RapportError } from '../core/errors.js';
+import type { AppContext } from '../server/app.js';
+import { route, type RouteDef } from '../server/route.js';
+import {
+  BatchSchema,
+  jsonBytes,
+  MAX_BATCH_BYTES,
+  MAX_MESSAGE_BYTES,
+  MESSAGE_TYPES,
+  normalizeBatch,
+  normalizeMessage,
+  SCHEMAS,
+  type MessageType,
+} from './segment.js';
+
+const Success = z.object({ success: z.literal(true) });
+const SOURCE = 'segment';
+
+/**
+ * The Segment HTTP Tracking API: the official clients (analytics-node, analytics.js with a
+ * custom host) deliver here unchanged. Validation is all-or-nothing per request.
+ */
+export function segmentRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
+  const single = (type: MessageType) =>
+    route({
+      method: 'POST',
+      url: `/v1/${type}`,
+      summary: `Segment ${type} call`,
+      tags: ['Tracking (Segment-compatible)'],
+      auth: 'ingest',
+      body: SCHEMAS[type] as z.ZodType<unknown>,
+      response: Success,
+      bodyLimit: MAX_MESSAGE_BYTES,
+      documentOnlyBody: true,
+      handler: async ({ req }) => {
+        const records = normalizeMessage(type, req.body, { source: SOURCE, receivedAt: ctx.clock() });
+        await ctx.serialWrite(() => ctx.writer.write(records));
+        return { success: true as const };
+      },
+    });
+  const batch = (url: string) =>
+    route({
+      method: 'POST',
+      url,
+      summary: 'Segment batch: up to 500 KB of messages of any type',
+      tags: ['Tracking (Segment-compatible)'],
+      auth: 'ingest',
+      body: BatchSchema as z.ZodType<unknown>,
+      response: Success,
+      bodyLimit: MAX_BATCH_BYTES,
+      documentOnlyBody: true,
+      handler: async ({ req }) => {
+        const body = req.body;
+        if (jsonBytes(body) > MAX_BATCH_BYTES) throw new RapportError('payload_too_large', `body: batch larger than ${MAX_BATCH_BYTES / 1024} KB`);
+        const records = normalizeBatch(body, { source: SOURCE, receivedAt: ctx.clock() });
+        await ctx.serialWrite(() => ctx.writer.write(records));
+        return { success: true as const };
+      },
+    });
+  return [...MESSAGE_TYPES.map(single), batch('/v1/batch'), batch('/v1/import')];
+}

@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import type { z } from 'zod';
+import { RapportError, forbidden, isRapportError, unauthorized, type FieldIssue } from '../core/errors.js';
+import { verifyKey, type Principal } from '../auth/keys.js';
+import { SESSION_COOKIE, sessionUser, staffPrincipal } from '../auth/staff.js';
+import type { Store } from '../store/db.js';
+import { IngestWriter } from '../ingest/writer.js';
+import { openApiDocument } from './openapi.js';
+import type { RouteDef } from './route.js';
+import { segmentRoutes } from '../ingest/segment.routes.js';
+import { customerRoutes } from '../customers/customer.routes.js';
+import { authRoutes } from '../auth/auth.routes.js';
+
+export const VERSION = '0.1.0';
+
+/** Everything a request handler may need; built once per server. */
+export interface AppContext {
+  store: Store;
+  writer: IngestWriter;
+  clock: () => number;
+  /** Serializes ingestion writes: one batch at a time per process. */
+  serialWrite<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export interface ServerOptions {
+  store: Store;
+  clock?: () => number;
+  /** Directory of the built web app (web/dist); the API works without it. */
+  webRoot?: string | undefined;
+  logLevel?: string;
+}
+
+function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
+  return error.issues.map((i) => ({ field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || prefix, message: i.message }));
+}
+
+function parseWith<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
+  if (!schema) return value as T;
+  const r = schema.safeParse(value ?? {});
+  if (r.success) return r.data;
+  const issues = zodIssues(r.error, where === 'body' ? '' : where);
+  const first = issues[0]!;
+  throw new RapportError('invalid_input', `${first.field || where}: ${first.message}`, issues);
+}
+
+async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<Principal | null> {
+  const header = req.headers.authorization;
+  const now = ctx.clock();
+  if (header) {
+    const [scheme, value = ''] = header.split(/\s+/, 2);
+    let secret: string | undefined;
+    if (scheme?.toLowerCase() === 'bearer') secret = value.trim();
+    else if (scheme?.toLowerCase() === 'basic') secret = Buffer.from(value, 'base64').toString('utf8').split(':')[0];
+    if (!secret) throw unauthorized('Authorization header: expected "Bearer <key>" or Basic with the write key as user name');
+    const p = await verifyKey(ctx.store.db, secret, now);
+    if (!p) throw unauthorized('the key is unknown or revoked');
+    return p;
+  }
+  const cookie = req.cookies[SESSION_COOKIE];
+  if (cookie) {
+    const user = await sessionUser(ctx.store.db, cookie, now);
+    if (user) return staffPrincipal(user);
+  }
+  return null;
+}
+
+/** Builds the HTTP server (not listening). Tests call `app.inject(...)` on it directly. */
+export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const clock = opts.clock ?? Date.now;
+  let queue: Promise<unknown> = Promise.resolve();
+  const ctx: AppContext = {
+    store: opts.store,
+    writer: new IngestWriter(opts.store, clock),
+    clock,
+    serialWrite<T>(fn: () => Promise<T>): Promise<T> {
+      const run = queue.then(fn, fn);
+      queue = run.catch(() => undefined);
+      return run;
+    },
+  };
+  const app = Fastify({ logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false, bodyLimit: 1024 * 1024 });
+  await app.register(fastifyCookie);
+
+  app.setErrorHandler((error: unknown, req, reply) => {
+    if (isRapportError(error)) return reply.status(error.httpStatus).send(error.toJSON());
+    const e = error as { code?: string; statusCode?: number; message?: string };
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = req.routeOptions.bodyLimit ?? 1024 * 1024;
+      return reply.status(400).send(new RapportError('payload_too_large', `body: larger than the ${Math.round(limit / 1024)} KB limit of ${req.url}`).toJSON());
+    }
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.status(400).send(new RapportError('invalid_input', `body: ${e.message ?? 'bad request'}`).toJSON());
+    }
+    req.log.error(error);
+    return reply.status(500).send(new RapportError('internal', 'internal error').toJSON());
+  });
+
+  const routes: RouteDef<unknown, unknown, unknown>[] = [...segmentRoutes(ctx), ...customerRoutes(ctx), ...authRoutes(ctx)];
+  const doc = openApiDocument(routes, VERSION);
+  for (const r of routes) {
+    app.route({
+      method: r.method,
+      url: r.url,
+      ...(r.bodyLimit ? { bodyLimit: r.bodyLimit } : {}),
+      handler: async (req, reply) => {
+        let principal: Principal | null = null;
+        if (r.auth !== 'none') {
+          principal = await authenticate(ctx, req);
+          if (!principal) throw unauthorized();
+          if (!principal.scopes.has(r.auth)) throw forbidden(`this endpoint needs a key of scope "${r.auth}"`);
+        } else {
+          principal = await authenticate(ctx, req).catch(() => null);
+        }
+        const params = parseWith(r.params, req.params, 'params');
+        const query = parseWith(r.query, req.query, 'query');
+        const body = r.documentOnlyBody ? req.body : parseWith(r.body, req.body, 'body');
+        const result = await r.handler({ body, query, params, principal, req, reply });
+        if (reply.sent) return reply;
+        return result;
+      },
+    });
+  }
+  app.get('/api/openapi.json', async () => doc);
+  app.get('/healthz', async () => ({ ok: true }));
+
+  const webRoot = opts.webRoot;
+  if (webRoot && fs.existsSync(path.join(webRoot, 'index.html'))) {
+    await app.register(fastifyStatic, { root: webRoot, wildcard: false, index: ['index.html'] });
+    app.setNotFoundHandler((req, reply) => {
+      if (req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/v1/')) {
+        return reply.type('text/html').sendFile('index.html');
+      }
+      return reply.status(404).send(new RapportError('not_found', `${req.method} ${req.url.split('?')[0]} not found`).toJSON());
+    });
+  } else {
+    app.setNotFoundHandler((req, reply) =>
+      reply.status(404).send(new RapportError('not_found', `${req.method} ${req.url.split('?')[0]} not found`).toJSON()),
+    );
+  }
+  return app;
+}

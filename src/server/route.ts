@@ -1,0 +1,53 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Principal } from '../auth/keys.js';
+import type { KeyScope } from '../store/schema.js';
+
+/**
+ * One route, described once: the schemas that validate it are the schemas the OpenAPI
+ * document is generated from. Handlers get parsed, typed input and return the response body.
+ */
+export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
+  method: 'GET' | 'POST' | 'DELETE' | 'PATCH' | 'PUT';
+  url: string;
+  summary: string;
+  tags: string[];
+  /** `none` for public routes; `ingest` routes take HTTP Basic (Segment) or Bearer. */
+  auth: KeyScope | 'none';
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  params?: z.ZodType<P>;
+  response?: z.ZodType;
+  /** Largest accepted body in bytes (Fastify's default is 1 MiB). */
+  bodyLimit?: number;
+  /** The body schema only documents; the handler validates `req.body` itself (field paths of its own). */
+  documentOnlyBody?: boolean;
+  /** Keep the route out of the OpenAPI document (HTML pages, redirects). */
+  hidden?: boolean;
+  handler: (input: RouteInput<B, Q, P>) => Promise<unknown>;
+}
+
+export interface RouteInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  principal: Principal | null;
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+
+/** Preserves the generic parameters of a route definition (inference helper). */
+export function route<B, Q, P>(def: RouteDef<B, Q, P>): RouteDef<B, Q, P> {
+  return def;
+}
+
+/** Common schema pieces shared by routes. */
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      issues: z.array(z.object({ field: z.string(), message: z.string(), row: z.number().optional() })).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
