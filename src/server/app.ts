@@ -43,7 +43,7 @@ function parseWith<T>(schema: z.ZodType<T> | undefined, value: unknown, where: s
   const r = schema.safeParse(value ?? {});
   if (r.success) return r.data;
   const issues = zodIssues(r.error, where === 'body' ? '' : where);
-  const first = issues[0]!;
+  const first = issues[0];
   throw new RapportError('invalid_input', `${first.field || where}: ${first.message}`, issues);
 }
 
@@ -107,13 +107,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       url: r.url,
       ...(r.bodyLimit ? { bodyLimit: r.bodyLimit } : {}),
       handler: async (req, reply) => {
-        let principal: Principal | null = null;
+        const principal: Principal | null =
+          r.auth === 'none' ? await authenticate(ctx, req).catch(() => null) : await authenticate(ctx, req);
         if (r.auth !== 'none') {
-          principal = await authenticate(ctx, req);
           if (!principal) throw unauthorized();
           if (!principal.scopes.has(r.auth)) throw forbidden(`this endpoint needs a key of scope "${r.auth}"`);
-        } else {
-          principal = await authenticate(ctx, req).catch(() => null);
         }
         const params = parseWith(r.params, req.params, 'params');
         const query = parseWith(r.query, req.query, 'query');
