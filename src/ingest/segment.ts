@@ -92,7 +92,7 @@ function zodFail(origin: MessageOrigin, error: z.ZodError): RapportError {
     message: i.message,
     ...(origin.row === undefined ? {} : { row: origin.row }),
   }));
-  const first = issues[0]!;
+  const first = issues[0];
   const where = origin.row === undefined ? first.field : `row ${origin.row}, field ${first.field}`;
   return new RapportError('invalid_input', `${where}: ${first.message}`, issues);
 }

@@ -205,7 +205,7 @@ class BatchWrite {
         .returning('id')
         .execute();
       rows.forEach((r, i) => {
-        links.set(part[i]!, r.id);
+        links.set(part[i], r.id);
         this.created.add(r.id);
       });
     }
