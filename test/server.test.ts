@@ -120,7 +120,7 @@ for (const d of DIALECTS) {
       const items: { kind: string; id: number; at: string }[] = [];
       let cursor: string | null = null;
       do {
-        const page = (await get(`/api/customers/tl/timeline?limit=4${cursor ? `&cursor=${cursor}` : ''}`)).json();
+        const page: { items: { kind: string; id: number; at: string }[]; nextCursor: string | null } = (await get(`/api/customers/tl/timeline?limit=4${cursor ? `&cursor=${cursor}` : ''}`)).json();
         items.push(...page.items);
         cursor = page.nextCursor;
       } while (cursor);

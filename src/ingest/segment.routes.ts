@@ -23,7 +23,7 @@ const SOURCE = 'segment';
  */
 export function segmentRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
   const single = (type: MessageType) =>
-    route({
+    route<unknown, unknown, unknown>({
       method: 'POST',
       url: `/v1/${type}`,
       summary: `Segment ${type} call`,
@@ -40,7 +40,7 @@ export function segmentRoutes(ctx: AppContext): RouteDef<unknown, unknown, unkno
       },
     });
   const batch = (url: string) =>
-    route({
+    route<unknown, unknown, unknown>({
       method: 'POST',
       url,
       summary: 'Segment batch: up to 500 KB of messages of any type',

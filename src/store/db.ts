@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import {
   Kysely,
+  sql,
   Migrator,
   PostgresDialect,
   SqliteDialect,
@@ -91,7 +92,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
 
 export async function migrate(store: Store): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(store.dialect) };
-  const migrator = new Migrator({ db: store.db, provider });
+  // On PostgreSQL keep Kysely's bookkeeping in the schema we migrate, so that several Rapport
+  // schemas (or other applications) can share one database.
+  const schema =
+    store.dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({ db: store.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

@@ -39,7 +39,7 @@ export interface CustomerAccountsTable {
   created_at: number;
 }
 
-/** Every identifier a customer has been seen under: `user:<id>` and `anonymous:<id>`. */
+/** Anonymous ids a customer has been seen under (the user id itself lives on `customers`). */
 export interface IdentitiesTable {
   kind: 'user' | 'anonymous';
   value: string;

@@ -19,7 +19,7 @@ let pgAvailable: Promise<string | null> | undefined;
 /** Returns null when PostgreSQL is reachable, else the reason it is not. */
 export function postgresUnavailable(): Promise<string | null> {
   pgAvailable ??= (async () => {
-    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+    const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 10000 });
     try {
       await client.connect();
       await client.query('select 1');

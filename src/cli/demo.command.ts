@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { invalid } from '../core/errors.js';
+import { DEFAULT_END, DEFAULT_MONTHS, generateDemo, type DemoSummary } from '../demo/generate.js';
+import { action, withStore, type CliContext } from './context.js';
+
+interface DemoFlags {
+  customers: string;
+  seed: string;
+  months: string;
+  end: string;
+  json?: boolean;
+}
+
+function wholeNumber(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw invalid(flag, `expected a whole number, got "${value}"`);
+  return Number(value);
+}
+
+export function summaryLine(s: DemoSummary, seconds: number): string {
+  return (
+    `Demo company (seed ${s.seed}, ${s.months} months to ${s.end}): ${s.customers} customers, ${s.visitors} anonymous visitors, ` +
+    `${s.accounts} accounts, ${s.orders} orders (${s.orderLines} lines), ${s.interactions} interactions, ${s.feedback} feedback items; ` +
+    `${s.inserted} records new, ${s.duplicates} already present, in ${seconds.toFixed(1)} s`
+  );
+}
+
+/** `rapport demo`: loads the demo company through the normal ingestion path. */
+export function registerDemo(program: Command, ctx: () => CliContext): void {
+  program
+    .command('demo')
+    .description('generate a believable demo shop (customers, orders, usage, feedback) through the ingestion path; re-running adds nothing twice')
+    .option('--customers <n>', 'identified customers to generate', '2000')
+    .option('--seed <n>', 'random seed (same seed and options give the same data)', '1')
+    .option('--months <n>', 'months of history', String(DEFAULT_MONTHS))
+    .option('--end <date>', 'last day of the history (YYYY-MM-DD)', DEFAULT_END)
+    .option('--json', 'print the summary as JSON')
+    .action(
+      action(async (flags: DemoFlags) => {
+        const c = ctx();
+        const customers = wholeNumber('--customers', flags.customers);
+        const seed = wholeNumber('--seed', flags.seed);
+        const months = wholeNumber('--months', flags.months);
+        const tty = !flags.json && 'isTTY' in c.err && (c.err as NodeJS.WriteStream).isTTY === true;
+        const started = performance.now();
+        const summary = await withStore(c, (store) =>
+          generateDemo(store, {
+            customers,
+            seed,
+            months,
+            end: flags.end,
+            onProgress: tty
+              ? (p) => {
+                  const pct = Math.floor((100 * p.customersDone) / p.customers);
+                  c.err.write(`\rGenerating demo company: ${p.customersDone}/${p.customers} customers (${pct}%), ${p.records} records`);
+                  if (p.customersDone === p.customers) c.err.write('\n');
+                }
+              : undefined,
+          }),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        if (flags.json) c.out.write(`${JSON.stringify({ ...summary, seconds: Math.round(seconds * 10) / 10 })}\n`);
+        else c.out.write(`${summaryLine(summary, seconds)}\n`);
+      }),
+    );
+}

@@ -1,0 +1,819 @@
+import type { Who } from '../ingest/records.js';
+import { CATEGORIES, type Product } from './catalog.js';
+import { basketTotal, browseProduct, Emitter, fillBasket, iso, session, type Channel, type LineItem } from './emit.js';
+import {
+  acquisitionTime,
+  DAY,
+  defectRates,
+  effectiveDropout,
+  expectedRepeat,
+  HOUR,
+  MINUTE,
+  ORDER_DEFECT_KINDS,
+  simulatePurchases,
+  WEEK,
+  type Population,
+} from './model.js';
+import { company, person, type Country } from './people.js';
+import { Rng, stableId } from './random.js';
+import {
+  GENERAL_ISSUES,
+  IDEA_KEYS,
+  IDEAS,
+  ideaText,
+  interviewText,
+  issueText,
+  ORDER_DEFECTS,
+  painNote,
+  reviewText,
+  surveyText,
+  visitText,
+  type GeneralIssue,
+  type IdeaKey,
+  type IssueSpec,
+  type OrderDefect,
+} from './text.js';
+
+/**
+ * One demo customer's whole story, from first anonymous visit to the observation end: the
+ * true parameters drawn, the Segment messages their behaviour produces, and their feedback.
+ * Pure: depends only on (settings, index), never on other customers or the clock.
+ */
+
+export interface Settings {
+  seed: number;
+  /** Observation window in epoch ms, [start, end). */
+  start: number;
+  end: number;
+  population: Population;
+}
+
+export type Stage = 'introduction' | 'acquaintance' | 'engagement' | 'advocacy' | 'co-creation';
+export type Platform = 'web' | 'app' | 'both';
+
+export interface FeedbackTruth {
+  id: string;
+  kind: string;
+  /** What it is about: `defect:delivery_late`, `issue:password_reset`, `idea:gift_cards`, `product:HK-1002`, `praise`… */
+  themes: string[];
+}
+
+export interface DefectTruth {
+  type: OrderDefect;
+  orderId: string;
+  at: string;
+  /** Extra dropout probability this defect caused at that purchase (0 on the trial purchase). */
+  hazard: number;
+  ticket: boolean;
+  /** The customer dropped out right after this purchase. */
+  diedAfter: boolean;
+}
+
+/** The truth stored in demo_truth.params for each identified customer. */
+export interface CustomerTruth {
+  index: number;
+  userId: string;
+  signupAt: string;
+  anonymousIds: string[];
+  buyer: boolean;
+  firstPurchaseAt: string | null;
+  /** BG/NBD purchase rate per week, λ ~ Gamma(r, α). */
+  lambda: number;
+  /** Dropout probability per repeat purchase as drawn, p ~ Beta(a, b). */
+  p: number;
+  /** The dropout probability actually faced, raised by order defects (see effectiveDropout). */
+  pEffective: number;
+  alive: boolean;
+  deathAt: string | null;
+  /** Weeks from the first purchase to the end (BG/NBD T); 0 for prospects. */
+  T: number;
+  repeatPurchases: number;
+  /** E[X(T) | λ, p_eff]. */
+  expectedRepeat: number;
+  /** Gamma-Gamma ν ~ Gamma(q, γ); the mean order value is p/ν. */
+  nu: number;
+  meanSpend: number;
+  /** Mean of the realised order totals (catalogue lines filling the Gamma budgets). */
+  realisedMeanSpend: number | null;
+  revenue: number;
+  categoryPreferences: Record<string, number>;
+  /** Propensity to contribute (reviews, ideas, surveys, interviews), Beta(1.3, 4). */
+  involvement: number;
+  /** Latent satisfaction before defects, N(0.8, 0.8). */
+  satisfaction: number;
+  /** Multiplier of browsing frequency, Gamma(2, 2). */
+  engagement: number;
+  platform: Platform;
+  country: string;
+  plan: string;
+  newsletter: boolean;
+  account: string | null;
+  big: boolean;
+  stage: Stage;
+  defects: DefectTruth[];
+  issues: { type: GeneralIssue; at: string }[];
+  wants: IdeaKey[];
+  feedback: FeedbackTruth[];
+}
+
+export interface CustomerResult {
+  truth: CustomerTruth;
+  emitter: Emitter;
+  groupId: string | null;
+  orders: number;
+  orderLines: number;
+}
+
+/** When the app's release 4.2 crashed at checkout: months 14.0–15.2 of the window. */
+export function crashWindow(s: Settings): [number, number] {
+  const span = s.end - s.start;
+  return [s.start + span * (14 / 24), s.start + span * (15.2 / 24)];
+}
+
+/** NPS survey waves: months 3, 9, 15 and 21 of a 24-month window (scaled to other lengths). */
+export function surveyWaves(s: Settings): number[] {
+  const span = s.end - s.start;
+  return [3, 9, 15, 21].map((m) => s.start + span * (m / 24) + 9 * HOUR);
+}
+
+/** Local hour-of-day weights: quiet nights, lunch and evening peaks. */
+const HOUR_WEIGHTS = [0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.3, 0.6, 0.9, 1, 1.1, 1.2, 1.4, 1.3, 1.1, 1, 1, 1.1, 1.4, 1.8, 2, 1.9, 1.4, 0.7];
+
+/** The same local day as t, at a typical hour; kept inside [lo, hi]. */
+function localTime(rng: Rng, t: number, utcOffset: number, lo: number, hi: number): number {
+  const off = utcOffset * HOUR;
+  const day = Math.floor((t + off) / DAY) * DAY - off;
+  const moved = day + rng.weighted(HOUR_WEIGHTS) * HOUR + rng.int(3600) * 1000;
+  return Math.min(hi, Math.max(lo, moved));
+}
+
+/** Poisson-process times with `ratePerWeek` on [from, to). */
+function poissonTimes(rng: Rng, ratePerWeek: number, from: number, to: number): number[] {
+  const out: number[] = [];
+  if (!(ratePerWeek > 0)) return out;
+  let t = from;
+  for (;;) {
+    t += rng.exponential(ratePerWeek / WEEK);
+    if (!(t < to)) return out;
+    out.push(t);
+  }
+}
+
+/** Monthly calendar dates on `dayOfMonth` at `hourUtc` within [from, to). */
+function monthly(from: number, to: number, dayOfMonth: number, hourUtc: number): number[] {
+  const out: number[] = [];
+  const d = new Date(from);
+  let y = d.getUTCFullYear();
+  let m = d.getUTCMonth();
+  for (;;) {
+    const t = Date.UTC(y, m, dayOfMonth, hourUtc);
+    if (t >= to) return out;
+    if (t >= from) out.push(t);
+    m++;
+    if (m === 12) {
+      m = 0;
+      y++;
+    }
+  }
+}
+
+function monthLabel(t: number): string {
+  return iso(t).slice(0, 7);
+}
+
+/** The user id and the account a customer index gets under a seed (stable across runs). */
+export function userIdOf(seed: number, index: number): string {
+  return `cus_${stableId(14, seed, 'user', index)}`;
+}
+
+const ISSUE_WEIGHTS: Record<Exclude<GeneralIssue, 'app_crash_checkout'>, number> = {
+  password_reset: 0.2,
+  coupon_not_applying: 0.15,
+  search_irrelevant: 0.1,
+  return_label: 0.2,
+  tracking_question: 0.15,
+  change_address: 0.1,
+  invoice_request: 0.1,
+};
+
+const NEEDS_ORDER = new Set<GeneralIssue>(['coupon_not_applying', 'return_label', 'tracking_question', 'change_address', 'invoice_request']);
+
+const RESOLUTION_HOURS: Record<string, number> = { urgent: 6, high: 16, normal: 30, low: 60 };
+
+export function simulateCustomer(s: Settings, index: number): CustomerResult {
+  return new CustomerStory(s, index).run();
+}
+
+class CustomerStory {
+  private readonly rng: Rng;
+  private readonly pop: Population;
+  private readonly userId: string;
+  private readonly who: Who;
+  private readonly em: Emitter;
+  private readonly truth: CustomerTruth;
+  private readonly prefs: number[];
+  private readonly country: Country;
+  private readonly firstName: string;
+  private readonly personTraits: Record<string, string>;
+  private groupId: string | null = null;
+  private companyInfo: ReturnType<typeof company> | null = null;
+  /** While the customer is still interested (alive for buyers); ms. */
+  private activeUntil = 0;
+  private orders: { id: string; at: number; lines: LineItem[]; total: number; defects: OrderDefect[] }[] = [];
+  private pains: { at: number; kind: OrderDefect | GeneralIssue }[] = [];
+  private ticketNo = 0;
+
+  constructor(
+    private readonly s: Settings,
+    private readonly index: number,
+  ) {
+    this.rng = Rng.from(s.seed, 'customer', index);
+    this.pop = s.population;
+    this.userId = userIdOf(s.seed, index);
+    this.who = { userId: this.userId };
+    this.em = new Emitter(`demo-${s.seed}-${index}`, s.end);
+    const rng = this.rng;
+    const { r, alpha, a, b } = this.pop.bgnbd;
+    const gg = this.pop.gammaGamma;
+    const lambda = rng.gamma(r, alpha);
+    const p = rng.beta(a, b);
+    const nu = rng.gamma(gg.q, gg.gamma);
+    this.prefs = rng.dirichlet(CATEGORIES.map((c) => c.share * this.pop.categoryConcentration));
+    const involvement = rng.beta(1.3, 4);
+    const satisfaction = 0.8 + 0.8 * rng.normal();
+    const engagement = rng.gamma(2, 2);
+    const platformDraw = rng.float();
+    const platform: Platform = platformDraw < 0.55 ? 'web' : platformDraw < 0.8 ? 'app' : 'both';
+    // Heavy buyers are more often businesses; membership does not change the λ distribution.
+    const b2b = rng.chance(lambda > 0.15 ? 0.25 : 0.06);
+    if (b2b) {
+      const block = Math.floor(index / 40);
+      const k = rng.int(2);
+      this.groupId = `acct_${stableId(10, s.seed, 'account', block, k)}`;
+      this.companyInfo = company(Rng.from(s.seed, 'account', block, k));
+    }
+    const who = person(rng, this.companyInfo?.domain);
+    this.country = who.country;
+    this.firstName = who.firstName;
+    const rates = defectRates(this.pop, this.country.lateDelivery);
+    const plan = b2b ? 'business' : 'free';
+    this.truth = {
+      index,
+      userId: this.userId,
+      signupAt: '',
+      anonymousIds: [],
+      buyer: false,
+      firstPurchaseAt: null,
+      lambda,
+      p,
+      pEffective: effectiveDropout(this.pop, p, rates),
+      alive: true,
+      deathAt: null,
+      T: 0,
+      repeatPurchases: 0,
+      expectedRepeat: 0,
+      nu,
+      meanSpend: gg.p / nu,
+      realisedMeanSpend: null,
+      revenue: 0,
+      categoryPreferences: Object.fromEntries(CATEGORIES.map((c, i) => [c.key, round(this.prefs[i], 4)])),
+      involvement,
+      satisfaction,
+      engagement,
+      platform,
+      country: this.country.code,
+      plan,
+      newsletter: false,
+      account: this.groupId,
+      big: false,
+      stage: 'introduction',
+      defects: [],
+      issues: [],
+      wants: [],
+      feedback: [],
+    };
+    this.personTraits = { name: who.name, firstName: who.firstName, lastName: who.lastName, email: who.email };
+  }
+
+  run(): CustomerResult {
+    const { rng, s, truth } = this;
+    const ts = localTime(rng, acquisitionTime(rng, s.start, s.end - DAY, this.pop.acquisitionGrowth), this.country.utcOffset, s.start, s.end - 2 * HOUR);
+    truth.signupAt = iso(ts);
+    truth.wants = this.drawWants();
+    this.signup(ts);
+
+    // Purchases (BG/NBD) and what they cause.
+    const buyer = rng.chance(this.pop.buyerShare);
+    let firstAt = Number.POSITIVE_INFINITY;
+    if (buyer) firstAt = rng.chance(0.55) ? ts + rng.uniform(30, 90) * MINUTE : ts + rng.exponential(1 / (10 * DAY));
+    if (firstAt < s.end - MINUTE) {
+      truth.buyer = true;
+      truth.firstPurchaseAt = iso(firstAt);
+      const rates = defectRates(this.pop, this.country.lateDelivery);
+      const sim = simulatePurchases(rng, this.pop, { lambda: truth.lambda, p: truth.p, rates }, firstAt, s.end);
+      truth.T = (s.end - firstAt) / WEEK;
+      truth.repeatPurchases = sim.purchases.length - 1;
+      truth.expectedRepeat = expectedRepeat(truth.lambda, truth.pEffective, truth.T);
+      truth.alive = sim.deathAt === null;
+      // Repeat purchases move to a typical hour of their day, keeping their order.
+      let prev = ts;
+      const times = sim.purchases.map((pu, k) => (prev = k === 0 ? pu.at : localTime(rng, pu.at, this.country.utcOffset, prev + HOUR, s.end - MINUTE)));
+      const deathAt = sim.deathAt === null ? null : times[times.length - 1];
+      truth.deathAt = deathAt === null ? null : iso(deathAt);
+      this.activeUntil = deathAt ?? s.end;
+      sim.purchases.forEach((pu, k) => this.purchase(times[k], pu.defects, pu.died, k));
+    } else {
+      // A prospect: interested for a while after signing up, then drifts away.
+      this.activeUntil = Math.min(s.end, ts + rng.exponential(1 / (10 * WEEK)));
+      truth.alive = false;
+    }
+
+    this.browsing(ts);
+    this.newsletters(ts);
+    this.pushes(ts);
+    this.generalTickets(ts);
+    this.surveys();
+    this.ideas(ts);
+    this.finishTruth();
+    this.relationship(ts);
+
+    return {
+      truth,
+      emitter: this.em,
+      groupId: this.groupId,
+      orders: this.orders.length,
+      orderLines: this.orders.reduce((n, o) => n + o.lines.length, 0),
+    };
+  }
+
+  private drawWants(): IdeaKey[] {
+    const b2b = this.groupId !== null;
+    const app = this.truth.platform !== 'web';
+    const ebooks = this.prefs[CATEGORIES.findIndex((c) => c.key === 'ebooks')];
+    const weights = IDEA_KEYS.map((k) => {
+      const spec = IDEAS[k];
+      let w = spec.b2b ? (b2b ? spec.weight * 1.5 : 0) : spec.weight;
+      if (k === 'dark_mode' && app) w *= 4;
+      if (k === 'audiobook_samples') w *= 1 + 25 * ebooks;
+      return w;
+    });
+    const wants: IdeaKey[] = [];
+    const n = 1 + (this.rng.chance(0.35) ? 1 : 0);
+    for (let i = 0; i < n; i++) {
+      const k = IDEA_KEYS[this.rng.weighted(weights)];
+      if (!wants.includes(k)) wants.push(k);
+    }
+    return wants;
+  }
+
+  private channel(): Channel {
+    const pl = this.truth.platform;
+    return pl === 'web' ? 'web' : pl === 'app' ? 'mobile' : this.rng.chance(0.5) ? 'web' : 'mobile';
+  }
+
+  /** Anonymous browsing first for some, then sign-up: identify (web) or alias (app). */
+  private signup(ts: number): void {
+    const { rng, em, s, truth } = this;
+    const channel = this.channel();
+    let anon: string | null = null;
+    if (rng.chance(0.45)) {
+      anon = rng.uuid();
+      truth.anonymousIds.push(anon);
+      const visits = 1 + rng.poisson(0.8);
+      const from = Math.max(s.start, ts - 21 * DAY);
+      for (let v = 0; v < visits; v++) {
+        const at = from + rng.float() * (ts - from) * 0.95;
+        session(em, rng, at, { phase: 'anonymous', who: { anonymousId: anon }, channel, prefs: this.prefs, depth: 1.2 * truth.engagement });
+      }
+    }
+    const subscribed = rng.chance(0.65);
+    truth.newsletter = subscribed;
+    const traits: Record<string, unknown> = {
+      ...this.personTraits,
+      createdAt: iso(ts),
+      plan: truth.plan,
+      country: this.country.code,
+      locale: this.country.locale,
+      newsletter: subscribed,
+      ...(this.companyInfo ? { company: { name: this.companyInfo.name, industry: this.companyInfo.industry } } : {}),
+    };
+    if (anon !== null && channel === 'mobile') {
+      em.message('known', 'alias', { previousId: anon, userId: this.userId }, ts);
+      em.message('known', 'identify', { userId: this.userId, traits }, ts);
+    } else {
+      em.message('known', 'identify', { userId: this.userId, ...(anon !== null ? { anonymousId: anon } : {}), traits }, ts);
+    }
+    em.track('known', this.who, 'Signed Up', ts + 1000, { method: rng.pick(['email', 'email', 'google', 'apple']) }, channel);
+    if (this.groupId && this.companyInfo) {
+      const c = this.companyInfo;
+      em.message(
+        'known',
+        'group',
+        { userId: this.userId, groupId: this.groupId, traits: { name: c.name, industry: c.industry, employees: c.employees, plan: 'business', website: `https://${c.domain}` } },
+        ts + 2000,
+      );
+    }
+  }
+
+  private purchase(at: number, defects: OrderDefect[], died: boolean, k: number): void {
+    const { rng, em, truth, s } = this;
+    const gg = this.pop.gammaGamma;
+    const budget = rng.gamma(gg.p, truth.nu);
+    const lines = fillBasket(rng, this.prefs, budget);
+    const orderId = `ORD-${stableId(10, s.seed, 'order', this.index, k).toUpperCase()}`;
+    const total = basketTotal(lines);
+    const channel = this.channel();
+    session(em, rng, at, {
+      phase: 'known',
+      who: this.who,
+      channel,
+      prefs: this.prefs,
+      depth: 0.6 * truth.engagement,
+      order: { orderId, lines, properties: { shipping: total >= 35 ? 0 : 4.99, payment_method: rng.pick(['card', 'card', 'card', 'paypal', 'apple_pay']) } },
+    });
+    this.orders.push({ id: orderId, at, lines, total, defects });
+    em.track('known', this.who, 'Email Sent', at + 2 * MINUTE, { email_type: 'order_confirmation', order_id: orderId, channel: 'email', direction: 'outbound' });
+    const shipped = at + rng.uniform(0.5, 2.5) * DAY;
+    em.track('known', this.who, 'Email Sent', shipped, { email_type: 'shipping_confirmation', order_id: orderId, channel: 'email', direction: 'outbound' });
+
+    // Plus membership for regular buyers.
+    if (k === 2 && truth.plan === 'free' && rng.chance(0.3)) {
+      truth.plan = 'plus';
+      em.message('known', 'identify', { userId: this.userId, traits: { plan: 'plus' } }, at + 10 * MINUTE);
+      em.track('known', this.who, 'Membership Started', at + 10 * MINUTE, { plan: 'plus', price: 49 }, channel);
+    }
+
+    for (const d of defects) {
+      const spec = this.pop.defects[d];
+      const ticket = rng.chance(spec.ticketShare);
+      truth.defects.push({ type: d, orderId, at: iso(at), hazard: k === 0 ? 0 : spec.churnHazard, ticket, diedAfter: died });
+      this.pains.push({ at, kind: d });
+      if (ticket) {
+        const delay = d === 'delivery_late' ? rng.uniform(6, 12) * DAY : d === 'double_charge' ? rng.uniform(0.1, 2) * DAY : rng.uniform(2, 5) * DAY;
+        this.ticket(at + delay, ORDER_DEFECTS[d], `defect:${d}`, { order: lines, orderId, total });
+      }
+    }
+
+    // A review of one item, more likely from involved customers and after a bad experience.
+    if (rng.chance(0.04 + 0.25 * truth.involvement + (defects.length > 0 ? 0.1 : 0))) {
+      const line = rng.pick(lines);
+      const d = defects[0] ?? null;
+      const when = at + rng.uniform(4, 20) * DAY;
+      const y = this.satisfactionAt(when) + line.product.quality + (d ? -1.6 : 0) + 0.9 * rng.normal();
+      const rating = y < -1.6 ? 1 : y < -0.9 ? 2 : y < -0.1 ? 3 : y < 0.7 ? 4 : 5;
+      const categoryKey = CATEGORIES[line.product.categoryIndex].key;
+      const text = reviewText(rating, line.product, categoryKey, rng, d === 'delivery_late' || d === 'item_damaged' ? d : null);
+      const id = em.addFeedback(this.who, 'review', text, rating, 'published', when, {
+        product_id: line.product.id,
+        product_name: line.product.name,
+        category: line.product.category,
+        order_id: orderId,
+      });
+      if (id) {
+        em.track('known', this.who, 'Product Reviewed', when, { product_id: line.product.id, rating, review_id: id }, 'web');
+        const themes: string[] = [];
+        if (line.product.quality < -1 && rating <= 3) themes.push(`product:${line.product.id}`);
+        if (d) themes.push(`defect:${d}`);
+        if (rating >= 4 && themes.length === 0) themes.push('praise');
+        if (themes.length === 0) themes.push('complaint');
+        truth.feedback.push({ id, kind: 'review', themes });
+      }
+    }
+    // Advocates tell friends.
+    if (rng.chance(0.08 * truth.involvement)) em.track('known', this.who, 'Invite Sent', at + rng.uniform(1, 30) * DAY, { via: rng.pick(['email', 'link']) }, channel);
+  }
+
+  /** Satisfaction at time t: the latent minus what has gone wrong so far. */
+  private satisfactionAt(t: number): number {
+    return this.truth.satisfaction - 0.7 * this.pains.filter((p) => p.at < t).length;
+  }
+
+  private ticket(at: number, spec: IssueSpec, theme: string, ctx: { order?: LineItem[]; orderId?: string; total?: number }): void {
+    const { rng, em, truth } = this;
+    if (at >= this.s.end) return;
+    const order = ctx.order ?? null;
+    const product: Product = order ? rng.pick(order).product : browseProduct(rng, this.prefs);
+    const category = CATEGORIES[product.categoryIndex];
+    const lastOrder = this.orders.filter((o) => o.at < at).at(-1);
+    const orderId = ctx.orderId ?? lastOrder?.id ?? `ORD-${stableId(10, this.s.seed, 'order', this.index, 0).toUpperCase()}`;
+    const vars = {
+      order: orderId,
+      product: product.name,
+      days: String(rng.between(3, 12)),
+      amount: `$${(ctx.total ?? lastOrder?.total ?? 40).toFixed(2)}`,
+      query: rng.pick(category.searches),
+      first: this.firstName,
+    };
+    const text = issueText(spec, rng, vars);
+    const priority = rng.pick(spec.priority);
+    const cause = rng.pick(spec.causes);
+    const via = spec.type === 'billing' && rng.chance(0.4) ? 'phone' : rng.pick(['email', 'email', 'chat', 'chat', 'phone', 'portal'] as const);
+    const resolvedAt = at + rng.exponential(1 / ((RESOLUTION_HOURS[priority] ?? 30) * HOUR));
+    const open = resolvedAt >= this.s.end;
+    const status = open ? rng.pick(['open', 'pending']) : rng.chance(0.85) ? 'solved' : 'closed';
+    const ticketId = `T-${stableId(7, this.s.seed, 'ticket', this.index, this.ticketNo++).toUpperCase()}`;
+    const id = em.addFeedback(this.who, 'ticket', text, null, status, at, {
+      ticket_id: ticketId,
+      type: spec.type,
+      cause,
+      priority,
+      channel: via,
+      ...(ctx.orderId || text.includes(orderId) ? { order_id: orderId } : {}),
+      ...(open ? {} : { resolved_at: iso(resolvedAt) }),
+    });
+    if (!id) return;
+    truth.feedback.push({ id, kind: 'ticket', themes: [theme] });
+    const minutes = Math.round(rng.uniform(4, 35));
+    if (via === 'chat') {
+      em.track('known', this.who, 'Support Chat Completed', at + minutes * MINUTE, { ticket_id: ticketId, duration_minutes: minutes, channel: 'support', direction: 'mutual' });
+    } else if (via === 'phone') {
+      em.track('known', this.who, 'Call Completed', at, { ticket_id: ticketId, topic: 'support', duration_minutes: minutes, channel: 'phone', direction: 'mutual' });
+    } else {
+      em.track('known', this.who, 'Support Request Submitted', at, { ticket_id: ticketId, via, channel: 'support' });
+      if (!open || rng.chance(0.5)) {
+        em.track('known', this.who, 'Email Sent', Math.min(resolvedAt, at + rng.uniform(1, 20) * HOUR), { email_type: 'support_reply', ticket_id: ticketId, channel: 'email', direction: 'outbound' });
+      }
+    }
+  }
+
+  /** Visits while interested, a short tail after dropping out. Frequency rises with λ. */
+  private browsing(ts: number): void {
+    const { rng, truth, s } = this;
+    const rate = truth.buyer ? (0.08 + 2 * truth.lambda) * truth.engagement : 0.12 * truth.engagement;
+    const times = poissonTimes(rng, rate, ts + HOUR, this.activeUntil);
+    if (this.activeUntil < s.end) {
+      const tail = rng.poisson(1.2);
+      const to = Math.min(s.end, this.activeUntil + 8 * WEEK);
+      for (let k = 0; k < tail; k++) times.push(this.activeUntil + rng.float() * (to - this.activeUntil));
+    }
+    for (const t of times) {
+      const at = localTime(rng, t, this.country.utcOffset, ts + HOUR, s.end - HOUR);
+      session(this.em, rng, at, { phase: 'known', who: this.who, channel: this.channel(), prefs: this.prefs, depth: 1.3 * truth.engagement, wishlist: 0.03 + 0.1 * truth.involvement });
+    }
+  }
+
+  private activeAt(t: number): boolean {
+    return t < this.activeUntil;
+  }
+
+  private newsletters(ts: number): void {
+    const { rng, em, truth, s } = this;
+    if (!truth.newsletter) return;
+    for (const t of monthly(ts, s.end, 5, 8)) {
+      const campaign = `Newsletter ${monthLabel(t)}`;
+      em.track('known', this.who, 'Newsletter Sent', t, { campaign, channel: 'email', direction: 'outbound' });
+      const active = this.activeAt(t);
+      if (rng.chance(active ? 0.2 + 0.4 * truth.involvement : 0.06)) {
+        const opened = t + rng.exponential(1 / (14 * HOUR));
+        em.track('known', this.who, 'Email Opened', opened, { campaign, channel: 'email' });
+        if (rng.chance(0.25)) em.track('known', this.who, 'Email Link Clicked', opened + rng.uniform(0.2, 3) * MINUTE, { campaign, channel: 'email' });
+      }
+      if (rng.chance(active ? 0.008 : 0.04)) {
+        const when = t + rng.uniform(1, 48) * HOUR;
+        em.track('known', this.who, 'Unsubscribed', when, { campaign, channel: 'email' });
+        em.message('known', 'identify', { userId: this.userId, traits: { newsletter: false } }, when);
+        truth.newsletter = false;
+        return;
+      }
+    }
+  }
+
+  private pushes(ts: number): void {
+    const { rng, em, truth, s } = this;
+    if (truth.platform === 'web' || !rng.chance(0.6)) return;
+    for (const t of monthly(ts, s.end, 20, 17)) {
+      const campaign = `Promo ${monthLabel(t)}`;
+      em.track('known', this.who, 'Push Notification Sent', t, { campaign, channel: 'mobile', direction: 'outbound' });
+      if (rng.chance(this.activeAt(t) ? 0.15 : 0.02)) em.track('known', this.who, 'Push Notification Opened', t + rng.uniform(1, 120) * MINUTE, { campaign, channel: 'mobile' });
+    }
+  }
+
+  /** Tickets not caused by one order: questions, account trouble, the 4.2 crash, ideas. */
+  private generalTickets(ts: number): void {
+    const { rng, truth, s } = this;
+    const until = Math.max(this.activeUntil, Math.min(s.end, ts + 4 * WEEK));
+    const b2b = this.groupId !== null;
+    const kinds = Object.keys(ISSUE_WEIGHTS) as Exclude<GeneralIssue, 'app_crash_checkout'>[];
+    const weights = kinds.map((k) => ISSUE_WEIGHTS[k] * (k === 'invoice_request' ? (b2b ? 5 : 0.3) : 1) * (k === 'coupon_not_applying' || k === 'return_label' ? (truth.buyer ? 1 : 0.2) : 1));
+    for (const t of poissonTimes(rng, 0.008, ts + HOUR, until)) {
+      const kind = kinds[rng.weighted(weights)];
+      this.issue(t, kind);
+    }
+    if (truth.platform !== 'web') {
+      const [from, to] = crashWindow(s);
+      const lo = Math.max(from, ts);
+      const hi = Math.min(to, until);
+      if (hi > lo && this.orders.some((o) => o.at >= lo && o.at < hi + 4 * WEEK)) {
+        for (const t of poissonTimes(rng, 0.12, lo, hi)) this.issue(t, 'app_crash_checkout');
+      }
+    }
+    // Feature requests sent to support.
+    if (rng.chance(0.04 + 0.2 * truth.involvement)) {
+      const at = ts + rng.float() * (until - ts);
+      const idea = rng.pick(truth.wants);
+      const text = ideaText(idea, rng);
+      const id = this.em.addFeedback(this.who, 'ticket', text, null, rng.pick(['solved', 'closed']), at, {
+        ticket_id: `T-${stableId(7, s.seed, 'ticket', this.index, this.ticketNo++).toUpperCase()}`,
+        type: 'feature_request',
+        cause: 'missing_feature',
+        priority: 'low',
+        channel: rng.pick(['email', 'chat', 'portal']),
+        resolved_at: iso(at + rng.uniform(2, 72) * HOUR),
+      });
+      if (id) truth.feedback.push({ id, kind: 'ticket', themes: [`idea:${idea}`] });
+    }
+  }
+
+  private issue(t: number, wanted: GeneralIssue): void {
+    const at = localTime(this.rng, t, this.country.utcOffset, t - 12 * HOUR, this.s.end - HOUR);
+    // Order-related questions need an order to be about.
+    const kind = NEEDS_ORDER.has(wanted) && !this.orders.some((o) => o.at < at) ? this.rng.pick(['password_reset', 'search_irrelevant'] as const) : wanted;
+    this.truth.issues.push({ type: kind, at: iso(at) });
+    this.pains.push({ at, kind });
+    this.ticket(at, GENERAL_ISSUES[kind], `issue:${kind}`, {});
+  }
+
+  private surveys(): void {
+    const { rng, em, truth, s } = this;
+    if (!truth.buyer) return;
+    const first = Date.parse(truth.firstPurchaseAt!);
+    surveyWaves(s).forEach((wave, w) => {
+      if (wave < first + WEEK || wave >= s.end) return;
+      const campaign = `NPS ${iso(wave).slice(0, 7)}`;
+      em.track('known', this.who, 'Email Sent', wave, { email_type: 'nps_survey', campaign, channel: 'email', direction: 'outbound' });
+      const active = this.activeAt(wave);
+      if (!rng.chance(active ? 0.12 + 0.45 * truth.involvement : 0.04)) return;
+      const at = wave + rng.exponential(1 / (40 * HOUR));
+      const sat = this.satisfactionAt(at);
+      const score = Math.max(0, Math.min(10, Math.round(8 + 1.5 * (sat - 0.8) + 1.3 * rng.normal())));
+      const recent = this.pains.filter((p) => p.at < at && p.at > at - 26 * WEEK).at(-1);
+      const pain = recent && rng.chance(0.6) ? recent.kind : null;
+      const idea = rng.chance(0.12 + 0.3 * truth.involvement) ? rng.pick(truth.wants) : null;
+      const text = surveyText(score, rng, pain, idea);
+      const id = em.addFeedback(this.who, 'survey', text, score, 'received', at, { survey: 'NPS', campaign, wave: w + 1, score });
+      if (id) {
+        em.track('known', this.who, 'Survey Completed', at, { survey: 'NPS', campaign, score, channel: 'email' });
+        const themes: string[] = [];
+        if (pain) themes.push(pain in ORDER_DEFECTS ? `defect:${pain}` : `issue:${pain}`);
+        if (idea) themes.push(`idea:${idea}`);
+        if (themes.length === 0) themes.push(score >= 9 ? 'praise' : score >= 7 ? 'neutral' : 'complaint');
+        truth.feedback.push({ id, kind: 'survey', themes });
+      }
+    });
+  }
+
+  /** Ideas posted on the portal: involved customers post their wishes, some repeatedly. */
+  private ideas(ts: number): void {
+    const { rng, em, truth, s } = this;
+    const years = (Math.max(this.activeUntil, ts) - ts) / (52 * WEEK);
+    const n = rng.poisson((1.2 * truth.involvement * truth.involvement + (this.groupId ? 0.25 : 0)) * years + 0.03);
+    for (let k = 0; k < n; k++) {
+      const at = Math.min(s.end - HOUR, ts + rng.float() * (Math.max(this.activeUntil, ts + DAY) - ts));
+      const idea = rng.pick(truth.wants);
+      const id = em.addFeedback(this.who, 'other', ideaText(idea, rng), null, rng.pick(['open', 'open', 'under_review']), at, { type: 'idea', channel: 'portal' });
+      if (id) {
+        em.track('known', this.who, 'Idea Submitted', at, { feedback_id: id }, 'web');
+        truth.feedback.push({ id, kind: 'other', themes: [`idea:${idea}`] });
+      }
+    }
+  }
+
+  private finishTruth(): void {
+    const { truth } = this;
+    const repeats = this.orders.length - 1;
+    truth.revenue = round(this.orders.reduce((a, o) => a + o.total, 0), 2);
+    truth.realisedMeanSpend = this.orders.length > 0 ? round(truth.revenue / this.orders.length, 2) : null;
+    truth.stage = !truth.buyer
+      ? 'introduction'
+      : repeats === 0
+        ? 'acquaintance'
+        : truth.involvement >= 0.55 && repeats >= 2
+          ? 'co-creation'
+          : truth.involvement >= 0.3
+            ? 'advocacy'
+            : 'engagement';
+    truth.big = truth.lambda * truth.meanSpend * 52 >= 1500;
+  }
+
+  /** Account management: calls, meetings and visit notes for big and business customers; interviews for co-creators. */
+  private relationship(ts: number): void {
+    const { rng, em, truth, s } = this;
+    const span = s.end - s.start;
+    const quarterly = [3, 6, 9, 12, 15, 18, 21, 24].map((m) => s.start + span * (m / 24) - 5 * DAY).filter((t) => t > ts && t < s.end);
+    for (const q of quarterly) {
+      if (!this.activeAt(q)) continue;
+      const spent = this.orders.filter((o) => o.at <= q && o.at > q - 52 * WEEK).reduce((a, o) => a + o.total, 0);
+      const at = q + rng.uniform(0, 10) * DAY + rng.between(9, 16) * HOUR;
+      // Large accounts (by headcount or by spend) get quarterly visits from account management.
+      const largeAccount = this.companyInfo !== null && (this.companyInfo.employees >= 100 || spent > 150) && this.orders.some((o) => o.at <= q);
+      if (largeAccount && rng.chance(0.5)) {
+        em.track('known', this.who, 'Meeting Held', at, { topic: 'account review', duration_minutes: 60, channel: 'in_person', direction: 'mutual' });
+        const c = this.companyInfo!;
+        const text = visitText(rng, {
+          company: c.name,
+          industry: c.industry,
+          employees: String(c.employees),
+          name: this.personTraits['name'],
+          cat1: this.topCategories()[0],
+          freq: this.frequency(),
+          pains: this.recentPains(at),
+          wishes: rng.chance(0.7) ? truth.wants : [],
+        });
+        const id = em.addFeedback(this.who, 'visit_note', text, null, 'noted', at + 2 * HOUR, { account: this.groupId, author: rng.pick(['Maria (account manager)', 'Jon (sales)', 'Aisha (success)']) });
+        if (id) truth.feedback.push({ id, kind: 'visit_note', themes: this.noteThemes(at) });
+      } else if (spent > 400 && rng.chance(0.5)) {
+        em.track('known', this.who, 'Call Completed', at, { topic: 'account review', duration_minutes: rng.between(10, 40), channel: 'phone', direction: 'mutual' });
+      }
+    }
+    // Community evenings in the flagship shop (listening nights, book signings) draw advocates.
+    if (truth.involvement >= 0.3) {
+      for (const q of quarterly) {
+        if (!this.activeAt(q) || !rng.chance(0.12)) continue;
+        const event = rng.pick(['Vinyl listening night', 'Author book signing', 'Board game evening', 'Coffee tasting']);
+        const at = q + rng.uniform(0, 20) * DAY + rng.between(18, 20) * HOUR;
+        em.track('known', this.who, 'Event Attended', at, { event, channel: 'in_person', direction: 'mutual' });
+      }
+    }
+    // Research interviews: co-creators, big business buyers, and a sample of other involved buyers.
+    const interviewee =
+      truth.stage === 'co-creation' || (this.groupId !== null && truth.big) || (truth.involvement >= 0.4 && this.orders.length > 0 && rng.chance(0.15));
+    if (interviewee && this.orders.length > 0) {
+      const from = (this.orders[1] ?? this.orders[0]).at + WEEK;
+      const n = 1 + (rng.chance(0.4) ? 1 : 0);
+      for (let k = 0; k < n && from < s.end; k++) {
+        const at = localTime(rng, from + rng.float() * (s.end - from), this.country.utcOffset, from, s.end - 2 * HOUR);
+        const where = rng.chance(0.7) ? 'phone' : 'in_person';
+        em.track('known', this.who, 'Interview Completed', at, { study: rng.pick(['Checkout research', 'Delivery experience', 'Wishlist & gifting', 'Business buying']), channel: where, direction: 'mutual' });
+        const cats = this.topCategories();
+        const text = interviewText(rng, {
+          name: this.personTraits['name'],
+          since: iso(ts).slice(0, 7),
+          cat1: cats[0],
+          cat2: cats[1],
+          freq: this.frequency(),
+          pains: this.recentPains(at),
+          wishes: truth.wants,
+        });
+        const id = em.addFeedback(this.who, 'interview', text, null, 'noted', at + HOUR, { study: 'customer research', interviewer: rng.pick(['Lea (product)', 'Sam (UX research)', 'Priya (product)']) });
+        if (id) truth.feedback.push({ id, kind: 'interview', themes: [...this.noteThemes(at), ...truth.wants.map((w) => `idea:${w}`)] });
+      }
+    }
+  }
+
+  private recentPains(at: number): string[] {
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const p of this.pains.filter((x) => x.at < at).slice(-3)) {
+      if (seen.has(p.kind)) continue;
+      seen.add(p.kind);
+      out.push(painNote(p.kind, this.rng));
+    }
+    return out;
+  }
+
+  private noteThemes(at: number): string[] {
+    const kinds = new Set(this.pains.filter((x) => x.at < at).slice(-3).map((p) => p.kind));
+    return [...kinds].map((k) => ((ORDER_DEFECT_KINDS as readonly string[]).includes(k) ? `defect:${k}` : `issue:${k}`));
+  }
+
+  private topCategories(): string[] {
+    return this.prefs
+      .map((w, i) => [w, i] as const)
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 2)
+      .map(([, i]) => CATEGORIES[i].name.toLowerCase());
+  }
+
+  private frequency(): string {
+    const perYear = this.truth.lambda * 52;
+    return perYear >= 20 ? 'every other week' : perYear >= 8 ? 'once a month' : perYear >= 3 ? 'every few months' : 'a couple of times a year';
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** Anonymous-only visitors: a few sessions, never identified; now and then an anonymous portal idea. */
+export function simulateVisitor(s: Settings, index: number): { emitter: Emitter; feedback: FeedbackTruth[] } {
+  const rng = Rng.from(s.seed, 'visitor', index);
+  const em = new Emitter(`demo-${s.seed}-v${index}`, s.end);
+  const anon = rng.uuid();
+  const prefs = rng.dirichlet(CATEGORIES.map((c) => c.share * s.population.categoryConcentration));
+  const first = acquisitionTime(rng, s.start, s.end - HOUR, s.population.acquisitionGrowth);
+  const channel: Channel = rng.chance(0.8) ? 'web' : 'mobile';
+  const visits = 1 + rng.poisson(0.7);
+  for (let v = 0; v < visits; v++) {
+    const at = Math.min(s.end - HOUR, first + (v === 0 ? 0 : rng.float() * 30 * DAY));
+    session(em, rng, at, { phase: 'anonymous', who: { anonymousId: anon }, channel, prefs, depth: 1 });
+  }
+  const feedback: FeedbackTruth[] = [];
+  if (rng.chance(0.02)) {
+    const consumer = IDEA_KEYS.filter((k) => !IDEAS[k].b2b);
+    const idea = consumer[rng.weighted(consumer.map((k) => IDEAS[k].weight))];
+    const id = em.addFeedback(null, 'other', ideaText(idea, rng), null, 'open', first + 10 * MINUTE, { type: 'idea', channel: 'portal', anonymous: true });
+    if (id) feedback.push({ id, kind: 'other', themes: [`idea:${idea}`] });
+  }
+  return { emitter: em, feedback };
+}

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildServer } from '../src/server/app.js';
+import { createSignInToken } from '../src/auth/staff.js';
+import { IngestWriter } from '../src/ingest/writer.js';
+import { normalizeMessage, type MessageType } from '../src/ingest/segment.js';
+import type { FeedbackRecord } from '../src/ingest/records.js';
+import { sqliteStore, type TestStore } from './support/stores.js';
+
+/**
+ * The dashboard in a real Chromium against a real server and store: sign in with a one-time
+ * link, search customers, open one, read and page the timeline, sign out.
+ * Without /usr/bin/chromium the suite is skipped with a message, except under CI=true.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const CI = process.env['CI'] === 'true';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WEB_ROOT = path.join(ROOT, 'web', 'dist');
+const hasChromium = fs.existsSync(CHROMIUM);
+const skip = !hasChromium && !CI ? `${CHROMIUM} is missing (apt-get install -y chromium): browser tests skipped` : false;
+
+const ANN_TICKET = 'Exports to CSV time out on projects with more than 10,000 rows.';
+const ANN_INTERACTIONS = 40;
+
+async function seed(t: TestStore): Promise<void> {
+  const writer = new IngestWriter(t.store);
+  const send = (type: MessageType, raw: Record<string, unknown>) =>
+    writer.write(normalizeMessage(type, raw, { source: 'test', receivedAt: Date.UTC(2025, 5, 1) }));
+  const day = (d: number, h = 12) => new Date(Date.UTC(2025, 0, d, h)).toISOString();
+
+  await send('identify', { userId: 'ann', anonymousId: 'anon-ann', traits: { name: 'Ann Lee', email: 'ann@example.com', plan: 'pro' }, timestamp: day(1, 8) });
+  await send('group', { userId: 'ann', groupId: 'acme', traits: { name: 'Acme Corp', industry: 'Retail' }, timestamp: day(1, 8) });
+  for (let i = 0; i < ANN_INTERACTIONS; i++) {
+    const event = i % 10 === 0 ? 'Email Sent' : i % 7 === 0 ? 'Call Completed' : 'Report Exported';
+    await send('track', { userId: 'ann', event, messageId: `ann-${i}`, timestamp: day(2 + i), properties: event === 'Email Sent' ? { channel: 'email' } : { format: 'csv' } });
+  }
+  // The newest two events: an order, then a support ticket; both land on the first timeline page.
+  await send('track', {
+    userId: 'ann',
+    event: 'Order Completed',
+    messageId: 'ann-order',
+    timestamp: day(50),
+    properties: {
+      order_id: 'A-1001',
+      total: 129.5,
+      currency: 'EUR',
+      products: [
+        { product_id: 'hp-1', name: 'Noise-cancelling headphones', category: 'Audio', price: 119.5, quantity: 1 },
+        { product_id: 'cb-2', name: 'USB-C cable', category: 'Accessories', price: 5, quantity: 2 },
+      ],
+    },
+  });
+  const ticket: FeedbackRecord = {
+    kind: 'feedback',
+    who: { userId: 'ann' },
+    feedbackKind: 'ticket',
+    text: ANN_TICKET,
+    rating: null,
+    status: 'open',
+    at: Date.UTC(2025, 0, 51, 12),
+    properties: { priority: 'high' },
+    source: 'test',
+    sourceId: 'ticket-1',
+  };
+  await writer.write([ticket]);
+
+  await send('identify', { userId: 'bob', traits: { name: 'Bob Stone', email: 'bob@example.org' }, timestamp: day(3) });
+  await send('track', { userId: 'bob', event: 'Order Completed', timestamp: day(4), properties: { order_id: 'B-1', total: 20, currency: 'USD' } });
+  await send('identify', { userId: 'cara', traits: { name: 'Cara Diaz', email: 'cara@example.net' }, timestamp: day(5) });
+}
+
+describe('web dashboard in Chromium', { skip }, () => {
+  let t: TestStore;
+  let app: FastifyInstance;
+  let base = '';
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    if (!hasChromium) throw new Error(`${CHROMIUM} is missing and CI=true: install it with apt-get install -y chromium`);
+    if (!fs.existsSync(path.join(WEB_ROOT, 'index.html'))) {
+      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+    }
+    t = await sqliteStore();
+    await seed(t);
+    app = await buildServer({ store: t.store, webRoot: WEB_ROOT });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    assert.ok(address && typeof address === 'object');
+    base = `http://127.0.0.1:${address.port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await t?.cleanup();
+  });
+
+  it('shows the sign-in help instead of the dashboard without a session', async () => {
+    const anonymous = await browser.newPage();
+    try {
+      await anonymous.goto(`${base}/customers`);
+      await anonymous.getByRole('heading', { name: 'Sign in' }).waitFor();
+      assert.match(await anonymous.locator('main').innerText(), /rapport staff link/);
+      assert.equal(await anonymous.locator('[data-testid=customer-row]').count(), 0);
+    } finally {
+      await anonymous.close();
+    }
+  });
+
+  it('signs in with a one-time link and opens on the overview with real totals', async () => {
+    const token = await createSignInToken(t.store.db, Date.now());
+    await page.goto(`${base}/auth/signin?token=${encodeURIComponent(token)}`);
+    await page.waitForURL(`${base}/`);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    assert.equal((await page.getByTestId('user-name').innerText()).trim(), 'Administrator');
+    assert.match(await page.getByTestId('kpi-identified').innerText(), /\b3\b/);
+    assert.match(await page.getByTestId('kpi-orders').innerText(), /\b2\b/);
+    assert.match(await page.getByTestId('kpi-interactions').innerText(), new RegExp(`\\b${ANN_INTERACTIONS}\\b`));
+    await page.locator('.chart svg').first().waitFor();
+  });
+
+  it('searches the customer list and keeps the query in the URL', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers' }).click();
+    await page.waitForURL(`${base}/customers`);
+    const rows = page.getByTestId('customer-row');
+    await rows.nth(2).waitFor();
+    assert.equal(await rows.count(), 3);
+
+    await page.getByLabel('Search customers').fill('ann@');
+    await page.waitForURL(/\/customers\?q=ann%40/);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-row]').length === 1);
+    const only = rows.first();
+    assert.match(await only.innerText(), /Ann Lee/);
+    assert.match(await only.innerText(), /129\.50/);
+
+    await page.getByLabel('Search customers').fill('nobody-here');
+    await page.getByText('No customer matches').waitFor();
+    await page.getByLabel('Search customers').fill('ann');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-row]').length === 1);
+  });
+
+  it('opens a customer with profile, timeline content and expandable order lines', async () => {
+    await page.getByTestId('customer-row').first().click();
+    await page.waitForURL(`${base}/customers/ann`);
+    const header = page.getByTestId('customer-header');
+    await header.waitFor();
+    const headerText = await header.innerText();
+    assert.match(headerText, /Ann Lee/);
+    assert.match(headerText, /ann@example\.com/);
+    assert.match(headerText, /Acme Corp/);
+    assert.match(await page.getByTestId('customer-revenue').innerText(), /129\.50/);
+    assert.match(await page.getByTestId('traits').innerText(), /plan\s+pro/);
+
+    const items = page.getByTestId('timeline-item');
+    await items.first().waitFor();
+    assert.match(await items.nth(0).innerText(), new RegExp(ANN_TICKET.replace(/[.,]/g, '\\$&')));
+    assert.equal(await items.nth(0).getAttribute('data-kind'), 'feedback');
+    const order = items.nth(1);
+    assert.match(await order.innerText(), /Order A-1001: 129\.50 EUR/);
+    assert.equal(await order.getByText('Noise-cancelling headphones').isVisible(), false);
+    await order.getByRole('button', { name: /2 lines/ }).click();
+    await order.getByText('Noise-cancelling headphones').waitFor();
+    assert.match(await order.locator('table').innerText(), /USB-C cable/);
+  });
+
+  it('pages the timeline with Load more and filters it by kind', async () => {
+    const items = page.getByTestId('timeline-item');
+    const firstPage = await items.count();
+    assert.equal(firstPage, 30);
+    const more = page.getByTestId('timeline-more');
+    if (await more.isVisible()) {
+      await more.click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=timeline-item]').length > n, firstPage);
+    }
+    assert.equal(await items.count(), ANN_INTERACTIONS + 2);
+    assert.equal(await more.count(), 0);
+    assert.match(await items.last().innerText(), /Report Exported|Email Sent|Call Completed/);
+
+    await page.getByTestId('filter-interaction').uncheck();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=timeline-item]').length === 2);
+    const kinds = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+    assert.deepEqual(kinds, ['feedback', 'order']);
+  });
+
+  it('signs out and stays signed out after a reload', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You are signed out.').waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.deepEqual(pageErrors, []);
+  });
+});

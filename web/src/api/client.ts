@@ -1,0 +1,84 @@
+import type { Customer360, CustomerPage, CustomerSort, Overview, SessionUser, SortOrder, TimelineKind, TimelinePage } from './types.js';
+
+/** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+type Listener = () => void;
+const unauthorizedListeners = new Set<Listener>();
+
+/** Called whenever any API call answers 401, so the app can fall back to the sign-in page. */
+export function onUnauthorized(listener: Listener): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+async function request<T>(path: string, init: RequestInit & { signal?: AbortSignal | undefined } = {}): Promise<T> {
+  const res = await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' }, ...init });
+  if (res.ok) return (await res.json()) as T;
+  let code = 'http_error';
+  let message = `${res.status} ${res.statusText}`;
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    if (body.error?.code) code = body.error.code;
+    if (body.error?.message) message = body.error.message;
+  } catch {
+    // not JSON: keep the status line
+  }
+  if (res.status === 401 && path !== '/api/session') for (const l of unauthorizedListeners) l();
+  throw new ApiError(res.status, code, message);
+}
+
+export interface CustomerQuery {
+  q?: string | undefined;
+  sort: CustomerSort;
+  order: SortOrder;
+  limit?: number;
+  cursor?: string | null | undefined;
+}
+
+export interface TimelineQuery {
+  kinds: readonly TimelineKind[];
+  limit?: number;
+  cursor?: string | null | undefined;
+}
+
+/** The few endpoints the dashboard reads; every call sends the session cookie. */
+export const api = {
+  /** The signed-in user, or null when there is no (valid) session. */
+  async session(signal?: AbortSignal): Promise<SessionUser | null> {
+    try {
+      return (await request<{ user: SessionUser }>('/api/session', { signal })).user;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) return null;
+      throw e;
+    }
+  },
+  async signOut(): Promise<void> {
+    await request<{ ok: boolean }>('/auth/signout', { method: 'POST' });
+  },
+  overview: (signal?: AbortSignal) => request<Overview>('/api/overview', { signal }),
+  customers: (p: CustomerQuery, signal?: AbortSignal) =>
+    request<CustomerPage>(`/api/customers${query({ q: p.q?.trim(), sort: p.sort, order: p.order, limit: p.limit ?? 50, cursor: p.cursor })}`, { signal }),
+  customer: (userId: string, signal?: AbortSignal) => request<Customer360>(`/api/customers/${encodeURIComponent(userId)}`, { signal }),
+  timeline: (userId: string, p: TimelineQuery, signal?: AbortSignal) =>
+    request<TimelinePage>(
+      `/api/customers/${encodeURIComponent(userId)}/timeline${query({ limit: p.limit ?? 30, cursor: p.cursor, kinds: p.kinds.join(',') })}`,
+      { signal },
+    ),
+};

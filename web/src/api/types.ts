@@ -1,0 +1,104 @@
+import type { z } from 'zod';
+import type {
+  Customer360 as Customer360Schema,
+  CustomerPage as CustomerPageSchema,
+  Overview as OverviewSchema,
+  TimelinePage as TimelinePageSchema,
+} from '../../../src/customers/customer.service.js';
+
+/**
+ * API types for the web app, inferred from the server's own zod schemas (a type-only import:
+ * nothing of the server reaches the bundle). A change to a schema shows up here as a type error.
+ */
+export type Overview = z.infer<typeof OverviewSchema>;
+export type CustomerPage = z.infer<typeof CustomerPageSchema>;
+export type CustomerSummary = CustomerPage['items'][number];
+export type Customer360 = z.infer<typeof Customer360Schema>;
+export type TimelinePage = z.infer<typeof TimelinePageSchema>;
+export type TimelineItem = TimelinePage['items'][number];
+export type TimelineKind = TimelineItem['kind'];
+export type Direction = Customer360['interactionMix'][number]['direction'];
+
+export const TIMELINE_KINDS: readonly TimelineKind[] = ['order', 'interaction', 'feedback'];
+export const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound', 'mutual'];
+
+export const CUSTOMER_SORTS = ['last_seen', 'first_seen', 'revenue', 'orders', 'interactions', 'name'] as const;
+export type CustomerSort = (typeof CUSTOMER_SORTS)[number];
+export type SortOrder = 'asc' | 'desc';
+
+export interface SessionUser {
+  name: string;
+  email: string;
+  role: 'admin' | 'member';
+}
+
+/** The `details` of each timeline kind, as the server documents them. */
+export interface OrderLineDetails {
+  productId: string;
+  name: string | null;
+  category: string | null;
+  price: number;
+  quantity: number;
+}
+export interface OrderDetails {
+  orderId: string;
+  total: number;
+  currency: string;
+  source?: string;
+  lines: OrderLineDetails[];
+}
+export interface InteractionDetails {
+  type: string;
+  source: string;
+  properties: Record<string, unknown>;
+}
+export interface FeedbackDetails {
+  kind: string;
+  text: string;
+  rating: number | null;
+  status: string;
+  source?: string;
+  properties: Record<string, unknown>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A string field, or numbers written as text; anything else reads as ''. */
+const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+
+/**
+ * Reads `details` defensively: the schema only promises an object, so a field of the wrong
+ * type degrades to an empty value instead of breaking the page.
+ */
+export function orderDetails(d: Record<string, unknown>): OrderDetails {
+  const lines = Array.isArray(d['lines']) ? d['lines'].filter(isRecord) : [];
+  return {
+    orderId: text(d['orderId']),
+    total: Number(d['total'] ?? 0),
+    currency: text(d['currency']),
+    lines: lines.map((l) => ({
+      productId: text(l['productId']),
+      name: typeof l['name'] === 'string' ? l['name'] : null,
+      category: typeof l['category'] === 'string' ? l['category'] : null,
+      price: Number(l['price'] ?? 0),
+      quantity: Number(l['quantity'] ?? 0),
+    })),
+  };
+}
+
+export function interactionDetails(d: Record<string, unknown>): InteractionDetails {
+  return {
+    type: text(d['type']),
+    source: text(d['source']),
+    properties: isRecord(d['properties']) ? d['properties'] : {},
+  };
+}
+
+export function feedbackDetails(d: Record<string, unknown>): FeedbackDetails {
+  return {
+    kind: text(d['kind']),
+    text: text(d['text']),
+    rating: typeof d['rating'] === 'number' ? d['rating'] : null,
+    status: text(d['status']),
+    properties: isRecord(d['properties']) ? d['properties'] : {},
+  };
+}

@@ -1,0 +1,46 @@
+import type { ReactElement } from 'react';
+import type { IconName } from '../components/Icon.js';
+import { OverviewPage } from '../pages/OverviewPage.js';
+import { CustomersPage } from '../pages/CustomersPage.js';
+import { CustomerPage } from '../pages/customer/CustomerPage.js';
+
+/**
+ * The capabilities of the dashboard: each one is a navigation entry plus the routes it owns.
+ * This list is the one place a new capability plugs in (Value, Listening, Deciding and Portal
+ * come next): add an entry and the navigation and the router pick it up.
+ */
+export interface Capability {
+  id: string;
+  label: string;
+  icon: IconName;
+  /** Where the navigation entry points. */
+  path: string;
+  /** Highlight the entry only on exactly `path` (for "/"). */
+  end?: boolean;
+  /** One line shown as the entry's tooltip. */
+  description: string;
+  routes: { path: string; element: ReactElement }[];
+}
+
+export const CAPABILITIES: readonly Capability[] = [
+  {
+    id: 'overview',
+    label: 'Overview',
+    icon: 'overview',
+    path: '/',
+    end: true,
+    description: 'Totals and how interactions develop month by month',
+    routes: [{ path: '/', element: <OverviewPage /> }],
+  },
+  {
+    id: 'customers',
+    label: 'Customers',
+    icon: 'customers',
+    path: '/customers',
+    description: 'Every identified customer, their profile and their history',
+    routes: [
+      { path: '/customers', element: <CustomersPage /> },
+      { path: '/customers/:userId', element: <CustomerPage /> },
+    ],
+  },
+];

@@ -1,0 +1,299 @@
+import { useMemo } from 'react';
+import { Link, useParams } from 'react-router';
+import { ApiError, api } from '../../api/client.js';
+import type { Customer360, Direction } from '../../api/types.js';
+import { AXIS_STYLE, Chart, DIRECTION_COLORS, type ChartOption } from '../../components/Chart.js';
+import { Icon } from '../../components/Icon.js';
+import { DirectionBadge, Empty, ErrorPanel, Loading, Panel, Tile } from '../../components/ui.js';
+import { displayValue, formatAmount, formatDateTime, formatInt, formatMoney, formatRelative, humanize, initials } from '../../lib/format.js';
+import { useApi, useNow } from '../../lib/hooks.js';
+import { usePageTitle } from '../../lib/title.js';
+import { Timeline } from './Timeline.js';
+
+const DIRS: readonly Direction[] = ['inbound', 'outbound', 'mutual'];
+
+function mixOption(mix: Customer360['interactionMix']): ChartOption {
+  const totals = new Map<string, number>();
+  for (const m of mix) totals.set(m.channel, (totals.get(m.channel) ?? 0) + m.count);
+  // Largest channel on top: echarts draws a category axis from the bottom up.
+  const channels = [...totals.entries()].sort((a, b) => a[1] - b[1]).map(([c]) => c);
+  return {
+    grid: { left: 8, right: 16, top: 32, bottom: 4, containLabel: true },
+    legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+    xAxis: { type: 'value', ...AXIS_STYLE, minInterval: 1 },
+    yAxis: { type: 'category', data: channels.map(humanize), ...AXIS_STYLE, splitLine: { show: false } },
+    series: DIRS.map((d) => ({
+      type: 'bar' as const,
+      name: humanize(d),
+      stack: 'direction',
+      barMaxWidth: 22,
+      itemStyle: { color: DIRECTION_COLORS[d] },
+      emphasis: { focus: 'series' as const },
+      data: channels.map((c) => mix.find((m) => m.channel === c && m.direction === d)?.count ?? 0),
+    })),
+  };
+}
+
+export function CustomerPage() {
+  const { userId = '' } = useParams();
+  const state = useApi((signal) => api.customer(userId, signal), [userId]);
+  const c = state.status === 'ready' ? state.data : null;
+  usePageTitle(c ? (c.name ?? c.email ?? c.userId) : 'Customer');
+
+  return (
+    <div className="page">
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link to="/customers">
+          <Icon name="arrowLeft" size={14} /> Customers
+        </Link>
+      </nav>
+      {state.status === 'loading' && <Loading label="Loading customer…" />}
+      {state.status === 'error' &&
+        (state.error instanceof ApiError && state.error.status === 404 ? (
+          <Empty title="Customer not found">
+            There is no customer with user id <code>{userId}</code>. It may have been erased, or merged into another profile.
+          </Empty>
+        ) : (
+          <ErrorPanel error={state.error} onRetry={state.reload} />
+        ))}
+      {c && <CustomerBody c={c} />}
+    </div>
+  );
+}
+
+function CustomerBody({ c }: { c: Customer360 }) {
+  const now = useNow();
+  const mix = useMemo(() => mixOption(c.interactionMix), [c]);
+  const byDirection = useMemo(() => {
+    const t: Record<Direction, number> = { inbound: 0, outbound: 0, mutual: 0 };
+    for (const m of c.interactionMix) t[m.direction] += m.count;
+    return t;
+  }, [c]);
+  const channelCount = new Set(c.interactionMix.map((m) => m.channel)).size;
+  const displayName = c.name ?? c.email ?? c.userId;
+  const oneCurrency = c.revenueByCurrency.length === 1 ? c.revenueByCurrency[0] : undefined;
+  const traits = Object.entries(c.traits).sort(([a], [b]) => a.localeCompare(b));
+
+  return (
+    <>
+      <header className="profile-head" data-testid="customer-header">
+        <span className="avatar avatar-lg" aria-hidden="true">
+          {initials(displayName)}
+        </span>
+        <div className="profile-main">
+          <h1>{displayName}</h1>
+          <div className="profile-meta">
+            {c.email && <a href={`mailto:${c.email}`}>{c.email}</a>}
+            <span className="meta-item" title="User id">
+              <Icon name="key" size={13} />
+              <code>{c.userId}</code>
+            </span>
+            {c.accounts.map((a) => (
+              <span key={a.groupId} className="chip" title={`Account ${a.groupId}`}>
+                <Icon name="building" size={13} />
+                {a.name ?? a.groupId}
+              </span>
+            ))}
+          </div>
+          <dl className="profile-dates">
+            <div>
+              <dt>First seen</dt>
+              <dd>{c.firstSeen ? <time dateTime={c.firstSeen}>{formatDateTime(c.firstSeen)}</time> : '—'}</dd>
+            </div>
+            <div>
+              <dt>Last seen</dt>
+              <dd>
+                {c.lastSeen ? (
+                  <>
+                    <time dateTime={c.lastSeen}>{formatDateTime(c.lastSeen)}</time> <span className="muted">({formatRelative(c.lastSeen, now)})</span>
+                  </>
+                ) : (
+                  '—'
+                )}
+              </dd>
+            </div>
+          </dl>
+        </div>
+      </header>
+
+      <div className="tiles">
+        <Tile
+          label="Orders"
+          icon="order"
+          value={formatInt(c.orders)}
+          sub={c.orders > 0 ? `avg ${oneCurrency ? formatMoney(c.revenue / c.orders, oneCurrency.currency) : formatAmount(c.revenue / c.orders)} per order` : 'no orders yet'}
+          how="Completed orders of this customer, each counted once however often it was sent. The average is revenue ÷ orders."
+          testId="customer-orders"
+        />
+        <Tile
+          label="Revenue"
+          value={oneCurrency ? formatMoney(c.revenue, oneCurrency.currency) : formatAmount(c.revenue)}
+          sub={
+            c.revenueByCurrency.length > 1
+              ? c.revenueByCurrency.map((r) => formatMoney(r.total, r.currency)).join(' + ')
+              : oneCurrency
+                ? `all in ${oneCurrency.currency}`
+                : 'no orders yet'
+          }
+          how={
+            c.revenueByCurrency.length > 1
+              ? 'Sum of order totals across currencies, not converted; the line below splits it by currency.'
+              : 'Sum of this customer’s order totals.'
+          }
+          testId="customer-revenue"
+        />
+        <Tile
+          label="Interactions"
+          icon="interaction"
+          value={formatInt(c.interactions)}
+          sub={`${formatInt(byDirection.inbound)} in · ${formatInt(byDirection.outbound)} out · ${formatInt(byDirection.mutual)} mutual`}
+          how="Every touch with this customer: product events, page and screen views, e-mails, calls and meetings, split by direction. Orders and feedback are counted separately."
+          testId="customer-interactions"
+        />
+        <Tile
+          label="Feedback"
+          icon="feedback"
+          value={formatInt(c.feedback)}
+          sub={c.feedbackByKind.length > 0 ? c.feedbackByKind.map((f) => `${formatInt(f.count)} ${humanize(f.kind).toLowerCase()}`).join(' · ') : 'none yet'}
+          how="Tickets, reviews, survey answers, interviews and visit notes from this customer."
+          testId="customer-feedback"
+        />
+      </div>
+
+      <div className="grid-main-aside">
+        <div className="stack">
+          <Panel
+            title="Interaction mix"
+            how="Interactions counted by channel and direction. The channel is the event’s channel property, else Segment’s context.channel, else the message type (page → web, screen → mobile, track → product)."
+            actions={<span className="muted">{channelCount === 1 ? '1 channel' : `${formatInt(channelCount)} channels`}</span>}
+          >
+            {c.interactionMix.length === 0 ? (
+              <Empty title="No interactions yet" />
+            ) : (
+              <>
+                <Chart option={mix} label={`Stacked bar chart of ${displayName}'s interactions by channel and direction`} height={Math.max(150, channelCount * 38 + 50)} />
+                <details className="data-table">
+                  <summary>Show the numbers</summary>
+                  <div className="table-scroll">
+                    <table className="table table-compact">
+                      <thead>
+                        <tr>
+                          <th scope="col">Channel</th>
+                          <th scope="col">Direction</th>
+                          <th scope="col" className="num">
+                            Interactions
+                          </th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {c.interactionMix.map((m) => (
+                          <tr key={`${m.channel}-${m.direction}`}>
+                            <th scope="row">{humanize(m.channel)}</th>
+                            <td>
+                              <DirectionBadge direction={m.direction} />
+                            </td>
+                            <td className="num">{formatInt(m.count)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                </details>
+              </>
+            )}
+          </Panel>
+          <Timeline userId={c.userId} />
+        </div>
+
+        <aside className="stack" aria-label="Profile details">
+          <Panel title="Traits" how="The latest value of each trait from identify calls and imports; a newer value replaces an older one.">
+            {traits.length === 0 ? (
+              <Empty title="No traits" />
+            ) : (
+              <table className="table table-kv" data-testid="traits">
+                <tbody>
+                  {traits.map(([k, v]) => (
+                    <tr key={k}>
+                      <th scope="row">{k}</th>
+                      <td>{displayValue(v)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </Panel>
+          {c.accounts.length > 0 && (
+            <Panel title={c.accounts.length === 1 ? 'Account' : 'Accounts'} how="Companies or teams this customer belongs to, from Segment group calls.">
+              <ul className="account-list">
+                {c.accounts.map((a) => (
+                  <li key={a.groupId}>
+                    <div className="account-name">
+                      <Icon name="building" size={15} />
+                      <strong>{a.name ?? a.groupId}</strong>
+                      <code>{a.groupId}</code>
+                    </div>
+                    {Object.keys(a.traits).length > 0 && (
+                      <table className="table table-kv">
+                        <tbody>
+                          {Object.entries(a.traits)
+                            .filter(([k]) => k !== 'name')
+                            .map(([k, v]) => (
+                              <tr key={k}>
+                                <th scope="row">{k}</th>
+                                <td>{displayValue(v)}</td>
+                              </tr>
+                            ))}
+                        </tbody>
+                      </table>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </Panel>
+          )}
+          {c.revenueByCurrency.length > 1 && (
+            <Panel title="Revenue by currency" how="Order totals summed per currency; no exchange rates are applied anywhere.">
+              <table className="table table-compact">
+                <thead>
+                  <tr>
+                    <th scope="col">Currency</th>
+                    <th scope="col" className="num">
+                      Orders
+                    </th>
+                    <th scope="col" className="num">
+                      Total
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {c.revenueByCurrency.map((r) => (
+                    <tr key={r.currency}>
+                      <th scope="row">{r.currency}</th>
+                      <td className="num">{formatInt(r.orders)}</td>
+                      <td className="num">{formatMoney(r.total, r.currency)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </Panel>
+          )}
+          <Panel title="Identities" how="The user id and every anonymous id (browser or device) linked to this customer by identify or alias calls.">
+            <ul className="id-list">
+              <li>
+                <span className="muted">User id</span>
+                <code>{c.userId}</code>
+              </li>
+              {c.anonymousIds.map((a) => (
+                <li key={a}>
+                  <span className="muted">Anonymous</span>
+                  <code>{a}</code>
+                </li>
+              ))}
+            </ul>
+          </Panel>
+        </aside>
+      </div>
+    </>
+  );
+}
