@@ -7,9 +7,11 @@ import { describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
 
 const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+// Resolved here, so that the command can run from any working directory.
+const TSX = import.meta.resolve('tsx');
 
 function rapport(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], {
     cwd: opts.cwd ?? process.cwd(),
     env: { ...process.env, DATABASE_URL: '', ...opts.env },
     encoding: 'utf8',
