@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { RapportError } from '../core/errors.js';
 import type { AppContext } from '../server/app.js';
 import { route, type RouteDef } from '../server/route.js';
 import {
   BatchSchema,
-  jsonBytes,
   MAX_BATCH_BYTES,
   MAX_MESSAGE_BYTES,
   MESSAGE_TYPES,
@@ -51,9 +49,13 @@ export function segmentRoutes(ctx: AppContext): RouteDef<unknown, unknown, unkno
       bodyLimit: MAX_BATCH_BYTES,
       documentOnlyBody: true,
       handler: async ({ req }) => {
-        const body = req.body;
-        if (jsonBytes(body) > MAX_BATCH_BYTES) throw new RapportError('payload_too_large', `body: batch larger than ${MAX_BATCH_BYTES / 1024} KB`);
-        const records = normalizeBatch(body, { source: SOURCE, receivedAt: ctx.clock() });
+        // Fastify's bodyLimit has already refused bodies over MAX_BATCH_BYTES (a 400 that says so).
+        const length = Number(req.headers['content-length']);
+        const records = normalizeBatch(req.body, {
+          source: SOURCE,
+          receivedAt: ctx.clock(),
+          ...(Number.isFinite(length) && length > 0 ? { bodyBytes: length } : {}),
+        });
         await ctx.serialWrite(() => ctx.writer.write(records));
         return { success: true as const };
       },

@@ -284,14 +284,19 @@ export function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
 }
 
-/** Validates a whole /v1/batch body: every message or none (nothing half-written). */
-export function normalizeBatch(body: unknown, opts: Omit<NormalizeOptions, 'origin'>): IngestRecord[] {
+/**
+ * Validates a whole /v1/batch body: every message or none (nothing half-written).
+ * `bodyBytes` is the size the body travelled at: only a body larger than one message's limit
+ * can hold an oversized message, so smaller ones skip measuring each message again.
+ */
+export function normalizeBatch(body: unknown, opts: Omit<NormalizeOptions, 'origin'> & { bodyBytes?: number }): IngestRecord[] {
   const parsed = BatchSchema.safeParse(body);
   if (!parsed.success) throw zodFail({ prefix: '' }, parsed.error);
   const out: IngestRecord[] = [];
+  const measure = opts.bodyBytes === undefined || opts.bodyBytes > MAX_MESSAGE_BYTES;
   parsed.data.batch.forEach((m, i) => {
     const origin = { prefix: `batch[${i}].` };
-    if (jsonBytes(m) > MAX_MESSAGE_BYTES) {
+    if (measure && jsonBytes(m) > MAX_MESSAGE_BYTES) {
       throw new RapportError('payload_too_large', `batch[${i}]: message larger than ${MAX_MESSAGE_BYTES / 1024} KB`, [
         { field: `batch[${i}]`, message: `larger than ${MAX_MESSAGE_BYTES} bytes` },
       ]);

@@ -16,12 +16,16 @@ import { customerRoutes } from '../customers/customer.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 
 export const VERSION = '0.1.0';
+/** How long a verified key is trusted without a look-up: a revoked key stops working within this. */
+const KEY_CACHE_MS = 5_000;
 
 /** Everything a request handler may need; built once per server. */
 export interface AppContext {
   store: Store;
   writer: IngestWriter;
   clock: () => number;
+  /** Verified keys for a few seconds, so a busy tracking client costs no key look-up per request. */
+  keyCache: Map<string, { principal: Principal; until: number }>;
   /** Serializes ingestion writes: one batch at a time per process. */
   serialWrite<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -56,8 +60,12 @@ async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<Princ
     if (scheme?.toLowerCase() === 'bearer') secret = value.trim();
     else if (scheme?.toLowerCase() === 'basic') secret = Buffer.from(value, 'base64').toString('utf8').split(':')[0];
     if (!secret) throw unauthorized('Authorization header: expected "Bearer <key>" or Basic with the write key as user name');
+    const cached = ctx.keyCache.get(secret);
+    if (cached && cached.until > now) return cached.principal;
     const p = await verifyKey(ctx.store.db, secret, now);
     if (!p) throw unauthorized('the key is unknown or revoked');
+    if (ctx.keyCache.size > 1000) ctx.keyCache.clear();
+    ctx.keyCache.set(secret, { principal: p, until: now + KEY_CACHE_MS });
     return p;
   }
   const cookie = req.cookies[SESSION_COOKIE];
@@ -76,6 +84,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     store: opts.store,
     writer: new IngestWriter(opts.store, clock),
     clock,
+    keyCache: new Map(),
     serialWrite<T>(fn: () => Promise<T>): Promise<T> {
       const run = queue.then(fn, fn);
       queue = run.catch(() => undefined);
