@@ -163,3 +163,19 @@ describe('Segment message validation', () => {
     assert.equal(m?.kind === 'interaction' && m.direction, 'mutual');
   });
 });
+
+describe('direction of touches', () => {
+  const dir = (event: string, properties: Record<string, unknown> = {}) => {
+    const [r] = normalizeMessage('track', { userId: 'u', event, properties }, opts);
+    return r?.kind === 'interaction' ? r.direction : undefined;
+  };
+  it('reads messages the company sends as outbound wherever the channel word stands', () => {
+    assert.equal(dir('Order Confirmation Email Sent'), 'outbound');
+    assert.equal(dir('Push Notification Delivered'), 'outbound');
+    assert.equal(dir('Email Opened'), 'inbound');
+  });
+  it('lets an explicit direction property win', () => {
+    assert.equal(dir('Email Sent', { direction: 'inbound' }), 'inbound');
+    assert.equal(dir('Page Scrolled', { direction: 'sideways' }), 'inbound');
+  });
+});

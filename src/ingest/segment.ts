@@ -111,7 +111,7 @@ export function parseTime(value: unknown, field: string, origin: MessageOrigin):
   throw fail(origin, field, 'expected an ISO-8601 date');
 }
 
-const OUTBOUND_EVENT = /^(email|push( notification)?|sms|message|newsletter|campaign|in-app message)\b.*\b(sent|delivered|scheduled)$/i;
+const OUTBOUND_EVENT = /\b(email|push|notification|sms|text message|message|newsletter|campaign|in-app message)\b.*\b(sent|delivered|scheduled)$/i;
 const MUTUAL_EVENT = /\b(call|meeting|interview|visit|chat|conversation|demo)\b.*\b(held|completed|ended|finished|took place)$/i;
 
 /**
@@ -203,7 +203,7 @@ function orderOf(
     { kind: 'order', who, orderId, at, total, currency, lines, properties: rest, source, sourceId: orderId },
   ];
   for (const l of lines) {
-    records.push({ kind: 'product', productId: l.productId, name: l.name, category: l.category, price: l.price || null });
+    records.push({ kind: 'product', productId: l.productId, name: l.name, category: l.category, price: l.price });
   }
   return records;
 }
