@@ -114,17 +114,28 @@ describe('demo purchase model', () => {
   });
 });
 
+type CountedTable = 'customers' | 'orders' | 'order_lines' | 'interactions' | 'feedback' | 'accounts' | 'customer_accounts' | 'identities' | 'products' | 'demo_truth';
+
 interface Fingerprint {
-  counts: Record<string, number>;
+  counts: Record<CountedTable, number>;
   hash: string;
 }
 
 async function fingerprint(store: Store): Promise<Fingerprint> {
   const db = store.db;
-  const count = async (table: 'customers' | 'orders' | 'order_lines' | 'interactions' | 'feedback' | 'accounts' | 'customer_accounts' | 'identities' | 'products' | 'demo_truth'): Promise<number> =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-  const counts: Record<string, number> = {};
-  for (const t of ['customers', 'orders', 'order_lines', 'interactions', 'feedback', 'accounts', 'customer_accounts', 'identities', 'products', 'demo_truth'] as const) counts[t] = await count(t);
+  const count = async (table: CountedTable): Promise<number> => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const counts: Record<CountedTable, number> = {
+    customers: await count('customers'),
+    orders: await count('orders'),
+    order_lines: await count('order_lines'),
+    interactions: await count('interactions'),
+    feedback: await count('feedback'),
+    accounts: await count('accounts'),
+    customer_accounts: await count('customer_accounts'),
+    identities: await count('identities'),
+    products: await count('products'),
+    demo_truth: await count('demo_truth'),
+  };
   const h = createHash('sha256');
   const byKey = <T extends { k: string }>(rows: T[]): T[] => rows.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
   const orders = await db

@@ -57,8 +57,8 @@ for (const d of DIALECTS) {
         await w.write(normalizeMessage('track', { ...msg, messageId: 'm-2-retry' }, opts));
         const orders = await t.store.db.selectFrom('orders').selectAll().execute();
         assert.equal(orders.length, 1);
-        assert.equal(orders[0].currency, 'EUR');
-        assert.equal(orders[0].total, 30);
+        assert.equal(orders[0]!.currency, 'EUR');
+        assert.equal(orders[0]!.total, 30);
         const lines = await t.store.db.selectFrom('order_lines').selectAll().orderBy('line_no').execute();
         assert.deepEqual(lines.map((l) => [l.product_id, l.quantity, l.category]), [['p1', 2, 'Jazz'], ['p2', 1, 'Rock']]);
         const products = await t.store.db.selectFrom('products').selectAll().orderBy('product_id').execute();
@@ -84,7 +84,7 @@ for (const d of DIALECTS) {
         await w.write(normalizeMessage('alias', { previousId: 'a2', userId: 'u9', timestamp: 4000 }, opts));
         const customers = await t.store.db.selectFrom('customers').selectAll().execute();
         assert.equal(customers.length, 1);
-        const c = customers[0];
+        const c = customers[0]!;
         assert.equal(c.user_id, 'u9');
         assert.equal(c.name, 'Ann Lee');
         assert.equal(c.email, 'ann@example.com');

@@ -126,7 +126,7 @@ for (const d of DIALECTS) {
       } while (cursor);
       assert.equal(items.length, 31);
       assert.equal(new Set(items.map((i) => `${i.kind}:${i.id}`)).size, 31);
-      for (let i = 1; i < items.length; i++) assert.ok(items[i - 1].at >= items[i].at);
+      for (let i = 1; i < items.length; i++) assert.ok(items[i - 1]!.at >= items[i]!.at);
       const orders = (await get('/api/customers/tl/timeline?kinds=order')).json();
       assert.deepEqual(orders.items.map((i: { title: string }) => i.title), ['Order tl-order: 10.00 USD']);
     });

@@ -1,3 +1,5 @@
+import { itemAt } from './random.js';
+
 /**
  * The demo shop's catalogue: twelve categories of a general online store (books, music,
  * electronics, home…) and about two hundred products with names and list prices. The
@@ -127,7 +129,7 @@ const ITEMS: readonly (readonly (readonly [string, number, number?])[])[] = [
 function buildProducts(): Product[] {
   const out: Product[] = [];
   CATEGORIES.forEach((c, ci) => {
-    const items = ITEMS[ci];
+    const items = itemAt(ITEMS, ci);
     items.forEach(([name, price, quality], k) => {
       out.push({
         id: `${c.prefix}-${1001 + k}`,
@@ -152,3 +154,15 @@ export const PRODUCTS_BY_CATEGORY: readonly (readonly Product[])[] = CATEGORIES.
 
 /** Cheapest price in each category (used when an order's budget is small). */
 export const MIN_PRICE_BY_CATEGORY: readonly number[] = PRODUCTS_BY_CATEGORY.map((ps) => Math.min(...ps.map((p) => p.price)));
+
+/** The category a product belongs to. */
+export function categoryOf(product: Product): Category {
+  return itemAt(CATEGORIES, product.categoryIndex);
+}
+
+/** The index in CATEGORIES of the category with this key; throws for an unknown key. */
+export function categoryIndex(key: string): number {
+  const i = CATEGORIES.findIndex((c) => c.key === key);
+  if (i < 0) throw new Error(`unknown category "${key}"`);
+  return i;
+}

@@ -1,5 +1,5 @@
 import type { Who } from '../ingest/records.js';
-import { CATEGORIES, type Product } from './catalog.js';
+import { CATEGORIES, categoryIndex, categoryOf, type Product } from './catalog.js';
 import { basketTotal, browseProduct, Emitter, fillBasket, iso, session, type Channel, type LineItem } from './emit.js';
 import {
   acquisitionTime,
@@ -14,8 +14,8 @@ import {
   WEEK,
   type Population,
 } from './model.js';
-import { company, person, type Country } from './people.js';
-import { Rng, stableId } from './random.js';
+import { company, person, type Country, type Person } from './people.js';
+import { itemAt, last, Rng, stableId } from './random.js';
 import {
   GENERAL_ISSUES,
   IDEA_KEYS,
@@ -214,7 +214,7 @@ class CustomerStory {
   private readonly prefs: number[];
   private readonly country: Country;
   private readonly firstName: string;
-  private readonly personTraits: Record<string, string>;
+  private readonly personTraits: Pick<Person, 'name' | 'firstName' | 'lastName' | 'email'>;
   private groupId: string | null = null;
   private companyInfo: ReturnType<typeof company> | null = null;
   /** While the customer is still interested (alive for buyers); ms. */
@@ -276,7 +276,7 @@ class CustomerStory {
       meanSpend: gg.p / nu,
       realisedMeanSpend: null,
       revenue: 0,
-      categoryPreferences: Object.fromEntries(CATEGORIES.map((c, i) => [c.key, round(this.prefs[i], 4)])),
+      categoryPreferences: Object.fromEntries(CATEGORIES.map((c, i) => [c.key, round(itemAt(this.prefs, i), 4)])),
       involvement,
       satisfaction,
       engagement,
@@ -318,10 +318,11 @@ class CustomerStory {
       // Repeat purchases move to a typical hour of their day, keeping their order.
       let prev = ts;
       const times = sim.purchases.map((pu, k) => (prev = k === 0 ? pu.at : localTime(rng, pu.at, this.country.utcOffset, prev + HOUR, s.end - MINUTE)));
-      const deathAt = sim.deathAt === null ? null : times[times.length - 1];
+      const deathAt = sim.deathAt === null ? null : last(times);
       truth.deathAt = deathAt === null ? null : iso(deathAt);
       this.activeUntil = deathAt ?? s.end;
-      sim.purchases.forEach((pu, k) => this.purchase(times[k], pu.defects, pu.died, k));
+      // times is sim.purchases mapped, so times[k] exists.
+      sim.purchases.forEach((pu, k) => this.purchase(times[k]!, pu.defects, pu.died, k));
     } else {
       // A prospect: interested for a while after signing up, then drifts away.
       this.activeUntil = Math.min(s.end, ts + rng.exponential(1 / (10 * WEEK)));
@@ -349,7 +350,7 @@ class CustomerStory {
   private drawWants(): IdeaKey[] {
     const b2b = this.groupId !== null;
     const app = this.truth.platform !== 'web';
-    const ebooks = this.prefs[CATEGORIES.findIndex((c) => c.key === 'ebooks')];
+    const ebooks = itemAt(this.prefs, categoryIndex('ebooks'));
     const weights = IDEA_KEYS.map((k) => {
       const spec = IDEAS[k];
       let w = spec.b2b ? (b2b ? spec.weight * 1.5 : 0) : spec.weight;
@@ -360,7 +361,7 @@ class CustomerStory {
     const wants: IdeaKey[] = [];
     const n = 1 + (this.rng.chance(0.35) ? 1 : 0);
     for (let i = 0; i < n; i++) {
-      const k = IDEA_KEYS[this.rng.weighted(weights)];
+      const k = this.rng.pickWeighted(IDEA_KEYS, weights);
       if (!wants.includes(k)) wants.push(k);
     }
     return wants;
@@ -461,7 +462,7 @@ class CustomerStory {
       const when = at + rng.uniform(4, 20) * DAY;
       const y = this.satisfactionAt(when) + line.product.quality + (d ? -1.6 : 0) + 0.9 * rng.normal();
       const rating = y < -1.6 ? 1 : y < -0.9 ? 2 : y < -0.1 ? 3 : y < 0.7 ? 4 : 5;
-      const categoryKey = CATEGORIES[line.product.categoryIndex].key;
+      const categoryKey = categoryOf(line.product).key;
       const text = reviewText(rating, line.product, categoryKey, rng, d === 'delivery_late' || d === 'item_damaged' ? d : null);
       const id = em.addFeedback(this.who, 'review', text, rating, 'published', when, {
         product_id: line.product.id,
@@ -493,7 +494,7 @@ class CustomerStory {
     if (at >= this.s.end) return;
     const order = ctx.order ?? null;
     const product: Product = order ? rng.pick(order).product : browseProduct(rng, this.prefs);
-    const category = CATEGORIES[product.categoryIndex];
+    const category = categoryOf(product);
     const lastOrder = this.orders.filter((o) => o.at < at).at(-1);
     const orderId = ctx.orderId ?? lastOrder?.id ?? `ORD-${stableId(10, this.s.seed, 'order', this.index, 0).toUpperCase()}`;
     const vars = {
@@ -596,7 +597,7 @@ class CustomerStory {
     const kinds = Object.keys(ISSUE_WEIGHTS) as Exclude<GeneralIssue, 'app_crash_checkout'>[];
     const weights = kinds.map((k) => ISSUE_WEIGHTS[k] * (k === 'invoice_request' ? (b2b ? 5 : 0.3) : 1) * (k === 'coupon_not_applying' || k === 'return_label' ? (truth.buyer ? 1 : 0.2) : 1));
     for (const t of poissonTimes(rng, 0.008, ts + HOUR, until)) {
-      const kind = kinds[rng.weighted(weights)];
+      const kind = rng.pickWeighted(kinds, weights);
       this.issue(t, kind);
     }
     if (truth.platform !== 'web') {
@@ -713,7 +714,7 @@ class CustomerStory {
           company: c.name,
           industry: c.industry,
           employees: String(c.employees),
-          name: this.personTraits['name'],
+          name: this.personTraits.name,
           cat1: this.topCategories()[0],
           freq: this.frequency(),
           pains: this.recentPains(at),
@@ -738,7 +739,8 @@ class CustomerStory {
     const interviewee =
       truth.stage === 'co-creation' || (this.groupId !== null && truth.big) || (truth.involvement >= 0.4 && this.orders.length > 0 && rng.chance(0.15));
     if (interviewee && this.orders.length > 0) {
-      const from = (this.orders[1] ?? this.orders[0]).at + WEEK;
+      // this.orders is not empty here (checked just above).
+      const from = (this.orders[1] ?? this.orders[0]!).at + WEEK;
       const n = 1 + (rng.chance(0.4) ? 1 : 0);
       for (let k = 0; k < n && from < s.end; k++) {
         const at = localTime(rng, from + rng.float() * (s.end - from), this.country.utcOffset, from, s.end - 2 * HOUR);
@@ -746,7 +748,7 @@ class CustomerStory {
         em.track('known', this.who, 'Interview Completed', at, { study: rng.pick(['Checkout research', 'Delivery experience', 'Wishlist & gifting', 'Business buying']), channel: where, direction: 'mutual' });
         const cats = this.topCategories();
         const text = interviewText(rng, {
-          name: this.personTraits['name'],
+          name: this.personTraits.name,
           since: iso(ts).slice(0, 7),
           cat1: cats[0],
           cat2: cats[1],
@@ -776,12 +778,14 @@ class CustomerStory {
     return [...kinds].map((k) => ((ORDER_DEFECT_KINDS as readonly string[]).includes(k) ? `defect:${k}` : `issue:${k}`));
   }
 
-  private topCategories(): string[] {
-    return this.prefs
+  /** The names of the two most preferred categories, most preferred first. */
+  private topCategories(): [string, string] {
+    const ranked = this.prefs
       .map((w, i) => [w, i] as const)
       .sort((a, b) => b[0] - a[0])
       .slice(0, 2)
-      .map(([, i]) => CATEGORIES[i].name.toLowerCase());
+      .map(([, i]) => itemAt(CATEGORIES, i).name.toLowerCase());
+    return [itemAt(ranked, 0), itemAt(ranked, 1)];
   }
 
   private frequency(): string {
@@ -811,7 +815,7 @@ export function simulateVisitor(s: Settings, index: number): { emitter: Emitter;
   const feedback: FeedbackTruth[] = [];
   if (rng.chance(0.02)) {
     const consumer = IDEA_KEYS.filter((k) => !IDEAS[k].b2b);
-    const idea = consumer[rng.weighted(consumer.map((k) => IDEAS[k].weight))];
+    const idea = rng.pickWeighted(consumer, consumer.map((k) => IDEAS[k].weight));
     const id = em.addFeedback(null, 'other', ideaText(idea, rng), null, 'open', first + 10 * MINUTE, { type: 'idea', channel: 'portal', anonymous: true });
     if (id) feedback.push({ id, kind: 'other', themes: [`idea:${idea}`] });
   }

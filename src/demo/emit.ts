@@ -3,7 +3,7 @@ import type { MessageType } from '../ingest/segment.js';
 import type { FeedbackKind } from '../store/schema.js';
 import { CATEGORIES, MIN_PRICE_BY_CATEGORY, PRODUCTS_BY_CATEGORY, type Product } from './catalog.js';
 import { MINUTE } from './model.js';
-import type { Rng } from './random.js';
+import { itemAt, last, type Rng } from './random.js';
 
 /**
  * Builds the Segment spec messages (and feedback records) one demo person produces. Every
@@ -82,9 +82,8 @@ export function whoFields(who: Who): Record<string, string> {
 
 /** Picks a product: category by the customer's preferences, product by popularity. */
 export function browseProduct(rng: Rng, prefs: readonly number[]): Product {
-  const c = rng.weighted(prefs);
-  const items = PRODUCTS_BY_CATEGORY[c];
-  return items[rng.weighted(items.map((p) => p.popularity))];
+  const items = itemAt(PRODUCTS_BY_CATEGORY, rng.weighted(prefs));
+  return rng.pickWeighted(items, items.map((p) => p.popularity));
 }
 
 /**
@@ -97,12 +96,13 @@ export function fillBasket(rng: Rng, prefs: readonly number[], budget: number): 
   let remaining = budget;
   for (let guard = 0; guard < 10; guard++) {
     const cap = remaining * 1.15;
-    const weights = prefs.map((w, c) => (MIN_PRICE_BY_CATEGORY[c] <= cap ? w : 0));
+    const weights = prefs.map((w, c) => (itemAt(MIN_PRICE_BY_CATEGORY, c) <= cap ? w : 0));
     if (!weights.some((w) => w > 0)) break;
     const c = rng.weighted(weights);
-    const candidates = PRODUCTS_BY_CATEGORY[c].filter((p) => p.price <= cap);
+    // Not empty: only categories with an affordable product have a positive weight.
+    const candidates = itemAt(PRODUCTS_BY_CATEGORY, c).filter((p) => p.price <= cap);
     const target = remaining * rng.uniform(0.45, 1);
-    const product = candidates[rng.weighted(candidates.map((p) => p.popularity * Math.exp(-2 * Math.abs(Math.log(p.price / target)))))];
+    const product = rng.pickWeighted(candidates, candidates.map((p) => p.popularity * Math.exp(-2 * Math.abs(Math.log(p.price / target)))));
     const quantity = product.price * 2 <= remaining * 1.1 && rng.chance(0.12) ? 2 : 1;
     const existing = lines.find((l) => l.product.id === product.id);
     if (existing) existing.quantity += quantity;
@@ -113,7 +113,7 @@ export function fillBasket(rng: Rng, prefs: readonly number[], budget: number): 
   if (lines.length === 0) {
     // Budget below everything preferred: the cheapest item of a preferred category.
     const c = rng.weighted(prefs);
-    const cheapest = [...PRODUCTS_BY_CATEGORY[c]].sort((a, b) => a.price - b.price)[0];
+    const cheapest = itemAt([...itemAt(PRODUCTS_BY_CATEGORY, c)].sort((a, b) => a.price - b.price), 0);
     lines.push({ product: cheapest, quantity: 1 });
   }
   return lines;
@@ -158,7 +158,7 @@ export function session(em: Emitter, rng: Rng, at: number, s: SessionSpec): void
     steps.push({ kind: 'screen', name: 'Home', props: {} });
   }
   if (rng.chance(0.3)) {
-    const c = CATEGORIES[rng.weighted(s.prefs)];
+    const c = rng.pickWeighted(CATEGORIES, s.prefs);
     steps.push({ kind: 'track', name: 'Products Searched', props: { query: rng.pick(c.searches) } });
   }
   const views = Math.min(6, 1 + rng.poisson(s.depth));
@@ -202,13 +202,12 @@ export function session(em: Emitter, rng: Rng, at: number, s: SessionSpec): void
     }
     if (rng.chance(0.03)) steps.push(s.channel === 'web' ? { kind: 'page', name: 'Help Center', props: { path: '/help' } } : { kind: 'screen', name: 'Help', props: {} });
   }
-  const gaps = steps.map(() => Math.round(rng.uniform(0.3, 2.5) * MINUTE));
-  let t = s.order ? at - gaps.reduce((a, b) => a + b, 0) + gaps[gaps.length - 1] : at;
-  for (let k = 0; k < steps.length; k++) {
-    const step = steps[k];
-    const time = k === steps.length - 1 && s.order ? at : t;
+  const timed = steps.map((step) => ({ step, gap: Math.round(rng.uniform(0.3, 2.5) * MINUTE) }));
+  let t = s.order ? at - timed.reduce((a, x) => a + x.gap, 0) + last(timed).gap : at;
+  timed.forEach(({ step, gap }, k) => {
+    const time = k === timed.length - 1 && s.order ? at : t;
     if (step.kind === 'track') em.track(s.phase, s.who, step.name, time, step.props, s.channel);
     else em.message(s.phase, step.kind, { ...whoFields(s.who), name: step.name, properties: step.props }, time);
-    t += gaps[k];
-  }
+    t += gap;
+  });
 }

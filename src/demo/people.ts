@@ -85,7 +85,7 @@ function ascii(s: string): string {
 export function person(rng: Rng, domain?: string): Person {
   const firstName = rng.pick(FIRST);
   const lastName = rng.pick(LAST);
-  const country = COUNTRIES[rng.weighted(COUNTRIES.map((c) => c.weight))];
+  const country = rng.pickWeighted(COUNTRIES, COUNTRIES.map((c) => c.weight));
   const f = ascii(firstName);
   const l = ascii(lastName);
   const local = domain

@@ -39,6 +39,23 @@ export function stableId(length: number, ...labels: readonly (string | number)[]
   return s.slice(0, length);
 }
 
+/**
+ * `items[index]`, throwing instead of returning undefined when the index is out of range.
+ * For indices that only a distant invariant keeps in range (a category index, a drawn index).
+ */
+export function itemAt<T>(items: ArrayLike<T>, index: number): T {
+  if (!Number.isInteger(index) || index < 0 || index >= items.length) {
+    throw new RangeError(`index ${index} is out of range for a list of ${items.length}`);
+  }
+  return items[index] as T;
+}
+
+/** The last element, throwing on an empty list. */
+export function last<T>(items: ArrayLike<T>): T {
+  if (items.length === 0) throw new RangeError('last of an empty list');
+  return itemAt(items, items.length - 1);
+}
+
 const TWO_POW_32 = 4294967296;
 
 export class Rng {
@@ -105,17 +122,27 @@ export class Rng {
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('pick from an empty list');
-    return items[this.int(items.length)];
+    return itemAt(items, this.int(items.length));
+  }
+
+  /**
+   * One of `items`, drawn with probability proportional to `weights` (one weight per item);
+   * the same draw as `items[weighted(weights)]`.
+   */
+  pickWeighted<T>(items: readonly T[], weights: ArrayLike<number>): T {
+    if (items.length === 0) throw new Error('pick from an empty list');
+    if (weights.length !== items.length) throw new Error(`${weights.length} weights for ${items.length} items`);
+    return itemAt(items, this.weighted(weights));
   }
 
   /** Index drawn with probability proportional to `weights` (non-negative, not all zero). */
   weighted(weights: ArrayLike<number>): number {
     let total = 0;
-    for (let i = 0; i < weights.length; i++) total += weights[i];
+    for (let i = 0; i < weights.length; i++) total += weights[i]!;
     if (!(total > 0)) return this.int(weights.length);
     let u = this.float() * total;
     for (let i = 0; i < weights.length; i++) {
-      u -= weights[i];
+      u -= weights[i]!;
       if (u < 0) return i;
     }
     return weights.length - 1;

@@ -39,8 +39,9 @@ export function expand(template: string, rng: Rng, vars: Vars = {}): string {
     } else if (ch === '@') {
       const m = /^@([a-z_0-9]+)/.exec(template.slice(i, i + 32));
       if (m) {
-        const v = vars[m[1]];
-        if (v === undefined) throw new Error(`template variable @${m[1]} is missing`);
+        const name = m[1]!; // the group is not optional, so it is set whenever m is
+        const v = vars[name];
+        if (v === undefined) throw new Error(`template variable @${name} is missing`);
         out += v;
         i += m[0].length;
       } else {
@@ -397,7 +398,13 @@ const LEMON_COMPLAINTS: Record<string, readonly string[]> = {
   'EL-1003': ['the case hinge feels loose'],
 };
 
-const ASPECTS: Record<string, { good: readonly string[]; bad: readonly string[] }> = {
+interface Aspects {
+  good: readonly string[];
+  bad: readonly string[];
+}
+
+/** Per category key; `home` is declared so that it can serve as the fallback. */
+const ASPECTS: { readonly home: Aspects; readonly [categoryKey: string]: Aspects } = {
   books: { good: ['beautifully written', 'a real page-turner', 'lovely print quality'], bad: ['the binding came apart', 'dull after the first chapters', 'tiny print'] },
   ebooks: { good: ['great narrator', 'easy download', 'good value'], bad: ['the narrator is monotone', 'the download kept failing', 'formatting is messy'] },
   music: { good: ['the sound quality is superb', 'great pressing', 'a joy to listen to'], bad: ['the vinyl is warped', 'crackles a lot', 'thin sound'] },
@@ -414,7 +421,7 @@ const ASPECTS: Record<string, { good: readonly string[]; bad: readonly string[] 
 
 /** A review whose tone matches its 1–5 rating; lemons draw their own recurring complaint. */
 export function reviewText(rating: number, product: { id: string; name: string }, categoryKey: string, rng: Rng, defect: OrderDefect | null): string {
-  const aspects = ASPECTS[categoryKey] ?? ASPECTS['home'];
+  const aspects = ASPECTS[categoryKey] ?? ASPECTS.home;
   const lemon = LEMON_COMPLAINTS[product.id];
   const vars = { product: product.name, good: rng.pick(aspects.good), bad: lemon && rating <= 3 ? expand(rng.pick(lemon), rng) : rng.pick(aspects.bad) };
   const late = defect === 'delivery_late' ? expand(' {Delivery took far too long though.|Shipping was really slow.|Arrived a week late.}', rng) : '';

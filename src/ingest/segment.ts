@@ -93,8 +93,8 @@ function zodFail(origin: MessageOrigin, error: z.ZodError): RapportError {
     ...(origin.row === undefined ? {} : { row: origin.row }),
   }));
   const first = issues[0];
-  const where = origin.row === undefined ? first.field : `row ${origin.row}, field ${first.field}`;
-  return new RapportError('invalid_input', `${where}: ${first.message}`, issues);
+  const where = origin.row === undefined ? first!.field : `row ${origin.row}, field ${first!.field}`;
+  return new RapportError('invalid_input', `${where}: ${first!.message}`, issues);
 }
 
 /** Parses an ISO-8601 string or epoch milliseconds; names the field when it cannot. */

@@ -48,7 +48,7 @@ function parseWith<T>(schema: z.ZodType<T> | undefined, value: unknown, where: s
   if (r.success) return r.data;
   const issues = zodIssues(r.error, where === 'body' ? '' : where);
   const first = issues[0];
-  throw new RapportError('invalid_input', `${first.field || where}: ${first.message}`, issues);
+  throw new RapportError('invalid_input', `${first!.field || where}: ${first!.message}`, issues);
 }
 
 async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<Principal | null> {

@@ -39,7 +39,7 @@ export async function updateFromValues(
   );
   for (let i = 0; i < rows.length; i += perChunk) {
     const chunk = rows.slice(i, i + perChunk);
-    const values = sql.join(chunk.map((r) => sql`(${sql.join(r.map((v, j) => cast(v, types[j])))})`));
+    const values = sql.join(chunk.map((r) => sql`(${sql.join(r.map((v, j) => cast(v, types[j]!)))})`));
     await sql`update ${sql.table(table)} set ${sets} from (values ${values}) as v where ${sql.ref(`${table}.${key}`)} = v.column1`.execute(db);
   }
 }
