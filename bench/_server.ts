@@ -22,7 +22,7 @@ export async function startServer(env: NodeJS.ProcessEnv, port: number): Promise
   const url = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
+    child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
       if (out.includes('Rapport is running')) resolve();
     });

@@ -90,6 +90,8 @@ for (const d of DIALECTS) {
         assert.equal(c.email, 'ann@example.com');
         assert.equal(c.interaction_count, 2);
         assert.equal(c.first_seen, 1000);
+        const mix = await t.store.db.selectFrom('customer_channels').selectAll().execute();
+        assert.deepEqual(mix.map((m) => [m.customer_id, m.channel, m.direction, Number(m.count)]), [[c.id, 'web', 'inbound', 2]]);
         const owners = await t.store.db.selectFrom('interactions').select('customer_id').distinct().execute();
         assert.deepEqual(owners.map((o) => o.customer_id), [c.id]);
         // Later anonymous traffic from a linked device lands on the same customer.

@@ -79,12 +79,7 @@ export async function anonymousIdsOf(db: Conn, customerId: number) {
 }
 
 export async function interactionMix(db: Conn, customerId: number) {
-  return db
-    .selectFrom('interactions')
-    .select(['channel', 'direction', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('customer_id', '=', customerId)
-    .groupBy(['channel', 'direction'])
-    .execute();
+  return db.selectFrom('customer_channels').select(['channel', 'direction', 'count']).where('customer_id', '=', customerId).execute();
 }
 
 export async function revenueByCurrency(db: Conn, customerId: number) {

@@ -1,5 +1,8 @@
-import { sql } from 'kysely';
+import type SQLite from 'better-sqlite3';
+import { sql, type ControlledTransaction } from 'kysely';
+import { RapportError } from '../core/errors.js';
 import type { Conn, Store } from '../store/db.js';
+import type { Database, Direction } from '../store/schema.js';
 import { chunks, greatest, least, updateFromValues } from '../store/sql.js';
 import type {
   AliasRecord,
@@ -14,6 +17,12 @@ import type {
   Who,
   WriteCounts,
 } from './records.js';
+
+/** An interaction the batch stored (not a duplicate), and whose it is. */
+interface StoredInteraction {
+  customerId: number;
+  record: InteractionRecord;
+}
 
 /** Per-customer changes gathered over a batch and written once at its end. */
 interface Touch {
@@ -39,9 +48,18 @@ const INSERT_CHUNK = 1000;
  * The id caches only speed up look-ups; they are dropped after any failed batch and after
  * merges or erasures, so a stale entry never outlives the transaction that made it.
  */
+/** Bulk mode: the outer transaction that groups savepoint-batches, and when it began. */
+interface Bulk {
+  readonly commitEveryMs: number;
+  trx: ControlledTransaction<Database> | undefined;
+  since: number;
+}
+
 export class IngestWriter {
   private readonly users = new Map<string, number>();
   private readonly anons = new Map<string, number>();
+  private statements: SqliteStatements | undefined;
+  private bulkState: Bulk | undefined;
 
   constructor(
     private readonly store: Store,
@@ -57,10 +75,85 @@ export class IngestWriter {
   async write(records: readonly IngestRecord[]): Promise<WriteCounts> {
     if (records.length === 0) return { inserted: 0, updated: 0, duplicates: 0 };
     if (this.users.size > CACHE_LIMIT || this.anons.size > CACHE_LIMIT) this.forget();
+    if (this.bulkState) return this.writeInBulk(this.bulkState, records);
     try {
       return await this.store.db.transaction().execute((trx) => new BatchWrite(trx, this, this.clock()).run(records));
     } catch (e) {
       this.forget();
+      throw e;
+    }
+  }
+
+  /**
+   * Runs `fn` in bulk mode, for imports: every `write()` is still all-or-nothing (a savepoint),
+   * but writes are committed together about every `commitEveryMs`. A commit rewrites every
+   * index page the batch touched, so with random message ids committing 5000 records at a
+   * time costs more than writing them; grouping them divides that by the group's size.
+   * The price: a crash loses the writes since the last commit (an import is idempotent, so
+   * running it again completes it), and other writers wait up to that long for the lock.
+   * When `fn` throws, what was written before is committed, as it would have been without
+   * bulk mode. Inside, read with {@link conn}, which sees the uncommitted writes.
+   *
+   * @example await writer.bulk(async () => { for (const b of batches) await writer.write(b); });
+   */
+  async bulk<T>(fn: () => Promise<T>, options: { commitEveryMs?: number } = {}): Promise<T> {
+    if (this.bulkState) throw new Error('IngestWriter.bulk: already in bulk mode');
+    const bulk: Bulk = { commitEveryMs: options.commitEveryMs ?? 1000, trx: undefined, since: 0 };
+    this.bulkState = bulk;
+    try {
+      const result = await fn();
+      await this.commitBulk(bulk);
+      return result;
+    } catch (e) {
+      await this.commitBulk(bulk).catch(async () => {
+        this.forget();
+        await bulk.trx?.rollback().execute().catch(() => undefined);
+        bulk.trx = undefined;
+      });
+      throw e;
+    } finally {
+      this.bulkState = undefined;
+    }
+  }
+
+  /** The connection to read through: the open bulk transaction, else the store. */
+  get conn(): Conn {
+    return this.bulkState?.trx ?? this.store.db;
+  }
+
+  private async writeInBulk(bulk: Bulk, records: readonly IngestRecord[]): Promise<WriteCounts> {
+    if (!bulk.trx) {
+      bulk.trx = await this.store.db.startTransaction().execute();
+      bulk.since = performance.now();
+    }
+    const sp = await bulk.trx.savepoint('batch').execute();
+    let counts: WriteCounts;
+    try {
+      counts = await new BatchWrite(sp, this, this.clock()).run(records);
+    } catch (e) {
+      this.forget();
+      try {
+        await sp.rollbackToSavepoint('batch').execute();
+        await sp.releaseSavepoint('batch').execute();
+      } catch (rollback) {
+        // The outer transaction is unusable: stop here, bulk() rolls it back.
+        throw new RapportError('internal', `bulk write failed (${(e as Error).message}) and could not be undone: ${(rollback as Error).message}`);
+      }
+      throw e;
+    }
+    await sp.releaseSavepoint('batch').execute();
+    if (performance.now() - bulk.since >= bulk.commitEveryMs) await this.commitBulk(bulk);
+    return counts;
+  }
+
+  private async commitBulk(bulk: Bulk): Promise<void> {
+    const trx = bulk.trx;
+    if (!trx) return;
+    bulk.trx = undefined;
+    try {
+      await trx.commit().execute();
+    } catch (e) {
+      bulk.trx = trx;
       throw e;
     }
   }
@@ -74,12 +167,51 @@ export class IngestWriter {
   get dialect(): Store['dialect'] {
     return this.store.dialect;
   }
+
+  /** @internal the SQLite hot path; undefined on PostgreSQL. */
+  get sqlite(): SqliteStatements | undefined {
+    if (!this.store.sqlite) return undefined;
+    this.statements ??= new SqliteStatements(this.store.sqlite);
+    return this.statements;
+  }
+}
+
+/**
+ * Prepared statements for the two statements a stream of events runs per record: the
+ * interaction insert and the per-customer counter update. Kysely compiles (and SQLite
+ * prepares) a new multi-row statement per chunk, which costs more than the writes; these
+ * are prepared once. better-sqlite3 is synchronous and Kysely's SQLite driver holds this
+ * same connection for the batch's transaction, so they run inside that transaction.
+ */
+class SqliteStatements {
+  readonly insertInteraction: SQLite.Statement<unknown[]>;
+  readonly touch: SQLite.Statement<unknown[]>;
+  /** A touch by interactions alone: setting revenue (even to itself) would rewrite its index entry. */
+  readonly touchInteractions: SQLite.Statement<unknown[]>;
+
+  constructor(db: SQLite.Database) {
+    this.insertInteraction = db.prepare(
+      `insert into interactions (customer_id, type, name, channel, direction, occurred_at, properties, source, source_id, received_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (source, source_id) do nothing`,
+    );
+    this.touch = db.prepare(
+      `update customers set first_seen = min(coalesce(first_seen, ?), ?), last_seen = max(coalesce(last_seen, ?), ?),
+       interaction_count = interaction_count + ?, order_count = order_count + ?, revenue = revenue + ?,
+       feedback_count = feedback_count + ?, updated_at = ? where id = ?`,
+    );
+    this.touchInteractions = db.prepare(
+      `update customers set first_seen = min(coalesce(first_seen, ?), ?), last_seen = max(coalesce(last_seen, ?), ?),
+       interaction_count = interaction_count + ?, updated_at = ? where id = ?`,
+    );
+  }
 }
 
 class BatchWrite {
   private readonly users: Map<string, number>;
   private readonly anons: Map<string, number>;
   private readonly touches = new Map<number, Touch>();
+  /** New interactions per customer, channel and direction: `customer\u0000channel\u0000direction`. */
+  private readonly mix = new Map<string, number>();
   private readonly counts: WriteCounts = { inserted: 0, updated: 0, duplicates: 0 };
   private readonly created = new Set<number>();
 
@@ -127,6 +259,7 @@ class BatchWrite {
     if (orders.length > 0) await this.orders(orders);
     if (feedback.length > 0) await this.feedback(feedback);
     await this.flushTouches();
+    await this.flushMix();
     return this.counts;
   }
 
@@ -205,7 +338,7 @@ class BatchWrite {
         .returning('id')
         .execute();
       rows.forEach((r, i) => {
-        links.set(part[i], r.id);
+        links.set(part[i]!, r.id);
         this.created.add(r.id);
       });
     }
@@ -236,6 +369,15 @@ class BatchWrite {
     await sql`insert into customer_accounts (customer_id, account_id, created_at)
       select ${into}, account_id, created_at from customer_accounts where customer_id = ${from}
       on conflict do nothing`.execute(db);
+    await sql`insert into customer_channels (customer_id, channel, direction, count)
+      select ${into}, channel, direction, count from customer_channels where customer_id = ${from}
+      on conflict (customer_id, channel, direction) do update set count = customer_channels.count + excluded.count`.execute(db);
+    for (const [key, n] of [...this.mix]) {
+      if (!key.startsWith(`${from}\u0000`)) continue;
+      this.mix.delete(key);
+      const moved = `${into}${key.slice(String(from).length)}`;
+      this.mix.set(moved, (this.mix.get(moved) ?? 0) + n);
+    }
     const traits = { ...parseTraits(src.traits), ...parseTraits(dst.traits) };
     const minOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
     const maxOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
@@ -387,7 +529,36 @@ class BatchWrite {
   }
 
   private async interactions(records: readonly InteractionRecord[]): Promise<void> {
+    const fast = this.writer.sqlite;
+    const inserted = fast ? this.insertInteractionsSqlite(fast, records) : await this.insertInteractions(records);
+    // Everything that follows from a newly stored interaction goes here, for both paths.
+    for (const { customerId, record } of inserted) {
+      this.touch(customerId, record.at, { interactions: 1 });
+      const key = `${customerId}\u0000${record.channel}\u0000${record.direction}`;
+      this.mix.set(key, (this.mix.get(key) ?? 0) + 1);
+    }
+    this.counts.inserted += inserted.length;
+    this.counts.duplicates += records.length - inserted.length;
+  }
+
+  /** SQLite: one prepared insert per record; `changes` says whether it was new. */
+  private insertInteractionsSqlite(fast: SqliteStatements, records: readonly InteractionRecord[]): StoredInteraction[] {
+    const stmt = fast.insertInteraction;
+    const inserted: StoredInteraction[] = [];
+    for (const r of records) {
+      const customerId = this.idOf(r.who);
+      const info = stmt.run(customerId, r.type, r.name, r.channel, r.direction, r.at, JSON.stringify(r.properties), r.source, r.sourceId, this.now);
+      if (info.changes > 0) inserted.push({ customerId, record: r });
+    }
+    return inserted;
+  }
+
+  /** Multi-row inserts; RETURNING names the new ones. */
+  private async insertInteractions(records: readonly InteractionRecord[]): Promise<StoredInteraction[]> {
+    const inserted: StoredInteraction[] = [];
     for (const part of chunks(records, INSERT_CHUNK)) {
+      const bySource = new Map<string, InteractionRecord>();
+      for (const r of part) if (!bySource.has(`${r.source}\u0000${r.sourceId}`)) bySource.set(`${r.source}\u0000${r.sourceId}`, r);
       const rows = part.map((r) => ({
         customer_id: this.idOf(r.who),
         type: r.type,
@@ -400,16 +571,15 @@ class BatchWrite {
         source_id: r.sourceId,
         received_at: this.now,
       }));
-      const inserted = await this.db
+      const stored = await this.db
         .insertInto('interactions')
         .values(rows)
         .onConflict((oc) => oc.columns(['source', 'source_id']).doNothing())
-        .returning(['customer_id', 'occurred_at'])
+        .returning(['customer_id', 'source', 'source_id'])
         .execute();
-      for (const r of inserted) this.touch(r.customer_id, r.occurred_at, { interactions: 1 });
-      this.counts.inserted += inserted.length;
-      this.counts.duplicates += part.length - inserted.length;
+      for (const r of stored) inserted.push({ customerId: r.customer_id, record: bySource.get(`${r.source}\u0000${r.source_id}`)! });
     }
+    return inserted;
   }
 
   private async orders(records: readonly OrderRecord[]): Promise<void> {
@@ -475,7 +645,36 @@ class BatchWrite {
     }
   }
 
+  /** Adds this batch's new interactions to the per-customer channel × direction counts. */
+  private async flushMix(): Promise<void> {
+    const rows = [...this.mix].map(([key, count]) => {
+      const [customer, channel, direction] = key.split('\u0000') as [string, string, Direction];
+      return { customer_id: Number(customer), channel, direction, count };
+    });
+    for (const part of chunks(rows, INSERT_CHUNK)) {
+      await this.db
+        .insertInto('customer_channels')
+        .values(part)
+        .onConflict((oc) => oc.columns(['customer_id', 'channel', 'direction']).doUpdateSet({ count: sql`customer_channels.count + excluded.count` }))
+        .execute();
+    }
+  }
+
   private async flushTouches(): Promise<void> {
+    const fast = this.writer.sqlite;
+    if (fast) {
+      // In id order: neighbouring customers share pages.
+      const ids = [...this.touches.keys()].sort((a, b) => a - b);
+      for (const id of ids) {
+        const t = this.touches.get(id)!;
+        if (t.orders === 0 && t.revenue === 0 && t.feedback === 0) {
+          fast.touchInteractions.run(t.first, t.first, t.last, t.last, t.interactions, this.now, id);
+        } else {
+          fast.touch.run(t.first, t.first, t.last, t.last, t.interactions, t.orders, t.revenue, t.feedback, this.now, id);
+        }
+      }
+      return;
+    }
     const d = this.writer.dialect;
     const rows = [...this.touches].map(([id, t]) => [id, t.first, t.last, t.interactions, t.orders, t.revenue, t.feedback, this.now]);
     await updateFromValues(

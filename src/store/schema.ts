@@ -64,6 +64,13 @@ export interface InteractionsTable {
   received_at: number;
 }
 
+export interface CustomerChannelsTable {
+  customer_id: number;
+  channel: string;
+  direction: Direction;
+  count: number;
+}
+
 export interface OrdersTable {
   id: Generated<number>;
   customer_id: number;
@@ -169,6 +176,7 @@ export interface Database {
   customer_accounts: CustomerAccountsTable;
   identities: IdentitiesTable;
   interactions: InteractionsTable;
+  customer_channels: CustomerChannelsTable;
   orders: OrdersTable;
   order_lines: OrderLinesTable;
   products: ProductsTable;

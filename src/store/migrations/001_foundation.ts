@@ -77,6 +77,17 @@ export function foundation(dialect: Dialect): Migration {
         .columns(['customer_id', 'occurred_at'])
         .execute();
 
+      // Interactions per customer by channel and direction, kept by the writer, so that the
+      // customer 360 never scans a busy customer's history to draw the mix.
+      await db.schema
+        .createTable('customer_channels')
+        .addColumn('customer_id', 'bigint', (c) => c.notNull().references('customers.id').onDelete('cascade'))
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('direction', 'text', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('customer_channels_pk', ['customer_id', 'channel', 'direction'])
+        .execute();
+
       await db.schema
         .createTable('orders')
         .addColumn('id', idType, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { action, withStore, type CliContext } from './context.js';
+import { checkImport, importFile, type ImportOptions, type ImportProgress, type ImportSummary } from '../ingest/files.js';
+import { IMPORT_KINDS } from '../ingest/columns.js';
+import { FEEDBACK_KINDS } from '../ingest/records.js';
+
+interface ImportFlags {
+  kind: string;
+  format?: string;
+  source?: string;
+  report?: string;
+  kindDefault?: string;
+  json?: boolean;
+}
+
+/** `rapport import <file> --kind …`: a thin shell around {@link importFile}. */
+export function registerImport(program: Command, ctx: () => CliContext): void {
+  program
+    .command('import <file>')
+    .description('import customers, orders, events or feedback from a CSV or NDJSON file of any size')
+    .requiredOption('--kind <kind>', IMPORT_KINDS.join(', '))
+    .option('--format <format>', 'csv or ndjson (default: from the file extension)')
+    .option('--source <name>', 'source stored with each record (default: segment for events, import otherwise)')
+    .option('--report <file>', 'where rejected rows are written (default: <file>.rejected.csv)')
+    .option('--kind-default <kind>', `feedback kind of rows that name none: ${FEEDBACK_KINDS.join(', ')}`, 'other')
+    .option('--json', 'print the summary as JSON')
+    .action(
+      action(async (file: string, flags: ImportFlags) => {
+        const options: ImportOptions = { file, kind: flags.kind, format: flags.format, source: flags.source, report: flags.report, feedbackKind: flags.kindDefault };
+        // Check the options and the file before the database is opened (or created).
+        await checkImport(options);
+        const c = ctx();
+        const bar = isTty(c.err) ? progressBar(c.err) : undefined;
+        let summary: ImportSummary;
+        try {
+          summary = await withStore(c, (store) => importFile(store, { ...options, onProgress: bar?.update }));
+        } finally {
+          bar?.stop();
+        }
+        c.out.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+      }),
+    );
+}
+
+function isTty(stream: NodeJS.WritableStream): boolean {
+  return (stream as { isTTY?: boolean }).isTTY === true;
+}
+
+/** A progress bar on a terminal: rows read, rows/s, and an ETA from the bytes read so far. */
+function progressBar(stream: NodeJS.WritableStream): { update: (p: ImportProgress) => void; stop: () => void } {
+  const bar = new cliProgress.SingleBar(
+    { stream, format: ' {bar} {percentage}% | {rows} rows | {speed} rows/s | {rejected} rejected | ETA {eta_formatted}', hideCursor: true, etaBuffer: 40, fps: 5 },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = performance.now();
+  let running = false;
+  return {
+    update(p) {
+      const payload = { rows: p.rows.toLocaleString('en-US'), speed: Math.round(p.rows / Math.max((performance.now() - started) / 1000, 0.001)).toLocaleString('en-US'), rejected: p.rejected };
+      if (!running) {
+        bar.start(Math.max(p.totalBytes, 1), p.bytes, payload);
+        running = true;
+      } else {
+        bar.update(p.bytes, payload);
+      }
+    },
+    stop() {
+      if (running) bar.stop();
+    },
+  };
+}
+
+function formatSummary(s: ImportSummary): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const lines = [
+    `Imported ${path.basename(s.file)} (${s.kind}, ${s.format}, source ${s.source}): ${n(s.rows)} rows in ${s.seconds.toFixed(1)} s, ${n(Math.round(s.rowsPerSecond))} rows/s`,
+    `  inserted             ${n(s.inserted)}`,
+    `  updated              ${n(s.updated)}`,
+    `  skipped as duplicate ${n(s.duplicates)}`,
+    `  rejected             ${n(s.rejected)}${s.report ? `  (rows, fields and reasons in ${s.report})` : ''}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

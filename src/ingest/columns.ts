@@ -1,0 +1,518 @@
+/**
+ * ## Accepted columns
+ *
+ * `rapport import <file> --kind customers|orders|events|feedback` reads CSV (a header row
+ * first) or NDJSON (one JSON object per line; for `events`, one Segment message per line).
+ * Column names are matched without regard to case, spaces, underscores, hyphens or dots:
+ * `user_id`, `userId`, `User ID` and `user-id` are the same column. When several columns
+ * name the same field, the alias listed first wins and the others are kept as extra
+ * columns. Empty cells count as absent.
+ *
+ * **customers** — one row per customer.
+ *
+ * | field | accepted columns | notes |
+ * | --- | --- | --- |
+ * | user id | `user_id`, `customer_id`, `id`, `external_id` | the product's own id; without one the e-mail stands in |
+ * | e-mail | `email`, `email_address` | required when there is no user id |
+ * | name | `name`, `full_name` | |
+ * | first name | `first_name`, `given_name` | |
+ * | last name | `last_name`, `surname`, `family_name` | |
+ * | signed up | `created_at`, `signup_date`, `signed_up_at`, `joined_at` | a date; sets first seen |
+ * | *anything else* | | becomes a trait, under the column's own name |
+ *
+ * **orders** — one row per order line (rows of one order must be consecutive, as Shopify and
+ * most shops export them; the order-level cells may be blank on its later rows), or one row
+ * per order when the file has no product columns.
+ *
+ * | field | accepted columns | notes |
+ * | --- | --- | --- |
+ * | order id | `order_id`, `id`, `order_number` | required; the order is stored once however often it is imported |
+ * | customer | `user_id`, `customer_id`, else `email`, `customer_email` | required |
+ * | date | `date`, `created_at`, `order_date`, `timestamp`, `ordered_at` | required |
+ * | total | `total`, `amount`, `revenue`, `dollar_value`, `order_total`, `total_price` | default: the sum of price × quantity over the lines |
+ * | currency | `currency` | ISO 4217, default USD |
+ * | product id | `product_id`, `sku`, `lineitem_sku` | default: the product name |
+ * | product name | `product_name`, `lineitem_name`, `item_name` | |
+ * | category | `category`, `product_category`, `product_type` | |
+ * | unit price | `price`, `unit_price`, `lineitem_price` | ≥ 0, default 0 |
+ * | quantity | `quantity`, `qty`, `lineitem_quantity` | ≥ 0, default 1 |
+ * | *anything else* | | order properties (taken from the order's first row) |
+ *
+ * **events** — NDJSON: Segment messages as exported (`type` track, page, screen, identify,
+ * group or alias; `type` defaults to track when `event` is present), validated as the
+ * tracking API validates them; the source defaults to `segment` so that an export dedupes
+ * against the same messages received live. CSV:
+ *
+ * | field | accepted columns | notes |
+ * | --- | --- | --- |
+ * | message id | `message_id`, `event_id`, `id` | default: a hash of the row, so re-imports find it again |
+ * | type | `type` | track, page or screen; default track |
+ * | user id | `user_id`, `customer_id` | a user id or an anonymous id is required |
+ * | anonymous id | `anonymous_id` | |
+ * | event | `event`, `name`, `event_name`, `action` | required |
+ * | time | `timestamp`, `time`, `occurred_at`, `created_at`, `date` | required |
+ * | channel | `channel` | default: product (web for pages, mobile for screens) |
+ * | direction | `direction` | inbound, outbound or mutual; default from the event name |
+ * | *anything else* | | event properties |
+ *
+ * **feedback** — one row per ticket, review, survey answer, interview or visit note.
+ *
+ * | field | accepted columns | notes |
+ * | --- | --- | --- |
+ * | id | `id`, `ticket_id`, `feedback_id`, `review_id`, `response_id` | default: a hash of the row |
+ * | customer | `user_id`, `customer_id`, else `email`, `requester_email`, `customer_email` | optional |
+ * | text | `text`, `body`, `comment`, `description`, `message`, `review`, `feedback`, `content` | required |
+ * | kind | `kind`, `source`, `type` | ticket, review, survey, interview or visit_note; other values are kept as a property and the kind falls back to `--kind-default` (default other) |
+ * | rating | `rating`, `score`, `stars`, `nps` | a number |
+ * | status | `status` | default open |
+ * | date | `created_at`, `date`, `timestamp`, `submitted_at` | default: the time of the import |
+ * | *anything else* | | feedback properties |
+ *
+ * Dates are ISO 8601 (`2024-05-01`, `2024-05-01T10:00:00Z`; a time without a zone is read
+ * as UTC), other formats `Date.parse` reads with a four-digit year, or epoch seconds (10
+ * digits) or milliseconds (13 digits). Numbers may carry a leading currency sign and
+ * thousands commas (`$1,234.50`). Customers, orders and feedback that name only an e-mail
+ * are matched to the customer who has that e-mail; when there is none, the e-mail becomes
+ * the new customer's user id. A rejected row is written to the report (`row,field,reason`;
+ * row is the 1-based data row of a CSV file, the line number of an NDJSON file) and nothing
+ * of it is stored; for orders, a rejected line rejects its whole order.
+ */
+
+import { invalid } from '../core/errors.js';
+import type { FeedbackKind } from '../store/schema.js';
+import { DIRECTIONS, FEEDBACK_KINDS, type IngestRecord, type OrderLine, type Who } from './records.js';
+import { contentId, normalizeMessage } from './segment.js';
+
+export type ImportKind = 'customers' | 'orders' | 'events' | 'feedback';
+export const IMPORT_KINDS: readonly ImportKind[] = ['customers', 'orders', 'events', 'feedback'];
+
+export interface ColumnSpec {
+  /** Internal field name. */
+  readonly field: string;
+  /** Accepted column names, in priority order (compared after {@link columnKey}). */
+  readonly aliases: readonly string[];
+  readonly notes: string;
+}
+
+const col = (field: string, aliases: readonly string[], notes = ''): ColumnSpec => ({ field, aliases, notes });
+
+/**
+ * The accepted columns per kind, in matching order: a column is claimed by the first field
+ * (then the first alias) that names it. Every other column becomes a trait or property.
+ */
+export const IMPORT_COLUMNS = {
+  customers: [
+    col('userId', ['user_id', 'customer_id', 'id', 'external_id'], 'the product’s own id; without one the e-mail stands in'),
+    col('email', ['email', 'email_address'], 'required when there is no user id'),
+    col('name', ['name', 'full_name']),
+    col('firstName', ['first_name', 'given_name']),
+    col('lastName', ['last_name', 'surname', 'family_name']),
+    col('createdAt', ['created_at', 'signup_date', 'signed_up_at', 'joined_at'], 'a date; sets first seen'),
+  ],
+  orders: [
+    col('orderId', ['order_id', 'id', 'order_number'], 'required'),
+    col('userId', ['user_id', 'customer_id'], 'required unless there is an e-mail'),
+    col('email', ['email', 'customer_email']),
+    col('at', ['date', 'created_at', 'order_date', 'timestamp', 'ordered_at'], 'required'),
+    col('total', ['total', 'amount', 'revenue', 'dollar_value', 'order_total', 'total_price'], 'default: sum of the lines'),
+    col('currency', ['currency'], 'ISO 4217, default USD'),
+    col('productId', ['product_id', 'sku', 'lineitem_sku'], 'default: the product name'),
+    col('productName', ['product_name', 'lineitem_name', 'item_name']),
+    col('category', ['category', 'product_category', 'product_type']),
+    col('price', ['price', 'unit_price', 'lineitem_price'], '≥ 0, default 0'),
+    col('quantity', ['quantity', 'qty', 'lineitem_quantity'], '≥ 0, default 1'),
+  ],
+  events: [
+    col('messageId', ['message_id', 'event_id', 'id'], 'default: a hash of the row'),
+    col('type', ['type'], 'track, page or screen; default track'),
+    col('userId', ['user_id', 'customer_id']),
+    col('anonymousId', ['anonymous_id']),
+    col('event', ['event', 'name', 'event_name', 'action'], 'required'),
+    col('timestamp', ['timestamp', 'time', 'occurred_at', 'created_at', 'date'], 'required'),
+    col('channel', ['channel']),
+    col('direction', ['direction'], 'inbound, outbound or mutual'),
+  ],
+  feedback: [
+    col('id', ['id', 'ticket_id', 'feedback_id', 'review_id', 'response_id'], 'default: a hash of the row'),
+    col('userId', ['user_id', 'customer_id']),
+    col('email', ['email', 'requester_email', 'customer_email']),
+    col('text', ['text', 'body', 'comment', 'description', 'message', 'review', 'feedback', 'content'], 'required'),
+    col('kind', ['kind', 'source', 'type'], 'ticket, review, survey, interview or visit_note'),
+    col('rating', ['rating', 'score', 'stars', 'nps'], 'a number'),
+    col('status', ['status'], 'default open'),
+    col('at', ['created_at', 'date', 'timestamp', 'submitted_at'], 'default: the time of the import'),
+  ],
+} as const satisfies Record<ImportKind, readonly ColumnSpec[]>;
+
+type FieldOf<K extends ImportKind> = (typeof IMPORT_COLUMNS)[K][number]['field'];
+
+/** `User ID`, `user_id`, `userId` and `user-id` all become `userid`. */
+export function columnKey(name: string): string {
+  return name.toLowerCase().replace(/[\s_.-]+/g, '');
+}
+
+/** Which cell holds which field, and which cells are extra (traits or properties). */
+export interface ColumnMap<K extends ImportKind = ImportKind> {
+  readonly kind: K;
+  /** The column names as the file spells them, for the report. */
+  readonly names: readonly string[];
+  readonly fields: Readonly<Partial<Record<FieldOf<K>, number>>>;
+  /** Indexes of the columns no field claimed. */
+  readonly extras: readonly number[];
+}
+
+/** Maps a header row to fields; see {@link IMPORT_COLUMNS}. */
+export function mapColumns<K extends ImportKind>(kind: K, header: readonly string[]): ColumnMap<K> {
+  const names = header.map((h) => h.trim());
+  const keys = names.map(columnKey);
+  const taken = new Set<number>();
+  const fields: Partial<Record<string, number>> = {};
+  for (const spec of IMPORT_COLUMNS[kind] as readonly ColumnSpec[]) {
+    for (const alias of spec.aliases) {
+      const key = columnKey(alias);
+      const i = keys.findIndex((k, j) => k === key && !taken.has(j));
+      if (i >= 0) {
+        fields[spec.field] = i;
+        taken.add(i);
+        break;
+      }
+    }
+  }
+  const extras = names.map((_, i) => i).filter((i) => !taken.has(i) && names[i] !== '');
+  return { kind, names, fields: fields as Partial<Record<FieldOf<K>, number>>, extras };
+}
+
+/** What the row converters need besides the row. */
+export interface RowContext {
+  readonly source: string;
+  /** The time of the import: the default date of records that have none. */
+  readonly now: number;
+  readonly feedbackKind: FeedbackKind;
+}
+
+/** One row's records, and the identities that only an e-mail named (resolved before writing). */
+export interface Converted {
+  records: IngestRecord[];
+  byEmail?: Who | undefined;
+}
+
+// ---------------------------------------------------------------------------------------
+// Cells. CSV cells are strings; NDJSON values may be any JSON value.
+
+type Row = readonly unknown[];
+
+class Cells<K extends ImportKind> {
+  constructor(
+    readonly map: ColumnMap<K>,
+    readonly values: Row,
+    readonly row: number,
+  ) {}
+
+  name(field: FieldOf<K>): string {
+    const i = this.map.fields[field];
+    return i === undefined ? String(field) : (this.map.names[i] ?? String(field));
+  }
+
+  raw(field: FieldOf<K>): unknown {
+    const i = this.map.fields[field];
+    return i === undefined ? undefined : this.values[i];
+  }
+
+  has(field: FieldOf<K>): boolean {
+    return this.map.fields[field] !== undefined;
+  }
+
+  /** A non-empty trimmed string, or undefined. */
+  text(field: FieldOf<K>): string | undefined {
+    const v = this.raw(field);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'string') {
+      const t = v.trim();
+      if (t.length === 0) return undefined;
+      if (t.includes('\u0000')) throw invalid(this.name(field), 'contains a NUL character', this.row);
+      return t;
+    }
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    throw invalid(this.name(field), `expected text, got ${JSON.stringify(v).slice(0, 40)}`, this.row);
+  }
+
+  number(field: FieldOf<K>, opts: { min?: number } = {}): number | undefined {
+    const v = this.raw(field);
+    const n = parseNumber(v);
+    if (n === undefined) return undefined;
+    if (Number.isNaN(n)) throw invalid(this.name(field), `expected a number, got ${JSON.stringify(v).slice(0, 40)}`, this.row);
+    if (opts.min !== undefined && n < opts.min) throw invalid(this.name(field), `must be at least ${opts.min}, got ${n}`, this.row);
+    return n;
+  }
+
+  date(field: FieldOf<K>): number | undefined {
+    const v = this.raw(field);
+    const t = parseDate(v);
+    if (t === undefined) return undefined;
+    if (Number.isNaN(t)) {
+      throw invalid(this.name(field), `expected a date (ISO 8601, e.g. 2024-05-01T10:00:00Z), got ${JSON.stringify(v).slice(0, 40)}`, this.row);
+    }
+    return t;
+  }
+
+  /** The columns no field claimed, as traits or properties (empty cells left out). */
+  extras(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const i of this.map.extras) {
+      const v = this.values[i];
+      if (v === undefined || v === null) continue;
+      if (typeof v === 'string') {
+        const t = v.trim();
+        if (t.length > 0) out[this.map.names[i]!] = t;
+      } else {
+        out[this.map.names[i]!] = v;
+      }
+    }
+    return out;
+  }
+}
+
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const MONEY = /^([+-]?)[$€£¥]?\s?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$/;
+
+/** A number from a cell: undefined when empty, NaN when not a number. Accepts `$1,234.50`. */
+export function parseNumber(v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN;
+  if (typeof v !== 'string') return Number.NaN;
+  const t = v.trim();
+  if (t.length === 0) return undefined;
+  if (PLAIN_NUMBER.test(t)) return Number(t);
+  const m = MONEY.exec(t);
+  if (m) return Number(`${m[1]}${m[2]!.replace(/,/g, '')}${m[4] ?? ''}`);
+  return Number.NaN;
+}
+
+const NO_ZONE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+const MIN_TIME = Date.UTC(1900, 0, 1);
+const MAX_TIME = Date.UTC(2200, 0, 1);
+
+/**
+ * A time from a cell: undefined when empty, NaN when unreadable. ISO 8601 (a time without a
+ * zone is UTC, so that the same file reads the same on every server), epoch seconds (10
+ * digits) or milliseconds (13 digits; JSON numbers are milliseconds), or anything
+ * `Date.parse` reads that has a four-digit year.
+ */
+export function parseDate(v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  let t: number;
+  if (typeof v === 'number') {
+    t = Number.isFinite(v) ? Math.round(v) : Number.NaN;
+  } else if (typeof v === 'string') {
+    const s = v.trim();
+    if (s.length === 0) return undefined;
+    if (/^\d+$/.test(s)) {
+      t = s.length === 10 || s.length === 9 ? Number(s) * 1000 : s.length === 13 || s.length === 12 ? Number(s) : Number.NaN;
+    } else if (!/\d{4}/.test(s)) {
+      t = Number.NaN;
+    } else {
+      t = Date.parse(NO_ZONE.test(s) ? `${s.replace(' ', 'T')}Z` : s);
+    }
+  } else {
+    t = Number.NaN;
+  }
+  return t >= MIN_TIME && t <= MAX_TIME ? t : Number.NaN;
+}
+
+function emailOf(s: string | undefined, cells: Cells<'customers' | 'orders' | 'feedback'>, field: 'email'): string | undefined {
+  if (s === undefined) return undefined;
+  if (!/^[^\s@]+@[^\s@]+$/.test(s)) throw invalid(cells.name(field), `expected an e-mail address, got "${s.slice(0, 60)}"`, cells.row);
+  return s.toLowerCase();
+}
+
+// ---------------------------------------------------------------------------------------
+// Row converters. Each validates a whole row into records or throws a RapportError naming
+// the column and the row: a row enters a batch whole or not at all.
+
+/** customers: one identify per row; every extra column is a trait. */
+export function customerRow(map: ColumnMap<'customers'>, values: Row, row: number, ctx: RowContext): Converted {
+  const c = new Cells(map, values, row);
+  const userId = c.text('userId');
+  const email = emailOf(c.text('email'), c, 'email');
+  if (userId === undefined && email === undefined) {
+    throw invalid(c.has('userId') ? c.name('userId') : 'user_id', 'a customer needs a user id (user_id, customer_id, id, external_id) or an email', row);
+  }
+  const createdAt = c.date('createdAt');
+  const traits: Record<string, unknown> = c.extras();
+  if (email !== undefined) traits['email'] = email;
+  const name = c.text('name');
+  if (name !== undefined) traits['name'] = name;
+  const first = c.text('firstName');
+  if (first !== undefined) traits['firstName'] = first;
+  const last = c.text('lastName');
+  if (last !== undefined) traits['lastName'] = last;
+  if (createdAt !== undefined) traits['createdAt'] = new Date(createdAt).toISOString();
+  const who: Who = { userId: userId ?? email };
+  return { records: [{ kind: 'identify', who, traits, at: createdAt ?? ctx.now }], byEmail: userId === undefined ? who : undefined };
+}
+
+/** feedback: one feedback record per row. */
+export function feedbackRow(map: ColumnMap<'feedback'>, values: Row, row: number, ctx: RowContext): Converted {
+  const c = new Cells(map, values, row);
+  const userId = c.text('userId');
+  const email = emailOf(c.text('email'), c, 'email');
+  const text = c.text('text');
+  if (text === undefined) throw invalid(c.has('text') ? c.name('text') : 'text', 'feedback needs a text (text, body, comment, description, message…)', row);
+  const properties = c.extras();
+  const kindCell = c.text('kind');
+  let feedbackKind = ctx.feedbackKind;
+  if (kindCell !== undefined) {
+    const k = kindCell.toLowerCase().replace(/[\s-]+/g, '_');
+    if ((FEEDBACK_KINDS as readonly string[]).includes(k)) feedbackKind = k as FeedbackKind;
+    else properties[c.name('kind')] = kindCell;
+  }
+  const rating = c.number('rating') ?? null;
+  const status = c.text('status') ?? 'open';
+  const dateCell = c.text('at');
+  const at = c.date('at') ?? ctx.now;
+  // Without an id, the row's own content names it: the same row imported again is found again.
+  const sourceId = c.text('id') ?? contentId(['feedback', userId ?? email ?? null, text, dateCell ?? null, kindCell ?? null]);
+  const who: Who | null = userId !== undefined ? { userId } : email !== undefined ? { userId: email } : null;
+  return {
+    records: [{ kind: 'feedback', who, feedbackKind, text, rating, status, at, properties, source: ctx.source, sourceId }],
+    byEmail: userId === undefined && who !== null ? who : undefined,
+  };
+}
+
+const EVENT_TYPES = ['track', 'page', 'screen'] as const;
+
+/** events (CSV): one track, page or screen per row, validated as the tracking API does. */
+export function eventRow(map: ColumnMap<'events'>, values: Row, row: number, ctx: RowContext): Converted {
+  const c = new Cells(map, values, row);
+  const typeCell = c.text('type')?.toLowerCase() ?? 'track';
+  if (!(EVENT_TYPES as readonly string[]).includes(typeCell)) {
+    throw invalid(c.name('type'), `expected track, page or screen, got "${typeCell.slice(0, 40)}"`, row);
+  }
+  const type = typeCell as (typeof EVENT_TYPES)[number];
+  const userId = c.text('userId');
+  const anonymousId = c.text('anonymousId');
+  if (userId === undefined && anonymousId === undefined) {
+    throw invalid(c.has('userId') ? c.name('userId') : 'user_id', 'an event needs a user_id or an anonymous_id', row);
+  }
+  const event = c.text('event');
+  if (event === undefined && type === 'track') throw invalid(c.has('event') ? c.name('event') : 'event', 'an event needs a name (event, name)', row);
+  const at = c.date('timestamp');
+  if (at === undefined) throw invalid(c.has('timestamp') ? c.name('timestamp') : 'timestamp', 'an event needs a time (timestamp, time, occurred_at)', row);
+  const properties = c.extras();
+  const channel = c.text('channel');
+  if (channel !== undefined) properties['channel'] = channel;
+  const direction = c.text('direction')?.toLowerCase();
+  if (direction !== undefined) {
+    if (!(DIRECTIONS as readonly string[]).includes(direction)) {
+      throw invalid(c.name('direction'), `expected inbound, outbound or mutual, got "${direction.slice(0, 40)}"`, row);
+    }
+    properties['direction'] = direction;
+  }
+  const messageId = c.text('messageId') ?? contentId(['csv-event', type, userId ?? null, anonymousId ?? null, event ?? null, at, properties]);
+  const message = type === 'track' ? { userId, anonymousId, event, timestamp: at, messageId, properties } : { userId, anonymousId, name: event, timestamp: at, messageId, properties };
+  return { records: normalizeMessage(type, message, { source: ctx.source, receivedAt: ctx.now, origin: { prefix: '', row } }) };
+}
+
+/** One row of an orders file: the order-level cells it carries and at most one line. */
+export interface OrderRow {
+  row: number;
+  orderId: string;
+  userId: string | undefined;
+  email: string | undefined;
+  at: number | undefined;
+  total: number | undefined;
+  currency: string | undefined;
+  line: OrderLine | undefined;
+  properties: Record<string, unknown>;
+  /** The file's names of the customer and date columns, for the report. */
+  columns: { user: string; date: string };
+}
+
+/** Validates one orders row; {@link OrderGroup} assembles consecutive rows into an order. */
+export function orderRow(map: ColumnMap<'orders'>, values: Row, row: number): OrderRow {
+  const c = new Cells(map, values, row);
+  const orderId = c.text('orderId');
+  if (orderId === undefined) throw invalid(c.has('orderId') ? c.name('orderId') : 'order_id', 'an order row needs an order id (order_id, id, order_number)', row);
+  const userId = c.text('userId');
+  const email = emailOf(c.text('email'), c, 'email');
+  const at = c.date('at');
+  const total = c.number('total', { min: 0 });
+  const currency = c.text('currency')?.toUpperCase();
+  if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) {
+    throw invalid(c.name('currency'), `expected an ISO-4217 code, got "${currency.slice(0, 40)}"`, row);
+  }
+  const productName = c.text('productName') ?? null;
+  const productId = c.text('productId') ?? productName;
+  const price = c.number('price', { min: 0 });
+  const quantity = c.number('quantity', { min: 0 });
+  let line: OrderLine | undefined;
+  if (productId !== null) {
+    line = { productId, name: productName, category: c.text('category') ?? null, price: price ?? 0, quantity: quantity ?? 1 };
+  } else if (price !== undefined || quantity !== undefined) {
+    throw invalid(c.has('productId') ? c.name('productId') : 'product_id', 'a line with a price or quantity needs a product id or name', row);
+  }
+  const columns = { user: c.has('userId') ? c.name('userId') : c.has('email') ? c.name('email') : 'user_id', date: c.has('at') ? c.name('at') : 'date' };
+  return { row, orderId, userId, email, at, total, currency, line, properties: c.extras(), columns };
+}
+
+/** The rows of one order, gathered while they arrive. */
+export class OrderGroup {
+  private readonly first: OrderRow;
+  private userId: string | undefined;
+  private userRow = 0;
+  private email: string | undefined;
+  private at: number | undefined;
+  private total: number | undefined;
+  private currency: string | undefined;
+  private readonly lines: OrderLine[] = [];
+
+  constructor(first: OrderRow) {
+    this.first = first;
+    this.add(first);
+  }
+
+  get orderId(): string {
+    return this.first.orderId;
+  }
+
+  /** Adds a row of the same order; order-level cells come from the first row that has them. */
+  add(r: OrderRow): void {
+    if (r.userId !== undefined && this.userId !== undefined && r.userId !== this.userId) {
+      throw invalid(r.columns.user, `order ${r.orderId} names two customers ("${this.userId}" on row ${this.userRow}, "${r.userId}" here)`, r.row);
+    }
+    if (this.userId === undefined && r.userId !== undefined) {
+      this.userId = r.userId;
+      this.userRow = r.row;
+    }
+    this.email ??= r.email;
+    this.at ??= r.at;
+    this.total ??= r.total;
+    this.currency ??= r.currency;
+    if (r.line) this.lines.push(r.line);
+  }
+
+  /** The order and its products; throws when the order as a whole lacks a customer or a date. */
+  finish(ctx: RowContext): Converted {
+    const row = this.first.row;
+    if (this.userId === undefined && this.email === undefined) throw invalid(this.first.columns.user, `order ${this.orderId} needs a customer (user_id, customer_id or email)`, row);
+    if (this.at === undefined) throw invalid(this.first.columns.date, `order ${this.orderId} needs a date (date, created_at, order_date)`, row);
+    const total = this.total ?? this.lines.reduce((s, l) => s + l.price * l.quantity, 0);
+    const who: Who = { userId: this.userId ?? this.email };
+    const records: IngestRecord[] = [
+      {
+        kind: 'order',
+        who,
+        orderId: this.orderId,
+        at: this.at,
+        total,
+        currency: this.currency ?? 'USD',
+        lines: this.lines,
+        properties: this.first.properties,
+        source: ctx.source,
+        sourceId: this.orderId,
+      },
+    ];
+    for (const l of this.lines) records.push({ kind: 'product', productId: l.productId, name: l.name, category: l.category, price: l.price || null });
+    return { records, byEmail: this.userId === undefined ? who : undefined };
+  }
+}
