@@ -15,7 +15,7 @@ export function rapport(args: string[], env: NodeJS.ProcessEnv): string {
 }
 
 export async function startServer(env: NodeJS.ProcessEnv, port: number): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [...cliArgs(), 'serve', '--no-demo', '--port', String(port)], {
+  const child = spawn(process.execPath, [...(process.env['RAPPORT_BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['RAPPORT_BENCH_PROFILE']] : []), ...cliArgs(), 'serve', '--no-demo', '--port', String(port)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

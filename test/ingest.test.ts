@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IngestWriter } from '../src/ingest/writer.js';
+import { GroupCommit } from '../src/ingest/group.js';
 import { normalizeBatch, normalizeMessage } from '../src/ingest/segment.js';
 import { RapportError } from '../src/core/errors.js';
 import { DIALECTS } from './support/stores.js';
@@ -132,6 +133,42 @@ for (const d of DIALECTS) {
         const names = (await t.store.db.selectFrom('interactions').select('name').execute()).map((r) => r.name);
         assert.deepEqual(names, ['Kept']);
         assert.equal((await t.store.db.selectFrom('customers').selectAll().execute()).length, 1);
+      } finally {
+        await t.cleanup();
+      }
+    });
+
+    it('group-commits concurrent writes and undoes only the one that fails', { skip }, async () => {
+      const t = await d.open();
+      try {
+        const w = new IngestWriter(t.store, () => NOW);
+        let serial: Promise<unknown> = Promise.resolve();
+        let groups = 0;
+        const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+          groups++;
+          const run = serial.then(fn, fn);
+          serial = run.catch(() => undefined);
+          return run;
+        };
+        const group = new GroupCommit(w, exclusive);
+        const track = (user: string, id: string) => normalizeMessage('track', { userId: user, event: 'Viewed', messageId: id, timestamp: '2025-01-01T00:00:00Z' }, opts);
+        const good = track('u9', 'g-0');
+        const poisoned = [...track('u8', 'p-0'), { ...good[0]!, sourceId: null as unknown as string }];
+        const results = await Promise.allSettled([
+          group.write(track('u1', 'g-1')),
+          group.write(poisoned),
+          group.write([...track('u2', 'g-2'), ...track('u1', 'g-1')]),
+        ]);
+        assert.equal(groups, 1, 'the three writes shared one transaction');
+        assert.equal(results[0].status, 'fulfilled');
+        assert.equal(results[1].status, 'rejected');
+        assert.deepEqual(results[2].status === 'fulfilled' ? results[2].value : null, { inserted: 1, updated: 0, duplicates: 1 });
+        const ids = (await t.store.db.selectFrom('interactions').select('source_id').orderBy('source_id').execute()).map((r) => r.source_id);
+        assert.deepEqual(ids, ['g-1', 'g-2']);
+        const users = (await t.store.db.selectFrom('customers').select('user_id').orderBy('user_id').execute()).map((r) => r.user_id);
+        assert.deepEqual(users, ['u1', 'u2'], 'nothing of the failed write is left, not even its customer');
+        // Alone, a write goes straight through.
+        assert.deepEqual(await group.write(track('u3', 'g-3')), { inserted: 1, updated: 0, duplicates: 0 });
       } finally {
         await t.cleanup();
       }

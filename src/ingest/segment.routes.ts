@@ -33,7 +33,7 @@ export function segmentRoutes(ctx: AppContext): RouteDef<unknown, unknown, unkno
       documentOnlyBody: true,
       handler: async ({ req }) => {
         const records = normalizeMessage(type, req.body, { source: SOURCE, receivedAt: ctx.clock() });
-        await ctx.serialWrite(() => ctx.writer.write(records));
+        await ctx.ingest.write(records);
         return { success: true as const };
       },
     });
@@ -56,7 +56,7 @@ export function segmentRoutes(ctx: AppContext): RouteDef<unknown, unknown, unkno
           receivedAt: ctx.clock(),
           ...(Number.isFinite(length) && length > 0 ? { bodyBytes: length } : {}),
         });
-        await ctx.serialWrite(() => ctx.writer.write(records));
+        await ctx.ingest.write(records);
         return { success: true as const };
       },
     });

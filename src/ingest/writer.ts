@@ -188,6 +188,7 @@ class SqliteStatements {
   readonly touch: SQLite.Statement<unknown[]>;
   /** A touch by interactions alone: setting revenue (even to itself) would rewrite its index entry. */
   readonly touchInteractions: SQLite.Statement<unknown[]>;
+  readonly addMix: SQLite.Statement<unknown[]>;
 
   constructor(db: SQLite.Database) {
     this.insertInteraction = db.prepare(
@@ -202,6 +203,10 @@ class SqliteStatements {
     this.touchInteractions = db.prepare(
       `update customers set first_seen = min(coalesce(first_seen, ?), ?), last_seen = max(coalesce(last_seen, ?), ?),
        interaction_count = interaction_count + ?, updated_at = ? where id = ?`,
+    );
+    this.addMix = db.prepare(
+      `insert into customer_channels (customer_id, channel, direction, count) values (?, ?, ?, ?)
+       on conflict (customer_id, channel, direction) do update set count = customer_channels.count + excluded.count`,
     );
   }
 }
@@ -651,6 +656,12 @@ class BatchWrite {
       const [customer, channel, direction] = key.split('\u0000') as [string, string, Direction];
       return { customer_id: Number(customer), channel, direction, count };
     });
+    const fast = this.writer.sqlite;
+    if (fast) {
+      rows.sort((a, b) => a.customer_id - b.customer_id);
+      for (const r of rows) fast.addMix.run(r.customer_id, r.channel, r.direction, r.count);
+      return;
+    }
     for (const part of chunks(rows, INSERT_CHUNK)) {
       await this.db
         .insertInto('customer_channels')

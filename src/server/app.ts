@@ -9,6 +9,7 @@ import { verifyKey, type Principal } from '../auth/keys.js';
 import { SESSION_COOKIE, sessionUser, staffPrincipal } from '../auth/staff.js';
 import type { Store } from '../store/db.js';
 import { IngestWriter } from '../ingest/writer.js';
+import { GroupCommit } from '../ingest/group.js';
 import { openApiDocument } from './openapi.js';
 import type { RouteDef } from './route.js';
 import { segmentRoutes } from '../ingest/segment.routes.js';
@@ -26,8 +27,10 @@ export interface AppContext {
   clock: () => number;
   /** Verified keys for a few seconds, so a busy tracking client costs no key look-up per request. */
   keyCache: Map<string, { principal: Principal; until: number }>;
-  /** Serializes ingestion writes: one batch at a time per process. */
+  /** Serializes writes: one at a time per process. */
   serialWrite<T>(fn: () => Promise<T>): Promise<T>;
+  /** The tracking API's writes, group-committed (inside serialWrite). */
+  ingest: GroupCommit;
 }
 
 export interface ServerOptions {
@@ -80,16 +83,19 @@ async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<Princ
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const clock = opts.clock ?? Date.now;
   let queue: Promise<unknown> = Promise.resolve();
+  const serialWrite = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const writer = new IngestWriter(opts.store, clock);
   const ctx: AppContext = {
     store: opts.store,
-    writer: new IngestWriter(opts.store, clock),
+    writer,
     clock,
     keyCache: new Map(),
-    serialWrite<T>(fn: () => Promise<T>): Promise<T> {
-      const run = queue.then(fn, fn);
-      queue = run.catch(() => undefined);
-      return run;
-    },
+    serialWrite,
+    ingest: new GroupCommit(writer, serialWrite),
   };
   const app = Fastify({ logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false, bodyLimit: 1024 * 1024 });
   await app.register(fastifyCookie);
