@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<void> {
     }
     const db = path.join(dir, 'rapport.db');
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...cliArgs(), 'import', file, '--kind', 'events', '--json'], {
+    const child = spawn(process.execPath, [...(process.env['RAPPORT_BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['RAPPORT_BENCH_PROFILE']] : []), ...cliArgs(), 'import', file, '--kind', 'events', '--json'], {
       env: { ...process.env, DATABASE_URL: `sqlite:${db}` },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

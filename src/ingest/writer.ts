@@ -53,6 +53,8 @@ interface Bulk {
   readonly commitEveryMs: number;
   trx: ControlledTransaction<Database> | undefined;
   since: number;
+  /** Counter changes of the batches written since the last commit, written just before it. */
+  readonly counters: Counters;
 }
 
 export class IngestWriter {
@@ -98,7 +100,7 @@ export class IngestWriter {
    */
   async bulk<T>(fn: () => Promise<T>, options: { commitEveryMs?: number } = {}): Promise<T> {
     if (this.bulkState) throw new Error('IngestWriter.bulk: already in bulk mode');
-    const bulk: Bulk = { commitEveryMs: options.commitEveryMs ?? 1000, trx: undefined, since: 0 };
+    const bulk: Bulk = { commitEveryMs: options.commitEveryMs ?? 1000, trx: undefined, since: 0, counters: new Counters() };
     this.bulkState = bulk;
     try {
       const result = await fn();
@@ -128,8 +130,9 @@ export class IngestWriter {
     }
     const sp = await bulk.trx.savepoint('batch').execute();
     let counts: WriteCounts;
+    const batch = new BatchWrite(sp, this, this.clock(), true);
     try {
-      counts = await new BatchWrite(sp, this, this.clock()).run(records);
+      counts = await batch.run(records);
     } catch (e) {
       this.forget();
       try {
@@ -142,6 +145,9 @@ export class IngestWriter {
       throw e;
     }
     await sp.releaseSavepoint('batch').execute();
+    // The batch is in: its counter changes join the pending ones (re-aimed by its merges first).
+    for (const [from, into] of batch.merges) bulk.counters.move(from, into);
+    bulk.counters.absorb(batch.counters);
     if (performance.now() - bulk.since >= bulk.commitEveryMs) await this.commitBulk(bulk);
     return counts;
   }
@@ -151,6 +157,10 @@ export class IngestWriter {
     if (!trx) return;
     bulk.trx = undefined;
     try {
+      if (!bulk.counters.empty) {
+        await bulk.counters.flush(trx, this, this.clock());
+        bulk.counters.clear();
+      }
       await trx.commit().execute();
     } catch (e) {
       bulk.trx = trx;
@@ -214,9 +224,10 @@ class SqliteStatements {
 class BatchWrite {
   private readonly users: Map<string, number>;
   private readonly anons: Map<string, number>;
-  private readonly touches = new Map<number, Touch>();
-  /** New interactions per customer, channel and direction: `customer\u0000channel\u0000direction`. */
-  private readonly mix = new Map<string, number>();
+  /** The batch's changes to per-customer counters, written at its end (or, in bulk mode, at the commit). */
+  readonly counters = new Counters();
+  /** Customers merged by this batch, in order: `[from, into]`. */
+  readonly merges: [number, number][] = [];
   private readonly counts: WriteCounts = { inserted: 0, updated: 0, duplicates: 0 };
   private readonly created = new Set<number>();
 
@@ -224,6 +235,8 @@ class BatchWrite {
     private readonly db: Conn,
     private readonly writer: IngestWriter,
     private readonly now: number,
+    /** Bulk mode: leave the counters to the caller. */
+    private readonly deferCounters = false,
   ) {
     this.users = writer.caches.users;
     this.anons = writer.caches.anons;
@@ -263,8 +276,7 @@ class BatchWrite {
     if (interactions.length > 0) await this.interactions(interactions);
     if (orders.length > 0) await this.orders(orders);
     if (feedback.length > 0) await this.feedback(feedback);
-    await this.flushTouches();
-    await this.flushMix();
+    if (!this.deferCounters) await this.counters.flush(this.db, this.writer, this.now);
     return this.counts;
   }
 
@@ -275,17 +287,7 @@ class BatchWrite {
   }
 
   private touch(customerId: number, at: number, delta: Partial<Omit<Touch, 'first' | 'last'>> = {}): void {
-    let t = this.touches.get(customerId);
-    if (!t) {
-      t = { first: at, last: at, interactions: 0, orders: 0, revenue: 0, feedback: 0 };
-      this.touches.set(customerId, t);
-    }
-    if (at < t.first) t.first = at;
-    if (at > t.last) t.last = at;
-    t.interactions += delta.interactions ?? 0;
-    t.orders += delta.orders ?? 0;
-    t.revenue += delta.revenue ?? 0;
-    t.feedback += delta.feedback ?? 0;
+    this.counters.touch(customerId, at, delta);
   }
 
   /** Finds or creates the customer behind every who, linking anonymous ids to user ids. */
@@ -377,12 +379,6 @@ class BatchWrite {
     await sql`insert into customer_channels (customer_id, channel, direction, count)
       select ${into}, channel, direction, count from customer_channels where customer_id = ${from}
       on conflict (customer_id, channel, direction) do update set count = customer_channels.count + excluded.count`.execute(db);
-    for (const [key, n] of [...this.mix]) {
-      if (!key.startsWith(`${from}\u0000`)) continue;
-      this.mix.delete(key);
-      const moved = `${into}${key.slice(String(from).length)}`;
-      this.mix.set(moved, (this.mix.get(moved) ?? 0) + n);
-    }
     const traits = { ...parseTraits(src.traits), ...parseTraits(dst.traits) };
     const minOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
     const maxOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
@@ -403,12 +399,8 @@ class BatchWrite {
       })
       .where('id', '=', into)
       .execute();
-    const pending = this.touches.get(from);
-    if (pending) {
-      this.touches.delete(from);
-      this.touch(into, pending.first, pending);
-      this.touch(into, pending.last);
-    }
+    this.counters.move(from, into);
+    this.merges.push([from, into]);
     for (const [k, v] of this.anons) if (v === from) this.anons.set(k, into);
     for (const [k, v] of this.users) if (v === from) this.users.set(k, into);
     this.counts.updated += 1;
@@ -538,9 +530,8 @@ class BatchWrite {
     const inserted = fast ? this.insertInteractionsSqlite(fast, records) : await this.insertInteractions(records);
     // Everything that follows from a newly stored interaction goes here, for both paths.
     for (const { customerId, record } of inserted) {
-      this.touch(customerId, record.at, { interactions: 1 });
-      const key = `${customerId}\u0000${record.channel}\u0000${record.direction}`;
-      this.mix.set(key, (this.mix.get(key) ?? 0) + 1);
+      this.counters.touch(customerId, record.at, ONE_INTERACTION);
+      this.counters.addMix(customerId, record.channel, record.direction);
     }
     this.counts.inserted += inserted.length;
     this.counts.duplicates += records.length - inserted.length;
@@ -649,21 +640,92 @@ class BatchWrite {
       this.counts.duplicates += part.length - inserted.length;
     }
   }
+}
 
-  /** Adds this batch's new interactions to the per-customer channel × direction counts. */
-  private async flushMix(): Promise<void> {
+const ONE_INTERACTION = { interactions: 1 } as const;
+
+/**
+ * Changes to the per-customer counters (first/last seen, totals, channel × direction mix),
+ * gathered in memory and written in one pass: a busy customer costs one update per flush,
+ * not one per record.
+ */
+class Counters {
+  private readonly touches = new Map<number, Touch>();
+  /** New interactions per customer, channel and direction: `customer\u0000channel\u0000direction`. */
+  private readonly mix = new Map<string, number>();
+
+  get empty(): boolean {
+    return this.touches.size === 0 && this.mix.size === 0;
+  }
+
+  clear(): void {
+    this.touches.clear();
+    this.mix.clear();
+  }
+
+  touch(customerId: number, at: number, delta: Partial<Omit<Touch, 'first' | 'last'>> = {}): void {
+    let t = this.touches.get(customerId);
+    if (!t) {
+      t = { first: at, last: at, interactions: 0, orders: 0, revenue: 0, feedback: 0 };
+      this.touches.set(customerId, t);
+    }
+    if (at < t.first) t.first = at;
+    if (at > t.last) t.last = at;
+    t.interactions += delta.interactions ?? 0;
+    t.orders += delta.orders ?? 0;
+    t.revenue += delta.revenue ?? 0;
+    t.feedback += delta.feedback ?? 0;
+  }
+
+  addMix(customerId: number, channel: string, direction: Direction, n = 1): void {
+    const key = `${customerId}\u0000${channel}\u0000${direction}`;
+    this.mix.set(key, (this.mix.get(key) ?? 0) + n);
+  }
+
+  /** After customer `from` was merged into `into`: what was pending for `from` is `into`'s. */
+  move(from: number, into: number): void {
+    const pending = this.touches.get(from);
+    if (pending) {
+      this.touches.delete(from);
+      this.touch(into, pending.first, pending);
+      this.touch(into, pending.last);
+    }
+    const prefix = `${from}\u0000`;
+    for (const [key, n] of [...this.mix]) {
+      if (!key.startsWith(prefix)) continue;
+      this.mix.delete(key);
+      const moved = `${into}${key.slice(String(from).length)}`;
+      this.mix.set(moved, (this.mix.get(moved) ?? 0) + n);
+    }
+  }
+
+  /** Adds another set of changes to these. */
+  absorb(other: Counters): void {
+    for (const [id, t] of other.touches) {
+      this.touch(id, t.first, t);
+      this.touch(id, t.last);
+    }
+    for (const [key, n] of other.mix) this.mix.set(key, (this.mix.get(key) ?? 0) + n);
+  }
+
+  async flush(db: Conn, writer: IngestWriter, now: number): Promise<void> {
+    await this.flushTouches(db, writer, now);
+    await this.flushMix(db, writer);
+  }
+
+  private async flushMix(db: Conn, writer: IngestWriter): Promise<void> {
     const rows = [...this.mix].map(([key, count]) => {
       const [customer, channel, direction] = key.split('\u0000') as [string, string, Direction];
       return { customer_id: Number(customer), channel, direction, count };
     });
-    const fast = this.writer.sqlite;
+    const fast = writer.sqlite;
     if (fast) {
       rows.sort((a, b) => a.customer_id - b.customer_id);
       for (const r of rows) fast.addMix.run(r.customer_id, r.channel, r.direction, r.count);
       return;
     }
     for (const part of chunks(rows, INSERT_CHUNK)) {
-      await this.db
+      await db
         .insertInto('customer_channels')
         .values(part)
         .onConflict((oc) => oc.columns(['customer_id', 'channel', 'direction']).doUpdateSet({ count: sql`customer_channels.count + excluded.count` }))
@@ -671,25 +733,25 @@ class BatchWrite {
     }
   }
 
-  private async flushTouches(): Promise<void> {
-    const fast = this.writer.sqlite;
+  private async flushTouches(db: Conn, writer: IngestWriter, now: number): Promise<void> {
+    const fast = writer.sqlite;
     if (fast) {
       // In id order: neighbouring customers share pages.
       const ids = [...this.touches.keys()].sort((a, b) => a - b);
       for (const id of ids) {
         const t = this.touches.get(id)!;
         if (t.orders === 0 && t.revenue === 0 && t.feedback === 0) {
-          fast.touchInteractions.run(t.first, t.first, t.last, t.last, t.interactions, this.now, id);
+          fast.touchInteractions.run(t.first, t.first, t.last, t.last, t.interactions, now, id);
         } else {
-          fast.touch.run(t.first, t.first, t.last, t.last, t.interactions, t.orders, t.revenue, t.feedback, this.now, id);
+          fast.touch.run(t.first, t.first, t.last, t.last, t.interactions, t.orders, t.revenue, t.feedback, now, id);
         }
       }
       return;
     }
-    const d = this.writer.dialect;
-    const rows = [...this.touches].map(([id, t]) => [id, t.first, t.last, t.interactions, t.orders, t.revenue, t.feedback, this.now]);
+    const d = writer.dialect;
+    const rows = [...this.touches].map(([id, t]) => [id, t.first, t.last, t.interactions, t.orders, t.revenue, t.feedback, now]);
     await updateFromValues(
-      this.db,
+      db,
       'customers',
       'id',
       ['bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'double precision', 'bigint', 'bigint'],
