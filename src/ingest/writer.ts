@@ -4,6 +4,7 @@ import { RapportError } from '../core/errors.js';
 import type { Conn, Store } from '../store/db.js';
 import type { Database, Direction } from '../store/schema.js';
 import { chunks, greatest, least, updateFromValues } from '../store/sql.js';
+import { sourceKey } from '../store/source-key.js';
 import type {
   AliasRecord,
   FeedbackRecord,
@@ -195,6 +196,8 @@ export class IngestWriter {
  */
 class SqliteStatements {
   readonly insertInteraction: SQLite.Statement<unknown[]>;
+  /** Whether (source, source id) is stored: by its key, then the pair itself (keys may collide). */
+  readonly findInteraction: SQLite.Statement<unknown[]>;
   readonly touch: SQLite.Statement<unknown[]>;
   /** A touch by interactions alone: setting revenue (even to itself) would rewrite its index entry. */
   readonly touchInteractions: SQLite.Statement<unknown[]>;
@@ -202,9 +205,10 @@ class SqliteStatements {
 
   constructor(db: SQLite.Database) {
     this.insertInteraction = db.prepare(
-      `insert into interactions (customer_id, type, name, channel, direction, occurred_at, properties, source, source_id, received_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (source, source_id) do nothing`,
+      `insert into interactions (customer_id, type, name, channel, direction, occurred_at, properties, source, source_id, received_at, source_key)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.findInteraction = db.prepare('select 1 from interactions where source_key = ? and source = ? and source_id = ?').pluck();
     this.touch = db.prepare(
       `update customers set first_seen = min(coalesce(first_seen, ?), ?), last_seen = max(coalesce(last_seen, ?), ?),
        interaction_count = interaction_count + ?, order_count = order_count + ?, revenue = revenue + ?,
@@ -537,14 +541,18 @@ class BatchWrite {
     this.counts.duplicates += records.length - inserted.length;
   }
 
-  /** SQLite: one prepared insert per record; `changes` says whether it was new. */
+  /** SQLite: per record, a look-up by key (new records find nothing) and one prepared insert. */
   private insertInteractionsSqlite(fast: SqliteStatements, records: readonly InteractionRecord[]): StoredInteraction[] {
-    const stmt = fast.insertInteraction;
+    const insert = fast.insertInteraction;
+    const find = fast.findInteraction;
     const inserted: StoredInteraction[] = [];
     for (const r of records) {
       const customerId = this.idOf(r.who);
-      const info = stmt.run(customerId, r.type, r.name, r.channel, r.direction, r.at, JSON.stringify(r.properties), r.source, r.sourceId, this.now);
-      if (info.changes > 0) inserted.push({ customerId, record: r });
+      if (typeof r.sourceId !== 'string') throw new TypeError('an interaction without a source id');
+      const key = sourceKey(r.source, r.sourceId);
+      if (find.get(key, r.source, r.sourceId) !== undefined) continue;
+      insert.run(customerId, r.type, r.name, r.channel, r.direction, r.at, JSON.stringify(r.properties), r.source, r.sourceId, this.now, key);
+      inserted.push({ customerId, record: r });
     }
     return inserted;
   }

@@ -16,6 +16,8 @@ import type { DatabaseTarget } from '../core/config.js';
 import { RapportError } from '../core/errors.js';
 import type { Database } from './schema.js';
 import { foundation } from './migrations/001_foundation.js';
+import { interactionKeys } from './migrations/002_interaction_keys.js';
+import { sourceKey } from './source-key.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -59,6 +61,7 @@ function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>): Store 
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
+  sqlite.function('rapport_source_key', { deterministic: true }, (source: unknown, id: unknown) => sourceKey(String(source), String(id)));
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return {
     db,
@@ -87,10 +90,11 @@ function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): St
 
 /** Versioned migrations, in order. Names sort; never rename or edit one that has shipped. */
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return { '001_foundation': foundation(dialect) };
+  return { '001_foundation': foundation(dialect), '002_interaction_keys': interactionKeys(dialect) };
 }
 
-export async function migrate(store: Store): Promise<void> {
+/** Applies pending migrations; `to` stops at that one (tests of a migration start below it). */
+export async function migrate(store: Store, options: { to?: string } = {}): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(store.dialect) };
   // On PostgreSQL keep Kysely's bookkeeping in the schema we migrate, so that several Rapport
   // schemas (or other applications) can share one database.
@@ -99,7 +103,7 @@ export async function migrate(store: Store): Promise<void> {
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema
       : undefined;
   const migrator = new Migrator({ db: store.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = options.to === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(options.to);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new RapportError(

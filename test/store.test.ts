@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { migrate, openStore } from '../src/store/db.js';
+import { sourceKey } from '../src/store/source-key.js';
+import { IngestWriter } from '../src/ingest/writer.js';
+import { normalizeMessage } from '../src/ingest/segment.js';
+
+const NOW = Date.parse('2026-01-01T00:00:00Z');
+const opts = { source: 'segment', receivedAt: NOW };
+
+describe('SQLite interaction keys', () => {
+  it('spreads keys over 53 bits and tells near-identical ids apart', () => {
+    const keys = new Set<number>();
+    for (let i = 0; i < 200_000; i++) {
+      const k = sourceKey('segment', `msg-${i}`);
+      assert.ok(Number.isSafeInteger(k) && k >= 0, `key ${k} is a safe non-negative integer`);
+      keys.add(k);
+    }
+    assert.equal(keys.size, 200_000);
+    assert.notEqual(sourceKey('a', 'bc'), sourceKey('ab', 'c'));
+    assert.equal(sourceKey('segment', 'x'), sourceKey('segment', 'x'));
+  });
+
+  it('keeps the interactions of a database made before keys, and still finds their duplicates', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-migrate-'));
+    try {
+      const target = { kind: 'sqlite' as const, file: path.join(dir, 'r.db') };
+      const old = await openStore(target, { migrate: false });
+      await migrate(old, { to: '001_foundation' });
+      // As the writer of that schema stored it.
+      await sql`insert into customers (id, user_id, traits, interaction_count, created_at, updated_at) values (1, 'u1', '{}', 1, ${NOW}, ${NOW})`.execute(old.db);
+      await sql`insert into interactions (customer_id, type, name, channel, direction, occurred_at, properties, source, source_id, received_at)
+        values (1, 'track', 'Old', 'web', 'inbound', ${Date.parse('2025-01-01T00:00:00Z')}, '{}', 'segment', 'm-old', ${NOW})`.execute(old.db);
+      await old.close();
+
+      const store = await openStore(target);
+      try {
+        const rows = await sql<{ source_id: string; source_key: number }>`select source_id, source_key from interactions`.execute(store.db);
+        assert.deepEqual(rows.rows, [{ source_id: 'm-old', source_key: sourceKey('segment', 'm-old') }]);
+        const w = new IngestWriter(store, () => NOW);
+        const again = await w.write(normalizeMessage('track', { userId: 'u1', event: 'Old', messageId: 'm-old', timestamp: '2025-01-01T00:00:00Z' }, opts));
+        assert.deepEqual(again, { inserted: 0, updated: 0, duplicates: 1 });
+        const c = await store.db.selectFrom('customers').select('interaction_count').executeTakeFirstOrThrow();
+        assert.equal(c.interaction_count, 1);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('treats a key shared by two different records as two records', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-keys-'));
+    const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'r.db') });
+    try {
+      const w = new IngestWriter(store, () => NOW);
+      await w.write(normalizeMessage('track', { userId: 'u1', event: 'A', messageId: 'm-a', timestamp: '2025-01-01T00:00:00Z' }, opts));
+      // Give the stored row the key that m-b will have: a collision, as 53-bit keys allow.
+      await sql`update interactions set source_key = ${sourceKey('segment', 'm-b')}`.execute(store.db);
+      const b = await w.write(normalizeMessage('track', { userId: 'u1', event: 'B', messageId: 'm-b', timestamp: '2025-01-02T00:00:00Z' }, opts));
+      assert.deepEqual(b, { inserted: 1, updated: 0, duplicates: 0 });
+      const bAgain = await w.write(normalizeMessage('track', { userId: 'u1', event: 'B', messageId: 'm-b', timestamp: '2025-01-02T00:00:00Z' }, opts));
+      assert.deepEqual(bAgain, { inserted: 0, updated: 0, duplicates: 1 });
+      const names = (await store.db.selectFrom('interactions').select('name').orderBy('id').execute()).map((r) => r.name);
+      assert.deepEqual(names, ['A', 'B']);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
