@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<void> {
 /** `pid` and its descendants (Linux /proc). */
 function tree(pid: number | undefined): number[] {
   if (pid === undefined) return [];
-  let children: number[] = [];
+  let children: number[];
   try {
     children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
