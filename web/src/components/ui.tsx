@@ -2,6 +2,7 @@ import { useId, type ReactNode } from 'react';
 import { InfoTip } from './InfoTip.js';
 import { ApiError } from '../api/client.js';
 import { Icon, type IconName } from './Icon.js';
+import { displayValue } from '../lib/format.js';
 
 export { InfoTip };
 
@@ -117,4 +118,20 @@ export function DirectionBadge({ direction }: { direction: keyof typeof DIRECTIO
 /** Screen-reader-only text. */
 export function VisuallyHidden({ children }: { children: ReactNode }) {
   return <span className="sr-only">{children}</span>;
+}
+
+/** Names and values, one row each (traits, properties). */
+export function KeyValueTable({ entries, testId }: { entries: readonly (readonly [string, unknown])[]; testId?: string }) {
+  return (
+    <table className="table table-kv" data-testid={testId}>
+      <tbody>
+        {entries.map(([k, v]) => (
+          <tr key={k}>
+            <th scope="row">{k}</th>
+            <td>{displayValue(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
 }

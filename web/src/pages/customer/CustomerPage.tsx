@@ -4,8 +4,8 @@ import { ApiError, api } from '../../api/client.js';
 import type { Customer360, Direction } from '../../api/types.js';
 import { AXIS_STYLE, Chart, DIRECTION_COLORS, type ChartOption } from '../../components/Chart.js';
 import { Icon } from '../../components/Icon.js';
-import { DirectionBadge, Empty, ErrorPanel, Loading, Panel, Tile } from '../../components/ui.js';
-import { displayValue, formatAmount, formatDateTime, formatInt, formatMoney, formatRelative, humanize, initials } from '../../lib/format.js';
+import { DirectionBadge, Empty, ErrorPanel, KeyValueTable, Loading, Panel, Tile } from '../../components/ui.js';
+import { formatAmount, formatDateTime, formatInt, formatMoney, formatRelative, humanize, initials } from '../../lib/format.js';
 import { useApi, useNow } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { Timeline } from './Timeline.js';
@@ -211,16 +211,7 @@ function CustomerBody({ c }: { c: Customer360 }) {
             {traits.length === 0 ? (
               <Empty title="No traits" />
             ) : (
-              <table className="table table-kv" data-testid="traits">
-                <tbody>
-                  {traits.map(([k, v]) => (
-                    <tr key={k}>
-                      <th scope="row">{k}</th>
-                      <td>{displayValue(v)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <KeyValueTable entries={traits} testId="traits" />
             )}
           </Panel>
           {c.accounts.length > 0 && (
@@ -234,18 +225,7 @@ function CustomerBody({ c }: { c: Customer360 }) {
                       <code>{a.groupId}</code>
                     </div>
                     {Object.keys(a.traits).length > 0 && (
-                      <table className="table table-kv">
-                        <tbody>
-                          {Object.entries(a.traits)
-                            .filter(([k]) => k !== 'name')
-                            .map(([k, v]) => (
-                              <tr key={k}>
-                                <th scope="row">{k}</th>
-                                <td>{displayValue(v)}</td>
-                              </tr>
-                            ))}
-                        </tbody>
-                      </table>
+                      <KeyValueTable entries={Object.entries(a.traits).filter(([k]) => k !== 'name')} />
                     )}
                   </li>
                 ))}

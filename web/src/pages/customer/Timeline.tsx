@@ -9,7 +9,7 @@ import {
   type TimelineKind,
 } from '../../api/types.js';
 import { Icon, type IconName } from '../../components/Icon.js';
-import { Badge, DirectionBadge, Empty, ErrorPanel, Loading, Panel } from '../../components/ui.js';
+import { Badge, DirectionBadge, Empty, ErrorPanel, KeyValueTable, Loading, Panel } from '../../components/ui.js';
 import { capitalize, displayValue, formatDateTime, formatDayTime, formatInt, formatMoney, formatMonthHeading, humanize, monthKey } from '../../lib/format.js';
 
 const PAGE_SIZE = 30;
@@ -251,16 +251,7 @@ function PropertyList({ properties }: { properties: Record<string, unknown> }) {
       <summary>
         {entries.length === 1 ? '1 property' : `${formatInt(entries.length)} properties`}
       </summary>
-      <table className="table table-kv">
-        <tbody>
-          {entries.map(([k, v]) => (
-            <tr key={k}>
-              <th scope="row">{k}</th>
-              <td>{displayValue(v)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <KeyValueTable entries={entries} />
     </details>
   );
 }
