@@ -74,3 +74,30 @@ describe('SQLite interaction keys', () => {
     }
   });
 });
+
+describe('SQLite checkpointer', () => {
+  it('copies committed pages into the database file from its own thread, and stops cleanly', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-ckpt-'));
+    try {
+      const file = path.join(dir, 'r.db');
+      const store = await openStore({ kind: 'sqlite', file }, { checkpointer: true });
+      const before = fs.statSync(file).size;
+      const writer = new IngestWriter(store, () => NOW);
+      const msgs = Array.from({ length: 2000 }, (_, i) =>
+        normalizeMessage('track', { userId: `u${i % 50}`, event: 'Viewed', messageId: `m${i}`, timestamp: '2025-06-01T00:00:00Z', properties: { n: i } }, opts),
+      ).flat();
+      await writer.write(msgs);
+      // The writer's own checkpoints start only past 16,384 log pages: growth of the file is the thread's doing.
+      const deadline = Date.now() + 5000;
+      while (fs.statSync(file).size <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(fs.statSync(file).size > before, `database file grew from ${before} bytes`);
+      await store.close();
+      const again = await openStore({ kind: 'sqlite', file });
+      const n = await again.db.selectFrom('interactions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      assert.equal(Number(n.n), 2000);
+      await again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../core/config.js';
 import { isRapportError } from '../core/errors.js';
-import { openStore, type Store } from '../store/db.js';
+import { openStore, type OpenOptions, type Store } from '../store/db.js';
 
 /**
  * What every CLI command needs: the frozen configuration and a way to open the store for the
@@ -17,8 +17,8 @@ export function cliContext(): CliContext {
 }
 
 /** Opens the store, runs `fn`, and always closes the store again. */
-export async function withStore<T>(ctx: CliContext, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(ctx.config.database);
+export async function withStore<T>(ctx: CliContext, fn: (store: Store) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+  const store = await openStore(ctx.config.database, options);
   try {
     return await fn(store);
   } finally {

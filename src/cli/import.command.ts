@@ -35,7 +35,7 @@ export function registerImport(program: Command, ctx: () => CliContext): void {
         const bar = isTty(c.err) ? progressBar(c.err) : undefined;
         let summary: ImportSummary;
         try {
-          summary = await withStore(c, (store) => importFile(store, { ...options, onProgress: bar?.update }));
+          summary = await withStore(c, (store) => importFile(store, { ...options, onProgress: bar?.update }), { checkpointer: true });
         } finally {
           bar?.stop();
         }

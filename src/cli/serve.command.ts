@@ -24,7 +24,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         const port = opts.port === undefined ? c.config.port : Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid('--port', `expected a port number, got "${opts.port}"`);
         const host = opts.host ?? c.config.host;
-        const store = await openStore(c.config.database);
+        const store = await openStore(c.config.database, { checkpointer: true });
         const where = store.target.kind === 'sqlite' ? store.target.file : 'PostgreSQL';
         c.out.write(`Rapport: database ${where}\n`);
         const empty = (await store.db.selectFrom('customers').select('id').limit(1).execute()).length === 0;

@@ -18,6 +18,7 @@ import type { Database } from './schema.js';
 import { foundation } from './migrations/001_foundation.js';
 import { interactionKeys } from './migrations/002_interaction_keys.js';
 import { sourceKey } from './source-key.js';
+import { startCheckpointer } from './checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -39,14 +40,24 @@ export interface Store {
 pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1700, (v) => Number(v));
 
+export interface OpenOptions {
+  /** Apply pending migrations (default true). */
+  migrate?: boolean;
+  /**
+   * SQLite file: checkpoint the write-ahead log from a thread of its own (see
+   * store/checkpointer.ts), for long-running writers (the server, imports).
+   */
+  checkpointer?: boolean;
+}
+
 /** Opens (creating when needed) the database and applies pending migrations. */
-export async function openStore(target: DatabaseTarget, options: { migrate?: boolean } = {}): Promise<Store> {
-  const store = target.kind === 'sqlite' ? openSqlite(target) : openPostgres(target);
+export async function openStore(target: DatabaseTarget, options: OpenOptions = {}): Promise<Store> {
+  const store = target.kind === 'sqlite' ? openSqlite(target, options) : openPostgres(target);
   if (options.migrate !== false) await migrate(store);
   return store;
 }
 
-function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>): Store {
+function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>, options: OpenOptions): Store {
   if (target.file !== ':memory:') {
     try {
       fs.mkdirSync(path.dirname(target.file), { recursive: true });
@@ -63,12 +74,14 @@ function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>): Store 
   sqlite.pragma('temp_store = MEMORY');
   sqlite.function('rapport_source_key', { deterministic: true }, (source: unknown, id: unknown) => sourceKey(String(source), String(id)));
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const checkpointer = options.checkpointer && target.file !== ':memory:' ? startCheckpointer(sqlite, target.file) : undefined;
   return {
     db,
     dialect: 'sqlite',
     target,
     sqlite,
     async close() {
+      await checkpointer?.stop();
       await db.destroy();
     },
   };
