@@ -344,3 +344,123 @@ describe('the rapport import command', () => {
     assert.ok(!fs.existsSync(other));
   });
 });
+
+describe('load mode (SQLite)', async () => {
+  const pgSkip = await DIALECTS[1]!.skip();
+  /** A Segment export with everything a load must settle at its end. */
+  function exportFile(): string {
+    const lines: object[] = [];
+    const at = (s: number): string => new Date(Date.parse('2025-03-01T00:00:00Z') + s * 1000).toISOString();
+    for (let i = 0; i < 400; i++) {
+      const user = `u${i % 37}`;
+      lines.push({ type: i % 7 === 0 ? 'page' : 'track', event: 'Viewed', name: 'Home', messageId: `m${i}`, userId: user, anonymousId: `a-${user}`, timestamp: at(i), properties: { i } });
+    }
+    // Twice in the file, and already stored before the import (see `before`).
+    lines.push({ type: 'track', event: 'Viewed', messageId: 'm5', userId: 'u5', timestamp: at(5) });
+    lines.push({ type: 'track', event: 'Clicked', messageId: 'pre-1', userId: 'u1', timestamp: at(1) });
+    // Anonymous visits, then the visitor signs in: the visits merge into u3's history.
+    for (let i = 0; i < 5; i++) lines.push({ type: 'page', name: 'Pricing', messageId: `anon-${i}`, anonymousId: 'visitor-9', timestamp: at(500 + i) });
+    lines.push({ type: 'identify', messageId: 'id-1', userId: 'u3', anonymousId: 'visitor-9', traits: { email: 'u3@example.com' }, timestamp: at(510) });
+    lines.push({ type: 'track', event: 'Signed In', messageId: 'si-1', userId: 'u3', timestamp: at(511) });
+    // An alias: the anonymous history of visitor-10 becomes u4's.
+    lines.push({ type: 'page', name: 'Blog', messageId: 'anon-10', anonymousId: 'visitor-10', timestamp: at(520) });
+    lines.push({ type: 'alias', messageId: 'al-1', userId: 'u4', previousId: 'visitor-10', timestamp: at(521) });
+    lines.push({ type: 'track', event: 'Order Completed', messageId: 'o-1', userId: 'u4', timestamp: at(522), properties: { order_id: 'A1', total: 20, currency: 'EUR', products: [{ product_id: 'p1', price: 10, quantity: 2 }] } });
+    lines.push({ type: 'track', event: 'Viewed', messageId: 'bad', timestamp: at(530) });
+    return fixture('export.ndjson', `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  }
+
+  async function before(store: Store): Promise<void> {
+    const writer = new IngestWriter(store, clock);
+    await writer.write([
+      ...normalizeMessage('track', { event: 'Clicked', messageId: 'pre-1', userId: 'u1', timestamp: '2025-03-01T00:00:01Z' }, { source: 'segment', receivedAt: NOW }),
+      ...normalizeMessage('track', { event: 'Earlier', messageId: 'pre-2', userId: 'u3', timestamp: '2025-02-01T00:00:00Z' }, { source: 'segment', receivedAt: NOW }),
+      ...normalizeMessage('page', { name: 'Docs', messageId: 'pre-3', anonymousId: 'visitor-9', timestamp: '2025-02-02T00:00:00Z' }, { source: 'segment', receivedAt: NOW }),
+    ]);
+  }
+
+  async function snapshot(store: Store): Promise<unknown> {
+    const customers = await sql<Record<string, unknown>>`select coalesce(user_id, '-') as who, email, interaction_count, order_count, revenue, first_seen, last_seen
+      from customers order by who, first_seen`.execute(store.db);
+    const mix = await sql<Record<string, unknown>>`select coalesce(c.user_id, '-') as who, m.channel, m.direction, m.count
+      from customer_channels m join customers c on c.id = m.customer_id order by 1, 2, 3`.execute(store.db);
+    const interactions = await sql<Record<string, unknown>>`select coalesce(c.user_id, '-') as who, i.source_id, i.name, i.occurred_at
+      from interactions i join customers c on c.id = i.customer_id order by i.source_id`.execute(store.db);
+    const identities = await sql<Record<string, unknown>>`select i.value, coalesce(c.user_id, '-') as who from identities i join customers c on c.id = i.customer_id order by 1`.execute(store.db);
+    return { customers: customers.rows, mix: mix.rows, interactions: interactions.rows, identities: identities.rows };
+  }
+
+  it('stores what an incremental import stores: duplicates, merges, aliases and counters settled at the end', async () => {
+    const file = exportFile();
+    const results = [];
+    for (const mode of ['incremental', 'load'] as const) {
+      const t = await DIALECTS[0]!.open();
+      try {
+        await before(t.store);
+        const s = await importFile(t.store, { file, kind: 'events', clock, mode });
+        assert.equal(s.mode, mode);
+        results.push({ counts: [s.rows, s.inserted, s.updated, s.duplicates, s.rejected], data: await snapshot(t.store) });
+        // The indexes are back, as the migration made them.
+        const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'interactions' order by name`.execute(t.store.db);
+        assert.deepEqual(indexes.rows.map((r) => r.name), ['interactions_customer_time', 'interactions_source_key']);
+      } finally {
+        await t.cleanup();
+      }
+    }
+    const [incremental, load] = results;
+    assert.equal(incremental!.counts[3], 2, 'the in-file twin of m5 and the stored pre-1 are duplicates');
+    assert.equal(incremental!.counts[4], 1, 'the message with neither id is rejected');
+    assert.deepEqual(load, incremental);
+  });
+
+  it('leaves the database as it was when the load fails', async () => {
+    const t = await DIALECTS[0]!.open();
+    try {
+      await before(t.store);
+      const was = await snapshot(t.store);
+      const file = exportFile();
+      let calls = 0;
+      await assert.rejects(
+        importFile(t.store, { file, kind: 'events', clock, mode: 'load', batchSize: 50, onProgress: () => { if (++calls === 3) throw new Error('stopped'); } }),
+        /stopped/,
+      );
+      assert.deepEqual(await snapshot(t.store), was);
+      const indexes = await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'index' and tbl_name = 'interactions'`.execute(t.store.db);
+      assert.equal(Number(indexes.rows[0]!.n), 2);
+      // And it still works afterwards.
+      const s = await importFile(t.store, { file, kind: 'events', clock, mode: 'load' });
+      assert.equal(s.inserted + s.updated + s.duplicates + s.rejected > 0, true);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('builds the indexes the migrations made', async () => {
+    const t = await DIALECTS[0]!.open();
+    try {
+      const { INTERACTION_INDEXES } = await import('../src/store/indexes.js');
+      const norm = (s: string): string => s.toLowerCase().replace(/["`]/g, '').replace(/\s+/g, ' ').trim();
+      for (const index of INTERACTION_INDEXES) {
+        const row = await sql<{ sql: string }>`select sql from sqlite_master where name = ${index.name}`.execute(t.store.db);
+        assert.equal(norm(row.rows[0]!.sql), norm(index.sql));
+      }
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('is not picked for a small file, and is refused on PostgreSQL', { skip: pgSkip }, async () => {
+    const s = await DIALECTS[0]!.open();
+    try {
+      assert.equal((await importFile(s.store, { file: exportFile(), kind: 'events', clock })).mode, 'incremental');
+    } finally {
+      await s.cleanup();
+    }
+    const t = await DIALECTS[1]!.open();
+    try {
+      await assert.rejects(importFile(t.store, { file: exportFile(), kind: 'events', clock, mode: 'load' }), /--mode: load mode is for SQLite/);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});

@@ -13,6 +13,7 @@ interface ImportFlags {
   report?: string;
   kindDefault?: string;
   json?: boolean;
+  mode?: string;
 }
 
 /** `rapport import <file> --kind …`: a thin shell around {@link importFile}. */
@@ -25,10 +26,11 @@ export function registerImport(program: Command, ctx: () => CliContext): void {
     .option('--source <name>', 'source stored with each record (default: segment for events, import otherwise)')
     .option('--report <file>', 'where rejected rows are written (default: <file>.rejected.csv)')
     .option('--kind-default <kind>', `feedback kind of rows that name none: ${FEEDBACK_KINDS.join(', ')}`, 'other')
+    .option('--mode <mode>', 'auto, incremental or load (SQLite: one transaction, indexes built at the end; auto picks it for large event files)', 'auto')
     .option('--json', 'print the summary as JSON')
     .action(
       action(async (file: string, flags: ImportFlags) => {
-        const options: ImportOptions = { file, kind: flags.kind, format: flags.format, source: flags.source, report: flags.report, feedbackKind: flags.kindDefault };
+        const options: ImportOptions = { file, kind: flags.kind, format: flags.format, source: flags.source, report: flags.report, feedbackKind: flags.kindDefault, mode: flags.mode as ImportOptions['mode'] };
         // Check the options and the file before the database is opened (or created).
         await checkImport(options);
         const c = ctx();
@@ -80,6 +82,7 @@ function formatSummary(s: ImportSummary): string {
     `  updated              ${n(s.updated)}`,
     `  skipped as duplicate ${n(s.duplicates)}`,
     `  rejected             ${n(s.rejected)}${s.report ? `  (rows, fields and reasons in ${s.report})` : ''}`,
+    ...(s.mode === 'load' ? ['  (load mode: one transaction, interaction indexes built at the end)'] : []),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -63,7 +63,16 @@ export interface ImportOptions {
   onProgress?: ((p: ImportProgress) => void) | undefined;
   /** The time of the import (records without a date of their own get it). */
   clock?: (() => number) | undefined;
+  /**
+   * How events are written: `incremental` (committed about once a second, indexes kept up to
+   * date row by row), `load` (SQLite: one transaction, interaction indexes rebuilt at the end;
+   * see IngestWriter.load), or `auto` (default): `load` for an events file estimated at four
+   * times or more the interactions already stored (and at least 100,000 rows).
+   */
+  mode?: ImportMode | 'auto' | undefined;
 }
+
+export type ImportMode = 'incremental' | 'load';
 
 export interface ImportSummary {
   file: string;
@@ -84,6 +93,7 @@ export interface ImportSummary {
   rowsPerSecond: number;
   /** The report file, or null when no row was rejected. */
   report: string | null;
+  mode: ImportMode;
 }
 
 /** What {@link checkImport} resolves: the import's settings, validated. */
@@ -134,6 +144,9 @@ export async function checkImport(options: ImportOptions): Promise<ImportPlan> {
       throw invalid('--format', `cannot tell the format of ${path.basename(options.file)} from its extension (.csv, .ndjson, .jsonl, .json are known); pass --format csv or --format ndjson`);
     }
     format = known;
+  }
+  if (options.mode !== undefined && !['auto', 'incremental', 'load'].includes(options.mode)) {
+    throw invalid('--mode', `expected auto, incremental or load, got "${String(options.mode)}"`);
   }
   const feedbackKind = options.feedbackKind ?? 'other';
   if (!(FEEDBACK_KINDS as readonly string[]).includes(feedbackKind)) {
@@ -187,13 +200,21 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
   const ctx: RowContext = { source: plan.source, now: clock(), feedbackKind: plan.feedbackKind };
   const writer = new IngestWriter(store, clock);
   const sink = new Sink(writer, report, options.batchSize ?? BATCH_RECORDS, plan.bytes, options.onProgress);
+  const mode = await chooseMode(store, plan, options.mode ?? 'auto');
+  const read = async (): Promise<void> => {
+    if (plan.format === 'csv') await readCsv(plan, ctx, sink);
+    else await readNdjson(plan, ctx, sink);
+    await sink.flush();
+  };
   try {
-    // Batches are savepoints committed together about once a second (see IngestWriter.bulk).
-    await writer.bulk(async () => {
-      if (plan.format === 'csv') await readCsv(plan, ctx, sink);
-      else await readNdjson(plan, ctx, sink);
-      await sink.flush();
-    });
+    if (mode === 'load') {
+      const { duplicates } = await writer.load(read);
+      sink.counts.inserted -= duplicates;
+      sink.counts.duplicates += duplicates;
+    } else {
+      // Batches are savepoints committed together about once a second (see IngestWriter.bulk).
+      await writer.bulk(read);
+    }
     sink.progress();
   } finally {
     await report.close();
@@ -212,7 +233,36 @@ export async function importFile(store: Store, options: ImportOptions): Promise<
     seconds,
     rowsPerSecond: seconds > 0 ? sink.rows / seconds : 0,
     report: report.count > 0 ? report.path : null,
+    mode,
   };
+}
+
+/** Rows below which a load is never worth its all-or-nothing transaction. */
+const LOAD_MIN_ROWS = 100_000;
+
+async function chooseMode(store: Store, plan: ImportPlan, asked: ImportMode | 'auto'): Promise<ImportMode> {
+  if (asked === 'load' && !store.sqlite) throw invalid('--mode', 'load mode is for SQLite; on PostgreSQL imports are incremental');
+  if (asked !== 'auto') return asked;
+  if (!store.sqlite || plan.kind !== 'events') return 'incremental';
+  const rows = await estimateRows(plan.file, plan.bytes);
+  if (rows < LOAD_MIN_ROWS) return 'incremental';
+  // The largest id: the row count, near enough, without counting.
+  const top = await store.db.selectFrom('interactions').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  return rows >= 4 * Number(top?.id ?? 0) ? 'load' : 'incremental';
+}
+
+/** Lines in a file, from the length of those in its first 256 KB. */
+async function estimateRows(file: string, bytes: number): Promise<number> {
+  const handle = await fsp.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(bytes, 256 * 1024));
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    let lines = 0;
+    for (let i = buf.indexOf(10); i >= 0 && i < bytesRead; i = buf.indexOf(10, i + 1)) lines++;
+    return lines === 0 ? 1 : Math.round((bytes / bytesRead) * lines);
+  } finally {
+    await handle.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------
