@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import SQLite from 'better-sqlite3';
 import { Analytics } from '@segment/analytics-node';
 import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';
@@ -199,6 +200,26 @@ for (const d of DIALECTS) {
       const tl = (await get('/api/customers/seg-1/timeline')).json();
       const signedUp = tl.items.find((i: { title: string }) => i.title === 'Signed Up');
       assert.deepEqual(signedUp.details.properties, { plan: 'pro' });
+    });
+
+    it('answers 503 with Retry-After while another process holds the database for writing', { skip: skip || (d.name !== 'sqlite' && 'SQLite only') }, async () => {
+      const other = new SQLite(t.url.slice('sqlite:'.length));
+      const raw = t.store.sqlite!;
+      raw.pragma('busy_timeout = 50');
+      try {
+        other.exec('begin immediate');
+        const busy = await post('/v1/track', { userId: 'busy', event: 'Waited', messageId: 'busy-1', timestamp: '2025-01-01T00:00:00Z' });
+        assert.equal(busy.statusCode, 503);
+        assert.equal(busy.headers['retry-after'], '5');
+        assert.equal(busy.json<{ error: { code: string } }>().error.code, 'busy');
+        other.exec('rollback');
+        // Once it is free again the retry is stored.
+        assert.equal((await post('/v1/track', { userId: 'busy', event: 'Waited', messageId: 'busy-1', timestamp: '2025-01-01T00:00:00Z' })).statusCode, 200);
+      } finally {
+        if (other.inTransaction) other.exec('rollback');
+        other.close();
+        raw.pragma('busy_timeout = 5000');
+      }
     });
   });
 }

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'conflict'
   | 'unreadable_file'
   | 'config'
+  | 'busy'
   | 'internal';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -23,6 +24,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   unreadable_file: 400,
   config: 500,
+  busy: 503,
   internal: 500,
 };
 
@@ -35,6 +37,7 @@ const EXIT_CODE: Record<ErrorCode, number> = {
   conflict: 5,
   unreadable_file: 6,
   config: 7,
+  busy: 8,
   internal: 1,
 };
 

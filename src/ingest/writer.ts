@@ -365,6 +365,7 @@ class BatchWrite {
 
   /** Finds or creates the customer behind every who, linking anonymous ids to user ids. */
   private async resolve(whos: readonly Who[]): Promise<void> {
+    if (this.known(whos)) return;
     const userIds = new Set<string>();
     const anonIds = new Set<string>();
     for (const w of whos) {
@@ -427,6 +428,18 @@ class BatchWrite {
       await this.db.insertInto('identities').values(part).onConflict((oc) => oc.columns(['kind', 'value']).doNothing()).execute();
     }
     for (const [value, id] of links) this.anons.set(value, id);
+  }
+
+  /** Whether every who is cached, and every anonymous id seen with a user id already points at that user. */
+  private known(whos: readonly Who[]): boolean {
+    for (const w of whos) {
+      const user = w.userId === undefined ? undefined : this.users.get(w.userId);
+      if (w.userId !== undefined && user === undefined) return false;
+      if (w.anonymousId === undefined) continue;
+      const anon = this.anons.get(w.anonymousId);
+      if (anon === undefined || (user !== undefined && anon !== user)) return false;
+    }
+    return true;
   }
 
   /**

@@ -110,6 +110,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
       return reply.status(400).send(new RapportError('invalid_input', `body: ${e.message ?? 'bad request'}`).toJSON());
     }
+    if (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED') {
+      // Another process holds the database (a large import in load mode): try again shortly.
+      // Segment's clients retry a 503 with back-off, so nothing is lost.
+      return reply.status(503).header('retry-after', '5').send(new RapportError('busy', 'the database is busy with another writer (an import?); retry shortly').toJSON());
+    }
     req.log.error(error);
     return reply.status(500).send(new RapportError('internal', 'internal error').toJSON());
   });
