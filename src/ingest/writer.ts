@@ -171,6 +171,13 @@ export class IngestWriter {
       this.loadState = undefined;
       const duplicates = await finishLoad(trx, load, this.clock());
       await this.commitBulk(bulk);
+      // The log holds the whole load: copy it into the database now and give the space back
+      // (a reader still on an older snapshot makes this a partial copy; a later checkpoint ends it).
+      try {
+        raw.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // Busy: the checkpoint thread or the next writer will do it.
+      }
       return { result, duplicates };
     } catch (e) {
       this.forget();
