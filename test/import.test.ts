@@ -10,6 +10,7 @@ import { columnKey, mapColumns, parseDate, parseNumber } from '../src/ingest/col
 import { importFile } from '../src/ingest/files.js';
 import { normalizeMessage } from '../src/ingest/segment.js';
 import { IngestWriter } from '../src/ingest/writer.js';
+import { INTERACTION_INDEXES } from '../src/store/indexes.js';
 import type { Store } from '../src/store/db.js';
 import { DIALECTS } from './support/stores.js';
 
@@ -438,7 +439,6 @@ describe('load mode (SQLite)', async () => {
   it('builds the indexes the migrations made', async () => {
     const t = await DIALECTS[0]!.open();
     try {
-      const { INTERACTION_INDEXES } = await import('../src/store/indexes.js');
       const norm = (s: string): string => s.toLowerCase().replace(/["`]/g, '').replace(/\s+/g, ' ').trim();
       for (const index of INTERACTION_INDEXES) {
         const row = await sql<{ sql: string }>`select sql from sqlite_master where name = ${index.name}`.execute(t.store.db);

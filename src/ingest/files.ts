@@ -23,7 +23,7 @@ import {
 } from './columns.js';
 import { FEEDBACK_KINDS, type IngestRecord, type Who, type WriteCounts } from './records.js';
 import { MESSAGE_TYPES, normalizeMessage, type MessageType } from './segment.js';
-import { IngestWriter } from './writer.js';
+import { IngestWriter, lastInteractionId } from './writer.js';
 
 /**
  * Bulk import of customers, orders, events and feedback from CSV or NDJSON files of any size.
@@ -247,8 +247,7 @@ async function chooseMode(store: Store, plan: ImportPlan, asked: ImportMode | 'a
   const rows = await estimateRows(plan.file, plan.bytes);
   if (rows < LOAD_MIN_ROWS) return 'incremental';
   // The largest id: the row count, near enough, without counting.
-  const top = await store.db.selectFrom('interactions').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-  return rows >= 4 * Number(top?.id ?? 0) ? 'load' : 'incremental';
+  return rows >= 4 * (await lastInteractionId(store.db)) ? 'load' : 'incremental';
 }
 
 /** Lines in a file, from the length of those in its first 256 KB. */

@@ -158,17 +158,16 @@ export class IngestWriter {
     if (!raw) throw new Error('IngestWriter.load: SQLite only');
     if (this.bulkState) throw new Error('IngestWriter.load: already in bulk mode');
     // The index builds sort on disk, not in memory (temp_store = MEMORY would hold the sort).
+    const tempStore = raw.pragma('temp_store', { simple: true }) as number;
     raw.pragma('temp_store = FILE');
     const trx = await this.store.db.startTransaction().execute();
     const bulk: Bulk = { commitEveryMs: Number.POSITIVE_INFINITY, trx, since: performance.now(), counters: new Counters() };
     this.bulkState = bulk;
     try {
-      const top = await trx.selectFrom('interactions').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-      const load: Load = { startId: Number(top?.id ?? 0), merges: [] };
+      const load: Load = { startId: await lastInteractionId(trx), merges: [] };
       for (const index of INTERACTION_INDEXES) await sql.raw(`drop index if exists ${index.name}`).execute(trx);
       this.loadState = load;
       const result = await fn();
-      this.loadState = undefined;
       const duplicates = await finishLoad(trx, load, this.clock());
       await this.commitBulk(bulk);
       // The log holds the whole load: copy it into the database now and give the space back
@@ -186,7 +185,7 @@ export class IngestWriter {
     } finally {
       this.loadState = undefined;
       this.bulkState = undefined;
-      raw.pragma('temp_store = MEMORY');
+      raw.pragma(`temp_store = ${tempStore}`);
     }
   }
 
@@ -464,9 +463,9 @@ class BatchWrite {
     const load = this.writer.loading;
     const src = await db.selectFrom('customers').selectAll().where('id', '=', from).executeTakeFirstOrThrow();
     const dst = await db.selectFrom('customers').selectAll().where('id', '=', into).executeTakeFirstOrThrow();
-    // In load mode interactions have no index by customer yet: they move when the load ends.
-    const tables = load ? (['orders', 'order_lines', 'feedback', 'identities'] as const) : (['interactions', 'orders', 'order_lines', 'feedback', 'identities'] as const);
-    for (const table of tables) {
+    for (const table of ['interactions', 'orders', 'order_lines', 'feedback', 'identities'] as const) {
+      // In load mode interactions have no index by customer yet: they move when the load ends.
+      if (load && table === 'interactions') continue;
       await db.updateTable(table).set({ customer_id: into }).where('customer_id', '=', from).execute();
     }
     await sql`insert into customer_accounts (customer_id, account_id, created_at)
@@ -631,13 +630,8 @@ class BatchWrite {
   private async interactions(records: readonly InteractionRecord[]): Promise<void> {
     const fast = this.writer.sqlite;
     if (fast && this.writer.loading) {
-      // Load mode: append; duplicates and counters are settled when the load ends.
-      const insert = fast.insertInteraction;
-      for (const r of records) {
-        if (typeof r.sourceId !== 'string') throw new TypeError('an interaction without a source id');
-        insert.run(this.idOf(r.who), r.type, r.name, r.channel, r.direction, r.at, JSON.stringify(r.properties), r.source, r.sourceId, this.now, sourceKey(r.source, r.sourceId));
-      }
-      this.counts.inserted += records.length;
+      // Load mode: append only; duplicates and counters are settled when the load ends (finishLoad).
+      this.counts.inserted += this.insertInteractionsSqlite(fast, records, false).length;
       return;
     }
     const inserted = fast ? this.insertInteractionsSqlite(fast, records) : await this.insertInteractions(records);
@@ -650,8 +644,11 @@ class BatchWrite {
     this.counts.duplicates += records.length - inserted.length;
   }
 
-  /** SQLite: per record, a look-up by key (new records find nothing) and one prepared insert. */
-  private insertInteractionsSqlite(fast: SqliteStatements, records: readonly InteractionRecord[]): StoredInteraction[] {
+  /**
+   * SQLite: per record, a look-up by key (new records find nothing) and one prepared insert.
+   * Without `probe` (load mode) every record is appended.
+   */
+  private insertInteractionsSqlite(fast: SqliteStatements, records: readonly InteractionRecord[], probe = true): StoredInteraction[] {
     const insert = fast.insertInteraction;
     const find = fast.findInteraction;
     const inserted: StoredInteraction[] = [];
@@ -659,7 +656,7 @@ class BatchWrite {
       const customerId = this.idOf(r.who);
       if (typeof r.sourceId !== 'string') throw new TypeError('an interaction without a source id');
       const key = sourceKey(r.source, r.sourceId);
-      if (find.get(key, r.source, r.sourceId) !== undefined) continue;
+      if (probe && find.get(key, r.source, r.sourceId) !== undefined) continue;
       insert.run(customerId, r.type, r.name, r.channel, r.direction, r.at, JSON.stringify(r.properties), r.source, r.sourceId, this.now, key);
       inserted.push({ customerId, record: r });
     }
@@ -760,6 +757,12 @@ class BatchWrite {
 }
 
 const ONE_INTERACTION = { interactions: 1 } as const;
+
+/** The largest interaction id (0 when none): ids only grow, so it also tells about how many are stored. */
+export async function lastInteractionId(db: Conn): Promise<number> {
+  const top = await db.selectFrom('interactions').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  return Number(top?.id ?? 0);
+}
 
 /**
  * The end of a load: builds the interactions indexes, then does set-based what the writer does
