@@ -257,7 +257,7 @@ describe('rapport demo command', () => {
       const config = loadConfig({ DATABASE_URL: `sqlite:${path.join(dir, 'r.db')}` }, dir);
       const run = async (...args: string[]): Promise<void> => {
         const program = new Command('rapport').exitOverride();
-        registerDemo(program, () => ({ config, out: sink, err: sink }));
+        registerDemo(program, () => Promise.resolve({ config, out: sink, err: sink }));
         await program.parseAsync(['node', 'rapport', 'demo', ...args]);
       };
       await run('--customers', '20', '--seed', '3', '--json');

@@ -4,7 +4,6 @@ import type { Conn } from '../store/db.js';
 import type { KeyScope } from '../store/schema.js';
 import { invalid, notFound } from '../core/errors.js';
 
-export const KEY_SCOPES: readonly KeyScope[] = ['ingest', 'read', 'admin'];
 export const KeyScopeSchema = z.enum(['ingest', 'read', 'admin']);
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');

@@ -1,6 +1,6 @@
-import { loadConfig, type Config } from '../core/config.js';
+import type { Config } from '../core/config.js';
 import { isRapportError } from '../core/errors.js';
-import { openStore, type OpenOptions, type Store } from '../store/db.js';
+import type { OpenOptions, Store } from '../store/db.js';
 
 /**
  * What every CLI command needs: the frozen configuration and a way to open the store for the
@@ -12,12 +12,18 @@ export interface CliContext {
   err: NodeJS.WritableStream;
 }
 
-export function cliContext(): CliContext {
+/**
+ * The context, built on first use: commands that need neither configuration nor a database
+ * (`clv fit` on a file) do not load the modules behind them, which keeps their start-up short.
+ */
+export async function cliContext(): Promise<CliContext> {
+  const { loadConfig } = await import('../core/config.js');
   return { config: loadConfig(), out: process.stdout, err: process.stderr };
 }
 
 /** Opens the store, runs `fn`, and always closes the store again. */
 export async function withStore<T>(ctx: CliContext, fn: (store: Store) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+  const { openStore } = await import('../store/db.js');
   const store = await openStore(ctx.config.database, options);
   try {
     return await fn(store);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
-import { DEFAULT_END, DEFAULT_MONTHS, generateDemo, type DemoSummary } from '../demo/generate.js';
+import type { DemoSummary } from '../demo/generate.js';
+import { DEFAULT_END, DEFAULT_MONTHS } from '../demo/defaults.js';
 import { action, withStore, type CliContext } from './context.js';
 
 interface DemoFlags {
@@ -25,7 +26,7 @@ export function summaryLine(s: DemoSummary, seconds: number): string {
 }
 
 /** `rapport demo`: loads the demo company through the normal ingestion path. */
-export function registerDemo(program: Command, ctx: () => CliContext): void {
+export function registerDemo(program: Command, ctx: () => Promise<CliContext>): void {
   program
     .command('demo')
     .description('generate a believable demo shop (customers, orders, usage, feedback) through the ingestion path; re-running adds nothing twice')
@@ -36,7 +37,8 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
     .option('--json', 'print the summary as JSON')
     .action(
       action(async (flags: DemoFlags) => {
-        const c = ctx();
+        const c = await ctx();
+        const { generateDemo } = await import('../demo/generate.js');
         const customers = wholeNumber('--customers', flags.customers);
         const seed = wholeNumber('--seed', flags.seed);
         const months = wholeNumber('--months', flags.months);

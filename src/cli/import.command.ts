@@ -1,10 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { action, withStore, type CliContext } from './context.js';
-import { checkImport, importFile, type ImportOptions, type ImportProgress, type ImportSummary } from '../ingest/files.js';
-import { IMPORT_KINDS } from '../ingest/columns.js';
-import { FEEDBACK_KINDS } from '../ingest/records.js';
+import type { ImportOptions, ImportProgress, ImportSummary } from '../ingest/files.js';
+import { FEEDBACK_KINDS, IMPORT_KINDS } from '../ingest/records.js';
 
 interface ImportFlags {
   kind: string;
@@ -17,7 +15,7 @@ interface ImportFlags {
 }
 
 /** `rapport import <file> --kind …`: a thin shell around {@link importFile}. */
-export function registerImport(program: Command, ctx: () => CliContext): void {
+export function registerImport(program: Command, ctx: () => Promise<CliContext>): void {
   program
     .command('import <file>')
     .description('import customers, orders, events or feedback from a CSV or NDJSON file of any size')
@@ -31,10 +29,11 @@ export function registerImport(program: Command, ctx: () => CliContext): void {
     .action(
       action(async (file: string, flags: ImportFlags) => {
         const options: ImportOptions = { file, kind: flags.kind, format: flags.format, source: flags.source, report: flags.report, feedbackKind: flags.kindDefault, mode: flags.mode as ImportOptions['mode'] };
+        const { checkImport, importFile } = await import('../ingest/files.js');
         // Check the options and the file before the database is opened (or created).
         await checkImport(options);
-        const c = ctx();
-        const bar = isTty(c.err) ? progressBar(c.err) : undefined;
+        const c = await ctx();
+        const bar = isTty(c.err) ? await progressBar(c.err) : undefined;
         let summary: ImportSummary;
         try {
           summary = await withStore(c, (store) => importFile(store, { ...options, onProgress: bar?.update }), { checkpointer: true });
@@ -51,7 +50,8 @@ function isTty(stream: NodeJS.WritableStream): boolean {
 }
 
 /** A progress bar on a terminal: rows read, rows/s, and an ETA from the bytes read so far. */
-function progressBar(stream: NodeJS.WritableStream): { update: (p: ImportProgress) => void; stop: () => void } {
+async function progressBar(stream: NodeJS.WritableStream): Promise<{ update: (p: ImportProgress) => void; stop: () => void }> {
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     { stream, format: ' {bar} {percentage}% | {rows} rows | {speed} rows/s | {rejected} rejected | ETA {eta_formatted}', hideCursor: true, etaBuffer: 40, fps: 5 },
     cliProgress.Presets.shades_classic,

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { action, withStore, type CliContext } from './context.js';
-import { createKey, KEY_SCOPES, listKeys, revokeKey } from '../auth/keys.js';
-import { createSignInToken, signInUrl } from '../auth/staff.js';
+import { KEY_SCOPES } from '../auth/scopes.js';
 import { invalid } from '../core/errors.js';
 import type { KeyScope } from '../store/schema.js';
 
-export function registerKeys(program: Command, ctx: () => CliContext): void {
+export function registerKeys(program: Command, ctx: () => Promise<CliContext>): void {
   const keys = program.command('keys').description('API keys: ingest (write key for the tracking API), read, admin');
   keys
     .command('create')
@@ -17,7 +16,8 @@ export function registerKeys(program: Command, ctx: () => CliContext): void {
         if (!(KEY_SCOPES as readonly string[]).includes(opts.scope)) {
           throw invalid('--scope', `expected one of ${KEY_SCOPES.join(', ')}, got "${opts.scope}"`);
         }
-        const c = ctx();
+        const c = await ctx();
+        const { createKey } = await import('../auth/keys.js');
         const k = await withStore(c, (s) => createKey(s.db, opts.name, opts.scope as KeyScope, Date.now()));
         c.out.write(`Created ${k.scope} key #${k.id} "${k.name}". Keep the secret: it is not shown again.\n${k.secret}\n`);
       }),
@@ -28,7 +28,8 @@ export function registerKeys(program: Command, ctx: () => CliContext): void {
     .option('--json', 'print JSON')
     .action(
       action(async (opts: { json?: boolean }) => {
-        const c = ctx();
+        const c = await ctx();
+        const { listKeys } = await import('../auth/keys.js');
         const rows = await withStore(c, (s) => listKeys(s.db));
         if (opts.json) {
           c.out.write(`${JSON.stringify(rows)}\n`);
@@ -48,7 +49,8 @@ export function registerKeys(program: Command, ctx: () => CliContext): void {
       action(async (id: string) => {
         const n = Number(id);
         if (!Number.isInteger(n)) throw invalid('id', `expected a key number, got "${id}"`);
-        const c = ctx();
+        const c = await ctx();
+        const { revokeKey } = await import('../auth/keys.js');
         await withStore(c, (s) => revokeKey(s.db, n, Date.now()));
         c.out.write(`Revoked key #${n}\n`);
       }),
@@ -61,7 +63,8 @@ export function registerKeys(program: Command, ctx: () => CliContext): void {
     .option('--url <base>', 'the address staff open Rapport at', 'http://localhost:4000')
     .action(
       action(async (opts: { url: string }) => {
-        const c = ctx();
+        const c = await ctx();
+        const { createSignInToken, signInUrl } = await import('../auth/staff.js');
         const token = await withStore(c, (s) => createSignInToken(s.db, Date.now()));
         c.out.write(`${signInUrl(c.config.publicUrl ?? opts.url, token)}\n`);
       }),

@@ -6,6 +6,7 @@ import { registerKeys } from './keys.command.js';
 import { registerBackup } from './backup.command.js';
 import { registerImport } from './import.command.js';
 import { registerDemo } from './demo.command.js';
+import { registerClv } from './clv.command.js';
 
 /** The `rapport` command. Each subcommand lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerDemo(program, ctx);
   registerKeys(program, ctx);
   registerBackup(program, ctx);
+  registerClv(program, ctx);
   return program;
 }
 

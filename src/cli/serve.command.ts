@@ -2,16 +2,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { action, type CliContext } from './context.js';
-import { openStore } from '../store/db.js';
-import { buildServer } from '../server/app.js';
-import { createSignInToken, signInUrl, staffCount } from '../auth/staff.js';
-import { generateDemo } from '../demo/generate.js';
 import { invalid } from '../core/errors.js';
 
 /** web/dist, relative to this file both as TypeScript (src/cli) and compiled (dist/cli). */
 export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 
-export function registerServe(program: Command, ctx: () => CliContext): void {
+export function registerServe(program: Command, ctx: () => Promise<CliContext>): void {
   program
     .command('serve')
     .description('run the API and the web app (loads the demo company into an empty database)')
@@ -20,7 +16,13 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
     .option('--no-demo', 'start empty instead of loading the demo company')
     .action(
       action(async (opts: { port?: string; host?: string; demo: boolean }) => {
-        const c = ctx();
+        const c = await ctx();
+        const [{ openStore }, { buildServer }, { createSignInToken, signInUrl, staffCount }, { generateDemo }] = await Promise.all([
+          import('../store/db.js'),
+          import('../server/app.js'),
+          import('../auth/staff.js'),
+          import('../demo/generate.js'),
+        ]);
         const port = opts.port === undefined ? c.config.port : Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid('--port', `expected a port number, got "${opts.port}"`);
         const host = opts.host ?? c.config.host;

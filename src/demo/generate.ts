@@ -10,6 +10,7 @@ import { crashWindow, simulateCustomer, simulateVisitor, surveyWaves, type Feedb
 import type { Message } from './emit.js';
 import { DEFAULT_POPULATION, type Population } from './model.js';
 import { IDEAS } from './text.js';
+import { DEFAULT_END, DEFAULT_MONTHS } from './defaults.js';
 
 /**
  * The demo company: two years of a believable online shop, loaded through the same ingestion
@@ -18,8 +19,6 @@ import { IDEAS } from './text.js';
  * can be checked against what really generated the data.
  */
 
-export const DEFAULT_END = '2026-10-31';
-export const DEFAULT_MONTHS = 24;
 /** Bumped when the generator changes what a seed produces. */
 export const GENERATOR_VERSION = 1;
 

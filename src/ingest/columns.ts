@@ -83,8 +83,8 @@ import type { FeedbackKind } from '../store/schema.js';
 import { DIRECTIONS, FEEDBACK_KINDS, type IngestRecord, type OrderLine, type Who } from './records.js';
 import { contentId, normalizeMessage } from './segment.js';
 
-export type ImportKind = 'customers' | 'orders' | 'events' | 'feedback';
-export const IMPORT_KINDS: readonly ImportKind[] = ['customers', 'orders', 'events', 'feedback'];
+export { IMPORT_KINDS, type ImportKind } from './records.js';
+import type { ImportKind } from './records.js';
 
 export interface ColumnSpec {
   /** Internal field name. */

@@ -81,7 +81,7 @@ export function maximizeLikelihood(ll: LogLikelihood, options: MleOptions): MleR
   };
   const x0 = options.start.map((v) => Math.log(v));
   const result = numeric.uncmin(f, x0, 1e-12, gradient, options.maxIterations ?? 500);
-  const solution = result.solution as number[];
+  const solution = result.solution;
   evaluate(solution);
   const gradientNorm = Math.max(...cachedGrad.map((g, i) => Math.abs(g - 2 * penalizer * Math.exp(2 * solution[i]!))));
   const penalizedNorm = Math.max(...cachedGrad.map(Math.abs));

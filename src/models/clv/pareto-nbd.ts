@@ -113,3 +113,13 @@ export function paretoConditionalExpectedPurchases(p: ParetoNbdParams, t: number
   const growth = Math.abs(s - 1) < 1e-9 ? Math.log((beta + T + t) / (beta + T)) : (1 - Math.pow((beta + T) / (beta + T + t), s - 1)) / (s - 1);
   return base * growth * paretoPAlive(p, x, tx, T);
 }
+
+/**
+ * E[X(t)] for a new customer (Schmittlein et al. 1987, eq. 17; F&H 2005 note, eq. 30):
+ *   r β / (α (s−1)) · [1 − (β/(β+t))^(s−1)], with the limit r β/α · ln((β+t)/β) at s = 1.
+ */
+export function paretoExpectedPurchases(p: ParetoNbdParams, t: number): number {
+  const { r, alpha, s, beta } = p;
+  const growth = Math.abs(s - 1) < 1e-9 ? Math.log((beta + t) / beta) : (1 - Math.pow(beta / (beta + t), s - 1)) / (s - 1);
+  return ((r * beta) / alpha) * growth;
+}

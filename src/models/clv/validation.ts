@@ -1,10 +1,15 @@
 /**
- * Calibration/holdout validation of a BG/NBD fit, as in the BG/NBD paper's figures:
+ * Calibration/holdout validation of a purchase model (BG/NBD or Pareto/NBD), as in the BG/NBD paper's figures:
  * predicted against actual repeat purchases in the holdout per calibration frequency
  * (Fig. 4 of FHL 2005) and cumulative repeat purchases over time (Fig. 3).
  */
-import { conditionalExpectedPurchases, expectedPurchases, type BgNbdParams } from './bgnbd.js';
 import type { CustomerSummary } from './summary.js';
+
+/** What a purchase model predicts: E[X(T, T+t] | x, t_x, T] and E[X(t)] for a new customer. */
+export interface Predictor {
+  conditional(t: number, x: number, tx: number, T: number): number;
+  unconditional(t: number): number;
+}
 
 export interface FrequencyBucket {
   /** Calibration frequency: "0" … "6", and "7+" for the rest. */
@@ -33,7 +38,7 @@ export interface HoldoutReport {
 
 const TOP_BUCKET = 7;
 
-export function validateHoldout(p: BgNbdParams, s: CustomerSummary, periodDays: number): HoldoutReport {
+export function validateHoldout(p: Predictor, s: CustomerSummary, periodDays: number): HoldoutReport {
   if (!s.holdoutFrequency || s.holdoutLength === undefined) throw new Error('validateHoldout: the summary has no holdout period');
   const t = s.holdoutLength;
   const buckets = Array.from({ length: TOP_BUCKET + 1 }, (_, i) => ({ frequency: i === TOP_BUCKET ? `${TOP_BUCKET}+` : String(i), customers: 0, predicted: 0, actual: 0 }));
@@ -41,7 +46,7 @@ export function validateHoldout(p: BgNbdParams, s: CustomerSummary, periodDays: 
   let actual = 0;
   for (let i = 0; i < s.frequency.length; i++) {
     const x = s.frequency[i]!;
-    const e = conditionalExpectedPurchases(p, t, x, s.recency[i]!, s.T[i]!);
+    const e = p.conditional(t, x, s.recency[i]!, s.T[i]!);
     const a = s.holdoutFrequency[i]!;
     predicted += e;
     actual += a;
@@ -70,7 +75,7 @@ export function validateHoldout(p: BgNbdParams, s: CustomerSummary, periodDays: 
  * actual from the transactions; predicted as Σ_customers E[X(now − first purchase)] with the
  * unconditional expectation (FHL 2005, eq. 9), summed per first-purchase day.
  */
-export function cumulativeTracking(p: BgNbdParams, s: CustomerSummary, periodDays: number): TrackingPoint[] {
+export function cumulativeTracking(p: Predictor, s: CustomerSummary, periodDays: number): TrackingPoint[] {
   const { start, counts } = s.repeatsByDay;
   const cohorts = new Map<number, number>();
   for (let i = 0; i < s.firstDay.length; i++) cohorts.set(s.firstDay[i]!, (cohorts.get(s.firstDay[i]!) ?? 0) + 1);
@@ -84,7 +89,7 @@ export function cumulativeTracking(p: BgNbdParams, s: CustomerSummary, periodDay
     // Time observed by the end of this period's last day, for a customer who joined on day f.
     const now = start + endDay;
     let pred = 0;
-    for (const [f, n] of cohorts) if (f < now) pred += n * expectedPurchases(p, (now - f - 1) / periodDays);
+    for (const [f, n] of cohorts) if (f < now) pred += n * p.unconditional((now - f - 1) / periodDays);
     points.push({ period: k, actual: cum, predicted: pred });
   }
   return points;

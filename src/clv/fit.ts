@@ -1,0 +1,154 @@
+/**
+ * `rapport clv fit`: fits the purchase models (BG/NBD, Pareto/NBD) and the spend model
+ * (Gamma-Gamma) on a per-customer summary, optionally built from transactions with a
+ * calibration/holdout split, and reports parameters, fit diagnostics and validation.
+ */
+import { invalid, RapportError } from '../core/errors.js';
+import { conditionalExpectedPurchases, expectedPurchases, fitBgNbd, type BgNbdFit } from '../models/clv/bgnbd.js';
+import { fitGammaGamma, spendData, type GammaGammaFit } from '../models/clv/gamma-gamma.js';
+import type { Convergence } from '../models/clv/optimize.js';
+import { fitParetoNbd, paretoConditionalExpectedPurchases, paretoExpectedPurchases, type ParetoNbdFit } from '../models/clv/pareto-nbd.js';
+import { isoOfDay, PERIOD_DAYS, summarize, type Period, type Transactions } from '../models/clv/summary.js';
+import { groupTriples, type RfmSummary } from '../models/clv/triples.js';
+import { validateHoldout, type HoldoutReport, type Predictor } from '../models/clv/validation.js';
+
+export type ModelChoice = 'bgnbd' | 'pareto' | 'all';
+export const MODEL_CHOICES: readonly ModelChoice[] = ['bgnbd', 'pareto', 'all'];
+
+export interface FitOptions {
+  model: ModelChoice;
+  penalizer?: number;
+}
+
+interface ModelReport {
+  logLikelihood: number;
+  /** Bayesian information criterion, k ln n − 2 ln L: lower is better. */
+  bic: number;
+  convergence: Convergence;
+}
+
+export interface FitReport {
+  customers: number;
+  /** Distinct (x, t_x, T) triples the purchase models were evaluated on. */
+  triples: number;
+  period?: Period;
+  calibration?: { start: string; end: string; holdoutEnd?: string };
+  bgnbd?: { r: number; alpha: number; a: number; b: number } & ModelReport;
+  paretoNbd?: { r: number; alpha: number; s: number; beta: number } & ModelReport;
+  gammaGamma?: {
+    p: number;
+    q: number;
+    v: number;
+    logLikelihood: number;
+    customers: number;
+    convergence: Convergence;
+    independence: GammaGammaFit['independence'];
+    /** Expected value of a transaction for the population, p v / (q − 1) (null when q ≤ 1). */
+    meanSpend: number | null;
+  };
+  /** The preferred purchase model by BIC when both were fitted. */
+  preferred?: 'bgnbd' | 'paretoNbd';
+  holdout?: HoldoutReport & { model: 'bgnbd' | 'paretoNbd' };
+  warnings: string[];
+}
+
+function modelReport(fit: BgNbdFit | ParetoNbdFit, k: number): ModelReport {
+  return { logLikelihood: fit.logLikelihood, bic: k * Math.log(fit.customers) - 2 * fit.logLikelihood, convergence: fit.convergence };
+}
+
+/** Fits the chosen models on a summary. */
+export function fitSummary(summary: RfmSummary, options: FitOptions): FitReport {
+  const n = summary.frequency.length;
+  if (n === 0) throw new RapportError('invalid_input', 'no customers to fit');
+  const triples = groupTriples(summary);
+  const report: FitReport = { customers: n, triples: triples.size, warnings: [] };
+  let repeaters = 0;
+  for (let i = 0; i < n; i++) if (summary.frequency[i]! > 0) repeaters++;
+  if (repeaters === 0) throw new RapportError('invalid_input', `none of the ${n} customers made a repeat purchase: the models cannot be fitted (every frequency is 0)`);
+  const penalizer = options.penalizer ?? 0;
+  if (options.model !== 'pareto') {
+    const fit = fitBgNbd(triples, { penalizer });
+    report.bgnbd = { ...fit.params, ...modelReport(fit, 4) };
+    if (!fit.convergence.converged) report.warnings.push(`BG/NBD: ${fit.convergence.message}`);
+  }
+  if (options.model !== 'bgnbd') {
+    const fit = fitParetoNbd(triples, { penalizer });
+    report.paretoNbd = { ...fit.params, ...modelReport(fit, 4) };
+    if (!fit.convergence.converged) report.warnings.push(`Pareto/NBD: ${fit.convergence.message}`);
+  }
+  if (report.bgnbd && report.paretoNbd) report.preferred = report.bgnbd.bic <= report.paretoNbd.bic ? 'bgnbd' : 'paretoNbd';
+  if (summary.monetary) {
+    const spend = spendData(summary.frequency, summary.monetary);
+    if (spend.x.length < 2) {
+      report.warnings.push('Gamma-Gamma: fewer than two repeat buyers with a positive spend; no spend model');
+    } else {
+      const gg: GammaGammaFit = fitGammaGamma(spend, { penalizer });
+      report.gammaGamma = {
+        ...gg.params,
+        logLikelihood: gg.logLikelihood,
+        customers: gg.customers,
+        convergence: gg.convergence,
+        independence: gg.independence,
+        meanSpend: gg.params.q > 1 ? (gg.params.p * gg.params.v) / (gg.params.q - 1) : null,
+      };
+      if (!gg.convergence.converged) report.warnings.push(`Gamma-Gamma: ${gg.convergence.message}`);
+      if (!gg.independence.holds) {
+        report.warnings.push(
+          `Gamma-Gamma assumes spend does not depend on frequency, but their correlation over repeat buyers is ${gg.independence.correlation.toFixed(2)}: spend forecasts may be biased`,
+        );
+      }
+    }
+  }
+  return report;
+}
+
+export interface TransactionFitOptions extends FitOptions {
+  /** Days since 1970-01-01; default: the last transaction's day. */
+  calibrationEnd?: number;
+  holdoutEnd?: number;
+  period: Period;
+}
+
+/**
+ * Summarises transactions (calibration end, optional holdout) and fits. Refuses what would
+ * make a meaningless fit: a calibration period with no transactions, or a calibration or
+ * holdout end after the last transaction (the time after it would count as "no purchases").
+ */
+export function fitTransactions(tx: Transactions & { hasAmounts: boolean }, options: TransactionFitOptions): FitReport {
+  let firstDay = Number.POSITIVE_INFINITY;
+  let lastDay = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < tx.day.length; i++) {
+    const d = tx.day[i]!;
+    if (d < firstDay) firstDay = d;
+    if (d > lastDay) lastDay = d;
+  }
+  const calibrationEnd = options.calibrationEnd ?? (options.holdoutEnd === undefined ? lastDay : Number.NaN);
+  if (Number.isNaN(calibrationEnd)) throw invalid('--calibration-end', 'a holdout needs a calibration end date');
+  if (calibrationEnd < firstDay) {
+    throw invalid('--calibration-end', `${isoOfDay(calibrationEnd)} is before the first transaction (${isoOfDay(firstDay)}): the calibration period would be empty`);
+  }
+  if (calibrationEnd > lastDay) {
+    throw invalid('--calibration-end', `${isoOfDay(calibrationEnd)} is after the last transaction (${isoOfDay(lastDay)}); leave it out to calibrate on all the data`);
+  }
+  if (options.holdoutEnd !== undefined) {
+    if (options.holdoutEnd <= calibrationEnd) throw invalid('--holdout-end', 'must come after the calibration end');
+    if (options.holdoutEnd > lastDay) throw invalid('--holdout-end', `${isoOfDay(options.holdoutEnd)} is after the last transaction (${isoOfDay(lastDay)})`);
+  }
+  const summary = summarize(tx, { calibrationEnd, period: options.period, ...(options.holdoutEnd !== undefined ? { holdoutEnd: options.holdoutEnd } : {}) });
+  const report = fitSummary(tx.hasAmounts ? summary : { frequency: summary.frequency, recency: summary.recency, T: summary.T }, options);
+  report.period = options.period;
+  report.calibration = {
+    start: isoOfDay(firstDay),
+    end: isoOfDay(calibrationEnd),
+    ...(options.holdoutEnd !== undefined ? { holdoutEnd: isoOfDay(options.holdoutEnd) } : {}),
+  };
+  if (options.holdoutEnd !== undefined) {
+    const b = report.bgnbd;
+    const pn = report.paretoNbd;
+    const predictor: Predictor = b
+      ? { conditional: (t, x, txx, T) => conditionalExpectedPurchases(b, t, x, txx, T), unconditional: (t) => expectedPurchases(b, t) }
+      : { conditional: (t, x, txx, T) => paretoConditionalExpectedPurchases(pn!, t, x, txx, T), unconditional: (t) => paretoExpectedPurchases(pn!, t) };
+    report.holdout = { model: b ? 'bgnbd' : 'paretoNbd', ...validateHoldout(predictor, summary, PERIOD_DAYS[options.period]) };
+  }
+  return report;
+}
