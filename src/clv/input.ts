@@ -33,7 +33,7 @@ function header(buf: Buffer, file: string): { cells: string[]; end: number } {
   let text = buf.toString('utf8', 0, end);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new RapportError('invalid_input', `${file}: empty file (expected a header row)`);
-  const rows = parseCsvSync(text, { relax_column_count: true }) as string[][];
+  const rows = parseCsvSync(text, { relax_column_count: true });
   return { cells: (rows[0] ?? []).map((c) => c.trim()), end: Math.min(buf.length, end + 1) };
 }
 
@@ -55,7 +55,7 @@ function eachRow(buf: Buffer, from: number, width: number, row: (get: (i: number
   const starts = new Int32Array(width);
   const ends = new Int32Array(width);
   if (buf.indexOf(QUOTE, from) >= 0) {
-    const records = parseCsvSync(buf.subarray(from), { relax_column_count: true, skip_empty_lines: true }) as string[][];
+    const records = parseCsvSync(buf.subarray(from), { relax_column_count: true, skip_empty_lines: true });
     let n = 0;
     for (const cells of records) {
       n++;
