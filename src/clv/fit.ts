@@ -9,8 +9,12 @@ import { fitGammaGamma, spendData, type GammaGammaFit } from '../models/clv/gamm
 import type { Convergence } from '../models/clv/optimize.js';
 import { fitParetoNbd, paretoConditionalExpectedPurchases, paretoExpectedPurchases, type ParetoNbdFit } from '../models/clv/pareto-nbd.js';
 import { isoOfDay, PERIOD_DAYS, summarize, type Period, type Transactions } from '../models/clv/summary.js';
-import { groupTriples, type RfmSummary } from '../models/clv/triples.js';
+import { everyNth, groupTriples, type RfmSummary } from '../models/clv/triples.js';
 import { validateHoldout, type HoldoutReport, type Predictor } from '../models/clv/validation.js';
+
+/** Above this many customers, a fit starts from a pilot fit on a subsample of about PILOT_SIZE. */
+const PILOT_ABOVE = 200_000;
+const PILOT_SIZE = 50_000;
 
 export type ModelChoice = 'bgnbd' | 'pareto' | 'all';
 export const MODEL_CHOICES: readonly ModelChoice[] = ['bgnbd', 'pareto', 'all'];
@@ -66,8 +70,9 @@ export function fitSummary(summary: RfmSummary, options: FitOptions): FitReport 
   for (let i = 0; i < n; i++) if (summary.frequency[i]! > 0) repeaters++;
   if (repeaters === 0) throw new RapportError('invalid_input', `none of the ${n} customers made a repeat purchase: the models cannot be fitted (every frequency is 0)`);
   const penalizer = options.penalizer ?? 0;
+  const every = n > PILOT_ABOVE ? Math.floor(n / PILOT_SIZE) : 1;
   if (options.model !== 'pareto') {
-    const fit = fitBgNbd(triples, { penalizer });
+    const fit = fitBgNbd(triples, { penalizer, ...(every > 1 ? { pilot: groupTriples(everyNth(summary, every)) } : {}) });
     report.bgnbd = { ...fit.params, ...modelReport(fit, 4) };
     if (!fit.convergence.converged) report.warnings.push(`BG/NBD: ${fit.convergence.message}`);
   }
@@ -82,7 +87,7 @@ export function fitSummary(summary: RfmSummary, options: FitOptions): FitReport 
     if (spend.x.length < 2) {
       report.warnings.push('Gamma-Gamma: fewer than two repeat buyers with a positive spend; no spend model');
     } else {
-      const gg: GammaGammaFit = fitGammaGamma(spend, { penalizer });
+      const gg: GammaGammaFit = fitGammaGamma(spend, { penalizer, pilotEvery: spend.x.length > PILOT_ABOVE ? Math.floor(spend.x.length / PILOT_SIZE) : 1 });
       report.gammaGamma = {
         ...gg.params,
         logLikelihood: gg.logLikelihood,

@@ -115,10 +115,39 @@ function makeLogLikelihood(d: SpendData): (params: Float64Array, grad: Float64Ar
   };
 }
 
-export function fitGammaGamma(d: SpendData, options: { penalizer?: number; start?: GammaGammaParams } = {}): GammaGammaFit {
+export interface GammaGammaOptions {
+  penalizer?: number;
+  start?: GammaGammaParams;
+  /** Fit every n-th repeat buyer first and start the full fit from there (for large data). */
+  pilotEvery?: number;
+}
+
+export function fitGammaGamma(d: SpendData, options: GammaGammaOptions = {}): GammaGammaFit {
   if (d.x.length === 0) throw new RangeError('Gamma-Gamma: no repeat buyers (x > 0 with a positive mean spend) to fit');
-  const start = options.start ?? startingValues(d);
-  const res = maximizeLikelihood(makeLogLikelihood(d), { start: [start.p, start.q, start.v], weight: d.x.length, penalizer: options.penalizer ?? 0 });
+  let start = options.start ?? startingValues(d);
+  let hessianInverse: number[][] | undefined;
+  const every = options.pilotEvery ?? 1;
+  if (every > 1) {
+    const k = Math.floor(d.x.length / every);
+    const sub: SpendData = { x: new Float64Array(k), m: new Float64Array(k) };
+    for (let i = 0; i < k; i++) {
+      sub.x[i] = d.x[i * every]!;
+      sub.m[i] = d.m[i * every]!;
+    }
+    if (k >= 100) {
+      const pilot = maximizeLikelihood(makeLogLikelihood(sub), { start: [start.p, start.q, start.v], weight: k, penalizer: options.penalizer ?? 0 });
+      if (pilot.convergence.converged) {
+        start = { p: pilot.params[0]!, q: pilot.params[1]!, v: pilot.params[2]! };
+        hessianInverse = pilot.hessianInverse;
+      }
+    }
+  }
+  const res = maximizeLikelihood(makeLogLikelihood(d), {
+    start: [start.p, start.q, start.v],
+    weight: d.x.length,
+    penalizer: options.penalizer ?? 0,
+    ...(hessianInverse ? { hessianInverse } : {}),
+  });
   const [p, q, v] = res.params as [number, number, number];
   const correlation = pearson(d.x, d.m);
   return {

@@ -24,6 +24,8 @@ export interface MleResult {
   /** Total log-likelihood at the parameters (without the penalty). */
   logLikelihood: number;
   convergence: Convergence;
+  /** BFGS's estimate of the inverse Hessian of the objective in ln θ (a warm start for a refit). */
+  hessianInverse: number[][];
 }
 
 /**
@@ -41,6 +43,8 @@ export interface MleOptions {
   penalizer?: number;
   maxIterations?: number;
   gradientTolerance?: number;
+  /** Starting inverse Hessian (in ln θ), e.g. from a fit on a subsample: saves most iterations. */
+  hessianInverse?: number[][];
 }
 
 export function maximizeLikelihood(ll: LogLikelihood, options: MleOptions): MleResult {
@@ -80,7 +84,9 @@ export function maximizeLikelihood(ll: LogLikelihood, options: MleOptions): MleR
     return cachedGrad;
   };
   const x0 = options.start.map((v) => Math.log(v));
-  const result = numeric.uncmin(f, x0, 1e-12, gradient, options.maxIterations ?? 500);
+  // Stop once the gradient is well inside the tolerance: more iterations change nothing that shows.
+  const done = (_it: number, _x: number[], _f: number, g: number[]): boolean => g.every((v) => Math.abs(v) < tol * 1e-2);
+  const result = numeric.uncmin(f, x0, 1e-12, gradient, options.maxIterations ?? 500, done, options.hessianInverse ? { Hinv: options.hessianInverse } : undefined);
   const solution = result.solution;
   evaluate(solution);
   const gradientNorm = Math.max(...cachedGrad.map((g, i) => Math.abs(g - 2 * penalizer * Math.exp(2 * solution[i]!))));
@@ -90,6 +96,7 @@ export function maximizeLikelihood(ll: LogLikelihood, options: MleOptions): MleR
   return {
     params: solution.map((v) => Math.exp(v)),
     logLikelihood: cachedLl,
+    hessianInverse: result.invHessian as number[][],
     convergence: {
       converged,
       iterations: result.iterations,

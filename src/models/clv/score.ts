@@ -1,0 +1,103 @@
+/**
+ * Per-customer scores from fitted models: P(alive), expected purchases over a horizon,
+ * expected spend per purchase, discounted CLV and churn risk, for every customer at once.
+ *
+ * Cost grows with customers only through one P(alive) each: everything that involves the
+ * hypergeometric function depends on (x, T) alone (see bgnbd.horizonFactor) and is computed
+ * once per distinct pair.
+ */
+import { horizonFactor, pAlive, type BgNbdParams } from './bgnbd.js';
+import { conditionalExpectedSpend, type GammaGammaParams } from './gamma-gamma.js';
+import { PERIOD_DAYS } from './summary.js';
+import type { RfmSummary } from './triples.js';
+
+export interface ValueOptions {
+  /** Months of future purchases counted (default 12). */
+  horizonMonths: number;
+  /** Days per period of the summary (7 for weeks). */
+  periodDays: number;
+  /** Discount rate per month (default 0.01). */
+  monthlyDiscountRate: number;
+  /** Share of revenue that is margin (default 1: CLV in revenue). */
+  margin: number;
+}
+
+export const DEFAULT_VALUE_OPTIONS: ValueOptions = { horizonMonths: 12, periodDays: 7, monthlyDiscountRate: 0.01, margin: 1 };
+
+export interface Scores {
+  pAlive: Float64Array;
+  /** Expected purchases over the horizon. */
+  expectedPurchases: Float64Array;
+  /** Expected value of each future purchase (Gamma-Gamma), or NaN without a spend model. */
+  expectedSpend: Float64Array;
+  /** Discounted margin over the horizon, or NaN without a spend model. */
+  clv: Float64Array;
+  /** 1 − P(alive): the probability that the customer has already left. */
+  churnRisk: Float64Array;
+}
+
+/**
+ * Scores every customer of a summary.
+ *
+ * CLV = margin · E(M) · Σ_{i=1..H} (E[X(t_i)] − E[X(t_{i−1})]) / (1 + d)^i with t_i the end of
+ * month i, E[X(t)] the conditional expectation (FHL 2005, eq. 10) and E(M) the Gamma-Gamma
+ * expected spend (FHL 2005 "RFM and CLV", eq. 5): purchases expected in a month are valued
+ * at that month's discount.
+ */
+export function scoreCustomers(bg: BgNbdParams, gg: GammaGammaParams | undefined, s: RfmSummary, options: Partial<ValueOptions> = {}): Scores {
+  const o = { ...DEFAULT_VALUE_OPTIONS, ...options };
+  const n = s.frequency.length;
+  const monthInPeriods = PERIOD_DAYS.month / o.periodDays;
+  const H = Math.max(0, Math.round(o.horizonMonths));
+  const discounts = Array.from({ length: H }, (_, i) => Math.pow(1 + o.monthlyDiscountRate, -(i + 1)));
+  // Per distinct (x, T): expected purchases over the horizon and the discounted sum, per unit of P(alive).
+  const tIndex = new Map<number, number>();
+  const pairs = new Map<number, number>();
+  const pairHorizon: number[] = [];
+  const pairDiscounted: number[] = [];
+  const out: Scores = {
+    pAlive: new Float64Array(n),
+    expectedPurchases: new Float64Array(n),
+    expectedSpend: new Float64Array(n),
+    clv: new Float64Array(n),
+    churnRisk: new Float64Array(n),
+  };
+  const stride = 1 << 20;
+  for (let i = 0; i < n; i++) {
+    const x = s.frequency[i]!;
+    const T = s.T[i]!;
+    let ti = tIndex.get(T);
+    if (ti === undefined) {
+      ti = tIndex.size;
+      tIndex.set(T, ti);
+    }
+    const key = x * stride + ti;
+    let pi = pairs.get(key);
+    if (pi === undefined) {
+      pi = pairHorizon.length;
+      pairs.set(key, pi);
+      let prev = 0;
+      let sum = 0;
+      for (let m = 0; m < H; m++) {
+        const cur = horizonFactor(bg, x, T, (m + 1) * monthInPeriods);
+        sum += (cur - prev) * discounts[m]!;
+        prev = cur;
+      }
+      pairHorizon.push(prev);
+      pairDiscounted.push(sum);
+    }
+    const alive = pAlive(bg, x, s.recency[i]!, T);
+    out.pAlive[i] = alive;
+    out.churnRisk[i] = 1 - alive;
+    out.expectedPurchases[i] = alive * pairHorizon[pi]!;
+    if (gg) {
+      const spend = conditionalExpectedSpend(gg, x, s.monetary ? s.monetary[i]! : 0);
+      out.expectedSpend[i] = spend;
+      out.clv[i] = o.margin * spend * alive * pairDiscounted[pi]!;
+    } else {
+      out.expectedSpend[i] = Number.NaN;
+      out.clv[i] = Number.NaN;
+    }
+  }
+  return out;
+}
