@@ -49,7 +49,7 @@ export async function run(argv: string[]): Promise<void> {
     let total = 0;
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
-      const scores = scoreCustomers(report.bgnbd!, report.gammaGamma!, summary, { horizonMonths: 12, periodDays: 7 });
+      const scores = scoreCustomers(report.bgnbd!, report.gammaGamma, summary, { horizonMonths: 12, periodDays: 7 });
       scoreTimes.push((performance.now() - t0) / 1000);
       total = scores.clv.reduce((a, b) => a + b, 0);
     }

@@ -148,7 +148,7 @@ export interface FitOptions {
 export function fitBgNbd(d: Triples, options: FitOptions = {}): BgNbdFit {
   if (d.customers === 0) throw new RangeError('BG/NBD: no customers to fit');
   let s = options.start ?? startingValues(d);
-  let hessianInverse = options.hessianInverse;
+  const hessianInverse = options.hessianInverse;
   if (options.pilot) {
     const pilot = fitBgNbd(options.pilot, { ...(options.penalizer !== undefined ? { penalizer: options.penalizer } : {}), start: s });
     // Only the solution carries over: BFGS's inverse Hessian from the pilot measured as a poor

@@ -96,7 +96,7 @@ export function maximizeLikelihood(ll: LogLikelihood, options: MleOptions): MleR
   return {
     params: solution.map((v) => Math.exp(v)),
     logLikelihood: cachedLl,
-    hessianInverse: result.invHessian as number[][],
+    hessianInverse: result.invHessian,
     convergence: {
       converged,
       iterations: result.iterations,
