@@ -10,6 +10,8 @@ import numeric from 'numeric';
  * the gradient of the mean log-likelihood is below `gradientTolerance` in every coordinate.
  * A fit that is not converged says so (never a silent bad fit).
  */
+const RESTARTS = 5;
+
 export interface Convergence {
   converged: boolean;
   iterations: number;
@@ -86,7 +88,21 @@ export function maximizeLikelihood(ll: LogLikelihood, options: MleOptions): MleR
   const x0 = options.start.map((v) => Math.log(v));
   // Stop once the gradient is well inside the tolerance: more iterations change nothing that shows.
   const done = (_it: number, _x: number[], _f: number, g: number[]): boolean => g.every((v) => Math.abs(v) < tol * 1e-2);
-  const result = numeric.uncmin(f, x0, 1e-12, gradient, options.maxIterations ?? 500, done, options.hessianInverse ? { Hinv: options.hessianInverse } : undefined);
+  const maxIterations = options.maxIterations ?? 500;
+  let result = numeric.uncmin(f, x0, 1e-12, gradient, maxIterations, done, options.hessianInverse ? { Hinv: options.hessianInverse } : undefined);
+  let iterations = result.iterations;
+  // uncmin updates its inverse Hessian even where the curvature condition fails, which can leave
+  // it indefinite and the line search stuck away from the optimum: start afresh from where it
+  // stopped (identity Hessian) while that still improves the objective.
+  for (let restart = 0; restart < RESTARTS && iterations < maxIterations; restart++) {
+    const at = result.solution;
+    const g = gradient(at);
+    if (g.every((v) => Math.abs(v) < tol)) break;
+    const again = numeric.uncmin(f, at, 1e-12, gradient, maxIterations - iterations, done);
+    iterations += again.iterations;
+    if (!(again.f < result.f)) break;
+    result = again;
+  }
   const solution = result.solution;
   evaluate(solution);
   const gradientNorm = Math.max(...cachedGrad.map((g, i) => Math.abs(g - 2 * penalizer * Math.exp(2 * solution[i]!))));
@@ -99,7 +115,7 @@ export function maximizeLikelihood(ll: LogLikelihood, options: MleOptions): MleR
     hessianInverse: result.invHessian,
     convergence: {
       converged,
-      iterations: result.iterations,
+      iterations,
       gradientNorm: penalizer > 0 ? penalizedNorm : gradientNorm,
       message: converged ? 'converged' : finite ? `not converged (${String(result.message)})` : 'the likelihood is not finite at the solution',
     },
