@@ -331,3 +331,30 @@ describe('rapport clv fit: bad input', () => {
     assert.deepEqual([...quoted.frequency, ...quoted.recency, ...quoted.T, ...quoted.monetary!], [...plain.frequency, ...plain.recency, ...plain.T, ...plain.monetary!]);
   });
 });
+
+describe('RFM scores', () => {
+  it('scores quintiles 1–5, equal values alike, recency reversed', async () => {
+    const { quintileScores, rfmGroup, rfmScores } = await import('../src/models/segments/rfm.js');
+    const values = Float64Array.from({ length: 100 }, (_, i) => i);
+    const up = quintileScores(values, true);
+    assert.deepEqual([up[0], up[19], up[20], up[59], up[99]], [1, 1, 2, 3, 5]);
+    const down = quintileScores(values, false);
+    assert.deepEqual([down[0], down[80], down[99]], [5, 1, 1]);
+    // Sixty customers with one purchase: all share the lowest score.
+    const freq = Float64Array.from({ length: 100 }, (_, i) => (i < 60 ? 1 : i));
+    const fs5 = quintileScores(freq, true);
+    assert.equal(new Set(fs5.subarray(0, 60)).size, 1);
+    assert.equal(fs5[0], 1);
+    assert.equal(fs5[99], 5);
+    assert.equal(rfmGroup(5, 5), 'champions');
+    assert.equal(rfmGroup(4, 4), 'loyal');
+    assert.equal(rfmGroup(5, 1), 'new customers');
+    assert.equal(rfmGroup(1, 5), "can't lose them");
+    assert.equal(rfmGroup(2, 3), 'at risk');
+    assert.equal(rfmGroup(1, 1), 'hibernating');
+    // Every (R, F) pair has a group.
+    for (let r = 1; r <= 5; r++) for (let f = 1; f <= 5; f++) assert.equal(typeof rfmGroup(r, f), 'string');
+    const s = rfmScores({ recency: Float64Array.of(1, 300), frequency: Float64Array.of(20, 1), monetary: Float64Array.of(500, 5) });
+    assert.deepEqual([s.group[0], s.group[1]], ['champions', 'hibernating']);
+  });
+});
