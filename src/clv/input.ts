@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { invalid, RapportError } from '../core/errors.js';
 import type { RfmSummary } from '../models/clv/triples.js';
-import type { Transactions } from '../models/clv/summary.js';
+import { dayOf, type Transactions } from '../models/clv/summary.js';
 
 function readFile(file: string): Buffer {
   try {
@@ -221,14 +221,8 @@ export function parseDay(text: string, format: DateFormat): number {
     if (!/^\d{8}$/.test(text)) return Number.NaN;
     text = `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}`;
   }
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
-  if (!m) return Number.NaN;
-  if (text.length === 10) {
-    const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-    const d = new Date(t);
-    if (d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3])) return Number.NaN;
-    return t / DAY_MS;
-  }
+  if (text.length === 10) return dayOf(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return Number.NaN;
   const t = Date.parse(text);
   return Number.isNaN(t) ? Number.NaN : Math.floor(t / DAY_MS);
 }

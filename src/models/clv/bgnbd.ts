@@ -24,8 +24,6 @@ export interface BgNbdFit {
   /** Distinct (x, t_x, T) triples the likelihood was evaluated on. */
   triples: number;
   convergence: Convergence;
-  /** @internal BFGS's inverse Hessian at the solution (warm start for a refit). */
-  hessianInverse?: number[][];
 }
 
 /**
@@ -141,14 +139,12 @@ export interface FitOptions {
    * starts the full fit, which then needs a third of the iterations.
    */
   pilot?: Triples;
-  hessianInverse?: number[][];
 }
 
 /** Fits the BG/NBD by maximum likelihood over grouped customers. */
 export function fitBgNbd(d: Triples, options: FitOptions = {}): BgNbdFit {
   if (d.customers === 0) throw new RangeError('BG/NBD: no customers to fit');
   let s = options.start ?? startingValues(d);
-  const hessianInverse = options.hessianInverse;
   if (options.pilot) {
     const pilot = fitBgNbd(options.pilot, { ...(options.penalizer !== undefined ? { penalizer: options.penalizer } : {}), start: s });
     // Only the solution carries over: BFGS's inverse Hessian from the pilot measured as a poor
@@ -159,10 +155,9 @@ export function fitBgNbd(d: Triples, options: FitOptions = {}): BgNbdFit {
     start: [s.r, s.alpha, s.a, s.b],
     weight: d.customers,
     penalizer: options.penalizer ?? 0,
-    ...(hessianInverse ? { hessianInverse } : {}),
   });
   const [r, alpha, a, b] = res.params as [number, number, number, number];
-  return { params: { r, alpha, a, b }, logLikelihood: res.logLikelihood, customers: d.customers, triples: d.size, convergence: res.convergence, hessianInverse: res.hessianInverse };
+  return { params: { r, alpha, a, b }, logLikelihood: res.logLikelihood, customers: d.customers, triples: d.size, convergence: res.convergence };
 }
 
 /** Moment-style starting values: the purchase rate sets r/α; a and b start at a mild drop-out. */
