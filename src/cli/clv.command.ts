@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
 import type { FitReport, ModelChoice } from '../clv/fit.js';
 import type { Period } from '../models/clv/summary.js';
-import { action, type CliContext } from './context.js';
+import type { ClvRunReport } from '../jobs/clv.job.js';
+import { action, withStore, type CliContext } from './context.js';
 
 interface FitFlags {
   transactions?: string;
@@ -23,7 +24,7 @@ const PERIODS: readonly Period[] = ['day', 'week', 'month'];
 const MODELS: readonly ModelChoice[] = ['bgnbd', 'pareto', 'all'];
 
 /** `rapport clv …`: customer lifetime value. `fit` works on a file, without a database. */
-export function registerClv(program: Command, _ctx: () => Promise<CliContext>): void {
+export function registerClv(program: Command, ctx: () => Promise<CliContext>): void {
   const clv = program.command('clv').description('customer lifetime value: BG/NBD, Pareto/NBD and Gamma-Gamma');
   clv
     .command('fit')
@@ -80,6 +81,74 @@ export function registerClv(program: Command, _ctx: () => Promise<CliContext>): 
         for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
       }),
     );
+  registerRun(clv, ctx);
+}
+
+interface RunFlags {
+  asOf?: string;
+  horizon?: string;
+  discountRate?: string;
+  margin?: string;
+  json?: boolean;
+}
+
+function registerRun(clv: Command, ctx: () => Promise<CliContext>): void {
+  clv
+    .command('run')
+    .description("fit the models on the stored orders and score every customer (P(alive), CLV, value at risk, RFM); the server also does this after imports and on a schedule")
+    .option('--as-of <date>', 'last day observed, YYYY-MM-DD (default: the day of the latest order)')
+    .option('--horizon <months>', 'months of future purchases valued (default 12; remembered for scheduled runs)')
+    .option('--discount-rate <rate>', 'discount rate per month, e.g. 0.01 (remembered)')
+    .option('--margin <share>', 'share of revenue that is margin, 0–1 (default 1: CLV in revenue; remembered)')
+    .option('--json', 'print the run report as JSON')
+    .action(
+      action(async (flags: RunFlags) => {
+        const num = (flag: string, v: string | undefined, ok: (x: number) => boolean, want: string): number | undefined => {
+          if (v === undefined) return undefined;
+          const x = Number(v);
+          if (!ok(x)) throw invalid(flag, `expected ${want}, got "${v}"`);
+          return x;
+        };
+        const settings = {
+          horizonMonths: num('--horizon', flags.horizon, (x) => Number.isInteger(x) && x >= 1 && x <= 240, 'a whole number of months from 1 to 240'),
+          monthlyDiscountRate: num('--discount-rate', flags.discountRate, (x) => x >= 0 && x < 1, 'a rate from 0 to 1'),
+          margin: num('--margin', flags.margin, (x) => x > 0 && x <= 1, 'a share above 0 and at most 1'),
+        };
+        const { dayOf } = await import('../models/clv/summary.js');
+        const asOfDay = flags.asOf === undefined ? undefined : dayOf(flags.asOf);
+        if (asOfDay !== undefined && Number.isNaN(asOfDay)) throw invalid('--as-of', `expected a date YYYY-MM-DD, got "${flags.asOf}"`);
+        const c = await ctx();
+        const { runClv } = await import('../jobs/clv.job.js');
+        const { report, runId } = await withStore(c, (store) => runClv(store, { trigger: 'cli', settings, ...(asOfDay !== undefined ? { asOfDay } : {}) }));
+        c.out.write(flags.json ? `${JSON.stringify({ runId, ...report })}\n` : formatRun(report));
+        for (const w of report.warnings) c.err.write(`warning: ${w}\n`);
+      }),
+    );
+}
+
+const money = (v: number): string => v.toLocaleString('en-US', { maximumFractionDigits: 0 });
+
+export function formatRun(r: ClvRunReport): string {
+  const lines = [formatReport(r.fit).trimEnd()];
+  lines.unshift(`Customer value as of ${r.asOf}: ${r.orders.toLocaleString('en-US')} orders, ${r.customers.toLocaleString('en-US')} customers (${r.repeatCustomers.toLocaleString('en-US')} bought again)`);
+  const v = r.validation;
+  if ('skipped' in v) lines.push(`validation skipped: ${v.skipped}`);
+  else {
+    const err = v.actualRepeatPurchases > 0 ? ((v.predictedRepeatPurchases - v.actualRepeatPurchases) / v.actualRepeatPurchases) * 100 : 0;
+    lines.push(
+      `validation: fitted to ${v.calibrationEnd}, ${v.customers.toLocaleString('en-US')} customers${v.sampleEvery > 1 ? ` (every ${v.sampleEvery}th)` : ''}: ` +
+        `predicted ${v.predictedRepeatPurchases.toFixed(0)} repeat purchases to ${v.holdoutEnd}, actual ${v.actualRepeatPurchases} (${err >= 0 ? '+' : ''}${err.toFixed(1)}%)`,
+    );
+  }
+  const d = r.distribution.clv;
+  if (d) {
+    lines.push(
+      `CLV over ${r.settings.horizonMonths} months (discount ${(r.settings.monthlyDiscountRate * 100).toFixed(1)}%/month, margin ${(r.settings.margin * 100).toFixed(0)}%): ` +
+        `total ${money(d.total)}, median ${d.median.toFixed(2)}, top 10% hold ${(d.top10Share * 100).toFixed(0)}%; value at risk ${money(r.distribution.valueAtRisk ?? 0)}`,
+    );
+  }
+  lines.push(`done in ${(r.timings.totalMs / 1000).toFixed(1)} s (summary ${(r.timings.summaryMs / 1000).toFixed(1)} s, write ${(r.timings.writeMs / 1000).toFixed(1)} s)`);
+  return `${lines.join('\n')}\n`;
 }
 
 const f4 = (v: number): string => (Math.abs(v) >= 1000 ? v.toFixed(1) : v.toPrecision(5));

@@ -12,6 +12,7 @@ interface ImportFlags {
   kindDefault?: string;
   json?: boolean;
   mode?: string;
+  clv: boolean;
 }
 
 /** `rapport import <file> --kind …`: a thin shell around {@link importFile}. */
@@ -25,6 +26,7 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
     .option('--report <file>', 'where rejected rows are written (default: <file>.rejected.csv)')
     .option('--kind-default <kind>', `feedback kind of rows that name none: ${FEEDBACK_KINDS.join(', ')}`, 'other')
     .option('--mode <mode>', 'auto, incremental or load (SQLite: one transaction, indexes built at the end; auto picks it for large event files)', 'auto')
+    .option('--no-clv', 'do not recompute customer value after importing orders')
     .option('--json', 'print the summary as JSON')
     .action(
       action(async (file: string, flags: ImportFlags) => {
@@ -35,14 +37,42 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
         const c = await ctx();
         const bar = isTty(c.err) ? await progressBar(c.err) : undefined;
         let summary: ImportSummary;
+        let value: { customers: number; seconds: number } | { error: string } | undefined;
         try {
-          summary = await withStore(c, (store) => importFile(store, { ...options, onProgress: bar?.update }), { checkpointer: true });
+          summary = await withStore(
+            c,
+            async (store) => {
+              const s = await importFile(store, { ...options, onProgress: bar?.update });
+              bar?.stop();
+              // New orders change customer value: recompute it now, as the server would.
+              if (flags.clv && s.kind === 'orders' && s.inserted + s.updated > 0) value = await recomputeValue(store);
+              return s;
+            },
+            { checkpointer: true },
+          );
         } finally {
           bar?.stop();
         }
-        c.out.write(flags.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+        if (flags.json) c.out.write(`${JSON.stringify(value === undefined ? summary : { ...summary, customerValue: value })}\n`);
+        else {
+          c.out.write(formatSummary(summary));
+          if (value && 'error' in value) c.out.write(`Customer value not recomputed: ${value.error}\n`);
+          else if (value) c.out.write(`Customer value recomputed for ${value.customers.toLocaleString('en-US')} customers in ${value.seconds.toFixed(1)} s\n`);
+        }
       }),
     );
+}
+
+async function recomputeValue(store: import('../store/db.js').Store): Promise<{ customers: number; seconds: number } | { error: string }> {
+  const [{ runClv }, { isRapportError }] = await Promise.all([import('../jobs/clv.job.js'), import('../core/errors.js')]);
+  try {
+    const { report } = await runClv(store, { trigger: 'import' });
+    return { customers: report.customers, seconds: report.timings.totalMs / 1000 };
+  } catch (e) {
+    // The import itself succeeded; a model that cannot be fitted yet (nobody bought twice) is reported, not fatal.
+    if (isRapportError(e)) return { error: e.message };
+    throw e;
+  }
 }
 
 function isTty(stream: NodeJS.WritableStream): boolean {

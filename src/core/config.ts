@@ -14,6 +14,7 @@ const EnvSchema = z.object({
   RAPPORT_PUBLIC_URL: z.string().optional(),
   RAPPORT_DEMO_CUSTOMERS: z.coerce.number().int().min(0).default(2000),
   RAPPORT_SHARED_DATA: z.string().optional(),
+  RAPPORT_CLV_EVERY_HOURS: z.coerce.number().min(0).default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
 
@@ -24,6 +25,8 @@ export interface Config {
   readonly database: DatabaseTarget;
   readonly publicUrl: string | undefined;
   readonly demoCustomers: number;
+  /** The server recomputes customer value at least this often, and soon after new orders; 0 turns that off. */
+  readonly clvEveryHours: number;
   readonly logLevel: string;
 }
 
@@ -55,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     database: databaseTarget(e.DATABASE_URL, cwd, e.RAPPORT_DATA_DIR),
     publicUrl: e.RAPPORT_PUBLIC_URL,
     demoCustomers: e.RAPPORT_DEMO_CUSTOMERS,
+    clvEveryHours: e.RAPPORT_CLV_EVERY_HOURS,
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -27,7 +27,12 @@ export async function listCustomers(db: Conn, query: ListQuery) {
   const col = SORT_COLUMN[query.sort];
   const blank = query.sort === 'name' ? sql.lit('') : sql.lit(-1);
   const key = sql<string | number>`coalesce(${sql.ref(col)}, ${blank})`;
-  let qb = db.selectFrom('customers').selectAll().where('user_id', 'is not', null);
+  let qb = db
+    .selectFrom('customers')
+    .leftJoin('customer_values', 'customer_values.customer_id', 'customers.id')
+    .selectAll('customers')
+    .select(['customer_values.clv', 'customer_values.p_alive'])
+    .where('user_id', 'is not', null);
   if (query.q && query.q.trim().length > 0) {
     const q = query.q.trim().toLowerCase();
     const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -31,7 +31,7 @@ export function customerRoutes(ctx: AppContext): RouteDef<unknown, unknown, unkn
       auth: 'read',
       params: UserIdParams,
       response: service.Customer360,
-      handler: ({ params }) => service.getCustomer(db, params.userId),
+      handler: ({ params }) => service.getCustomer(ctx.store, params.userId),
     }),
     route({
       method: 'GET',

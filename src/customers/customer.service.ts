@@ -5,6 +5,8 @@ import type { CustomersTable, FeedbackTable, InteractionsTable, OrderLinesTable,
 import type { Selectable } from 'kysely';
 import { parseTraits } from '../ingest/writer.js';
 import * as repo from './customer.repository.js';
+import { CustomerValue, customerValue } from '../value/value.service.js';
+import type { Store } from '../store/db.js';
 
 /** API shapes (zod, so they validate, type and document at once) and the row → API mappers. */
 
@@ -21,6 +23,8 @@ export const CustomerSummary = z
     revenue: z.number(),
     interactions: z.number(),
     feedback: z.number(),
+    clv: z.number().nullable().describe('from the latest customer-value run; null without orders or before the first run'),
+    pAlive: z.number().nullable(),
   })
   .meta({ id: 'CustomerSummary' });
 export type CustomerSummary = z.infer<typeof CustomerSummary>;
@@ -34,6 +38,7 @@ export const Customer360 = CustomerSummary.extend({
   revenueByCurrency: z.array(z.object({ currency: z.string(), total: z.number(), orders: z.number() })),
   interactionMix: z.array(z.object({ channel: z.string(), direction: z.enum(['inbound', 'outbound', 'mutual']), count: z.number() })),
   feedbackByKind: z.array(z.object({ kind: z.string(), count: z.number() })),
+  value: CustomerValue.nullable().describe('CLV, P(alive), RFM and how they were computed; null without orders or before the first run'),
 }).meta({ id: 'Customer360' });
 export type Customer360 = z.infer<typeof Customer360>;
 
@@ -71,7 +76,7 @@ export const TimelineParams = z.object({
 });
 export type TimelineParams = z.infer<typeof TimelineParams>;
 
-export function toSummary(c: Selectable<CustomersTable>): CustomerSummary {
+export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null; p_alive?: number | null }): CustomerSummary {
   return {
     userId: c.user_id ?? '',
     name: c.name,
@@ -82,6 +87,8 @@ export function toSummary(c: Selectable<CustomersTable>): CustomerSummary {
     revenue: Math.round(c.revenue * 100) / 100,
     interactions: c.interaction_count,
     feedback: c.feedback_count,
+    clv: c.clv === undefined || c.clv === null ? null : Math.round(c.clv * 100) / 100,
+    pAlive: c.p_alive === undefined || c.p_alive === null ? null : Math.round(c.p_alive * 10000) / 10000,
   };
 }
 
@@ -132,14 +139,16 @@ async function customerOrThrow(db: Conn, userId: string) {
   return c;
 }
 
-export async function getCustomer(db: Conn, userId: string): Promise<Customer360> {
+export async function getCustomer(store: Store, userId: string): Promise<Customer360> {
+  const db = store.db;
   const c = await customerOrThrow(db, userId);
-  const [accounts, anon, mix, money, fb] = await Promise.all([
+  const [accounts, anon, mix, money, fb, value] = await Promise.all([
     repo.accountsOf(db, c.id),
     repo.anonymousIdsOf(db, c.id),
     repo.interactionMix(db, c.id),
     repo.revenueByCurrency(db, c.id),
     repo.feedbackMix(db, c.id),
+    customerValue(store, c.id),
   ]);
   return {
     ...toSummary(c),
@@ -151,6 +160,7 @@ export async function getCustomer(db: Conn, userId: string): Promise<Customer360
       .map((m) => ({ channel: m.channel, direction: m.direction, count: Number(m.count) }))
       .sort((a, b) => b.count - a.count),
     feedbackByKind: fb.map((f) => ({ kind: f.kind, count: Number(f.count) })),
+    value,
   };
 }
 

@@ -98,3 +98,49 @@ export function* cohortCsv(c: Cohort): Generator<string> {
     yield out;
   }
 }
+
+export interface HistoryOptions {
+  seed: number;
+  bgnbd: BgNbdParams;
+  gammaGamma: GammaGammaParams;
+  /** First and last day of the history (days since 1970-01-01); first purchases are uniform on it. */
+  startDay: number;
+  endDay: number;
+}
+
+/** One drawn order: customer index, time (ms since the epoch, UTC) and amount. */
+export interface DrawnOrder {
+  customer: number;
+  at: number;
+  amount: number;
+}
+
+/**
+ * Order histories drawn customer by customer from the same process as drawCohort, but as
+ * timestamped orders (several can fall on one day) over a calendar period: what a shop's
+ * order table holds. Stops after `customers` customers or `maxOrders` orders, whichever
+ * comes first. Amounts are rounded to cents (at least 0.01).
+ */
+export function* drawOrderHistory(o: HistoryOptions & { customers: number; maxOrders?: number }): Generator<DrawnOrder> {
+  const rng = Rng.from(o.seed, 'clv-history');
+  const { r, alpha, a, b } = o.bgnbd;
+  const g = o.gammaGamma;
+  const WEEK_MS = 7 * 86_400_000;
+  const startMs = o.startDay * 86_400_000;
+  const endMs = (o.endDay + 1) * 86_400_000;
+  let orders = 0;
+  const max = o.maxOrders ?? Number.POSITIVE_INFINITY;
+  for (let c = 0; c < o.customers && orders < max; c++) {
+    const lambda = rng.gamma(r, alpha) / WEEK_MS;
+    const p = rng.beta(a, b);
+    const nu = rng.gamma(g.q, g.v);
+    let t = startMs + Math.floor(rng.float() * (endMs - startMs));
+    for (let k = 0; ; k++) {
+      yield { customer: c, at: t, amount: Math.max(0.01, Math.round(rng.gamma(g.p, nu) * 100) / 100) };
+      if (++orders >= max) return;
+      if (k > 0 && rng.chance(p)) break;
+      t += Math.ceil(rng.exponential(lambda));
+      if (!(t < endMs)) break;
+    }
+  }
+}

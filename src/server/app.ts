@@ -15,6 +15,8 @@ import type { RouteDef } from './route.js';
 import { segmentRoutes } from '../ingest/segment.routes.js';
 import { customerRoutes } from '../customers/customer.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
+import { valueRoutes } from '../value/value.routes.js';
+import { scheduleClv, type Schedule, type ScheduleOptions } from '../jobs/scheduler.js';
 
 export const VERSION = '0.1.0';
 /** How long a verified key is trusted without a look-up: a revoked key stops working within this. */
@@ -31,6 +33,8 @@ export interface AppContext {
   serialWrite<T>(fn: () => Promise<T>): Promise<T>;
   /** The tracking API's writes, group-committed (inside serialWrite). */
   ingest: GroupCommit;
+  /** The recompute schedule, when the server runs one. */
+  schedule: Schedule | undefined;
 }
 
 export interface ServerOptions {
@@ -39,6 +43,8 @@ export interface ServerOptions {
   /** Directory of the built web app (web/dist); the API works without it. */
   webRoot?: string | undefined;
   logLevel?: string;
+  /** Recompute customer value on a schedule and after new orders (`rapport serve` does; tests mostly don't). */
+  schedule?: ScheduleOptions | false;
 }
 
 function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
@@ -96,9 +102,17 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     keyCache: new Map(),
     serialWrite,
     ingest: new GroupCommit(writer, serialWrite),
+    schedule: undefined,
   };
   const app = Fastify({ logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false, bodyLimit: 1024 * 1024 });
   await app.register(fastifyCookie);
+  if (opts.schedule) {
+    const schedule = scheduleClv(opts.store, { now: clock, serialize: serialWrite, log: (m) => app.log.info(m), ...opts.schedule });
+    ctx.schedule = schedule;
+    app.addHook('onClose', () => schedule.stop());
+    // A first look at start-up: the demo's data, or orders that came while the server was down.
+    app.addHook('onReady', async () => void schedule.check());
+  }
 
   app.setErrorHandler((error: unknown, req, reply) => {
     if (isRapportError(error)) return reply.status(error.httpStatus).send(error.toJSON());
@@ -119,7 +133,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     return reply.status(500).send(new RapportError('internal', 'internal error').toJSON());
   });
 
-  const routes: RouteDef<unknown, unknown, unknown>[] = [...segmentRoutes(ctx), ...customerRoutes(ctx), ...authRoutes(ctx)];
+  const routes: RouteDef<unknown, unknown, unknown>[] = [...segmentRoutes(ctx), ...customerRoutes(ctx), ...valueRoutes(ctx), ...authRoutes(ctx)];
   const doc = openApiDocument(routes, VERSION);
   for (const r of routes) {
     app.route({

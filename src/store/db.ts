@@ -17,6 +17,7 @@ import { RapportError } from '../core/errors.js';
 import type { Database } from './schema.js';
 import { foundation } from './migrations/001_foundation.js';
 import { interactionKeys } from './migrations/002_interaction_keys.js';
+import { customerValue } from './migrations/003_customer_value.js';
 import { sourceKey } from './source-key.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -103,7 +104,11 @@ function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): St
 
 /** Versioned migrations, in order. Names sort; never rename or edit one that has shipped. */
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return { '001_foundation': foundation(dialect), '002_interaction_keys': interactionKeys(dialect) };
+  return {
+    '001_foundation': foundation(dialect),
+    '002_interaction_keys': interactionKeys(dialect),
+    '003_customer_value': customerValue(dialect),
+  };
 }
 
 /** Applies pending migrations; `to` stops at that one (tests of a migration start below it). */

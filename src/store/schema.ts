@@ -170,6 +170,50 @@ export interface DemoTruthTable {
   params: string;
 }
 
+export type ClvTrigger = 'cli' | 'import' | 'schedule' | 'demo' | 'api';
+
+/** One CLV run: what triggered it, how it ended, and its report (JSON: fits, validation, distribution). */
+export interface ClvRunsTable {
+  id: Generated<number>;
+  trigger: ClvTrigger;
+  status: 'running' | 'ok' | 'failed';
+  started_at: number;
+  finished_at: number | null;
+  /** Last day of the observation (days since 1970-01-01, UTC). */
+  as_of_day: number | null;
+  customers: number;
+  orders: number;
+  report: string | null;
+  error: string | null;
+}
+
+/**
+ * Per-customer value from the latest successful CLV run. Days are days since 1970-01-01
+ * (UTC); `purchase_days` counts days with an order (same-day orders are one purchase).
+ */
+export interface CustomerValuesTable {
+  customer_id: number;
+  run_id: number;
+  first_day: number;
+  last_day: number;
+  purchase_days: number;
+  /** Total of all orders up to the run's as-of day. */
+  spend: number;
+  /** Mean spend per repeat purchase day (the Gamma-Gamma input), 0 without repeats. */
+  repeat_spend: number;
+  p_alive: number;
+  expected_purchases: number;
+  /** Null without a spend model. */
+  expected_spend: number | null;
+  clv: number | null;
+  /** CLV the customer would have if surely alive, times 1 − P(alive): the value lost if they have left. */
+  value_at_risk: number | null;
+  rfm_r: number;
+  rfm_f: number;
+  rfm_m: number;
+  rfm_group: string;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -187,4 +231,6 @@ export interface Database {
   sign_in_tokens: SignInTokensTable;
   meta: MetaTable;
   demo_truth: DemoTruthTable;
+  clv_runs: ClvRunsTable;
+  customer_values: CustomerValuesTable;
 }

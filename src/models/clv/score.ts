@@ -32,6 +32,11 @@ export interface Scores {
   expectedSpend: Float64Array;
   /** Discounted margin over the horizon, or NaN without a spend model. */
   clv: Float64Array;
+  /**
+   * Discounted margin over the horizon if the customer is surely alive now (CLV / P(alive)):
+   * (1 − P(alive)) times it is the value lost if they have already left. NaN without a spend model.
+   */
+  valueIfAlive: Float64Array;
   /** 1 − P(alive): the probability that the customer has already left. */
   churnRisk: Float64Array;
 }
@@ -60,6 +65,7 @@ export function scoreCustomers(bg: BgNbdParams, gg: GammaGammaParams | undefined
     expectedPurchases: new Float64Array(n),
     expectedSpend: new Float64Array(n),
     clv: new Float64Array(n),
+    valueIfAlive: new Float64Array(n),
     churnRisk: new Float64Array(n),
   };
   const stride = 1 << 20;
@@ -92,10 +98,13 @@ export function scoreCustomers(bg: BgNbdParams, gg: GammaGammaParams | undefined
     out.expectedPurchases[i] = alive * pairHorizon[pi]!;
     if (gg) {
       const spend = conditionalExpectedSpend(gg, x, s.monetary ? s.monetary[i]! : 0);
+      const ifAlive = o.margin * spend * pairDiscounted[pi]!;
       out.expectedSpend[i] = spend;
-      out.clv[i] = o.margin * spend * alive * pairDiscounted[pi]!;
+      out.valueIfAlive[i] = ifAlive;
+      out.clv[i] = alive * ifAlive;
     } else {
       out.expectedSpend[i] = Number.NaN;
+      out.valueIfAlive[i] = Number.NaN;
       out.clv[i] = Number.NaN;
     }
   }

@@ -1,0 +1,86 @@
+/**
+ * The server's schedule for recomputing jobs. Today one job, CLV: it runs
+ *  - when there are orders and no successful run yet,
+ *  - when orders arrived since the last run (from any path: imports, the tracking API) and
+ *    have settled for `settleMs` (a burst of orders makes one run, not one per order),
+ *  - and at least every `everyMs` as a safety net.
+ * A run that failed is not retried for the same orders before `everyMs`.
+ */
+import type { Store } from '../store/db.js';
+import { lastOrderRef, runClv } from './clv.job.js';
+
+export interface ScheduleOptions {
+  /** How often to look (default 60 s). */
+  checkMs?: number;
+  /** How long new orders must have been quiet before a run (default 10 min). */
+  settleMs?: number;
+  /** Run at least this often (default 24 h). */
+  everyMs?: number;
+  now?: () => number;
+  serialize?: <T>(fn: () => Promise<T>) => Promise<T>;
+  log?: (message: string) => void;
+}
+
+export interface Schedule {
+  /** Looks now (tests, and after an import the server itself ran). */
+  check(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type Due = { due: true; why: string } | { due: false };
+
+/** Whether CLV should run now. */
+export async function clvDue(store: Store, now: number, o: { settleMs: number; everyMs: number }): Promise<Due> {
+  const ref = await lastOrderRef(store);
+  if (ref === 0) return { due: false };
+  const last = await store.db
+    .selectFrom('clv_runs')
+    .select(['status', 'finished_at', 'started_at', 'report', 'error'])
+    .where('status', '!=', 'running')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!last) return { due: true, why: 'no run yet' };
+  const at = Number(last.finished_at ?? last.started_at);
+  if (now - at >= o.everyMs) return { due: true, why: 'scheduled' };
+  if (last.status === 'failed') return { due: false };
+  const seen = last.report ? (JSON.parse(last.report) as { lastOrderRef?: number }).lastOrderRef : undefined;
+  if (seen !== ref && now - at >= o.settleMs) return { due: true, why: 'new orders' };
+  return { due: false };
+}
+
+export function scheduleClv(store: Store, options: ScheduleOptions = {}): Schedule {
+  const checkMs = options.checkMs ?? 60_000;
+  const settleMs = options.settleMs ?? 10 * 60_000;
+  const everyMs = options.everyMs ?? 24 * 3_600_000;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? (() => undefined);
+  let busy: Promise<void> | undefined;
+  let stopped = false;
+  const check = async (): Promise<void> => {
+    if (busy) return busy;
+    busy = (async () => {
+      try {
+        const d = await clvDue(store, now(), { settleMs, everyMs });
+        if (!d.due || stopped) return;
+        const { report } = await runClv(store, { trigger: 'schedule', now, ...(options.serialize ? { serialize: options.serialize } : {}) });
+        log(`customer value recomputed (${d.why}): ${report.customers} customers in ${(report.timings.totalMs / 1000).toFixed(1)} s`);
+      } catch (e) {
+        log(`customer value run failed: ${e instanceof Error ? e.message : String(e)}`);
+      } finally {
+        busy = undefined;
+      }
+    })();
+    return busy;
+  };
+  const timer = setInterval(() => void check(), checkMs);
+  timer.unref();
+  return {
+    check,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await busy;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import type { AppContext } from '../server/app.js';
+import { route, type RouteDef } from '../server/route.js';
+import * as service from './value.service.js';
+
+const RunResult = z.object({ runId: z.number(), asOf: z.string(), customers: z.number(), orders: z.number(), seconds: z.number(), warnings: z.array(z.string()) }).meta({ id: 'ClvRunResult' });
+
+/** Customer value: the latest run's summary, ranked customers, and a run on demand. */
+export function valueRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
+  const store = ctx.store;
+  return [
+    route({
+      method: 'GET',
+      url: '/api/clv/summary',
+      summary: 'Customer value: model parameters, fit diagnostics, validation against a holdout, distribution, RFM groups',
+      tags: ['Customer value'],
+      auth: 'read',
+      response: service.ClvSummary,
+      handler: () => service.clvSummary(store),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/clv/customers',
+      summary: 'Customers ranked by CLV (top value) or by value at risk (valuable and slipping away)',
+      tags: ['Customer value'],
+      auth: 'read',
+      query: service.RankParams,
+      response: service.RankedPage,
+      handler: ({ query }) => service.rankCustomers(store, query),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/clv/run',
+      summary: 'Recompute customer value now (it also runs after new orders and daily)',
+      tags: ['Customer value'],
+      auth: 'admin',
+      response: RunResult,
+      handler: async () => {
+        const { runClv } = await import('../jobs/clv.job.js');
+        const { runId, report } = await runClv(store, { trigger: 'api', now: ctx.clock, serialize: ctx.serialWrite });
+        return { runId, asOf: report.asOf, customers: report.customers, orders: report.orders, seconds: report.timings.totalMs / 1000, warnings: report.warnings };
+      },
+    }),
+  ] as RouteDef<unknown, unknown, unknown>[];
+}

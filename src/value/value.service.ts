@@ -1,0 +1,300 @@
+/**
+ * Customer value for the API and the web app: the latest CLV run's summary, ranked customers
+ * (top value, valuable and slipping away), and one customer's value with how it was computed.
+ */
+import { sql, type Expression, type SqlBool } from 'kysely';
+import { z } from 'zod';
+import { invalid } from '../core/errors.js';
+import { latestClvRun, lastOrderRef, type ClvRunReport } from '../jobs/clv.job.js';
+import { horizonFactor, pAlive } from '../models/clv/bgnbd.js';
+import { conditionalExpectedSpend } from '../models/clv/gamma-gamma.js';
+import { isoOfDay, PERIOD_DAYS } from '../models/clv/summary.js';
+import type { Store } from '../store/db.js';
+import type { CustomerValuesTable } from '../store/schema.js';
+
+const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
+const roundOrNull = (v: number | null, digits = 2): number | null => (v === null ? null : round(v, digits));
+
+const Convergence = z.object({ converged: z.boolean(), iterations: z.number(), gradientNorm: z.number(), message: z.string() });
+const Bin = z.object({ from: z.number(), to: z.number(), customers: z.number() });
+
+export const ClvSummary = z
+  .object({
+    available: z.boolean().describe('false until the first successful run (no orders yet)'),
+    message: z.string().optional(),
+    run: z.object({ id: z.number(), finishedAt: z.string(), trigger: z.string(), asOf: z.string(), stale: z.boolean().describe('orders arrived since this run') }).optional(),
+    settings: z.object({ horizonMonths: z.number(), monthlyDiscountRate: z.number(), margin: z.number() }).optional(),
+    orders: z.number().optional(),
+    customers: z.number().optional(),
+    repeatCustomers: z.number().optional(),
+    bgnbd: z.object({ r: z.number(), alpha: z.number(), a: z.number(), b: z.number(), logLikelihood: z.number(), bic: z.number(), convergence: Convergence }).optional(),
+    gammaGamma: z
+      .object({
+        p: z.number(),
+        q: z.number(),
+        v: z.number(),
+        meanSpend: z.number().nullable(),
+        customers: z.number(),
+        convergence: Convergence,
+        independence: z.object({ correlation: z.number(), holds: z.boolean() }),
+      })
+      .nullable()
+      .optional(),
+    validation: z
+      .object({
+        skipped: z.string().optional(),
+        calibrationEnd: z.string().optional(),
+        holdoutEnd: z.string().optional(),
+        customers: z.number().optional(),
+        sampleEvery: z.number().optional(),
+        predictedRepeatPurchases: z.number().optional(),
+        actualRepeatPurchases: z.number().optional(),
+        byFrequency: z.array(z.object({ frequency: z.string(), customers: z.number(), predicted: z.number(), actual: z.number() })).optional(),
+        tracking: z.array(z.object({ period: z.number(), actual: z.number(), predicted: z.number() })).optional(),
+      })
+      .optional(),
+    distribution: z
+      .object({
+        clv: z
+          .object({ total: z.number(), mean: z.number(), median: z.number(), p90: z.number(), p99: z.number(), max: z.number(), top10Share: z.number(), histogram: z.array(Bin) })
+          .nullable(),
+        pAlive: z.array(Bin),
+        valueAtRisk: z.number().nullable(),
+      })
+      .optional(),
+    rfm: z.array(z.object({ group: z.string(), customers: z.number(), clv: z.number().nullable(), spend: z.number(), pAlive: z.number() })).optional(),
+    warnings: z.array(z.string()).optional(),
+    explanation: z.array(z.string()).optional(),
+  })
+  .meta({ id: 'ClvSummary' });
+export type ClvSummary = z.infer<typeof ClvSummary>;
+
+/** How the numbers are made, in words the dashboard shows beside them. */
+export const CLV_EXPLANATION = [
+  'Purchases: BG/NBD (Fader, Hardie & Lee 2005). While active, a customer buys at their own steady rate; after each repeat purchase they may leave for good. Rates and leaving probabilities vary across customers (gamma and beta distributions with parameters r, α, a, b fitted by maximum likelihood to every customer’s purchase days).',
+  'Spend: Gamma-Gamma (Fader, Hardie & Lee 2005). Each customer’s expected order value blends their own mean with the population’s, trusting their own more the more often they bought (parameters p, q, v).',
+  'P(alive): the probability that the customer has not left, given how many times they bought and how long ago the last purchase was compared with how long we have known them.',
+  'CLV: margin × expected order value × the expected purchases of each coming month, discounted monthly, summed over the horizon. Value at risk: what CLV would be if the customer were surely still active, times the probability they have left.',
+  'Orders on the same day are one purchase; time is counted in weeks up to the as-of day (the day of the latest order).',
+];
+
+export async function clvSummary(store: Store): Promise<ClvSummary> {
+  const run = await latestClvRun(store);
+  if (!run) {
+    return { available: false, message: 'No customer value yet: it is computed from orders (import orders, or run `rapport clv run`).', explanation: CLV_EXPLANATION };
+  }
+  const r = run.report;
+  const b = r.fit.bgnbd!;
+  const g = r.fit.gammaGamma;
+  return {
+    available: true,
+    run: { id: run.id, finishedAt: new Date(run.finishedAt).toISOString(), trigger: run.trigger, asOf: r.asOf, stale: (await lastOrderRef(store)) !== r.lastOrderRef },
+    settings: r.settings,
+    orders: r.orders,
+    customers: r.customers,
+    repeatCustomers: r.repeatCustomers,
+    bgnbd: { r: b.r, alpha: b.alpha, a: b.a, b: b.b, logLikelihood: b.logLikelihood, bic: b.bic, convergence: b.convergence },
+    gammaGamma: g
+      ? { p: g.p, q: g.q, v: g.v, meanSpend: g.meanSpend, customers: g.customers, convergence: g.convergence, independence: { correlation: g.independence.correlation, holds: g.independence.holds } }
+      : null,
+    validation: r.validation,
+    distribution: r.distribution,
+    rfm: r.rfm,
+    warnings: r.warnings,
+    explanation: CLV_EXPLANATION,
+  };
+}
+
+export const RankedCustomer = z
+  .object({
+    userId: z.string(),
+    name: z.string().nullable(),
+    email: z.string().nullable(),
+    clv: z.number().nullable().describe('discounted margin expected over the horizon'),
+    pAlive: z.number(),
+    churnRisk: z.number().describe('1 − P(alive)'),
+    valueAtRisk: z.number().nullable().describe('CLV if surely active × (1 − P(alive))'),
+    expectedPurchases: z.number(),
+    expectedSpend: z.number().nullable(),
+    spend: z.number().describe('total of all orders to the as-of day'),
+    purchases: z.number().describe('days with an order'),
+    lastPurchase: z.string(),
+    rfm: z.object({ r: z.number(), f: z.number(), m: z.number(), group: z.string() }),
+  })
+  .meta({ id: 'RankedCustomer' });
+export type RankedCustomer = z.infer<typeof RankedCustomer>;
+
+export const RankedPage = z.object({ items: z.array(RankedCustomer), nextCursor: z.string().nullable() }).meta({ id: 'RankedCustomerPage' });
+
+export const RankParams = z.object({
+  sort: z.enum(['clv', 'risk']).default('clv').describe('clv: most valuable first; risk: most value at risk first (valuable and slipping away)'),
+  group: z.string().max(64).optional().describe('only this RFM group (champions, loyal, at risk, …)'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+export type RankParams = z.infer<typeof RankParams>;
+
+type ValueRow = CustomerValuesTable & { user_id: string | null; name: string | null; email: string | null };
+
+function ranked(v: ValueRow): RankedCustomer {
+  return {
+    userId: v.user_id ?? '',
+    name: v.name,
+    email: v.email,
+    clv: roundOrNull(v.clv),
+    pAlive: round(v.p_alive, 4),
+    churnRisk: round(1 - v.p_alive, 4),
+    valueAtRisk: roundOrNull(v.value_at_risk),
+    expectedPurchases: round(v.expected_purchases, 3),
+    expectedSpend: roundOrNull(v.expected_spend),
+    spend: round(v.spend),
+    purchases: v.purchase_days,
+    lastPurchase: isoOfDay(v.last_day),
+    rfm: { r: v.rfm_r, f: v.rfm_f, m: v.rfm_m, group: v.rfm_group },
+  };
+}
+
+/** Customers ranked by CLV or by value at risk, keyset-paged on (value, customer id). */
+export async function rankCustomers(store: Store, p: RankParams): Promise<z.infer<typeof RankedPage>> {
+  const col = p.sort === 'clv' ? 'clv' : 'value_at_risk';
+  let after: [number, number] | undefined;
+  if (p.cursor) {
+    const parts = p.cursor.split('_').map(Number);
+    if (parts.length !== 2 || !parts.every(Number.isFinite)) throw invalid('cursor', 'not a cursor this endpoint returned');
+    after = [parts[0]!, parts[1]!];
+  }
+  let q = store.db
+    .selectFrom('customer_values as v')
+    .innerJoin('customers as c', 'c.id', 'v.customer_id')
+    .selectAll('v')
+    .select(['c.user_id', 'c.name', 'c.email'])
+    .where(`v.${col}`, 'is not', null);
+  if (p.group) q = q.where('v.rfm_group', '=', p.group);
+  if (after) {
+    const [value, id] = after;
+    q = q.where(sql<SqlBool>`(${sql.ref(`v.${col}`)} < ${value} or (${sql.ref(`v.${col}`)} = ${value} and v.customer_id < ${id}))` as Expression<SqlBool>);
+  }
+  const rows = (await q.orderBy(`v.${col}`, 'desc').orderBy('v.customer_id', 'desc').limit(p.limit + 1).execute()) as ValueRow[];
+  const page = rows.slice(0, p.limit);
+  const last = page[page.length - 1];
+  return { items: page.map(ranked), nextCursor: rows.length > p.limit && last ? `${last[col]}_${last.customer_id}` : null };
+}
+
+export const CustomerValue = z
+  .object({
+    asOf: z.string(),
+    runId: z.number(),
+    clv: z.number().nullable(),
+    pAlive: z.number(),
+    churnRisk: z.number(),
+    valueAtRisk: z.number().nullable(),
+    expectedPurchases: z.number(),
+    expectedSpend: z.number().nullable(),
+    rfm: z.object({ r: z.number(), f: z.number(), m: z.number(), group: z.string() }),
+    inputs: z.object({
+      purchases: z.number().describe('days with an order'),
+      repeatPurchases: z.number().describe('x: purchases after the first'),
+      firstPurchase: z.string(),
+      lastPurchase: z.string(),
+      recencyWeeks: z.number().describe('t_x: weeks from the first to the last purchase'),
+      ageWeeks: z.number().describe('T: weeks from the first purchase to the as-of day'),
+      spend: z.number(),
+      meanRepeatSpend: z.number(),
+    }),
+    steps: z.array(z.object({ name: z.string(), value: z.number().nullable(), formula: z.string(), meaning: z.string() })),
+  })
+  .meta({ id: 'CustomerValue' });
+export type CustomerValue = z.infer<typeof CustomerValue>;
+
+/**
+ * One customer's value and its derivation: the inputs, then each formula with the run's
+ * parameters and the customer's numbers put in. The numbers are recomputed here from the
+ * same model functions the run used, so what is shown is what was stored.
+ */
+export async function customerValue(store: Store, customerId: number, runReport?: ClvRunReport): Promise<CustomerValue | null> {
+  const v = await store.db.selectFrom('customer_values').selectAll().where('customer_id', '=', customerId).executeTakeFirst();
+  if (!v) return null;
+  const report = runReport ?? (await latestClvRun(store))?.report;
+  if (!report) return null;
+  const per = PERIOD_DAYS[report.period];
+  const asOfDay = Math.round(Date.parse(`${report.asOf}T00:00:00Z`) / 86_400_000);
+  const x = v.purchase_days - 1;
+  const tx = (v.last_day - v.first_day) / per;
+  const T = (asOfDay - v.first_day) / per;
+  const b = report.fit.bgnbd!;
+  const g = report.fit.gammaGamma;
+  const s = report.settings;
+  const alive = pAlive(b, x, tx, T);
+  const months = s.horizonMonths;
+  const monthInPeriods = PERIOD_DAYS.month / per;
+  let prev = 0;
+  let discounted = 0;
+  for (let m = 0; m < months; m++) {
+    const cur = horizonFactor(b, x, T, (m + 1) * monthInPeriods);
+    discounted += (cur - prev) * Math.pow(1 + s.monthlyDiscountRate, -(m + 1));
+    prev = cur;
+  }
+  const f = (n: number, d = 4): string => (Math.abs(n) >= 1000 ? n.toFixed(0) : n.toPrecision(d));
+  const steps: CustomerValue['steps'] = [
+    {
+      name: 'P(alive)',
+      value: round(alive, 4),
+      formula:
+        x === 0
+          ? 'x = 0: BG/NBD lets customers leave only after a repeat purchase, so P(alive) = 1'
+          : `1 / (1 + a/(b + x − 1) · ((α + T)/(α + t_x))^(r + x)) = 1 / (1 + ${f(b.a)}/(${f(b.b)} + ${x} − 1) · ((${f(b.alpha)} + ${f(T)})/(${f(b.alpha)} + ${f(tx)}))^(${f(b.r)} + ${x}))`,
+      meaning: 'probability that the customer is still active (FHL 2005, eq. 11)',
+    },
+    {
+      name: `Expected purchases, next ${months} months`,
+      value: round(alive * prev, 3),
+      formula: `P(alive) × E[X(t) | x, t_x, T, active] with t = ${f(months * monthInPeriods)} weeks (FHL 2005, eq. 10)`,
+      meaning: 'purchases the model expects over the horizon',
+    },
+  ];
+  if (g) {
+    const spend = conditionalExpectedSpend(g, x, x > 0 ? v.repeat_spend : 0);
+    steps.push(
+      {
+        name: 'Expected order value',
+        value: round(spend),
+        formula: `p (v + x m̄) / (p x + q − 1) = ${f(g.p)} (${f(g.v)} + ${x} × ${f(v.repeat_spend)}) / (${f(g.p)} × ${x} + ${f(g.q)} − 1)`,
+        meaning: `the customer's mean repeat spend m̄ blended with the population's ${g.meanSpend === null ? '' : `(${g.meanSpend.toFixed(2)}) `}(Gamma-Gamma, FHL 2005 “RFM and CLV”)`,
+      },
+      {
+        name: 'CLV',
+        value: round(s.margin * spend * alive * discounted),
+        formula: `margin × order value × P(alive) × Σ_month (expected purchases in month m) / (1 + ${s.monthlyDiscountRate})^m = ${s.margin} × ${f(spend)} × ${f(alive)} × ${f(discounted)}`,
+        meaning: `discounted margin expected over the next ${months} months`,
+      },
+      {
+        name: 'Value at risk',
+        value: round((1 - alive) * s.margin * spend * discounted),
+        formula: `(1 − P(alive)) × CLV if surely active = ${f(1 - alive)} × ${f(s.margin * spend * discounted)}`,
+        meaning: 'the value lost if the customer has already left',
+      },
+    );
+  }
+  return {
+    asOf: report.asOf,
+    runId: v.run_id,
+    clv: roundOrNull(v.clv),
+    pAlive: round(v.p_alive, 4),
+    churnRisk: round(1 - v.p_alive, 4),
+    valueAtRisk: roundOrNull(v.value_at_risk),
+    expectedPurchases: round(v.expected_purchases, 3),
+    expectedSpend: roundOrNull(v.expected_spend),
+    rfm: { r: v.rfm_r, f: v.rfm_f, m: v.rfm_m, group: v.rfm_group },
+    inputs: {
+      purchases: v.purchase_days,
+      repeatPurchases: x,
+      firstPurchase: isoOfDay(v.first_day),
+      lastPurchase: isoOfDay(v.last_day),
+      recencyWeeks: round(tx, 3),
+      ageWeeks: round(T, 3),
+      spend: round(v.spend),
+      meanRepeatSpend: round(v.repeat_spend),
+    },
+    steps,
+  };
+}
