@@ -456,7 +456,8 @@ async function writeResults(store: Store, runId: number, o: OrdersSummary, s: Sc
   });
 }
 
-let cachedReport: { id: number; report: ClvRunReport } | undefined;
+/** Per store (a process may open several): the latest run's parsed report. */
+const cachedReports = new WeakMap<Store, { id: number; report: ClvRunReport }>();
 
 /** The latest successful run's report, or undefined before the first (parsed once per run). */
 export async function latestClvRun(store: Store): Promise<{ id: number; finishedAt: number; trigger: ClvTrigger; report: ClvRunReport } | undefined> {
@@ -469,10 +470,12 @@ export async function latestClvRun(store: Store): Promise<{ id: number; finished
     .executeTakeFirst();
   if (!r) return undefined;
   const id = Number(r.id);
-  if (cachedReport?.id !== id) {
+  let cached = cachedReports.get(store);
+  if (cached?.id !== id) {
     const row = await store.db.selectFrom('clv_runs').select('report').where('id', '=', id).executeTakeFirst();
     if (!row?.report) return undefined;
-    cachedReport = { id, report: JSON.parse(row.report) as ClvRunReport };
+    cached = { id, report: JSON.parse(row.report) as ClvRunReport };
+    cachedReports.set(store, cached);
   }
-  return { id, finishedAt: Number(r.finished_at), trigger: r.trigger, report: cachedReport.report };
+  return { id, finishedAt: Number(r.finished_at), trigger: r.trigger, report: cached.report };
 }

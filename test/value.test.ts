@@ -1,0 +1,315 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { drawOrderHistory, type DrawnOrder } from '../src/demo/clv-cohort.js';
+import { importFile } from '../src/ingest/files.js';
+import { clvDue } from '../src/jobs/scheduler.js';
+import { runClv, type ClvRunReport } from '../src/jobs/clv.job.js';
+import { fitSummary } from '../src/clv/fit.js';
+import { dayOf, summarize } from '../src/models/clv/summary.js';
+import { scoreCustomers } from '../src/models/clv/score.js';
+import { buildServer } from '../src/server/app.js';
+import { createKey } from '../src/auth/keys.js';
+import { customerValue, rankCustomers } from '../src/value/value.service.js';
+import { DIALECTS, type TestStore } from './support/stores.js';
+
+const DAY = 86_400_000;
+const START = dayOf('2024-01-01');
+const END = dayOf('2025-12-31');
+const TRUTH = { bgnbd: { r: 0.5, alpha: 4, a: 0.8, b: 4 }, gammaGamma: { p: 6, q: 4, v: 15 } };
+
+/** Orders of `customers` customers drawn from known parameters, with a few extra same-day orders. */
+function drawOrders(customers: number, seed: number): DrawnOrder[] {
+  const orders = [...drawOrderHistory({ seed, customers, ...TRUTH, startDay: START, endDay: END })];
+  // Every 7th order gets a second order on the same day: one purchase of their summed amount.
+  const extra = orders.filter((_, i) => i % 7 === 3).map((o) => ({ ...o, at: Math.floor(o.at / DAY) * DAY + 1000, amount: 5 }));
+  return [...orders, ...extra];
+}
+
+function ordersCsv(orders: DrawnOrder[], file: string): void {
+  const lines = ['order_id,customer_id,date,total,currency'];
+  orders.forEach((o, i) => lines.push(`o${i + 1},c${o.customer + 1},${new Date(o.at).toISOString()},${o.amount.toFixed(2)},USD`));
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+/** The same summary computed independently in memory from the drawn orders. */
+function memorySummary(orders: DrawnOrder[], asOfDay: number) {
+  const kept = orders.filter((o) => Math.floor(o.at / DAY) <= asOfDay);
+  const ids = [...new Set(kept.map((o) => o.customer))].sort((a, b) => a - b);
+  const index = new Map(ids.map((c, i) => [c, i]));
+  const s = summarize(
+    {
+      customer: Int32Array.from(kept, (o) => index.get(o.customer)!),
+      day: Int32Array.from(kept, (o) => Math.floor(o.at / DAY)),
+      amount: Float64Array.from(kept, (o) => o.amount),
+      customers: ids.length,
+    },
+    { calibrationEnd: asOfDay, period: 'week' },
+  );
+  const byUser = new Map<string, { x: number; tx: number; T: number; m: number; row: number }>();
+  for (let i = 0; i < s.frequency.length; i++) byUser.set(`c${ids[s.customer[i]!]! + 1}`, { x: s.frequency[i]!, tx: s.recency[i]!, T: s.T[i]!, m: s.monetary[i]!, row: i });
+  return { s, byUser };
+}
+
+const close = (got: number, want: number, tol: number, what: string): void => assert.ok(Math.abs(got - want) <= tol * Math.max(1, Math.abs(want)), `${what}: ${got} vs ${want}`);
+
+for (const d of DIALECTS) {
+  describe(`customer value from stored orders on ${d.name}`, async () => {
+    const skip = await d.skip();
+    let t: TestStore;
+    let dir: string;
+    let orders: DrawnOrder[];
+    let report: ClvRunReport;
+    before(async () => {
+      if (skip) return;
+      t = await d.open();
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-value-'));
+      orders = drawOrders(1500, 21);
+      const file = path.join(dir, 'orders.csv');
+      ordersCsv(orders, file);
+      const s = await importFile(t.store, { file, kind: 'orders' });
+      assert.equal(s.rejected, 0);
+    });
+    after(async () => {
+      if (skip) return;
+      await t.cleanup();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('refuses to run without orders, and records the failed run', { skip }, async () => {
+      const empty = await d.open();
+      try {
+        await assert.rejects(runClv(empty.store, { trigger: 'cli' }), /no orders stored yet/);
+        const runs = await empty.store.db.selectFrom('clv_runs').selectAll().execute();
+        assert.equal(runs.length, 1);
+        assert.equal(runs[0]!.status, 'failed');
+        assert.match(runs[0]!.error ?? '', /no orders/);
+        assert.deepEqual(await clvDue(empty.store, Date.now(), { settleMs: 0, everyMs: 1e12 }), { due: false });
+      } finally {
+        await empty.cleanup();
+      }
+    });
+
+    it('summarises the stored orders in SQL exactly as the in-memory summary does (same-day orders merged)', { skip }, async () => {
+      const result = await runClv(t.store, { trigger: 'cli' });
+      report = result.report;
+      const last = Math.max(...orders.map((o) => Math.floor(o.at / DAY)));
+      assert.equal(report.asOf, new Date(last * DAY).toISOString().slice(0, 10));
+      assert.equal(report.orders, orders.length);
+      const mem = memorySummary(orders, last);
+      assert.equal(report.customers, mem.s.frequency.length);
+      const rows = await t.store.db
+        .selectFrom('customer_values as v')
+        .innerJoin('customers as c', 'c.id', 'v.customer_id')
+        .select(['c.user_id', 'v.purchase_days', 'v.first_day', 'v.last_day', 'v.repeat_spend', 'v.clv', 'v.p_alive', 'v.run_id'])
+        .execute();
+      assert.equal(rows.length, report.customers);
+      const asOf = dayOf(report.asOf);
+      for (const r of rows) {
+        const m = mem.byUser.get(r.user_id!)!;
+        assert.equal(r.purchase_days - 1, m.x, `x of ${r.user_id}`);
+        close((r.last_day - r.first_day) / 7, m.tx, 1e-9, `t_x of ${r.user_id}`);
+        close((asOf - r.first_day) / 7, m.T, 1e-9, `T of ${r.user_id}`);
+        close(r.repeat_spend, m.m, 1e-9, `mean repeat spend of ${r.user_id}`);
+        assert.equal(Number(r.run_id), result.runId);
+      }
+      // The fit and the scores are those of the models on the in-memory summary.
+      const fit = fitSummary(mem.s, { model: 'bgnbd' });
+      for (const k of ['r', 'alpha', 'a', 'b'] as const) close(report.fit.bgnbd![k], fit.bgnbd![k], 1e-6, `BG/NBD ${k}`);
+      for (const k of ['p', 'q', 'v'] as const) close(report.fit.gammaGamma![k], fit.gammaGamma![k], 1e-6, `Gamma-Gamma ${k}`);
+      const scores = scoreCustomers(fit.bgnbd!, fit.gammaGamma, mem.s, { periodDays: 7 });
+      for (const r of rows) {
+        const i = mem.byUser.get(r.user_id!)!.row;
+        close(r.clv!, scores.clv[i]!, 1e-5, `CLV of ${r.user_id}`);
+        close(r.p_alive, scores.pAlive[i]!, 1e-6, `P(alive) of ${r.user_id}`);
+      }
+      // And they are near the parameters the orders were drawn from (1,500 customers: loose).
+      close(report.fit.bgnbd!.r, TRUTH.bgnbd.r, 0.35, 'r vs truth');
+      close(report.fit.gammaGamma!.p, TRUTH.gammaGamma.p, 0.35, 'p vs truth');
+    });
+
+    it('validates against a holdout and reports the distribution, RFM groups and settings', { skip }, async () => {
+      const v = report.validation;
+      assert.ok(!('skipped' in v), 'two years of orders are enough to validate');
+      assert.equal(v.holdoutEnd, report.asOf);
+      assert.equal(dayOf(v.holdoutEnd) - dayOf(v.calibrationEnd), 26 * 7);
+      // Actual holdout repeats counted independently: purchase days in the holdout of customers who bought before it.
+      const cal = dayOf(v.calibrationEnd);
+      const byCustomer = new Map<number, Set<number>>();
+      for (const o of orders) {
+        const day = Math.floor(o.at / DAY);
+        const set = byCustomer.get(o.customer) ?? new Set<number>();
+        set.add(day);
+        byCustomer.set(o.customer, set);
+      }
+      let actual = 0;
+      for (const days of byCustomer.values()) if (Math.min(...days) <= cal) for (const day of days) if (day > cal) actual++;
+      assert.equal(v.actualRepeatPurchases, actual);
+      assert.ok(Math.abs(v.predictedRepeatPurchases - actual) / actual < 0.25, `predicted ${v.predictedRepeatPurchases} vs actual ${actual}`);
+      const dist = report.distribution.clv!;
+      assert.equal(dist.histogram.reduce((n, b) => n + b.customers, 0), report.customers);
+      assert.equal(report.distribution.pAlive.reduce((n, b) => n + b.customers, 0), report.customers);
+      assert.equal(report.rfm.reduce((n, g) => n + g.customers, 0), report.customers);
+      close(report.rfm.reduce((n, g) => n + (g.clv ?? 0), 0), dist.total, 1e-9, 'RFM groups add up to the total CLV');
+      assert.deepEqual(report.settings, { horizonMonths: 12, monthlyDiscountRate: 0.01, margin: 1 });
+    });
+
+    it('ranks customers by CLV and by value at risk, pages without gaps, and explains each value', { skip }, async () => {
+      const all: string[] = [];
+      let cursor: string | undefined;
+      let prev = Number.POSITIVE_INFINITY;
+      do {
+        const page = await rankCustomers(t.store, { sort: 'risk', limit: 200, ...(cursor ? { cursor } : {}) });
+        for (const c of page.items) {
+          assert.ok(c.valueAtRisk! <= prev + 1e-9);
+          prev = c.valueAtRisk!;
+          all.push(c.userId);
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      assert.equal(all.length, report.customers);
+      assert.equal(new Set(all).size, all.length);
+      const top = (await rankCustomers(t.store, { sort: 'clv', limit: 5 })).items;
+      assert.ok(top[0]!.clv! >= top[4]!.clv!);
+      const champions = await rankCustomers(t.store, { sort: 'clv', limit: 50, group: 'champions' });
+      assert.ok(champions.items.length > 0 && champions.items.every((c) => c.rfm.group === 'champions' && c.rfm.r === 5));
+      // The explanation recomputes the stored numbers from the run's parameters.
+      const repeat = (await t.store.db.selectFrom('customer_values').select(['customer_id', 'clv', 'value_at_risk']).where('purchase_days', '>', 3).limit(3).execute());
+      for (const r of repeat) {
+        const v = (await customerValue(t.store, Number(r.customer_id)))!;
+        const step = (name: string) => v.steps.find((s) => s.name === name)!.value!;
+        close(step('CLV'), r.clv!, 0.006, 'explained CLV');
+        close(step('Value at risk'), r.value_at_risk!, 0.006, 'explained value at risk');
+        assert.match(v.steps[0]!.formula, /1 \/ \(1 \+ /);
+      }
+    });
+
+    it('re-runs in place, honours an as-of day and remembered settings, and forgets erased customers', { skip }, async () => {
+      const asOf = dayOf('2025-06-30');
+      const { report: early } = await runClv(t.store, { trigger: 'cli', asOfDay: asOf, settings: { margin: 0.3, horizonMonths: 6 } });
+      const mem = memorySummary(orders, asOf);
+      assert.equal(early.customers, mem.s.frequency.length);
+      assert.equal(early.asOf, '2025-06-30');
+      assert.equal(early.orders, orders.filter((o) => Math.floor(o.at / DAY) <= asOf).length);
+      const n = await t.store.db.selectFrom('customer_values').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      assert.equal(Number(n.n), early.customers);
+      // A later run without settings keeps the remembered margin and horizon.
+      const { report: again } = await runClv(t.store, { trigger: 'schedule' });
+      assert.deepEqual(again.settings, { horizonMonths: 6, monthlyDiscountRate: 0.01, margin: 0.3 });
+      close(again.distribution.clv!.total, report.distribution.clv!.total * 0.3, 0.5, 'a 30% margin over 6 months is less than 30% of 12 months of revenue');
+      assert.ok(again.distribution.clv!.total < report.distribution.clv!.total * 0.3);
+      const victim = await t.store.db.selectFrom('customer_values').select('customer_id').limit(1).executeTakeFirstOrThrow();
+      await t.store.db.deleteFrom('customers').where('id', '=', victim.customer_id).execute();
+      assert.equal(await customerValue(t.store, Number(victim.customer_id)), null);
+    });
+
+    it('is due when orders arrive, after they settle, and daily', { skip }, async () => {
+      const now = Date.now();
+      const finished = Number((await t.store.db.selectFrom('clv_runs').select('finished_at').where('status', '=', 'ok').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow()).finished_at);
+      assert.deepEqual(await clvDue(t.store, finished + 1000, { settleMs: 600_000, everyMs: 86_400_000 }), { due: false });
+      assert.deepEqual(await clvDue(t.store, finished + 86_400_000, { settleMs: 600_000, everyMs: 86_400_000 }), { due: true, why: 'scheduled' });
+      const file = path.join(dir, 'more.csv');
+      fs.writeFileSync(file, `order_id,customer_id,date,total\nnew-1,c1,${new Date(now).toISOString()},20\n`);
+      await importFile(t.store, { file, kind: 'orders' });
+      assert.deepEqual(await clvDue(t.store, finished + 1000, { settleMs: 600_000, everyMs: 86_400_000 }), { due: false });
+      assert.deepEqual(await clvDue(t.store, finished + 600_000, { settleMs: 600_000, everyMs: 86_400_000 }), { due: true, why: 'new orders' });
+    });
+  });
+
+  describe(`customer value API on ${d.name}`, async () => {
+    const skip = await d.skip();
+    let t: TestStore;
+    let app: FastifyInstance;
+    let read = '';
+    let admin = '';
+    before(async () => {
+      if (skip) return;
+      t = await d.open();
+      app = await buildServer({ store: t.store });
+      read = (await createKey(t.store.db, 'dash', 'read', Date.now())).secret;
+      admin = (await createKey(t.store.db, 'ops', 'admin', Date.now())).secret;
+    });
+    after(async () => {
+      if (skip) return;
+      await app.close();
+      await t.cleanup();
+    });
+    const call = (method: 'GET' | 'POST', url: string, key = read) => app.inject({ method, url, headers: { authorization: `Bearer ${key}` } });
+
+    it('says there is no value before orders, computes it on demand, and serves summary, rankings and per-customer value', { skip }, async () => {
+      const none = (await call('GET', '/api/clv/summary')).json();
+      assert.equal(none.available, false);
+      assert.match(none.message, /orders/);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-value-api-'));
+      try {
+        const file = path.join(dir, 'orders.csv');
+        ordersCsv(drawOrders(400, 5), file);
+        await importFile(t.store, { file, kind: 'orders' });
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      assert.equal((await call('POST', '/api/clv/run')).statusCode, 403, 'a read key cannot start a run');
+      const run = await call('POST', '/api/clv/run', admin);
+      assert.equal(run.statusCode, 200, run.body);
+      assert.ok(run.json().customers > 300);
+      const sum = (await call('GET', '/api/clv/summary')).json();
+      assert.equal(sum.available, true);
+      assert.equal(sum.run.stale, false);
+      assert.ok(sum.bgnbd.r > 0 && sum.gammaGamma.p > 0);
+      assert.ok(sum.validation.tracking.length > 50);
+      assert.ok(sum.explanation.length >= 4);
+      const top = (await call('GET', '/api/clv/customers?sort=clv&limit=3')).json();
+      assert.equal(top.items.length, 3);
+      assert.ok(top.items[0].clv >= top.items[1].clv);
+      const risky = (await call('GET', '/api/clv/customers?sort=risk&limit=3')).json();
+      assert.ok(risky.items[0].valueAtRisk >= risky.items[2].valueAtRisk);
+      assert.equal((await call('GET', '/api/clv/customers?sort=nope')).statusCode, 400);
+      const profile = (await call('GET', `/api/customers/${top.items[0].userId}`)).json();
+      assert.equal(profile.value.clv, top.items[0].clv);
+      assert.ok(profile.value.steps.some((s: { name: string }) => s.name === 'P(alive)'));
+      const list = (await call('GET', `/api/customers?q=${top.items[0].userId}`)).json();
+      assert.equal(list.items[0].clv, top.items[0].clv);
+      const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+      assert.ok(doc.paths['/api/clv/summary'] && doc.paths['/api/clv/customers'] && doc.paths['/api/clv/run']);
+    });
+  });
+}
+
+describe('rapport clv run and imports', () => {
+  const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+  const TSX = import.meta.resolve('tsx');
+  const rapport = (args: string[], env: NodeJS.ProcessEnv) => {
+    const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  it('recomputes value after an orders import, and runs on demand with settings', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-value-cli-'));
+    try {
+      const env = { DATABASE_URL: `sqlite:${path.join(dir, 'r.db')}` };
+      const file = path.join(dir, 'orders.csv');
+      ordersCsv(drawOrders(300, 9), file);
+      const imp = rapport(['import', file, '--kind', 'orders', '--json'], env);
+      assert.equal(imp.code, 0, imp.err);
+      const summary = JSON.parse(imp.out) as { customerValue: { customers: number } };
+      assert.ok(summary.customerValue.customers > 250);
+      const bad = rapport(['clv', 'run', '--margin', '2'], env);
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /--margin/);
+      const run = rapport(['clv', 'run', '--margin', '0.4', '--json'], env);
+      assert.equal(run.code, 0, run.err);
+      const r = JSON.parse(run.out) as ClvRunReport & { runId: number };
+      assert.equal(r.settings.margin, 0.4);
+      assert.equal(r.runId, 2);
+      const text = rapport(['clv', 'run'], env);
+      assert.match(text.out, /Customer value as of \d{4}-\d\d-\d\d: [\d,]+ orders/);
+      assert.match(text.out, /validation: fitted to/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
