@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { drawOrderHistory, type DrawnOrder } from '../src/demo/clv-cohort.js';
+import type { DrawnOrder } from '../src/demo/clv-cohort.js';
 import { importFile } from '../src/ingest/files.js';
 import { clvDue } from '../src/jobs/scheduler.js';
 import { runClv, type ClvRunReport } from '../src/jobs/clv.job.js';
@@ -16,25 +16,7 @@ import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';
 import { customerValue, rankCustomers } from '../src/value/value.service.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
-
-const DAY = 86_400_000;
-const START = dayOf('2024-01-01');
-const END = dayOf('2025-12-31');
-const TRUTH = { bgnbd: { r: 0.5, alpha: 4, a: 0.8, b: 4 }, gammaGamma: { p: 6, q: 4, v: 15 } };
-
-/** Orders of `customers` customers drawn from known parameters, with a few extra same-day orders. */
-function drawOrders(customers: number, seed: number): DrawnOrder[] {
-  const orders = [...drawOrderHistory({ seed, customers, ...TRUTH, startDay: START, endDay: END })];
-  // Every 7th order gets a second order on the same day: one purchase of their summed amount.
-  const extra = orders.filter((_, i) => i % 7 === 3).map((o) => ({ ...o, at: Math.floor(o.at / DAY) * DAY + 1000, amount: 5 }));
-  return [...orders, ...extra];
-}
-
-function ordersCsv(orders: DrawnOrder[], file: string): void {
-  const lines = ['order_id,customer_id,date,total,currency'];
-  orders.forEach((o, i) => lines.push(`o${i + 1},c${o.customer + 1},${new Date(o.at).toISOString()},${o.amount.toFixed(2)},USD`));
-  fs.writeFileSync(file, `${lines.join('\n')}\n`);
-}
+import { DAY, drawOrders, ordersCsv, TRUTH } from './support/orders.js';
 
 /** The same summary computed independently in memory from the drawn orders. */
 function memorySummary(orders: DrawnOrder[], asOfDay: number) {

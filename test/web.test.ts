@@ -1,30 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildServer } from '../src/server/app.js';
+import type { Browser, Page } from 'playwright-core';
 import { createSignInToken } from '../src/auth/staff.js';
 import { IngestWriter } from '../src/ingest/writer.js';
 import { normalizeMessage, type MessageType } from '../src/ingest/segment.js';
 import type { FeedbackRecord } from '../src/ingest/records.js';
 import { sqliteStore, type TestStore } from './support/stores.js';
+import { browserSkip as skip, openBrowserRig, type BrowserRig } from './support/browser.js';
 
 /**
  * The dashboard in a real Chromium against a real server and store: sign in with a one-time
  * link, search customers, open one, read and page the timeline, sign out.
- * Without /usr/bin/chromium the suite is skipped with a message, except under CI=true.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const CI = process.env['CI'] === 'true';
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const WEB_ROOT = path.join(ROOT, 'web', 'dist');
-const hasChromium = fs.existsSync(CHROMIUM);
-const skip = !hasChromium && !CI ? `${CHROMIUM} is missing (apt-get install -y chromium): browser tests skipped` : false;
-
 const ANN_TICKET = 'Exports to CSV time out on projects with more than 10,000 rows.';
 const ANN_INTERACTIONS = 40;
 
@@ -77,38 +64,21 @@ async function seed(t: TestStore): Promise<void> {
 
 describe('web dashboard in Chromium', { skip }, () => {
   let t: TestStore;
-  let app: FastifyInstance;
+  let rig: BrowserRig;
   let base = '';
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   before(async () => {
-    if (!hasChromium) throw new Error(`${CHROMIUM} is missing and CI=true: install it with apt-get install -y chromium`);
-    if (!fs.existsSync(path.join(WEB_ROOT, 'index.html'))) {
-      execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
-    }
     t = await sqliteStore();
     await seed(t);
-    app = await buildServer({ store: t.store, webRoot: WEB_ROOT });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    assert.ok(address && typeof address === 'object');
-    base = `http://127.0.0.1:${address.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    rig = await openBrowserRig(t.store);
+    ({ base, browser, page, pageErrors } = rig);
   });
 
   after(async () => {
-    await browser?.close();
-    await app?.close();
+    await rig?.close();
     await t?.cleanup();
   });
 

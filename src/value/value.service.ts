@@ -76,6 +76,7 @@ export const CLV_EXPLANATION = [
   'P(alive): the probability that the customer has not left, given how many times they bought and how long ago the last purchase was compared with how long we have known them.',
   'CLV: margin × expected order value × the expected purchases of each coming month, discounted monthly, summed over the horizon. Value at risk: what CLV would be if the customer were surely still active, times the probability they have left.',
   'Orders on the same day are one purchase; time is counted in weeks up to the as-of day (the day of the latest order).',
+  'One-time buyers: BG/NBD lets customers leave only after a repeat purchase, so P(alive) is 1 for someone who bought once; their CLV stays low because the purchase rate expected of them is low, and it falls the longer they stay silent.',
 ];
 
 export async function clvSummary(store: Store): Promise<ClvSummary> {

@@ -1,4 +1,4 @@
-import type { Customer360, CustomerPage, CustomerSort, Overview, SessionUser, SortOrder, TimelineKind, TimelinePage } from './types.js';
+import type { ClvSummary, Customer360, CustomerPage, CustomerSort, Overview, RankedPage, SessionUser, SortOrder, TimelineKind, TimelinePage } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -75,6 +75,9 @@ export const api = {
   overview: (signal?: AbortSignal) => request<Overview>('/api/overview', { signal }),
   customers: (p: CustomerQuery, signal?: AbortSignal) =>
     request<CustomerPage>(`/api/customers${query({ q: p.q?.trim(), sort: p.sort, order: p.order, limit: p.limit ?? 50, cursor: p.cursor })}`, { signal }),
+  clvSummary: (signal?: AbortSignal) => request<ClvSummary>('/api/clv/summary', { signal }),
+  rankedCustomers: (p: { sort: 'clv' | 'risk'; group?: string | undefined; limit?: number; cursor?: string | null | undefined }, signal?: AbortSignal) =>
+    request<RankedPage>(`/api/clv/customers${query({ sort: p.sort, group: p.group, limit: p.limit ?? 10, cursor: p.cursor })}`, { signal }),
   customer: (userId: string, signal?: AbortSignal) => request<Customer360>(`/api/customers/${encodeURIComponent(userId)}`, { signal }),
   timeline: (userId: string, p: TimelineQuery, signal?: AbortSignal) =>
     request<TimelinePage>(

@@ -5,6 +5,7 @@ import type {
   Overview as OverviewSchema,
   TimelinePage as TimelinePageSchema,
 } from '../../../src/customers/customer.service.js';
+import type { ClvSummary as ClvSummarySchema, RankedPage as RankedPageSchema } from '../../../src/value/value.service.js';
 
 /**
  * API types for the web app, inferred from the server's own zod schemas (a type-only import:
@@ -18,6 +19,10 @@ export type TimelinePage = z.infer<typeof TimelinePageSchema>;
 export type TimelineItem = TimelinePage['items'][number];
 export type TimelineKind = TimelineItem['kind'];
 export type Direction = Customer360['interactionMix'][number]['direction'];
+export type ClvSummary = z.infer<typeof ClvSummarySchema>;
+export type RankedPage = z.infer<typeof RankedPageSchema>;
+export type RankedCustomer = RankedPage['items'][number];
+export type CustomerValue = NonNullable<Customer360['value']>;
 
 export const TIMELINE_KINDS: readonly TimelineKind[] = ['order', 'interaction', 'feedback'];
 export const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound', 'mutual'];

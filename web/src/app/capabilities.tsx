@@ -3,6 +3,7 @@ import type { IconName } from '../components/Icon.js';
 import { OverviewPage } from '../pages/OverviewPage.js';
 import { CustomersPage } from '../pages/CustomersPage.js';
 import { CustomerPage } from '../pages/customer/CustomerPage.js';
+import { ValuePage } from '../pages/ValuePage.js';
 
 /**
  * The capabilities of the dashboard: each one is a navigation entry plus the routes it owns.
@@ -42,5 +43,13 @@ export const CAPABILITIES: readonly Capability[] = [
       { path: '/customers', element: <CustomersPage /> },
       { path: '/customers/:userId', element: <CustomerPage /> },
     ],
+  },
+  {
+    id: 'value',
+    label: 'Value',
+    icon: 'value',
+    path: '/value',
+    description: 'What customers are worth, who is slipping away, and how well the forecasts held',
+    routes: [{ path: '/value', element: <ValuePage /> }],
   },
 ];

@@ -202,6 +202,9 @@ export function CustomersPage() {
                   {sortHeader('last_seen')}
                   {sortHeader('orders', { num: true })}
                   {sortHeader('revenue', { num: true, tip: 'Sum of the customer’s order totals across currencies, not converted.' })}
+                  <th scope="col" className="num" title="Expected discounted margin over the coming months; the Value page ranks customers by it">
+                    CLV
+                  </th>
                   {sortHeader('interactions', { num: true })}
                   <th scope="col" className="num">
                     Feedback
@@ -241,6 +244,9 @@ export function CustomersPage() {
                     </td>
                     <td className="num">{formatInt(c.orders)}</td>
                     <td className="num">{c.revenue > 0 ? formatAmount(c.revenue) : <span className="muted">—</span>}</td>
+                    <td className="num" title={c.pAlive === null ? undefined : `P(alive) ${(c.pAlive * 100).toFixed(0)}%`}>
+                      {c.clv === null ? <span className="muted">—</span> : formatAmount(c.clv)}
+                    </td>
                     <td className="num">{formatInt(c.interactions)}</td>
                     <td className="num">{c.feedback > 0 ? formatInt(c.feedback) : <span className="muted">—</span>}</td>
                   </tr>

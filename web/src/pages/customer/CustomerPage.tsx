@@ -1,11 +1,11 @@
 import { useMemo } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, api } from '../../api/client.js';
-import type { Customer360, Direction } from '../../api/types.js';
+import type { Customer360, CustomerValue, Direction } from '../../api/types.js';
 import { AXIS_STYLE, Chart, DIRECTION_COLORS, type ChartOption } from '../../components/Chart.js';
 import { Icon } from '../../components/Icon.js';
-import { DirectionBadge, Empty, ErrorPanel, KeyValueTable, Loading, Panel, Tile } from '../../components/ui.js';
-import { formatAmount, formatDateTime, formatInt, formatMoney, formatRelative, humanize, initials } from '../../lib/format.js';
+import { Badge, DirectionBadge, Empty, ErrorPanel, KeyValueTable, Loading, Panel, Tile } from '../../components/ui.js';
+import { formatAmount, formatDate, formatDateTime, formatInt, formatMoney, formatRelative, humanize, initials } from '../../lib/format.js';
 import { useApi, useNow } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { Timeline } from './Timeline.js';
@@ -159,6 +159,16 @@ function CustomerBody({ c }: { c: Customer360 }) {
           how="Tickets, reviews, survey answers, interviews and visit notes from this customer."
           testId="customer-feedback"
         />
+        {c.value && c.value.clv !== null && (
+          <Tile
+            label="CLV"
+            icon="value"
+            value={formatAmount(c.value.clv)}
+            sub={`P(alive) ${(c.value.pAlive * 100).toFixed(0)}% · ${humanize(c.value.rfm.group)}`}
+            how="Expected discounted margin over the coming months from BG/NBD and Gamma-Gamma; the Value panel shows each step with this customer’s numbers."
+            testId="customer-clv"
+          />
+        )}
       </div>
 
       <div className="grid-main-aside">
@@ -207,6 +217,7 @@ function CustomerBody({ c }: { c: Customer360 }) {
         </div>
 
         <aside className="stack" aria-label="Profile details">
+          {c.value && <ValuePanel v={c.value} />}
           <Panel title="Traits" how="The latest value of each trait from identify calls and imports; a newer value replaces an older one.">
             {traits.length === 0 ? (
               <Empty title="No traits" />
@@ -275,5 +286,61 @@ function CustomerBody({ c }: { c: Customer360 }) {
         </aside>
       </div>
     </>
+  );
+}
+
+/** CLV, P(alive) and RFM, with every step of the computation and this customer's numbers in it. */
+function ValuePanel({ v }: { v: CustomerValue }) {
+  const risk = v.churnRisk;
+  return (
+    <Panel title="Value" how={`From the customer-value run of ${v.asOf}: purchase days, recency and age in weeks go into the fitted models; each step is listed below.`}>
+      <dl className="value-figures" data-testid="customer-value">
+        <div>
+          <dt>CLV</dt>
+          <dd>{v.clv === null ? '—' : formatAmount(v.clv)}</dd>
+        </div>
+        <div>
+          <dt>P(alive)</dt>
+          <dd>
+            {(v.pAlive * 100).toFixed(1)}%{' '}
+            {risk >= 0.5 ? <Badge tone="status-open">likely gone</Badge> : risk >= 0.25 ? <Badge tone="neutral">slipping</Badge> : null}
+          </dd>
+        </div>
+        <div>
+          <dt>Expected purchases</dt>
+          <dd>{v.expectedPurchases.toFixed(2)}</dd>
+        </div>
+        <div>
+          <dt>Value at risk</dt>
+          <dd>{v.valueAtRisk === null ? '—' : formatAmount(v.valueAtRisk)}</dd>
+        </div>
+        <div>
+          <dt>RFM</dt>
+          <dd>
+            {humanize(v.rfm.group)}{' '}
+            <span className="muted">
+              (R{v.rfm.r} F{v.rfm.f} M{v.rfm.m})
+            </span>
+          </dd>
+        </div>
+      </dl>
+      <details className="how-computed" data-testid="value-how">
+        <summary>How this was computed</summary>
+        <p className="small">
+          {v.inputs.purchases} purchase days from {formatDate(`${v.inputs.firstPurchase}T00:00:00Z`)} to {formatDate(`${v.inputs.lastPurchase}T00:00:00Z`)}: x ={' '}
+          {v.inputs.repeatPurchases} repeat purchases, t<sub>x</sub> = {v.inputs.recencyWeeks} weeks to the last one, T = {v.inputs.ageWeeks} weeks known, mean repeat spend{' '}
+          {formatAmount(v.inputs.meanRepeatSpend)}.
+        </p>
+        <ol className="steps">
+          {v.steps.map((s) => (
+            <li key={s.name}>
+              <strong>{s.name}</strong> = {s.value === null ? '—' : s.value.toLocaleString()}
+              <div className="muted small">{s.meaning}</div>
+              <code className="formula">{s.formula}</code>
+            </li>
+          ))}
+        </ol>
+      </details>
+    </Panel>
   );
 }

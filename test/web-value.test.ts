@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { importFile } from '../src/ingest/files.js';
+import { runClv } from '../src/jobs/clv.job.js';
+import { clvSummary, rankCustomers } from '../src/value/value.service.js';
+import { sqliteStore, type TestStore } from './support/stores.js';
+import { browserSkip as skip, openBrowserRig, signIn, type BrowserRig } from './support/browser.js';
+import { drawOrders, ordersCsv } from './support/orders.js';
+
+/** The customer-value page and the value panel of a customer, in Chromium, against a real run. */
+const money = (v: number): string => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+describe('customer value in the web dashboard', { skip }, () => {
+  let t: TestStore;
+  let rig: BrowserRig;
+  before(async () => {
+    t = await sqliteStore();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-web-value-'));
+    try {
+      const file = path.join(dir, 'orders.csv');
+      ordersCsv(drawOrders(800, 17), file);
+      await importFile(t.store, { file, kind: 'orders' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    await runClv(t.store, { trigger: 'cli' });
+    rig = await openBrowserRig(t.store);
+    await signIn(rig, t.store);
+  });
+  after(async () => {
+    await rig?.close();
+    await t?.cleanup();
+  });
+
+  it('shows value, the validation against the holdout, and the two ranked lists', async () => {
+    const { page, base } = rig;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Value' }).click();
+    await page.waitForURL(`${base}/value`);
+    await page.getByRole('heading', { name: 'Customer value', level: 1 }).waitFor();
+    const summary = await clvSummary(t.store);
+    assert.match(await page.getByTestId('kpi-top10').innerText(), new RegExp(`${Math.round(summary.distribution!.clv!.top10Share * 100)}%`));
+    const totals = await page.getByTestId('validation-totals').innerText();
+    assert.match(totals, new RegExp(`actual ${summary.validation!.actualRepeatPurchases!.toLocaleString('en-US')}`));
+    await page.waitForFunction(() => document.querySelectorAll('.chart svg').length >= 3);
+    const top = (await rankCustomers(t.store, { sort: 'clv', limit: 10 })).items;
+    const rows = page.getByTestId('top-customers').locator('tbody tr');
+    await rows.nth(9).waitFor();
+    assert.match(await rows.first().innerText(), new RegExp(`${top[0]!.userId}[\\s\\S]*${money(top[0]!.clv!).replace('.', '\\.')}`));
+    const risky = (await rankCustomers(t.store, { sort: 'risk', limit: 1 })).items[0]!;
+    assert.match(await page.getByTestId('slipping-customers').locator('tbody tr').first().innerText(), new RegExp(risky.userId));
+  });
+
+  it('filters both lists by an RFM segment and keeps it in the URL', async () => {
+    const { page } = rig;
+    const cards = page.getByTestId('rfm-cards');
+    await cards.getByRole('button', { name: /Champions/ }).click();
+    await page.waitForURL(/\/value\?group=champions/);
+    await page.waitForFunction(() => {
+      const names = [...document.querySelectorAll('[data-testid=top-customers] tbody th .muted')].map((e) => e.textContent?.trim());
+      return names.length > 0 && names.every((n) => n === 'Champions');
+    });
+    assert.equal(await cards.getByRole('button', { name: /Champions/ }).getAttribute('aria-pressed'), 'true');
+  });
+
+  it("explains a customer's value step by step on their page", async () => {
+    const { page, base } = rig;
+    const first = page.getByTestId('top-customers').locator('tbody a').first();
+    const userId = (await first.innerText()).trim();
+    await first.click();
+    await page.waitForURL(`${base}/customers/${userId}`);
+    const panel = page.getByTestId('customer-value');
+    await panel.waitFor();
+    const stored = (await rankCustomers(t.store, { sort: 'clv', limit: 50, group: 'champions' })).items.find((c) => c.userId === userId)!;
+    assert.match(await panel.innerText(), new RegExp(money(stored.clv!).replace('.', '\\.')));
+    await page.getByTestId('value-how').locator('summary').click();
+    const how = await page.getByTestId('value-how').innerText();
+    assert.match(how, /P\(alive\) = /);
+    assert.match(how, /CLV = /);
+    assert.match(how, new RegExp(`x = ${stored.purchases - 1} repeat purchases`));
+    assert.deepEqual(rig.pageErrors, []);
+  });
+});

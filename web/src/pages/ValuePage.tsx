@@ -1,0 +1,370 @@
+import { useMemo } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { api } from '../api/client.js';
+import type { ClvSummary, RankedCustomer } from '../api/types.js';
+import { AXIS_STYLE, Chart, PALETTE, type ChartOption } from '../components/Chart.js';
+import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../components/ui.js';
+import { formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatRelative, humanize } from '../lib/format.js';
+import { useApi, useNow } from '../lib/hooks.js';
+import { usePageTitle } from '../lib/title.js';
+
+type Ready = ClvSummary & Required<Pick<ClvSummary, 'run' | 'settings' | 'distribution' | 'bgnbd' | 'validation' | 'rfm'>>;
+
+const pct = (x: number, digits = 0): string => `${(x * 100).toFixed(digits)}%`;
+const PREDICTED = '#4f46e5';
+const ACTUAL = '#0f172a';
+
+/** What each RFM group means, for its card. */
+const RFM_MEANING: Record<string, string> = {
+  champions: 'bought recently, often',
+  loyal: 'buy often, recently enough',
+  'potential loyalists': 'recent, a few purchases',
+  'new customers': 'first purchase just now',
+  promising: 'recent, bought once',
+  'need attention': 'average recency and frequency',
+  'about to sleep': 'slipping: not recent, not frequent',
+  "can't lose them": 'bought very often, long ago',
+  'at risk': 'bought often, not lately',
+  hibernating: 'long ago, rarely',
+  lost: 'long ago, once',
+};
+
+function histogramOption(bins: { from: number; to: number; customers: number }[]): ChartOption {
+  const used = bins.slice(0, bins.reduce((last, b, i) => (b.customers > 0 ? i : last), 0) + 1);
+  return {
+    grid: { left: 8, right: 12, top: 16, bottom: 8, containLabel: true },
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+    xAxis: { type: 'category', name: 'CLV', nameLocation: 'middle', nameGap: 28, data: used.map((b) => `${formatCompact(b.from)}–${formatCompact(b.to)}`), ...AXIS_STYLE, splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE, minInterval: 1 },
+    series: [{ type: 'bar', name: 'Customers', barMaxWidth: 40, itemStyle: { color: PALETTE[0], borderRadius: [4, 4, 0, 0] }, data: used.map((b) => b.customers) }],
+  };
+}
+
+function trackingOption(points: { period: number; actual: number; predicted: number }[], calibrationWeek: number): ChartOption {
+  return {
+    grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+    legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
+    tooltip: { trigger: 'axis' },
+    xAxis: { type: 'category', name: 'week', nameLocation: 'middle', nameGap: 28, data: points.map((p) => String(p.period)), ...AXIS_STYLE, splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE },
+    series: [
+      { type: 'line', name: 'Actual', showSymbol: false, lineStyle: { color: ACTUAL, width: 2 }, itemStyle: { color: ACTUAL }, data: points.map((p) => p.actual) },
+      {
+        type: 'line',
+        name: 'Predicted (BG/NBD)',
+        showSymbol: false,
+        lineStyle: { color: PREDICTED, width: 2, type: 'dashed' },
+        itemStyle: { color: PREDICTED },
+        data: points.map((p) => Math.round(p.predicted * 10) / 10),
+        markLine: { symbol: 'none', silent: true, label: { formatter: 'holdout starts', color: '#64748b', fontSize: 11 }, lineStyle: { color: '#94a3b8', type: 'dotted' }, data: [{ xAxis: String(calibrationWeek) }] },
+      },
+    ],
+  };
+}
+
+function byFrequencyOption(rows: { frequency: string; predicted: number; actual: number }[]): ChartOption {
+  return {
+    grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
+    legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+    xAxis: { type: 'category', name: 'repeat purchases before the holdout', nameLocation: 'middle', nameGap: 28, data: rows.map((r) => r.frequency), ...AXIS_STYLE, splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE },
+    series: [
+      { type: 'bar', name: 'Actual', barMaxWidth: 18, itemStyle: { color: ACTUAL }, data: rows.map((r) => Math.round(r.actual * 100) / 100) },
+      { type: 'bar', name: 'Predicted', barMaxWidth: 18, itemStyle: { color: PREDICTED }, data: rows.map((r) => Math.round(r.predicted * 100) / 100) },
+    ],
+  };
+}
+
+export function ValuePage() {
+  usePageTitle('Customer value');
+  const state = useApi((signal) => api.clvSummary(signal), []);
+  return (
+    <div className="page">
+      <header className="page-head">
+        <div>
+          <h1>Customer value</h1>
+          <p className="lede">What each customer is likely to be worth over the coming months, who is slipping away, and how well the forecast held on past data.</p>
+        </div>
+      </header>
+      {state.status === 'loading' && <Loading />}
+      {state.status === 'error' && <ErrorPanel error={state.error} onRetry={state.reload} />}
+      {state.status === 'ready' &&
+        (state.data.available ? (
+          <ValueBody data={state.data as Ready} />
+        ) : (
+          <Empty title="No customer value yet">{state.data.message}</Empty>
+        ))}
+    </div>
+  );
+}
+
+function ValueBody({ data }: { data: Ready }) {
+  const now = useNow();
+  const [params, setParams] = useSearchParams();
+  const group = params.get('group') ?? undefined;
+  const d = data.distribution;
+  const s = data.settings;
+  const v = data.validation;
+  const hist = useMemo(() => (d.clv ? histogramOption(d.clv.histogram) : null), [d]);
+  const calibrationWeek = useMemo(() => {
+    if (!v.tracking || !v.calibrationEnd || !v.holdoutEnd) return 0;
+    const holdoutWeeks = (Date.parse(v.holdoutEnd) - Date.parse(v.calibrationEnd)) / (7 * 86_400_000);
+    return Math.max(0, Math.round(v.tracking.length - holdoutWeeks));
+  }, [v]);
+  const tracking = useMemo(() => (v.tracking ? trackingOption(v.tracking, calibrationWeek) : null), [v, calibrationWeek]);
+  const byFreq = useMemo(() => (v.byFrequency ? byFrequencyOption(v.byFrequency) : null), [v]);
+  const horizon = `${s.horizonMonths} months`;
+  const setGroup = (g: string | undefined) => {
+    const next = new URLSearchParams(params);
+    if (g) next.set('group', g);
+    else next.delete('group');
+    setParams(next, { replace: true });
+  };
+  const err = v.actualRepeatPurchases ? ((v.predictedRepeatPurchases ?? 0) - v.actualRepeatPurchases) / v.actualRepeatPurchases : null;
+
+  return (
+    <>
+      <p className="run-line" data-testid="clv-run">
+        As of <strong>{formatDate(`${data.run.asOf}T00:00:00Z`)}</strong> (the latest order) · {formatInt(data.customers ?? 0)} customers, {formatInt(data.orders ?? 0)} orders · computed{' '}
+        <time dateTime={data.run.finishedAt} title={formatDateTime(data.run.finishedAt)}>
+          {formatRelative(data.run.finishedAt, now)}
+        </time>{' '}
+        ({humanize(data.run.trigger).toLowerCase()}){data.run.stale && <Badge tone="status-open">new orders since: recomputing soon</Badge>}
+      </p>
+      {(data.warnings ?? []).length > 0 && (
+        <ul className="warnings" aria-label="Warnings">
+          {data.warnings!.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
+      )}
+      <div className="tiles" data-testid="value-tiles">
+        {d.clv && (
+          <>
+            <Tile
+              label={`CLV, next ${horizon}`}
+              icon="value"
+              value={formatCompact(d.clv.total)}
+              title={formatAmount(d.clv.total)}
+              sub={`median ${formatAmount(d.clv.median)} per customer`}
+              how={`Sum over customers of margin (${pct(s.margin)}) × expected order value × expected purchases in each of the next ${horizon}, discounted ${pct(s.monthlyDiscountRate, 1)} a month. Amounts are order totals, all currencies unconverted.`}
+              testId="kpi-clv"
+            />
+            <Tile
+              label="Top 10% hold"
+              value={pct(d.clv.top10Share)}
+              sub="of all future value"
+              how="The share of the total CLV that the most valuable tenth of customers account for."
+              testId="kpi-top10"
+            />
+          </>
+        )}
+        {d.valueAtRisk !== null && (
+          <Tile
+            label="Value at risk"
+            value={formatCompact(d.valueAtRisk)}
+            title={formatAmount(d.valueAtRisk)}
+            sub="if those who seem gone have left"
+            how="For each customer: the CLV they would have if surely still active, times the probability that they have already left (1 − P(alive)); summed."
+            testId="kpi-risk"
+          />
+        )}
+        <Tile
+          label="Bought again"
+          value={pct((data.repeatCustomers ?? 0) / Math.max(1, data.customers ?? 0))}
+          sub={`${formatInt(data.repeatCustomers ?? 0)} of ${formatInt(data.customers ?? 0)} buyers`}
+          how="Customers with purchases on at least two different days (orders on the same day are one purchase)."
+        />
+        {err !== null && (
+          <Tile
+            label="Forecast error"
+            value={`${err >= 0 ? '+' : ''}${pct(err, 1)}`}
+            sub="predicted vs actual, holdout"
+            how={`The models were refitted on orders up to ${v.calibrationEnd} and asked how many repeat purchases the customers known then would make up to ${v.holdoutEnd}; this is how far the forecast was from what they actually bought.`}
+            testId="kpi-forecast-error"
+          />
+        )}
+      </div>
+
+      <div className="grid-2">
+        <Panel
+          title="How CLV is distributed"
+          how="Customers per CLV band (bands grow 1-2-5 so that the long tail stays readable)."
+          actions={d.clv ? <span className="muted">p90 {formatAmount(d.clv.p90)} · p99 {formatAmount(d.clv.p99)}</span> : undefined}
+        >
+          {d.clv && hist ? (
+            <>
+              <Chart option={hist} label="Bar chart of customers per CLV band" height={260} />
+              <details className="data-table">
+                <summary>Show the numbers</summary>
+                <table className="table table-compact">
+                  <thead>
+                    <tr>
+                      <th scope="col">CLV band</th>
+                      <th scope="col" className="num">Customers</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {d.clv.histogram
+                      .filter((b) => b.customers > 0)
+                      .map((b) => (
+                        <tr key={b.from}>
+                          <th scope="row">
+                            {formatAmount(b.from)} – {formatAmount(b.to)}
+                          </th>
+                          <td className="num">{formatInt(b.customers)}</td>
+                        </tr>
+                      ))}
+                  </tbody>
+                </table>
+              </details>
+            </>
+          ) : (
+            <Empty title="No spend model">CLV needs order amounts from customers who bought at least twice.</Empty>
+          )}
+        </Panel>
+        <Panel
+          title="Did the forecast hold?"
+          how="Validation on past data: the purchase model is refitted on the time before the holdout and its prediction of cumulative repeat purchases is drawn against what actually happened (as in Fader, Hardie & Lee 2005, figure 3)."
+          actions={v.customers ? <span className="muted">{formatInt(v.customers)} customers{v.sampleEvery && v.sampleEvery > 1 ? ` (every ${v.sampleEvery}th)` : ''}</span> : undefined}
+        >
+          {v.skipped || !tracking ? (
+            <Empty title="Not validated">{v.skipped}</Empty>
+          ) : (
+            <>
+              <Chart option={tracking} label="Line chart of cumulative repeat purchases, actual and predicted" height={260} />
+              <p className="muted small" data-testid="validation-totals">
+                Holdout {v.calibrationEnd} → {v.holdoutEnd}: predicted {formatInt(Math.round(v.predictedRepeatPurchases ?? 0))} repeat purchases, actual {formatInt(v.actualRepeatPurchases ?? 0)}.
+              </p>
+            </>
+          )}
+        </Panel>
+      </div>
+
+      <div className="grid-2">
+        <CustomerList
+          title="Most valuable"
+          sort="clv"
+          group={group}
+          how={`Customers ranked by CLV over the next ${horizon}. Open a customer to see how their value was computed.`}
+          testId="top-customers"
+        />
+        <CustomerList
+          title="Valuable and slipping away"
+          sort="risk"
+          group={group}
+          how="Customers ranked by value at risk: what they would be worth if still active, times the probability that they have left. High on this list means worth a personal word now."
+          testId="slipping-customers"
+        />
+      </div>
+
+      <Panel
+        title="Segments (RFM)"
+        how="Recency (days since the last purchase), frequency (purchase days) and monetary value (total spend) each scored 1–5 by quintile; the groups are the usual recency × frequency cells. Select a segment to filter the lists above."
+        actions={group ? <button type="button" className="button button-ghost" onClick={() => setGroup(undefined)}>Show all segments</button> : undefined}
+      >
+        <ul className="segment-cards" data-testid="rfm-cards">
+          {data.rfm.map((g) => (
+            <li key={g.group}>
+              <button type="button" className={g.group === group ? 'segment-card selected' : 'segment-card'} aria-pressed={g.group === group} onClick={() => setGroup(g.group === group ? undefined : g.group)}>
+                <span className="segment-name">{humanize(g.group)}</span>
+                <span className="segment-meaning">{RFM_MEANING[g.group] ?? ''}</span>
+                <span className="segment-figures">
+                  <strong>{formatInt(g.customers)}</strong> customers · CLV {g.clv === null ? '—' : formatCompact(g.clv)} · P(alive) {pct(g.pAlive)}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </Panel>
+
+      <div className="grid-2">
+        <Panel title="Purchases per customer, before and during the holdout" how="Mean repeat purchases in the holdout, predicted and actual, for customers grouped by how many repeat purchases they made before it (Fader, Hardie & Lee 2005, figure 4).">
+          {byFreq ? <Chart option={byFreq} label="Bar chart of mean holdout purchases by earlier purchases, actual and predicted" height={240} /> : <Empty title="Not validated" />}
+        </Panel>
+        <ModelPanel data={data} />
+      </div>
+    </>
+  );
+}
+
+function ModelPanel({ data }: { data: Ready }) {
+  const b = data.bgnbd;
+  const g = data.gammaGamma;
+  return (
+    <Panel title="The models" how="Maximum-likelihood fits on every customer's purchase history; convergence is judged from the final gradient.">
+      <dl className="model-params" data-testid="model-params">
+        <div>
+          <dt>BG/NBD (how often, how long)</dt>
+          <dd>
+            r = {b.r.toPrecision(4)}, α = {b.alpha.toPrecision(4)}, a = {b.a.toPrecision(4)}, b = {b.b.toPrecision(4)}
+            <span className="muted"> · log-likelihood {b.logLikelihood.toFixed(1)} · {b.convergence.converged ? 'converged' : 'not converged'}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Gamma-Gamma (how much)</dt>
+          <dd>
+            {g ? (
+              <>
+                p = {g.p.toPrecision(4)}, q = {g.q.toPrecision(4)}, v = {g.v.toPrecision(4)}
+                <span className="muted">
+                  {' '}
+                  · mean order {g.meanSpend === null ? '—' : formatAmount(g.meanSpend)} · frequency/spend correlation {g.independence.correlation.toFixed(2)}
+                  {g.independence.holds ? '' : ' (too strong: spend forecasts may be biased)'}
+                </span>
+              </>
+            ) : (
+              'not fitted'
+            )}
+          </dd>
+        </div>
+      </dl>
+      <ul className="explanation">
+        {(data.explanation ?? []).map((e) => (
+          <li key={e}>{e}</li>
+        ))}
+      </ul>
+    </Panel>
+  );
+}
+
+function CustomerList({ title, sort, group, how, testId }: { title: string; sort: 'clv' | 'risk'; group: string | undefined; how: string; testId: string }) {
+  const state = useApi((signal) => api.rankedCustomers({ sort, group, limit: 10 }, signal), [sort, group]);
+  return (
+    <Panel title={group ? `${title}: ${humanize(group)}` : title} how={how}>
+      {state.status === 'loading' && <Loading />}
+      {state.status === 'error' && <ErrorPanel error={state.error} onRetry={state.reload} />}
+      {state.status === 'ready' &&
+        (state.data.items.length === 0 ? (
+          <Empty title="Nobody here" />
+        ) : (
+          <table className="table table-compact" data-testid={testId}>
+            <thead>
+              <tr>
+                <th scope="col">Customer</th>
+                <th scope="col" className="num">{sort === 'clv' ? 'CLV' : 'At risk'}</th>
+                <th scope="col" className="num">P(alive)</th>
+                <th scope="col" className="num">Purchases</th>
+                <th scope="col">Last purchase</th>
+              </tr>
+            </thead>
+            <tbody>
+              {state.data.items.map((c: RankedCustomer) => (
+                <tr key={c.userId}>
+                  <th scope="row">
+                    <Link to={`/customers/${encodeURIComponent(c.userId)}`}>{c.name ?? c.email ?? c.userId}</Link>
+                    <span className="muted small"> {humanize(c.rfm.group)}</span>
+                  </th>
+                  <td className="num">{formatAmount((sort === 'clv' ? c.clv : c.valueAtRisk) ?? 0)}</td>
+                  <td className="num">{pct(c.pAlive)}</td>
+                  <td className="num">{formatInt(c.purchases)}</td>
+                  <td>{formatDate(`${c.lastPurchase}T00:00:00Z`)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ))}
+    </Panel>
+  );
+}
