@@ -138,6 +138,19 @@ for (const d of DIALECTS) {
       assert.equal(report.rfm.reduce((n, g) => n + g.customers, 0), report.customers);
       close(report.rfm.reduce((n, g) => n + (g.clv ?? 0), 0), dist.total, 1e-9, 'RFM groups add up to the total CLV');
       assert.deepEqual(report.settings, { horizonMonths: 12, monthlyDiscountRate: 0.01, margin: 1 });
+      // Micro-segments cover everyone, and each stored customer carries one of the cards' ids.
+      const seg = report.segments;
+      assert.ok(!('skipped' in seg), 'segments');
+      assert.ok(seg.k >= 3 && seg.cards.length === seg.k);
+      assert.equal(seg.cards.reduce((n, c) => n + c.customers, 0), report.customers);
+      const stored = await t.store.db.selectFrom('customer_values').select(['segment', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('segment').execute();
+      assert.deepEqual(
+        stored.map((r) => [r.segment, Number(r.n)]).sort((a, b) => Number(a[0]) - Number(b[0])),
+        seg.cards.map((c) => [c.id, c.customers]).sort((a, b) => a[0]! - b[0]!),
+      );
+      const one = seg.cards[0]!;
+      const members = await rankCustomers(t.store, { sort: 'clv', limit: 200, segment: one.id });
+      assert.ok(members.items.length > 0 && members.items.every((c) => c.segment === one.id));
     });
 
     it('ranks customers by CLV and by value at risk, pages without gaps, and explains each value', { skip }, async () => {

@@ -65,6 +65,21 @@ describe('customer value in the web dashboard', { skip }, () => {
     assert.equal(await cards.getByRole('button', { name: /Champions/ }).getAttribute('aria-pressed'), 'true');
   });
 
+  it('shows the micro-segments as cards that filter the lists', async () => {
+    const { page } = rig;
+    const summary = await clvSummary(t.store);
+    const cards = summary.segments!.cards!;
+    const panel = page.getByTestId('micro-segments');
+    await panel.waitFor();
+    assert.equal(await panel.locator('li').count(), cards.length);
+    const first = cards[0]!;
+    await panel.getByRole('button', { name: new RegExp(first.label.replace(/[~()]/g, '.')) }).first().click();
+    await page.waitForURL(new RegExp(`/value\\?segment=${first.id}$`));
+    await page.getByRole('heading', { name: new RegExp(`Most valuable: ${first.label.replace(/[~()]/g, '.')}`) }).waitFor();
+    await page.getByRole('button', { name: 'Show all segments' }).click();
+    await page.waitForURL(/\/value$/);
+  });
+
   it("explains a customer's value step by step on their page", async () => {
     const { page, base } = rig;
     const first = page.getByTestId('top-customers').locator('tbody a').first();

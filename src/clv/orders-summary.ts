@@ -110,3 +110,41 @@ export async function samplePurchases(store: Store, asOfDay: number, every: numb
   }
   return out;
 }
+
+/**
+ * What customers buy and where they talk to the company, for micro-segments: spend per
+ * category (order lines) and interactions per channel, each for at most `top` of the most
+ * common categories and channels, aligned with `customerIds`.
+ */
+export async function preferenceMatrices(
+  store: Store,
+  customerIds: Float64Array,
+  top: { categories: number; channels: number },
+): Promise<{ categories: string[]; categorySpend: Float64Array; channels: string[]; channelCounts: Float64Array }> {
+  const index = new Map<number, number>();
+  for (let i = 0; i < customerIds.length; i++) index.set(customerIds[i]!, i);
+  const [cats, chans] = await Promise.all([
+    sql<{ c: number; k: string; v: number }>`select customer_id as c, coalesce(category, 'uncategorised') as k, sum(price * quantity) as v from order_lines group by customer_id, coalesce(category, 'uncategorised')`.execute(store.db),
+    sql<{ c: number; k: string; v: number }>`select customer_id as c, channel as k, sum(count) as v from customer_channels group by customer_id, channel`.execute(store.db),
+  ]);
+  const matrix = (rows: { c: number; k: string; v: number }[], limit: number) => {
+    const totals = new Map<string, number>();
+    for (const r of rows) totals.set(r.k, (totals.get(r.k) ?? 0) + Number(r.v));
+    const names = [...totals.entries()]
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .slice(0, limit)
+      .map(([k]) => k);
+    const col = new Map(names.map((k, j) => [k, j]));
+    const m = new Float64Array(customerIds.length * names.length);
+    for (const r of rows) {
+      const i = index.get(Number(r.c));
+      const j = col.get(r.k);
+      if (i !== undefined && j !== undefined) m[i * names.length + j]! += Math.max(0, Number(r.v));
+    }
+    return { names, m };
+  };
+  const c = matrix(cats.rows, top.categories);
+  const h = matrix(chans.rows, top.channels);
+  return { categories: c.names, categorySpend: c.m, channels: h.names, channelCounts: h.m };
+}

@@ -16,11 +16,12 @@
 import { sql } from 'kysely';
 import { RapportError } from '../core/errors.js';
 import { fitSummary, fitTransactions, type FitReport } from '../clv/fit.js';
-import { samplePurchases, summarizeOrders, type OrdersSummary } from '../clv/orders-summary.js';
+import { preferenceMatrices, samplePurchases, summarizeOrders, type OrdersSummary } from '../clv/orders-summary.js';
 import { DEFAULT_VALUE_OPTIONS, scoreCustomers, type Scores } from '../models/clv/score.js';
 import { isoOfDay, PERIOD_DAYS, type Period } from '../models/clv/summary.js';
 import type { HoldoutReport } from '../models/clv/validation.js';
 import { rfmScores, type RfmGroup, type RfmScores } from '../models/segments/rfm.js';
+import { microSegments, type SegmentCard } from '../models/segments/micro.js';
 import type { Store } from '../store/db.js';
 import type { ClvTrigger } from '../store/schema.js';
 
@@ -89,7 +90,8 @@ export interface ClvRunReport {
     valueAtRisk: number | null;
   };
   rfm: { group: RfmGroup; customers: number; clv: number | null; spend: number; pAlive: number }[];
-  timings: { summaryMs: number; fitMs: number; validationMs: number; scoreMs: number; writeMs: number; totalMs: number };
+  segments: { k: number; criterion: string; silhouettes: { k: number; silhouette: number }[]; fittedOn: number; features: string[]; cards: SegmentCard[] } | { skipped: string };
+  timings: { summaryMs: number; fitMs: number; validationMs: number; scoreMs: number; segmentMs: number; writeMs: number; totalMs: number };
   warnings: string[];
 }
 
@@ -210,6 +212,8 @@ async function compute(
   }
   const rfm = rfmScores({ recency: rfmRecency, frequency: rfmFrequency, monetary: orders.spend });
   const t4 = performance.now();
+  const seg = await segment(store, orders, scores, fit.gammaGamma !== undefined);
+  const t5 = performance.now();
 
   const warnings = [...fit.warnings];
   if (!fit.gammaGamma) warnings.push('no spend model: CLV and value at risk are left empty (P(alive) and expected purchases are still scored)');
@@ -226,17 +230,41 @@ async function compute(
     validation,
     distribution: distribution(scores, fit.gammaGamma !== undefined),
     rfm: rfmSummary(rfm, scores, orders.spend, fit.gammaGamma !== undefined),
-    timings: { summaryMs: t1 - t0, fitMs: t2 - t1, validationMs: t3 - t2, scoreMs: t4 - t3, writeMs: 0, totalMs: 0 },
+    segments: seg.report,
+    timings: { summaryMs: t1 - t0, fitMs: t2 - t1, validationMs: t3 - t2, scoreMs: t4 - t3, segmentMs: t5 - t4, writeMs: 0, totalMs: 0 },
     warnings,
   };
   await options.serialize(() =>
-    writeResults(store, runId, orders, scores, rfm, fit.gammaGamma !== undefined, () => {
-      report.timings.writeMs = performance.now() - t4;
+    writeResults(store, runId, orders, scores, rfm, seg.labels, fit.gammaGamma !== undefined, () => {
+      report.timings.writeMs = performance.now() - t5;
       report.timings.totalMs = performance.now() - t0;
       return { status: 'ok', finished_at: now(), as_of_day: asOfDay, customers: n, orders: orders.orders, report: JSON.stringify(report) };
     }),
   );
   return report;
+}
+
+/** Segments need a few customers per cluster to say anything. */
+const MIN_SEGMENT_CUSTOMERS = 60;
+
+/**
+ * Micro-segments from category spend, cadence, value (CLV, else spend) and channel mix
+ * (models/segments/micro.ts). Seeded: the same data give the same segments.
+ */
+async function segment(store: Store, o: OrdersSummary, s: Scores, valued: boolean): Promise<{ labels: Int32Array | undefined; report: ClvRunReport['segments'] }> {
+  const n = o.customerId.length;
+  if (n < MIN_SEGMENT_CUSTOMERS) return { labels: undefined, report: { skipped: `${n} customers with orders; segments need at least ${MIN_SEGMENT_CUSTOMERS}` } };
+  const p = await preferenceMatrices(store, o.customerId, { categories: 8, channels: 5 });
+  const cadenceDays = new Float64Array(n);
+  const value = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = o.purchaseDays[i]! - 1;
+    cadenceDays[i] = x > 0 ? (o.lastDay[i]! - o.firstDay[i]!) / x : Number.NaN;
+    value[i] = valued ? s.clv[i]! : o.spend[i]!;
+  }
+  const r = microSegments({ n, categories: p.categories, categorySpend: p.categorySpend, channels: p.channels, channelCounts: p.channelCounts, cadenceDays, value }, { seed: 1 });
+  const features = [...p.categories.map((c) => `${c} share of spend`), 'bought again', 'days between purchases (log)', valued ? 'CLV (log)' : 'spend (log)', ...p.channels.map((c) => `${c} share of interactions`)];
+  return { labels: r.labels, report: { k: r.k, criterion: r.criterion, silhouettes: r.silhouettes, fittedOn: r.fittedOn, features, cards: r.cards } };
 }
 
 /**
@@ -378,7 +406,16 @@ function rfmSummary(rfm: RfmScores, scores: Scores, spend: Float64Array, valued:
 type RunUpdate = { status: 'ok'; finished_at: number; as_of_day: number; customers: number; orders: number; report: string };
 
 /** Replaces every customer's value with this run's, and marks the run done, in one transaction. */
-async function writeResults(store: Store, runId: number, o: OrdersSummary, s: Scores, rfm: RfmScores, valued: boolean, finish: () => RunUpdate): Promise<void> {
+async function writeResults(
+  store: Store,
+  runId: number,
+  o: OrdersSummary,
+  s: Scores,
+  rfm: RfmScores,
+  segments: Int32Array | undefined,
+  valued: boolean,
+  finish: () => RunUpdate,
+): Promise<void> {
   const n = o.customerId.length;
   const num = (v: number): number | null => (valued && Number.isFinite(v) ? v : null);
   const row = (i: number) => ({
@@ -398,6 +435,7 @@ async function writeResults(store: Store, runId: number, o: OrdersSummary, s: Sc
     rfm_f: rfm.f[i]!,
     rfm_m: rfm.m[i]!,
     rfm_group: rfm.group[i]!,
+    segment: segments ? segments[i]! : null,
   });
   if (store.sqlite) {
     // A fresh table filled without secondary indexes, indexed once, then swapped in: 3× faster
@@ -412,8 +450,8 @@ async function writeResults(store: Store, runId: number, o: OrdersSummary, s: Sc
       db.exec('drop table if exists customer_values_next');
       db.exec(table.replace(/customer_values/, 'customer_values_next'));
       const insert = db.prepare(
-        `insert into customer_values_next (customer_id, run_id, first_day, last_day, purchase_days, spend, repeat_spend, p_alive, expected_purchases, expected_spend, clv, value_at_risk, rfm_r, rfm_f, rfm_m, rfm_group)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `insert into customer_values_next (customer_id, run_id, first_day, last_day, purchase_days, spend, repeat_spend, p_alive, expected_purchases, expected_spend, clv, value_at_risk, rfm_r, rfm_f, rfm_m, rfm_group, segment)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (let i = 0; i < n; i++) {
         const x = o.purchaseDays[i]! - 1;
@@ -434,6 +472,7 @@ async function writeResults(store: Store, runId: number, o: OrdersSummary, s: Sc
           rfm.f[i]!,
           rfm.m[i]!,
           rfm.group[i]!,
+          segments ? segments[i]! : null,
         );
       }
       db.exec('drop table customer_values');

@@ -18,6 +18,7 @@ import type { Database } from './schema.js';
 import { foundation } from './migrations/001_foundation.js';
 import { interactionKeys } from './migrations/002_interaction_keys.js';
 import { customerValue } from './migrations/003_customer_value.js';
+import { customerSegments } from './migrations/004_customer_segments.js';
 import { sourceKey } from './source-key.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -108,6 +109,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '001_foundation': foundation(dialect),
     '002_interaction_keys': interactionKeys(dialect),
     '003_customer_value': customerValue(dialect),
+    '004_customer_segments': customerSegments(),
   };
 }
 

@@ -212,6 +212,8 @@ export interface CustomerValuesTable {
   rfm_f: number;
   rfm_m: number;
   rfm_group: string;
+  /** Micro-segment (an id of the run's report.segments.cards), null when not segmented. */
+  segment: number | null;
 }
 
 export interface Database {

@@ -63,6 +63,33 @@ export const ClvSummary = z
       })
       .optional(),
     rfm: z.array(z.object({ group: z.string(), customers: z.number(), clv: z.number().nullable(), spend: z.number(), pAlive: z.number() })).optional(),
+    segments: z
+      .object({
+        skipped: z.string().optional(),
+        k: z.number().optional(),
+        criterion: z.string().optional(),
+        silhouettes: z.array(z.object({ k: z.number(), silhouette: z.number() })).optional(),
+        fittedOn: z.number().optional(),
+        features: z.array(z.string()).optional(),
+        cards: z
+          .array(
+            z.object({
+              id: z.number(),
+              label: z.string(),
+              customers: z.number(),
+              share: z.number(),
+              meanValue: z.number(),
+              repeatShare: z.number(),
+              medianCadenceDays: z.number().nullable(),
+              topCategories: z.array(z.object({ category: z.string(), share: z.number(), overall: z.number() })),
+              topChannel: z.object({ channel: z.string(), share: z.number(), overall: z.number() }).nullable(),
+              distinguishing: z.array(z.string()),
+            }),
+          )
+          .optional(),
+      })
+      .optional()
+      .describe('micro-segments: k-means on category spend, cadence, value and channel mix, each with a readable card'),
     warnings: z.array(z.string()).optional(),
     explanation: z.array(z.string()).optional(),
   })
@@ -101,6 +128,7 @@ export async function clvSummary(store: Store): Promise<ClvSummary> {
     validation: r.validation,
     distribution: r.distribution,
     rfm: r.rfm,
+    segments: r.segments,
     warnings: r.warnings,
     explanation: CLV_EXPLANATION,
   };
@@ -121,6 +149,7 @@ export const RankedCustomer = z
     purchases: z.number().describe('days with an order'),
     lastPurchase: z.string(),
     rfm: z.object({ r: z.number(), f: z.number(), m: z.number(), group: z.string() }),
+    segment: z.number().nullable().describe('micro-segment id (see /api/clv/summary segments.cards)'),
   })
   .meta({ id: 'RankedCustomer' });
 export type RankedCustomer = z.infer<typeof RankedCustomer>;
@@ -130,6 +159,7 @@ export const RankedPage = z.object({ items: z.array(RankedCustomer), nextCursor:
 export const RankParams = z.object({
   sort: z.enum(['clv', 'risk']).default('clv').describe('clv: most valuable first; risk: most value at risk first (valuable and slipping away)'),
   group: z.string().max(64).optional().describe('only this RFM group (champions, loyal, at risk, …)'),
+  segment: z.coerce.number().int().min(0).max(1000).optional().describe('only this micro-segment'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
@@ -152,6 +182,7 @@ function ranked(v: ValueRow): RankedCustomer {
     purchases: v.purchase_days,
     lastPurchase: isoOfDay(v.last_day),
     rfm: { r: v.rfm_r, f: v.rfm_f, m: v.rfm_m, group: v.rfm_group },
+    segment: v.segment,
   };
 }
 
@@ -171,6 +202,7 @@ export async function rankCustomers(store: Store, p: RankParams): Promise<z.infe
     .select(['c.user_id', 'c.name', 'c.email'])
     .where(`v.${col}`, 'is not', null);
   if (p.group) q = q.where('v.rfm_group', '=', p.group);
+  if (p.segment !== undefined) q = q.where('v.segment', '=', p.segment);
   if (after) {
     const [value, id] = after;
     q = q.where(sql<SqlBool>`(${sql.ref(`v.${col}`)} < ${value} or (${sql.ref(`v.${col}`)} = ${value} and v.customer_id < ${id}))` as Expression<SqlBool>);
@@ -192,6 +224,7 @@ export const CustomerValue = z
     expectedPurchases: z.number(),
     expectedSpend: z.number().nullable(),
     rfm: z.object({ r: z.number(), f: z.number(), m: z.number(), group: z.string() }),
+    segment: z.object({ id: z.number(), label: z.string(), distinguishing: z.array(z.string()) }).nullable(),
     inputs: z.object({
       purchases: z.number().describe('days with an order'),
       repeatPurchases: z.number().describe('x: purchases after the first'),
@@ -206,6 +239,13 @@ export const CustomerValue = z
   })
   .meta({ id: 'CustomerValue' });
 export type CustomerValue = z.infer<typeof CustomerValue>;
+
+function segmentOf(report: ClvRunReport, id: number | null): CustomerValue['segment'] {
+  // Reports of runs before micro-segments existed have none.
+  if (id === null || !(report.segments as ClvRunReport['segments'] | undefined) || 'skipped' in report.segments) return null;
+  const card = report.segments.cards.find((c) => c.id === id);
+  return card ? { id, label: card.label, distinguishing: card.distinguishing } : null;
+}
 
 /**
  * One customer's value and its derivation: the inputs, then each formula with the run's
@@ -286,6 +326,7 @@ export async function customerValue(store: Store, customerId: number, runReport?
     expectedPurchases: round(v.expected_purchases, 3),
     expectedSpend: roundOrNull(v.expected_spend),
     rfm: { r: v.rfm_r, f: v.rfm_f, m: v.rfm_m, group: v.rfm_group },
+    segment: segmentOf(report, v.segment),
     inputs: {
       purchases: v.purchase_days,
       repeatPurchases: x,

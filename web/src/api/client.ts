@@ -76,8 +76,10 @@ export const api = {
   customers: (p: CustomerQuery, signal?: AbortSignal) =>
     request<CustomerPage>(`/api/customers${query({ q: p.q?.trim(), sort: p.sort, order: p.order, limit: p.limit ?? 50, cursor: p.cursor })}`, { signal }),
   clvSummary: (signal?: AbortSignal) => request<ClvSummary>('/api/clv/summary', { signal }),
-  rankedCustomers: (p: { sort: 'clv' | 'risk'; group?: string | undefined; limit?: number; cursor?: string | null | undefined }, signal?: AbortSignal) =>
-    request<RankedPage>(`/api/clv/customers${query({ sort: p.sort, group: p.group, limit: p.limit ?? 10, cursor: p.cursor })}`, { signal }),
+  rankedCustomers: (
+    p: { sort: 'clv' | 'risk'; group?: string | undefined; segment?: number | undefined; limit?: number; cursor?: string | null | undefined },
+    signal?: AbortSignal,
+  ) => request<RankedPage>(`/api/clv/customers${query({ sort: p.sort, group: p.group, segment: p.segment, limit: p.limit ?? 10, cursor: p.cursor })}`, { signal }),
   customer: (userId: string, signal?: AbortSignal) => request<Customer360>(`/api/customers/${encodeURIComponent(userId)}`, { signal }),
   timeline: (userId: string, p: TimelineQuery, signal?: AbortSignal) =>
     request<TimelinePage>(

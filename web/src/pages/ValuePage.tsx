@@ -103,6 +103,10 @@ function ValueBody({ data }: { data: Ready }) {
   const now = useNow();
   const [params, setParams] = useSearchParams();
   const group = params.get('group') ?? undefined;
+  const segmentParam = params.get('segment');
+  const segment = segmentParam === null || segmentParam === '' ? undefined : Number(segmentParam);
+  const segments = data.segments && !data.segments.skipped ? (data.segments.cards ?? []) : [];
+  const segmentCard = segments.find((c) => c.id === segment);
   const d = data.distribution;
   const s = data.settings;
   const v = data.validation;
@@ -115,12 +119,17 @@ function ValueBody({ data }: { data: Ready }) {
   const tracking = useMemo(() => (v.tracking ? trackingOption(v.tracking, calibrationWeek) : null), [v, calibrationWeek]);
   const byFreq = useMemo(() => (v.byFrequency ? byFrequencyOption(v.byFrequency) : null), [v]);
   const horizon = `${s.horizonMonths} months`;
-  const setGroup = (g: string | undefined) => {
+  const setFilter = (key: 'group' | 'segment', value: string | undefined) => {
     const next = new URLSearchParams(params);
-    if (g) next.set('group', g);
-    else next.delete('group');
+    // One filter at a time: a segment and an RFM group would rarely overlap enough to be useful.
+    next.delete('group');
+    next.delete('segment');
+    if (value !== undefined) next.set(key, value);
     setParams(next, { replace: true });
   };
+  const setGroup = (g: string | undefined) => setFilter('group', g);
+  const setSegment = (id: number | undefined) => setFilter('segment', id === undefined ? undefined : String(id));
+  const filterName = segmentCard ? segmentCard.label : group ? humanize(group) : undefined;
   const err = v.actualRepeatPurchases ? ((v.predictedRepeatPurchases ?? 0) - v.actualRepeatPurchases) / v.actualRepeatPurchases : null;
 
   return (
@@ -247,6 +256,8 @@ function ValueBody({ data }: { data: Ready }) {
           title="Most valuable"
           sort="clv"
           group={group}
+          segment={segment}
+          filterName={filterName}
           how={`Customers ranked by CLV over the next ${horizon}. Open a customer to see how their value was computed.`}
           testId="top-customers"
         />
@@ -254,6 +265,8 @@ function ValueBody({ data }: { data: Ready }) {
           title="Valuable and slipping away"
           sort="risk"
           group={group}
+          segment={segment}
+          filterName={filterName}
           how="Customers ranked by value at risk: what they would be worth if still active, times the probability that they have left. High on this list means worth a personal word now."
           testId="slipping-customers"
         />
@@ -278,6 +291,36 @@ function ValueBody({ data }: { data: Ready }) {
           ))}
         </ul>
       </Panel>
+
+      {data.segments && (
+        <Panel
+          title="Micro-segments"
+          how={
+            data.segments.skipped
+              ? 'Customers clustered on what they buy, how often, their value and their channels.'
+              : `k-means on each customer's category spend shares, whether and how often they buy again, value and channel mix (features z-scored; categories weigh most). k chosen as the ${data.segments.criterion}. Seeded: the same data give the same segments. Each card names what sets its customers apart from everyone.`
+          }
+          actions={segment !== undefined ? <button type="button" className="button button-ghost" onClick={() => setSegment(undefined)}>Show all segments</button> : undefined}
+        >
+          {data.segments.skipped ? (
+            <Empty title="No segments">{data.segments.skipped}</Empty>
+          ) : (
+            <ul className="segment-cards segment-cards-wide" data-testid="micro-segments">
+              {segments.map((c) => (
+                <li key={c.id}>
+                  <button type="button" className={c.id === segment ? 'segment-card selected' : 'segment-card'} aria-pressed={c.id === segment} onClick={() => setSegment(c.id === segment ? undefined : c.id)}>
+                    <span className="segment-name">{c.label}</span>
+                    <span className="segment-figures">
+                      <strong>{formatInt(c.customers)}</strong> customers ({pct(c.share)}) · mean {d.clv ? 'CLV' : 'spend'} {formatAmount(c.meanValue)}
+                    </span>
+                    <span className="segment-meaning">{c.distinguishing.join(' · ')}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Panel>
+      )}
 
       <div className="grid-2">
         <Panel title="Purchases per customer, before and during the holdout" how="Mean repeat purchases in the holdout, predicted and actual, for customers grouped by how many repeat purchases they made before it (Fader, Hardie & Lee 2005, figure 4).">
@@ -329,10 +372,26 @@ function ModelPanel({ data }: { data: Ready }) {
   );
 }
 
-function CustomerList({ title, sort, group, how, testId }: { title: string; sort: 'clv' | 'risk'; group: string | undefined; how: string; testId: string }) {
-  const state = useApi((signal) => api.rankedCustomers({ sort, group, limit: 10 }, signal), [sort, group]);
+function CustomerList({
+  title,
+  sort,
+  group,
+  segment,
+  filterName,
+  how,
+  testId,
+}: {
+  title: string;
+  sort: 'clv' | 'risk';
+  group: string | undefined;
+  segment: number | undefined;
+  filterName: string | undefined;
+  how: string;
+  testId: string;
+}) {
+  const state = useApi((signal) => api.rankedCustomers({ sort, group, segment, limit: 10 }, signal), [sort, group, segment]);
   return (
-    <Panel title={group ? `${title}: ${humanize(group)}` : title} how={how}>
+    <Panel title={filterName ? `${title}: ${filterName}` : title} how={how}>
       {state.status === 'loading' && <Loading />}
       {state.status === 'error' && <ErrorPanel error={state.error} onRetry={state.reload} />}
       {state.status === 'ready' &&

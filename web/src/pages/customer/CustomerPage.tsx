@@ -323,6 +323,14 @@ function ValuePanel({ v }: { v: CustomerValue }) {
             </span>
           </dd>
         </div>
+        {v.segment && (
+          <div>
+            <dt>Segment</dt>
+            <dd title={v.segment.distinguishing.join(' · ')} data-testid="customer-segment">
+              <Link to={`/value?segment=${v.segment.id}`}>{v.segment.label}</Link>
+            </dd>
+          </div>
+        )}
       </dl>
       <details className="how-computed" data-testid="value-how">
         <summary>How this was computed</summary>
