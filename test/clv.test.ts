@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import { fitSummary, fitTransactions } from '../src/clv/fit.js';
 import { readSummaryCsv, readTransactionsCsv } from '../src/clv/input.js';
 import { DEFAULT_COHORT, drawCohort } from '../src/demo/clv-cohort.js';
-import { bgnbdLogLikelihood, conditionalExpectedPurchases, fitBgNbd, horizonFactor, pAlive, probabilityOfPurchases } from '../src/models/clv/bgnbd.js';
+import { bgnbdLogLikelihood, conditionalExpectedPurchases, conditionalProbabilityOfPurchases, fitBgNbd, horizonFactor, pAlive, probabilityOfPurchases } from '../src/models/clv/bgnbd.js';
 import { conditionalExpectedSpend, fitGammaGamma, spendData } from '../src/models/clv/gamma-gamma.js';
 import { maximizeLikelihood } from '../src/models/clv/optimize.js';
 import { fitParetoNbd, paretoPAlive } from '../src/models/clv/pareto-nbd.js';
@@ -113,6 +113,21 @@ describe('CLV on the CDNOW sample (published reference values)', { skip: missing
     let total = 0;
     for (let n = 0; n < 400; n++) total += probabilityOfPurchases(fit.params, n, 39);
     assert.ok(Math.abs(total - 1) < 1e-6, `Σ P(X=n) = ${total}`);
+    // Given a history: the probabilities add up to one, their mean is the closed-form E[X(t) | x, t_x, T]
+    // (eq. 10, computed another way), and a customer first seen at the end is a new customer.
+    for (const [x, tx, T] of [[0, 0, 38.86], [2, 30.43, 38.86], [7, 10, 38], [25, 37, 38.9]] as const) {
+      let sum = 0;
+      let mean = 0;
+      for (let n = 0; n < 600; n++) {
+        const pn = conditionalProbabilityOfPurchases(fit.params, n, 39, x, tx, T);
+        sum += pn;
+        mean += n * pn;
+      }
+      assert.ok(Math.abs(sum - 1) < 1e-6, `Σ P(X=n | ${x}, ${tx}, ${T}) = ${sum}`);
+      const expected = conditionalExpectedPurchases(fit.params, 39, x, tx, T);
+      assert.ok(Math.abs(mean - expected) < 1e-6 * Math.max(1, expected), `mean ${mean} vs E ${expected} for x = ${x}`);
+    }
+    assert.ok(Math.abs(conditionalProbabilityOfPurchases(fit.params, 1, 39, 0, 0, 0) - probabilityOfPurchases(fit.params, 1, 39)) < 1e-12);
     // The spend model fitted on the published summary with mean spends (zbar).
     const rows = fs.readFileSync(path.join(CDNOW, 'cdnow_customers_summary_with_transactions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
     const gg = fitGammaGamma(spendData(Float64Array.from(rows, (c) => c[1]!), Float64Array.from(rows, (c) => c[4]!))).params;

@@ -180,6 +180,10 @@ for (const d of DIALECTS) {
         close(step('CLV'), r.clv!, 0.006, 'explained CLV');
         close(step('Value at risk'), r.value_at_risk!, 0.006, 'explained value at risk');
         assert.match(v.steps[0]!.formula, /1 \/ \(1 \+ /);
+        // The purchase outlook is a distribution, and "none" includes the chance of having left.
+        assert.deepEqual(v.purchaseOutlook.map((o) => o.purchases), ['0', '1', '2', '3+']);
+        close(v.purchaseOutlook.reduce((a, o) => a + o.probability, 0), 1, 0.001, 'outlook adds up');
+        assert.ok(v.purchaseOutlook[0]!.probability >= 1 - v.pAlive - 1e-4);
       }
     });
 

@@ -90,6 +90,7 @@ describe('customer value in the web dashboard', { skip }, () => {
     await panel.waitFor();
     const stored = (await rankCustomers(t.store, { sort: 'clv', limit: 50, group: 'champions' })).items.find((c) => c.userId === userId)!;
     assert.match(await panel.innerText(), new RegExp(money(stored.clv!).replace('.', '\\.')));
+    assert.match(await page.getByTestId('purchase-outlook').innerText(), /\d+%[\s\S]*none[\s\S]*3\+/);
     await page.getByTestId('value-how').locator('summary').click();
     const how = await page.getByTestId('value-how').innerText();
     assert.match(how, /P\(alive\) = /);

@@ -6,7 +6,7 @@ import { sql, type Expression, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import { invalid } from '../core/errors.js';
 import { latestClvRun, lastOrderRef, type ClvRunReport } from '../jobs/clv.job.js';
-import { horizonFactor, pAlive } from '../models/clv/bgnbd.js';
+import { conditionalProbabilityOfPurchases, horizonFactor, pAlive } from '../models/clv/bgnbd.js';
 import { conditionalExpectedSpend } from '../models/clv/gamma-gamma.js';
 import { isoOfDay, PERIOD_DAYS } from '../models/clv/summary.js';
 import type { Store } from '../store/db.js';
@@ -225,6 +225,9 @@ export const CustomerValue = z
     expectedSpend: z.number().nullable(),
     rfm: z.object({ r: z.number(), f: z.number(), m: z.number(), group: z.string() }),
     segment: z.object({ id: z.number(), label: z.string(), distinguishing: z.array(z.string()) }).nullable(),
+    purchaseOutlook: z
+      .array(z.object({ purchases: z.string(), probability: z.number() }))
+      .describe('P(exactly n purchases over the horizon | history) for n = 0, 1, 2 and 3 or more (BG/NBD conditional PMF)'),
     inputs: z.object({
       purchases: z.number().describe('days with an order'),
       repeatPurchases: z.number().describe('x: purchases after the first'),
@@ -275,6 +278,12 @@ export async function customerValue(store: Store, customerId: number, runReport?
     discounted += (cur - prev) * Math.pow(1 + s.monthlyDiscountRate, -(m + 1));
     prev = cur;
   }
+  const horizon = months * monthInPeriods;
+  const pmf = [0, 1, 2].map((k) => conditionalProbabilityOfPurchases(b, k, horizon, x, tx, T));
+  const purchaseOutlook = [
+    ...pmf.map((probability, k) => ({ purchases: String(k), probability: round(probability, 4) })),
+    { purchases: '3+', probability: round(Math.max(0, 1 - pmf[0]! - pmf[1]! - pmf[2]!), 4) },
+  ];
   const f = (n: number, d = 4): string => (Math.abs(n) >= 1000 ? n.toFixed(0) : n.toPrecision(d));
   const steps: CustomerValue['steps'] = [
     {
@@ -327,6 +336,7 @@ export async function customerValue(store: Store, customerId: number, runReport?
     expectedSpend: roundOrNull(v.expected_spend),
     rfm: { r: v.rfm_r, f: v.rfm_f, m: v.rfm_m, group: v.rfm_group },
     segment: segmentOf(report, v.segment),
+    purchaseOutlook,
     inputs: {
       purchases: v.purchase_days,
       repeatPurchases: x,

@@ -219,9 +219,14 @@ export function expectedPurchases(p: BgNbdParams, t: number): number {
  * P(X(t) = n) for a new customer (FHL 2005, eq. 8):
  *   B(a, b+n)/B(a, b) · Γ(r+n)/(Γ(r) n!) · (α/(α+t))^r (t/(α+t))^n
  *   + 1{n>0} · B(a+1, b+n−1)/B(a, b) · [1 − (α/(α+t))^r Σ_{j<n} Γ(r+j)/(Γ(r) j!) (t/(α+t))^j]
+ * The first term: n purchases in t and survival after each; the second: the n-th purchase was
+ * the last (drop-out right after it), whenever in t it came.
  */
 export function probabilityOfPurchases(p: BgNbdParams, n: number, t: number): number {
-  const { r, alpha, a, b } = p;
+  return purchasePmf(p.r, p.alpha, p.a, p.b, n, t);
+}
+
+function purchasePmf(r: number, alpha: number, a: number, b: number, n: number, t: number): number {
   const lbab = betaln(a, b);
   const lq = Math.log(alpha / (alpha + t));
   const lz = t > 0 ? Math.log(t / (alpha + t)) : Number.NEGATIVE_INFINITY;
@@ -230,7 +235,20 @@ export function probabilityOfPurchases(p: BgNbdParams, n: number, t: number): nu
   if (n > 0) {
     let cum = 0;
     for (let j = 0; j < n; j++) cum += nbd(j);
-    prob += Math.exp(betaln(a + 1, b + n - 1) - lbab) * (1 - cum);
+    prob += Math.exp(betaln(a + 1, b + n - 1) - lbab) * Math.max(0, 1 - cum);
   }
   return prob;
+}
+
+/**
+ * P(X(T, T+t] = n | x, t_x, T): the probability of exactly n purchases in the next t periods
+ * given the customer's history (the conditional PMF in Fader, Hardie & Lee's note "Deriving
+ * the conditional PMF of the BG/NBD model"). A customer who has left makes none; one still
+ * active at T buys as a new customer would, with the posterior λ ~ Gamma(r+x, α+T) and
+ * p ~ Beta(a, b+x):
+ *   (1 − P(alive)) · 1{n=0} + P(alive) · [eq. 8 with r → r+x, α → α+T, b → b+x].
+ */
+export function conditionalProbabilityOfPurchases(p: BgNbdParams, n: number, t: number, x: number, tx: number, T: number): number {
+  const alive = pAlive(p, x, tx, T);
+  return (n === 0 ? 1 - alive : 0) + alive * purchasePmf(p.r + x, p.alpha + T, p.a, p.b + x, n, t);
 }

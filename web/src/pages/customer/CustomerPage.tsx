@@ -332,6 +332,18 @@ function ValuePanel({ v }: { v: CustomerValue }) {
           </div>
         )}
       </dl>
+      <div className="outlook" data-testid="purchase-outlook">
+        <span className="muted small">Purchases in the coming months, by probability</span>
+        <ul>
+          {v.purchaseOutlook.map((o) => (
+            <li key={o.purchases} title={`P(exactly ${o.purchases} purchases | history), BG/NBD`}>
+              <span className="outlook-bar" style={{ height: `${Math.max(2, Math.round(o.probability * 48))}px` }} />
+              <strong>{(o.probability * 100).toFixed(0)}%</strong>
+              <span className="muted">{o.purchases === '0' ? 'none' : o.purchases}</span>
+            </li>
+          ))}
+        </ul>
+      </div>
       <details className="how-computed" data-testid="value-how">
         <summary>How this was computed</summary>
         <p className="small">
