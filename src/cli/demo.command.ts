@@ -44,8 +44,10 @@ export function registerDemo(program: Command, ctx: () => Promise<CliContext>): 
         const months = wholeNumber('--months', flags.months);
         const tty = !flags.json && 'isTTY' in c.err && (c.err as NodeJS.WriteStream).isTTY === true;
         const started = performance.now();
-        const summary = await withStore(c, (store) =>
-          generateDemo(store, {
+        const { runClvAfterLoad, afterLoadLine } = await import('../jobs/clv.job.js');
+        let value: Awaited<ReturnType<typeof runClvAfterLoad>> | undefined;
+        const summary = await withStore(c, async (store) => {
+          const s = await generateDemo(store, {
             customers,
             seed,
             months,
@@ -57,11 +59,14 @@ export function registerDemo(program: Command, ctx: () => Promise<CliContext>): 
                   if (p.customersDone === p.customers) c.err.write('\n');
                 }
               : undefined,
-          }),
-        );
+          });
+          // The demo's orders follow BG/NBD and Gamma-Gamma: value them straight away.
+          if (s.orders > 0) value = await runClvAfterLoad(store, 'demo');
+          return s;
+        });
         const seconds = (performance.now() - started) / 1000;
-        if (flags.json) c.out.write(`${JSON.stringify({ ...summary, seconds: Math.round(seconds * 10) / 10 })}\n`);
-        else c.out.write(`${summaryLine(summary, seconds)}\n`);
+        if (flags.json) c.out.write(`${JSON.stringify({ ...summary, seconds: Math.round(seconds * 10) / 10, ...(value ? { customerValue: value } : {}) })}\n`);
+        else c.out.write(`${summaryLine(summary, seconds)}\n${value ? `${afterLoadLine(value)}\n` : ''}`);
       }),
     );
 }

@@ -45,7 +45,10 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
               const s = await importFile(store, { ...options, onProgress: bar?.update });
               bar?.stop();
               // New orders change customer value: recompute it now, as the server would.
-              if (flags.clv && s.kind === 'orders' && s.inserted + s.updated > 0) value = await recomputeValue(store);
+              if (flags.clv && s.kind === 'orders' && s.inserted + s.updated > 0) {
+                const { runClvAfterLoad } = await import('../jobs/clv.job.js');
+                value = await runClvAfterLoad(store, 'import');
+              }
               return s;
             },
             { checkpointer: true },
@@ -56,23 +59,10 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
         if (flags.json) c.out.write(`${JSON.stringify(value === undefined ? summary : { ...summary, customerValue: value })}\n`);
         else {
           c.out.write(formatSummary(summary));
-          if (value && 'error' in value) c.out.write(`Customer value not recomputed: ${value.error}\n`);
-          else if (value) c.out.write(`Customer value recomputed for ${value.customers.toLocaleString('en-US')} customers in ${value.seconds.toFixed(1)} s\n`);
+          if (value) c.out.write(`${(await import('../jobs/clv.job.js')).afterLoadLine(value)}\n`);
         }
       }),
     );
-}
-
-async function recomputeValue(store: import('../store/db.js').Store): Promise<{ customers: number; seconds: number } | { error: string }> {
-  const [{ runClv }, { isRapportError }] = await Promise.all([import('../jobs/clv.job.js'), import('../core/errors.js')]);
-  try {
-    const { report } = await runClv(store, { trigger: 'import' });
-    return { customers: report.customers, seconds: report.timings.totalMs / 1000 };
-  } catch (e) {
-    // The import itself succeeded; a model that cannot be fitted yet (nobody bought twice) is reported, not fatal.
-    if (isRapportError(e)) return { error: e.message };
-    throw e;
-  }
 }
 
 function isTty(stream: NodeJS.WritableStream): boolean {

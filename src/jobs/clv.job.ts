@@ -118,6 +118,25 @@ export async function runClv(store: Store, options: ClvRunOptions): Promise<ClvR
   }
 }
 
+/**
+ * A run after new data (an import, the demo): a run that cannot fit yet (nobody bought twice)
+ * is reported, not thrown, since the data itself was stored fine.
+ */
+export async function runClvAfterLoad(store: Store, trigger: ClvTrigger): Promise<{ customers: number; seconds: number } | { error: string }> {
+  try {
+    const { report } = await runClv(store, { trigger });
+    return { customers: report.customers, seconds: report.timings.totalMs / 1000 };
+  } catch (e) {
+    if (e instanceof RapportError) return { error: e.message };
+    throw e;
+  }
+}
+
+/** The one line the CLI prints about such a run. */
+export function afterLoadLine(r: { customers: number; seconds: number } | { error: string }): string {
+  return 'error' in r ? `Customer value not recomputed: ${r.error}` : `Customer value recomputed for ${r.customers.toLocaleString('en-US')} customers in ${r.seconds.toFixed(1)} s`;
+}
+
 async function readSettings(store: Store, given: Partial<ClvSettings> | undefined): Promise<ClvSettings> {
   const row = await store.db.selectFrom('meta').select('value').where('key', '=', SETTINGS_KEY).executeTakeFirst();
   let saved: Partial<ClvSettings> = {};
@@ -196,14 +215,27 @@ async function compute(
     if (x > 0) repeatCustomers++;
   }
   const summary = { frequency, recency, T, monetary };
-  const fit = fitSummary(summary, { model: 'bgnbd' });
-  const bg = fit.bgnbd!;
+  let fit = fitSummary(summary, { model: 'bgnbd' });
+  let scores = scoreCustomers(fit.bgnbd!, fit.gammaGamma, summary, { ...settings, periodDays: per });
+  if (!finiteScores(scores, fit.gammaGamma !== undefined)) {
+    // Few customers can drive a and b of BG/NBD off to infinity (no drop-out at all fits them
+    // best), where the forecasts cannot be evaluated. A small L2 penalty, as lifetimes
+    // recommends for small data, keeps the parameters finite.
+    const b0 = fit.bgnbd!;
+    fit = fitSummary(summary, { model: 'bgnbd', penalizer: DEGENERATE_PENALIZER });
+    fit.warnings.unshift(
+      `the plain maximum-likelihood fit was degenerate on ${n} customers (a = ${b0.a.toPrecision(3)}, b = ${b0.b.toPrecision(3)}); refitted with an L2 penalty of ${DEGENERATE_PENALIZER}`,
+    );
+    scores = scoreCustomers(fit.bgnbd!, fit.gammaGamma, summary, { ...settings, periodDays: per });
+    if (!finiteScores(scores, fit.gammaGamma !== undefined)) {
+      throw new RapportError('invalid_input', `the models cannot be fitted meaningfully on ${n} customers with orders (${repeatCustomers} bought again): the forecasts are not finite`);
+    }
+  }
   const t2 = performance.now();
 
   const validation = await validate(store, orders, asOfDay, options.validationCustomers ?? 100_000);
   const t3 = performance.now();
 
-  const scores = scoreCustomers(bg, fit.gammaGamma, summary, { ...settings, periodDays: per });
   const rfmRecency = new Float64Array(n);
   const rfmFrequency = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -242,6 +274,16 @@ async function compute(
     }),
   );
   return report;
+}
+
+const DEGENERATE_PENALIZER = 0.01;
+
+function finiteScores(s: Scores, valued: boolean): boolean {
+  for (let i = 0; i < s.pAlive.length; i++) {
+    if (!Number.isFinite(s.pAlive[i]!) || !Number.isFinite(s.expectedPurchases[i]!)) return false;
+    if (valued && !Number.isFinite(s.clv[i]!)) return false;
+  }
+  return true;
 }
 
 /** Segments need a few customers per cluster to say anything. */
