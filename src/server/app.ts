@@ -110,8 +110,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     const schedule = scheduleClv(opts.store, { now: clock, serialize: serialWrite, log: (m) => app.log.info(m), ...opts.schedule });
     ctx.schedule = schedule;
     app.addHook('onClose', () => schedule.stop());
-    // A first look at start-up: the demo's data, or orders that came while the server was down.
-    app.addHook('onReady', async () => void schedule.check());
+    // A first look soon after start-up (once listening): the demo's data, or orders that came
+    // while the server was down.
+    app.addHook('onReady', async () => {
+      setTimeout(() => void schedule.check(), 1000).unref();
+    });
   }
 
   app.setErrorHandler((error: unknown, req, reply) => {
