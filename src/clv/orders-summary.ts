@@ -114,17 +114,22 @@ export async function samplePurchases(store: Store, asOfDay: number, every: numb
 /**
  * What customers buy and where they talk to the company, for micro-segments: spend per
  * category (order lines) and interactions per channel, each for at most `top` of the most
- * common categories and channels, aligned with `customerIds`.
+ * common categories and channels, aligned with `customerIds`. Order lines count up to the end
+ * of `asOfDay`; channel counts are running totals without time (all of them count).
  */
 export async function preferenceMatrices(
   store: Store,
   customerIds: Float64Array,
   top: { categories: number; channels: number },
+  asOfDay: number,
 ): Promise<{ categories: string[]; categorySpend: Float64Array; channels: string[]; channelCounts: Float64Array }> {
   const index = new Map<number, number>();
   for (let i = 0; i < customerIds.length; i++) index.set(customerIds[i]!, i);
   const [cats, chans] = await Promise.all([
-    sql<{ c: number; k: string; v: number }>`select customer_id as c, coalesce(category, 'uncategorised') as k, sum(price * quantity) as v from order_lines group by customer_id, coalesce(category, 'uncategorised')`.execute(store.db),
+    sql<{ c: number; k: string; v: number }>`select l.customer_id as c, coalesce(l.category, 'uncategorised') as k, sum(l.price * l.quantity) as v
+      from order_lines l join orders o on o.id = l.order_ref
+      where o.occurred_at < ${(asOfDay + 1) * DAY_MS}
+      group by l.customer_id, coalesce(l.category, 'uncategorised')`.execute(store.db),
     sql<{ c: number; k: string; v: number }>`select customer_id as c, channel as k, sum(count) as v from customer_channels group by customer_id, channel`.execute(store.db),
   ]);
   const matrix = (rows: { c: number; k: string; v: number }[], limit: number) => {

@@ -75,7 +75,7 @@ export interface ValidationReport extends HoldoutReport {
 
 export interface ClvRunReport {
   asOf: string;
-  /** The newest order row when the run started: orders stored since make the results stale. */
+  /** The newest order row when the run started: orders stored since make the results stale (−1: a run as of an earlier day). */
   lastOrderRef: number;
   period: Period;
   settings: ClvSettings;
@@ -127,8 +127,9 @@ export async function runClvAfterLoad(store: Store, trigger: ClvTrigger): Promis
     const { report } = await runClv(store, { trigger });
     return { customers: report.customers, seconds: report.timings.totalMs / 1000 };
   } catch (e) {
-    if (e instanceof RapportError) return { error: e.message };
-    throw e;
+    // Whatever went wrong (no repeat buyers yet, a busy database), the loaded data is stored:
+    // the caller reports this and succeeds; the failed run is recorded and retried later.
+    return { error: e instanceof Error ? e.message : String(e) };
   }
 }
 
@@ -159,6 +160,7 @@ async function readSettings(store: Store, given: Partial<ClvSettings> | undefine
 async function doRun(store: Store, options: ClvRunOptions): Promise<ClvRunResult> {
   const now = options.now ?? Date.now;
   const serialize = options.serialize ?? (<T>(fn: () => Promise<T>) => fn());
+  const ref = await lastOrderRef(store);
   const { settings, runId } = await serialize(async () => {
     const settings = await readSettings(store, options.settings);
     const inserted = await store.db
@@ -173,7 +175,14 @@ async function doRun(store: Store, options: ClvRunOptions): Promise<ClvRunResult
     return { runId, report };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    await serialize(() => store.db.updateTable('clv_runs').set({ status: 'failed', finished_at: now(), error: message }).where('id', '=', runId).execute());
+    // The orders it failed on: the schedule retries once others arrive.
+    await serialize(() =>
+      store.db
+        .updateTable('clv_runs')
+        .set({ status: 'failed', finished_at: now(), error: message, report: JSON.stringify({ lastOrderRef: ref }) })
+        .where('id', '=', runId)
+        .execute(),
+    );
     throw e;
   }
 }
@@ -194,7 +203,9 @@ async function compute(
   const period: Period = 'week';
   const per = PERIOD_DAYS[period];
   const t0 = performance.now();
-  const lastRef = await lastOrderRef(store);
+  // A run as of an earlier day is not the current picture: marked so (no order has ref −1),
+  // the schedule replaces it once the orders have settled.
+  const lastRef = options.asOfDay === undefined ? await lastOrderRef(store) : -1;
   const orders = await summarizeOrders(store, options.asOfDay);
   if (orders.customerId.length === 0) throw new RapportError('invalid_input', 'no orders stored yet: customer value needs order history (import orders, or load the demo)');
   const asOfDay = options.asOfDay ?? orders.maxDay;
@@ -244,7 +255,7 @@ async function compute(
   }
   const rfm = rfmScores({ recency: rfmRecency, frequency: rfmFrequency, monetary: orders.spend });
   const t4 = performance.now();
-  const seg = await segment(store, orders, scores, fit.gammaGamma !== undefined);
+  const seg = await segment(store, orders, scores, fit.gammaGamma !== undefined, asOfDay);
   const t5 = performance.now();
 
   const warnings = [...fit.warnings];
@@ -293,10 +304,10 @@ const MIN_SEGMENT_CUSTOMERS = 60;
  * Micro-segments from category spend, cadence, value (CLV, else spend) and channel mix
  * (models/segments/micro.ts). Seeded: the same data give the same segments.
  */
-async function segment(store: Store, o: OrdersSummary, s: Scores, valued: boolean): Promise<{ labels: Int32Array | undefined; report: ClvRunReport['segments'] }> {
+async function segment(store: Store, o: OrdersSummary, s: Scores, valued: boolean, asOfDay: number): Promise<{ labels: Int32Array | undefined; report: ClvRunReport['segments'] }> {
   const n = o.customerId.length;
   if (n < MIN_SEGMENT_CUSTOMERS) return { labels: undefined, report: { skipped: `${n} customers with orders; segments need at least ${MIN_SEGMENT_CUSTOMERS}` } };
-  const p = await preferenceMatrices(store, o.customerId, { categories: 8, channels: 5 });
+  const p = await preferenceMatrices(store, o.customerId, { categories: 8, channels: 5 }, asOfDay);
   const cadenceDays = new Float64Array(n);
   const value = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -491,9 +502,10 @@ async function writeResults(
     db.transaction(() => {
       db.exec('drop table if exists customer_values_next');
       db.exec(table.replace(/customer_values/, 'customer_values_next'));
+      // Customers erased or merged away since the summary was read are skipped.
       const insert = db.prepare(
         `insert into customer_values_next (customer_id, run_id, first_day, last_day, purchase_days, spend, repeat_spend, p_alive, expected_purchases, expected_spend, clv, value_at_risk, rfm_r, rfm_f, rfm_m, rfm_group, segment)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? where exists (select 1 from customers where id = ?)`,
       );
       for (let i = 0; i < n; i++) {
         const x = o.purchaseDays[i]! - 1;
@@ -515,6 +527,7 @@ async function writeResults(
           rfm.m[i]!,
           rfm.group[i]!,
           segments ? segments[i]! : null,
+          o.customerId[i]!,
         );
       }
       db.exec('drop table customer_values');
@@ -531,7 +544,23 @@ async function writeResults(
     for (let s0 = 0; s0 < n; s0 += chunk) {
       const rows = [];
       for (let i = s0; i < Math.min(n, s0 + chunk); i++) rows.push(row(i));
-      await trx.insertInto('customer_values').values(rows).execute();
+      // Customers erased or merged away since the summary was read are skipped.
+      const alive = new Set(
+        (
+          await trx
+            .selectFrom('customers')
+            .select('id')
+            .where(
+              'id',
+              'in',
+              rows.map((r) => r.customer_id),
+            )
+            .forShare()
+            .execute()
+        ).map((r) => Number(r.id)),
+      );
+      const kept = rows.filter((r) => alive.has(r.customer_id));
+      if (kept.length > 0) await trx.insertInto('customer_values').values(kept).execute();
     }
     await trx.updateTable('clv_runs').set(finish()).where('id', '=', runId).execute();
   });

@@ -4,7 +4,7 @@
  *  - when orders arrived since the last run (from any path: imports, the tracking API) and
  *    have settled for `settleMs` (a burst of orders makes one run, not one per order),
  *  - and at least every `everyMs` as a safety net.
- * A run that failed is not retried for the same orders before `everyMs`.
+ * A run that failed is not retried for the same orders before `everyMs`; new orders retry it.
  */
 import type { Store } from '../store/db.js';
 import { lastOrderRef, runClv } from './clv.job.js';
@@ -43,9 +43,9 @@ export async function clvDue(store: Store, now: number, o: { settleMs: number; e
   if (!last) return { due: true, why: 'no run yet' };
   const at = Number(last.finished_at ?? last.started_at);
   if (now - at >= o.everyMs) return { due: true, why: 'scheduled' };
-  if (last.status === 'failed') return { due: false };
+  // The orders the last run saw (a failed run too: it is retried once others arrive).
   const seen = last.report ? (JSON.parse(last.report) as { lastOrderRef?: number }).lastOrderRef : undefined;
-  if (seen !== ref && now - at >= o.settleMs) return { due: true, why: 'new orders' };
+  if (seen !== ref && now - at >= o.settleMs) return { due: true, why: last.status === 'failed' ? 'new orders since the failed run' : 'new orders' };
   return { due: false };
 }
 

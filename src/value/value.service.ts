@@ -200,7 +200,9 @@ export async function rankCustomers(store: Store, p: RankParams): Promise<z.infe
     .innerJoin('customers as c', 'c.id', 'v.customer_id')
     .selectAll('v')
     .select(['c.user_id', 'c.name', 'c.email'])
-    .where(`v.${col}`, 'is not', null);
+    .where(`v.${col}`, 'is not', null)
+    // Anonymous buyers (no user id yet) cannot be opened or contacted: not listed.
+    .where('c.user_id', 'is not', null);
   if (p.group) q = q.where('v.rfm_group', '=', p.group);
   if (p.segment !== undefined) q = q.where('v.segment', '=', p.segment);
   if (after) {
