@@ -502,10 +502,12 @@ async function writeResults(
     db.transaction(() => {
       db.exec('drop table if exists customer_values_next');
       db.exec(table.replace(/customer_values/, 'customer_values_next'));
-      // Customers erased or merged away since the summary was read are skipped.
+      // Customers erased or merged away since the summary was read: foreign keys are checked at
+      // commit, and their rows are dropped with one anti-join before it.
+      db.pragma('defer_foreign_keys = ON');
       const insert = db.prepare(
         `insert into customer_values_next (customer_id, run_id, first_day, last_day, purchase_days, spend, repeat_spend, p_alive, expected_purchases, expected_spend, clv, value_at_risk, rfm_r, rfm_f, rfm_m, rfm_group, segment)
-         select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? where exists (select 1 from customers where id = ?)`,
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (let i = 0; i < n; i++) {
         const x = o.purchaseDays[i]! - 1;
@@ -527,9 +529,9 @@ async function writeResults(
           rfm.m[i]!,
           rfm.group[i]!,
           segments ? segments[i]! : null,
-          o.customerId[i]!,
         );
       }
+      db.exec('delete from customer_values_next where not exists (select 1 from customers c where c.id = customer_values_next.customer_id)');
       db.exec('drop table customer_values');
       db.exec('alter table customer_values_next rename to customer_values');
       for (const ddl of indexes) db.exec(ddl);
