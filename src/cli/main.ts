@@ -7,6 +7,7 @@ import { registerBackup } from './backup.command.js';
 import { registerImport } from './import.command.js';
 import { registerDemo } from './demo.command.js';
 import { registerClv } from './clv.command.js';
+import { registerText } from './text.command.js';
 
 /** The `rapport` command. Each subcommand lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerKeys(program, ctx);
   registerBackup(program, ctx);
   registerClv(program, ctx);
+  registerText(program, ctx);
   return program;
 }
 

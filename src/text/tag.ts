@@ -1,0 +1,110 @@
+/**
+ * `rapport text tag`: learn tags from a labelled CSV, tag another, and score the result when
+ * the second file has labels too. Works on files, without a database.
+ */
+import fs from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { invalid, RapportError } from '../core/errors.js';
+import { evaluate, predict, train, type TextModel } from '../models/text/classifier.js';
+
+/** Longer texts are cut here (and the cut is reported): support messages rarely need more. */
+export const MAX_TEXT = 10_000;
+
+export interface LabelledRows {
+  texts: string[];
+  labels: (string | null)[];
+  /** 1-based data row numbers (1 = first row after the header). */
+  rows: number[];
+  warnings: string[];
+}
+
+export function readTextCsv(file: string, textColumn: string, labelColumn: string, needLabels: boolean, flag: string): LabelledRows {
+  let raw: Buffer;
+  try {
+    raw = fs.readFileSync(file);
+  } catch (e) {
+    throw invalid(flag, `cannot read ${file}: ${(e as Error).message}`);
+  }
+  const utf8 = new TextDecoder('utf-8', { fatal: false }).decode(raw);
+  let records: string[][];
+  try {
+    records = parse(utf8, { relax_column_count: true, skip_empty_lines: true, bom: true });
+  } catch (e) {
+    throw invalid(flag, `${file} is not valid CSV: ${(e as Error).message}`);
+  }
+  const header = records[0];
+  if (!header) throw invalid(flag, `${file} is empty`);
+  const ti = header.indexOf(textColumn);
+  if (ti < 0) throw invalid('--text-column', `${file} has no column "${textColumn}" (columns: ${header.join(', ')})`);
+  const li = header.indexOf(labelColumn);
+  if (needLabels && li < 0) throw invalid('--label-column', `${file} has no column "${labelColumn}" (columns: ${header.join(', ')})`);
+  const out: LabelledRows = { texts: [], labels: [], rows: [], warnings: [] };
+  const empty: number[] = [];
+  const cut: number[] = [];
+  const garbled: number[] = [];
+  for (let r = 1; r < records.length; r++) {
+    let text = (records[r]![ti] ?? '').trim();
+    if (text.length === 0) {
+      empty.push(r);
+      continue;
+    }
+    if (text.includes('\uFFFD')) garbled.push(r);
+    if (text.length > MAX_TEXT) {
+      text = text.slice(0, MAX_TEXT);
+      cut.push(r);
+    }
+    const label = li >= 0 ? (records[r]![li] ?? '').trim() : '';
+    if (needLabels && label.length === 0) throw invalid(labelColumn, 'a training row needs a label', r);
+    out.texts.push(text);
+    out.labels.push(label.length > 0 ? label : null);
+    out.rows.push(r);
+  }
+  const list = (rows: number[]): string => `${rows.slice(0, 5).join(', ')}${rows.length > 5 ? ` and ${rows.length - 5} more` : ''}`;
+  if (empty.length > 0) out.warnings.push(`${file}: ${empty.length} rows with an empty text were left out (rows ${list(empty)})`);
+  if (cut.length > 0) out.warnings.push(`${file}: ${cut.length} texts longer than ${MAX_TEXT} characters were cut (rows ${list(cut)})`);
+  if (garbled.length > 0) out.warnings.push(`${file}: ${garbled.length} rows are not valid UTF-8; undecodable bytes were replaced (rows ${list(garbled)})`);
+  return out;
+}
+
+export interface TagReport {
+  tags: number;
+  trained: number;
+  trainSeconds: number;
+  predictions: { row: number; text: string; label: string; confidence: number; truth?: string }[];
+  /** When the predict file has labels. */
+  accuracy?: number;
+  macroF1?: number;
+  n?: number;
+  warnings: string[];
+}
+
+export function tagFiles(o: { train: string; predict: string; textColumn: string; labelColumn: string }): TagReport {
+  const tr = readTextCsv(o.train, o.textColumn, o.labelColumn, true, '--train');
+  const pr = readTextCsv(o.predict, o.textColumn, o.labelColumn, false, '--predict');
+  const warnings = [...tr.warnings, ...pr.warnings];
+  const perTag = new Map<string, number>();
+  for (const l of tr.labels) perTag.set(l!, (perTag.get(l!) ?? 0) + 1);
+  if (perTag.size < 2) throw new RapportError('invalid_input', `--train: at least two different tags are needed, found ${perTag.size}`);
+  const single = [...perTag].filter(([, n]) => n === 1).map(([t]) => t);
+  if (single.length > 0) warnings.push(`${single.length} tags have a single example (${single.slice(0, 5).join(', ')}): label a few more for reliable tagging`);
+  const t0 = performance.now();
+  const model: TextModel = train(tr.texts, tr.labels as string[]);
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const predictions = pr.texts.map((text, i) => {
+    const p = predict(model, text);
+    const truth = pr.labels[i];
+    return { row: pr.rows[i]!, text, label: p.label, confidence: Math.round(p.confidence * 1000) / 1000, ...(truth ? { truth } : {}) };
+  });
+  const report: TagReport = { tags: perTag.size, trained: tr.texts.length, trainSeconds, predictions, warnings };
+  const labelled = predictions.filter((p) => p.truth !== undefined);
+  if (labelled.length > 0) {
+    const e = evaluate(
+      labelled.map((p) => p.truth!),
+      labelled.map((p) => p.label),
+    );
+    report.accuracy = e.accuracy;
+    report.macroF1 = e.macroF1;
+    report.n = e.n;
+  }
+  return report;
+}

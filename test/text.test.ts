@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { evaluate, predict, train } from '../src/models/text/classifier.js';
+import { readTextCsv } from '../src/text/tag.js';
+import { SHARED_DATA } from './support/stores.js';
+
+const CI = process.env['CI'] === 'true';
+const BANKING = path.join(SHARED_DATA, 'banking77', 'train.csv');
+const hasData = fs.existsSync(BANKING);
+if (!hasData && CI) throw new Error(`${BANKING} is required under CI (set RAPPORT_SHARED_DATA)`);
+const skipData = hasData ? false : `${BANKING} not found: set RAPPORT_SHARED_DATA to the shared data directory to run this`;
+
+const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+const TSX = import.meta.resolve('tsx');
+const rapport = (args: string[]) => {
+  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+describe('text tagging', () => {
+  it('scores accuracy and macro-F1 as defined', () => {
+    // a: 2 right of 3 (P 2/2, R 2/3 → F1 0.8); b: 1 right, 1 predicted wrongly as b (P 1/2, R 1/1 → 0.667).
+    const e = evaluate(['a', 'a', 'a', 'b'], ['a', 'a', 'b', 'b']);
+    assert.equal(e.accuracy, 0.75);
+    assert.ok(Math.abs(e.macroF1 - (0.8 + 2 / 3) / 2) < 1e-12);
+    assert.equal(e.n, 4);
+  });
+
+  it('learns BANKING77 intents: a held-out fifth is tagged at the measured accuracy', { skip: skipData }, () => {
+    const d = readTextCsv(BANKING, 'text', 'category', true, '--train');
+    const tr = d.texts.map((_, i) => i).filter((i) => i % 5 !== 0);
+    const te = d.texts.map((_, i) => i).filter((i) => i % 5 === 0);
+    const model = train(
+      tr.map((i) => d.texts[i]!),
+      tr.map((i) => d.labels[i]!),
+    );
+    assert.equal(model.labels.length, 77);
+    const got = te.map((i) => predict(model, d.texts[i]!));
+    const e = evaluate(
+      te.map((i) => d.labels[i]!),
+      got.map((p) => p.label),
+    );
+    // Measured 89.8%; the issue's target is 92% (not reached yet, see README).
+    assert.ok(e.accuracy > 0.88, `accuracy ${e.accuracy}`);
+    assert.ok(e.macroF1 > 0.88, `macro-F1 ${e.macroF1}`);
+    // Confidence ranks: the right predictions are more confident on average than the wrong ones.
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const right = got.filter((p, j) => p.label === d.labels[te[j]!]).map((p) => p.confidence);
+    const wrong = got.filter((p, j) => p.label !== d.labels[te[j]!]).map((p) => p.confidence);
+    assert.ok(mean(right) > mean(wrong) + 0.1, `confidence ${mean(right)} vs ${mean(wrong)}`);
+  });
+
+  it('rapport text tag: predictions, scores with labels, and clear messages for bad input', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-text-'));
+    try {
+      const trainCsv = path.join(dir, 'train.csv');
+      const rows = ['text,category'];
+      for (let i = 0; i < 12; i++) {
+        rows.push(`"My card ${i} has not arrived yet, where is it?",card_arrival`);
+        rows.push(`I was charged twice for order ${i},double_charge`);
+      }
+      rows.push(',card_arrival', '"Refund please, the item broke",refund');
+      fs.writeFileSync(trainCsv, `${rows.join('\n')}\n`);
+      const predictCsv = path.join(dir, 'predict.csv');
+      fs.writeFileSync(predictCsv, 'text,category\n"Still waiting for my new card",card_arrival\n"Two charges for one order",double_charge\n');
+      const r = rapport(['text', 'tag', '--train', trainCsv, '--predict', predictCsv, '--json']);
+      assert.equal(r.code, 0, r.err);
+      const out = JSON.parse(r.out) as { accuracy: number; macroF1: number; n: number; predictions: { row: number; label: string; confidence: number }[] };
+      assert.equal(out.n, 2);
+      assert.deepEqual(
+        out.predictions.map((p) => p.label),
+        ['card_arrival', 'double_charge'],
+      );
+      assert.equal(out.accuracy, 1);
+      assert.ok(out.predictions.every((p) => p.confidence > 0 && p.confidence <= 1));
+      assert.match(r.err, /1 rows with an empty text were left out \(rows 25\)/);
+      assert.match(r.err, /1 tags have a single example \(refund\)/);
+      const text = rapport(['text', 'tag', '--train', trainCsv, '--predict', predictCsv]);
+      assert.match(text.out, /^1\tcard_arrival\t0\.\d{3}$/m);
+      assert.match(text.out, /accuracy 100\.0%, macro-F1 100\.0% on 2 labelled rows/);
+      const bad = rapport(['text', 'tag', '--train', trainCsv, '--predict', predictCsv, '--text-column', 'body']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /--text-column: .* has no column "body" \(columns: text, category\)/);
+      fs.writeFileSync(path.join(dir, 'one.csv'), 'text,category\nhello,a\nhi,a\n');
+      const one = rapport(['text', 'tag', '--train', path.join(dir, 'one.csv'), '--predict', predictCsv]);
+      assert.equal(one.code, 2);
+      assert.match(one.err, /at least two different tags/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
