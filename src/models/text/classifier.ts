@@ -23,9 +23,9 @@ export interface TextModel {
 export interface TrainOptions {
   /** Cost of a margin violation (LIBLINEAR's C; default 1). */
   C?: number;
-  /** Passes over the data at most (default 5: more gained 0.1 point of accuracy on BANKING77 for twice the time). */
+  /** Passes over the data at most (default 5: 10 gave the same accuracy on BANKING77). */
   epochs?: number;
-  /** Stop a class when the largest projected-gradient violation falls below this (default 0.1, LIBLINEAR's). */
+  /** Stop a class when its projected gradients span less than this (default 0.1, LIBLINEAR's). */
   tolerance?: number;
   seed?: number;
 }
@@ -61,22 +61,39 @@ export function train(texts: readonly string[], labels: readonly string[], optio
   for (let c = 0; c < K; c++) {
     alpha.fill(0);
     w.fill(0);
+    // Shrinking (LIBLINEAR): an example at α = 0 whose gradient exceeds the previous pass's
+    // largest projected gradient is left out of later passes; a last full pass re-checks.
+    let active = n;
+    let pgMaxOld = Number.POSITIVE_INFINITY;
     for (let epoch = 0; epoch < epochs; epoch++) {
-      for (let s = n - 1; s > 0; s--) {
+      for (let s = active - 1; s > 0; s--) {
         const j = Math.floor(rand() * (s + 1));
         const t = order[s]!;
         order[s] = order[j]!;
         order[j] = t;
       }
-      let maxViolation = 0;
-      for (const i of order) {
+      let pgMax = Number.NEGATIVE_INFINITY;
+      let pgMin = Number.POSITIVE_INFINITY;
+      for (let s = 0; s < active; s++) {
+        const i = order[s]!;
         const yi = y[i] === c ? 1 : -1;
         const v = x[i]!;
         let g = bias[c]!;
         for (let t = 0; t < v.index.length; t++) g += w[v.index[t]!]! * v.value[t]!;
         g = yi * g - 1 + alpha[i]! * dii;
-        const pg = alpha[i] === 0 ? Math.min(g, 0) : g;
-        if (Math.abs(pg) > maxViolation) maxViolation = Math.abs(pg);
+        let pg = g;
+        if (alpha[i] === 0) {
+          if (g > pgMaxOld) {
+            active--;
+            order[s] = order[active]!;
+            order[active] = i;
+            s--;
+            continue;
+          }
+          if (g > 0) pg = 0;
+        }
+        if (pg > pgMax) pgMax = pg;
+        if (pg < pgMin) pgMin = pg;
         if (pg === 0) continue;
         const old = alpha[i]!;
         alpha[i] = Math.max(0, old - g / qii[i]!);
@@ -84,7 +101,13 @@ export function train(texts: readonly string[], labels: readonly string[], optio
         for (let t = 0; t < v.index.length; t++) w[v.index[t]!]! += step * v.value[t]!;
         bias[c]! += step;
       }
-      if (maxViolation < tolerance) break;
+      if (pgMax - pgMin < tolerance) {
+        if (active === n) break;
+        active = n;
+        pgMaxOld = Number.POSITIVE_INFINITY;
+        continue;
+      }
+      pgMaxOld = pgMax > 0 ? pgMax : Number.POSITIVE_INFINITY;
     }
     for (let k = 0; k < DIMENSION; k++) if (w[k] !== 0) weights[k * K + c] = w[k]!;
   }

