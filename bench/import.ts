@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './_server.js';
+import { seededRandom } from '../src/models/random.js';
 
 /**
  * `rapport import` end to end: N Segment track events as NDJSON (deterministic, ~50k users),
@@ -94,24 +95,12 @@ function statusKb(pid: number | undefined, field: string): number {
   }
 }
 
-/** mulberry32: a small seeded generator, so that every run imports the same file. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const EVENTS = ['Product Viewed', 'Product Added', 'Checkout Started', 'Page Scrolled', 'Search Performed', 'Video Played', 'Email Opened', 'Feature Used'];
 const CATEGORIES = ['Jazz', 'Rock', 'Classical', 'Soul', 'Electronic', 'Folk'];
 
 /** Writes `n` Segment track messages, as analytics.js sends them, one per line. */
 async function generate(file: string, n: number, users: number): Promise<void> {
-  const random = rng(42);
+  const random = seededRandom(42); // every run imports the same file
   const hex = (): string => Math.floor(random() * 2 ** 32).toString(16).padStart(8, '0');
   const out = fs.createWriteStream(file, { highWaterMark: 1 << 20 });
   const start = Date.UTC(2024, 0, 1);

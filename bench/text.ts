@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { readTextCsv } from '../src/text/tag.js';
 import { evaluate, predict, train } from '../src/models/text/classifier.js';
-import { seededRandom } from '../src/models/segments/kmeans.js';
+import { seededRandom } from '../src/models/random.js';
 
 /**
  * Text tagging on BANKING77 (../shared/data/banking77/train.csv, 10,003 support messages, 77

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseK, kmeans, seededRandom, silhouette } from '../src/models/segments/kmeans.js';
+import { chooseK, kmeans, silhouette } from '../src/models/segments/kmeans.js';
+import { seededRandom } from '../src/models/random.js';
 import { microSegments } from '../src/models/segments/micro.js';
 
 /** n points around each of the centres, with a seeded normal spread. */

@@ -171,7 +171,7 @@ async function doRun(store: Store, options: ClvRunOptions): Promise<ClvRunResult
     return { settings, runId: Number(inserted.id) };
   });
   try {
-    const report = await compute(store, { ...options, serialize }, settings, runId, now);
+    const report = await compute(store, { ...options, serialize }, settings, runId, now, ref);
     return { runId, report };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
@@ -199,13 +199,15 @@ async function compute(
   settings: ClvSettings,
   runId: number,
   now: () => number,
+  /** The newest order's row id when the run started. */
+  ref: number,
 ): Promise<ClvRunReport> {
   const period: Period = 'week';
   const per = PERIOD_DAYS[period];
   const t0 = performance.now();
   // A run as of an earlier day is not the current picture: marked so (no order has ref −1),
   // the schedule replaces it once the orders have settled.
-  const lastRef = options.asOfDay === undefined ? await lastOrderRef(store) : -1;
+  const lastRef = options.asOfDay === undefined ? ref : -1;
   const orders = await summarizeOrders(store, options.asOfDay);
   if (orders.customerId.length === 0) throw new RapportError('invalid_input', 'no orders stored yet: customer value needs order history (import orders, or load the demo)');
   const asOfDay = options.asOfDay ?? orders.maxDay;

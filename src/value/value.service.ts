@@ -6,7 +6,8 @@ import { sql, type Expression, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import { invalid } from '../core/errors.js';
 import { latestClvRun, lastOrderRef, type ClvRunReport } from '../jobs/clv.job.js';
-import { conditionalProbabilityOfPurchases, horizonFactor, pAlive } from '../models/clv/bgnbd.js';
+import { conditionalProbabilityOfPurchases, pAlive } from '../models/clv/bgnbd.js';
+import { horizonSums } from '../models/clv/score.js';
 import { conditionalExpectedSpend } from '../models/clv/gamma-gamma.js';
 import { isoOfDay, PERIOD_DAYS } from '../models/clv/summary.js';
 import type { Store } from '../store/db.js';
@@ -167,21 +168,28 @@ export type RankParams = z.infer<typeof RankParams>;
 
 type ValueRow = CustomerValuesTable & { user_id: string | null; name: string | null; email: string | null };
 
-function ranked(v: ValueRow): RankedCustomer {
+/** The scores of a stored row as the API shows them (ranked lists and the customer's page). */
+function scoreFields(v: CustomerValuesTable) {
   return {
-    userId: v.user_id ?? '',
-    name: v.name,
-    email: v.email,
     clv: roundOrNull(v.clv),
     pAlive: round(v.p_alive, 4),
     churnRisk: round(1 - v.p_alive, 4),
     valueAtRisk: roundOrNull(v.value_at_risk),
     expectedPurchases: round(v.expected_purchases, 3),
     expectedSpend: roundOrNull(v.expected_spend),
+    rfm: { r: v.rfm_r, f: v.rfm_f, m: v.rfm_m, group: v.rfm_group },
+  };
+}
+
+function ranked(v: ValueRow): RankedCustomer {
+  return {
+    userId: v.user_id ?? '',
+    name: v.name,
+    email: v.email,
+    ...scoreFields(v),
     spend: round(v.spend),
     purchases: v.purchase_days,
     lastPurchase: isoOfDay(v.last_day),
-    rfm: { r: v.rfm_r, f: v.rfm_f, m: v.rfm_m, group: v.rfm_group },
     segment: v.segment,
   };
 }
@@ -273,13 +281,8 @@ export async function customerValue(store: Store, customerId: number, runReport?
   const alive = pAlive(b, x, tx, T);
   const months = s.horizonMonths;
   const monthInPeriods = PERIOD_DAYS.month / per;
-  let prev = 0;
-  let discounted = 0;
-  for (let m = 0; m < months; m++) {
-    const cur = horizonFactor(b, x, T, (m + 1) * monthInPeriods);
-    discounted += (cur - prev) * Math.pow(1 + s.monthlyDiscountRate, -(m + 1));
-    prev = cur;
-  }
+  // The same per-(x, T) sums the run scored with.
+  const { purchases: prev, discounted } = horizonSums(b, x, T, { ...s, periodDays: per });
   const horizon = months * monthInPeriods;
   const pmf = [0, 1, 2].map((k) => conditionalProbabilityOfPurchases(b, k, horizon, x, tx, T));
   const purchaseOutlook = [
@@ -330,13 +333,7 @@ export async function customerValue(store: Store, customerId: number, runReport?
   return {
     asOf: report.asOf,
     runId: v.run_id,
-    clv: roundOrNull(v.clv),
-    pAlive: round(v.p_alive, 4),
-    churnRisk: round(1 - v.p_alive, 4),
-    valueAtRisk: roundOrNull(v.value_at_risk),
-    expectedPurchases: round(v.expected_purchases, 3),
-    expectedSpend: roundOrNull(v.expected_spend),
-    rfm: { r: v.rfm_r, f: v.rfm_f, m: v.rfm_m, group: v.rfm_group },
+    ...scoreFields(v),
     segment: segmentOf(report, v.segment),
     purchaseOutlook,
     inputs: {

@@ -42,6 +42,24 @@ export interface Scores {
 }
 
 /**
+ * Per unit of P(alive), for a customer with x repeat purchases known for T periods: the
+ * expected purchases over the horizon (E[X(t_H)] / P(alive)) and their discounted sum
+ * Σ_{i=1..H} (E[X(t_i)] − E[X(t_{i−1})]) / (1 + d)^i, with t_i the end of month i.
+ */
+export function horizonSums(bg: BgNbdParams, x: number, T: number, o: Pick<ValueOptions, 'horizonMonths' | 'periodDays' | 'monthlyDiscountRate'>): { purchases: number; discounted: number } {
+  const monthInPeriods = PERIOD_DAYS.month / o.periodDays;
+  const H = Math.max(0, Math.round(o.horizonMonths));
+  let prev = 0;
+  let discounted = 0;
+  for (let m = 0; m < H; m++) {
+    const cur = horizonFactor(bg, x, T, (m + 1) * monthInPeriods);
+    discounted += (cur - prev) * Math.pow(1 + o.monthlyDiscountRate, -(m + 1));
+    prev = cur;
+  }
+  return { purchases: prev, discounted };
+}
+
+/**
  * Scores every customer of a summary.
  *
  * CLV = margin · E(M) · Σ_{i=1..H} (E[X(t_i)] − E[X(t_{i−1})]) / (1 + d)^i with t_i the end of
@@ -52,9 +70,6 @@ export interface Scores {
 export function scoreCustomers(bg: BgNbdParams, gg: GammaGammaParams | undefined, s: RfmSummary, options: Partial<ValueOptions> = {}): Scores {
   const o = { ...DEFAULT_VALUE_OPTIONS, ...options };
   const n = s.frequency.length;
-  const monthInPeriods = PERIOD_DAYS.month / o.periodDays;
-  const H = Math.max(0, Math.round(o.horizonMonths));
-  const discounts = Array.from({ length: H }, (_, i) => Math.pow(1 + o.monthlyDiscountRate, -(i + 1)));
   // Per distinct (x, T): expected purchases over the horizon and the discounted sum, per unit of P(alive).
   const tIndex = new Map<number, number>();
   const pairs = new Map<number, number>();
@@ -82,15 +97,9 @@ export function scoreCustomers(bg: BgNbdParams, gg: GammaGammaParams | undefined
     if (pi === undefined) {
       pi = pairHorizon.length;
       pairs.set(key, pi);
-      let prev = 0;
-      let sum = 0;
-      for (let m = 0; m < H; m++) {
-        const cur = horizonFactor(bg, x, T, (m + 1) * monthInPeriods);
-        sum += (cur - prev) * discounts[m]!;
-        prev = cur;
-      }
-      pairHorizon.push(prev);
-      pairDiscounted.push(sum);
+      const h = horizonSums(bg, x, T, o);
+      pairHorizon.push(h.purchases);
+      pairDiscounted.push(h.discounted);
     }
     const alive = pAlive(bg, x, s.recency[i]!, T);
     out.pAlive[i] = alive;

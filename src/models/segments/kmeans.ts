@@ -4,18 +4,7 @@
  * the same data and seed give the same clusters. Points are rows of a row-major
  * Float64Array (n × d).
  */
-
-/** A small seeded generator (mulberry32): models stay free of any global randomness. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../random.js';
 
 export interface KMeansResult {
   k: number;

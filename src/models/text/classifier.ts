@@ -6,7 +6,7 @@
  * ranks which predictions to review first; it is not a calibrated probability.
  */
 import { countFeatures, DIMENSION, idfWeights, weigh, type SparseVector } from './features.js';
-import { seededRandom } from '../segments/kmeans.js';
+import { seededRandom } from '../random.js';
 
 export interface TextModel {
   labels: string[];
