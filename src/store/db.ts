@@ -19,6 +19,7 @@ import { foundation } from './migrations/001_foundation.js';
 import { interactionKeys } from './migrations/002_interaction_keys.js';
 import { customerValue } from './migrations/003_customer_value.js';
 import { customerSegments } from './migrations/004_customer_segments.js';
+import { listening } from './migrations/005_listening.js';
 import { sourceKey } from './source-key.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -110,6 +111,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '002_interaction_keys': interactionKeys(dialect),
     '003_customer_value': customerValue(dialect),
     '004_customer_segments': customerSegments(),
+    '005_listening': listening(dialect),
   };
 }
 

@@ -216,6 +216,90 @@ export interface CustomerValuesTable {
   segment: number | null;
 }
 
+export type TextRunKind = 'listen' | 'tags';
+
+/** One analysis run over the stored feedback (themes, signals, tags) and its report (JSON). */
+export interface TextRunsTable {
+  id: Generated<number>;
+  kind: TextRunKind;
+  trigger: string;
+  status: 'running' | 'ok' | 'failed';
+  started_at: number;
+  finished_at: number | null;
+  items: number;
+  report: string | null;
+  error: string | null;
+}
+
+export type ThemeStatus = 'active' | 'merged' | 'split';
+
+/** A theme: a group of feedback about the same need or defect. `name` is the team's rename. */
+export interface ThemesTable {
+  id: Generated<number>;
+  /** Made from the key phrases; replaced when the model is rebuilt. */
+  label: string;
+  /** The team's name for the theme; kept across runs. */
+  name: string | null;
+  /** JSON: string[]. */
+  key_phrases: string;
+  /** JSON: feedback ids of the most typical members. */
+  quotes: string;
+  size: number;
+  status: ThemeStatus;
+  merged_into: number | null;
+  parent_id: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type Intent = 'help' | 'complaint' | 'request' | 'praise' | 'other';
+
+/** What the listening run read out of one feedback item. */
+export interface FeedbackInsightsTable {
+  feedback_id: number;
+  theme_id: number | null;
+  theme_similarity: number | null;
+  /** Compound sentiment, −1…1. */
+  sentiment: number;
+  sentiment_label: 'negative' | 'neutral' | 'positive';
+  intent: Intent;
+  intent_confidence: number;
+  /** ISO 639 code, `und` when too short to tell. */
+  lang: string;
+  /** The earliest item of this item's near-duplicate group; null when it has none or is that item. */
+  duplicate_of: number | null;
+  minhash: Buffer | null;
+  analysed_at: number;
+}
+
+export interface TagsTable {
+  id: Generated<number>;
+  tag_set: string;
+  name: string;
+  description: string | null;
+  created_at: number;
+}
+
+/** One tag per item and tag set: a person's (an example to learn from) or a model's suggestion. */
+export interface FeedbackTagsTable {
+  feedback_id: number;
+  tag_set: string;
+  tag_id: number;
+  source: 'human' | 'model';
+  /** The model's confidence (null for a person's tag). */
+  confidence: number | null;
+  reviewed_by: string | null;
+  updated_at: number;
+}
+
+/** The latest trained model per purpose (`themes`, `tags:<set>`). */
+export interface TextModelsTable {
+  purpose: string;
+  run_id: number | null;
+  model: Buffer;
+  created_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -235,4 +319,10 @@ export interface Database {
   demo_truth: DemoTruthTable;
   clv_runs: ClvRunsTable;
   customer_values: CustomerValuesTable;
+  text_runs: TextRunsTable;
+  themes: ThemesTable;
+  feedback_insights: FeedbackInsightsTable;
+  tags: TagsTable;
+  feedback_tags: FeedbackTagsTable;
+  text_models: TextModelsTable;
 }
