@@ -1,4 +1,4 @@
-import type { ClvSummary, Customer360, CustomerPage, CustomerSort, Overview, RankedPage, SessionUser, SortOrder, TimelineKind, TimelinePage } from './types.js';
+import type { ClvSummary, Customer360, DefectLedger, ReviewQueue, TagSet, ThemeBoard, ThemeDetail, CustomerPage, CustomerSort, Overview, RankedPage, SessionUser, SortOrder, TimelineKind, TimelinePage } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -58,6 +58,9 @@ export interface TimelineQuery {
   cursor?: string | null | undefined;
 }
 
+/** A JSON body for a write. */
+const send = (method: string, body: unknown): RequestInit & { signal?: AbortSignal } => ({ method, headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
 /** The few endpoints the dashboard reads; every call sends the session cookie. */
 export const api = {
   /** The signed-in user, or null when there is no (valid) session. */
@@ -80,6 +83,14 @@ export const api = {
     p: { sort: 'clv' | 'risk'; group?: string | undefined; segment?: number | undefined; limit?: number; cursor?: string | null | undefined },
     signal?: AbortSignal,
   ) => request<RankedPage>(`/api/clv/customers${query({ sort: p.sort, group: p.group, segment: p.segment, limit: p.limit ?? 10, cursor: p.cursor })}`, { signal }),
+  themes: (p: { sort: 'value' | 'size' | 'recent' }, signal?: AbortSignal) => request<ThemeBoard>(`/api/themes${query({ sort: p.sort })}`, { signal }),
+  theme: (id: number, cursor: number | null, signal?: AbortSignal) => request<ThemeDetail>(`/api/themes/${id}${query({ cursor, limit: 30 })}`, { signal }),
+  renameTheme: (id: number, name: string | null) => request<{ ok: boolean }>(`/api/themes/${id}`, send('PATCH', { name })),
+  mergeThemes: (into: number, themes: number[]) => request<{ ok: boolean }>('/api/themes/merge', send('POST', { into, themes })),
+  tagSets: (signal?: AbortSignal) => request<{ tagSets: TagSet[] }>('/api/tags', { signal }),
+  reviewQueue: (p: { tagSet?: string | undefined }, signal?: AbortSignal) => request<ReviewQueue>(`/api/review-queue${query({ tagSet: p.tagSet, limit: 50 })}`, { signal }),
+  tagItem: (feedbackId: number, tagSet: string, tag: string | null) => request<{ ok: boolean }>(`/api/feedback/${feedbackId}/tag`, send('PUT', { tagSet, tag })),
+  defects: (p: { from?: string | undefined; to?: string | undefined }, signal?: AbortSignal) => request<DefectLedger>(`/api/defects${query({ from: p.from, to: p.to })}`, { signal }),
   customer: (userId: string, signal?: AbortSignal) => request<Customer360>(`/api/customers/${encodeURIComponent(userId)}`, { signal }),
   timeline: (userId: string, p: TimelineQuery, signal?: AbortSignal) =>
     request<TimelinePage>(

@@ -6,6 +6,9 @@ import type {
   TimelinePage as TimelinePageSchema,
 } from '../../../src/customers/customer.service.js';
 import type { ClvSummary as ClvSummarySchema, RankedPage as RankedPageSchema } from '../../../src/value/value.service.js';
+import type { ThemeBoard as ThemeBoardSchema, ThemeDetail as ThemeDetailSchema } from '../../../src/listening/themes.service.js';
+import type { ReviewQueue as ReviewQueueSchema, TagSetSummary as TagSetSchema } from '../../../src/listening/tags.service.js';
+import type { DefectLedger as DefectLedgerSchema } from '../../../src/listening/defects.js';
 
 /**
  * API types for the web app, inferred from the server's own zod schemas (a type-only import:
@@ -23,6 +26,14 @@ export type ClvSummary = z.infer<typeof ClvSummarySchema>;
 export type RankedPage = z.infer<typeof RankedPageSchema>;
 export type RankedCustomer = RankedPage['items'][number];
 export type CustomerValue = NonNullable<Customer360['value']>;
+export type ThemeBoard = z.infer<typeof ThemeBoardSchema>;
+export type ThemeCard = ThemeBoard['themes'][number];
+export type ThemeDetail = z.infer<typeof ThemeDetailSchema>;
+export type TagSet = z.infer<typeof TagSetSchema>;
+export type ReviewQueue = z.infer<typeof ReviewQueueSchema>;
+export type ReviewItem = ReviewQueue['items'][number];
+export type DefectLedger = z.infer<typeof DefectLedgerSchema>;
+export type LedgerRow = DefectLedger['byTypeCause'][number];
 
 export const TIMELINE_KINDS: readonly TimelineKind[] = ['order', 'interaction', 'feedback'];
 export const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound', 'mutual'];

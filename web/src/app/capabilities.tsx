@@ -4,6 +4,10 @@ import { OverviewPage } from '../pages/OverviewPage.js';
 import { CustomersPage } from '../pages/CustomersPage.js';
 import { CustomerPage } from '../pages/customer/CustomerPage.js';
 import { ValuePage } from '../pages/ValuePage.js';
+import { ThemesPage } from '../pages/listening/ThemesPage.js';
+import { ThemePage } from '../pages/listening/ThemePage.js';
+import { ReviewPage } from '../pages/listening/ReviewPage.js';
+import { DefectsPage } from '../pages/listening/DefectsPage.js';
 
 /**
  * The capabilities of the dashboard: each one is a navigation entry plus the routes it owns.
@@ -51,5 +55,18 @@ export const CAPABILITIES: readonly Capability[] = [
     path: '/value',
     description: 'What customers are worth, who is slipping away, and how well the forecasts held',
     routes: [{ path: '/value', element: <ValuePage /> }],
+  },
+  {
+    id: 'listening',
+    label: 'Listening',
+    icon: 'listening',
+    path: '/listening',
+    description: 'Feedback themes, tag review, and the defect ledger tied to churn',
+    routes: [
+      { path: '/listening', element: <ThemesPage /> },
+      { path: '/listening/themes/:id', element: <ThemePage /> },
+      { path: '/listening/review', element: <ReviewPage /> },
+      { path: '/listening/defects', element: <DefectsPage /> },
+    ],
   },
 ];

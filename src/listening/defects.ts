@@ -1,0 +1,352 @@
+/**
+ * The defect ledger: support contacts by type × cause over time, time to resolution, and for
+ * each defect (a type × cause pair, or a theme) who raised it, what they are worth and whether
+ * they left; plus the features-vs-fixes balance of demand month by month.
+ *
+ * Churn comes from the latest customer-value run: a customer counts as churned when their
+ * P(alive) is below one half. The rate among those who raised a defect is compared with the
+ * rate among all valued customers, with Wilson and Newcombe 95% intervals
+ * (src/models/stats/proportions.ts). "Value lost" sums the value at risk (CLV if surely active
+ * × P(left)) of the churned customers who bought nothing after raising it.
+ */
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { newcombe, quantile, wilson } from '../models/stats/proportions.js';
+import type { Store } from '../store/db.js';
+
+/** P(alive) below this counts as churned. */
+export const CHURN_P_ALIVE = 0.5;
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+const round = (v: number, digits = 2): number => (Number.isFinite(v) ? Math.round(v * 10 ** digits) / 10 ** digits : v);
+const roundOrNull = (v: number, digits = 2): number | null => (Number.isFinite(v) ? round(v, digits) : null);
+
+const Interval = z.object({ estimate: z.number().nullable(), low: z.number().nullable(), high: z.number().nullable() });
+
+export const ChurnLink = z
+  .object({
+    customers: z.number().describe('customers who raised it and have a customer value'),
+    churned: z.number().describe('of them, P(alive) < 0.5'),
+    rate: Interval.describe('churn rate among them, Wilson 95% interval'),
+    difference: Interval.describe('rate minus the baseline rate, Newcombe 95% interval'),
+    signal: z.enum(['higher', 'lower', 'same']).describe('higher/lower when the difference interval excludes 0'),
+    clvSum: z.number().describe('sum of their CLV over the horizon'),
+    churnedAfter: z.number().describe('churned customers with no purchase after raising it'),
+    valueLost: z.number().describe('sum of the value at risk of those churned customers'),
+  })
+  .meta({ id: 'ChurnLink' });
+export type ChurnLink = z.infer<typeof ChurnLink>;
+
+export const LedgerRow = z
+  .object({
+    key: z.string(),
+    type: z.string().optional(),
+    cause: z.string().optional(),
+    themeId: z.number().optional(),
+    label: z.string(),
+    contacts: z.number(),
+    open: z.number(),
+    customersAffected: z.number(),
+    resolution: z.object({ resolved: z.number(), medianHours: z.number().nullable(), p90Hours: z.number().nullable() }),
+    churn: ChurnLink,
+  })
+  .meta({ id: 'DefectLedgerRow' });
+export type LedgerRow = z.infer<typeof LedgerRow>;
+
+export const DefectLedger = z
+  .object({
+    available: z.boolean(),
+    tickets: z.number(),
+    baseline: z.object({ customers: z.number(), churned: z.number(), rate: Interval, valueRunId: z.number().nullable() }),
+    byTypeCause: z.array(LedgerRow),
+    byTheme: z.array(LedgerRow),
+    monthly: z.array(z.object({ month: z.string(), type: z.string(), contacts: z.number(), medianHours: z.number().nullable() })),
+    featuresVsFixes: z.array(z.object({ month: z.string(), fixes: z.number(), requests: z.number(), fixShare: z.number().nullable() })),
+    explanation: z.array(z.string()),
+  })
+  .meta({ id: 'DefectLedger' });
+export type DefectLedger = z.infer<typeof DefectLedger>;
+
+export const LedgerParams = z.object({
+  from: z.iso.date().optional().describe('first day (UTC) of contacts to count'),
+  to: z.iso.date().optional().describe('last day (UTC) of contacts to count'),
+  minContacts: z.coerce.number().int().min(1).max(10_000).default(1).describe('leave out rows with fewer contacts'),
+});
+export type LedgerParams = z.infer<typeof LedgerParams>;
+
+export const LEDGER_EXPLANATION = [
+  'Contacts are support tickets; type and cause come from the ticket’s `type` and `cause` properties ("unspecified" when absent).',
+  'Time to resolution: from the ticket’s creation to its `resolved_at` property; open tickets are counted as open, not resolved.',
+  `Churned: P(alive) below ${CHURN_P_ALIVE} in the latest customer-value run. The baseline is the churn rate among all valued customers.`,
+  'Intervals are 95%: Wilson for a rate, Newcombe’s hybrid score interval for the difference from the baseline. "Higher" means the whole interval lies above zero.',
+  'Value lost: the value at risk (CLV the customer would have if surely active × the probability they have left) of churned customers who bought nothing after raising it.',
+  'Features vs fixes: a fix is demand about something broken (tickets of type defect or cause bug/ux, other feedback whose intent is a complaint); a request asks for something new (tickets of type feature_request or cause missing_feature, other feedback whose intent is an improvement request).',
+];
+
+interface ContactRow {
+  id: number;
+  customerId: number | null;
+  at: number;
+  type: string;
+  cause: string;
+  resolvedAt: number | null;
+  open: boolean;
+}
+
+interface ValueRow {
+  pAlive: number;
+  clv: number;
+  valueAtRisk: number;
+  lastDay: number;
+}
+
+const OPEN_STATUSES = new Set(['open', 'pending', 'new', 'hold', 'on-hold', 'in_progress']);
+
+function parseTime(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return v < 1e11 ? v * 1000 : v;
+  if (typeof v === 'string' && v.length > 0) {
+    const t = Date.parse(v);
+    return Number.isFinite(t) ? t : null;
+  }
+  return null;
+}
+
+const monthOf = (ms: number): string => new Date(ms).toISOString().slice(0, 7);
+
+function dayBounds(p: LedgerParams): { from: number; to: number } {
+  return {
+    from: p.from ? Date.parse(`${p.from}T00:00:00Z`) : Number.MIN_SAFE_INTEGER,
+    to: p.to ? Date.parse(`${p.to}T00:00:00Z`) + DAY_MS : Number.MAX_SAFE_INTEGER,
+  };
+}
+
+async function readContacts(store: Store, bounds: { from: number; to: number }): Promise<ContactRow[]> {
+  const rows = await store.db
+    .selectFrom('feedback')
+    .select(['id', 'customer_id', 'created_at', 'status', 'properties'])
+    .where('kind', '=', 'ticket')
+    .where('created_at', '>=', bounds.from)
+    .where('created_at', '<', bounds.to)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => {
+    let props: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = JSON.parse(r.properties);
+      if (parsed && typeof parsed === 'object') props = parsed as Record<string, unknown>;
+    } catch {
+      // a malformed properties document counts as "unspecified"
+    }
+    const text = (v: unknown): string => (typeof v === 'string' && v.trim() ? v.trim().toLowerCase() : 'unspecified');
+    const at = Number(r.created_at);
+    const resolvedAt = parseTime(props['resolved_at'] ?? props['resolvedAt']);
+    return {
+      id: Number(r.id),
+      customerId: r.customer_id === null ? null : Number(r.customer_id),
+      at,
+      type: text(props['type'] ?? props['ticket_type']),
+      cause: text(props['cause'] ?? props['root_cause']),
+      resolvedAt: resolvedAt !== null && resolvedAt >= at ? resolvedAt : null,
+      open: OPEN_STATUSES.has(r.status.toLowerCase()),
+    };
+  });
+}
+
+async function readValues(store: Store, customerIds: Set<number>): Promise<{ values: Map<number, ValueRow>; runId: number | null; baseline: { customers: number; churned: number } }> {
+  const base = await store.db
+    .selectFrom('customer_values')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('customers'),
+      eb.fn.sum<number>(sql`case when p_alive < ${CHURN_P_ALIVE} then 1 else 0 end`).as('churned'),
+      eb.fn.max('run_id').as('run_id'),
+    ])
+    .executeTakeFirst();
+  const values = new Map<number, ValueRow>();
+  const ids = [...customerIds];
+  for (let i = 0; i < ids.length; i += 5000) {
+    const rows = await store.db
+      .selectFrom('customer_values')
+      .select(['customer_id', 'p_alive', 'clv', 'value_at_risk', 'last_day'])
+      .where('customer_id', 'in', ids.slice(i, i + 5000))
+      .execute();
+    for (const r of rows) values.set(Number(r.customer_id), { pAlive: r.p_alive, clv: r.clv ?? 0, valueAtRisk: r.value_at_risk ?? 0, lastDay: r.last_day });
+  }
+  return {
+    values,
+    runId: base?.run_id == null ? null : Number(base.run_id),
+    baseline: { customers: Number(base?.customers ?? 0), churned: Number(base?.churned ?? 0) },
+  };
+}
+
+const nullableInterval = (i: { estimate: number; low: number; high: number }) => ({ estimate: roundOrNull(i.estimate, 4), low: roundOrNull(i.low, 4), high: roundOrNull(i.high, 4) });
+
+/**
+ * Churn among the customers who raised something, against the baseline. `raisedAt` maps each
+ * customer to the first time they raised it: a churned customer whose last purchase day is
+ * before that time bought nothing after raising it.
+ */
+export function churnLink(raisedAt: Map<number, number>, values: Map<number, ValueRow>, baseline: { customers: number; churned: number }): ChurnLink {
+  let n = 0;
+  let k = 0;
+  let clvSum = 0;
+  let churnedAfter = 0;
+  let valueLost = 0;
+  for (const [customer, at] of raisedAt) {
+    const v = values.get(customer);
+    if (!v) continue;
+    n++;
+    clvSum += v.clv;
+    if (v.pAlive < CHURN_P_ALIVE) {
+      k++;
+      if ((v.lastDay + 1) * DAY_MS <= at + DAY_MS) {
+        churnedAfter++;
+        valueLost += v.valueAtRisk;
+      }
+    }
+  }
+  const rate = wilson(k, n);
+  const diff = newcombe(k, n, baseline.churned, baseline.customers);
+  const signal = n === 0 || !Number.isFinite(diff.estimate) ? 'same' : diff.low > 0 ? 'higher' : diff.high < 0 ? 'lower' : 'same';
+  return {
+    customers: n,
+    churned: k,
+    rate: nullableInterval(rate),
+    difference: nullableInterval(diff),
+    signal,
+    clvSum: round(clvSum),
+    churnedAfter,
+    valueLost: round(valueLost),
+  };
+}
+
+interface Group {
+  contacts: number;
+  open: number;
+  raisedAt: Map<number, number>;
+  hours: number[];
+}
+
+function addTo(groups: Map<string, Group>, key: string, c: { customerId: number | null; at: number; open: boolean; resolvedAt: number | null }): void {
+  let g = groups.get(key);
+  if (!g) groups.set(key, (g = { contacts: 0, open: 0, raisedAt: new Map(), hours: [] }));
+  g.contacts++;
+  if (c.open) g.open++;
+  if (c.resolvedAt !== null && !c.open) g.hours.push((c.resolvedAt - c.at) / HOUR_MS);
+  if (c.customerId !== null) {
+    const prev = g.raisedAt.get(c.customerId);
+    if (prev === undefined || c.at < prev) g.raisedAt.set(c.customerId, c.at);
+  }
+}
+
+function ledgerRow(key: string, label: string, g: Group, values: Map<number, ValueRow>, baseline: { customers: number; churned: number }): LedgerRow {
+  return {
+    key,
+    label,
+    contacts: g.contacts,
+    open: g.open,
+    customersAffected: g.raisedAt.size,
+    resolution: { resolved: g.hours.length, medianHours: roundOrNull(quantile(g.hours, 0.5), 1), p90Hours: roundOrNull(quantile(g.hours, 0.9), 1) },
+    churn: churnLink(g.raisedAt, values, baseline),
+  };
+}
+
+const FIX_TYPES = new Set(['defect', 'bug', 'incident', 'problem']);
+const FIX_CAUSES = new Set(['bug', 'ux']);
+const REQUEST_TYPES = new Set(['feature_request', 'feature', 'request', 'idea']);
+const REQUEST_CAUSES = new Set(['missing_feature']);
+
+/**
+ * The ledger over stored tickets (and, for themes and the features-vs-fixes balance, over
+ * all analysed feedback).
+ */
+export async function defectLedger(store: Store, params: LedgerParams): Promise<DefectLedger> {
+  const bounds = dayBounds(params);
+  const contacts = await readContacts(store, bounds);
+  const themed = await store.db
+    .selectFrom('feedback_insights as i')
+    .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
+    .leftJoin('themes as t', 't.id', 'i.theme_id')
+    .select(['f.id', 'f.customer_id', 'f.created_at', 'f.kind', 'f.status', 'i.theme_id', 'i.intent', 't.label', 't.name'])
+    .where('f.created_at', '>=', bounds.from)
+    .where('f.created_at', '<', bounds.to)
+    .execute();
+
+  const customerIds = new Set<number>();
+  for (const c of contacts) if (c.customerId !== null) customerIds.add(c.customerId);
+  for (const r of themed) if (r.customer_id !== null && r.theme_id !== null) customerIds.add(Number(r.customer_id));
+  const { values, runId, baseline } = await readValues(store, customerIds);
+
+  const byPair = new Map<string, Group>();
+  const monthly = new Map<string, { contacts: number; hours: number[] }>();
+  const balance = new Map<string, { fixes: number; requests: number }>();
+  const bump = (month: string, what: 'fixes' | 'requests') => {
+    const b = balance.get(month) ?? { fixes: 0, requests: 0 };
+    b[what]++;
+    balance.set(month, b);
+  };
+  const contactById = new Map<number, ContactRow>();
+  for (const c of contacts) {
+    contactById.set(c.id, c);
+    addTo(byPair, `${c.type}\u0000${c.cause}`, c);
+    const mk = `${monthOf(c.at)}\u0000${c.type}`;
+    const m = monthly.get(mk) ?? { contacts: 0, hours: [] };
+    m.contacts++;
+    if (c.resolvedAt !== null && !c.open) m.hours.push((c.resolvedAt - c.at) / HOUR_MS);
+    monthly.set(mk, m);
+    if (FIX_TYPES.has(c.type) || FIX_CAUSES.has(c.cause)) bump(monthOf(c.at), 'fixes');
+    else if (REQUEST_TYPES.has(c.type) || REQUEST_CAUSES.has(c.cause)) bump(monthOf(c.at), 'requests');
+  }
+
+  const byThemeGroups = new Map<string, Group>();
+  const themeLabels = new Map<string, { id: number; label: string }>();
+  for (const r of themed) {
+    const id = Number(r.id);
+    const at = Number(r.created_at);
+    if (r.kind !== 'ticket') {
+      if (r.intent === 'complaint') bump(monthOf(at), 'fixes');
+      else if (r.intent === 'request') bump(monthOf(at), 'requests');
+    }
+    if (r.theme_id === null) continue;
+    const key = `theme:${r.theme_id}`;
+    const contact = contactById.get(id);
+    addTo(byThemeGroups, key, {
+      customerId: r.customer_id === null ? null : Number(r.customer_id),
+      at,
+      open: contact ? contact.open : OPEN_STATUSES.has(r.status.toLowerCase()),
+      resolvedAt: contact ? contact.resolvedAt : null,
+    });
+    themeLabels.set(key, { id: Number(r.theme_id), label: r.name ?? r.label ?? `Theme ${r.theme_id}` });
+  }
+
+  const sortRows = (rows: LedgerRow[]) => rows.filter((r) => r.contacts >= params.minContacts).sort((a, b) => b.churn.valueLost - a.churn.valueLost || b.contacts - a.contacts || a.key.localeCompare(b.key));
+  const byTypeCause = sortRows(
+    [...byPair].map(([key, g]) => {
+      const [type = '', cause = ''] = key.split('\u0000');
+      return { ...ledgerRow(`${type}/${cause}`, `${type.replaceAll('_', ' ')} · ${cause.replaceAll('_', ' ')}`, g, values, baseline), type, cause };
+    }),
+  );
+  const byTheme = sortRows(
+    [...byThemeGroups].map(([key, g]) => {
+      const t = themeLabels.get(key)!;
+      return { ...ledgerRow(key, t.label, g, values, baseline), themeId: t.id };
+    }),
+  );
+  return {
+    available: contacts.length > 0 || themed.length > 0,
+    tickets: contacts.length,
+    baseline: { ...baseline, rate: nullableInterval(wilson(baseline.churned, baseline.customers)), valueRunId: runId },
+    byTypeCause,
+    byTheme,
+    monthly: [...monthly]
+      .map(([k, m]) => {
+        const [month = '', type = ''] = k.split('\u0000');
+        return { month, type, contacts: m.contacts, medianHours: roundOrNull(quantile(m.hours, 0.5), 1) };
+      })
+      .sort((a, b) => a.month.localeCompare(b.month) || a.type.localeCompare(b.type)),
+    featuresVsFixes: [...balance]
+      .map(([month, b]) => ({ month, fixes: b.fixes, requests: b.requests, fixShare: b.fixes + b.requests > 0 ? round(b.fixes / (b.fixes + b.requests), 4) : null }))
+      .sort((a, b) => a.month.localeCompare(b.month)),
+    explanation: LEDGER_EXPLANATION,
+  };
+}

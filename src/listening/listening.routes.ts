@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { forbidden } from '../core/errors.js';
+import type { Principal } from '../auth/keys.js';
+import type { AppContext } from '../server/app.js';
+import { route, type RouteDef } from '../server/route.js';
+import * as defects from './defects.js';
+import * as themes from './themes.service.js';
+import * as tags from './tags.service.js';
+
+const IdParams = z.object({ id: z.coerce.number().int().min(1) });
+const Ok = z.object({ ok: z.boolean() }).meta({ id: 'Ok' });
+
+/**
+ * Edits (renames, merges, splits, tags) come from people: a signed-in team member or an
+ * admin key. A read-only key, used by dashboards and scripts, may look but not edit.
+ */
+function editor(p: Principal | null): string {
+  if (!p) throw forbidden('sign in to edit');
+  if (p.kind === 'staff' || p.scopes.has('admin')) return p.name;
+  throw forbidden('edits need a signed-in team member or an admin key');
+}
+
+/** Listening: themes, tags and the review queue, the defect ledger, and analysis on demand. */
+export function listeningRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
+  const store = ctx.store;
+  return [
+    route({
+      method: 'GET',
+      url: '/api/themes',
+      summary: 'The themes board: themes with volume trend, value at stake, sentiment, intents and typical quotes',
+      tags: ['Listening'],
+      auth: 'read',
+      query: themes.ThemeListParams,
+      response: themes.ThemeBoard,
+      handler: ({ query }) => themes.themeBoard(store, query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/themes/:id',
+      summary: "One theme and its members, newest first (a merged theme's id answers with the theme it became)",
+      tags: ['Listening'],
+      auth: 'read',
+      params: IdParams,
+      query: themes.ThemeMembersParams,
+      response: themes.ThemeDetail,
+      handler: ({ params, query }) => themes.themeDetail(store, params.id, query),
+    }),
+    route({
+      method: 'PATCH',
+      url: '/api/themes/:id',
+      summary: 'Rename a theme (kept across runs); a null name returns to the generated label',
+      tags: ['Listening'],
+      auth: 'read',
+      params: IdParams,
+      body: themes.RenameBody,
+      response: Ok,
+      handler: async ({ params, body, principal }) => {
+        editor(principal);
+        await ctx.serialWrite(() => themes.renameTheme(store, params.id, body.name, ctx.clock()));
+        return { ok: true };
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/themes/merge',
+      summary: 'Merge themes into one; new items near any of them join it from then on',
+      tags: ['Listening'],
+      auth: 'read',
+      body: themes.MergeBody,
+      response: Ok,
+      handler: async ({ body, principal }) => {
+        editor(principal);
+        await ctx.serialWrite(() => themes.mergeThemes(store, body.into, body.themes, body.name, ctx.clock()));
+        return { ok: true };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/tags',
+      summary: 'Tag sets with their tags, examples, suggestions, the review backlog and the model state',
+      tags: ['Listening'],
+      auth: 'read',
+      response: z.object({ tagSets: z.array(tags.TagSetSummary) }),
+      handler: async () => ({ tagSets: await tags.tagSets(store) }),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/tags',
+      summary: 'Define tags in a tag set (existing names are kept)',
+      tags: ['Listening'],
+      auth: 'read',
+      body: tags.CreateTagsBody,
+      response: tags.TagSetSummary,
+      handler: async ({ body, principal }) => {
+        editor(principal);
+        return ctx.serialWrite(() => tags.createTags(store, body, ctx.clock()));
+      },
+    }),
+    route({
+      method: 'PUT',
+      url: '/api/feedback/:id/tag',
+      summary: "Tag an item (confirm or correct the model's suggestion): it becomes a training example",
+      tags: ['Listening'],
+      auth: 'read',
+      params: IdParams,
+      body: tags.LabelBody,
+      response: Ok,
+      handler: async ({ params, body, principal }) => {
+        const by = editor(principal);
+        await ctx.serialWrite(() => tags.labelItem(store, params.id, body.tagSet, body.tag, by, ctx.clock()));
+        return { ok: true };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/review-queue',
+      summary: "The model's least confident tag suggestions, for a person to confirm or correct",
+      tags: ['Listening'],
+      auth: 'read',
+      query: tags.ReviewParams,
+      response: tags.ReviewQueue,
+      handler: ({ query }) => tags.reviewQueue(store, query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/defects',
+      summary: 'The defect ledger: contacts by type × cause over time, time to resolution, churn among those affected, value lost; features vs fixes',
+      tags: ['Listening'],
+      auth: 'read',
+      query: defects.LedgerParams,
+      response: defects.DefectLedger,
+      handler: ({ query }) => defects.defectLedger(store, query),
+    }),
+  ] as RouteDef<unknown, unknown, unknown>[];
+}

@@ -1,0 +1,312 @@
+/**
+ * Themes for the API and the web app: the board (volume trend, value at stake, sentiment,
+ * intents, typical quotes), one theme's members, and the team's edits (rename, merge) that
+ * later runs keep. Splitting needs the text model and lives in the listening job.
+ */
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { invalid, notFound, RapportError } from '../core/errors.js';
+import type { Conn, Store } from '../store/db.js';
+
+const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+export const Quote = z.object({ feedbackId: z.number(), text: z.string(), kind: z.string(), at: z.string(), userId: z.string().nullable() }).meta({ id: 'ThemeQuote' });
+export type Quote = z.infer<typeof Quote>;
+
+export const ThemeCard = z
+  .object({
+    id: z.number(),
+    name: z.string().describe("the team's name, else the label made from the key phrases"),
+    label: z.string(),
+    renamed: z.boolean(),
+    keyPhrases: z.array(z.string()),
+    size: z.number().describe('feedback items in the theme'),
+    duplicates: z.number().describe('of them, near-duplicates of another item'),
+    customers: z.number().describe('distinct customers who raised it'),
+    valueAtStake: z.number().describe('sum of the CLV of those customers'),
+    sentiment: z.number().nullable().describe('mean compound sentiment, −1…1'),
+    intents: z.record(z.string(), z.number()),
+    trend: z.array(z.object({ month: z.string(), items: z.number() })).describe('items per month, the last 12 months with feedback'),
+    quotes: z.array(Quote),
+    parentId: z.number().nullable(),
+  })
+  .meta({ id: 'ThemeCard' });
+export type ThemeCard = z.infer<typeof ThemeCard>;
+
+export const ThemeBoard = z
+  .object({
+    available: z.boolean(),
+    run: z.object({ id: z.number(), finishedAt: z.string(), items: z.number() }).nullable(),
+    analysed: z.number(),
+    unassigned: z.number(),
+    themes: z.array(ThemeCard),
+    explanation: z.array(z.string()),
+  })
+  .meta({ id: 'ThemeBoard' });
+export type ThemeBoard = z.infer<typeof ThemeBoard>;
+
+export const THEME_EXPLANATION = [
+  'Themes group feedback about the same need or defect, found without labels from the words and word pairs items share (TF-IDF, reduced by a truncated SVD, clustered by spherical k-means).',
+  'Key phrases are the words and pairs most specific to a theme (class-based TF-IDF); quotes are the members closest to its centre.',
+  'New feedback joins the nearest existing theme when it is similar enough, so themes stay put between runs; renames and merges are kept.',
+  'Value at stake: the sum of the CLV of the distinct customers who raised the theme (latest customer-value run).',
+];
+
+export const ThemeListParams = z.object({
+  sort: z.enum(['value', 'size', 'recent']).default('value'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export type ThemeListParams = z.infer<typeof ThemeListParams>;
+
+/** The UTC month (YYYY-MM) of `f.created_at` (epoch milliseconds). */
+export function monthExpr(dialect: Store['dialect']) {
+  return dialect === 'postgres' ? sql<string>`to_char(to_timestamp(f.created_at / 1000.0) at time zone 'UTC', 'YYYY-MM')` : sql<string>`strftime('%Y-%m', f.created_at / 1000, 'unixepoch')`;
+}
+
+async function quotesOf(db: Conn, ids: number[]): Promise<Map<number, Quote>> {
+  const out = new Map<number, Quote>();
+  if (ids.length === 0) return out;
+  const rows = await db
+    .selectFrom('feedback as f')
+    .leftJoin('customers as c', 'c.id', 'f.customer_id')
+    .select(['f.id', 'f.text', 'f.kind', 'f.created_at', 'c.user_id'])
+    .where('f.id', 'in', ids)
+    .execute();
+  for (const r of rows) out.set(Number(r.id), { feedbackId: Number(r.id), text: r.text.length > 400 ? `${r.text.slice(0, 399)}…` : r.text, kind: r.kind, at: new Date(Number(r.created_at)).toISOString(), userId: r.user_id });
+  return out;
+}
+
+const parseIds = (json: string): number[] => {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : [];
+  } catch {
+    return [];
+  }
+};
+const parseStrings = (json: string): string[] => {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+};
+
+/** The themes board: active themes with their numbers, sorted by value at stake, size or recency. */
+export async function themeBoard(store: Store, p: ThemeListParams): Promise<ThemeBoard> {
+  const db = store.db;
+  const themes = await db.selectFrom('themes').selectAll().where('status', '=', 'active').execute();
+  const run = await db.selectFrom('text_runs').select(['id', 'finished_at', 'items']).where('kind', '=', 'listen').where('status', '=', 'ok').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const counts = await db
+    .selectFrom('feedback_insights')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>(sql`case when theme_id is null then 1 else 0 end`).as('unassigned')])
+    .executeTakeFirst();
+  if (themes.length === 0) {
+    return { available: false, run: null, analysed: Number(counts?.n ?? 0), unassigned: Number(counts?.unassigned ?? 0), themes: [], explanation: THEME_EXPLANATION };
+  }
+  const stats = await db
+    .selectFrom('feedback_insights as i')
+    .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
+    .select((eb) => [
+      'i.theme_id',
+      eb.fn.countAll<number>().as('n'),
+      eb.fn.avg<number>('i.sentiment').as('sentiment'),
+      eb.fn.sum<number>(sql`case when i.duplicate_of is not null then 1 else 0 end`).as('dups'),
+      eb.fn.max('f.created_at').as('latest'),
+    ])
+    .where('i.theme_id', 'is not', null)
+    .groupBy('i.theme_id')
+    .execute();
+  const intents = await db
+    .selectFrom('feedback_insights')
+    .select((eb) => ['theme_id', 'intent', eb.fn.countAll<number>().as('n')])
+    .where('theme_id', 'is not', null)
+    .groupBy(['theme_id', 'intent'])
+    .execute();
+  const value = await db
+    .selectFrom(
+      db
+        .selectFrom('feedback_insights as i')
+        .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
+        .select(['i.theme_id', 'f.customer_id'])
+        .where('i.theme_id', 'is not', null)
+        .where('f.customer_id', 'is not', null)
+        .distinct()
+        .as('d'),
+    )
+    .leftJoin('customer_values as v', 'v.customer_id', 'd.customer_id')
+    .select((eb) => ['d.theme_id', eb.fn.countAll<number>().as('customers'), eb.fn.sum<number>(eb.fn.coalesce('v.clv', sql<number>`0`)).as('clv')])
+    .groupBy('d.theme_id')
+    .execute();
+  const month = monthExpr(store.dialect);
+  const monthly = await db
+    .selectFrom('feedback_insights as i')
+    .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
+    .select((eb) => ['i.theme_id', month.as('month'), eb.fn.countAll<number>().as('n')])
+    .where('i.theme_id', 'is not', null)
+    .groupBy(['i.theme_id', month])
+    .execute();
+  const months = [...new Set(monthly.map((m) => m.month))].sort().slice(-12);
+
+  const statBy = new Map(stats.map((s) => [Number(s.theme_id), s]));
+  const valueBy = new Map(value.map((v) => [Number(v.theme_id), v]));
+  const intentBy = new Map<number, Record<string, number>>();
+  for (const r of intents) {
+    const m = intentBy.get(Number(r.theme_id)) ?? {};
+    m[r.intent] = Number(r.n);
+    intentBy.set(Number(r.theme_id), m);
+  }
+  const trendBy = new Map<number, Map<string, number>>();
+  for (const r of monthly) {
+    const m = trendBy.get(Number(r.theme_id)) ?? new Map<string, number>();
+    m.set(r.month, Number(r.n));
+    trendBy.set(Number(r.theme_id), m);
+  }
+  const quoteIds = themes.flatMap((t) => parseIds(t.quotes).slice(0, 3));
+  const quotes = await quotesOf(db, quoteIds);
+
+  const cards: (ThemeCard & { latest: number })[] = themes.map((t) => {
+    const id = Number(t.id);
+    const s = statBy.get(id);
+    const v = valueBy.get(id);
+    const trend = trendBy.get(id);
+    return {
+      id,
+      name: t.name ?? t.label,
+      label: t.label,
+      renamed: t.name !== null,
+      keyPhrases: parseStrings(t.key_phrases),
+      size: Number(s?.n ?? 0),
+      duplicates: Number(s?.dups ?? 0),
+      customers: Number(v?.customers ?? 0),
+      valueAtStake: round(Number(v?.clv ?? 0)),
+      sentiment: s?.sentiment == null ? null : round(Number(s.sentiment), 3),
+      intents: intentBy.get(id) ?? {},
+      trend: months.map((m) => ({ month: m, items: trend?.get(m) ?? 0 })),
+      quotes: parseIds(t.quotes)
+        .slice(0, 3)
+        .map((q) => quotes.get(q))
+        .filter((q): q is Quote => q !== undefined),
+      parentId: t.parent_id === null ? null : Number(t.parent_id),
+      latest: Number(s?.latest ?? 0),
+    };
+  });
+  cards.sort((a, b) => (p.sort === 'size' ? b.size - a.size : p.sort === 'recent' ? b.latest - a.latest : b.valueAtStake - a.valueAtStake) || b.size - a.size || a.id - b.id);
+  return {
+    available: true,
+    run: run ? { id: Number(run.id), finishedAt: new Date(Number(run.finished_at)).toISOString(), items: run.items } : null,
+    analysed: Number(counts?.n ?? 0),
+    unassigned: Number(counts?.unassigned ?? 0),
+    themes: cards.slice(0, p.limit).map(({ latest: _latest, ...c }) => c),
+    explanation: THEME_EXPLANATION,
+  };
+}
+
+export const ThemeMembersParams = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.coerce.number().int().optional().describe('the last feedback id of the previous page'),
+});
+export type ThemeMembersParams = z.infer<typeof ThemeMembersParams>;
+
+export const ThemeMember = z
+  .object({
+    feedbackId: z.number(),
+    text: z.string(),
+    kind: z.string(),
+    at: z.string(),
+    userId: z.string().nullable(),
+    similarity: z.number().nullable(),
+    sentiment: z.number(),
+    intent: z.string(),
+    duplicateOf: z.number().nullable(),
+  })
+  .meta({ id: 'ThemeMember' });
+
+export const ThemeDetail = z.object({ theme: ThemeCard, members: z.array(ThemeMember), nextCursor: z.number().nullable() }).meta({ id: 'ThemeDetail' });
+export type ThemeDetail = z.infer<typeof ThemeDetail>;
+
+async function themeRow(db: Conn, id: number) {
+  const t = await db.selectFrom('themes').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!t) throw notFound(`theme ${id}`);
+  return t;
+}
+
+/** One theme: its card and its members, newest first, keyset-paged by feedback id. */
+export async function themeDetail(store: Store, id: number, p: ThemeMembersParams): Promise<ThemeDetail> {
+  const t = await themeRow(store.db, id);
+  const target = t.status === 'merged' && t.merged_into !== null ? Number(t.merged_into) : id;
+  const board = await themeBoard(store, { sort: 'value', limit: 500 });
+  const card = board.themes.find((c) => c.id === target);
+  if (!card) throw new RapportError('not_found', `theme ${id} is ${t.status}${t.status === 'split' ? ' into other themes' : ''}`);
+  let q = store.db
+    .selectFrom('feedback_insights as i')
+    .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
+    .leftJoin('customers as c', 'c.id', 'f.customer_id')
+    .select(['f.id', 'f.text', 'f.kind', 'f.created_at', 'c.user_id', 'i.theme_similarity', 'i.sentiment', 'i.intent', 'i.duplicate_of'])
+    .where('i.theme_id', '=', target)
+    .orderBy('f.id', 'desc')
+    .limit(p.limit + 1);
+  if (p.cursor !== undefined) q = q.where('f.id', '<', p.cursor);
+  const rows = await q.execute();
+  const page = rows.slice(0, p.limit);
+  return {
+    theme: card,
+    members: page.map((r) => ({
+      feedbackId: Number(r.id),
+      text: r.text,
+      kind: r.kind,
+      at: new Date(Number(r.created_at)).toISOString(),
+      userId: r.user_id,
+      similarity: r.theme_similarity === null ? null : round(r.theme_similarity, 3),
+      sentiment: round(r.sentiment, 3),
+      intent: r.intent,
+      duplicateOf: r.duplicate_of === null ? null : Number(r.duplicate_of),
+    })),
+    nextCursor: rows.length > p.limit ? Number(page[page.length - 1]!.id) : null,
+  };
+}
+
+export const RenameBody = z.object({ name: z.string().trim().min(1).max(120).nullable().describe('null returns to the generated label') });
+export const MergeBody = z.object({ into: z.number().int(), themes: z.array(z.number().int()).min(1).max(50), name: z.string().trim().min(1).max(120).optional() });
+
+/** Renames a theme; the name survives re-runs and rebuilds (carried to the theme holding most of its items). */
+export async function renameTheme(store: Store, id: number, name: string | null, now: number): Promise<void> {
+  const t = await themeRow(store.db, id);
+  if (t.status !== 'active') throw invalid('id', `theme ${id} is ${t.status}; rename the theme it became`);
+  await store.db.updateTable('themes').set({ name, updated_at: now }).where('id', '=', id).execute();
+}
+
+/**
+ * Merges themes into one: their items move to `into`, they are kept as `merged` (pointing at
+ * it), and new items near any of them join `into` from then on.
+ */
+export async function mergeThemes(store: Store, into: number, ids: number[], name: string | undefined, now: number): Promise<void> {
+  const others = [...new Set(ids)].filter((i) => i !== into);
+  if (others.length === 0) throw invalid('themes', 'name at least one theme other than the one merged into');
+  await store.db.transaction().execute(async (tx) => {
+    const rows = await tx.selectFrom('themes').select(['id', 'status']).where('id', 'in', [into, ...others]).execute();
+    for (const id of [into, ...others]) {
+      const r = rows.find((x) => Number(x.id) === id);
+      if (!r) throw notFound(`theme ${id}`);
+      if (r.status !== 'active') throw invalid('themes', `theme ${id} is ${r.status}`);
+    }
+    await tx.updateTable('feedback_insights').set({ theme_id: into }).where('theme_id', 'in', others).execute();
+    await tx.updateTable('themes').set({ status: 'merged', merged_into: into, updated_at: now }).where('id', 'in', others).execute();
+    // Themes merged into one of these earlier now point at the survivor directly.
+    await tx.updateTable('themes').set({ merged_into: into, updated_at: now }).where('merged_into', 'in', others).execute();
+    const size = await tx.selectFrom('feedback_insights').select((eb) => eb.fn.countAll<number>().as('n')).where('theme_id', '=', into).executeTakeFirst();
+    await tx
+      .updateTable('themes')
+      .set({ size: Number(size?.n ?? 0), updated_at: now, ...(name ? { name } : {}) })
+      .where('id', '=', into)
+      .execute();
+  });
+}
+
+/** Follows merges to the theme that holds a (possibly merged) theme's items now. */
+export async function resolveTheme(db: Conn, id: number): Promise<number> {
+  const t = await db.selectFrom('themes').select(['status', 'merged_into']).where('id', '=', id).executeTakeFirst();
+  if (!t) throw notFound(`theme ${id}`);
+  return t.status === 'merged' && t.merged_into !== null ? Number(t.merged_into) : id;
+}

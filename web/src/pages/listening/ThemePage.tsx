@@ -1,0 +1,167 @@
+import { useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api } from '../../api/client.js';
+import type { ThemeCard, ThemeDetail } from '../../api/types.js';
+import { Empty, ErrorPanel, Loading, Panel, Tile } from '../../components/ui.js';
+import { formatAmount, formatDateTime, formatInt, humanize } from '../../lib/format.js';
+import { useApi } from '../../lib/hooks.js';
+import { usePageTitle } from '../../lib/title.js';
+import { ListeningFrame, SentimentBadge } from './ListeningTabs.js';
+
+function Rename({ theme, onDone }: { theme: ThemeCard; onDone: () => void }) {
+  const [name, setName] = useState(theme.name);
+  const [error, setError] = useState<string | null>(null);
+  const save = async (value: string | null) => {
+    setError(null);
+    try {
+      await api.renameTheme(theme.id, value);
+      onDone();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <form
+      className="toolbar"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save(name.trim() || null);
+      }}
+    >
+      <div className="field">
+        <label htmlFor="theme-name" className="sr-only">
+          Theme name
+        </label>
+        <input id="theme-name" value={name} maxLength={120} onChange={(e) => setName(e.target.value)} />
+      </div>
+      <button type="submit" className="button">
+        Rename
+      </button>
+      {theme.renamed && (
+        <button type="button" className="button button-ghost" onClick={() => void save(null)}>
+          Use the generated label
+        </button>
+      )}
+      {error && <span className="error-inline">{error}</span>}
+    </form>
+  );
+}
+
+function Merge({ theme }: { theme: ThemeCard }) {
+  const navigate = useNavigate();
+  const others = useApi((signal) => api.themes({ sort: 'size' }, signal), []);
+  const [target, setTarget] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  if (others.status !== 'ready') return null;
+  const candidates = others.data.themes.filter((t) => t.id !== theme.id);
+  return (
+    <form
+      className="toolbar"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!target) return;
+        api.mergeThemes(Number(target), [theme.id]).then(
+          () => void navigate(`/listening/themes/${target}`),
+          (err: unknown) => setError((err as Error).message),
+        );
+      }}
+    >
+      <div className="field field-inline">
+        <label htmlFor="merge-into">Merge into</label>
+        <select id="merge-into" value={target} onChange={(e) => setTarget(e.target.value)}>
+          <option value="">choose a theme…</option>
+          {candidates.map((t) => (
+            <option key={t.id} value={t.id}>
+              {t.name} ({formatInt(t.size)})
+            </option>
+          ))}
+        </select>
+      </div>
+      <button type="submit" className="button" disabled={!target}>
+        Merge
+      </button>
+      {error && <span className="error-inline">{error}</span>}
+    </form>
+  );
+}
+
+function Members({ id, first }: { id: number; first: ThemeDetail }) {
+  const [pages, setPages] = useState<ThemeDetail['members'][]>([first.members]);
+  const [cursor, setCursor] = useState(first.nextCursor);
+  const more = async () => {
+    if (cursor === null) return;
+    const next = await api.theme(id, cursor);
+    setPages((p) => [...p, next.members]);
+    setCursor(next.nextCursor);
+  };
+  const members = pages.flat();
+  return (
+    <>
+      <ul className="member-list" data-testid="theme-members">
+        {members.map((m) => (
+          <li key={m.feedbackId} className="member">
+            <p className="feedback-text">{m.text}</p>
+            <div className="member-meta">
+              <span className="badge">{humanize(m.kind)}</span>
+              <SentimentBadge score={m.sentiment} />
+              <span className="badge">{humanize(m.intent)}</span>
+              {m.duplicateOf !== null && <span className="badge" title={`repeats item ${m.duplicateOf}`}>repeat</span>}
+              {m.userId && <Link to={`/customers/${encodeURIComponent(m.userId)}`}>{m.userId}</Link>}
+              <span className="muted">{formatDateTime(m.at)}</span>
+              {m.similarity !== null && <span className="muted" title="cosine similarity to the theme's centre">similarity {m.similarity.toFixed(2)}</span>}
+            </div>
+          </li>
+        ))}
+      </ul>
+      {cursor !== null && (
+        <div className="list-foot">
+          <button type="button" className="button" onClick={() => void more()}>
+            Show more
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
+export function ThemePage() {
+  const id = Number(useParams().id);
+  const state = useApi((signal) => api.theme(id, null, signal), [id]);
+  const title = state.status === 'ready' ? state.data.theme.name : 'Theme';
+  usePageTitle(title);
+  return (
+    <ListeningFrame title={title} lede="One theme: what its members say, who said it, and what they are worth.">
+      <p>
+        <Link to="/listening">← All themes</Link>
+      </p>
+      {state.status === 'loading' && <Loading />}
+      {state.status === 'error' && (state.error.message.includes('not found') ? <Empty title="No such theme">{state.error.message}</Empty> : <ErrorPanel error={state.error} onRetry={state.reload} />)}
+      {state.status === 'ready' && (
+        <>
+          <div className="tiles">
+            <Tile label="Items" value={formatInt(state.data.theme.size)} />
+            <Tile label="Customers" value={formatInt(state.data.theme.customers)} />
+            <Tile label="Value at stake" value={formatAmount(state.data.theme.valueAtStake)} how="The sum of the CLV of the distinct customers who raised this theme (latest customer-value run)." />
+            <Tile label="Sentiment" value={state.data.theme.sentiment === null ? '–' : state.data.theme.sentiment.toFixed(2)} how="Mean compound sentiment of the items, from −1 (very negative) to +1 (very positive)." />
+          </div>
+          <Panel title="Key phrases" how="The words and word pairs most specific to this theme compared with all feedback (class-based TF-IDF).">
+            <div className="theme-phrases">
+              {state.data.theme.keyPhrases.map((p) => (
+                <span key={p} className="chip">
+                  {p}
+                </span>
+              ))}
+            </div>
+          </Panel>
+          <Panel title="Edit">
+            <Rename key={state.data.theme.name} theme={state.data.theme} onDone={state.reload} />
+            <Merge theme={state.data.theme} />
+          </Panel>
+          <Panel title={`Members (${formatInt(state.data.theme.size)})`}>
+            <Members key={id} id={id} first={state.data} />
+          </Panel>
+        </>
+      )}
+    </ListeningFrame>
+  );
+}
