@@ -261,11 +261,12 @@ describe('rapport demo command', () => {
         await program.parseAsync(['node', 'rapport', 'demo', ...args]);
       };
       await run('--customers', '20', '--seed', '3', '--json');
-      const summary = JSON.parse(out.trim()) as { customers: number; orders: number; seed: number; customerValue: { customers: number } };
+      const summary = JSON.parse(out.trim()) as { customers: number; orders: number; seed: number; customerValue: { customers: number }; listening: { items: number; themes: number } };
       assert.equal(summary.customers, 20);
       assert.equal(summary.seed, 3);
       // Valued straight away, even this small (the degenerate plain fit is refitted with a penalty).
       assert.ok(summary.customerValue.customers > 10, JSON.stringify(summary.customerValue));
+      assert.ok(summary.listening.items > 0, JSON.stringify(summary.listening));
       out = '';
       const before = process.exitCode;
       await run('--customers', 'many');

@@ -45,7 +45,9 @@ export function registerDemo(program: Command, ctx: () => Promise<CliContext>): 
         const tty = !flags.json && 'isTTY' in c.err && (c.err as NodeJS.WriteStream).isTTY === true;
         const started = performance.now();
         const { runClvAfterLoad, afterLoadLine } = await import('../jobs/clv.job.js');
+        const { runListenAfterLoad, listenLine } = await import('../jobs/listen.job.js');
         let value: Awaited<ReturnType<typeof runClvAfterLoad>> | undefined;
+        let listening: Awaited<ReturnType<typeof runListenAfterLoad>> | undefined;
         const summary = await withStore(c, async (store) => {
           const s = await generateDemo(store, {
             customers,
@@ -62,11 +64,17 @@ export function registerDemo(program: Command, ctx: () => Promise<CliContext>): 
           });
           // The demo's orders follow BG/NBD and Gamma-Gamma: value them straight away.
           if (s.orders > 0) value = await runClvAfterLoad(store, 'demo');
+          // Then listen to its feedback (weighed by those values), with the support team's tags.
+          if (s.feedback > 0) {
+            const { tagDemoTickets } = await import('../demo/tags.js');
+            await tagDemoTickets(store, Date.now());
+            listening = await runListenAfterLoad(store, 'demo');
+          }
           return s;
         });
         const seconds = (performance.now() - started) / 1000;
-        if (flags.json) c.out.write(`${JSON.stringify({ ...summary, seconds: Math.round(seconds * 10) / 10, ...(value ? { customerValue: value } : {}) })}\n`);
-        else c.out.write(`${summaryLine(summary, seconds)}\n${value ? `${afterLoadLine(value)}\n` : ''}`);
+        if (flags.json) c.out.write(`${JSON.stringify({ ...summary, seconds: Math.round(seconds * 10) / 10, ...(value ? { customerValue: value } : {}), ...(listening ? { listening } : {}) })}\n`);
+        else c.out.write(`${summaryLine(summary, seconds)}\n${value ? `${afterLoadLine(value)}\n` : ''}${listening ? `${listenLine(listening)}\n` : ''}`);
       }),
     );
 }

@@ -13,6 +13,7 @@ interface ImportFlags {
   json?: boolean;
   mode?: string;
   clv: boolean;
+  listen: boolean;
 }
 
 /** `rapport import <file> --kind …`: a thin shell around {@link importFile}. */
@@ -27,6 +28,7 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
     .option('--kind-default <kind>', `feedback kind of rows that name none: ${FEEDBACK_KINDS.join(', ')}`, 'other')
     .option('--mode <mode>', 'auto, incremental or load (SQLite: one transaction, indexes built at the end; auto picks it for large event files)', 'auto')
     .option('--no-clv', 'do not recompute customer value after importing orders')
+    .option('--no-listen', 'do not analyse feedback (signals, themes, tags) after importing it')
     .option('--json', 'print the summary as JSON')
     .action(
       action(async (file: string, flags: ImportFlags) => {
@@ -38,6 +40,7 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
         const bar = isTty(c.err) ? await progressBar(c.err) : undefined;
         let summary: ImportSummary;
         let value: { customers: number; seconds: number } | { error: string } | undefined;
+        let listening: { items: number; themes: number; seconds: number } | { error: string } | undefined;
         try {
           summary = await withStore(
             c,
@@ -49,6 +52,10 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
                 const { runClvAfterLoad } = await import('../jobs/clv.job.js');
                 value = await runClvAfterLoad(store, 'import');
               }
+              if (flags.listen && s.kind === 'feedback' && s.inserted + s.updated > 0) {
+                const { runListenAfterLoad } = await import('../jobs/listen.job.js');
+                listening = await runListenAfterLoad(store, 'import');
+              }
               return s;
             },
             { checkpointer: true },
@@ -56,10 +63,11 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
         } finally {
           bar?.stop();
         }
-        if (flags.json) c.out.write(`${JSON.stringify(value === undefined ? summary : { ...summary, customerValue: value })}\n`);
+        if (flags.json) c.out.write(`${JSON.stringify({ ...summary, ...(value ? { customerValue: value } : {}), ...(listening ? { listening } : {}) })}\n`);
         else {
           c.out.write(formatSummary(summary));
           if (value) c.out.write(`${(await import('../jobs/clv.job.js')).afterLoadLine(value)}\n`);
+          if (listening) c.out.write(`${(await import('../jobs/listen.job.js')).listenLine(listening)}\n`);
         }
       }),
     );

@@ -35,6 +35,9 @@ export function registerServe(program: Command, ctx: () => Promise<CliContext>):
           const t0 = Date.now();
           const s = await generateDemo(store, { customers: c.config.demoCustomers, seed: 1 });
           c.out.write(`Demo company loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(s)}\n`);
+          // The support team's hand-tagged tickets; the schedule's first run values customers and listens.
+          const { tagDemoTickets } = await import('../demo/tags.js');
+          await tagDemoTickets(store, Date.now());
         }
         const hours = c.config.clvEveryHours;
         const log = (m: string): void => void c.out.write(`${m}\n`);

@@ -1,13 +1,22 @@
 /**
- * The server's schedule for recomputing jobs. Today one job, CLV: it runs
+ * The server's schedule for recomputing jobs.
+ *
+ * CLV runs
  *  - when there are orders and no successful run yet,
  *  - when orders arrived since the last run (from any path: imports, the tracking API) and
  *    have settled for `settleMs` (a burst of orders makes one run, not one per order),
  *  - and at least every `everyMs` as a safety net.
  * A run that failed is not retried for the same orders before `everyMs`; new orders retry it.
+ *
+ * Listening (signals, themes, tags) runs after CLV, so the defect ledger and the themes board
+ * weigh feedback by fresh values: when there is feedback and no run yet, when feedback arrived
+ * since the last run and has settled, or when a tag set's examples changed (a correction
+ * retrains its model).
  */
 import type { Store } from '../store/db.js';
 import { lastOrderRef, runClv } from './clv.job.js';
+import { lastFeedbackRef, runListen } from './listen.job.js';
+import { examplesStamp, readTagModelMeta } from '../listening/tags.service.js';
 
 export interface ScheduleOptions {
   /** How often to look (default 60 s). */
@@ -49,6 +58,31 @@ export async function clvDue(store: Store, now: number, o: { settleMs: number; e
   return { due: false };
 }
 
+/** Whether the listening run should run now. */
+export async function listenDue(store: Store, now: number, o: { settleMs: number }): Promise<Due> {
+  const ref = await lastFeedbackRef(store);
+  if (ref === 0) return { due: false };
+  const last = await store.db
+    .selectFrom('text_runs')
+    .select(['status', 'finished_at', 'started_at', 'report'])
+    .where('kind', '=', 'listen')
+    .where('status', '!=', 'running')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!last) return { due: true, why: 'no run yet' };
+  const at = Number(last.finished_at ?? last.started_at);
+  if (now - at < o.settleMs) return { due: false };
+  const seen = last.report ? (JSON.parse(last.report) as { lastFeedbackRef?: number }).lastFeedbackRef : undefined;
+  if (seen !== ref) return { due: true, why: last.status === 'failed' ? 'new feedback since the failed run' : 'new feedback' };
+  const sets = await store.db.selectFrom('tags').select('tag_set').distinct().execute();
+  for (const { tag_set: set } of sets) {
+    const meta = await readTagModelMeta(store.db, set);
+    if (meta && (await examplesStamp(store.db, set)) > meta.examplesStamp) return { due: true, why: `tag examples of "${set}" changed` };
+  }
+  return { due: false };
+}
+
 export function scheduleClv(store: Store, options: ScheduleOptions = {}): Schedule {
   const checkMs = options.checkMs ?? 60_000;
   const settleMs = options.settleMs ?? 10 * 60_000;
@@ -62,11 +96,22 @@ export function scheduleClv(store: Store, options: ScheduleOptions = {}): Schedu
     busy = (async () => {
       try {
         const d = await clvDue(store, now(), { settleMs, everyMs });
-        if (!d.due || stopped) return;
-        const { report } = await runClv(store, { trigger: 'schedule', now, ...(options.serialize ? { serialize: options.serialize } : {}) });
-        log(`customer value recomputed (${d.why}): ${report.customers} customers in ${(report.timings.totalMs / 1000).toFixed(1)} s`);
+        if (d.due && !stopped) {
+          try {
+            const { report } = await runClv(store, { trigger: 'schedule', now, ...(options.serialize ? { serialize: options.serialize } : {}) });
+            log(`customer value recomputed (${d.why}): ${report.customers} customers in ${(report.timings.totalMs / 1000).toFixed(1)} s`);
+          } catch (e) {
+            log(`customer value run failed: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        }
+        const l = await listenDue(store, now(), { settleMs });
+        if (l.due && !stopped) {
+          const t0 = performance.now();
+          const { report } = await runListen(store, { trigger: 'schedule', now, ...(options.serialize ? { serialize: options.serialize } : {}) });
+          log(`feedback analysed (${l.why}): ${report.analysed} items, ${report.themes.count} themes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        }
       } catch (e) {
-        log(`customer value run failed: ${e instanceof Error ? e.message : String(e)}`);
+        log(`listening run failed: ${e instanceof Error ? e.message : String(e)}`);
       } finally {
         busy = undefined;
       }

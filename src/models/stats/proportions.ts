@@ -39,7 +39,7 @@ export function wilson(k: number, n: number, z = Z95): Interval {
  * low = d − √((p1 − l1)² + (u2 − p2)²) and high = d + √((u1 − p1)² + (p2 − l2)²).
  * An interval that excludes 0 marks a difference unlikely to be chance at the 5% level.
  *
- * @example newcombe(30, 100, 200, 1000) // 0.30 − 0.20: { estimate: 0.1, low: 0.013, high: 0.195 }
+ * @example newcombe(30, 100, 200, 1000) // 0.30 − 0.20: { estimate: 0.1, low: 0.015, high: 0.199 }
  */
 export function newcombe(k1: number, n1: number, k2: number, n2: number, z = Z95): Interval {
   const a = wilson(k1, n1, z);

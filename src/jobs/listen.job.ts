@@ -1,0 +1,484 @@
+/**
+ * The listening run: reads stored feedback and writes what Rapport hears in it.
+ *
+ * 1. Signals per new item: sentiment (VADER), intent, language, MinHash signature.
+ * 2. Near-duplicates: each new item is checked against every stored signature (LSH); a
+ *    repeat points at the earliest item of its group, so every author stays as evidence.
+ * 3. Themes: new items join the nearest stored theme when similar enough (stable themes);
+ *    the first run, or `rebuild`, discovers themes afresh and carries the team's names over
+ *    to the new theme holding most of a renamed theme's items.
+ * 4. Tags: each tag set whose examples changed since its model was trained is retrained and
+ *    every item without a person's tag is re-tagged; otherwise new items are tagged.
+ *
+ * Everything is written in one transaction, so readers see the previous run or this one.
+ */
+import { detectLanguage } from '../models/text/language.js';
+import { intent as intentOf } from '../models/text/intent.js';
+import { decodeSignature, LshIndex, signature } from '../models/text/minhash.js';
+import { sentiment as sentimentOf } from '../models/text/sentiment.js';
+import { evaluate, predict, train, type TextModel } from '../models/text/classifier.js';
+import { seededRandom } from '../models/random.js';
+import type { Conn, Store } from '../store/db.js';
+import type { FeedbackInsightsTable, Intent } from '../store/schema.js';
+import { chunks, updateFromValues } from '../store/sql.js';
+import { loadModel, saveModel } from '../listening/model-store.js';
+import { assignThemes, buildThemes, type ThemeEngineModel } from '../listening/theme-engine.js';
+import { examplesStamp, readTagModelMeta, REVIEW_THRESHOLD, tagPurpose, type TagModelMeta } from '../listening/tags.service.js';
+
+export interface ListenOptions {
+  trigger: string;
+  /** Discover themes afresh (keeping the team's names where the items stay together). */
+  rebuild?: boolean;
+  /** Themes to discover on a rebuild: a number, or 'auto' (default). */
+  k?: number | 'auto';
+  seed?: number;
+  now?: () => number;
+  serialize?: <T>(fn: () => Promise<T>) => Promise<T>;
+  log?: (line: string) => void;
+}
+
+export interface ListenReport {
+  /** The newest feedback row this run saw (the schedule runs again when it changes). */
+  lastFeedbackRef: number;
+  items: number;
+  analysed: number;
+  duplicates: number;
+  themes: { built: boolean; count: number; assigned: number; unassigned: number; carriedNames: number; seconds: number };
+  tagSets: { tagSet: string; retrained: boolean; examples: number; tagged: number; toReview: number; accuracy: number | null }[];
+  languages: Record<string, number>;
+  warnings: string[];
+  timings: Record<string, number>;
+}
+
+const THEMES_PURPOSE = 'themes';
+/** Fewer items than this make no themes (too few to group). */
+const MIN_THEME_ITEMS = 20;
+
+interface Item {
+  id: number;
+  text: string;
+}
+
+interface StoredTheme {
+  model: ThemeEngineModel;
+  /** Theme row id of each model theme (index = the model's theme index). */
+  themeIds: number[];
+}
+
+let running: Promise<{ runId: number; report: ListenReport }> | undefined;
+
+/** Runs the listening job; a run asked for while one is going waits for it, then runs. */
+export async function runListen(store: Store, options: ListenOptions): Promise<{ runId: number; report: ListenReport }> {
+  while (running) await running.catch(() => undefined);
+  const p = doRun(store, options);
+  running = p;
+  try {
+    return await p;
+  } finally {
+    if (running === p) running = undefined;
+  }
+}
+
+async function doRun(store: Store, options: ListenOptions): Promise<{ runId: number; report: ListenReport }> {
+  const now = options.now ?? Date.now;
+  const serialize = options.serialize ?? (<T>(fn: () => Promise<T>) => fn());
+  const inserted = await serialize(() =>
+    store.db.insertInto('text_runs').values({ kind: 'listen', trigger: options.trigger, status: 'running', started_at: now(), items: 0 }).returning('id').executeTakeFirstOrThrow(),
+  );
+  const runId = Number(inserted.id);
+  const ref = await lastFeedbackRef(store);
+  try {
+    const report = await compute(store, options, runId, now, serialize, ref);
+    return { runId, report };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    await serialize(() =>
+      store.db
+        .updateTable('text_runs')
+        .set({ status: 'failed', finished_at: now(), error: message, report: JSON.stringify({ lastFeedbackRef: ref }) })
+        .where('id', '=', runId)
+        .execute(),
+    );
+    throw e;
+  }
+}
+
+const ms = (t0: number): number => Math.round(performance.now() - t0);
+
+async function readItems(db: Conn): Promise<Item[]> {
+  const out: Item[] = [];
+  let after = 0;
+  for (;;) {
+    const rows = await db.selectFrom('feedback').select(['id', 'text']).where('id', '>', after).orderBy('id').limit(50_000).execute();
+    for (const r of rows) out.push({ id: Number(r.id), text: r.text });
+    if (rows.length < 50_000) return out;
+    after = Number(rows[rows.length - 1]!.id);
+  }
+}
+
+/** The newest feedback row id (0 without feedback). */
+export async function lastFeedbackRef(store: Store): Promise<number> {
+  const r = await store.db.selectFrom('feedback').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  return Number(r?.id ?? 0);
+}
+
+/**
+ * A run after new data (an import, the demo): reported, not thrown, since the data itself was
+ * stored fine; a failed run is recorded and retried by the schedule.
+ */
+export async function runListenAfterLoad(store: Store, trigger: string): Promise<{ items: number; themes: number; seconds: number } | { error: string }> {
+  const t0 = performance.now();
+  try {
+    const { report } = await runListen(store, { trigger });
+    return { items: report.analysed, themes: report.themes.count, seconds: (performance.now() - t0) / 1000 };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** The one line the CLI prints about such a run. */
+export function listenLine(r: { items: number; themes: number; seconds: number } | { error: string }): string {
+  return 'error' in r ? `Feedback not analysed: ${r.error}` : `Feedback analysed: ${r.items.toLocaleString('en-US')} items, ${r.themes} themes in ${r.seconds.toFixed(1)} s`;
+}
+
+async function compute(
+  store: Store,
+  options: ListenOptions,
+  runId: number,
+  now: () => number,
+  serialize: <T>(fn: () => Promise<T>) => Promise<T>,
+  lastRef: number,
+): Promise<ListenReport> {
+  const db = store.db;
+  const timings: Record<string, number> = {};
+  const warnings: string[] = [];
+  let t0 = performance.now();
+  const items = await readItems(db);
+  const stored = await db.selectFrom('feedback_insights').select(['feedback_id', 'minhash', 'duplicate_of', 'theme_id']).orderBy('feedback_id').execute();
+  const have = new Map(stored.map((r) => [Number(r.feedback_id), r]));
+  const fresh = options.rebuild ? items : items.filter((i) => !have.has(i.id));
+  timings['read'] = ms(t0);
+
+  // 1. Signals.
+  t0 = performance.now();
+  const rows = new Map<number, FeedbackInsightsTable>();
+  const languages: Record<string, number> = {};
+  const sigs = new Map<number, Uint32Array>();
+  for (const it of fresh) {
+    const s = sentimentOf(it.text);
+    const i = intentOf(it.text, s);
+    const lang = detectLanguage(it.text);
+    languages[lang.lang] = (languages[lang.lang] ?? 0) + 1;
+    const sig = signature(it.text);
+    sigs.set(it.id, sig);
+    rows.set(it.id, {
+      feedback_id: it.id,
+      theme_id: null,
+      theme_similarity: null,
+      sentiment: s.score,
+      sentiment_label: s.label,
+      intent: i.intent as Intent,
+      intent_confidence: i.confidence,
+      lang: lang.lang,
+      duplicate_of: null,
+      minhash: Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength),
+      analysed_at: now(),
+    });
+  }
+  timings['signals'] = ms(t0);
+
+  // 2. Near-duplicates, in id order: an item repeats the earliest similar item before it.
+  t0 = performance.now();
+  const index = new LshIndex<number>();
+  const rootOf = new Map<number, number>();
+  if (!options.rebuild) {
+    for (const r of stored) {
+      if (!r.minhash) continue;
+      const id = Number(r.feedback_id);
+      index.add(id, decodeSignature(Buffer.from(r.minhash).toString('base64')));
+      rootOf.set(id, r.duplicate_of === null ? id : Number(r.duplicate_of));
+    }
+  }
+  let duplicates = 0;
+  for (const it of fresh) {
+    const sig = sigs.get(it.id)!;
+    const match = index.query(sig).filter((m) => m.id < it.id);
+    if (match.length > 0) {
+      const earliest = Math.min(...match.map((m) => rootOf.get(m.id) ?? m.id));
+      rows.get(it.id)!.duplicate_of = earliest;
+      rootOf.set(it.id, earliest);
+      duplicates++;
+    } else rootOf.set(it.id, it.id);
+    index.add(it.id, sig);
+  }
+  timings['duplicates'] = ms(t0);
+
+  // 3. Themes.
+  t0 = performance.now();
+  const themeReport = { built: false, count: 0, assigned: 0, unassigned: 0, carriedNames: 0, seconds: 0 };
+  const storedThemes = options.rebuild ? null : await loadModel<StoredTheme>(db, THEMES_PURPOSE);
+  let themeWrite: ((tx: Conn) => Promise<void>) | null = null;
+  if (storedThemes && fresh.length > 0) {
+    const live = await liveThemeOf(db, storedThemes.themeIds);
+    const a = assignThemes(storedThemes.model, fresh.map((f) => f.text));
+    fresh.forEach((f, j) => {
+      const k = a.theme[j]!;
+      if (k < 0) return;
+      const row = rows.get(f.id)!;
+      row.theme_id = live.get(storedThemes.themeIds[k]!) ?? null;
+      row.theme_similarity = a.similarity[j]!;
+      if (row.theme_id !== null) themeReport.assigned++;
+    });
+    themeReport.count = new Set(live.values()).size;
+  } else if (!storedThemes && items.length >= MIN_THEME_ITEMS) {
+    const built = buildThemes(
+      items.map((i) => i.text),
+      { k: options.k ?? 'auto', seed: options.seed ?? 1 },
+    );
+    themeReport.built = true;
+    themeReport.count = built.themes.length;
+    const oldAssign = new Map(stored.map((r) => [Number(r.feedback_id), r.theme_id === null ? null : Number(r.theme_id)]));
+    themeWrite = async (tx) => {
+      const ts = now();
+      // The team's names move to the new theme that holds most of the renamed theme's items.
+      const named = await tx.selectFrom('themes').select(['id', 'name']).where('status', '=', 'active').where('name', 'is not', null).execute();
+      await tx.updateTable('themes').set({ status: 'split', updated_at: ts }).where('status', '=', 'active').execute();
+      const ids: number[] = [];
+      for (const t of built.themes) {
+        const r = await tx
+          .insertInto('themes')
+          .values({ label: t.label, name: null, key_phrases: JSON.stringify(t.keyPhrases), quotes: JSON.stringify(t.quotes.map((q) => items[q]!.id)), size: t.size, status: 'active', merged_into: null, parent_id: null, created_at: ts, updated_at: ts })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        ids.push(Number(r.id));
+      }
+      for (const n of named) {
+        const votes = new Map<number, number>();
+        items.forEach((it, j) => {
+          if (oldAssign.get(it.id) !== Number(n.id)) return;
+          const k = built.theme[j]!;
+          if (k >= 0) votes.set(k, (votes.get(k) ?? 0) + 1);
+        });
+        const best = [...votes].sort((a, b) => b[1] - a[1])[0];
+        if (best) {
+          await tx.updateTable('themes').set({ name: n.name }).where('id', '=', ids[best[0]]!).where('name', 'is', null).execute();
+          themeReport.carriedNames++;
+        }
+      }
+      // New items take their theme with their signals; items analysed before change theme only.
+      const moved: (readonly unknown[])[] = [];
+      items.forEach((it, j) => {
+        const k = built.theme[j]!;
+        const themeId = k >= 0 ? ids[k]! : null;
+        const similarity = k >= 0 ? built.similarity[j]! : null;
+        const row = rows.get(it.id);
+        if (row) {
+          row.theme_id = themeId;
+          row.theme_similarity = similarity;
+        } else moved.push([it.id, themeId, similarity]);
+      });
+      await updateFromValues(tx, 'feedback_insights', 'feedback_id', ['bigint', 'bigint', 'double precision'], moved, { theme_id: 'v.column2', theme_similarity: 'v.column3' });
+      await saveModel(tx, THEMES_PURPOSE, { model: built.model, themeIds: ids } satisfies StoredTheme, runId, ts);
+      themeReport.assigned = built.theme.filter((k) => k >= 0).length;
+    };
+  } else if (!storedThemes) {
+    warnings.push(`themes need at least ${MIN_THEME_ITEMS} feedback items; there are ${items.length}`);
+  }
+  themeReport.seconds = ms(t0) / 1000;
+  timings['themes'] = ms(t0);
+
+  // 4. Tags.
+  t0 = performance.now();
+  const tagPlans = await planTags(db, fresh, items, options.rebuild === true, options.seed ?? 1, warnings);
+  timings['tags'] = ms(t0);
+
+  // Write.
+  t0 = performance.now();
+  const analysed = await serialize(() =>
+    db.transaction().execute(async (tx) => {
+      // Items erased while the run computed are skipped (their feedback rows are gone).
+      const present = new Set<number>();
+      const touched = new Set<number>([...rows.keys(), ...tagPlans.flatMap((p) => p.ids)]);
+      for (const part of chunks([...touched], 5000)) {
+        const found = await tx.selectFrom('feedback').select('id').where('id', 'in', part).execute();
+        for (const f of found) present.add(Number(f.id));
+      }
+      if (options.rebuild) await tx.deleteFrom('feedback_insights').execute();
+      if (themeWrite) await themeWrite(tx);
+      const write = [...rows.values()].filter((r) => present.has(r.feedback_id));
+      for (const part of chunks(write, 500)) {
+        await tx
+          .insertInto('feedback_insights')
+          .values(part)
+          .onConflict((oc) =>
+            oc.column('feedback_id').doUpdateSet((eb) => ({
+              theme_id: eb.ref('excluded.theme_id'),
+              theme_similarity: eb.ref('excluded.theme_similarity'),
+              sentiment: eb.ref('excluded.sentiment'),
+              sentiment_label: eb.ref('excluded.sentiment_label'),
+              intent: eb.ref('excluded.intent'),
+              intent_confidence: eb.ref('excluded.intent_confidence'),
+              lang: eb.ref('excluded.lang'),
+              duplicate_of: eb.ref('excluded.duplicate_of'),
+              minhash: eb.ref('excluded.minhash'),
+              analysed_at: eb.ref('excluded.analysed_at'),
+            })),
+          )
+          .execute();
+      }
+      for (const plan of tagPlans) await plan.write(tx, present, runId, now());
+      // Theme sizes follow their members.
+      const sizes = await tx.selectFrom('feedback_insights').select((eb) => ['theme_id', eb.fn.countAll<number>().as('n')]).where('theme_id', 'is not', null).groupBy('theme_id').execute();
+      for (const s of sizes) await tx.updateTable('themes').set({ size: Number(s.n) }).where('id', '=', Number(s.theme_id)).execute();
+      return write.length;
+    }),
+  );
+  timings['write'] = ms(t0);
+  const unassigned = await db.selectFrom('feedback_insights').select((eb) => eb.fn.countAll<number>().as('n')).where('theme_id', 'is', null).executeTakeFirst();
+  themeReport.unassigned = Number(unassigned?.n ?? 0);
+  if (themeReport.count > 0 && themeReport.unassigned > Math.max(50, 0.15 * items.length)) {
+    warnings.push(`${themeReport.unassigned} items fit no theme: \`rapport themes run --rebuild\` discovers themes afresh (names are kept)`);
+  }
+  const report: ListenReport = {
+    lastFeedbackRef: lastRef,
+    items: items.length,
+    analysed,
+    duplicates,
+    themes: themeReport,
+    tagSets: tagPlans.map((p) => p.report),
+    languages,
+    warnings,
+    timings,
+  };
+  await serialize(() =>
+    db.updateTable('text_runs').set({ status: 'ok', finished_at: now(), items: analysed, report: JSON.stringify(report) }).where('id', '=', runId).execute(),
+  );
+  return report;
+}
+
+/** Where each stored model theme's items go now: itself, or the theme it was merged into. */
+async function liveThemeOf(db: Conn, themeIds: number[]): Promise<Map<number, number>> {
+  const rows = await db.selectFrom('themes').select(['id', 'status', 'merged_into']).execute();
+  const byId = new Map(rows.map((r) => [Number(r.id), r]));
+  const out = new Map<number, number>();
+  for (const id of themeIds) {
+    let cur = id;
+    for (let hops = 0; hops < 50; hops++) {
+      const r = byId.get(cur);
+      if (!r || r.status !== 'merged' || r.merged_into === null) break;
+      cur = Number(r.merged_into);
+    }
+    const r = byId.get(cur);
+    if (r && r.status === 'active') out.set(id, cur);
+  }
+  return out;
+}
+
+interface TagPlan {
+  report: ListenReport['tagSets'][number];
+  /** Items the plan tags. */
+  ids: number[];
+  write: (tx: Conn, present: Set<number>, runId: number, now: number) => Promise<void>;
+}
+
+/** Cross-validated accuracy of a tag set's model on its examples: 5 folds up to 2,000 examples, one 80/20 split above. */
+function crossValidate(texts: string[], labels: string[], seed: number): number | null {
+  const n = texts.length;
+  if (n < 10 || new Set(labels).size < 2) return null;
+  const rand = seededRandom(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const folds = n <= 2000 ? 5 : 1;
+  const truth: string[] = [];
+  const guess: string[] = [];
+  for (let f = 0; f < folds; f++) {
+    const test = new Set(order.filter((_, i) => i % 5 === f));
+    const trainIdx = order.filter((i) => !test.has(i));
+    if (new Set(trainIdx.map((i) => labels[i])).size < 2) continue;
+    const m = train(
+      trainIdx.map((i) => texts[i]!),
+      trainIdx.map((i) => labels[i]!),
+    );
+    for (const i of test) {
+      truth.push(labels[i]!);
+      guess.push(predict(m, texts[i]!).label);
+    }
+  }
+  return truth.length > 0 ? evaluate(truth, guess).accuracy : null;
+}
+
+async function planTags(db: Conn, fresh: Item[], items: Item[], rebuild: boolean, seed: number, warnings: string[]): Promise<TagPlan[]> {
+  const sets = await db.selectFrom('tags').select('tag_set').distinct().execute();
+  const plans: TagPlan[] = [];
+  for (const { tag_set: tagSet } of sets) {
+    const examples = await db
+      .selectFrom('feedback_tags as ft')
+      .innerJoin('tags as t', 't.id', 'ft.tag_id')
+      .innerJoin('feedback as f', 'f.id', 'ft.feedback_id')
+      .select(['f.id', 'f.text', 't.name'])
+      .where('ft.tag_set', '=', tagSet)
+      .where('ft.source', '=', 'human')
+      .execute();
+    const labels = new Set(examples.map((e) => e.name));
+    const report = { tagSet, retrained: false, examples: examples.length, tagged: 0, toReview: 0, accuracy: null as number | null };
+    if (labels.size < 2) {
+      warnings.push(`tag set "${tagSet}": at least two tags need examples before items can be tagged (has ${labels.size})`);
+      plans.push({ report, ids: [], write: async () => undefined });
+      continue;
+    }
+    for (const l of labels) if (examples.filter((e) => e.name === l).length === 1) warnings.push(`tag set "${tagSet}": tag "${l}" has one example; suggestions for it will be unreliable`);
+    const stamp = await examplesStamp(db, tagSet);
+    const meta = await readTagModelMeta(db, tagSet);
+    let model = rebuild || !meta || stamp > meta.examplesStamp ? null : await loadModel<TextModel>(db, tagPurpose(tagSet));
+    let newMeta: TagModelMeta | null = null;
+    if (!model) {
+      const texts = examples.map((e) => e.text);
+      const names = examples.map((e) => e.name);
+      model = train(texts, names, { seed });
+      report.retrained = true;
+      report.accuracy = crossValidate(texts, names, seed);
+      newMeta = { trainedAt: 0, examples: examples.length, accuracy: report.accuracy, examplesStamp: stamp };
+    } else report.accuracy = meta?.accuracy ?? null;
+    const human = new Set(examples.map((e) => Number(e.id)));
+    const targets = (report.retrained ? items : fresh).filter((i) => !human.has(i.id));
+    const suggestions = targets.map((t) => {
+      const p = predict(model, t.text);
+      return { id: t.id, label: p.label, confidence: p.confidence };
+    });
+    report.tagged = suggestions.length;
+    report.toReview = suggestions.filter((s) => s.confidence < REVIEW_THRESHOLD).length;
+    const trained = model;
+    plans.push({
+      report,
+      ids: suggestions.map((x) => x.id),
+      write: async (tx, present, runId, now) => {
+        const tagIds = new Map((await tx.selectFrom('tags').select(['id', 'name']).where('tag_set', '=', tagSet).execute()).map((t) => [t.name, Number(t.id)]));
+        // A person may have tagged an item while the run computed: their tag wins.
+        const humanNow = new Set(
+          (await tx.selectFrom('feedback_tags').select('feedback_id').where('tag_set', '=', tagSet).where('source', '=', 'human').execute()).map((r) => Number(r.feedback_id)),
+        );
+        const write = suggestions.filter((s) => !humanNow.has(s.id) && present.has(s.id));
+        for (const part of chunks(write, 1000)) {
+          await tx
+            .insertInto('feedback_tags')
+            .values(part.map((s) => ({ feedback_id: s.id, tag_set: tagSet, tag_id: tagIds.get(s.label)!, source: 'model' as const, confidence: s.confidence, reviewed_by: null, updated_at: now })))
+            .onConflict((oc) =>
+              oc.columns(['feedback_id', 'tag_set']).doUpdateSet((eb) => ({ tag_id: eb.ref('excluded.tag_id'), source: eb.ref('excluded.source'), confidence: eb.ref('excluded.confidence'), updated_at: eb.ref('excluded.updated_at') })),
+            )
+            .where('feedback_tags.source', '=', 'model')
+            .execute();
+        }
+        if (newMeta) {
+          await saveModel(tx, tagPurpose(tagSet), trained, runId, now);
+          const value = JSON.stringify({ ...newMeta, trainedAt: now });
+          const key = `tags.model:${tagSet}`;
+          await tx.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+        }
+      },
+    });
+  }
+  return plans;
+}

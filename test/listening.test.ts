@@ -1,0 +1,296 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { createKey } from '../src/auth/keys.js';
+import { generateDemo } from '../src/demo/generate.js';
+import { tagDemoTickets } from '../src/demo/tags.js';
+import { IngestWriter } from '../src/ingest/writer.js';
+import type { FeedbackRecord } from '../src/ingest/records.js';
+import { runClv } from '../src/jobs/clv.job.js';
+import { runListen, type ListenReport } from '../src/jobs/listen.job.js';
+import { CHURN_P_ALIVE, defectLedger } from '../src/listening/defects.js';
+import { decodeModel, encodeModel } from '../src/listening/model-store.js';
+import { labelItem, reviewQueue, tagSets, REVIEW_THRESHOLD } from '../src/listening/tags.service.js';
+import { mergeThemes, renameTheme, themeBoard, themeDetail } from '../src/listening/themes.service.js';
+import { newcombe, quantile, wilson } from '../src/models/stats/proportions.js';
+import { buildServer } from '../src/server/app.js';
+import { DIALECTS, type TestStore } from './support/stores.js';
+
+const close = (got: number | null, want: number, tol: number, what: string): void => assert.ok(got !== null && Math.abs(got - want) <= tol, `${what}: ${got} vs ${want}`);
+
+describe('proportion intervals', () => {
+  it('Wilson matches published values', () => {
+    // Newcombe (1998), table I: 81/263 → 0.2553–0.3662 (method 3, Wilson score without continuity correction).
+    const w = wilson(81, 263);
+    close(w.low, 0.2553, 5e-4, 'low');
+    close(w.high, 0.3662, 5e-4, 'high');
+    const zero = wilson(0, 10);
+    assert.equal(zero.low, 0);
+    close(zero.high, 0.2775, 5e-4, 'high of 0/10');
+    assert.ok(Number.isNaN(wilson(0, 0).estimate));
+  });
+  it("Newcombe's hybrid score interval matches the paper's example", () => {
+    // Newcombe (1998), table II, example (a): 56/70 − 48/80 → 0.0524 to 0.3339 (method 10).
+    const d = newcombe(56, 70, 48, 80);
+    close(d.estimate, 0.2, 1e-9, 'difference');
+    close(d.low, 0.0524, 5e-4, 'low');
+    close(d.high, 0.3339, 5e-4, 'high');
+  });
+  it('quantiles interpolate like R type 7', () => {
+    assert.equal(quantile([3, 1, 2, 4], 0.5), 2.5);
+    assert.equal(quantile([10], 0.9), 10);
+    assert.ok(Number.isNaN(quantile([], 0.5)));
+  });
+});
+
+describe('stored models', () => {
+  it('round-trip typed arrays exactly', () => {
+    const model = { labels: ['a', 'b'], w: Float32Array.from([0, 1.5, -2.25, 0]), bias: Float64Array.from([Math.PI]), n: Int32Array.from([-1, 7]), nested: { u: Uint32Array.from([2 ** 32 - 1]) } };
+    const back = decodeModel<typeof model>(encodeModel(model));
+    assert.deepEqual(back.labels, model.labels);
+    assert.deepEqual([...back.w], [...model.w]);
+    assert.ok(back.w instanceof Float32Array && back.bias instanceof Float64Array && back.n instanceof Int32Array && back.nested.u instanceof Uint32Array);
+    assert.equal(back.bias[0], Math.PI);
+    assert.equal(back.nested.u[0], 2 ** 32 - 1);
+  });
+});
+
+const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+const TSX = import.meta.resolve('tsx');
+
+for (const d of DIALECTS) {
+  describe(`listening on ${d.name}`, async () => {
+    const skip = await d.skip();
+    let t: TestStore;
+    let first: ListenReport;
+    before(async () => {
+      if (skip) return;
+      t = await d.open();
+      await generateDemo(t.store, { customers: 400, seed: 11 });
+      await runClv(t.store, { trigger: 'cli' });
+      // The support team tagged a fifth of the tickets with their type: examples to learn from.
+      assert.ok((await tagDemoTickets(t.store, 1000)) > 20);
+      first = (await runListen(t.store, { trigger: 'cli' })).report;
+    });
+    after(async () => {
+      if (!skip) await t.cleanup();
+    });
+
+    it('analyses every item once: signals, near-duplicates, themes', { skip }, async () => {
+      const feedback = await t.store.db.selectFrom('feedback').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const insights = await t.store.db.selectFrom('feedback_insights').selectAll().execute();
+      assert.equal(insights.length, Number(feedback.n));
+      assert.equal(first.analysed, Number(feedback.n));
+      assert.ok(first.themes.built && first.themes.count >= 3, `themes: ${first.themes.count}`);
+      for (const r of insights) {
+        assert.ok(r.sentiment >= -1 && r.sentiment <= 1);
+        assert.ok(['help', 'complaint', 'request', 'praise', 'other'].includes(r.intent));
+        if (r.duplicate_of !== null) assert.ok(Number(r.duplicate_of) < Number(r.feedback_id), 'a repeat points at an earlier item');
+      }
+      // Duplicates point at the root of their group, never at another repeat.
+      const dupOf = new Map(insights.map((r) => [Number(r.feedback_id), r.duplicate_of === null ? null : Number(r.duplicate_of)]));
+      for (const target of dupOf.values()) if (target !== null) assert.equal(dupOf.get(target), null);
+      assert.equal(first.duplicates, insights.filter((r) => r.duplicate_of !== null).length);
+      // The demo's reviews and tickets are English: language is recognised.
+      assert.ok((first.languages['en'] ?? 0) > 0.9 * Number(feedback.n), JSON.stringify(first.languages));
+      // A second run has nothing new to analyse.
+      const again = (await runListen(t.store, { trigger: 'cli' })).report;
+      assert.equal(again.analysed, 0);
+      assert.equal(again.themes.built, false);
+    });
+
+    it('the board adds up: sizes, customers and value at stake from the stored rows', { skip }, async () => {
+      const board = await themeBoard(t.store, { sort: 'value', limit: 500 });
+      assert.ok(board.available);
+      const members = await t.store.db.selectFrom('feedback_insights').select(['theme_id']).where('theme_id', 'is not', null).execute();
+      assert.equal(
+        board.themes.reduce((s, c) => s + c.size, 0),
+        members.length,
+      );
+      const top = board.themes[0]!;
+      for (let i = 1; i < board.themes.length; i++) assert.ok(board.themes[i - 1]!.valueAtStake >= board.themes[i]!.valueAtStake);
+      const rows = await t.store.db
+        .selectFrom('feedback_insights as i')
+        .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
+        .leftJoin('customer_values as v', 'v.customer_id', 'f.customer_id')
+        .select(['f.customer_id', 'v.clv'])
+        .where('i.theme_id', '=', top.id)
+        .execute();
+      const customers = new Map<number, number>();
+      for (const r of rows) if (r.customer_id !== null) customers.set(Number(r.customer_id), r.clv ?? 0);
+      assert.equal(top.customers, customers.size);
+      close(top.valueAtStake, [...customers.values()].reduce((s, v) => s + v, 0), 0.01, 'value at stake');
+      assert.ok(top.keyPhrases.length > 0 && top.quotes.length > 0);
+      const detail = await themeDetail(t.store, top.id, { limit: 5 });
+      assert.equal(detail.members.length, Math.min(5, top.size));
+      assert.ok(detail.members.every((m, i) => i === 0 || m.feedbackId < detail.members[i - 1]!.feedbackId));
+    });
+
+    it('keeps themes, renames and merges across runs; new feedback joins existing themes', { skip }, async () => {
+      const board = await themeBoard(t.store, { sort: 'size', limit: 500 });
+      const [a, b, c] = board.themes;
+      await renameTheme(t.store, a!.id, 'Parcels that never came', 1);
+      await mergeThemes(t.store, b!.id, [c!.id], undefined, 2);
+      const merged = await themeBoard(t.store, { sort: 'size', limit: 500 });
+      assert.equal(merged.themes.length, board.themes.length - 1);
+      assert.equal(merged.themes.find((x) => x.id === b!.id)!.size, b!.size + c!.size);
+      // c's id now answers with the theme it became.
+      assert.equal((await themeDetail(t.store, c!.id, { limit: 1 })).theme.id, b!.id);
+
+      // New items: copies of members of a and c (reworded a little) arrive.
+      const aText = (await themeDetail(t.store, a!.id, { limit: 1 })).members[0]!.text;
+      const cMember = await t.store.db.selectFrom('feedback as f').innerJoin('feedback_insights as i', 'i.feedback_id', 'f.id').select('f.text').where('i.theme_id', '=', b!.id).orderBy('i.theme_similarity', 'desc').executeTakeFirstOrThrow();
+      const writer = new IngestWriter(t.store, () => Date.now());
+      const rec = (id: string, text: string): FeedbackRecord => ({ kind: 'feedback', who: { userId: 'new-voice' }, feedbackKind: 'review', text, rating: null, status: 'new', at: Date.parse('2026-10-30T12:00:00Z'), properties: {}, source: 'test', sourceId: id });
+      await writer.write([rec('n1', `${aText} Again!`), rec('n2', `Honestly: ${cMember.text}`)]);
+      const r = (await runListen(t.store, { trigger: 'cli' })).report;
+      assert.equal(r.analysed, 2);
+      assert.equal(r.themes.built, false);
+      const fresh = await t.store.db
+        .selectFrom('feedback as f')
+        .innerJoin('feedback_insights as i', 'i.feedback_id', 'f.id')
+        .select(['f.source_id', 'i.theme_id', 'i.duplicate_of'])
+        .where('f.source', '=', 'test')
+        .orderBy('f.source_id')
+        .execute();
+      assert.equal(Number(fresh[0]!.theme_id), a!.id, 'joins the renamed theme');
+      assert.equal(Number(fresh[1]!.theme_id), b!.id, 'an item near a merged theme joins the theme it was merged into');
+      assert.notEqual(fresh[0]!.duplicate_of, null, 'a near-verbatim repeat is marked as such');
+      const after = await themeBoard(t.store, { sort: 'size', limit: 500 });
+      assert.equal(after.themes.find((x) => x.id === a!.id)!.name, 'Parcels that never came');
+
+      // A rebuild makes new themes; the name moves to the theme holding most of a's items.
+      const rebuilt = (await runListen(t.store, { trigger: 'cli', rebuild: true })).report;
+      assert.ok(rebuilt.themes.built);
+      assert.ok(rebuilt.themes.carriedNames >= 1);
+      const named = (await themeBoard(t.store, { sort: 'size', limit: 500 })).themes.filter((x) => x.name === 'Parcels that never came');
+      assert.equal(named.length, 1);
+    });
+
+    it('tags items from examples, queues the unsure ones, and retrains on corrections', { skip }, async () => {
+      const [set] = await tagSets(t.store);
+      assert.equal(set!.tagSet, 'ticket type');
+      const ticketCount = await t.store.db.selectFrom('feedback').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      assert.equal(set!.examples + set!.suggested, Number(ticketCount.n), 'every item has a tag: an example or a suggestion');
+      assert.ok(set!.model && set!.model.accuracy !== null && set!.model.accuracy > 0.5, `accuracy ${set!.model?.accuracy}`);
+      // The model agrees with the hidden true type on most tickets it tagged.
+      const tagged = await t.store.db
+        .selectFrom('feedback_tags as ft')
+        .innerJoin('tags as tg', 'tg.id', 'ft.tag_id')
+        .innerJoin('feedback as f', 'f.id', 'ft.feedback_id')
+        .select(['tg.name', 'f.properties', 'ft.confidence'])
+        .where('ft.source', '=', 'model')
+        .where('f.kind', '=', 'ticket')
+        .execute();
+      const right = tagged.filter((r) => (JSON.parse(r.properties) as { type: string }).type === r.name).length;
+      assert.ok(right / tagged.length > 0.6, `model tags right on ${right} of ${tagged.length} tickets`);
+
+      const queue = await reviewQueue(t.store, { tagSet: 'ticket type', limit: 10 });
+      assert.equal(queue.threshold, REVIEW_THRESHOLD);
+      assert.ok(queue.items.length > 0);
+      for (let i = 1; i < queue.items.length; i++) assert.ok(queue.items[i - 1]!.confidence <= queue.items[i]!.confidence);
+      const item = queue.items[0]!;
+      await labelItem(t.store, item.feedbackId, 'ticket type', 'billing', 'pm', Date.now());
+      const after = await reviewQueue(t.store, { tagSet: 'ticket type', limit: 200 });
+      assert.ok(!after.items.some((i) => i.feedbackId === item.feedbackId), 'a corrected item leaves the queue');
+      assert.equal(after.total, queue.total - 1);
+      const stale = (await tagSets(t.store))[0]!;
+      assert.equal(stale.model!.stale, true);
+      const r = (await runListen(t.store, { trigger: 'cli' })).report;
+      const s = r.tagSets.find((x) => x.tagSet === 'ticket type')!;
+      assert.equal(s.retrained, true);
+      assert.equal(s.examples, set!.examples + 1);
+      assert.equal((await tagSets(t.store))[0]!.model!.stale, false);
+    });
+
+    it('the defect ledger counts contacts and churn as the stored rows say', { skip }, async () => {
+      const ledger = await defectLedger(t.store, { minContacts: 1 });
+      const tickets = await t.store.db.selectFrom('feedback').select(['customer_id', 'properties', 'created_at']).where('kind', '=', 'ticket').execute();
+      assert.equal(ledger.tickets, tickets.length);
+      assert.equal(
+        ledger.byTypeCause.reduce((s, r) => s + r.contacts, 0),
+        tickets.length,
+      );
+      const values = await t.store.db.selectFrom('customer_values').select(['customer_id', 'p_alive', 'clv']).execute();
+      assert.equal(ledger.baseline.customers, values.length);
+      assert.equal(ledger.baseline.churned, values.filter((v) => v.p_alive < CHURN_P_ALIVE).length);
+      const row = ledger.byTypeCause[0]!;
+      const pAlive = new Map(values.map((v) => [Number(v.customer_id), v]));
+      const who = new Set(
+        tickets
+          .filter((x) => {
+            const p = JSON.parse(x.properties) as { type?: string; cause?: string };
+            return `${p.type ?? 'unspecified'}/${p.cause ?? 'unspecified'}` === row.key;
+          })
+          .map((x) => Number(x.customer_id)),
+      );
+      const valued = [...who].filter((c) => pAlive.has(c));
+      assert.equal(row.customersAffected, who.size);
+      assert.equal(row.churn.customers, valued.length);
+      assert.equal(row.churn.churned, valued.filter((c) => pAlive.get(c)!.p_alive < CHURN_P_ALIVE).length);
+      close(row.churn.clvSum, valued.reduce((s, c) => s + (pAlive.get(c)!.clv ?? 0), 0), 0.01, 'CLV of those affected');
+      assert.ok(row.churn.rate.low! <= row.churn.rate.estimate! && row.churn.rate.estimate! <= row.churn.rate.high!);
+      // The demo's customers leave more often after parcels go missing: the ledger sees it.
+      const carrier = ledger.byTypeCause.find((r) => r.key === 'delivery/carrier');
+      assert.ok(carrier && carrier.churn.difference.estimate! > 0, JSON.stringify(carrier?.churn));
+      assert.ok(ledger.byTheme.length > 0);
+      assert.ok(ledger.featuresVsFixes.every((m) => m.fixShare === null || (m.fixShare >= 0 && m.fixShare <= 1)));
+      const window = await defectLedger(t.store, { minContacts: 1, from: '2026-10-01', to: '2026-10-31' });
+      const inWindow = tickets.filter((x) => Number(x.created_at) >= Date.parse('2026-10-01') && Number(x.created_at) < Date.parse('2026-11-01')).length;
+      assert.equal(window.tickets, inWindow);
+    });
+
+    it('serves themes, tags, the review queue and the ledger; edits need a person or an admin key', { skip }, async () => {
+      const app: FastifyInstance = await buildServer({ store: t.store, logLevel: 'silent' });
+      try {
+        const read = (await createKey(t.store.db, 'dash', 'read', Date.now())).secret;
+        const admin = (await createKey(t.store.db, 'ops', 'admin', Date.now())).secret;
+        const call = (method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, key: string, body?: unknown) =>
+          app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(body === undefined ? {} : { payload: body as object }) });
+        const board = (await call('GET', '/api/themes?sort=size', read)).json() as { themes: { id: number; size: number }[] };
+        assert.ok(board.themes.length > 0);
+        const id = board.themes[0]!.id;
+        assert.equal((await call('GET', `/api/themes/${id}?limit=3`, read)).json().members.length, 3);
+        assert.equal((await call('PATCH', `/api/themes/${id}`, read, { name: 'x' })).statusCode, 403);
+        assert.equal((await call('PATCH', `/api/themes/${id}`, admin, { name: 'Late parcels' })).statusCode, 200);
+        assert.equal(((await call('GET', `/api/themes/${id}`, read)).json() as { theme: { name: string } }).theme.name, 'Late parcels');
+        const bad = await call('PATCH', `/api/themes/${id}`, admin, { name: '' });
+        assert.equal(bad.statusCode, 400);
+        assert.match(bad.json().error.message, /name/);
+        assert.equal((await call('GET', '/api/themes/999999', read)).statusCode, 404);
+        const sets = (await call('GET', '/api/tags', read)).json() as { tagSets: { tagSet: string }[] };
+        assert.equal(sets.tagSets[0]!.tagSet, 'ticket type');
+        const queue = (await call('GET', '/api/review-queue?tagSet=ticket%20type&limit=2', read)).json() as { items: { feedbackId: number; suggested: string }[] };
+        assert.equal(queue.items.length, 2);
+        const put = await call('PUT', `/api/feedback/${queue.items[0]!.feedbackId}/tag`, admin, { tagSet: 'ticket type', tag: queue.items[0]!.suggested });
+        assert.equal(put.statusCode, 200);
+        const ledger = (await call('GET', '/api/defects', read)).json() as { tickets: number; byTypeCause: unknown[] };
+        assert.ok(ledger.tickets > 0 && ledger.byTypeCause.length > 0);
+        assert.equal((await call('GET', '/api/defects?from=yesterday', read)).statusCode, 400);
+        const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, unknown> };
+        for (const p of ['/api/themes', '/api/themes/{id}', '/api/themes/merge', '/api/tags', '/api/review-queue', '/api/defects', '/api/feedback/{id}/tag']) assert.ok(doc.paths[p], p);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('the CLI runs, lists and reports', { skip: skip || (d.name === 'sqlite' ? false : 'the CLI is exercised once, on SQLite') }, () => {
+      const env = { ...process.env, DATABASE_URL: t.url };
+      const run = (args: string[]) => spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { encoding: 'utf8', env });
+      const r = run(['themes', 'run', '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).analysed, 0);
+      const list = run(['themes', 'list']);
+      assert.equal(list.status, 0, list.stderr);
+      assert.match(list.stdout, /items, \d+ customers, value at stake/);
+      const ledger = run(['defects', '--json']);
+      assert.equal(ledger.status, 0, ledger.stderr);
+      assert.ok(JSON.parse(ledger.stdout).tickets > 0);
+      const bad = run(['themes', 'run', '--k', '1']);
+      assert.notEqual(bad.status, 0);
+      assert.match(bad.stderr, /--k/);
+    });
+  });
+}

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { generateDemo } from '../src/demo/generate.js';
+import { tagDemoTickets } from '../src/demo/tags.js';
+import { runClv } from '../src/jobs/clv.job.js';
+import { runListen } from '../src/jobs/listen.job.js';
+import { defectLedger } from '../src/listening/defects.js';
+import { reviewQueue } from '../src/listening/tags.service.js';
+import { themeBoard } from '../src/listening/themes.service.js';
+import { sqliteStore, type TestStore } from './support/stores.js';
+import { browserSkip as skip, openBrowserRig, signIn, type BrowserRig } from './support/browser.js';
+
+/** The Listening pages in Chromium against a real demo: themes, a theme, tag review, the defect ledger. */
+describe('listening in the web dashboard', { skip }, () => {
+  let t: TestStore;
+  let rig: BrowserRig;
+  before(async () => {
+    t = await sqliteStore();
+    await generateDemo(t.store, { customers: 300, seed: 5 });
+    await runClv(t.store, { trigger: 'cli' });
+    await tagDemoTickets(t.store, Date.now());
+    await runListen(t.store, { trigger: 'cli' });
+    rig = await openBrowserRig(t.store);
+    await signIn(rig, t.store);
+  });
+  after(async () => {
+    await rig?.close();
+    await t?.cleanup();
+  });
+
+  it('shows the themes board by value at stake, and a theme that can be renamed', async () => {
+    const { page, base } = rig;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Listening' }).click();
+    await page.waitForURL(`${base}/listening`);
+    const board = await themeBoard(t.store, { sort: 'value', limit: 100 });
+    const cards = page.getByTestId('theme-card');
+    await cards.first().waitFor();
+    assert.equal(await cards.count(), board.themes.length);
+    const top = board.themes[0]!;
+    assert.match(await cards.first().innerText(), new RegExp(top.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    await cards.first().getByRole('link').first().click();
+    await page.waitForURL(`${base}/listening/themes/${top.id}`);
+    await page.getByTestId('theme-members').locator('li').first().waitFor();
+    assert.equal(await page.getByTestId('theme-members').locator('li').count(), Math.min(30, top.size));
+    await page.getByLabel('Theme name').fill('Where is my parcel');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('heading', { name: 'Where is my parcel', level: 1 }).waitFor();
+    const renamed = (await themeBoard(t.store, { sort: 'value', limit: 100 })).themes.find((x) => x.id === top.id)!;
+    assert.equal(renamed.name, 'Where is my parcel');
+    assert.deepEqual(rig.pageErrors, []);
+  });
+
+  it('reviews tag suggestions: accepting one takes it out of the queue', async () => {
+    const { page, base } = rig;
+    await page.getByRole('link', { name: 'Tag review' }).click();
+    await page.waitForURL(`${base}/listening/review`);
+    const before = await reviewQueue(t.store, { limit: 50 });
+    assert.ok(before.total > 0);
+    const items = page.getByTestId('review-item');
+    await items.first().waitFor();
+    assert.equal(await items.count(), Math.min(50, before.total));
+    assert.match(await items.first().innerText(), new RegExp(before.items[0]!.suggested));
+    await items.first().getByRole('button', { name: 'Accept' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=review-item]').length === n, Math.min(50, before.total) - 1);
+    const after = await reviewQueue(t.store, { limit: 50 });
+    assert.equal(after.total, before.total - 1);
+    const example = await t.store.db.selectFrom('feedback_tags').select(['source']).where('feedback_id', '=', before.items[0]!.feedbackId).executeTakeFirstOrThrow();
+    assert.equal(example.source, 'human');
+  });
+
+  it('shows the defect ledger with churn against the baseline and the features-vs-fixes balance', async () => {
+    const { page, base } = rig;
+    await page.getByRole('link', { name: 'Defect ledger' }).click();
+    await page.waitForURL(`${base}/listening/defects`);
+    const ledger = await defectLedger(t.store, { minContacts: 1 });
+    const rows = page.getByTestId('ledger-type-cause').locator('tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), ledger.byTypeCause.length);
+    assert.match(await rows.first().innerText(), new RegExp(ledger.byTypeCause[0]!.label.replace('·', '.')));
+    await page.waitForFunction(() => document.querySelectorAll('.chart svg').length >= 2);
+    assert.deepEqual(rig.pageErrors, []);
+  });
+});
