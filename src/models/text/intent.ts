@@ -75,6 +75,7 @@ const RULES: readonly Rule[] = [
   r('complaint', 1.5, /\b(?:refund|money back|reimburse|compensation|chargeback|replacement|send a new one|swap it|returning it)\b/),
   r('complaint', 2, /\b(?:terrible|awful|worst|disappoint\w*|frustrat\w*|unacceptable|ridiculous|annoying|waste of|never again|not ok|not okay|not happy|not impressed|poor|rubbish|avoid|expected more|not worth|not great|far too|took ages|nobody|no one)\b/),
   r('complaint', 1.5, /\b(?:hard|difficult|impossible) to\b|\bwithout (?:fixing|solving|resolving|any|a reply|an answer)\b|\b(?:was|were) (?:supposed|promised) to\b|\bshould have (?:arrived|come|been)\b/),
+  r('complaint', 1.5, /\b(?:went down|got worse|gone downhill|worse than|more expensive|deteriorat\w*|someone else's|something (?:completely )?different|not what i ordered)\b/),
   r('complaint', 1.2, /\b(?:average|mixed feelings|it's okay|it's ok|so-so|meh|could be better|nothing special|had to)\b/),
   r('complaint', 0.8, /\b(?:again|every (?:single )?time|second time|third time|keeps|kept)\b/),
   r('complaint', 0.8, /\bbut\b/),
