@@ -247,10 +247,11 @@ export function bandRows(numHashes: number, threshold: number): number {
   return best;
 }
 
+/** A band's r values hashed to 30 bits: small integers are kept unboxed as Map keys (a collision only adds a candidate, which is verified). */
 function bandKey(sig: Uint32Array, from: number, rows: number): number {
   let h = 0x811c9dc5 ^ from;
   for (let i = from; i < from + rows; i++) h = fmix32(Math.imul(h, 0x01000193) ^ sig[i]!);
-  return h;
+  return h & 0x3fffffff;
 }
 
 export interface LshOptions {
@@ -277,7 +278,10 @@ export class LshIndex<K = string> {
   readonly threshold: number;
   readonly rows: number;
   readonly bands: number;
-  private readonly buckets: Map<number, number[]>[];
+  /** Per band: band key → the latest position added with it. */
+  private readonly heads: Map<number, number>[];
+  /** Per band and position: the previous position with the same key, or −1 (chains instead of arrays: no allocation per entry). */
+  private next: Int32Array;
   private readonly ids: K[] = [];
   private readonly sigs: Uint32Array[] = [];
 
@@ -287,7 +291,8 @@ export class LshIndex<K = string> {
     if (!(this.threshold > 0 && this.threshold <= 1)) throw new RangeError(`threshold: expected a number in (0, 1], got ${this.threshold}`);
     this.rows = bandRows(this.numHashes, this.threshold);
     this.bands = Math.floor(this.numHashes / this.rows);
-    this.buckets = Array.from({ length: this.bands }, () => new Map<number, number[]>());
+    this.heads = Array.from({ length: this.bands }, () => new Map<number, number>());
+    this.next = new Int32Array(1024 * this.bands);
   }
 
   get size(): number {
@@ -300,12 +305,16 @@ export class LshIndex<K = string> {
     const n = this.ids.length;
     this.ids.push(id);
     this.sigs.push(sig);
+    if ((n + 1) * this.bands > this.next.length) {
+      const grown = new Int32Array(this.next.length * 2);
+      grown.set(this.next);
+      this.next = grown;
+    }
     for (let b = 0; b < this.bands; b++) {
       const key = bandKey(sig, b * this.rows, this.rows);
-      const bucket = this.buckets[b]!;
-      const list = bucket.get(key);
-      if (list === undefined) bucket.set(key, [n]);
-      else list.push(n);
+      const heads = this.heads[b]!;
+      this.next[n * this.bands + b] = heads.get(key) ?? -1;
+      heads.set(key, n);
     }
     return n;
   }
@@ -315,8 +324,7 @@ export class LshIndex<K = string> {
     this.check(sig);
     const seen = new Set<number>();
     for (let b = 0; b < this.bands; b++) {
-      const list = this.buckets[b]!.get(bandKey(sig, b * this.rows, this.rows));
-      if (list !== undefined) for (const p of list) seen.add(p);
+      for (let p = this.heads[b]!.get(bandKey(sig, b * this.rows, this.rows)) ?? -1; p !== -1; p = this.next[p * this.bands + b]!) seen.add(p);
     }
     return [...seen].sort((x, y) => x - y);
   }
@@ -339,7 +347,14 @@ export class LshIndex<K = string> {
 
   /** Every bucket holding two or more positions (for grouping a whole collection). */
   *sharedBuckets(): Generator<readonly number[]> {
-    for (const bucket of this.buckets) for (const list of bucket.values()) if (list.length > 1) yield list;
+    for (let b = 0; b < this.bands; b++) {
+      for (const head of this.heads[b]!.values()) {
+        if (this.next[head * this.bands + b] === -1) continue;
+        const list: number[] = [];
+        for (let p = head; p !== -1; p = this.next[p * this.bands + b]!) list.push(p);
+        yield list.reverse();
+      }
+    }
   }
 
   private check(sig: Uint32Array): void {
