@@ -46,8 +46,8 @@ function tolerance(n: number): number {
  * Detects the language of a text.
  *
  * @example
- *   detectLanguage('Where is my card? It still has not arrived.'); // { lang: 'en', confidence: 0.9… }
- *   detectLanguage('Wo ist mein Paket? Es ist seit zwei Wochen unterwegs.'); // { lang: 'de', … }
+ *   detectLanguage('Where is my card? It still has not arrived.'); // { lang: 'en', confidence: 0.79 }
+ *   detectLanguage('Wo ist mein Paket? Es ist seit zwei Wochen unterwegs.'); // { lang: 'de', confidence: 0.909 }
  *   detectLanguage('ok'); // { lang: 'und', confidence: 0 }
  */
 export function detectLanguage(text: string, options: LanguageOptions = {}): Language {

@@ -151,7 +151,7 @@ function shingleWords(words: readonly string[], o: Resolved): Uint32Array {
  * Exact Jaccard index |A ∩ B| / |A ∪ B| of two sorted shingle sets (1 when both are empty).
  *
  * @example
- *   jaccard(shingles('where is my card'), shingles('where is my new card')); // 4 / 9 ≈ 0.44
+ *   jaccard(shingles('where is my card'), shingles('where is my new card')); // {where, card, where card} vs {where, new, card, where new, new card}: 2 / 6
  */
 export function jaccard(a: Uint32Array, b: Uint32Array): number {
   if (a.length === 0 && b.length === 0) return 1;
@@ -178,7 +178,7 @@ export function jaccard(a: Uint32Array, b: Uint32Array): number {
  *
  * @example
  *   const sig = signature('My card has not arrived yet'); // Uint32Array(128)
- *   estimateJaccard(sig, signature('my card hasnt arrived yet!')); // ≈ 0.5
+ *   estimateJaccard(sig, signature('my card hasnt arrived yet!')); // 0.35 (exact: 0.4)
  */
 export function signature(text: string | Uint32Array, options?: MinHashOptions): Uint32Array {
   const o = resolve(options);

@@ -213,9 +213,11 @@ function count(text: string, ch: string): number {
  * Scores the sentiment of a text with VADER and says which words made the score.
  *
  * @example
- *   sentiment('The app is NOT good, but delivery was really fast!');
- *   // { score: 0.54…, label: 'positive',
- *   //   cues: [{ word: 'good', weight: -0.93… }, { word: 'fast', weight: … }, { word: '!', weight: 0.292 }] }
+ *   sentiment('The app is not good, but delivery was really great!');
+ *   // { score: 0.770…, label: 'positive', cues: [
+ *   //   { word: 'good', weight: -0.703 },   // 1.9 × −0.74 (negated) × 0.5 (before "but")
+ *   //   { word: 'great', weight: 5.0895 },  // (3.1 + 0.293 for "really") × 1.5 (after "but")
+ *   //   { word: '!', weight: 0.292 } ] }    // S = 4.6785, S / √(S² + 15) = 0.770
  */
 export function sentiment(text: string): Sentiment {
   const words = tokens(text);
