@@ -249,27 +249,27 @@ for (const d of DIALECTS) {
         const admin = (await createKey(t.store.db, 'ops', 'admin', Date.now())).secret;
         const call = (method: 'GET' | 'POST' | 'PATCH' | 'PUT', url: string, key: string, body?: unknown) =>
           app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(body === undefined ? {} : { payload: body as object }) });
-        const board = (await call('GET', '/api/themes?sort=size', read)).json() as { themes: { id: number; size: number }[] };
+        const board = (await call('GET', '/api/themes?sort=size', read)).json<{ themes: { id: number; size: number }[] }>();
         assert.ok(board.themes.length > 0);
         const id = board.themes[0]!.id;
         assert.equal((await call('GET', `/api/themes/${id}?limit=3`, read)).json().members.length, 3);
         assert.equal((await call('PATCH', `/api/themes/${id}`, read, { name: 'x' })).statusCode, 403);
         assert.equal((await call('PATCH', `/api/themes/${id}`, admin, { name: 'Late parcels' })).statusCode, 200);
-        assert.equal(((await call('GET', `/api/themes/${id}`, read)).json() as { theme: { name: string } }).theme.name, 'Late parcels');
+        assert.equal(((await call('GET', `/api/themes/${id}`, read)).json<{ theme: { name: string } }>()).theme.name, 'Late parcels');
         const bad = await call('PATCH', `/api/themes/${id}`, admin, { name: '' });
         assert.equal(bad.statusCode, 400);
         assert.match(bad.json().error.message, /name/);
         assert.equal((await call('GET', '/api/themes/999999', read)).statusCode, 404);
-        const sets = (await call('GET', '/api/tags', read)).json() as { tagSets: { tagSet: string }[] };
+        const sets = (await call('GET', '/api/tags', read)).json<{ tagSets: { tagSet: string }[] }>();
         assert.equal(sets.tagSets[0]!.tagSet, 'ticket type');
-        const queue = (await call('GET', '/api/review-queue?tagSet=ticket%20type&limit=2', read)).json() as { items: { feedbackId: number; suggested: string }[] };
+        const queue = (await call('GET', '/api/review-queue?tagSet=ticket%20type&limit=2', read)).json<{ items: { feedbackId: number; suggested: string }[] }>();
         assert.equal(queue.items.length, 2);
         const put = await call('PUT', `/api/feedback/${queue.items[0]!.feedbackId}/tag`, admin, { tagSet: 'ticket type', tag: queue.items[0]!.suggested });
         assert.equal(put.statusCode, 200);
-        const ledger = (await call('GET', '/api/defects', read)).json() as { tickets: number; byTypeCause: unknown[] };
+        const ledger = (await call('GET', '/api/defects', read)).json<{ tickets: number; byTypeCause: unknown[] }>();
         assert.ok(ledger.tickets > 0 && ledger.byTypeCause.length > 0);
         assert.equal((await call('GET', '/api/defects?from=yesterday', read)).statusCode, 400);
-        const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, unknown> };
+        const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>();
         for (const p of ['/api/themes', '/api/themes/{id}', '/api/themes/merge', '/api/tags', '/api/review-queue', '/api/defects', '/api/feedback/{id}/tag']) assert.ok(doc.paths[p], p);
       } finally {
         await app.close();

@@ -19,7 +19,7 @@ import { sentiment as sentimentOf } from '../models/text/sentiment.js';
 import { evaluate, predict, train, type TextModel } from '../models/text/classifier.js';
 import { seededRandom } from '../models/random.js';
 import type { Conn, Store } from '../store/db.js';
-import type { FeedbackInsightsTable, Intent } from '../store/schema.js';
+import type { FeedbackInsightsTable } from '../store/schema.js';
 import { chunks, updateFromValues } from '../store/sql.js';
 import { loadModel, saveModel } from '../listening/model-store.js';
 import { assignThemes, buildThemes, type ThemeEngineModel } from '../listening/theme-engine.js';
@@ -177,7 +177,7 @@ async function compute(
       theme_similarity: null,
       sentiment: s.score,
       sentiment_label: s.label,
-      intent: i.intent as Intent,
+      intent: i.intent,
       intent_confidence: i.confidence,
       lang: lang.lang,
       duplicate_of: null,
@@ -466,9 +466,11 @@ async function planTags(db: Conn, fresh: Item[], items: Item[], rebuild: boolean
             .insertInto('feedback_tags')
             .values(part.map((s) => ({ feedback_id: s.id, tag_set: tagSet, tag_id: tagIds.get(s.label)!, source: 'model' as const, confidence: s.confidence, reviewed_by: null, updated_at: now })))
             .onConflict((oc) =>
-              oc.columns(['feedback_id', 'tag_set']).doUpdateSet((eb) => ({ tag_id: eb.ref('excluded.tag_id'), source: eb.ref('excluded.source'), confidence: eb.ref('excluded.confidence'), updated_at: eb.ref('excluded.updated_at') })),
+              oc
+                .columns(['feedback_id', 'tag_set'])
+                .doUpdateSet((eb) => ({ tag_id: eb.ref('excluded.tag_id'), source: eb.ref('excluded.source'), confidence: eb.ref('excluded.confidence'), updated_at: eb.ref('excluded.updated_at') }))
+                .where('feedback_tags.source', '=', 'model'),
             )
-            .where('feedback_tags.source', '=', 'model')
             .execute();
         }
         if (newMeta) {

@@ -18,7 +18,7 @@ let pgAvailable: Promise<string | null> | undefined;
 
 /** Returns null when PostgreSQL is reachable, else the reason it is not. */
 export function postgresUnavailable(): Promise<string | null> {
-  pgAvailable ??= (async () => {
+  const attempt = async (): Promise<string | null> => {
     const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 10000 });
     try {
       await client.connect();
@@ -29,6 +29,15 @@ export function postgresUnavailable(): Promise<string | null> {
     } finally {
       await client.end().catch(() => undefined);
     }
+  };
+  // A suite busy computing on the event loop (a demo load) can hold up the connection past
+  // its timeout although the server is up: a timeout is tried again before giving up.
+  pgAvailable ??= (async () => {
+    for (let i = 0; i < 3; i++) {
+      const why = await attempt();
+      if (why === null || !/timeout/i.test(why)) return why;
+    }
+    return 'connection timeout (3 attempts)';
   })();
   return pgAvailable;
 }
