@@ -28,7 +28,7 @@ export function formatListen(r: ListenReport): string {
   else if (t.count > 0) lines.push(`Themes kept: ${t.count}; ${int(t.assigned)} new items joined one; ${int(t.unassigned)} items fit no theme.`);
   for (const s of r.tagSets) {
     lines.push(
-      `Tag set "${s.tagSet}": ${int(s.examples)} examples${s.retrained ? `, model retrained${s.accuracy === null ? '' : ` (cross-validated accuracy ${pct(s.accuracy)})`}` : ''}; ${int(s.tagged)} items tagged, ${int(s.toReview)} to review.`,
+      `Tag set "${s.tagSet}" (${s.kinds.join(', ')}): ${int(s.examples)} examples${s.retrained ? `, model retrained${s.accuracy === null ? '' : ` (cross-validated accuracy ${pct(s.accuracy)})`}` : ''}; ${int(s.tagged)} items tagged, ${int(s.toReview)} to review.`,
     );
   }
   const langs = Object.entries(r.languages).sort((a, b) => b[1] - a[1]);

@@ -44,7 +44,7 @@ export interface ListenReport {
   analysed: number;
   duplicates: number;
   themes: { built: boolean; count: number; assigned: number; unassigned: number; carriedNames: number; seconds: number };
-  tagSets: { tagSet: string; retrained: boolean; examples: number; tagged: number; toReview: number; accuracy: number | null }[];
+  tagSets: { tagSet: string; kinds: string[]; retrained: boolean; examples: number; tagged: number; toReview: number; accuracy: number | null }[];
   languages: Record<string, number>;
   warnings: string[];
   timings: Record<string, number>;
@@ -57,6 +57,7 @@ const MIN_THEME_ITEMS = 20;
 interface Item {
   id: number;
   text: string;
+  kind: string;
 }
 
 interface StoredTheme {
@@ -109,8 +110,8 @@ async function readItems(db: Conn): Promise<Item[]> {
   const out: Item[] = [];
   let after = 0;
   for (;;) {
-    const rows = await db.selectFrom('feedback').select(['id', 'text']).where('id', '>', after).orderBy('id').limit(50_000).execute();
-    for (const r of rows) out.push({ id: Number(r.id), text: r.text });
+    const rows = await db.selectFrom('feedback').select(['id', 'text', 'kind']).where('id', '>', after).orderBy('id').limit(50_000).execute();
+    for (const r of rows) out.push({ id: Number(r.id), text: r.text, kind: r.kind });
     if (rows.length < 50_000) return out;
     after = Number(rows[rows.length - 1]!.id);
   }
@@ -418,12 +419,12 @@ async function planTags(db: Conn, fresh: Item[], items: Item[], rebuild: boolean
       .selectFrom('feedback_tags as ft')
       .innerJoin('tags as t', 't.id', 'ft.tag_id')
       .innerJoin('feedback as f', 'f.id', 'ft.feedback_id')
-      .select(['f.id', 'f.text', 't.name'])
+      .select(['f.id', 'f.text', 'f.kind', 't.name'])
       .where('ft.tag_set', '=', tagSet)
       .where('ft.source', '=', 'human')
       .execute();
     const labels = new Set(examples.map((e) => e.name));
-    const report = { tagSet, retrained: false, examples: examples.length, tagged: 0, toReview: 0, accuracy: null as number | null };
+    const report = { tagSet, kinds: [...new Set(examples.map((e) => e.kind))].sort(), retrained: false, examples: examples.length, tagged: 0, toReview: 0, accuracy: null as number | null };
     if (labels.size < 2) {
       warnings.push(`tag set "${tagSet}": at least two tags need examples before items can be tagged (has ${labels.size})`);
       plans.push({ report, ids: [], write: async () => undefined });
@@ -440,10 +441,12 @@ async function planTags(db: Conn, fresh: Item[], items: Item[], rebuild: boolean
       model = train(texts, names, { seed });
       report.retrained = true;
       report.accuracy = crossValidate(texts, names, seed);
-      newMeta = { trainedAt: 0, examples: examples.length, accuracy: report.accuracy, examplesStamp: stamp };
+      newMeta = { trainedAt: 0, examples: examples.length, kinds: report.kinds, accuracy: report.accuracy, examplesStamp: stamp };
     } else report.accuracy = meta?.accuracy ?? null;
     const human = new Set(examples.map((e) => Number(e.id)));
-    const targets = (report.retrained ? items : fresh).filter((i) => !human.has(i.id));
+    // A tag set covers the kinds of feedback its examples are: ticket types tag tickets, not reviews.
+    const kinds = new Set<string>(examples.map((e) => e.kind));
+    const targets = (report.retrained ? items : fresh).filter((i) => !human.has(i.id) && kinds.has(i.kind));
     const suggestions = targets.map((t) => {
       const p = predict(model, t.text);
       return { id: t.id, label: p.label, confidence: p.confidence };

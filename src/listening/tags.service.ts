@@ -28,7 +28,7 @@ export const TagSetSummary = z
     suggested: z.number().describe('items tagged by the model'),
     toReview: z.number().describe(`suggestions below the confidence threshold (${REVIEW_THRESHOLD})`),
     model: z
-      .object({ trainedAt: z.string(), examples: z.number(), accuracy: z.number().nullable().describe('cross-validated on the examples'), stale: z.boolean().describe('examples changed since training') })
+      .object({ trainedAt: z.string(), examples: z.number(), kinds: z.array(z.string()).describe('feedback kinds the set tags: those of its examples'), accuracy: z.number().nullable().describe('cross-validated on the examples'), stale: z.boolean().describe('examples changed since training') })
       .nullable(),
   })
   .meta({ id: 'TagSet' });
@@ -63,6 +63,8 @@ export type ReviewQueue = z.infer<typeof ReviewQueue>;
 export interface TagModelMeta {
   trainedAt: number;
   examples: number;
+  /** Feedback kinds of the examples: the kinds the set tags. */
+  kinds: string[];
   accuracy: number | null;
   /** Newest `updated_at` of the examples the model saw. */
   examplesStamp: number;
@@ -176,7 +178,7 @@ export async function tagSets(store: Store, only?: string): Promise<TagSetSummar
   for (const s of sets.values()) {
     const meta = await readTagModelMeta(db, s.tagSet);
     if (meta) {
-      s.model = { trainedAt: new Date(meta.trainedAt).toISOString(), examples: meta.examples, accuracy: meta.accuracy, stale: (await examplesStamp(db, s.tagSet)) > meta.examplesStamp };
+      s.model = { trainedAt: new Date(meta.trainedAt).toISOString(), examples: meta.examples, kinds: meta.kinds ?? [], accuracy: meta.accuracy, stale: (await examplesStamp(db, s.tagSet)) > meta.examplesStamp };
     }
   }
   return [...sets.values()];

@@ -73,7 +73,7 @@ function LedgerTable({ rows, baseline, testId, themes }: { rows: LedgerRow[]; ba
               <td className="num">{formatInt(r.contacts)}</td>
               <td className="num">{formatInt(r.open)}</td>
               <td className="num">{formatInt(r.customersAffected)}</td>
-              <td className="num">{r.resolution.medianHours === null ? '–' : `${r.resolution.medianHours} h (${r.resolution.p90Hours ?? '–'} h)`}</td>
+              <td className="num nowrap">{r.resolution.medianHours === null ? '–' : `${r.resolution.medianHours} h (${r.resolution.p90Hours ?? '–'} h)`}</td>
               <td className="num">{formatAmount(r.churn.clvSum)}</td>
               <td>
                 <ChurnCell row={r} baseline={baseline} />
