@@ -219,7 +219,9 @@ export const ThemeMember = z
     similarity: z.number().nullable(),
     sentiment: z.number(),
     intent: z.string(),
-    duplicateOf: z.number().nullable(),
+    duplicateOf: z.number().nullable().describe('the earliest item this one repeats (near-duplicate)'),
+    repeats: z.number().describe('later items that repeat this one: every author is kept as evidence'),
+    repeatedBy: z.number().describe('distinct customers among those repeats'),
   })
   .meta({ id: 'ThemeMember' });
 
@@ -250,6 +252,21 @@ export async function themeDetail(store: Store, id: number, p: ThemeMembersParam
   if (p.cursor !== undefined) q = q.where('f.id', '<', p.cursor);
   const rows = await q.execute();
   const page = rows.slice(0, p.limit);
+  const repeats = new Map<number, { n: number; customers: number }>();
+  if (page.length > 0) {
+    const counts = await store.db
+      .selectFrom('feedback_insights as i')
+      .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
+      .select((eb) => ['i.duplicate_of', eb.fn.countAll<number>().as('n'), eb.fn.count<number>('f.customer_id').distinct().as('customers')])
+      .where(
+        'i.duplicate_of',
+        'in',
+        page.map((r) => Number(r.id)),
+      )
+      .groupBy('i.duplicate_of')
+      .execute();
+    for (const c of counts) repeats.set(Number(c.duplicate_of), { n: Number(c.n), customers: Number(c.customers) });
+  }
   return {
     theme: card,
     members: page.map((r) => ({
@@ -262,6 +279,8 @@ export async function themeDetail(store: Store, id: number, p: ThemeMembersParam
       sentiment: round(r.sentiment, 3),
       intent: r.intent,
       duplicateOf: r.duplicate_of === null ? null : Number(r.duplicate_of),
+      repeats: repeats.get(Number(r.id))?.n ?? 0,
+      repeatedBy: repeats.get(Number(r.id))?.customers ?? 0,
     })),
     nextCursor: rows.length > p.limit ? Number(page[page.length - 1]!.id) : null,
   };

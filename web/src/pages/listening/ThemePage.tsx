@@ -106,6 +106,11 @@ function Members({ id, first }: { id: number; first: ThemeDetail }) {
               <SentimentBadge score={m.sentiment} />
               <span className="badge">{humanize(m.intent)}</span>
               {m.duplicateOf !== null && <span className="badge" title={`repeats item ${m.duplicateOf}`}>repeat</span>}
+              {m.repeats > 0 && (
+                <span className="badge badge-good" title="later items saying nearly the same; each author is kept as evidence">
+                  said again {m.repeats}× by {m.repeatedBy} {m.repeatedBy === 1 ? 'customer' : 'customers'}
+                </span>
+              )}
               {m.userId && <Link to={`/customers/${encodeURIComponent(m.userId)}`}>{m.userId}</Link>}
               <span className="muted">{formatDateTime(m.at)}</span>
               {m.similarity !== null && <span className="muted" title="cosine similarity to the theme's centre">similarity {m.similarity.toFixed(2)}</span>}
