@@ -8,6 +8,7 @@ import { registerImport } from './import.command.js';
 import { registerDemo } from './demo.command.js';
 import { registerClv } from './clv.command.js';
 import { registerText } from './text.command.js';
+import { registerSearch } from './search.command.js';
 
 /** The `rapport` command. Each subcommand lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerBackup(program, ctx);
   registerClv(program, ctx);
   registerText(program, ctx);
+  registerSearch(program, ctx);
   return program;
 }
 

@@ -16,6 +16,7 @@ import { segmentRoutes } from '../ingest/segment.routes.js';
 import { customerRoutes } from '../customers/customer.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { valueRoutes } from '../value/value.routes.js';
+import { searchRoutes } from '../search/search.routes.js';
 import { scheduleClv, type Schedule, type ScheduleOptions } from '../jobs/scheduler.js';
 
 export const VERSION = '0.1.0';
@@ -136,7 +137,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     return reply.status(500).send(new RapportError('internal', 'internal error').toJSON());
   });
 
-  const routes: RouteDef<unknown, unknown, unknown>[] = [...segmentRoutes(ctx), ...customerRoutes(ctx), ...valueRoutes(ctx), ...authRoutes(ctx)];
+  const routes: RouteDef<unknown, unknown, unknown>[] = [...segmentRoutes(ctx), ...customerRoutes(ctx), ...valueRoutes(ctx), ...searchRoutes(ctx), ...authRoutes(ctx)];
   const doc = openApiDocument(routes, VERSION);
   for (const r of routes) {
     app.route({
