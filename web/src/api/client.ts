@@ -1,4 +1,4 @@
-import type { ClvSummary, Customer360, CustomerPage, CustomerSort, Overview, RankedPage, SessionUser, SortOrder, TimelineKind, TimelinePage } from './types.js';
+import type { ClvSummary, Customer360, CustomerPage, CustomerSort, Overview, RankedPage, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TimelineKind, TimelinePage } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -52,6 +52,21 @@ export interface CustomerQuery {
   cursor?: string | null | undefined;
 }
 
+/** The search page's query and filters, as in its URL. */
+export interface SearchQuery {
+  q: string;
+  kind?: string | undefined;
+  theme?: string | undefined;
+  tag?: string | undefined;
+  segment?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  customer?: string | undefined;
+  sort?: string | undefined;
+  limit?: number;
+  cursor?: string | null | undefined;
+}
+
 export interface TimelineQuery {
   kinds: readonly TimelineKind[];
   limit?: number;
@@ -80,6 +95,8 @@ export const api = {
     p: { sort: 'clv' | 'risk'; group?: string | undefined; segment?: number | undefined; limit?: number; cursor?: string | null | undefined },
     signal?: AbortSignal,
   ) => request<RankedPage>(`/api/clv/customers${query({ sort: p.sort, group: p.group, segment: p.segment, limit: p.limit ?? 10, cursor: p.cursor })}`, { signal }),
+  search: (p: SearchQuery, signal?: AbortSignal) => request<SearchPage>(`/api/search${query({ ...p, limit: p.limit ?? 20 })}`, { signal }),
+  searchFilters: (signal?: AbortSignal) => request<SearchFilterChoices>('/api/search/filters', { signal }),
   customer: (userId: string, signal?: AbortSignal) => request<Customer360>(`/api/customers/${encodeURIComponent(userId)}`, { signal }),
   timeline: (userId: string, p: TimelineQuery, signal?: AbortSignal) =>
     request<TimelinePage>(

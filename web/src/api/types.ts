@@ -6,6 +6,7 @@ import type {
   TimelinePage as TimelinePageSchema,
 } from '../../../src/customers/customer.service.js';
 import type { ClvSummary as ClvSummarySchema, RankedPage as RankedPageSchema } from '../../../src/value/value.service.js';
+import type { SearchFilterChoices as SearchFilterChoicesSchema, SearchPage as SearchPageSchema } from '../../../src/search/search.service.js';
 
 /**
  * API types for the web app, inferred from the server's own zod schemas (a type-only import:
@@ -23,6 +24,9 @@ export type ClvSummary = z.infer<typeof ClvSummarySchema>;
 export type RankedPage = z.infer<typeof RankedPageSchema>;
 export type RankedCustomer = RankedPage['items'][number];
 export type CustomerValue = NonNullable<Customer360['value']>;
+export type SearchPage = z.infer<typeof SearchPageSchema>;
+export type SearchHit = SearchPage['items'][number];
+export type SearchFilterChoices = z.infer<typeof SearchFilterChoicesSchema>;
 
 export const TIMELINE_KINDS: readonly TimelineKind[] = ['order', 'interaction', 'feedback'];
 export const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound', 'mutual'];

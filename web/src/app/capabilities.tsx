@@ -4,6 +4,7 @@ import { OverviewPage } from '../pages/OverviewPage.js';
 import { CustomersPage } from '../pages/CustomersPage.js';
 import { CustomerPage } from '../pages/customer/CustomerPage.js';
 import { ValuePage } from '../pages/ValuePage.js';
+import { SearchPage } from '../pages/SearchPage.js';
 
 /**
  * The capabilities of the dashboard: each one is a navigation entry plus the routes it owns.
@@ -51,5 +52,13 @@ export const CAPABILITIES: readonly Capability[] = [
     path: '/value',
     description: 'What customers are worth, who is slipping away, and how well the forecasts held',
     routes: [{ path: '/value', element: <ValuePage /> }],
+  },
+  {
+    id: 'search',
+    label: 'Search',
+    icon: 'search',
+    path: '/search',
+    description: 'Everything customers said: feedback, notes, ideas, their searches and chats',
+    routes: [{ path: '/search', element: <SearchPage /> }],
   },
 ];
