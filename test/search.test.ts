@@ -171,13 +171,14 @@ for (const d of DIALECTS) {
     });
 
     it('returns highlights as text segments, markup in the text stays text', { skip }, async () => {
-      const r = await run(t.store, { q: 'alert' });
+      const r = await run(t.store, { q: 'bold' });
       assert.equal(r.total, 1);
       const joined = r.items[0]!.snippet.map((s) => s.text).join('');
-      assert.match(joined, /alert\("x"\)/);
-      // SQLite keeps the markup as text; PostgreSQL's parser reads tags as tags and leaves them out of the headline.
+      assert.match(joined, /bold/);
+      // SQLite keeps the markup as text; PostgreSQL's parser reads tags (and a script's content) as
+      // markup: they are neither indexed nor part of the headline.
       if (d.name === 'sqlite') assert.match(joined, /<script>alert\("x"\)<\/script> <b>bold<\/b>/);
-      assert.deepEqual(r.items[0]!.snippet.filter((s) => s.match).map((s) => s.text), ['alert']);
+      assert.deepEqual(r.items[0]!.snippet.filter((s) => s.match).map((s) => s.text), ['bold']);
     });
 
     it('sorts by date and pages with a cursor in both orders', { skip }, async () => {
@@ -211,7 +212,7 @@ for (const d of DIALECTS) {
 
       await eraseCustomer(t.store.db, 'ann');
       writer.forget();
-      assert.equal((await run(t.store, { q: 'parcel OR globex OR alert' })).total, 0);
+      assert.equal((await run(t.store, { q: 'parcel OR globex OR bold' })).total, 0);
       const left = await t.store.db.selectFrom('search_docs').select('id').where('title', 'like', '%Ann%').execute();
       assert.equal(left.length, 0);
       assert.equal((await run(t.store, { q: 'refund' })).total, 1, "bob's survey is still found");

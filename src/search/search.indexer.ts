@@ -23,6 +23,18 @@ const FEEDBACK_TITLE_KEYS = ['subject', 'title', 'summary', 'product_name'] as c
 const SKIPPED_TRAITS = new Set(['createdAt', 'created_at', 'avatar', 'id', 'userId', 'user_id', 'birthday', 'phone']);
 
 const SOURCE_CODE: Record<SearchSource, number> = { feedback: 1, customer: 2, interaction: 3 };
+
+/**
+ * The kind as a token in the FTS5 index's `meta` column (SQLite): a kind filter is then part of
+ * the match, which FTS5 intersects with the words' doclists instead of checking every match.
+ * Two characters, so the porter stemmer leaves them alone.
+ */
+export const KIND_TOKENS: Record<string, string> = { ticket: 'k1', review: 'k2', survey: 'k3', interview: 'k4', visit_note: 'k5', other: 'k6', customer: 'k7', interaction: 'k8' };
+export const FEEDBACK_KIND_TOKENS = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'] as const;
+export const kindToken = (kind: string): string => KIND_TOKENS[kind] ?? 'k6';
+/** The customer as a token (`c` + id) beside the kind token: a customer filter is part of the match too. */
+export const customerToken = (customerId: number): string => `c${customerId}`;
+export const metaOf = (kind: string, customerId: number | null): string => (customerId === null ? kindToken(kind) : `${kindToken(kind)} ${customerToken(customerId)}`);
 /** Ids per millisecond: the low bits of a document id. */
 export const ID_SPREAD = 1024;
 /** Source rows read per transaction. */
@@ -175,8 +187,8 @@ async function insertDocs(store: Store, db: Conn, docs: Omit<DocRow, 'id'>[]): P
   }
   if (store.sqlite) {
     // Prepared once; runs inside the caller's transaction on the same connection.
-    const insert = store.sqlite.prepare('insert into search_docs (id, source, source_id, kind, customer_id, at, title, body) values (?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const r of rows) insert.run(r.id, r.source, r.source_id, r.kind, r.customer_id, r.at, r.title, r.body);
+    const insert = store.sqlite.prepare('insert into search_docs (id, source, source_id, kind, customer_id, at, title, body, meta) values (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    for (const r of rows) insert.run(r.id, r.source, r.source_id, r.kind, r.customer_id, r.at, r.title, r.body, metaOf(r.kind, r.customer_id));
     return;
   }
   for (let i = 0; i < rows.length; i += 1000) await db.insertInto('search_docs').values(rows.slice(i, i + 1000)).execute();
@@ -235,6 +247,7 @@ export async function syncSearch(store: Store, options: SyncOptions = {}): Promi
   }
   result.refreshed = await refreshDirty(store);
   if (!result.behind) result.behind = (await searchLag(store.db)).rows > 0;
+  if (store.sqlite && result.indexed > 0) await tidyFts(store, result.indexed);
   result.ms = performance.now() - started;
   return result;
 }
@@ -266,6 +279,18 @@ async function readRange(db: Conn, source: SearchSource, from: number, to: numbe
     .where(sql<boolean>`(${TEXT_FILTER})`)
     .execute();
   return rows.map(interactionDoc).filter((d): d is Omit<DocRow, 'id'> => d !== null);
+}
+
+/**
+ * SQLite: after a pass, merge FTS5's segments. A query (and each snippet) seeks in every
+ * segment; a large pass leaves many. A pass that added a fifth or more of the index is
+ * followed by a full merge ('optimize': ~0.5 s per 100,000 documents); smaller ones by a
+ * bounded merge step.
+ */
+async function tidyFts(store: Store, added: number): Promise<void> {
+  const total = Number((await store.db.selectFrom('search_docs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  if (added >= 10_000 && added * 5 >= total) await sql`insert into search_fts (search_fts) values ('optimize')`.execute(store.db);
+  else await sql`insert into search_fts (search_fts, rank) values ('merge', ${Math.min(2000, 16 + Math.ceil(added / 50))})`.execute(store.db);
 }
 
 /** Re-makes the documents of customers whose details changed (search_dirty). */

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Conn, Dialect } from '../store/db.js';
+import { customerToken, FEEDBACK_KIND_TOKENS, kindToken } from './search.indexer.js';
 
 /**
  * Queries behind search, one spelling per dialect: FTS5 (bm25, snippet) on SQLite, tsvector
@@ -34,18 +35,31 @@ const SNIPPET_OPEN = '\u0002';
 const SNIPPET_CLOSE = '\u0003';
 export const SNIPPET_MARKS = { open: SNIPPET_OPEN, close: SNIPPET_CLOSE } as const;
 
-function filterSql(f: SearchFilters, idCol: RawBuilder<unknown>): RawBuilder<unknown>[] {
+/**
+ * SQL conditions for the filters. On SQLite, kind and customer are tokens in the FTS5 index
+ * (see ftsMatch), so only the date range and the joined filters remain here.
+ */
+function filterSql(f: SearchFilters, idCol: RawBuilder<unknown>, dialect: Dialect): RawBuilder<unknown>[] {
   const where: RawBuilder<unknown>[] = [];
   if (f.idFrom !== undefined) where.push(sql`${idCol} >= ${f.idFrom}`);
   if (f.idTo !== undefined) where.push(sql`${idCol} < ${f.idTo}`);
-  if (f.kinds && f.kinds.length > 0) {
-    const kinds = f.kinds.filter((k) => k !== 'feedback');
-    const parts: RawBuilder<unknown>[] = [];
-    if (f.kinds.includes('feedback')) parts.push(sql`d.source = 'feedback'`);
-    if (kinds.length > 0) parts.push(sql`d.kind in (${sql.join(kinds)})`);
-    where.push(sql`(${sql.join(parts, sql` or `)})`);
+  if (dialect === 'postgres') {
+    if (f.kinds && f.kinds.length > 0) {
+      const kinds = f.kinds.filter((k) => k !== 'feedback');
+      const parts: RawBuilder<unknown>[] = [];
+      if (f.kinds.includes('feedback')) parts.push(sql`d.source = 'feedback'`);
+      if (kinds.length > 0) parts.push(sql`d.kind in (${sql.join(kinds)})`);
+      where.push(sql`(${sql.join(parts, sql` or `)})`);
+    }
+    if (f.customerId !== undefined) where.push(sql`d.customer_id = ${f.customerId}`);
   }
-  if (f.customerId !== undefined) where.push(sql`d.customer_id = ${f.customerId}`);
+  where.push(...joinedFilters(f));
+  return where;
+}
+
+/** Filters that need other tables: theme, tag, micro-segment. */
+function joinedFilters(f: SearchFilters): RawBuilder<unknown>[] {
+  const where: RawBuilder<unknown>[] = [];
   if (f.theme !== undefined) {
     where.push(sql`d.source = 'feedback' and exists (select 1 from feedback_insights fi where fi.feedback_id = d.source_id and fi.theme_id = ${f.theme})`);
   }
@@ -58,32 +72,101 @@ function filterSql(f: SearchFilters, idCol: RawBuilder<unknown>): RawBuilder<unk
   return where;
 }
 
-const needsDocs = (f: SearchFilters): boolean =>
-  (f.kinds !== undefined && f.kinds.length > 0) || f.customerId !== undefined || f.theme !== undefined || f.tag !== undefined || f.segment !== undefined;
+const hasJoined = (f: SearchFilters): boolean => f.theme !== undefined || f.tag !== undefined || f.segment !== undefined;
+
+/**
+ * The FTS5 match: the user's query over title and body, and the kind and customer filters as
+ * tokens of the `meta` column, which FTS5 intersects with the words' doclists.
+ */
+export function ftsMatch(q: EngineQuery, f: SearchFilters): string {
+  const parts = [`{title body} : (${q.fts5})`];
+  if (f.kinds && f.kinds.length > 0) {
+    const tokens = new Set<string>();
+    for (const k of f.kinds) {
+      if (k === 'feedback') for (const t of FEEDBACK_KIND_TOKENS) tokens.add(t);
+      else tokens.add(kindToken(k));
+    }
+    parts.push(`meta : (${[...tokens].map((t) => `"${t}"`).join(' OR ')})`);
+  }
+  if (f.customerId !== undefined) parts.push(`meta : "${customerToken(f.customerId)}"`);
+  return parts.join(' AND ');
+}
 
 const and = (parts: RawBuilder<unknown>[]): RawBuilder<unknown> => (parts.length === 0 ? sql`` : sql` and ${sql.join(parts, sql` and `)}`);
+
+/**
+ * With a theme, tag or segment filter (SQLite), at most this many of the newest matches of the
+ * words are checked against it: each check is a look-up in other tables, and a selective
+ * filter with a common word would otherwise check hundreds of thousands.
+ */
+export const JOINED_SCAN = 10_000;
 
 /**
  * Matches, newest first (document ids are time-ordered), with their relevance, at most
  * `limit`; `before` continues after a document id. FTS5 and PostgreSQL both stop walking
  * the matches at the limit, so this costs about `limit` matches however common the words.
+ * `scored: false` leaves the score 0 (sorting by date). With joined filters on SQLite only the
+ * newest JOINED_SCAN matches are checked; when that cut anything off, `truncation.scannedTo`
+ * is set to the oldest id checked.
  */
-export async function matchesNewestFirst(db: Conn, dialect: Dialect, q: EngineQuery, f: SearchFilters, limit: number, before?: number): Promise<Candidate[]> {
+export async function matchesNewestFirst(
+  db: Conn,
+  dialect: Dialect,
+  q: EngineQuery,
+  f: SearchFilters,
+  limit: number,
+  options: { before?: number | undefined; scored?: boolean; truncation?: { scannedTo?: number } } = {},
+): Promise<Candidate[]> {
+  const { before, scored = true } = options;
+  const truncation = options.truncation ?? {};
+  const bounded = { ...f, ...(before !== undefined ? { idTo: Math.min(before, f.idTo ?? Number.MAX_SAFE_INTEGER) } : {}) };
   if (dialect === 'sqlite') {
-    const where = filterSql({ ...f, ...(before !== undefined ? { idTo: Math.min(before, f.idTo ?? Number.MAX_SAFE_INTEGER) } : {}) }, sql`search_fts.rowid`);
-    const join = needsDocs(f) ? sql`join search_docs d on d.id = search_fts.rowid` : sql``;
-    const { rows } = await sql<{ id: number; score: number }>`select search_fts.rowid as id, -bm25(search_fts, 2.0, 1.0) as score
-      from search_fts ${join}
-      where search_fts match ${q.fts5}${and(where)}
-      order by search_fts.rowid desc limit ${limit}`.execute(db);
-    return rows;
+    const match = ftsMatch(q, f);
+    const range: RawBuilder<unknown>[] = [];
+    if (bounded.idFrom !== undefined) range.push(sql`search_fts.rowid >= ${bounded.idFrom}`);
+    if (bounded.idTo !== undefined) range.push(sql`search_fts.rowid < ${bounded.idTo}`);
+    if (!hasJoined(f)) {
+      const score = scored ? sql`-bm25(search_fts, 2.0, 1.0, 0.0)` : sql`0`;
+      const { rows } = await sql<Candidate>`select search_fts.rowid as id, ${score} as score from search_fts
+        where search_fts match ${match}${and(range)}
+        order by search_fts.rowid desc limit ${limit}`.execute(db);
+      return rows;
+    }
+    // Joined filters: ids first (no scores) from a bounded walk, scores then for the survivors only.
+    const { rows } = await sql<{ id: number }>`select m.id from (select search_fts.rowid as id from search_fts
+        where search_fts match ${match}${and(range)} order by search_fts.rowid desc limit ${JOINED_SCAN}) m
+      join search_docs d on d.id = m.id
+      where 1 = 1${and(joinedFilters(f))}
+      order by m.id desc limit ${limit}`.execute(db);
+    if (rows.length < limit) {
+      // Fewer than asked: were all matches checked, or only the newest JOINED_SCAN?
+      const { rows: walked } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (select search_fts.rowid as id from search_fts
+          where search_fts match ${match}${and(range)} order by search_fts.rowid desc limit ${JOINED_SCAN})`.execute(db);
+      if (Number(walked[0]?.n ?? 0) >= JOINED_SCAN) truncation.scannedTo = Number(walked[0]!.oldest);
+    }
+    if (!scored || rows.length === 0) return rows.map((r) => ({ id: r.id, score: 0 }));
+    const scores = await scoresOf(db, match, rows.map((r) => r.id));
+    return rows.map((r) => ({ id: r.id, score: scores.get(r.id) ?? 0 }));
   }
-  const where = filterSql({ ...f, ...(before !== undefined ? { idTo: Math.min(before, f.idTo ?? Number.MAX_SAFE_INTEGER) } : {}) }, sql`d.id`);
-  const { rows } = await sql<{ id: number; score: number }>`select d.id, ts_rank(d.tsv, to_tsquery('english', ${q.tsquery})) as score
+  const where = filterSql(bounded, sql`d.id`, dialect);
+  const score = scored ? sql`ts_rank(d.tsv, to_tsquery('english', ${q.tsquery}))` : sql`0`;
+  const { rows } = await sql<{ id: number; score: number }>`select d.id, ${score} as score
     from search_docs d
     where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(where)}
     order by d.id desc limit ${limit}`.execute(db);
   return rows.map((r) => ({ id: Number(r.id), score: Number(r.score) }));
+}
+
+/**
+ * bm25 of the given matches: one walk over the id range they span (cheap without scoring),
+ * scoring only the listed rows. Asking FTS5 row by row (`rowid = ?`) costs a seek in every
+ * segment per row, ~100 times more.
+ */
+async function scoresOf(db: Conn, match: string, ids: readonly number[]): Promise<Map<number, number>> {
+  const { rows } = await sql<Candidate>`select search_fts.rowid as id, -bm25(search_fts, 2.0, 1.0, 0.0) as score from search_fts
+    where search_fts match ${match} and search_fts.rowid >= ${Math.min(...ids)} and search_fts.rowid <= ${Math.max(...ids)}
+      and +search_fts.rowid in (${sql.join(ids)})`.execute(db);
+  return new Map(rows.map((r) => [Number(r.id), Number(r.score)]));
 }
 
 /**
@@ -93,13 +176,18 @@ export async function matchesNewestFirst(db: Conn, dialect: Dialect, q: EngineQu
  */
 export async function countMatches(db: Conn, dialect: Dialect, q: EngineQuery, f: SearchFilters, cap: number): Promise<{ n: number; oldest: number | null }> {
   if (dialect === 'sqlite') {
-    const where = filterSql(f, sql`search_fts.rowid`);
-    const join = needsDocs(f) ? sql`join search_docs d on d.id = search_fts.rowid` : sql``;
-    const { rows } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (select search_fts.rowid as id from search_fts ${join}
-      where search_fts match ${q.fts5}${and(where)} order by search_fts.rowid desc limit ${cap})`.execute(db);
+    const match = ftsMatch(q, f);
+    const range: RawBuilder<unknown>[] = [];
+    if (f.idFrom !== undefined) range.push(sql`search_fts.rowid >= ${f.idFrom}`);
+    if (f.idTo !== undefined) range.push(sql`search_fts.rowid < ${f.idTo}`);
+    const inner = hasJoined(f)
+      ? sql`select m.id from (select search_fts.rowid as id from search_fts where search_fts match ${match}${and(range)}
+            order by search_fts.rowid desc limit ${JOINED_SCAN}) m join search_docs d on d.id = m.id where 1 = 1${and(joinedFilters(f))} order by m.id desc limit ${cap}`
+      : sql`select search_fts.rowid as id from search_fts where search_fts match ${match}${and(range)} order by search_fts.rowid desc limit ${cap}`;
+    const { rows } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (${inner})`.execute(db);
     return { n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
   }
-  const where = filterSql(f, sql`d.id`);
+  const where = filterSql(f, sql`d.id`, dialect);
   const { rows } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (select d.id from search_docs d
     where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(where)} order by d.id desc limit ${cap}) s`.execute(db);
   return { n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
@@ -120,9 +208,11 @@ export async function snippets(db: Conn, dialect: Dialect, q: EngineQuery, ids: 
   const out = new Map<number, string>();
   if (ids.length === 0) return out;
   if (dialect === 'sqlite') {
+    // A walk over the span of the page's ids, making snippets only for the listed rows (see scoresOf).
     const { rows } = await sql<{ id: number; snippet: string | null }>`select rowid as id,
         snippet(search_fts, -1, ${SNIPPET_OPEN}, ${SNIPPET_CLOSE}, '…', 32) as snippet
-      from search_fts where search_fts match ${q.fts5} and rowid in (${sql.join(ids)})`.execute(db);
+      from search_fts where search_fts match ${`{title body} : (${q.fts5})`}
+        and rowid >= ${Math.min(...ids)} and rowid <= ${Math.max(...ids)} and +rowid in (${sql.join(ids)})`.execute(db);
     for (const r of rows) out.set(Number(r.id), r.snippet ?? '');
     return out;
   }

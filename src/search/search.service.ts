@@ -184,21 +184,27 @@ export async function search(store: Store, p: SearchParams, options: SearchOptio
   let ranking: 'exact' | 'newest' = 'exact';
   if (p.sort === 'date') {
     const before = cursor && 'b' in cursor ? cursor.b : undefined;
-    const rows = await repo.matchesNewestFirst(db, store.dialect, q, filters, p.limit + 1, before);
+    const truncation: { scannedTo?: number } = {};
+    const rows = await repo.matchesNewestFirst(db, store.dialect, q, filters, p.limit + 1, { before, scored: false, truncation });
     pageIds = rows.slice(0, p.limit).map((r) => ({ id: r.id, score: null }));
     if (rows.length > p.limit) nextCursor = encodeCursor({ b: pageIds[pageIds.length - 1]!.id });
+    else if (truncation.scannedTo !== undefined) nextCursor = encodeCursor({ b: truncation.scannedTo });
     const counted = await repo.countMatches(db, store.dialect, q, filters, COUNT_CAP);
     ({ total, totalExact } = await totalOf(store, counted.n, COUNT_CAP, counted.oldest, filters));
   } else {
     const offset = cursor && 'o' in cursor ? cursor.o : 0;
-    const rows = await repo.matchesNewestFirst(db, store.dialect, q, filters, RANK_WINDOW + 1);
+    const truncation: { scannedTo?: number } = {};
+    const rows = await repo.matchesNewestFirst(db, store.dialect, q, filters, RANK_WINDOW + 1, { truncation });
     const window = rows.slice(0, RANK_WINDOW);
-    if (rows.length > RANK_WINDOW) ranking = 'newest';
+    if (rows.length > RANK_WINDOW || truncation.scannedTo !== undefined) ranking = 'newest';
     window.sort((a, b) => b.score - a.score || b.id - a.id);
     pageIds = window.slice(offset, offset + p.limit);
     if (offset + p.limit < window.length) nextCursor = encodeCursor({ o: offset + p.limit });
     const oldest = window.length > 0 ? Math.min(...window.map((r) => r.id)) : null;
-    ({ total, totalExact } = await totalOf(store, rows.length, RANK_WINDOW + 1, oldest, filters));
+    if (truncation.scannedTo !== undefined) {
+      // A joined filter checked only the newest matches: extrapolate from the span checked.
+      ({ total, totalExact } = await totalOf(store, window.length, 0, truncation.scannedTo, filters));
+    } else ({ total, totalExact } = await totalOf(store, rows.length, RANK_WINDOW + 1, oldest, filters));
   }
 
   const ids = pageIds.map((r) => r.id);
@@ -244,6 +250,7 @@ export async function search(store: Store, p: SearchParams, options: SearchOptio
  */
 async function totalOf(store: Store, seen: number, cap: number, oldest: number | null, f: repo.SearchFilters): Promise<{ total: number; totalExact: boolean }> {
   if (seen < cap || oldest === null) return { total: seen, totalExact: true };
+  if (seen === 0) return { total: 0, totalExact: false };
   const span = await repo.idSpan(store.db);
   if (!span) return { total: seen, totalExact: false };
   const lo = Math.max(span.min, f.idFrom ?? span.min);

@@ -316,6 +316,8 @@ export interface SearchDocsTable {
   at: number;
   title: string;
   body: string;
+  /** SQLite only: the kind as a token for the FTS5 index (k1…k8). */
+  meta?: string;
 }
 
 /** The incremental indexer's high-water mark: the largest source id indexed, per source. */

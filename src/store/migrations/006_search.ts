@@ -10,7 +10,8 @@ import type { Dialect } from '../db.js';
  *   bits, see search/search.indexer.ts), so "newest first" is id order and a date range is an
  *   id range, on both dialects.
  * - SQLite: `search_fts`, an FTS5 index whose content is `search_docs` (porter stemming over
- *   unicode61, prefix indexes for 2 and 3 characters, bm25 with the title weighted double),
+ *   unicode61, prefix indexes for 2 and 3 characters, bm25 with the title weighted double, and
+ *   a kind token in a third column so that kind filters are part of the match),
  *   kept in step with `search_docs` by its triggers. PostgreSQL: a stored `tsvector` column
  *   (title weight A, body B, english configuration) with a GIN index.
  * - `search_state`: the high-water mark (largest source id indexed) per source. New records
@@ -47,7 +48,8 @@ export function search(dialect: Dialect): Migration {
           customer_id bigint,
           at bigint not null,
           title text not null default '',
-          body text not null
+          body text not null,
+          meta text not null default ''
         )`.execute(db);
       }
       await db.schema.createIndex('search_docs_source').unique().on('search_docs').columns(['source', 'source_id']).execute();
@@ -96,10 +98,13 @@ export function search(dialect: Dialect): Migration {
         return;
       }
 
+      // `meta` holds tokens for the kind (k1…k8) and the customer (c<id>), see
+      // search/search.indexer.ts: kind and customer filters are then part of the match, and FTS5
+      // intersects them with the words' doclists instead of checking every match.
       await sql`create virtual table search_fts using fts5(
-        title, body, content = 'search_docs', content_rowid = 'id',
+        title, body, meta, content = 'search_docs', content_rowid = 'id',
         tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3')`.execute(db);
-      await sql`insert into search_fts (search_fts, rank) values ('rank', 'bm25(2.0, 1.0)')`.execute(db);
+      await sql`insert into search_fts (search_fts, rank) values ('rank', 'bm25(2.0, 1.0, 0.0)')`.execute(db);
       // Indexing speed (measured on 100,000 documents, see bench/search.ts): a 16 MiB buffer of
       // pending terms instead of 1 MiB, and merging segments in larger steps, take a document
       // from ~66 to ~38 µs.
@@ -112,7 +117,8 @@ export function search(dialect: Dialect): Migration {
           end`).execute(db);
         await sql.raw(`create trigger search_${table}_moved after update of customer_id on ${table}
           when old.customer_id is not new.customer_id begin
-            update search_docs set customer_id = new.customer_id where source = '${source}' and source_id = new.id;
+            update search_docs set customer_id = new.customer_id, meta = substr(meta, 1, 2) || ' c' || new.customer_id
+              where source = '${source}' and source_id = new.id;
           end`).execute(db);
       }
       await sql`create trigger search_customers_deleted after delete on customers begin
@@ -133,9 +139,14 @@ export function search(dialect: Dialect): Migration {
  * sorted pass ('rebuild'), which is several times faster than row by row.
  */
 export const SQLITE_FTS_INSERT_TRIGGER = `create trigger search_docs_ai after insert on search_docs begin
-    insert into search_fts (rowid, title, body) values (new.id, new.title, new.body);
+    insert into search_fts (rowid, title, body, meta) values (new.id, new.title, new.body, new.meta);
   end`;
 export const SQLITE_FTS_DELETE_TRIGGER = `create trigger search_docs_ad after delete on search_docs begin
-    insert into search_fts (search_fts, rowid, title, body) values ('delete', old.id, old.title, old.body);
+    insert into search_fts (search_fts, rowid, title, body, meta) values ('delete', old.id, old.title, old.body, old.meta);
   end`;
-const SQLITE_FTS_TRIGGERS = [SQLITE_FTS_INSERT_TRIGGER, SQLITE_FTS_DELETE_TRIGGER];
+/** A merge moves documents to another customer: their customer token changes. */
+const SQLITE_FTS_UPDATE_TRIGGER = `create trigger search_docs_au after update of meta on search_docs begin
+    insert into search_fts (search_fts, rowid, title, body, meta) values ('delete', old.id, old.title, old.body, old.meta);
+    insert into search_fts (rowid, title, body, meta) values (new.id, new.title, new.body, new.meta);
+  end`;
+const SQLITE_FTS_TRIGGERS = [SQLITE_FTS_INSERT_TRIGGER, SQLITE_FTS_DELETE_TRIGGER, SQLITE_FTS_UPDATE_TRIGGER];

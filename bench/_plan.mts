@@ -1,0 +1,10 @@
+import SQLite from 'better-sqlite3';
+const db = new SQLite(process.argv[2] ?? '/tmp/rapport-bench-search-100000.sqlite');
+const ids = (db.prepare(`select rowid from search_fts where search_fts match '"delivery"' order by rowid desc limit 20`).all() as {rowid:number}[]).map(r => r.rowid);
+const probe = () => { const t = performance.now(); db.prepare(`select rowid, snippet(search_fts, -1, '[', ']', '…', 32) from search_fts where search_fts match '"delivery"' and rowid in (${ids.join(',')})`).all(); return (performance.now() - t).toFixed(1); };
+const range = () => { const t = performance.now(); db.prepare(`select rowid, snippet(search_fts, -1, '[', ']', '…', 32) from search_fts where search_fts match '"delivery"' and rowid >= ? and rowid <= ? and +rowid in (${ids.join(',')})`).all(Math.min(...ids), Math.max(...ids)); return (performance.now() - t).toFixed(1); };
+console.log('segments', db.prepare(`select count(*) n from search_fts_idx`).get());
+console.log('probe', probe(), probe(), 'range', range(), range());
+const t = performance.now(); db.exec(`insert into search_fts(search_fts) values ('optimize')`); console.log('optimize', (performance.now() - t).toFixed(0), 'ms');
+console.log('segments', db.prepare(`select count(*) n from search_fts_idx`).get());
+console.log('probe', probe(), probe(), 'range', range(), range());
