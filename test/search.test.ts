@@ -281,6 +281,18 @@ for (const d of DIALECTS) {
       await bad('/api/search', 'query.q', /./);
     });
 
+    it('rapport serve indexes new records in the background', { skip }, async () => {
+      const served = await buildServer({ store: t.store, indexSearch: true });
+      try {
+        await new IngestWriter(t.store).write([feedback('bob', 'ticket', 'The hinge of the lid squeaks terribly', 95)]);
+        const found = async () => (await t.store.db.selectFrom('search_docs').select('id').where('body', 'like', '%squeaks%').execute()).length;
+        for (let i = 0; i < 50 && (await found()) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+        assert.equal(await found(), 1);
+      } finally {
+        await served.close();
+      }
+    });
+
     it('is in the OpenAPI document with its parameters', { skip }, async () => {
       const doc = (await get('/api/openapi.json')).json<{ paths: Record<string, { get: { parameters: { name: string }[] } }> }>();
       const names = doc.paths['/api/search']!.get.parameters.map((p) => p.name);

@@ -46,6 +46,8 @@ export interface ServerOptions {
   logLevel?: string;
   /** Recompute customer value on a schedule and after new orders (`rapport serve` does; tests mostly don't). */
   schedule?: ScheduleOptions | false;
+  /** Keep the search index up to date in the background (`rapport serve` does). */
+  indexSearch?: boolean;
 }
 
 function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
@@ -116,6 +118,29 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     app.addHook('onReady', async () => {
       setTimeout(() => void schedule.check(), 1000).unref();
     });
+  }
+
+  if (opts.indexSearch) {
+    // Search: index what the tracking API, imports and other processes stored, a slice at a
+    // time with the other writes, so that ingestion itself never waits for the index.
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void (async () => {
+        try {
+          const { searchLag, syncSearch } = await import('../search/search.indexer.js');
+          const lag = await searchLag(opts.store.db);
+          if (lag.rows > 0 || lag.dirty > 0) await serialWrite(() => syncSearch(opts.store, { maxRows: 50_000 }));
+        } catch (e) {
+          app.log.warn(`search indexing: ${(e as Error).message}`);
+        } finally {
+          busy = false;
+        }
+      })();
+    }, 2000);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
   }
 
   app.setErrorHandler((error: unknown, req, reply) => {
