@@ -205,6 +205,7 @@ for (const d of DIALECTS) {
       await writer.write([{ kind: 'identify', who: { userId: 'dee', anonymousId: 'anon-1' }, traits: { name: 'Dee Ray' }, at: T0 + 100 * DAY }]);
       const moved = await run(t.store, { q: 'espresso' });
       assert.equal(moved.items[0]!.customer?.userId, 'dee');
+      assert.equal((await run(t.store, { q: 'espresso', customer: 'dee' })).total, 1, 'the customer filter follows the merge');
       assert.equal((await run(t.store, { q: 'Dee' })).items[0]?.kind, 'customer');
       // A rename re-indexes the customer.
       await writer.write([{ kind: 'identify', who: { userId: 'cid' }, traits: { name: 'Cidney Park' }, at: T0 + 101 * DAY }]);

@@ -84,7 +84,7 @@ const BOLD = (s: string, tty: boolean): string => (tty ? `\u001b[1m${s}\u001b[22
 export function formatPage(p: SearchPage, tty = process.stdout.isTTY === true): string {
   const lines: string[] = [];
   const total = `${p.totalExact ? '' : '~'}${p.total.toLocaleString('en-US')}`;
-  lines.push(`${total} match${p.total === 1 ? '' : 'es'} for ${p.query}${p.ranking === 'newest' ? ' (ranked among the newest 2,000)' : ''}, ${p.tookMs} ms`);
+  lines.push(`${total} match${p.total === 1 ? '' : 'es'} for ${p.query}${p.ranking === 'newest' ? ' (ranked among the newest 1,000)' : ''}, ${p.tookMs} ms`);
   for (const h of p.items) {
     const who = h.customer ? `${h.customer.name ?? h.customer.userId ?? 'anonymous'}${h.customer.clv === null ? '' : `, CLV ${h.customer.clv.toFixed(0)}`}` : 'no customer';
     lines.push('');

@@ -25,16 +25,32 @@ const SKIPPED_TRAITS = new Set(['createdAt', 'created_at', 'avatar', 'id', 'user
 const SOURCE_CODE: Record<SearchSource, number> = { feedback: 1, customer: 2, interaction: 3 };
 
 /**
- * The kind as a token in the FTS5 index's `meta` column (SQLite): a kind filter is then part of
- * the match, which FTS5 intersects with the words' doclists instead of checking every match.
- * Two characters, so the porter stemmer leaves them alone.
+ * Filter tokens in the FTS5 index's `meta` column (SQLite): the source, the kind and the
+ * customer, so that kind and customer filters are part of the match and FTS5 intersects their
+ * doclists with the words' instead of checking every match. They are plain terms (a column
+ * filter would make FTS5 read every match's positions) spelled so that nobody types them
+ * (`xxkind1`), ending in a digit so that the porter stemmer leaves them alone.
  */
-export const KIND_TOKENS: Record<string, string> = { ticket: 'k1', review: 'k2', survey: 'k3', interview: 'k4', visit_note: 'k5', other: 'k6', customer: 'k7', interaction: 'k8' };
-export const FEEDBACK_KIND_TOKENS = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'] as const;
-export const kindToken = (kind: string): string => KIND_TOKENS[kind] ?? 'k6';
-/** The customer as a token (`c` + id) beside the kind token: a customer filter is part of the match too. */
-export const customerToken = (customerId: number): string => `c${customerId}`;
-export const metaOf = (kind: string, customerId: number | null): string => (customerId === null ? kindToken(kind) : `${kindToken(kind)} ${customerToken(customerId)}`);
+export const KIND_TOKENS: Record<string, string> = {
+  ticket: 'xxkind1',
+  review: 'xxkind2',
+  survey: 'xxkind3',
+  interview: 'xxkind4',
+  visit_note: 'xxkind5',
+  other: 'xxkind6',
+  customer: 'xxkind7',
+  interaction: 'xxkind8',
+};
+export const FEEDBACK_TOKEN = 'xxsrc1';
+export const kindToken = (kind: string): string => KIND_TOKENS[kind] ?? KIND_TOKENS['other']!;
+export const customerToken = (customerId: number): string => `xxcust${customerId}`;
+export function metaOf(source: SearchSource, kind: string, customerId: number | null): string {
+  const tokens = [kindToken(kind)];
+  if (source === 'feedback') tokens.push(FEEDBACK_TOKEN);
+  if (customerId !== null) tokens.push(customerToken(customerId));
+  return tokens.join(' ');
+}
+
 /** Ids per millisecond: the low bits of a document id. */
 export const ID_SPREAD = 1024;
 /** Source rows read per transaction. */
@@ -188,7 +204,7 @@ async function insertDocs(store: Store, db: Conn, docs: Omit<DocRow, 'id'>[]): P
   if (store.sqlite) {
     // Prepared once; runs inside the caller's transaction on the same connection.
     const insert = store.sqlite.prepare('insert into search_docs (id, source, source_id, kind, customer_id, at, title, body, meta) values (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const r of rows) insert.run(r.id, r.source, r.source_id, r.kind, r.customer_id, r.at, r.title, r.body, metaOf(r.kind, r.customer_id));
+    for (const r of rows) insert.run(r.id, r.source, r.source_id, r.kind, r.customer_id, r.at, r.title, r.body, metaOf(r.source, r.kind, r.customer_id));
     return;
   }
   for (let i = 0; i < rows.length; i += 1000) await db.insertInto('search_docs').values(rows.slice(i, i + 1000)).execute();

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Conn, Dialect } from '../store/db.js';
-import { customerToken, FEEDBACK_KIND_TOKENS, kindToken } from './search.indexer.js';
+import { customerToken, FEEDBACK_TOKEN, kindToken } from './search.indexer.js';
 
 /**
  * Queries behind search, one spelling per dialect: FTS5 (bm25, snippet) on SQLite, tsvector
@@ -79,16 +79,13 @@ const hasJoined = (f: SearchFilters): boolean => f.theme !== undefined || f.tag 
  * tokens of the `meta` column, which FTS5 intersects with the words' doclists.
  */
 export function ftsMatch(q: EngineQuery, f: SearchFilters): string {
-  const parts = [`{title body} : (${q.fts5})`];
+  const parts = [`(${q.fts5})`];
   if (f.kinds && f.kinds.length > 0) {
     const tokens = new Set<string>();
-    for (const k of f.kinds) {
-      if (k === 'feedback') for (const t of FEEDBACK_KIND_TOKENS) tokens.add(t);
-      else tokens.add(kindToken(k));
-    }
-    parts.push(`meta : (${[...tokens].map((t) => `"${t}"`).join(' OR ')})`);
+    for (const k of f.kinds) tokens.add(k === 'feedback' ? FEEDBACK_TOKEN : kindToken(k));
+    parts.push(tokens.size === 1 ? `"${[...tokens][0]!}"` : `(${[...tokens].map((t) => `"${t}"`).join(' OR ')})`);
   }
-  if (f.customerId !== undefined) parts.push(`meta : "${customerToken(f.customerId)}"`);
+  if (f.customerId !== undefined) parts.push(`"${customerToken(f.customerId)}"`);
   return parts.join(' AND ');
 }
 
@@ -99,7 +96,7 @@ const and = (parts: RawBuilder<unknown>[]): RawBuilder<unknown> => (parts.length
  * words are checked against it: each check is a look-up in other tables, and a selective
  * filter with a common word would otherwise check hundreds of thousands.
  */
-export const JOINED_SCAN = 10_000;
+export const JOINED_SCAN = 4_000;
 
 /**
  * Matches, newest first (document ids are time-ordered), with their relevance, at most
@@ -135,7 +132,7 @@ export async function matchesNewestFirst(
     // Joined filters: ids first (no scores) from a bounded walk, scores then for the survivors only.
     const { rows } = await sql<{ id: number }>`select m.id from (select search_fts.rowid as id from search_fts
         where search_fts match ${match}${and(range)} order by search_fts.rowid desc limit ${JOINED_SCAN}) m
-      join search_docs d on d.id = m.id
+      cross join search_docs d on d.id = m.id
       where 1 = 1${and(joinedFilters(f))}
       order by m.id desc limit ${limit}`.execute(db);
     if (rows.length < limit) {
@@ -182,7 +179,7 @@ export async function countMatches(db: Conn, dialect: Dialect, q: EngineQuery, f
     if (f.idTo !== undefined) range.push(sql`search_fts.rowid < ${f.idTo}`);
     const inner = hasJoined(f)
       ? sql`select m.id from (select search_fts.rowid as id from search_fts where search_fts match ${match}${and(range)}
-            order by search_fts.rowid desc limit ${JOINED_SCAN}) m join search_docs d on d.id = m.id where 1 = 1${and(joinedFilters(f))} order by m.id desc limit ${cap}`
+            order by search_fts.rowid desc limit ${JOINED_SCAN}) m cross join search_docs d on d.id = m.id where 1 = 1${and(joinedFilters(f))} order by m.id desc limit ${cap}`
       : sql`select search_fts.rowid as id from search_fts where search_fts match ${match}${and(range)} order by search_fts.rowid desc limit ${cap}`;
     const { rows } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (${inner})`.execute(db);
     return { n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
@@ -195,12 +192,11 @@ export async function countMatches(db: Conn, dialect: Dialect, q: EngineQuery, f
 
 /** The oldest and newest document ids (null when the index is empty). */
 export async function idSpan(db: Conn): Promise<{ min: number; max: number } | null> {
-  const r = await db
-    .selectFrom('search_docs')
-    .select([(eb) => eb.fn.min('id').as('min'), (eb) => eb.fn.max('id').as('max')])
-    .executeTakeFirst();
-  if (!r || r.min === null || r.max === null) return null;
-  return { min: Number(r.min), max: Number(r.max) };
+  // Two look-ups: SQLite answers min() or max() from the key alone, not both in one query.
+  const lo = await db.selectFrom('search_docs').select('id').orderBy('id', 'asc').limit(1).executeTakeFirst();
+  const hi = await db.selectFrom('search_docs').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  if (!lo || !hi) return null;
+  return { min: Number(lo.id), max: Number(hi.id) };
 }
 
 /** Highlighted fragments of the given matches, terms between SNIPPET_MARKS. */
@@ -211,7 +207,7 @@ export async function snippets(db: Conn, dialect: Dialect, q: EngineQuery, ids: 
     // A walk over the span of the page's ids, making snippets only for the listed rows (see scoresOf).
     const { rows } = await sql<{ id: number; snippet: string | null }>`select rowid as id,
         snippet(search_fts, -1, ${SNIPPET_OPEN}, ${SNIPPET_CLOSE}, '…', 32) as snippet
-      from search_fts where search_fts match ${`{title body} : (${q.fts5})`}
+      from search_fts where search_fts match ${q.fts5}
         and rowid >= ${Math.min(...ids)} and rowid <= ${Math.max(...ids)} and +rowid in (${sql.join(ids)})`.execute(db);
     for (const r of rows) out.set(Number(r.id), r.snippet ?? '');
     return out;

@@ -17,7 +17,7 @@ import { docIdAt, ID_SPREAD, searchLag, syncSearch } from './search.indexer.js';
  */
 
 /** Matches ranked by relevance per query: above this, the newest this many are ranked. */
-export const RANK_WINDOW = 2000;
+export const RANK_WINDOW = 1000;
 /** Matches counted for the total when sorting by date; beyond, the total is extrapolated. */
 const COUNT_CAP = 10_000;
 /** A search indexes up to this many new source rows first; a larger backlog is left to the indexer. */

@@ -11,7 +11,7 @@ import type { Dialect } from '../db.js';
  *   id range, on both dialects.
  * - SQLite: `search_fts`, an FTS5 index whose content is `search_docs` (porter stemming over
  *   unicode61, prefix indexes for 2 and 3 characters, bm25 with the title weighted double, and
- *   a kind token in a third column so that kind filters are part of the match),
+ *   filter tokens in a third column so that kind and customer filters are part of the match),
  *   kept in step with `search_docs` by its triggers. PostgreSQL: a stored `tsvector` column
  *   (title weight A, body B, english configuration) with a GIN index.
  * - `search_state`: the high-water mark (largest source id indexed) per source. New records
@@ -98,8 +98,8 @@ export function search(dialect: Dialect): Migration {
         return;
       }
 
-      // `meta` holds tokens for the kind (k1…k8) and the customer (c<id>), see
-      // search/search.indexer.ts: kind and customer filters are then part of the match, and FTS5
+      // `meta` holds tokens for the kind, the source and the customer (xxkind1, xxsrc1,
+      // xxcust<id>; see search/search.indexer.ts): kind and customer filters are then part of the match, and FTS5
       // intersects them with the words' doclists instead of checking every match.
       await sql`create virtual table search_fts using fts5(
         title, body, meta, content = 'search_docs', content_rowid = 'id',
@@ -117,7 +117,8 @@ export function search(dialect: Dialect): Migration {
           end`).execute(db);
         await sql.raw(`create trigger search_${table}_moved after update of customer_id on ${table}
           when old.customer_id is not new.customer_id begin
-            update search_docs set customer_id = new.customer_id, meta = substr(meta, 1, 2) || ' c' || new.customer_id
+            update search_docs set customer_id = new.customer_id,
+                meta = substr(meta, 1, ${source === 'feedback' ? 14 : 7}) || coalesce(' xxcust' || new.customer_id, '')
               where source = '${source}' and source_id = new.id;
           end`).execute(db);
       }

@@ -224,7 +224,7 @@ export function SearchPage() {
             <p className="search-summary muted" data-testid="search-summary">
               {results.totalExact ? '' : 'about '}
               {formatInt(results.total)} {results.total === 1 ? 'match' : 'matches'} for <code>{results.understood}</code>
-              {results.ranking === 'newest' && ' — the newest 2,000 are ranked by relevance'} · {results.tookMs} ms
+              {results.ranking === 'newest' && ' — the newest 1,000 are ranked by relevance'} · {results.tookMs} ms
             </p>
             <ol className="search-hits">
               {results.items.map((h) => (
