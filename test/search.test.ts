@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -325,7 +323,3 @@ for (const d of DIALECTS) {
     });
   });
 }
-
-// Keep the temp dir helpers used (for runs that want a file store).
-void fs;
-void os;
