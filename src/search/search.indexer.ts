@@ -54,7 +54,7 @@ export function metaOf(source: SearchSource, kind: string, customerId: number | 
 /** Ids per millisecond: the low bits of a document id. */
 export const ID_SPREAD = 1024;
 /** Source rows read per transaction. */
-const RANGE = 20_000;
+const RANGE = 10_000;
 
 /**
  * A document's id: its time in ms × 1024 plus bits from its source and source id, so that id
@@ -230,7 +230,7 @@ export interface SyncOptions {
 /**
  * Indexes what was stored since the last pass: feedback, customers and interactions above
  * their high-water marks, then customers whose details changed. One transaction per range of
- * up to 20,000 source rows, so a long first pass keeps its progress and lets other writers in.
+ * up to 10,000 source rows, so a long first pass keeps its progress and lets other writers in.
  *
  * @example await syncSearch(store); // after an import
  */

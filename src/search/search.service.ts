@@ -21,7 +21,7 @@ export const RANK_WINDOW = 1000;
 /** Matches counted for the total when sorting by date; beyond, the total is extrapolated. */
 const COUNT_CAP = 10_000;
 /** A search indexes up to this many new source rows first; a larger backlog is left to the indexer. */
-const CATCH_UP_ROWS = 20_000;
+const CATCH_UP_ROWS = 5_000;
 
 export const SEARCH_KINDS = ['feedback', 'ticket', 'review', 'survey', 'interview', 'visit_note', 'other', 'customer', 'interaction'] as const;
 const KIND_LIST = new RegExp(`^(${SEARCH_KINDS.join('|')})(,(${SEARCH_KINDS.join('|')}))*$`);
@@ -132,7 +132,7 @@ const round = (v: number | null, digits: number): number | null => (v === null ?
 
 export interface SearchOptions {
   /**
-   * Index what was stored since the last pass before searching (up to 20,000 source rows).
+   * Index what was stored since the last pass before searching (up to 5,000 source rows).
    * Pass the server's write serializer; `false` searches the index as it is.
    */
   catchUp?: false | ((fn: () => Promise<unknown>) => Promise<unknown>);

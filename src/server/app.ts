@@ -131,7 +131,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         try {
           const { searchLag, syncSearch } = await import('../search/search.indexer.js');
           const lag = await searchLag(opts.store.db);
-          if (lag.rows > 0 || lag.dirty > 0) await serialWrite(() => syncSearch(opts.store, { maxRows: 50_000 }));
+          // A slice of about a second, so that the tracking API never waits long behind it.
+          if (lag.rows > 0 || lag.dirty > 0) await serialWrite(() => syncSearch(opts.store, { maxRows: 10_000 }));
         } catch (e) {
           app.log.warn(`search indexing: ${(e as Error).message}`);
         } finally {
