@@ -92,7 +92,7 @@ export function ftsMatch(q: EngineQuery, f: SearchFilters): string {
 const and = (parts: RawBuilder<unknown>[]): RawBuilder<unknown> => (parts.length === 0 ? sql`` : sql` and ${sql.join(parts, sql` and `)}`);
 
 /**
- * With a theme, tag or segment filter (SQLite), at most this many of the newest matches of the
+ * With a theme, tag or segment filter, at most this many of the newest matches of the
  * words are checked against it: each check is a look-up in other tables, and a selective
  * filter with a common word would otherwise check hundreds of thousands.
  */
@@ -145,8 +145,24 @@ export async function matchesNewestFirst(
     const scores = await scoresOf(db, match, rows.map((r) => r.id));
     return rows.map((r) => ({ id: r.id, score: scores.get(r.id) ?? 0 }));
   }
-  const where = filterSql(bounded, sql`d.id`, dialect);
   const score = scored ? sql`ts_rank(d.tsv, to_tsquery('english', ${q.tsquery}))` : sql`0`;
+  if (hasJoined(f)) {
+    // As on SQLite: the newest JOINED_SCAN matches of the words (and the other filters), then the joined filters.
+    const inner = filterSql({ ...bounded, theme: undefined, tag: undefined, segment: undefined }, sql`d.id`, dialect);
+    const { rows } = await sql<{ id: number; score: number }>`select d.id, ${score} as score
+      from (select d.id from search_docs d where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(inner)}
+            order by d.id desc limit ${JOINED_SCAN}) m
+      join search_docs d on d.id = m.id
+      where true${and(joinedFilters(f))}
+      order by d.id desc limit ${limit}`.execute(db);
+    if (rows.length < limit) {
+      const { rows: walked } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (select d.id from search_docs d
+          where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(inner)} order by d.id desc limit ${JOINED_SCAN}) s`.execute(db);
+      if (Number(walked[0]?.n ?? 0) >= JOINED_SCAN) truncation.scannedTo = Number(walked[0]!.oldest);
+    }
+    return rows.map((r) => ({ id: Number(r.id), score: Number(r.score) }));
+  }
+  const where = filterSql(bounded, sql`d.id`, dialect);
   const { rows } = await sql<{ id: number; score: number }>`select d.id, ${score} as score
     from search_docs d
     where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(where)}
@@ -185,8 +201,11 @@ export async function countMatches(db: Conn, dialect: Dialect, q: EngineQuery, f
     return { n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
   }
   const where = filterSql(f, sql`d.id`, dialect);
-  const { rows } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (select d.id from search_docs d
-    where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(where)} order by d.id desc limit ${cap}) s`.execute(db);
+  const inner = hasJoined(f)
+    ? sql`select d.id from (select d.id from search_docs d where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(filterSql({ ...f, theme: undefined, tag: undefined, segment: undefined }, sql`d.id`, dialect))}
+          order by d.id desc limit ${JOINED_SCAN}) m join search_docs d on d.id = m.id where true${and(joinedFilters(f))} order by d.id desc limit ${cap}`
+    : sql`select d.id from search_docs d where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(where)} order by d.id desc limit ${cap}`;
+  const { rows } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (${inner}) s`.execute(db);
   return { n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
 }
 

@@ -19,7 +19,7 @@ import { docIdAt, ID_SPREAD, searchLag, syncSearch } from './search.indexer.js';
 /** Matches ranked by relevance per query: above this, the newest this many are ranked. */
 export const RANK_WINDOW = 1000;
 /** Matches counted for the total when sorting by date; beyond, the total is extrapolated. */
-const COUNT_CAP = 10_000;
+const COUNT_CAP = RANK_WINDOW + 1;
 /** A search indexes up to this many new source rows first; a larger backlog is left to the indexer. */
 const CATCH_UP_ROWS = 5_000;
 
