@@ -9,6 +9,7 @@ import { registerDemo } from './demo.command.js';
 import { registerClv } from './clv.command.js';
 import { registerText } from './text.command.js';
 import { registerListen } from './listen.command.js';
+import { registerSearch } from './search.command.js';
 
 /** The `rapport` command. Each subcommand lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerClv(program, ctx);
   registerText(program, ctx);
   registerListen(program, ctx);
+  registerSearch(program, ctx);
   return program;
 }
 

@@ -17,6 +17,7 @@ import { customerRoutes } from '../customers/customer.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { valueRoutes } from '../value/value.routes.js';
 import { listeningRoutes } from '../listening/listening.routes.js';
+import { searchRoutes } from '../search/search.routes.js';
 import { scheduleClv, type Schedule, type ScheduleOptions } from '../jobs/scheduler.js';
 
 export const VERSION = '0.1.0';
@@ -46,6 +47,8 @@ export interface ServerOptions {
   logLevel?: string;
   /** Recompute customer value on a schedule and after new orders (`rapport serve` does; tests mostly don't). */
   schedule?: ScheduleOptions | false;
+  /** Keep the search index up to date in the background (`rapport serve` does). */
+  indexSearch?: boolean;
 }
 
 function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
@@ -118,6 +121,30 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     });
   }
 
+  if (opts.indexSearch) {
+    // Search: index what the tracking API, imports and other processes stored, a slice at a
+    // time with the other writes, so that ingestion itself never waits for the index.
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void (async () => {
+        try {
+          const { searchLag, syncSearch } = await import('../search/search.indexer.js');
+          const lag = await searchLag(opts.store.db);
+          // A slice of about a second, so that the tracking API never waits long behind it.
+          if (lag.rows > 0 || lag.dirty > 0) await serialWrite(() => syncSearch(opts.store, { maxRows: 10_000 }));
+        } catch (e) {
+          app.log.warn(`search indexing: ${(e as Error).message}`);
+        } finally {
+          busy = false;
+        }
+      })();
+    }, 2000);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
+  }
+
   app.setErrorHandler((error: unknown, req, reply) => {
     if (isRapportError(error)) return reply.status(error.httpStatus).send(error.toJSON());
     const e = error as { code?: string; statusCode?: number; message?: string };
@@ -137,7 +164,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     return reply.status(500).send(new RapportError('internal', 'internal error').toJSON());
   });
 
-  const routes: RouteDef<unknown, unknown, unknown>[] = [...segmentRoutes(ctx), ...customerRoutes(ctx), ...valueRoutes(ctx), ...listeningRoutes(ctx), ...authRoutes(ctx)];
+  const routes: RouteDef<unknown, unknown, unknown>[] = [
+    ...segmentRoutes(ctx),
+    ...customerRoutes(ctx),
+    ...valueRoutes(ctx),
+    ...listeningRoutes(ctx),
+    ...searchRoutes(ctx),
+    ...authRoutes(ctx),
+  ];
   const doc = openApiDocument(routes, VERSION);
   for (const r of routes) {
     app.route({

@@ -20,6 +20,7 @@ import { interactionKeys } from './migrations/002_interaction_keys.js';
 import { customerValue } from './migrations/003_customer_value.js';
 import { customerSegments } from './migrations/004_customer_segments.js';
 import { listening } from './migrations/005_listening.js';
+import { search } from './migrations/006_search.js';
 import { sourceKey } from './source-key.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -112,6 +113,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '003_customer_value': customerValue(dialect),
     '004_customer_segments': customerSegments(),
     '005_listening': listening(dialect),
+    '006_search': search(dialect),
   };
 }
 

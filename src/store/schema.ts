@@ -300,6 +300,37 @@ export interface TextModelsTable {
   created_at: number;
 }
 
+export type SearchSource = 'feedback' | 'customer' | 'interaction';
+
+/**
+ * One searchable record (see migration 006): a copy of its text and what filters need. The id
+ * is time-ordered (`at` × 1024 + a few bits), so id order is time order.
+ */
+export interface SearchDocsTable {
+  id: number;
+  source: SearchSource;
+  source_id: number;
+  /** The feedback kind, or `customer` / `interaction`. */
+  kind: string;
+  customer_id: number | null;
+  at: number;
+  title: string;
+  body: string;
+  /** SQLite only: the kind as a token for the FTS5 index (k1…k8). */
+  meta?: string;
+}
+
+/** The incremental indexer's high-water mark: the largest source id indexed, per source. */
+export interface SearchStateTable {
+  source: string;
+  last_id: number;
+}
+
+/** Customers whose name, e-mail or traits changed since their document was made. */
+export interface SearchDirtyTable {
+  customer_id: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -325,4 +356,7 @@ export interface Database {
   tags: TagsTable;
   feedback_tags: FeedbackTagsTable;
   text_models: TextModelsTable;
+  search_docs: SearchDocsTable;
+  search_state: SearchStateTable;
+  search_dirty: SearchDirtyTable;
 }

@@ -1,4 +1,4 @@
-import type { ClvSummary, Customer360, DefectLedger, ReviewQueue, TagSet, ThemeBoard, ThemeDetail, CustomerPage, CustomerSort, Overview, RankedPage, SessionUser, SortOrder, TimelineKind, TimelinePage } from './types.js';
+import type { ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -52,6 +52,21 @@ export interface CustomerQuery {
   cursor?: string | null | undefined;
 }
 
+/** The search page's query and filters, as in its URL. */
+export interface SearchQuery {
+  q: string;
+  kind?: string | undefined;
+  theme?: string | undefined;
+  tag?: string | undefined;
+  segment?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  customer?: string | undefined;
+  sort?: string | undefined;
+  limit?: number;
+  cursor?: string | null | undefined;
+}
+
 export interface TimelineQuery {
   kinds: readonly TimelineKind[];
   limit?: number;
@@ -91,6 +106,8 @@ export const api = {
   reviewQueue: (p: { tagSet?: string | undefined }, signal?: AbortSignal) => request<ReviewQueue>(`/api/review-queue${query({ tagSet: p.tagSet, limit: 50 })}`, { signal }),
   tagItem: (feedbackId: number, tagSet: string, tag: string | null) => request<{ ok: boolean }>(`/api/feedback/${feedbackId}/tag`, send('PUT', { tagSet, tag })),
   defects: (p: { from?: string | undefined; to?: string | undefined }, signal?: AbortSignal) => request<DefectLedger>(`/api/defects${query({ from: p.from, to: p.to })}`, { signal }),
+  search: (p: SearchQuery, signal?: AbortSignal) => request<SearchPage>(`/api/search${query({ ...p, limit: p.limit ?? 20 })}`, { signal }),
+  searchFilters: (signal?: AbortSignal) => request<SearchFilterChoices>('/api/search/filters', { signal }),
   customer: (userId: string, signal?: AbortSignal) => request<Customer360>(`/api/customers/${encodeURIComponent(userId)}`, { signal }),
   timeline: (userId: string, p: TimelineQuery, signal?: AbortSignal) =>
     request<TimelinePage>(

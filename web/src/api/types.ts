@@ -9,6 +9,7 @@ import type { ClvSummary as ClvSummarySchema, RankedPage as RankedPageSchema } f
 import type { ThemeBoard as ThemeBoardSchema, ThemeDetail as ThemeDetailSchema } from '../../../src/listening/themes.service.js';
 import type { ReviewQueue as ReviewQueueSchema, TagSetSummary as TagSetSchema } from '../../../src/listening/tags.service.js';
 import type { DefectLedger as DefectLedgerSchema } from '../../../src/listening/defects.js';
+import type { SearchFilterChoices as SearchFilterChoicesSchema, SearchPage as SearchPageSchema } from '../../../src/search/search.service.js';
 
 /**
  * API types for the web app, inferred from the server's own zod schemas (a type-only import:
@@ -34,6 +35,9 @@ export type ReviewQueue = z.infer<typeof ReviewQueueSchema>;
 export type ReviewItem = ReviewQueue['items'][number];
 export type DefectLedger = z.infer<typeof DefectLedgerSchema>;
 export type LedgerRow = DefectLedger['byTypeCause'][number];
+export type SearchPage = z.infer<typeof SearchPageSchema>;
+export type SearchHit = SearchPage['items'][number];
+export type SearchFilterChoices = z.infer<typeof SearchFilterChoicesSchema>;
 
 export const TIMELINE_KINDS: readonly TimelineKind[] = ['order', 'interaction', 'feedback'];
 export const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound', 'mutual'];

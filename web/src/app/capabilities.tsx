@@ -8,6 +8,7 @@ import { ThemesPage } from '../pages/listening/ThemesPage.js';
 import { ThemePage } from '../pages/listening/ThemePage.js';
 import { ReviewPage } from '../pages/listening/ReviewPage.js';
 import { DefectsPage } from '../pages/listening/DefectsPage.js';
+import { SearchPage } from '../pages/SearchPage.js';
 
 /**
  * The capabilities of the dashboard: each one is a navigation entry plus the routes it owns.
@@ -68,5 +69,13 @@ export const CAPABILITIES: readonly Capability[] = [
       { path: '/listening/review', element: <ReviewPage /> },
       { path: '/listening/defects', element: <DefectsPage /> },
     ],
+  },
+  {
+    id: 'search',
+    label: 'Search',
+    icon: 'search',
+    path: '/search',
+    description: 'Everything customers said: feedback, notes, ideas, their searches and chats',
+    routes: [{ path: '/search', element: <SearchPage /> }],
   },
 ];

@@ -1,0 +1,295 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Conn, Dialect } from '../store/db.js';
+import { customerToken, FEEDBACK_TOKEN, kindToken } from './search.indexer.js';
+
+/**
+ * Queries behind search, one spelling per dialect: FTS5 (bm25, snippet) on SQLite, tsvector
+ * (ts_rank, ts_headline) on PostgreSQL. Only queries: the strategy lives in the service.
+ */
+
+/** What a search is narrowed to. Times are epoch ms; `idFrom`/`idTo` are document-id bounds (time-ordered ids). */
+export interface SearchFilters {
+  /** Feedback kinds and/or `customer`, `interaction`; `feedback` means every feedback kind. */
+  kinds?: string[] | undefined;
+  theme?: number | undefined;
+  tag?: number | undefined;
+  segment?: number | undefined;
+  customerId?: number | undefined;
+  idFrom?: number | undefined;
+  idTo?: number | undefined;
+}
+
+/** The query in each engine's language (built by search/query.ts from the parsed tree). */
+export interface EngineQuery {
+  fts5: string;
+  tsquery: string;
+}
+
+export interface Candidate {
+  id: number;
+  /** Higher is better on both dialects (FTS5's bm25 is negated). */
+  score: number;
+}
+
+const SNIPPET_OPEN = '\u0002';
+const SNIPPET_CLOSE = '\u0003';
+export const SNIPPET_MARKS = { open: SNIPPET_OPEN, close: SNIPPET_CLOSE } as const;
+
+/**
+ * SQL conditions for the filters. On SQLite, kind and customer are tokens in the FTS5 index
+ * (see ftsMatch), so only the date range and the joined filters remain here.
+ */
+function filterSql(f: SearchFilters, idCol: RawBuilder<unknown>, dialect: Dialect): RawBuilder<unknown>[] {
+  const where: RawBuilder<unknown>[] = [];
+  if (f.idFrom !== undefined) where.push(sql`${idCol} >= ${f.idFrom}`);
+  if (f.idTo !== undefined) where.push(sql`${idCol} < ${f.idTo}`);
+  if (dialect === 'postgres') {
+    if (f.kinds && f.kinds.length > 0) {
+      const kinds = f.kinds.filter((k) => k !== 'feedback');
+      const parts: RawBuilder<unknown>[] = [];
+      if (f.kinds.includes('feedback')) parts.push(sql`d.source = 'feedback'`);
+      if (kinds.length > 0) parts.push(sql`d.kind in (${sql.join(kinds)})`);
+      where.push(sql`(${sql.join(parts, sql` or `)})`);
+    }
+    if (f.customerId !== undefined) where.push(sql`d.customer_id = ${f.customerId}`);
+  }
+  where.push(...joinedFilters(f));
+  return where;
+}
+
+/** Filters that need other tables: theme, tag, micro-segment. */
+function joinedFilters(f: SearchFilters): RawBuilder<unknown>[] {
+  const where: RawBuilder<unknown>[] = [];
+  if (f.theme !== undefined) {
+    where.push(sql`d.source = 'feedback' and exists (select 1 from feedback_insights fi where fi.feedback_id = d.source_id and fi.theme_id = ${f.theme})`);
+  }
+  if (f.tag !== undefined) {
+    where.push(sql`d.source = 'feedback' and exists (select 1 from feedback_tags ft where ft.feedback_id = d.source_id and ft.tag_id = ${f.tag})`);
+  }
+  if (f.segment !== undefined) {
+    where.push(sql`exists (select 1 from customer_values cv where cv.customer_id = d.customer_id and cv.segment = ${f.segment})`);
+  }
+  return where;
+}
+
+const hasJoined = (f: SearchFilters): boolean => f.theme !== undefined || f.tag !== undefined || f.segment !== undefined;
+
+/**
+ * The FTS5 match: the user's query over title and body, and the kind and customer filters as
+ * tokens of the `meta` column, which FTS5 intersects with the words' doclists.
+ */
+export function ftsMatch(q: EngineQuery, f: SearchFilters): string {
+  const parts = [`(${q.fts5})`];
+  if (f.kinds && f.kinds.length > 0) {
+    const tokens = new Set<string>();
+    for (const k of f.kinds) tokens.add(k === 'feedback' ? FEEDBACK_TOKEN : kindToken(k));
+    parts.push(tokens.size === 1 ? `"${[...tokens][0]!}"` : `(${[...tokens].map((t) => `"${t}"`).join(' OR ')})`);
+  }
+  if (f.customerId !== undefined) parts.push(`"${customerToken(f.customerId)}"`);
+  return parts.join(' AND ');
+}
+
+const and = (parts: RawBuilder<unknown>[]): RawBuilder<unknown> => (parts.length === 0 ? sql`` : sql` and ${sql.join(parts, sql` and `)}`);
+
+/**
+ * With a theme, tag or segment filter, at most this many of the newest matches of the
+ * words are checked against it: each check is a look-up in other tables, and a selective
+ * filter with a common word would otherwise check hundreds of thousands.
+ */
+export const JOINED_SCAN = 4_000;
+
+/**
+ * Matches, newest first (document ids are time-ordered), with their relevance, at most
+ * `limit`; `before` continues after a document id. FTS5 and PostgreSQL both stop walking
+ * the matches at the limit, so this costs about `limit` matches however common the words.
+ * `scored: false` leaves the score 0 (sorting by date). With joined filters on SQLite only the
+ * newest JOINED_SCAN matches are checked; when that cut anything off, `truncation.scannedTo`
+ * is set to the oldest id checked.
+ */
+export async function matchesNewestFirst(
+  db: Conn,
+  dialect: Dialect,
+  q: EngineQuery,
+  f: SearchFilters,
+  limit: number,
+  options: { before?: number | undefined; scored?: boolean; truncation?: { scannedTo?: number } } = {},
+): Promise<Candidate[]> {
+  const { before, scored = true } = options;
+  const truncation = options.truncation ?? {};
+  const bounded = { ...f, ...(before !== undefined ? { idTo: Math.min(before, f.idTo ?? Number.MAX_SAFE_INTEGER) } : {}) };
+  if (dialect === 'sqlite') {
+    const match = ftsMatch(q, f);
+    const range: RawBuilder<unknown>[] = [];
+    if (bounded.idFrom !== undefined) range.push(sql`search_fts.rowid >= ${bounded.idFrom}`);
+    if (bounded.idTo !== undefined) range.push(sql`search_fts.rowid < ${bounded.idTo}`);
+    if (!hasJoined(f)) {
+      const score = scored ? sql`-bm25(search_fts, 2.0, 1.0, 0.0)` : sql`0`;
+      const { rows } = await sql<Candidate>`select search_fts.rowid as id, ${score} as score from search_fts
+        where search_fts match ${match}${and(range)}
+        order by search_fts.rowid desc limit ${limit}`.execute(db);
+      return rows;
+    }
+    // Joined filters: ids first (no scores) from a bounded walk, scores then for the survivors only.
+    const { rows } = await sql<{ id: number }>`select m.id from (select search_fts.rowid as id from search_fts
+        where search_fts match ${match}${and(range)} order by search_fts.rowid desc limit ${JOINED_SCAN}) m
+      cross join search_docs d on d.id = m.id
+      where 1 = 1${and(joinedFilters(f))}
+      order by m.id desc limit ${limit}`.execute(db);
+    if (rows.length < limit) {
+      // Fewer than asked: were all matches checked, or only the newest JOINED_SCAN?
+      const { rows: walked } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (select search_fts.rowid as id from search_fts
+          where search_fts match ${match}${and(range)} order by search_fts.rowid desc limit ${JOINED_SCAN})`.execute(db);
+      if (Number(walked[0]?.n ?? 0) >= JOINED_SCAN) truncation.scannedTo = Number(walked[0]!.oldest);
+    }
+    if (!scored || rows.length === 0) return rows.map((r) => ({ id: r.id, score: 0 }));
+    const scores = await scoresOf(db, match, rows.map((r) => r.id));
+    return rows.map((r) => ({ id: r.id, score: scores.get(r.id) ?? 0 }));
+  }
+  const score = scored ? sql`ts_rank(d.tsv, to_tsquery('english', ${q.tsquery}))` : sql`0`;
+  if (hasJoined(f)) {
+    // As on SQLite: the newest JOINED_SCAN matches of the words (and the other filters), then the joined filters.
+    const inner = filterSql({ ...bounded, theme: undefined, tag: undefined, segment: undefined }, sql`d.id`, dialect);
+    const { rows } = await sql<{ id: number; score: number }>`select d.id, ${score} as score
+      from (select d.id from search_docs d where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(inner)}
+            order by d.id desc limit ${JOINED_SCAN}) m
+      join search_docs d on d.id = m.id
+      where true${and(joinedFilters(f))}
+      order by d.id desc limit ${limit}`.execute(db);
+    if (rows.length < limit) {
+      const { rows: walked } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (select d.id from search_docs d
+          where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(inner)} order by d.id desc limit ${JOINED_SCAN}) s`.execute(db);
+      if (Number(walked[0]?.n ?? 0) >= JOINED_SCAN) truncation.scannedTo = Number(walked[0]!.oldest);
+    }
+    return rows.map((r) => ({ id: Number(r.id), score: Number(r.score) }));
+  }
+  const where = filterSql(bounded, sql`d.id`, dialect);
+  const { rows } = await sql<{ id: number; score: number }>`select d.id, ${score} as score
+    from search_docs d
+    where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(where)}
+    order by d.id desc limit ${limit}`.execute(db);
+  return rows.map((r) => ({ id: Number(r.id), score: Number(r.score) }));
+}
+
+/**
+ * bm25 of the given matches: one walk over the id range they span (cheap without scoring),
+ * scoring only the listed rows. Asking FTS5 row by row (`rowid = ?`) costs a seek in every
+ * segment per row, ~100 times more.
+ */
+async function scoresOf(db: Conn, match: string, ids: readonly number[]): Promise<Map<number, number>> {
+  const { rows } = await sql<Candidate>`select search_fts.rowid as id, -bm25(search_fts, 2.0, 1.0, 0.0) as score from search_fts
+    where search_fts match ${match} and search_fts.rowid >= ${Math.min(...ids)} and search_fts.rowid <= ${Math.max(...ids)}
+      and +search_fts.rowid in (${sql.join(ids)})`.execute(db);
+  return new Map(rows.map((r) => [Number(r.id), Number(r.score)]));
+}
+
+/**
+ * How many documents match, counted newest first up to `cap` (a cap keeps common words
+ * cheap), and the oldest id counted: when the cap is reached, the span it covers tells the
+ * service how far to extrapolate.
+ */
+export async function countMatches(db: Conn, dialect: Dialect, q: EngineQuery, f: SearchFilters, cap: number): Promise<{ n: number; oldest: number | null }> {
+  if (dialect === 'sqlite') {
+    const match = ftsMatch(q, f);
+    const range: RawBuilder<unknown>[] = [];
+    if (f.idFrom !== undefined) range.push(sql`search_fts.rowid >= ${f.idFrom}`);
+    if (f.idTo !== undefined) range.push(sql`search_fts.rowid < ${f.idTo}`);
+    const inner = hasJoined(f)
+      ? sql`select m.id from (select search_fts.rowid as id from search_fts where search_fts match ${match}${and(range)}
+            order by search_fts.rowid desc limit ${JOINED_SCAN}) m cross join search_docs d on d.id = m.id where 1 = 1${and(joinedFilters(f))} order by m.id desc limit ${cap}`
+      : sql`select search_fts.rowid as id from search_fts where search_fts match ${match}${and(range)} order by search_fts.rowid desc limit ${cap}`;
+    const { rows } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (${inner})`.execute(db);
+    return { n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
+  }
+  const where = filterSql(f, sql`d.id`, dialect);
+  const inner = hasJoined(f)
+    ? sql`select d.id from (select d.id from search_docs d where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(filterSql({ ...f, theme: undefined, tag: undefined, segment: undefined }, sql`d.id`, dialect))}
+          order by d.id desc limit ${JOINED_SCAN}) m join search_docs d on d.id = m.id where true${and(joinedFilters(f))} order by d.id desc limit ${cap}`
+    : sql`select d.id from search_docs d where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(where)} order by d.id desc limit ${cap}`;
+  const { rows } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (${inner}) s`.execute(db);
+  return { n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
+}
+
+/** The oldest and newest document ids (null when the index is empty). */
+export async function idSpan(db: Conn): Promise<{ min: number; max: number } | null> {
+  // Two look-ups: SQLite answers min() or max() from the key alone, not both in one query.
+  const lo = await db.selectFrom('search_docs').select('id').orderBy('id', 'asc').limit(1).executeTakeFirst();
+  const hi = await db.selectFrom('search_docs').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  if (!lo || !hi) return null;
+  return { min: Number(lo.id), max: Number(hi.id) };
+}
+
+/** Highlighted fragments of the given matches, terms between SNIPPET_MARKS. */
+export async function snippets(db: Conn, dialect: Dialect, q: EngineQuery, ids: readonly number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (ids.length === 0) return out;
+  if (dialect === 'sqlite') {
+    // A walk over the span of the page's ids, making snippets only for the listed rows (see scoresOf).
+    const { rows } = await sql<{ id: number; snippet: string | null }>`select rowid as id,
+        snippet(search_fts, -1, ${SNIPPET_OPEN}, ${SNIPPET_CLOSE}, '…', 32) as snippet
+      from search_fts where search_fts match ${q.fts5}
+        and rowid >= ${Math.min(...ids)} and rowid <= ${Math.max(...ids)} and +rowid in (${sql.join(ids)})`.execute(db);
+    for (const r of rows) out.set(Number(r.id), r.snippet ?? '');
+    return out;
+  }
+  const options = `StartSel="${SNIPPET_OPEN}", StopSel="${SNIPPET_CLOSE}", MaxWords=32, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "`;
+  const { rows } = await sql<{ id: number; snippet: string | null }>`select d.id,
+      case when to_tsvector('english', d.body) @@ q.q then ts_headline('english', d.body, q.q, ${options})
+           else ts_headline('english', d.title, q.q, ${options}) end as snippet
+    from search_docs d, (select to_tsquery('english', ${q.tsquery}) as q) q
+    where d.id in (${sql.join(ids)})`.execute(db);
+  for (const r of rows) out.set(Number(r.id), r.snippet ?? '');
+  return out;
+}
+
+export interface HitRow {
+  id: number;
+  source: 'feedback' | 'customer' | 'interaction';
+  source_id: number;
+  kind: string;
+  customer_id: number | null;
+  at: number;
+  title: string;
+  body: string;
+  user_id: string | null;
+  name: string | null;
+  email: string | null;
+  clv: number | null;
+  p_alive: number | null;
+  segment: number | null;
+}
+
+/** The documents behind a page of hits, with their customer and the customer's value. */
+export async function hitRows(db: Conn, ids: readonly number[]): Promise<HitRow[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await sql<HitRow>`select d.id, d.source, d.source_id, d.kind, d.customer_id, d.at, d.title, d.body,
+      c.user_id, c.name, c.email, cv.clv, cv.p_alive, cv.segment
+    from search_docs d
+    left join customers c on c.id = d.customer_id
+    left join customer_values cv on cv.customer_id = d.customer_id
+    where d.id in (${sql.join(ids)})`.execute(db);
+  return rows.map((r) => ({ ...r, id: Number(r.id), source_id: Number(r.source_id), customer_id: r.customer_id === null ? null : Number(r.customer_id), at: Number(r.at) }));
+}
+
+export async function customerIdOf(db: Conn, userId: string): Promise<number | undefined> {
+  const r = await db.selectFrom('customers').select('id').where('user_id', '=', userId).executeTakeFirst();
+  return r ? Number(r.id) : undefined;
+}
+
+export async function documentCount(db: Conn): Promise<number> {
+  const r = await db.selectFrom('search_docs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** What the filters can be set to: active themes, tags, micro-segments in use. */
+export async function filterChoices(db: Conn) {
+  const themes = await db.selectFrom('themes').select(['id', 'label', 'name', 'size']).where('status', '=', 'active').orderBy('size', 'desc').limit(500).execute();
+  const tags = await db.selectFrom('tags').select(['id', 'tag_set', 'name']).orderBy('tag_set').orderBy('name').limit(500).execute();
+  const segments = await db
+    .selectFrom('customer_values')
+    .select(['segment', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('segment', 'is not', null)
+    .groupBy('segment')
+    .orderBy('segment')
+    .execute();
+  return { themes, tags, segments };
+}
