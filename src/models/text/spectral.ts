@@ -163,29 +163,56 @@ function gaussian(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 }
 
-/** Modified Gram–Schmidt on the columns of q (b columns of length n, column-major). */
-function orthonormalize(q: Float64Array[], n: number, rand: () => number): void {
+/**
+ * Orthonormalises the b columns of an n × b row-major block in place by Cholesky QR, done
+ * twice for accuracy (Fukaya et al. 2014, "CholeskyQR2"): G = QᵀQ = RᵀR, Q ← QR⁻¹. A column
+ * that has collapsed (a non-positive pivot) is replaced by random numbers and the step redone.
+ */
+function orthonormalize(q: Float64Array, n: number, b: number, rand: () => number): void {
   const g = gaussian(rand);
-  for (let c = 0; c < q.length; c++) {
-    const v = q[c]!;
-    for (let pass = 0; pass < 2; pass++) {
-      for (let p = 0; p < c; p++) {
-        const u = q[p]!;
-        let d = 0;
-        for (let i = 0; i < n; i++) d += u[i]! * v[i]!;
-        for (let i = 0; i < n; i++) v[i]! -= d * u[i]!;
+  const gram = new Float64Array(b * b);
+  for (let pass = 0; pass < 2; pass++) {
+    gram.fill(0);
+    for (let i = 0; i < n; i++) {
+      const o = i * b;
+      for (let r = 0; r < b; r++) {
+        const v = q[o + r]!;
+        if (v === 0) continue;
+        const gr = r * b;
+        for (let c = r; c < b; c++) gram[gr + c]! += v * q[o + c]!;
       }
     }
-    let norm = 0;
-    for (let i = 0; i < n; i++) norm += v[i]! * v[i]!;
-    norm = Math.sqrt(norm);
-    if (norm < 1e-10) {
-      // A collapsed direction: replace it by a fresh random one, made orthogonal again.
-      for (let i = 0; i < n; i++) v[i] = g();
-      c--;
+    // Cholesky G = RᵀR, R upper triangular, stored in gram's upper triangle.
+    let collapsed = -1;
+    for (let r = 0; r < b && collapsed < 0; r++) {
+      let d = gram[r * b + r]!;
+      for (let t = 0; t < r; t++) d -= gram[t * b + r]! ** 2;
+      if (!(d > 1e-12 * Math.max(1, gram[0]!))) {
+        collapsed = r;
+        break;
+      }
+      d = Math.sqrt(d);
+      gram[r * b + r] = d;
+      for (let c = r + 1; c < b; c++) {
+        let s = gram[r * b + c]!;
+        for (let t = 0; t < r; t++) s -= gram[t * b + r]! * gram[t * b + c]!;
+        gram[r * b + c] = s / d;
+      }
+    }
+    if (collapsed >= 0) {
+      for (let i = 0; i < n; i++) q[i * b + collapsed] = g();
+      pass = -1;
       continue;
     }
-    for (let i = 0; i < n; i++) v[i]! /= norm;
+    // Q ← Q R⁻¹, row by row (forward substitution with Rᵀ).
+    for (let i = 0; i < n; i++) {
+      const o = i * b;
+      for (let c = 0; c < b; c++) {
+        let s = q[o + c]!;
+        for (let t = 0; t < c; t++) s -= q[o + t]! * gram[t * b + c]!;
+        q[o + c] = s / gram[c * b + c]!;
+      }
+    }
   }
 }
 
@@ -200,7 +227,7 @@ export interface SpectralEmbedding {
 /**
  * The `dims` leading eigenvectors of the normalised adjacency of a graph. Subspace iteration
  * on M = (I + D^-1/2 W D^-1/2) / 2, whose eigenvalues lie in [0, 1] in the same order, with
- * `oversample` extra columns and re-orthonormalisation every third product; then the
+ * `oversample` extra columns and re-orthonormalisation every fourth product; then the
  * Rayleigh–Ritz step diagonalises QᵀMQ (a small symmetric matrix) to rotate the basis onto
  * eigenvectors. On BANKING77, 60 iterations matched an exact eigensolver to within 0.006 of
  * V-measure (10 iterations: 0.07 lower).
@@ -222,45 +249,51 @@ export function spectralEmbedding(graph: Graph, dims: number, options: { seed: n
   }
   const w = new Float64Array(graph.weight.length);
   for (let i = 0; i < n; i++) for (let p = graph.start[i]!; p < graph.start[i + 1]!; p++) w[p] = graph.weight[p]! * inv[i]! * inv[graph.index[p]!]!;
+  // Y = M Q for an n × b row-major block.
   const multiply = (src: Float64Array, dst: Float64Array): void => {
     for (let i = 0; i < n; i++) {
-      let s = src[i]!;
-      for (let p = graph.start[i]!; p < graph.start[i + 1]!; p++) s += w[p]! * src[graph.index[p]!]!;
-      dst[i] = 0.5 * s;
+      const o = i * b;
+      for (let c = 0; c < b; c++) dst[o + c] = src[o + c]!;
+      for (let p = graph.start[i]!; p < graph.start[i + 1]!; p++) {
+        const wp = w[p]!;
+        const oj = graph.index[p]! * b;
+        for (let c = 0; c < b; c++) dst[o + c]! += wp * src[oj + c]!;
+      }
+      for (let c = 0; c < b; c++) dst[o + c]! *= 0.5;
     }
   };
-  let q = Array.from({ length: b }, () => Float64Array.from({ length: n }, g));
-  let next = Array.from({ length: b }, () => new Float64Array(n));
-  orthonormalize(q, n, rand);
+  let q = Float64Array.from({ length: n * b }, g);
+  let next = new Float64Array(n * b);
+  orthonormalize(q, n, b, rand);
   for (let it = 0; it < iterations; it++) {
-    for (let c = 0; c < b; c++) multiply(q[c]!, next[c]!);
+    multiply(q, next);
     [q, next] = [next, q];
-    if (it % 3 === 2 || it === iterations - 1) orthonormalize(q, n, rand);
+    if (it % 4 === 3 || it === iterations - 1) orthonormalize(q, n, b, rand);
   }
   // Rayleigh–Ritz: B = Qᵀ M Q, B = V Λ Vᵀ (B is symmetric positive semi-definite, so its SVD is its eigendecomposition).
-  for (let c = 0; c < b; c++) multiply(q[c]!, next[c]!);
+  multiply(q, next);
   const bm: number[][] = Array.from({ length: b }, () => new Array<number>(b).fill(0));
-  for (let r = 0; r < b; r++)
-    for (let c = r; c < b; c++) {
-      let s = 0;
-      const u = q[r]!;
-      const v = next[c]!;
-      for (let i = 0; i < n; i++) s += u[i]! * v[i]!;
-      bm[r]![c] = s;
-      bm[c]![r] = s;
+  const acc = new Float64Array(b * b);
+  for (let i = 0; i < n; i++) {
+    const o = i * b;
+    for (let r = 0; r < b; r++) {
+      const u = q[o + r]!;
+      for (let c = 0; c < b; c++) acc[r * b + c]! += u * next[o + c]!;
     }
+  }
+  for (let r = 0; r < b; r++) for (let c = 0; c < b; c++) bm[r]![c] = (acc[r * b + c]! + acc[c * b + r]!) / 2;
   const { U, S } = numeric.svd(bm);
   const order = S.map((s, i) => [s, i] as const).sort((a, c) => c[0] - a[0] || a[1] - c[1]);
   const vectors = new Float64Array(n * dims);
   const values = new Float64Array(dims);
-  for (let d = 0; d < dims; d++) {
-    const col = order[d]![1];
-    values[d] = 2 * order[d]![0] - 1;
-    for (let r = 0; r < b; r++) {
-      const coef = U[r]![col]!;
-      if (coef === 0) continue;
-      const u = q[r]!;
-      for (let i = 0; i < n; i++) vectors[i * dims + d]! += coef * u[i]!;
+  for (let d = 0; d < dims; d++) values[d] = 2 * order[d]![0] - 1;
+  for (let i = 0; i < n; i++) {
+    const o = i * b;
+    for (let d = 0; d < dims; d++) {
+      const col = order[d]![1];
+      let s = 0;
+      for (let r = 0; r < b; r++) s += q[o + r]! * U[r]![col]!;
+      vectors[i * dims + d] = s;
     }
   }
   return { vectors, dims, values };

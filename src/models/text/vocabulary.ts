@@ -19,7 +19,7 @@
 const STOP = new Set('a an the i my me to is it of and for in on be can do you your this that was have has with im are am at'.split(' '));
 
 const CHAR_MIN = 3;
-const CHAR_MAX = 4;
+const CHAR_MAX = 3;
 
 /**
  * Light suffix stripping in the spirit of Harman's S-stemmer (Harman 1991, "How effective is
