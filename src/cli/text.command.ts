@@ -63,8 +63,7 @@ export function registerText(program: Command, _ctx: () => Promise<CliContext>):
         if (!Number.isInteger(seed)) throw invalid('--seed', `expected a whole number, got "${flags.seed}"`);
         const r = themesOfFile({ input: flags.input, k: parseK(flags.k), textColumn: flags.textColumn, seed, ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}) });
         if (flags.json) {
-          const { seconds: _s, ...out } = r;
-          process.stdout.write(`${JSON.stringify(out)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...r, seconds: undefined })}\n`);
         } else {
           const lines: string[] = [];
           r.themes.forEach((t, i) => {

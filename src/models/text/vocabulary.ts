@@ -189,8 +189,8 @@ export function selectRows(m: CsrMatrix, ids: ArrayLike<number>): CsrMatrix {
   for (let r = 0; r < ids.length; r++) {
     const a = m.start[ids[r]!]!;
     const b = m.start[ids[r]! + 1]!;
-    index.set(m.index.subarray(a, b), start[r]!);
-    value.set(m.value.subarray(a, b), start[r]!);
+    index.set(m.index.subarray(a, b), start[r]);
+    value.set(m.value.subarray(a, b), start[r]);
   }
   return { rows: ids.length, cols: m.cols, start, index, value };
 }
