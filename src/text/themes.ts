@@ -33,7 +33,8 @@ export function parseK(value: string): number | 'auto' {
 function hasColumn(file: string, column: string): boolean {
   try {
     const head = fs.readFileSync(file, 'utf8').split(/\r?\n/, 1)[0] ?? '';
-    const cols = parse<string[]>(head, { bom: true, relax_column_count: true })[0] ?? [];
+    const records: string[][] = parse(head, { bom: true, relax_column_count: true });
+    const cols = records[0] ?? [];
     return cols.includes(column);
   } catch {
     return false;
