@@ -423,9 +423,9 @@ export function splitTheme(model: ThemeModel, themeIndex: number, memberTexts: r
 
 /**
  * Merges themes into one, which keeps the id (and position) of the first index listed: its
- * centroid is the size-weighted sum of theirs, renormalised (the exact centroid of the
- * union, since each centroid is a normalised sum: up to the members' own norms), its terms
- * the sum of theirs, its quotes the most central of theirs, its threshold the lowest.
+ * centroid is the size-weighted sum of theirs, renormalised (the member texts are not needed;
+ * it approximates the centroid of the union, exactly when the themes are equally tight), its
+ * terms the sum of theirs, its quotes the most central of theirs, its threshold the lowest.
  *
  * @example const next = mergeThemes(model, [2, 7])
  */
