@@ -168,10 +168,10 @@ function gaussian(rand: () => number): () => number {
  * twice for accuracy (Fukaya et al. 2014, "CholeskyQR2"): G = QᵀQ = RᵀR, Q ← QR⁻¹. A column
  * that has collapsed (a non-positive pivot) is replaced by random numbers and the step redone.
  */
-function orthonormalize(q: Float64Array, n: number, b: number, rand: () => number): void {
+function orthonormalize(q: Float64Array, n: number, b: number, rand: () => number, passes = 2): void {
   const g = gaussian(rand);
   const gram = new Float64Array(b * b);
-  for (let pass = 0; pass < 2; pass++) {
+  for (let pass = 0; pass < passes; pass++) {
     gram.fill(0);
     for (let i = 0; i < n; i++) {
       const o = i * b;
@@ -227,7 +227,7 @@ export interface SpectralEmbedding {
 /**
  * The `dims` leading eigenvectors of the normalised adjacency of a graph. Subspace iteration
  * on M = (I + D^-1/2 W D^-1/2) / 2, whose eigenvalues lie in [0, 1] in the same order, with
- * `oversample` extra columns and re-orthonormalisation every fourth product; then the
+ * `oversample` extra columns and re-orthonormalisation every eighth product; then the
  * Rayleigh–Ritz step diagonalises QᵀMQ (a small symmetric matrix) to rotate the basis onto
  * eigenvectors. On BANKING77, 60 iterations matched an exact eigensolver to within 0.006 of
  * V-measure (10 iterations: 0.07 lower).
@@ -268,7 +268,10 @@ export function spectralEmbedding(graph: Graph, dims: number, options: { seed: n
   for (let it = 0; it < iterations; it++) {
     multiply(q, next);
     [q, next] = [next, q];
-    if (it % 4 === 3 || it === iterations - 1) orthonormalize(q, n, b, rand);
+    // Between the products a single Cholesky QR every eighth step is enough: M's leading
+    // eigenvalues lie within a factor of about 2, so the block stays well conditioned.
+    if (it === iterations - 1) orthonormalize(q, n, b, rand);
+    else if (it % 8 === 7) orthonormalize(q, n, b, rand, 1);
   }
   // Rayleigh–Ritz: B = Qᵀ M Q, B = V Λ Vᵀ (B is symmetric positive semi-definite, so its SVD is its eigendecomposition).
   multiply(q, next);

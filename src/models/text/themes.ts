@@ -53,7 +53,7 @@ export interface DiscoverOptions {
   seed?: number;
   /** Neighbours per text in the similarity graph (default 12). */
   neighbours?: number;
-  /** Above this many texts the graph is built on a seeded sample and the rest assigned to the nearest centroid (default 12,000). */
+  /** Above this many texts the graph is built on a seeded sample and the rest assigned to the nearest centroid (default 10,000). */
   maxGraphItems?: number;
   /** k-means restarts on the embedding; the lowest inertia wins (default 4). */
   restarts?: number;
@@ -308,7 +308,7 @@ export function labelThemes(model: ThemeModel, count = 6): ThemeModel {
  *
  * Why spectral clustering rather than k-means on the vectors: see spectral.ts. Above
  * `maxGraphItems` texts, the graph and the clustering use a seeded sample (the themes of a
- * large corpus show in a sample of 12,000), and every text is then assigned to the nearest
+ * large corpus show in a sample of 10,000), and every text is then assigned to the nearest
  * theme centroid, which keeps 100,000 texts within a minute on two cores.
  *
  * @example
@@ -321,7 +321,7 @@ export function discoverThemes(texts: readonly string[], options: DiscoverOption
   const n = texts.length;
   if (n === 0) throw new RangeError('discoverThemes: no texts');
   const { vocabulary, matrix: x } = fitVocabulary(texts);
-  const maxGraph = options.maxGraphItems ?? 12_000;
+  const maxGraph = options.maxGraphItems ?? 10_000;
   let sample: number[] = Array.from({ length: n }, (_, i) => i);
   if (n > maxGraph) {
     const rand = seededRandom(seed ^ 0x5bd1e995);
