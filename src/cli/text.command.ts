@@ -1,6 +1,15 @@
 import type { Command } from 'commander';
 import { action, type CliContext } from './context.js';
 
+interface ThemesFlags {
+  input: string;
+  k: string;
+  textColumn: string;
+  labelColumn?: string;
+  seed: string;
+  json?: boolean;
+}
+
 interface TagFlags {
   train: string;
   predict: string;
@@ -11,7 +20,7 @@ interface TagFlags {
 
 /** `rapport text …`: text models on files (no database needed). */
 export function registerText(program: Command, _ctx: () => Promise<CliContext>): void {
-  const text = program.command('text').description('text models on CSV files: tagging (themes and search come next)');
+  const text = program.command('text').description('text models on CSV files: tagging and themes (search comes next)');
   text
     .command('tag')
     .description('learn tags from a labelled CSV and tag another; with labels in the second file, report accuracy and macro-F1')
@@ -32,6 +41,40 @@ export function registerText(program: Command, _ctx: () => Promise<CliContext>):
           const lines = r.predictions.map((p) => `${p.row}\t${p.label}\t${p.confidence.toFixed(3)}${p.truth !== undefined && p.truth !== p.label ? `\t(labelled ${p.truth})` : ''}`);
           lines.push(`trained on ${r.trained} examples of ${r.tags} tags in ${r.trainSeconds.toFixed(1)} s`);
           if (r.n !== undefined) lines.push(`accuracy ${(r.accuracy! * 100).toFixed(1)}%, macro-F1 ${(r.macroF1! * 100).toFixed(1)}% on ${r.n} labelled rows`);
+          process.stdout.write(`${lines.join('\n')}\n`);
+        }
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      }),
+    );
+  text
+    .command('themes')
+    .description('discover the themes of a CSV of feedback: key phrases, size, typical quotes, member rows; with a label column, V-measure against it')
+    .requiredOption('--input <csv>', 'feedback: a text column (a label column is optional)')
+    .option('--k <n|auto>', 'number of themes, or auto (chosen by silhouette)', 'auto')
+    .option('--text-column <name>', 'text column', 'text')
+    .option('--label-column <name>', 'label column to score the themes against (default: category, when present)')
+    .option('--seed <n>', 'seed: the same seed and file give the same themes', '1')
+    .option('--json', 'print {"themes":[{id,label,keyPhrases,size,quotes,rows}], "vMeasure","homogeneity","completeness","n"} as JSON')
+    .action(
+      action(async (flags: ThemesFlags) => {
+        const { invalid } = await import('../core/errors.js');
+        const { parseK, themesOfFile } = await import('../text/themes.js');
+        const seed = Number(flags.seed);
+        if (!Number.isInteger(seed)) throw invalid('--seed', `expected a whole number, got "${flags.seed}"`);
+        const r = themesOfFile({ input: flags.input, k: parseK(flags.k), textColumn: flags.textColumn, seed, ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}) });
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ ...r, seconds: undefined })}\n`);
+        } else {
+          const lines: string[] = [];
+          r.themes.forEach((t, i) => {
+            lines.push(`theme ${t.id} (${t.size} items): ${t.label}`);
+            lines.push(`  key phrases: ${t.keyPhrases.join(', ')}`);
+            for (const q of t.quotes) lines.push(`  “${q}”`);
+            lines.push(`  rows: ${t.rows.slice(0, 20).join(', ')}${t.rows.length > 20 ? ` and ${t.rows.length - 20} more` : ''}`);
+            if (i < r.themes.length - 1) lines.push('');
+          });
+          lines.push('', `${r.themes.length} themes in ${r.seconds.toFixed(1)} s${r.kScores ? ` (k chosen by silhouette among ${r.kScores.map((s) => s.k).join(', ')})` : ''}`);
+          if (r.n !== undefined) lines.push(`V-measure ${r.vMeasure!.toFixed(3)} (homogeneity ${r.homogeneity!.toFixed(3)}, completeness ${r.completeness!.toFixed(3)}) on ${r.n} labelled rows`);
           process.stdout.write(`${lines.join('\n')}\n`);
         }
         for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);

@@ -1,0 +1,465 @@
+/**
+ * Unsupervised theme discovery for customer feedback: TF-IDF over stemmed words, bigrams and
+ * character n-grams (vocabulary.ts), a k-nearest-neighbour graph of the texts and its spectral
+ * embedding (spectral.ts), k-means++ on the row-normalised embedding (Ng, Jordan & Weiss
+ * 2001), then per theme a centroid in TF-IDF space, key phrases by class-based TF-IDF and
+ * typical quotes. The model is a plain JSON-able object: new feedback is assigned to the
+ * stored themes by cosine similarity to their centroids, so re-running on stored feedback
+ * keeps the themes people have named.
+ *
+ * Everything is deterministic: the same texts, options and seed give the same model.
+ */
+import { seededRandom } from '../random.js';
+import { fastKMeans as kmeans } from './kmeans-fast.js';
+import { knnGraph, spectralEmbedding } from './spectral.js';
+import { fitVocabulary, isWordFeature, selectRows, vectorize, type CsrMatrix, type Vocabulary } from './vocabulary.js';
+
+export interface SparseVector {
+  index: number[];
+  value: number[];
+}
+
+export interface Theme {
+  /** Stable id: kept by merges (the first theme listed), new ids for the parts of a split. */
+  id: number;
+  /** The first key phrases joined, for display until someone names the theme. */
+  label: string;
+  keyPhrases: string[];
+  size: number;
+  /** Members nearest the centroid (distinct texts), most typical first. */
+  quotes: string[];
+  /** L2-normalised sum of the members' TF-IDF vectors. */
+  centroid: SparseVector;
+  /** An item less similar than this to its nearest theme is a new-theme candidate: the 5th percentile of the members' similarities. */
+  threshold: number;
+  /** Word features (vocabulary indexes) and the number of members containing each: what c-TF-IDF key phrases are computed from. */
+  terms: { index: number[]; count: number[] };
+}
+
+export interface ThemeModel {
+  version: 1;
+  /** Feature strings (stemmed words, bigrams, `#`-prefixed character n-grams). */
+  vocabulary: string[];
+  idf: number[];
+  /** Readable spelling of each word feature ('' for character n-grams). */
+  display: string[];
+  themes: Theme[];
+  nextId: number;
+}
+
+export interface DiscoverOptions {
+  /** Number of themes, or 'auto' to choose it by the silhouette (default 'auto'). */
+  k?: number | 'auto';
+  seed?: number;
+  /** Neighbours per text in the similarity graph (default 12). */
+  neighbours?: number;
+  /** Above this many texts the graph is built on a seeded sample and the rest assigned to the nearest centroid (default 10,000). */
+  maxGraphItems?: number;
+  /** k-means restarts on the embedding; the lowest inertia wins (default 4). */
+  restarts?: number;
+  /** Range searched by k = 'auto' (default 2 … min(100, n/5)). */
+  minK?: number;
+  maxK?: number;
+  quotes?: number;
+  keyPhrases?: number;
+}
+
+export interface ThemeDiscovery {
+  model: ThemeModel;
+  /** Theme index (into model.themes) of each text. */
+  assignment: number[];
+  /** Cosine similarity of each text to its theme's centroid. */
+  similarity: number[];
+  /** With k = 'auto': the silhouette of each k tried. */
+  kScores?: { k: number; silhouette: number }[];
+}
+
+const vocabularyOf = (m: ThemeModel): Vocabulary => ({ terms: m.vocabulary, idf: Float64Array.from(m.idf), display: m.display });
+
+/** Row-normalised rows of an n × d embedding (Ng, Jordan & Weiss 2001, step 4). */
+function normalizeRows(v: Float64Array, d: number): Float64Array {
+  const out = new Float64Array(v.length);
+  for (let i = 0; i < v.length / d; i++) {
+    let s = 0;
+    for (let t = 0; t < d; t++) s += v[i * d + t]! ** 2;
+    s = Math.sqrt(s) || 1;
+    for (let t = 0; t < d; t++) out[i * d + t] = v[i * d + t]! / s;
+  }
+  return out;
+}
+
+/** The first `k` columns of an n × d row-major matrix. */
+function firstColumns(v: Float64Array, d: number, k: number): Float64Array {
+  const n = v.length / d;
+  const out = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) out.set(v.subarray(i * d, i * d + k), i * k);
+  return out;
+}
+
+/** All pairwise cosine similarities of the rows of x (m × m), through an inverted index. */
+function cosineMatrix(x: CsrMatrix): Float64Array {
+  const m = x.rows;
+  const out = new Float64Array(m * m);
+  const postings = new Map<number, [number, number][]>();
+  for (let i = 0; i < m; i++)
+    for (let p = x.start[i]!; p < x.start[i + 1]!; p++) {
+      const f = x.index[p]!;
+      let l = postings.get(f);
+      if (!l) postings.set(f, (l = []));
+      l.push([i, x.value[p]!]);
+    }
+  for (const l of postings.values()) for (const [i, a] of l) for (const [j, b] of l) out[i * m + j]! += a * b;
+  return out;
+}
+
+/**
+ * Mean silhouette (Rousseeuw 1987, J. Comput. Appl. Math. 20, eq. 1: s(i) = (b − a) / max(a, b))
+ * with cosine distance 1 − similarity, from a precomputed similarity matrix.
+ */
+function silhouetteCosine(sim: Float64Array, labels: Int32Array, k: number): number {
+  const m = labels.length;
+  const sizes = new Int32Array(k);
+  for (const l of labels) sizes[l]!++;
+  const sum = new Float64Array(k);
+  let total = 0;
+  let counted = 0;
+  for (let i = 0; i < m; i++) {
+    sum.fill(0);
+    for (let j = 0; j < m; j++) if (j !== i) sum[labels[j]!]! += 1 - sim[i * m + j]!;
+    const own = labels[i]!;
+    if (sizes[own]! <= 1) {
+      counted++; // s(i) = 0 for a singleton (Rousseeuw's convention)
+      continue;
+    }
+    const a = sum[own]! / (sizes[own]! - 1);
+    let b = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < k; c++) if (c !== own && sizes[c]! > 0) b = Math.min(b, sum[c]! / sizes[c]!);
+    if (!Number.isFinite(b)) continue;
+    total += (b - a) / Math.max(a, b, 1e-12);
+    counted++;
+  }
+  return counted > 0 ? total / counted : 0;
+}
+
+/** Spectral clustering of the rows of x into k groups (or a k chosen by silhouette). */
+function clusterRows(x: CsrMatrix, k: number | 'auto', o: { seed: number; neighbours: number; restarts: number; minK?: number; maxK?: number }): { labels: Int32Array; k: number; kScores?: { k: number; silhouette: number }[] } {
+  const n = x.rows;
+  if (k !== 'auto') {
+    if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer or 'auto', got ${k}`);
+    if (n < k) throw new RangeError(`k = ${k} themes need at least ${k} texts, got ${n}`);
+    if (k === 1) return { labels: new Int32Array(n), k };
+  }
+  const graph = knnGraph(x, o.neighbours);
+  if (k !== 'auto') {
+    const emb = spectralEmbedding(graph, k, { seed: o.seed });
+    const fit = kmeans(normalizeRows(emb.vectors, emb.dims), emb.dims, k, { seed: o.seed, restarts: o.restarts, maxIterations: 40 });
+    return { labels: fit.labels, k };
+  }
+  const minK = Math.max(2, o.minK ?? 2);
+  const maxK = Math.min(o.maxK ?? 100, Math.max(minK, Math.floor(n / 5)), n - 1);
+  if (maxK < minK) return { labels: new Int32Array(n), k: 1 };
+  const emb = spectralEmbedding(graph, maxK, { seed: o.seed });
+  // A geometric grid of candidates: the silhouette changes slowly with k, and every
+  // candidate costs a k-means run.
+  const grid = new Set<number>();
+  for (let c = minK; c < maxK; c = Math.max(c + 1, Math.round(c * 1.25))) grid.add(c);
+  grid.add(maxK);
+  const m = Math.min(n, 1000);
+  const sampleIdx = Int32Array.from({ length: m }, (_, s) => Math.floor((s * n) / m));
+  const sim = cosineMatrix(selectRows(x, sampleIdx));
+  let best: { labels: Int32Array; k: number; score: number } | undefined;
+  const kScores: { k: number; silhouette: number }[] = [];
+  for (const c of grid) {
+    const fit = kmeans(normalizeRows(firstColumns(emb.vectors, emb.dims, c), c), c, c, { seed: o.seed + c, restarts: Math.min(o.restarts, 2), maxIterations: 40 });
+    const score = silhouetteCosine(sim, Int32Array.from(sampleIdx, (i) => fit.labels[i]!), c);
+    kScores.push({ k: c, silhouette: score });
+    if (!best || score > best.score + 1e-9) best = { labels: fit.labels, k: c, score };
+  }
+  return { labels: best!.labels, k: best!.k, kScores };
+}
+
+/** Feature-major dense centroids (cols × k) for fast scoring of sparse rows. */
+function centroidTable(centroids: readonly SparseVector[], cols: number): Float32Array {
+  const k = centroids.length;
+  const t = new Float32Array(cols * k);
+  centroids.forEach((c, m) => c.index.forEach((f, p) => (t[f * k + m] = c.value[p]!)));
+  return t;
+}
+
+/** Nearest centroid of each row and its cosine similarity. */
+function nearest(x: CsrMatrix, table: Float32Array, k: number): { theme: Int32Array; similarity: Float64Array } {
+  const theme = new Int32Array(x.rows);
+  const similarity = new Float64Array(x.rows);
+  const s = new Float64Array(k);
+  for (let i = 0; i < x.rows; i++) {
+    s.fill(0);
+    for (let p = x.start[i]!; p < x.start[i + 1]!; p++) {
+      const v = x.value[p]!;
+      const o = x.index[p]! * k;
+      for (let m = 0; m < k; m++) s[m]! += v * table[o + m]!;
+    }
+    let best = 0;
+    for (let m = 1; m < k; m++) if (s[m]! > s[best]!) best = m;
+    theme[i] = best;
+    similarity[i] = s[best]!;
+  }
+  return { theme, similarity };
+}
+
+/** L2-normalised sum of the given rows. */
+function centroidOf(x: CsrMatrix, rows: readonly number[]): SparseVector {
+  const acc = new Map<number, number>();
+  for (const i of rows) for (let p = x.start[i]!; p < x.start[i + 1]!; p++) acc.set(x.index[p]!, (acc.get(x.index[p]!) ?? 0) + x.value[p]!);
+  const index = [...acc.keys()].sort((a, b) => a - b);
+  let norm = 0;
+  for (const f of index) norm += acc.get(f)! ** 2;
+  norm = Math.sqrt(norm) || 1;
+  return { index, value: index.map((f) => acc.get(f)! / norm) };
+}
+
+function dot(x: CsrMatrix, i: number, c: SparseVector): number {
+  // Both sides are sorted by feature: a merge walk.
+  let s = 0;
+  let q = 0;
+  for (let p = x.start[i]!; p < x.start[i + 1]! && q < c.index.length; p++) {
+    const f = x.index[p]!;
+    while (q < c.index.length && c.index[q]! < f) q++;
+    if (c.index[q] === f) s += x.value[p]! * c.value[q]!;
+  }
+  return s;
+}
+
+/** 5th percentile of a theme's member similarities (type-7 quantile). */
+function percentile5(values: number[]): number {
+  if (values.length === 0) return 0;
+  const v = [...values].sort((a, b) => a - b);
+  const h = (v.length - 1) * 0.05;
+  const lo = Math.floor(h);
+  return v[lo]! + (h - lo) * ((v[Math.min(lo + 1, v.length - 1)] ?? v[lo]!) - v[lo]!);
+}
+
+/** Builds a theme (without key phrases) from member rows of x. */
+function buildTheme(id: number, x: CsrMatrix, texts: readonly string[], vocab: Vocabulary, rows: readonly number[], quotes: number): { theme: Theme; similarity: number[] } {
+  const centroid = centroidOf(x, rows);
+  const similarity = rows.map((i) => dot(x, i, centroid));
+  const order = rows.map((_, j) => j).sort((a, b) => similarity[b]! - similarity[a]! || rows[a]! - rows[b]!);
+  const seen = new Set<string>();
+  const q: string[] = [];
+  for (const j of order) {
+    if (q.length >= quotes) break;
+    const t = texts[rows[j]!]!;
+    const key = t.toLowerCase().replace(/\s+/g, ' ');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    q.push(t);
+  }
+  const counts = new Map<number, number>();
+  for (const i of rows)
+    for (let p = x.start[i]!; p < x.start[i + 1]!; p++) {
+      const f = x.index[p]!;
+      if (isWordFeature(vocab.terms[f]!)) counts.set(f, (counts.get(f) ?? 0) + 1);
+    }
+  const termIndex = [...counts.keys()].sort((a, b) => a - b);
+  return {
+    theme: { id, label: '', keyPhrases: [], size: rows.length, quotes: q, centroid, threshold: percentile5(similarity), terms: { index: termIndex, count: termIndex.map((f) => counts.get(f)!) } },
+    similarity,
+  };
+}
+
+/**
+ * Key phrases of every theme by class-based TF-IDF (Grootendorst 2022, "BERTopic", eq. 1):
+ * W(t, c) = tf(t, c) · log(1 + A / tf(t)), with tf(t, c) the number of the theme's members
+ * containing word feature t, tf(t) its total over themes and A the average number of word
+ * features per theme. A word already shown inside a chosen bigram is skipped; a phrase must
+ * occur in at least two members (when the theme has two).
+ */
+export function labelThemes(model: ThemeModel, count = 6): ThemeModel {
+  const total = new Map<number, number>();
+  let all = 0;
+  for (const t of model.themes)
+    t.terms.index.forEach((f, p) => {
+      total.set(f, (total.get(f) ?? 0) + t.terms.count[p]!);
+      all += t.terms.count[p]!;
+    });
+  const a = all / Math.max(1, model.themes.length);
+  const themes = model.themes.map((t) => {
+    const scored = t.terms.index
+      .map((f, p) => ({ f, tf: t.terms.count[p]!, w: t.terms.count[p]! * Math.log(1 + a / total.get(f)!) }))
+      .filter((s) => s.tf >= Math.min(2, t.size))
+      .sort((x, y) => y.w - x.w || x.f - y.f);
+    const chosen: string[] = [];
+    const shownWords = new Set<string>();
+    for (const s of scored) {
+      if (chosen.length >= count) break;
+      const phrase = model.display[s.f] || model.vocabulary[s.f]!;
+      const ws = phrase.split(' ');
+      if (ws.length === 1 && shownWords.has(phrase)) continue;
+      if (chosen.includes(phrase)) continue;
+      chosen.push(phrase);
+      for (const w of ws) shownWords.add(w);
+    }
+    return { ...t, keyPhrases: chosen, label: chosen.slice(0, 3).join(' / ') || '(no words)' };
+  });
+  return { ...model, themes };
+}
+
+/**
+ * Discovers themes in a corpus of short texts.
+ *
+ * Why spectral clustering rather than k-means on the vectors: see spectral.ts. Above
+ * `maxGraphItems` texts, the graph and the clustering use a seeded sample (the themes of a
+ * large corpus show in a sample of 10,000), and every text is then assigned to the nearest
+ * theme centroid, which keeps 100,000 texts within a minute on two cores.
+ *
+ * @example
+ * const { model, assignment } = discoverThemes(feedback, { k: 20, seed: 1 });
+ * model.themes[assignment[0]].label // e.g. 'refund / money back / returned'
+ */
+export function discoverThemes(texts: readonly string[], options: DiscoverOptions = {}): ThemeDiscovery {
+  const seed = options.seed ?? 1;
+  const k = options.k ?? 'auto';
+  const n = texts.length;
+  if (n === 0) throw new RangeError('discoverThemes: no texts');
+  const { vocabulary, matrix: x } = fitVocabulary(texts);
+  const maxGraph = options.maxGraphItems ?? 10_000;
+  let sample: number[] = Array.from({ length: n }, (_, i) => i);
+  if (n > maxGraph) {
+    const rand = seededRandom(seed ^ 0x5bd1e995);
+    for (let s = n - 1; s > 0; s--) {
+      const j = Math.floor(rand() * (s + 1));
+      [sample[s], sample[j]] = [sample[j]!, sample[s]!];
+    }
+    sample = sample.slice(0, maxGraph).sort((a, b) => a - b);
+  }
+  const xs = sample.length === n ? x : selectRows(x, sample);
+  const cl = clusterRows(xs, k, { seed, neighbours: options.neighbours ?? 12, restarts: options.restarts ?? 4, ...(options.minK !== undefined ? { minK: options.minK } : {}), ...(options.maxK !== undefined ? { maxK: options.maxK } : {}) });
+  // One Lloyd step in TF-IDF space: every text goes to the theme whose centroid it is most
+  // similar to. This is the rule assignThemes applies to new texts, so stored and new
+  // feedback are assigned alike; it also assigns the texts outside the graph sample. On
+  // BANKING77 it raised the V-measure by about 0.01 (a second step lowered it again).
+  const members: number[][] = Array.from({ length: cl.k }, () => []);
+  cl.labels.forEach((c, s) => members[c]!.push(sample[s]!));
+  const cents = members.filter((m) => m.length > 0).map((m) => centroidOf(x, m));
+  const labels = nearest(x, centroidTable(cents, x.cols), cents.length).theme;
+  // Themes ordered by size (largest first), empty clusters dropped.
+  const groups: number[][] = [];
+  labels.forEach((c, i) => (groups[c] ??= []).push(i));
+  const ordered = groups.filter((g) => g !== undefined && g.length > 0).sort((a, b) => b.length - a.length || a[0]! - b[0]!);
+  const assignment = new Array<number>(n);
+  const similarity = new Array<number>(n);
+  const quotes = options.quotes ?? 3;
+  const themes = ordered.map((rows, t) => {
+    const built = buildTheme(t, x, texts, vocabulary, rows, quotes);
+    rows.forEach((i, j) => {
+      assignment[i] = t;
+      similarity[i] = built.similarity[j]!;
+    });
+    return built.theme;
+  });
+  const model = labelThemes(
+    { version: 1, vocabulary: vocabulary.terms, idf: Array.from(vocabulary.idf), display: vocabulary.display, themes, nextId: themes.length },
+    options.keyPhrases ?? 6,
+  );
+  return { model, assignment, similarity, ...(cl.kScores ? { kScores: cl.kScores } : {}) };
+}
+
+export interface ThemeAssignment {
+  /** Id of the theme, or null when the text is a new-theme candidate (below the threshold). */
+  theme: number | null;
+  /** Id of the most similar theme, even when below its threshold. */
+  nearest: number;
+  similarity: number;
+}
+
+/**
+ * Assigns new texts to the themes of a model, by cosine similarity to the theme centroids in
+ * the model's TF-IDF space (the vocabulary and IDF are the model's: assigning never moves
+ * the themes). A text below the nearest theme's threshold (or `minSimilarity`, when given)
+ * is left unassigned: a candidate for a new theme.
+ *
+ * @example assignThemes(model, ['where is my card?'])[0] // { theme: 3, nearest: 3, similarity: 0.41 }
+ */
+export function assignThemes(model: ThemeModel, texts: readonly string[], options: { minSimilarity?: number } = {}): ThemeAssignment[] {
+  if (model.themes.length === 0) throw new RangeError('assignThemes: the model has no themes');
+  const x = vectorize(texts, vocabularyOf(model));
+  const k = model.themes.length;
+  const r = nearest(
+    x,
+    centroidTable(
+      model.themes.map((t) => t.centroid),
+      x.cols,
+    ),
+    k,
+  );
+  return texts.map((_, i) => {
+    const t = model.themes[r.theme[i]!]!;
+    const s = r.similarity[i]!;
+    return { theme: s >= (options.minSimilarity ?? t.threshold) && s > 0 ? t.id : null, nearest: t.id, similarity: s };
+  });
+}
+
+/**
+ * Splits one theme into `k` by clustering its member texts (the same graph and spectral
+ * clustering, over the model's vocabulary); the parts get new ids and replace the theme in
+ * place. Key phrases of all themes are recomputed (c-TF-IDF depends on every theme).
+ *
+ * @example const next = splitTheme(model, 4, textsOfTheme4, 2, 1)
+ */
+export function splitTheme(model: ThemeModel, themeIndex: number, memberTexts: readonly string[], k = 2, seed = 1): ThemeModel {
+  if (!Number.isInteger(themeIndex) || themeIndex < 0 || themeIndex >= model.themes.length) throw new RangeError(`splitTheme: no theme at index ${themeIndex} (the model has ${model.themes.length})`);
+  if (memberTexts.length < k) throw new RangeError(`splitTheme: splitting into ${k} needs at least ${k} member texts, got ${memberTexts.length}`);
+  const vocab = vocabularyOf(model);
+  const x = vectorize(memberTexts, vocab);
+  const { labels } = clusterRows(x, k, { seed, neighbours: 12, restarts: 4 });
+  const groups: number[][] = Array.from({ length: k }, () => []);
+  labels.forEach((c, i) => groups[c]!.push(i));
+  const parts = groups
+    .filter((g) => g.length > 0)
+    .sort((a, b) => b.length - a.length || a[0]! - b[0]!)
+    .map((rows, j) => buildTheme(model.nextId + j, x, memberTexts, vocab, rows, model.themes[themeIndex]!.quotes.length || 3).theme);
+  const themes = [...model.themes.slice(0, themeIndex), ...parts, ...model.themes.slice(themeIndex + 1)];
+  return labelThemes({ ...model, themes, nextId: model.nextId + parts.length }, model.themes[0]?.keyPhrases.length || 6);
+}
+
+/**
+ * Merges themes into one, which keeps the id (and position) of the first index listed: its
+ * centroid is the size-weighted sum of theirs, renormalised (the member texts are not needed;
+ * it approximates the centroid of the union, exactly when the themes are equally tight), its
+ * terms the sum of theirs, its quotes the most central of theirs, its threshold the lowest.
+ *
+ * @example const next = mergeThemes(model, [2, 7])
+ */
+export function mergeThemes(model: ThemeModel, indices: readonly number[]): ThemeModel {
+  const idx = [...new Set(indices)];
+  for (const i of idx) if (!Number.isInteger(i) || i < 0 || i >= model.themes.length) throw new RangeError(`mergeThemes: no theme at index ${i} (the model has ${model.themes.length})`);
+  if (idx.length < 2) throw new RangeError('mergeThemes: give at least two different theme indexes');
+  const parts = idx.map((i) => model.themes[i]!);
+  const acc = new Map<number, number>();
+  for (const t of parts) t.centroid.index.forEach((f, p) => acc.set(f, (acc.get(f) ?? 0) + t.size * t.centroid.value[p]!));
+  const index = [...acc.keys()].sort((a, b) => a - b);
+  const norm = Math.sqrt(index.reduce((s, f) => s + acc.get(f)! ** 2, 0)) || 1;
+  const centroid = { index, value: index.map((f) => acc.get(f)! / norm) };
+  const counts = new Map<number, number>();
+  for (const t of parts) t.terms.index.forEach((f, p) => counts.set(f, (counts.get(f) ?? 0) + t.terms.count[p]!));
+  const termIndex = [...counts.keys()].sort((a, b) => a - b);
+  const allQuotes = [...new Set(parts.flatMap((t) => t.quotes))];
+  const qx = vectorize(allQuotes, vocabularyOf(model));
+  const quotes = allQuotes
+    .map((q, i) => ({ q, s: dot(qx, i, centroid), i }))
+    .sort((a, b) => b.s - a.s || a.i - b.i)
+    .slice(0, Math.max(...parts.map((t) => t.quotes.length)))
+    .map((e) => e.q);
+  const merged: Theme = {
+    id: parts[0]!.id,
+    label: '',
+    keyPhrases: [],
+    size: parts.reduce((s, t) => s + t.size, 0),
+    quotes,
+    centroid,
+    threshold: Math.min(...parts.map((t) => t.threshold)),
+    terms: { index: termIndex, count: termIndex.map((f) => counts.get(f)!) },
+  };
+  const drop = new Set(idx.slice(1));
+  const themes = model.themes.flatMap((t, i) => (i === idx[0] ? [merged] : drop.has(i) ? [] : [t]));
+  return labelThemes({ ...model, themes }, model.themes[0]?.keyPhrases.length || 6);
+}
