@@ -22,7 +22,9 @@ import type { Conn, Store } from '../store/db.js';
 import type { FeedbackInsightsTable } from '../store/schema.js';
 import { chunks, updateFromValues } from '../store/sql.js';
 import { loadModel, saveModel } from '../listening/model-store.js';
-import { assignThemes, buildThemes, type ThemeEngineModel } from '../listening/theme-engine.js';
+import { assignThemes, buildThemes, splitThemes, type ThemeEngineModel } from '../listening/theme-engine.js';
+import { mergeThemes as mergeModelThemes } from '../models/text/themes.js';
+import { invalid, notFound } from '../core/errors.js';
 import { examplesStamp, readTagModelMeta, REVIEW_THRESHOLD, tagPurpose, type TagModelMeta } from '../listening/tags.service.js';
 
 export interface ListenOptions {
@@ -62,8 +64,8 @@ interface Item {
 
 interface StoredTheme {
   model: ThemeEngineModel;
-  /** Theme row id of each model theme (index = the model's theme index). */
-  themeIds: number[];
+  /** Theme row id of each of the model's themes, by the model's theme id. */
+  rowOf: Record<string, number>;
 }
 
 let running: Promise<{ runId: number; report: ListenReport }> | undefined;
@@ -220,13 +222,14 @@ async function compute(
   const storedThemes = options.rebuild ? null : await loadModel<StoredTheme>(db, THEMES_PURPOSE);
   let themeWrite: ((tx: Conn) => Promise<void>) | null = null;
   if (storedThemes && fresh.length > 0) {
-    const live = await liveThemeOf(db, storedThemes.themeIds);
+    const live = await liveThemeOf(db, Object.values(storedThemes.rowOf));
     const a = assignThemes(storedThemes.model, fresh.map((f) => f.text));
     fresh.forEach((f, j) => {
-      const k = a.theme[j]!;
-      if (k < 0) return;
+      const modelId = a.theme[j]!;
+      if (modelId < 0) return;
       const row = rows.get(f.id)!;
-      row.theme_id = live.get(storedThemes.themeIds[k]!) ?? null;
+      const rowId = storedThemes.rowOf[String(modelId)];
+      row.theme_id = rowId === undefined ? null : (live.get(rowId) ?? null);
       row.theme_similarity = a.similarity[j]!;
       if (row.theme_id !== null) themeReport.assigned++;
     });
@@ -279,7 +282,7 @@ async function compute(
         } else moved.push([it.id, themeId, similarity]);
       });
       await updateFromValues(tx, 'feedback_insights', 'feedback_id', ['bigint', 'bigint', 'double precision'], moved, { theme_id: 'v.column2', theme_similarity: 'v.column3' });
-      await saveModel(tx, THEMES_PURPOSE, { model: built.model, themeIds: ids } satisfies StoredTheme, runId, ts);
+      await saveModel(tx, THEMES_PURPOSE, { model: built.model, rowOf: Object.fromEntries(built.themes.map((t, k) => [String(t.modelId), ids[k]!])) } satisfies StoredTheme, runId, ts);
       themeReport.assigned = built.theme.filter((k) => k >= 0).length;
     };
   } else if (!storedThemes) {
@@ -486,4 +489,74 @@ async function planTags(db: Conn, fresh: Item[], items: Item[], rebuild: boolean
     });
   }
   return plans;
+}
+
+/**
+ * Splits a stored theme in `k` by clustering its members again (over the model's vocabulary).
+ * The parts become new themes (their `parent_id` is the split one, kept as `split`); the
+ * members move to the part they fall in, and new items are assigned to the parts from then on.
+ */
+export async function splitStoredTheme(store: Store, themeId: number, options: { k?: number; seed?: number; now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T> } = {}): Promise<{ parts: number[] }> {
+  const k = options.k ?? 2;
+  const now = options.now ?? Date.now;
+  const serialize = options.serialize ?? (<T>(fn: () => Promise<T>) => fn());
+  const db = store.db;
+  const stored = await loadModel<StoredTheme>(db, THEMES_PURPOSE);
+  if (!stored) throw invalid('id', 'themes have not been discovered yet: run `rapport themes run` first');
+  const row = await db.selectFrom('themes').select(['id', 'status']).where('id', '=', themeId).executeTakeFirst();
+  if (!row) throw notFound(`theme ${themeId}`);
+  if (row.status !== 'active') throw invalid('id', `theme ${themeId} is ${row.status}; split the theme it became`);
+  const members = await db
+    .selectFrom('feedback_insights as i')
+    .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
+    .select(['f.id', 'f.text'])
+    .where('i.theme_id', '=', themeId)
+    .orderBy('f.id')
+    .execute();
+  if (members.length < 2 * k) throw invalid('k', `theme ${themeId} has ${members.length} items: too few to split in ${k}`);
+  // The model's themes that feed this row (several after a merge) become one, then split.
+  const live = await liveThemeOf(db, Object.values(stored.rowOf));
+  const modelIds = Object.entries(stored.rowOf)
+    .filter(([, rowId]) => live.get(rowId) === themeId)
+    .map(([modelId]) => Number(modelId));
+  let model = stored.model;
+  if (modelIds.length === 0) throw invalid('id', `theme ${themeId} has no centre in the stored model; rebuild the themes (rapport themes run --rebuild)`);
+  if (modelIds.length > 1) model = mergeModelThemes(model, modelIds.map((id) => model.themes.findIndex((t) => t.id === id)));
+  const split = splitThemes(
+    model,
+    modelIds[0]!,
+    members.map((m) => m.text),
+    k,
+    options.seed ?? 1,
+  );
+  const parts = await serialize(() =>
+    db.transaction().execute(async (tx) => {
+      const ts = now();
+      const rowOf: Record<string, number> = { ...stored.rowOf };
+      for (const id of modelIds) delete rowOf[String(id)];
+      const partRows: number[] = [];
+      for (const p of split.parts) {
+        const r = await tx
+          .insertInto('themes')
+          .values({ label: p.label, name: null, key_phrases: JSON.stringify(p.keyPhrases), quotes: JSON.stringify(p.quotes.map((q) => Number(members[q]!.id))), size: p.size, status: 'active', merged_into: null, parent_id: themeId, created_at: ts, updated_at: ts })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        partRows.push(Number(r.id));
+        rowOf[String(p.modelId)] = Number(r.id);
+      }
+      const rowOfPart = new Map(split.parts.map((p, j) => [p.modelId, partRows[j]!]));
+      await updateFromValues(
+        tx,
+        'feedback_insights',
+        'feedback_id',
+        ['bigint', 'bigint'],
+        members.map((m, i) => [Number(m.id), rowOfPart.get(split.partOf[i]!) ?? partRows[0]!]),
+        { theme_id: 'v.column2' },
+      );
+      await tx.updateTable('themes').set({ status: 'split', size: 0, updated_at: ts }).where('id', '=', themeId).execute();
+      await saveModel(tx, THEMES_PURPOSE, { model: split.model, rowOf } satisfies StoredTheme, null, ts);
+      return partRows;
+    }),
+  );
+  return { parts };
 }

@@ -1,17 +1,15 @@
 /**
- * The theme model behind the listening run: discover themes in texts, and assign new texts
- * to stored themes. Interim engine (word TF-IDF, spherical k-means); the model is plain JSON.
+ * The theme model as the listening run uses it: discovery over stored feedback, assignment of
+ * new items, and splits, on top of src/models/text/themes.ts. This layer only maps between
+ * the model's theme ids and item positions; the model stays plain JSON for `text_models`.
  */
-import { kmeans } from '../models/segments/kmeans.js';
+import { assignThemes as assignModel, discoverThemes, splitTheme as splitModel, type ThemeModel } from '../models/text/themes.js';
 
-export interface ThemeEngineModel {
-  vocabulary: string[];
-  idf: number[];
-  centroids: number[][];
-  minSimilarity: number;
-}
+export type ThemeEngineModel = ThemeModel;
 
 export interface BuiltTheme {
+  /** The model's id of the theme. */
+  modelId: number;
   label: string;
   keyPhrases: string[];
   /** Indices (into the texts) of the most typical members. */
@@ -21,99 +19,65 @@ export interface BuiltTheme {
 
 export interface BuildResult {
   model: ThemeEngineModel;
-  /** Theme index per text, −1 when none. */
+  /** Position of each text's theme in `themes`, −1 when none. */
   theme: Int32Array;
   similarity: Float64Array;
   themes: BuiltTheme[];
 }
 
-const STOP = new Set('a an the and or but if to of in on at for with from by is are was were be been it its this that my me i you your we our they them he she his her not no so do does did have has had can could would will just as about very too also there here what when how why which who than then into out up down off over again more most some any all am'.split(' '));
-
-function tokens(text: string): string[] {
-  return (text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? []).filter((w) => w.length > 1 && !STOP.has(w));
-}
-
-function vectorize(text: string, index: Map<string, number>, idf: number[]): Map<number, number> {
-  const v = new Map<number, number>();
-  for (const w of tokens(text)) {
-    const k = index.get(w);
-    if (k !== undefined) v.set(k, (v.get(k) ?? 0) + 1);
+/** Positions of the quoted texts: the first member with each quote's text. */
+function quoteIndices(quotes: readonly string[], members: readonly number[], texts: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const q of quotes) {
+    const i = members.find((m) => texts[m] === q);
+    if (i !== undefined) out.push(i);
   }
-  let norm = 0;
-  for (const [k, c] of v) {
-    const x = (1 + Math.log(c)) * idf[k]!;
-    v.set(k, x);
-    norm += x * x;
-  }
-  norm = Math.sqrt(norm) || 1;
-  for (const [k, x] of v) v.set(k, x / norm);
-  return v;
+  return out;
 }
 
-function dot(v: Map<number, number>, c: number[]): number {
-  let s = 0;
-  for (const [k, x] of v) s += x * c[k]!;
-  return s;
-}
-
+/** Discovers themes in `texts` (k a number or 'auto'), seeded. */
 export function buildThemes(texts: readonly string[], opts: { k: number | 'auto'; seed: number }): BuildResult {
-  const df = new Map<string, number>();
-  for (const t of texts) for (const w of new Set(tokens(t))) df.set(w, (df.get(w) ?? 0) + 1);
-  const vocabulary = [...df].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3000).map(([w]) => w);
-  const index = new Map(vocabulary.map((w, i) => [w, i]));
-  const idf = vocabulary.map((w) => Math.log((1 + texts.length) / (1 + df.get(w)!)) + 1);
-  const vecs = texts.map((t) => vectorize(t, index, idf));
-  const d = vocabulary.length;
-  const k = opts.k === 'auto' ? Math.max(2, Math.min(40, Math.round(Math.sqrt(texts.length / 4)))) : opts.k;
-  const dense = new Float64Array(texts.length * d);
-  vecs.forEach((v, i) => {
-    for (const [j, x] of v) dense[i * d + j] = x;
+  const k = opts.k === 'auto' ? 'auto' : Math.min(opts.k, Math.max(2, Math.floor(texts.length / 2)));
+  const d = discoverThemes(texts, { k, seed: opts.seed });
+  const theme = Int32Array.from(d.assignment);
+  const similarity = Float64Array.from(d.similarity);
+  const members: number[][] = d.model.themes.map(() => []);
+  theme.forEach((t, i) => {
+    if (t >= 0) members[t]!.push(i);
   });
-  const km = kmeans(dense, d, Math.min(k, texts.length), { seed: opts.seed, restarts: 2 });
-  const centroids: number[][] = [];
-  for (let c = 0; c < k; c++) {
-    const row = Array.from(km.centroids.subarray(c * d, (c + 1) * d));
-    const n = Math.sqrt(row.reduce((s, x) => s + x * x, 0)) || 1;
-    centroids.push(row.map((x) => x / n));
-  }
-  const theme = new Int32Array(texts.length);
-  const similarity = new Float64Array(texts.length);
-  vecs.forEach((v, i) => {
-    let best = -1;
-    let bs = 0;
-    centroids.forEach((c, j) => {
-      const s = dot(v, c);
-      if (s > bs) [best, bs] = [j, s];
-    });
-    theme[i] = best;
-    similarity[i] = bs;
-  });
-  const themes: BuiltTheme[] = centroids.map((c, j) => {
-    const top = c
-      .map((x, w) => [x, w] as const)
-      .sort((a, b) => b[0] - a[0])
-      .slice(0, 6)
-      .map(([, w]) => vocabulary[w]!);
-    const members = [...theme.keys()].filter((i) => theme[i] === j).sort((a, b) => similarity[b]! - similarity[a]!);
-    return { label: top.slice(0, 3).join(' · '), keyPhrases: top, quotes: members.slice(0, 3), size: members.length };
-  });
-  return { model: { vocabulary, idf, centroids, minSimilarity: 0.15 }, theme, similarity, themes };
+  const themes = d.model.themes.map((t, j) => ({
+    modelId: t.id,
+    label: t.label,
+    keyPhrases: t.keyPhrases,
+    quotes: quoteIndices(t.quotes, members[j]!, texts),
+    size: members[j]!.length,
+  }));
+  return { model: d.model, theme, similarity, themes };
 }
 
+/** Model theme id (or −1: a new-theme candidate) and similarity of each text. */
 export function assignThemes(model: ThemeEngineModel, texts: readonly string[]): { theme: Int32Array; similarity: Float64Array } {
-  const index = new Map(model.vocabulary.map((w, i) => [w, i]));
-  const theme = new Int32Array(texts.length).fill(-1);
-  const similarity = new Float64Array(texts.length);
-  texts.forEach((t, i) => {
-    const v = vectorize(t, index, model.idf);
-    model.centroids.forEach((c, j) => {
-      const s = dot(v, c);
-      if (s > similarity[i]!) {
-        similarity[i] = s;
-        theme[i] = j;
-      }
+  const a = assignModel(model, texts);
+  return { theme: Int32Array.from(a, (x) => x.theme ?? -1), similarity: Float64Array.from(a, (x) => x.similarity) };
+}
+
+/**
+ * Splits a theme of the model in `k` over its member texts: the new model, and for each
+ * member the model id of the part it falls in.
+ */
+export function splitThemes(model: ThemeEngineModel, modelId: number, memberTexts: readonly string[], k: number, seed: number): { model: ThemeEngineModel; parts: BuiltTheme[]; partOf: Int32Array } {
+  const index = model.themes.findIndex((t) => t.id === modelId);
+  if (index < 0) throw new RangeError(`theme ${modelId} is not in the model`);
+  const next = splitModel(model, index, memberTexts, k, seed);
+  const old = new Set(model.themes.map((t) => t.id));
+  const partIds = next.themes.filter((t) => !old.has(t.id)).map((t) => t.id);
+  const a = assignModel({ ...next, themes: next.themes.filter((t) => partIds.includes(t.id)) }, memberTexts, { minSimilarity: -1 });
+  const partOf = Int32Array.from(a, (x) => x.nearest);
+  const parts = next.themes
+    .filter((t) => partIds.includes(t.id))
+    .map((t) => {
+      const members = [...partOf.keys()].filter((i) => partOf[i] === t.id);
+      return { modelId: t.id, label: t.label, keyPhrases: t.keyPhrases, quotes: quoteIndices(t.quotes, members, memberTexts), size: members.length };
     });
-    if (similarity[i]! < model.minSimilarity) theme[i] = -1;
-  });
-  return { theme, similarity };
+  return { model: next, parts, partOf };
 }
