@@ -1,7 +1,7 @@
 /**
- * Text to sparse features: lower-cased word unigrams and bigrams, and character 3–5-grams
- * within word boundaries (padded with spaces), hashed into 2^18 buckets (FNV-1a). Weights are
- * sublinear TF × IDF, L2-normalised per text.
+ * Text to sparse features: lower-cased word unigrams and bigrams, bigrams of words cut to their
+ * first 5 characters, and character 3–5-grams within word boundaries (padded with spaces),
+ * hashed into 2^18 buckets (FNV-1a). Weights are sublinear TF × IDF, L2-normalised per text.
  *
  * Why these n-grams: character n-grams carry spelling variants, inflections and typos
  * ("recieved", "cards'", "charged"/"charges") that whole words miss; word bigrams carry the few
@@ -9,7 +9,16 @@
  * 1–3-grams with character 2–6-grams (205 features a text) were no more accurate than word
  * 1–2-grams with character 3–5-grams (130 a text: 89.7% vs 89.8% with all data, 69.9% vs 69.8%
  * with 10 examples per tag), and the smaller set trains and tags a third faster. Character
- * n-grams across word boundaries were worse (68.8% vs 69.8% with 10 per tag). 2^20 buckets were
+ * n-grams across word boundaries were worse (68.8% vs 69.8% with 10 per tag).
+ *
+ * The truncated bigrams are a stemmer without a dictionary: cutting words to a fixed prefix is
+ * about as good as a rule-based stemmer for English retrieval (McNamee, Nicholas & Mayfield
+ * 2009, "Addressing morphological variation in alphabetic languages", SIGIR), and it makes
+ * "card arrived", "card arriving" and "card arrives" one phrase ("card arriv"). On BANKING77
+ * they added 0.3 points with all data (90.3% → 90.6%) and nothing with 10 per tag; truncated
+ * trigrams added nothing more, and truncated bigrams instead of whole-word ones were worse.
+ *
+ * 2^20 buckets were
  * no more accurate than 2^18 and slower, one class row no longer fitting the processor caches.
  */
 
@@ -29,10 +38,12 @@ function fnv(h: number, s: string, from: number, to: number): number {
   return h;
 }
 
-const KIND = { word: fnv(FNV_OFFSET, 'w:', 0, 2), bigram: fnv(FNV_OFFSET, 'b:', 0, 2), char: fnv(FNV_OFFSET, 'c:', 0, 2) };
+const KIND = { word: fnv(FNV_OFFSET, 'w:', 0, 2), bigram: fnv(FNV_OFFSET, 'b:', 0, 2), char: fnv(FNV_OFFSET, 'c:', 0, 2), stemBigram: fnv(FNV_OFFSET, 's:', 0, 2) };
 const SPACE = 32;
 const CHAR_MIN = 3;
 const CHAR_MAX = 5;
+/** Words are cut to their first 5 characters for the stemmed bigrams (truncation stemming). */
+const STEM = 5;
 const TOKEN = /[\p{L}\p{N}']+|[^\s\p{L}\p{N}]/gu;
 const WORD = /\S+/g;
 
@@ -68,6 +79,7 @@ export function countFeatures(text: string): FeatureCounts {
     if (i + 1 < words.length) {
       const w2 = words[i + 1]!;
       add(fnv(Math.imul(fnv(KIND.bigram, w, 0, w.length) ^ SPACE, FNV_PRIME), w2, 0, w2.length));
+      add(fnv(Math.imul(fnv(KIND.stemBigram, w, 0, Math.min(STEM, w.length)) ^ SPACE, FNV_PRIME), w2, 0, Math.min(STEM, w2.length)));
     }
   }
   for (const w of t.match(WORD) ?? []) {
