@@ -18,8 +18,8 @@
  * they added 0.3 points with all data (90.3% → 90.6%) and nothing with 10 per tag; truncated
  * trigrams added nothing more, and truncated bigrams instead of whole-word ones were worse.
  *
- * 2^20 buckets were
- * no more accurate than 2^18 and slower, one class row no longer fitting the processor caches.
+ * 2^20 buckets were no more accurate than 2^18 and slower, one class row no longer fitting the
+ * processor caches.
  */
 
 export const FEATURE_BITS = 18;
