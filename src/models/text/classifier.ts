@@ -8,8 +8,8 @@
  * team's own one-line description of the tag, and with few examples per tag it carries words
  * the examples may lack (the idea of "dataless" classification from label names: Chang, Ratinov,
  * Roth & Srikumar 2008, "Importance of semantic representation: dataless classification",
- * AAAI). On BANKING77 with 10 examples per tag it adds 1.2 points of accuracy (69.9% → 71.0%,
- * 5-fold CV); with all 10,003 examples it changes nothing (89.7%).
+ * AAAI). On BANKING77 with 10 examples per tag it added 1.2 points of accuracy (69.9% → 71.0%,
+ * 5-fold CV, measured with one-vs-rest SVMs); with all 10,003 examples it changed nothing.
  */
 import { countFeatures, DIMENSION, idfWeights, weigh, type FeatureCounts, type SparseVector } from './features.js';
 import { seededRandom } from '../random.js';
@@ -50,6 +50,14 @@ export function labelText(label: string): string {
     .trim();
 }
 
+/**
+ * Learn tags from labelled texts. Deterministic for a given seed, so a retrained model tags the
+ * same way. About 2.5 CPU seconds for 10,000 short texts and 77 tags on this project's bench.
+ *
+ * @example
+ * const model = train(['where is my card', 'charged twice'], ['card_arrival', 'double_charge']);
+ * predict(model, 'my card has not come').label; // 'card_arrival'
+ */
 export function train(texts: readonly string[], labels: readonly string[], options: TrainOptions = {}): TextModel {
   if (texts.length !== labels.length) throw new RangeError('train: one label per text');
   const names = [...new Set(labels)].sort();
@@ -67,12 +75,14 @@ export function train(texts: readonly string[], labels: readonly string[], optio
   }
   const idfFull = idfWeights(counts);
   const unseenIdf = Math.log(1 + counts.length) + 1;
-  // Training and scoring work on compact feature numbers: only the features seen here (40,000
+  // Training and scoring work on compact feature numbers: only the features seen here (55,600
   // of the 262,144 buckets on BANKING77), the most frequent first, so that the weight rows read
   // for almost every text sit together in a few memory pages (tagging about 10% faster than in
   // bucket order on BANKING77).
+  const present = new Uint8Array(DIMENSION);
+  for (const d of counts) for (const k of d.index) present[k] = 1;
   const seen: number[] = [];
-  for (let k = 0; k < DIMENSION; k++) if (idfFull[k]! < unseenIdf) seen.push(k);
+  for (let k = 0; k < DIMENSION; k++) if (present[k] === 1) seen.push(k);
   seen.sort((a, b) => idfFull[a]! - idfFull[b]! || a - b);
   const F = seen.length;
   const features = Int32Array.from(seen);
@@ -262,7 +272,13 @@ function rowsOf(model: TextModel): Int32Array {
   return r;
 }
 
-/** The class margins of one text (bias + w·x for every label, in model.labels order). */
+/**
+ * The class margins of one text (bias + w·x for every label, in model.labels order), for callers
+ * that need more than the best tag (the runner-up, a threshold of their own).
+ *
+ * @example
+ * const m = margins(model, 'my card has not come'); // m[model.labels.indexOf('card_arrival')] is the largest
+ */
 export function margins(model: TextModel, text: string): Float64Array {
   const counts = countFeatures(text);
   const row = rowsOf(model);
@@ -311,6 +327,12 @@ export function margins(model: TextModel, text: string): Float64Array {
   return scores;
 }
 
+/**
+ * The best tag for one text, with a confidence to rank predictions for review.
+ *
+ * @example
+ * predict(model, 'I was charged twice'); // { label: 'double_charge', confidence: 0.97, margin: 0.8 }
+ */
 export function predict(model: TextModel, text: string): Prediction {
   const scores = margins(model, text);
   const K = scores.length;
@@ -321,7 +343,11 @@ export function predict(model: TextModel, text: string): Prediction {
   return { label: model.labels[best]!, confidence: 1 / z, margin: scores[best]! };
 }
 
-/** A model as plain JSON (typed arrays as base64 of their little-endian bytes), for storing it. */
+/**
+ * A model as plain JSON, for storing it: typed arrays as base64 of their little-endian bytes
+ * (23 MB for the BANKING77 model; a sparse weight table would save only a fifth, 38% of its
+ * entries being non-zero).
+ */
 export interface SerialisedTextModel {
   version: 1;
   labels: string[];
@@ -340,12 +366,18 @@ function fromBase64<T>(s: string, make: (b: ArrayBuffer, offset: number, length:
   return make(copy, 0, buf.length / bytes);
 }
 
-/** Store a trained model: `JSON.stringify(serialiseModel(model))`. */
+/**
+ * Store a trained model.
+ *
+ * @example
+ * const stored = JSON.stringify(serialiseModel(model));
+ * const again = deserialiseModel(JSON.parse(stored) as SerialisedTextModel); // tags exactly as model
+ */
 export function serialiseModel(model: TextModel): SerialisedTextModel {
   return { version: 1, labels: model.labels, features: base64(model.features), idf: base64(model.idf), unseenIdf: model.unseenIdf, weights: base64(model.weights), bias: base64(model.bias) };
 }
 
-/** The inverse of serialiseModel: `deserialiseModel(JSON.parse(stored))` predicts as the original. */
+/** The inverse of serialiseModel. */
 export function deserialiseModel(s: SerialisedTextModel): TextModel {
   if (s.version !== 1) throw new RangeError(`deserialiseModel: unknown model version ${String(s.version)}`);
   return {
