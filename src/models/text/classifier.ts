@@ -107,9 +107,11 @@ export function train(texts: readonly string[], labels: readonly string[], optio
  * variables of all classes for that example are re-optimised exactly.
  *
  * Why not one-vs-rest: the classes are ranked by margins that are trained together, instead of
- * 77 separately scaled binary problems. On BANKING77 (5-fold CV) it was 0.6 points more
- * accurate with all data (90.4% vs 89.8%) and 0.4 with 10 examples per tag, and with the weights
- * stored feature-major one example's 77 margins are one contiguous run per feature.
+ * 77 separately scaled binary problems. On BANKING77 (5-fold CV, same features) it was more
+ * accurate with all data (90.3% vs 89.9%) and with 10 examples per tag (72.1% vs 71.4%), and
+ * trained in half the time: with the weights stored feature-major, one example's 77 margins are
+ * one contiguous run per feature, and shrinking soon leaves two or three classes per example.
+ * C = 1 and the 0.1 tolerance are LIBLINEAR's defaults; 30 passes instead of 10 changed nothing.
  */
 function trainCrammerSinger(x: readonly SparseVector[], y: Int32Array, K: number, F: number, options: TrainOptions): { weights: Float32Array; bias: Float64Array } {
   const C = options.C ?? 1;
