@@ -110,7 +110,7 @@ export function train(texts: readonly string[], labels: readonly string[], optio
  * 77 separately scaled binary problems. On BANKING77 (5-fold CV, same features) it was more
  * accurate with all data (90.3% vs 89.9%) and with 10 examples per tag (72.1% vs 71.4%), and
  * trained in half the time: with the weights stored feature-major, one example's 77 margins are
- * one contiguous run per feature, and shrinking soon leaves two or three classes per example.
+ * one contiguous run per feature, and shrinking sets aside the classes an example cannot move.
  * C = 1 and the 0.1 tolerance are LIBLINEAR's defaults; 30 passes instead of 10 changed nothing.
  */
 function trainCrammerSinger(x: readonly SparseVector[], y: Int32Array, K: number, F: number, options: TrainOptions): { weights: Float32Array; bias: Float64Array } {
