@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { evaluate, predict, train } from '../src/models/text/classifier.js';
+import { deserialiseModel, evaluate, labelText, predict, serialiseModel, train } from '../src/models/text/classifier.js';
 import { readTextCsv } from '../src/text/tag.js';
 import { SHARED_DATA } from './support/stores.js';
 
@@ -44,14 +44,34 @@ describe('text tagging', () => {
       te.map((i) => d.labels[i]!),
       got.map((p) => p.label),
     );
-    // Measured 89.8%; the issue's target is 92% (not reached yet, see README).
-    assert.ok(e.accuracy > 0.88, `accuracy ${e.accuracy}`);
-    assert.ok(e.macroF1 > 0.88, `macro-F1 ${e.macroF1}`);
+    // 5-fold CV measures 90.6%; the issue's target is 92% (not reached, see README).
+    assert.ok(e.accuracy > 0.89, `accuracy ${e.accuracy}`);
+    assert.ok(e.macroF1 > 0.89, `macro-F1 ${e.macroF1}`);
+    // A stored model (JSON text) tags exactly as the trained one.
+    const stored = deserialiseModel(JSON.parse(JSON.stringify(serialiseModel(model))) as ReturnType<typeof serialiseModel>);
+    for (const i of te.slice(0, 200)) assert.deepEqual(predict(stored, d.texts[i]!), predict(model, d.texts[i]!));
     // Confidence ranks: the right predictions are more confident on average than the wrong ones.
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const right = got.filter((p, j) => p.label === d.labels[te[j]!]).map((p) => p.confidence);
     const wrong = got.filter((p, j) => p.label !== d.labels[te[j]!]).map((p) => p.confidence);
     assert.ok(mean(right) > mean(wrong) + 0.1, `confidence ${mean(right)} vs ${mean(wrong)}`);
+  });
+
+  it('reads a tag name as a text: separators and camel case become spaces', () => {
+    assert.equal(labelText('card_arrival'), 'card arrival');
+    assert.equal(labelText('Card-Arrival'), 'Card Arrival');
+    assert.equal(labelText('cardArrival'), 'card Arrival');
+    assert.equal(labelText('top_up_by_bank_transfer_charge'), 'top up by bank transfer charge');
+  });
+
+  it('learns from tag names: no example of request_refund says "refund", yet a text asking for one gets that tag', () => {
+    const texts = ['where is my new card', 'my card never came', 'I was charged twice', 'two payments were taken', 'please give me my money back', 'can I get the money returned'];
+    const labels = ['card_arrival', 'card_arrival', 'double_charge', 'double_charge', 'request_refund', 'request_refund'];
+    const named = train(texts, labels);
+    const unnamed = train(texts, labels, { labelNames: false });
+    assert.equal(predict(named, 'refund').label, 'request_refund');
+    const margin = (m: typeof named) => predict(m, 'refund').margin;
+    assert.ok(margin(named) > margin(unnamed), `${margin(named)} vs ${margin(unnamed)}`);
   });
 
   it('rapport text tag: predictions, scores with labels, and clear messages for bad input', () => {
