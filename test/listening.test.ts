@@ -9,7 +9,7 @@ import { tagDemoTickets } from '../src/demo/tags.js';
 import { IngestWriter } from '../src/ingest/writer.js';
 import type { FeedbackRecord } from '../src/ingest/records.js';
 import { runClv } from '../src/jobs/clv.job.js';
-import { runListen, type ListenReport } from '../src/jobs/listen.job.js';
+import { runListen, splitStoredTheme, type ListenReport } from '../src/jobs/listen.job.js';
 import { CHURN_P_ALIVE, defectLedger } from '../src/listening/defects.js';
 import { decodeModel, encodeModel } from '../src/listening/model-store.js';
 import { labelItem, reviewQueue, tagSets, REVIEW_THRESHOLD } from '../src/listening/tags.service.js';
@@ -140,8 +140,10 @@ for (const d of DIALECTS) {
       assert.equal((await themeDetail(t.store, c!.id, { limit: 1 })).theme.id, b!.id);
 
       // New items: copies of members of a and c (reworded a little) arrive.
-      const aText = (await themeDetail(t.store, a!.id, { limit: 1 })).members[0]!.text;
-      const cMember = await t.store.db.selectFrom('feedback as f').innerJoin('feedback_insights as i', 'i.feedback_id', 'f.id').select('f.text').where('i.theme_id', '=', b!.id).orderBy('i.theme_similarity', 'desc').executeTakeFirstOrThrow();
+      const typical = (themeId: number) =>
+        t.store.db.selectFrom('feedback as f').innerJoin('feedback_insights as i', 'i.feedback_id', 'f.id').select('f.text').where('i.theme_id', '=', themeId).orderBy('i.theme_similarity', 'desc').executeTakeFirstOrThrow();
+      const aText = (await typical(a!.id)).text;
+      const cMember = await typical(b!.id);
       const writer = new IngestWriter(t.store, () => Date.now());
       const rec = (id: string, text: string): FeedbackRecord => ({ kind: 'feedback', who: { userId: 'new-voice' }, feedbackKind: 'review', text, rating: null, status: 'new', at: Date.parse('2026-10-30T12:00:00Z'), properties: {}, source: 'test', sourceId: id });
       await writer.write([rec('n1', `${aText} Again!`), rec('n2', `Honestly: ${cMember.text}`)]);
@@ -167,6 +169,24 @@ for (const d of DIALECTS) {
       assert.ok(rebuilt.themes.carriedNames >= 1);
       const named = (await themeBoard(t.store, { sort: 'size', limit: 500 })).themes.filter((x) => x.name === 'Parcels that never came');
       assert.equal(named.length, 1);
+
+      // Splitting the largest theme: two new themes hold its items; it is kept as split.
+      const big = (await themeBoard(t.store, { sort: 'size', limit: 500 })).themes[0]!;
+      const { parts } = await splitStoredTheme(t.store, big.id, { k: 2 });
+      assert.equal(parts.length, 2);
+      const now = await themeBoard(t.store, { sort: 'size', limit: 500 });
+      const sizes = parts.map((p) => now.themes.find((x) => x.id === p)!.size);
+      assert.equal(sizes[0]! + sizes[1]!, big.size);
+      assert.ok(sizes.every((n) => n > 0));
+      assert.ok(now.themes.every((x) => x.id !== big.id));
+      assert.ok(parts.every((p) => now.themes.find((x) => x.id === p)!.parentId === big.id));
+      // A repeat of a part's member joins that part at the next run.
+      const partMember = await typical(parts[0]!);
+      await writer.write([rec('n3', partMember.text)]);
+      await runListen(t.store, { trigger: 'cli' });
+      const n3 = await t.store.db.selectFrom('feedback as f').innerJoin('feedback_insights as i', 'i.feedback_id', 'f.id').select('i.theme_id').where('f.source_id', '=', 'n3').executeTakeFirstOrThrow();
+      assert.ok(parts.includes(Number(n3.theme_id)), `n3 in ${n3.theme_id}, parts ${parts.join(',')}`);
+      await assert.rejects(splitStoredTheme(t.store, big.id, { k: 2 }), /split/);
     });
 
     it('tags items from examples, queues the unsure ones, and retrains on corrections', { skip }, async () => {
@@ -271,7 +291,9 @@ for (const d of DIALECTS) {
         assert.ok(ledger.tickets > 0 && ledger.byTypeCause.length > 0);
         assert.equal((await call('GET', '/api/defects?from=yesterday', read)).statusCode, 400);
         const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>();
-        for (const p of ['/api/themes', '/api/themes/{id}', '/api/themes/merge', '/api/tags', '/api/review-queue', '/api/defects', '/api/feedback/{id}/tag']) assert.ok(doc.paths[p], p);
+        assert.equal((await call('POST', `/api/themes/${id}/split`, read, { k: 2 })).statusCode, 403);
+        assert.equal((await call('POST', `/api/themes/${id}/split`, admin, { k: 1 })).statusCode, 400);
+        for (const p of ['/api/themes', '/api/themes/{id}', '/api/themes/{id}/split', '/api/themes/merge', '/api/tags', '/api/review-queue', '/api/defects', '/api/feedback/{id}/tag']) assert.ok(doc.paths[p], p);
       } finally {
         await app.close();
       }

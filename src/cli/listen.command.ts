@@ -124,6 +124,21 @@ export function registerListen(program: Command, ctx: () => Promise<CliContext>)
       }),
     );
 
+  themes
+    .command('split <id>')
+    .description('split a theme in parts by clustering its items again')
+    .option('--k <n>', 'parts (2–8)', '2')
+    .action(
+      action(async (id: string, flags: { k: string }) => {
+        const k = Number(flags.k);
+        if (!Number.isInteger(k) || k < 2 || k > 8) throw invalid('--k', `expected a whole number from 2 to 8, got "${flags.k}"`);
+        const c = await ctx();
+        const { splitStoredTheme } = await import('../jobs/listen.job.js');
+        const { parts } = await withStore(c, (store) => splitStoredTheme(store, parseId(id, 'id'), { k }));
+        c.out.write(`Theme ${id} split into ${parts.map((p) => `#${p}`).join(', ')}.\n`);
+      }),
+    );
+
   program
     .command('defects')
     .description('the defect ledger: support contacts by type × cause, time to resolution, churn among those affected against the baseline, value lost; features vs fixes')

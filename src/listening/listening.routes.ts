@@ -9,6 +9,7 @@ import * as tags from './tags.service.js';
 
 const IdParams = z.object({ id: z.coerce.number().int().min(1) });
 const Ok = z.object({ ok: z.boolean() }).meta({ id: 'Ok' });
+const SplitBody = z.object({ k: z.number().int().min(2).max(8).default(2).describe('parts') });
 
 /**
  * Edits (renames, merges, splits, tags) come from people: a signed-in team member or an
@@ -72,6 +73,21 @@ export function listeningRoutes(ctx: AppContext): RouteDef<unknown, unknown, unk
         editor(principal);
         await ctx.serialWrite(() => themes.mergeThemes(store, body.into, body.themes, body.name, ctx.clock()));
         return { ok: true };
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/themes/:id/split',
+      summary: 'Split a theme in k parts by clustering its items again; the parts become new themes',
+      tags: ['Listening'],
+      auth: 'read',
+      params: IdParams,
+      body: SplitBody,
+      response: z.object({ parts: z.array(z.number()) }).meta({ id: 'ThemeSplit' }),
+      handler: async ({ params, body, principal }) => {
+        editor(principal);
+        const { splitStoredTheme } = await import('../jobs/listen.job.js');
+        return splitStoredTheme(store, params.id, { k: body.k, now: ctx.clock, serialize: (fn) => ctx.serialWrite(fn) });
       },
     }),
     route({

@@ -101,6 +101,7 @@ export const api = {
   themes: (p: { sort: 'value' | 'size' | 'recent' }, signal?: AbortSignal) => request<ThemeBoard>(`/api/themes${query({ sort: p.sort })}`, { signal }),
   theme: (id: number, cursor: number | null, signal?: AbortSignal) => request<ThemeDetail>(`/api/themes/${id}${query({ cursor, limit: 30 })}`, { signal }),
   renameTheme: (id: number, name: string | null) => request<{ ok: boolean }>(`/api/themes/${id}`, send('PATCH', { name })),
+  splitTheme: (id: number, k: number) => request<{ parts: number[] }>(`/api/themes/${id}/split`, send('POST', { k })),
   mergeThemes: (into: number, themes: number[]) => request<{ ok: boolean }>('/api/themes/merge', send('POST', { into, themes })),
   tagSets: (signal?: AbortSignal) => request<{ tagSets: TagSet[] }>('/api/tags', { signal }),
   reviewQueue: (p: { tagSet?: string | undefined }, signal?: AbortSignal) => request<ReviewQueue>(`/api/review-queue${query({ tagSet: p.tagSet, limit: 50 })}`, { signal }),

@@ -85,6 +85,44 @@ function Merge({ theme }: { theme: ThemeCard }) {
   );
 }
 
+function Split({ theme }: { theme: ThemeCard }) {
+  const navigate = useNavigate();
+  const [k, setK] = useState('2');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      className="toolbar"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setBusy(true);
+        api.splitTheme(theme.id, Number(k)).then(
+          (r) => void navigate(`/listening/themes/${r.parts[0]}`),
+          (err: unknown) => {
+            setError((err as Error).message);
+            setBusy(false);
+          },
+        );
+      }}
+    >
+      <div className="field field-inline">
+        <label htmlFor="split-k">Split into</label>
+        <select id="split-k" value={k} onChange={(e) => setK(e.target.value)}>
+          {[2, 3, 4].map((n) => (
+            <option key={n} value={n}>
+              {n} themes
+            </option>
+          ))}
+        </select>
+      </div>
+      <button type="submit" className="button" disabled={busy || theme.size < 2 * Number(k)}>
+        Split
+      </button>
+      {error && <span className="error-inline">{error}</span>}
+    </form>
+  );
+}
+
 function Members({ id, first }: { id: number; first: ThemeDetail }) {
   const [pages, setPages] = useState<ThemeDetail['members'][]>([first.members]);
   const [cursor, setCursor] = useState(first.nextCursor);
@@ -161,6 +199,7 @@ export function ThemePage() {
           <Panel title="Edit">
             <Rename key={state.data.theme.name} theme={state.data.theme} onDone={state.reload} />
             <Merge theme={state.data.theme} />
+            <Split theme={state.data.theme} />
           </Panel>
           <Panel title={`Members (${formatInt(state.data.theme.size)})`}>
             <Members key={id} id={id} first={state.data} />
