@@ -105,6 +105,16 @@ describe('text tagging', () => {
       const bad = rapport(['text', 'tag', '--train', trainCsv, '--predict', predictCsv, '--text-column', 'body']);
       assert.equal(bad.code, 2);
       assert.match(bad.err, /--text-column: .* has no column "body" \(columns: text, category\)/);
+      // Other languages are kept, detected and reported with their rows.
+      const mixed = path.join(dir, 'mixed.csv');
+      fs.writeFileSync(
+        mixed,
+        'text\n"Still waiting for my new card"\n"Two charges for one order, please fix it"\n"Meine Karte ist immer noch nicht angekommen, wo bleibt sie denn?"\n"Ma carte n\'est toujours pas arrivée, pouvez-vous vérifier ma commande ?"\n"Where can I see the status of my card delivery?"\n',
+      );
+      const langs = rapport(['text', 'tag', '--train', trainCsv, '--predict', mixed, '--json']);
+      assert.equal(langs.code, 0, langs.err);
+      assert.equal((JSON.parse(langs.out) as { predictions: unknown[] }).predictions.length, 5);
+      assert.match(langs.err, /2 rows are in another language than most \(en\): (de 1, fr 1|fr 1, de 1) \(rows 3, 4\)/);
       fs.writeFileSync(path.join(dir, 'one.csv'), 'text,category\nhello,a\nhi,a\n');
       const one = rapport(['text', 'tag', '--train', path.join(dir, 'one.csv'), '--predict', predictCsv]);
       assert.equal(one.code, 2);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { invalid, RapportError } from '../core/errors.js';
 import { evaluate, predict, train, type TextModel } from '../models/text/classifier.js';
+import { detectLanguage } from '../models/text/language.js';
 
 /** Longer texts are cut here (and the cut is reported): support messages rarely need more. */
 export const MAX_TEXT = 10_000;
@@ -16,7 +17,12 @@ export interface LabelledRows {
   /** 1-based data row numbers (1 = first row after the header). */
   rows: number[];
   warnings: string[];
+  /** Rows per detected language (ISO 639-1; `und` when too short to tell). */
+  languages: Record<string, number>;
 }
+
+/** A detection at least this sure counts when rows in other languages are reported. */
+const LANGUAGE_CONFIDENCE = 0.5;
 
 export function readTextCsv(file: string, textColumn: string, labelColumn: string, needLabels: boolean, flag: string): LabelledRows {
   let raw: Buffer;
@@ -38,7 +44,8 @@ export function readTextCsv(file: string, textColumn: string, labelColumn: strin
   if (ti < 0) throw invalid('--text-column', `${file} has no column "${textColumn}" (columns: ${header.join(', ')})`);
   const li = header.indexOf(labelColumn);
   if (needLabels && li < 0) throw invalid('--label-column', `${file} has no column "${labelColumn}" (columns: ${header.join(', ')})`);
-  const out: LabelledRows = { texts: [], labels: [], rows: [], warnings: [] };
+  const out: LabelledRows = { texts: [], labels: [], rows: [], warnings: [], languages: {} };
+  const langOf: (string | null)[] = [];
   const empty: number[] = [];
   const cut: number[] = [];
   const garbled: number[] = [];
@@ -58,11 +65,29 @@ export function readTextCsv(file: string, textColumn: string, labelColumn: strin
     out.texts.push(text);
     out.labels.push(label.length > 0 ? label : null);
     out.rows.push(r);
+    const lang = detectLanguage(text);
+    out.languages[lang.lang] = (out.languages[lang.lang] ?? 0) + 1;
+    langOf.push(lang.confidence >= LANGUAGE_CONFIDENCE && lang.lang !== 'und' ? lang.lang : null);
   }
+  // Rows confidently in another language than the file's main one are kept, and reported:
+  // n-grams learned from one language say little about another.
+  const main = Object.entries(out.languages)
+    .filter(([l]) => l !== 'und')
+    .sort((a, b) => b[1] - a[1])[0]?.[0];
+  const foreign = out.rows.filter((_, i) => langOf[i] !== null && langOf[i] !== main);
   const list = (rows: number[]): string => `${rows.slice(0, 5).join(', ')}${rows.length > 5 ? ` and ${rows.length - 5} more` : ''}`;
   if (empty.length > 0) out.warnings.push(`${file}: ${empty.length} rows with an empty text were left out (rows ${list(empty)})`);
   if (cut.length > 0) out.warnings.push(`${file}: ${cut.length} texts longer than ${MAX_TEXT} characters were cut (rows ${list(cut)})`);
   if (garbled.length > 0) out.warnings.push(`${file}: ${garbled.length} rows are not valid UTF-8; undecodable bytes were replaced (rows ${list(garbled)})`);
+  if (foreign.length > 0) {
+    const by = new Map<string, number>();
+    out.rows.forEach((_, i) => {
+      const l = langOf[i] ?? null;
+      if (l !== null && l !== undefined && l !== main) by.set(l, (by.get(l) ?? 0) + 1);
+    });
+    const langs = [...by].sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ${n}`).join(', ');
+    out.warnings.push(`${file}: ${foreign.length} rows are in another language than most (${main}): ${langs} (rows ${list(foreign)}); they are kept, but tags learned from ${main} texts fit them poorly`);
+  }
   return out;
 }
 
