@@ -64,7 +64,6 @@ export function fastKMeans(x: Float64Array, d: number, k: number, options: { see
     const old = new Float64Array(k * d);
     const sums = new Float64Array(k * d);
     const counts = new Int32Array(k);
-    let inertia = 0;
     const scan = (i: number): void => {
       let b1 = 0;
       let v1 = Number.POSITIVE_INFINITY;
@@ -146,7 +145,7 @@ export function fastKMeans(x: Float64Array, d: number, k: number, options: { see
         lower[i]! -= maxMove;
       }
     }
-    inertia = 0;
+    let inertia = 0;
     for (let i = 0; i < n; i++) inertia += sq(i, c, labels[i]!);
     if (!best || inertia < best.inertia) best = { labels, inertia };
   }

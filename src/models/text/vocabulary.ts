@@ -7,10 +7,10 @@
  * - words, lower-cased, apostrophes dropped, a short list of function words left out, and
  *   lightly stemmed (see {@link stem}), e.g. `charged` → `charg`;
  * - bigrams of those stemmed words (`card arriv`);
- * - character 3- and 4-grams of every word padded with spaces (`#" ca"`, `#"card"`), which
- *   carry spelling variants and typos ("recieved") that whole words miss. On BANKING77 they
- *   raised the V-measure of the clustering from 0.62 to 0.68; 3–5-grams and 3–6-grams were
- *   worse (0.66, 0.65).
+ * - character 3-grams of every word padded with spaces (`#" ca"`, `#"car"`), which carry
+ *   spelling variants and typos ("recieved") that whole words miss. On BANKING77 they raised
+ *   the V-measure of the clustering from 0.62 to 0.68; 3–4-, 3–5- and 3–6-grams were level
+ *   or worse (0.68, 0.66, 0.65).
  *
  * Weights are sublinear TF (1 + ln tf) × IDF (ln((1 + N) / (1 + df)) + 1), L2-normalised per
  * text (Salton & Buckley 1988; the smoothed IDF is scikit-learn's).
