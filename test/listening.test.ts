@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createKey } from '../src/auth/keys.js';
+import { eraseCustomer } from '../src/customers/customer.service.js';
 import { generateDemo } from '../src/demo/generate.js';
 import { tagDemoTickets } from '../src/demo/tags.js';
 import { IngestWriter } from '../src/ingest/writer.js';
@@ -234,9 +236,12 @@ for (const d of DIALECTS) {
         ledger.byTypeCause.reduce((s, r) => s + r.contacts, 0),
         tickets.length,
       );
-      const values = await t.store.db.selectFrom('customer_values').select(['customer_id', 'p_alive', 'clv']).execute();
-      assert.equal(ledger.baseline.customers, values.length);
-      assert.equal(ledger.baseline.churned, values.filter((v) => v.p_alive < CHURN_P_ALIVE).length);
+      const values = await t.store.db.selectFrom('customer_values').select(['customer_id', 'p_alive', 'clv', 'purchase_days']).execute();
+      // Churn counts repeat buyers: the model gives a one-time buyer P(alive) = 1.
+      assert.ok(values.filter((v) => v.purchase_days === 1).every((v) => v.p_alive === 1));
+      const repeaters = values.filter((v) => v.purchase_days >= 2);
+      assert.equal(ledger.baseline.customers, repeaters.length);
+      assert.equal(ledger.baseline.churned, repeaters.filter((v) => v.p_alive < CHURN_P_ALIVE).length);
       const row = ledger.byTypeCause[0]!;
       const pAlive = new Map(values.map((v) => [Number(v.customer_id), v]));
       const who = new Set(
@@ -248,11 +253,22 @@ for (const d of DIALECTS) {
           .map((x) => Number(x.customer_id)),
       );
       const valued = [...who].filter((c) => pAlive.has(c));
+      const repeat = valued.filter((c) => pAlive.get(c)!.purchase_days >= 2);
+      const churned = repeat.filter((c) => pAlive.get(c)!.p_alive < CHURN_P_ALIVE).length;
       assert.equal(row.customersAffected, who.size);
-      assert.equal(row.churn.customers, valued.length);
-      assert.equal(row.churn.churned, valued.filter((c) => pAlive.get(c)!.p_alive < CHURN_P_ALIVE).length);
+      assert.equal(row.churn.valued, valued.length);
+      assert.equal(row.churn.customers, repeat.length);
+      assert.equal(row.churn.churned, churned);
       close(row.churn.clvSum, valued.reduce((s, c) => s + (pAlive.get(c)!.clv ?? 0), 0), 0.01, 'CLV of those affected');
       assert.ok(row.churn.rate.low! <= row.churn.rate.estimate! && row.churn.rate.estimate! <= row.churn.rate.high!);
+      // The difference is taken against the other repeat buyers, not against a baseline that contains the group.
+      const others = newcombe(churned, repeat.length, ledger.baseline.churned - churned, ledger.baseline.customers - repeat.length);
+      close(row.churn.difference.estimate, others.estimate, 1e-4, 'difference');
+      close(row.churn.difference.low, others.low, 1e-4, 'difference low');
+      // Totals count each customer once, however many kinds of ticket they raised.
+      const raisers = new Set(tickets.map((x) => Number(x.customer_id)));
+      assert.equal(ledger.totals.customersAffected, raisers.size);
+      assert.ok(ledger.totals.valueLost <= ledger.byTypeCause.reduce((s2, r) => s2 + r.churn.valueLost, 0) + 0.01);
       // The demo's customers leave more often after parcels go missing: the ledger sees it.
       const carrier = ledger.byTypeCause.find((r) => r.key === 'delivery/carrier');
       assert.ok(carrier && carrier.churn.difference.estimate! > 0, JSON.stringify(carrier?.churn));
@@ -261,6 +277,53 @@ for (const d of DIALECTS) {
       const window = await defectLedger(t.store, { minContacts: 1, from: '2026-10-01', to: '2026-10-31' });
       const inWindow = tickets.filter((x) => Number(x.created_at) >= Date.parse('2026-10-01') && Number(x.created_at) < Date.parse('2026-11-01')).length;
       assert.equal(window.tickets, inWindow);
+    });
+
+    it('erasing a customer leaves none of their words in stored models, re-roots their repeats and retrains tags', { skip }, async () => {
+      // A customer whose item others repeated, and a customer whose ticket is a tag example.
+      const root = await t.store.db
+        .selectFrom('feedback_insights as i')
+        .innerJoin('feedback as f', 'f.id', 'i.duplicate_of')
+        .innerJoin('customers as c', 'c.id', 'f.customer_id')
+        .select(['c.user_id', 'f.id', 'f.text'])
+        .groupBy(['c.user_id', 'f.id', 'f.text'])
+        .having((eb) => eb.fn.countAll(), '>=', 2)
+        .orderBy('f.id')
+        .executeTakeFirstOrThrow();
+      const example = await t.store.db
+        .selectFrom('feedback_tags as ft')
+        .innerJoin('feedback as f', 'f.id', 'ft.feedback_id')
+        .innerJoin('customers as c', 'c.id', 'f.customer_id')
+        .select(['c.user_id'])
+        .where('ft.source', '=', 'human')
+        .where('c.user_id', '!=', root.user_id)
+        .orderBy('f.id')
+        .executeTakeFirstOrThrow();
+      const repeats = (await t.store.db.selectFrom('feedback_insights').select('feedback_id').where('duplicate_of', '=', Number(root.id)).orderBy('feedback_id').execute()).map((r) => Number(r.feedback_id));
+      assert.equal((await tagSets(t.store))[0]!.model!.stale, false);
+      await eraseCustomer(t.store.db, root.user_id!);
+      await eraseCustomer(t.store.db, example.user_id!);
+      assert.equal((await tagSets(t.store))[0]!.model!.stale, true, 'an erased example makes the model stale');
+      const r = (await runListen(t.store, { trigger: 'cli' })).report;
+      assert.equal(r.tagSets[0]!.retrained, true);
+      const left = repeats.filter((id) => id !== Number(root.id));
+      const after = await t.store.db.selectFrom('feedback_insights').select(['feedback_id', 'duplicate_of']).where('feedback_id', 'in', left).orderBy('feedback_id').execute();
+      const survivors = after.map((x) => Number(x.feedback_id));
+      assert.ok(survivors.length >= 1);
+      assert.equal(after[0]!.duplicate_of, null, 'the earliest remaining repeat becomes the root');
+      for (const x of after.slice(1)) assert.equal(Number(x.duplicate_of), survivors[0]);
+      const dangling = await t.store.db
+        .selectFrom('feedback_insights as i')
+        .leftJoin('feedback as f', 'f.id', 'i.duplicate_of')
+        .select('i.feedback_id')
+        .where('i.duplicate_of', 'is not', null)
+        .where('f.id', 'is', null)
+        .execute();
+      assert.equal(dangling.length, 0);
+      const model = await t.store.db.selectFrom('text_models').select('model').where('purpose', '=', 'themes').executeTakeFirstOrThrow();
+      assert.ok(!gunzipSync(model.model).toString('utf8').includes(root.text), 'no verbatim text of the erased customer in the themes model');
+      const stored = decodeModel<{ model: { themes: { quotes: string[] }[] } }>(model.model);
+      assert.ok(stored.model.themes.length > 0 && stored.model.themes.every((th) => th.quotes.length === 0), 'quotes are kept as ids on the theme rows, not as text in the model');
     });
 
     it('serves themes, tags, the review queue and the ledger; edits need a person or an admin key', { skip }, async () => {

@@ -22,10 +22,10 @@ import type { Conn, Store } from '../store/db.js';
 import type { FeedbackInsightsTable } from '../store/schema.js';
 import { chunks, updateFromValues } from '../store/sql.js';
 import { loadModel, saveModel } from '../listening/model-store.js';
-import { assignThemes, buildThemes, splitThemes, type ThemeEngineModel } from '../listening/theme-engine.js';
+import { assignThemes, buildThemes, splitThemes, storable, type ThemeEngineModel } from '../listening/theme-engine.js';
 import { mergeThemes as mergeModelThemes } from '../models/text/themes.js';
 import { invalid, notFound } from '../core/errors.js';
-import { examplesStamp, readTagModelMeta, REVIEW_THRESHOLD, tagPurpose, type TagModelMeta } from '../listening/tags.service.js';
+import { examplesStamp, modelStale, readTagModelMeta, REVIEW_THRESHOLD, tagPurpose, type TagModelMeta } from '../listening/tags.service.js';
 
 export interface ListenOptions {
   trigger: string;
@@ -68,18 +68,21 @@ interface StoredTheme {
   rowOf: Record<string, number>;
 }
 
-let running: Promise<{ runId: number; report: ListenReport }> | undefined;
+let tail: Promise<unknown> = Promise.resolve();
 
-/** Runs the listening job; a run asked for while one is going waits for it, then runs. */
-export async function runListen(store: Store, options: ListenOptions): Promise<{ runId: number; report: ListenReport }> {
-  while (running) await running.catch(() => undefined);
-  const p = doRun(store, options);
-  running = p;
-  try {
-    return await p;
-  } finally {
-    if (running === p) running = undefined;
-  }
+/**
+ * Runs and splits change the stored themes model (load, change, save): one at a time in this
+ * process, in the order asked, so none overwrites another's model.
+ */
+function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const run = tail.then(fn, fn);
+  tail = run.catch(() => undefined);
+  return run;
+}
+
+/** Runs the listening job; a run asked for while one is going (or a split) waits for it, then runs. */
+export function runListen(store: Store, options: ListenOptions): Promise<{ runId: number; report: ListenReport }> {
+  return exclusive(() => doRun(store, options));
 }
 
 async function doRun(store: Store, options: ListenOptions): Promise<{ runId: number; report: ListenReport }> {
@@ -192,6 +195,23 @@ async function compute(
 
   // 2. Near-duplicates, in id order: an item repeats the earliest similar item before it.
   t0 = performance.now();
+  // Repeats of an item that was erased since: the earliest remaining repeat becomes the root.
+  const orphans = new Map<number, number[]>();
+  for (const r of stored) {
+    if (r.duplicate_of === null || have.has(Number(r.duplicate_of))) continue;
+    const list = orphans.get(Number(r.duplicate_of)) ?? [];
+    list.push(Number(r.feedback_id));
+    orphans.set(Number(r.duplicate_of), list);
+  }
+  const reRoot: [number, number | null][] = [];
+  for (const ids of orphans.values()) {
+    const root = Math.min(...ids);
+    for (const id of ids) reRoot.push([id, id === root ? null : root]);
+  }
+  for (const [id, root] of reRoot) {
+    const r = have.get(id);
+    if (r) r.duplicate_of = root;
+  }
   const index = new LshIndex<number>();
   const rootOf = new Map<number, number>();
   if (!options.rebuild) {
@@ -221,6 +241,7 @@ async function compute(
   const themeReport = { built: false, count: 0, assigned: 0, unassigned: 0, carriedNames: 0, seconds: 0 };
   const storedThemes = options.rebuild ? null : await loadModel<StoredTheme>(db, THEMES_PURPOSE);
   let themeWrite: ((tx: Conn) => Promise<void>) | null = null;
+  if (storedThemes) themeReport.count = new Set((await liveThemeOf(db, Object.values(storedThemes.rowOf))).values()).size;
   if (storedThemes && fresh.length > 0) {
     const live = await liveThemeOf(db, Object.values(storedThemes.rowOf));
     const a = assignThemes(storedThemes.model, fresh.map((f) => f.text));
@@ -265,8 +286,9 @@ async function compute(
         });
         const best = [...votes].sort((a, b) => b[1] - a[1])[0];
         if (best) {
-          await tx.updateTable('themes').set({ name: n.name }).where('id', '=', ids[best[0]]!).where('name', 'is', null).execute();
-          themeReport.carriedNames++;
+          const r = await tx.updateTable('themes').set({ name: n.name }).where('id', '=', ids[best[0]]!).where('name', 'is', null).executeTakeFirst();
+          // Two names landing on one theme: the first stays, the other is reported as not carried.
+          if (Number(r.numUpdatedRows) > 0) themeReport.carriedNames++;
         }
       }
       // New items take their theme with their signals; items analysed before change theme only.
@@ -282,7 +304,7 @@ async function compute(
         } else moved.push([it.id, themeId, similarity]);
       });
       await updateFromValues(tx, 'feedback_insights', 'feedback_id', ['bigint', 'bigint', 'double precision'], moved, { theme_id: 'v.column2', theme_similarity: 'v.column3' });
-      await saveModel(tx, THEMES_PURPOSE, { model: built.model, rowOf: Object.fromEntries(built.themes.map((t, k) => [String(t.modelId), ids[k]!])) } satisfies StoredTheme, runId, ts);
+      await saveModel(tx, THEMES_PURPOSE, { model: storable(built.model), rowOf: Object.fromEntries(built.themes.map((t, k) => [String(t.modelId), ids[k]!])) } satisfies StoredTheme, runId, ts);
       themeReport.assigned = built.theme.filter((k) => k >= 0).length;
     };
   } else if (!storedThemes) {
@@ -309,6 +331,13 @@ async function compute(
       }
       if (options.rebuild) await tx.deleteFrom('feedback_insights').execute();
       if (themeWrite) await themeWrite(tx);
+      else {
+        // Themes merged while the run computed: items follow them; a theme split meanwhile has
+        // no place for them (null: they count as unassigned and join a part at a rebuild).
+        const assigned = [...new Set([...rows.values()].map((r) => r.theme_id).filter((t): t is number => t !== null))];
+        const live = await liveThemeOf(tx, assigned);
+        for (const r of rows.values()) if (r.theme_id !== null) r.theme_id = live.get(r.theme_id) ?? null;
+      }
       const write = [...rows.values()].filter((r) => present.has(r.feedback_id));
       for (const part of chunks(write, 500)) {
         await tx
@@ -331,6 +360,9 @@ async function compute(
           .execute();
       }
       for (const plan of tagPlans) await plan.write(tx, present, runId, now());
+      if (!options.rebuild && reRoot.length > 0) {
+        await updateFromValues(tx, 'feedback_insights', 'feedback_id', ['bigint', 'bigint'], reRoot, { duplicate_of: 'v.column2' });
+      }
       // Theme sizes follow their members.
       const sizes = await tx.selectFrom('feedback_insights').select((eb) => ['theme_id', eb.fn.countAll<number>().as('n')]).where('theme_id', 'is not', null).groupBy('theme_id').execute();
       for (const s of sizes) await tx.updateTable('themes').set({ size: Number(s.n) }).where('id', '=', Number(s.theme_id)).execute();
@@ -430,13 +462,20 @@ async function planTags(db: Conn, fresh: Item[], items: Item[], rebuild: boolean
     const report = { tagSet, kinds: [...new Set(examples.map((e) => e.kind))].sort(), retrained: false, examples: examples.length, tagged: 0, toReview: 0, accuracy: null as number | null };
     if (labels.size < 2) {
       warnings.push(`tag set "${tagSet}": at least two tags need examples before items can be tagged (has ${labels.size})`);
-      plans.push({ report, ids: [], write: async () => undefined });
+      // Suggestions of an older model no longer stand on examples: they leave the queue.
+      plans.push({
+        report,
+        ids: [],
+        write: async (tx) => {
+          await tx.deleteFrom('feedback_tags').where('tag_set', '=', tagSet).where('source', '=', 'model').execute();
+        },
+      });
       continue;
     }
     for (const l of labels) if (examples.filter((e) => e.name === l).length === 1) warnings.push(`tag set "${tagSet}": tag "${l}" has one example; suggestions for it will be unreliable`);
     const stamp = await examplesStamp(db, tagSet);
     const meta = await readTagModelMeta(db, tagSet);
-    let model = rebuild || !meta || stamp > meta.examplesStamp ? null : await loadModel<TextModel>(db, tagPurpose(tagSet));
+    let model = rebuild || !meta || (await modelStale(db, tagSet, meta)) ? null : await loadModel<TextModel>(db, tagPurpose(tagSet));
     let newMeta: TagModelMeta | null = null;
     if (!model) {
       const texts = examples.map((e) => e.text);
@@ -496,7 +535,11 @@ async function planTags(db: Conn, fresh: Item[], items: Item[], rebuild: boolean
  * The parts become new themes (their `parent_id` is the split one, kept as `split`); the
  * members move to the part they fall in, and new items are assigned to the parts from then on.
  */
-export async function splitStoredTheme(store: Store, themeId: number, options: { k?: number; seed?: number; now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T> } = {}): Promise<{ parts: number[] }> {
+export function splitStoredTheme(store: Store, themeId: number, options: { k?: number; seed?: number; now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T> } = {}): Promise<{ parts: number[] }> {
+  return exclusive(() => splitNow(store, themeId, options));
+}
+
+async function splitNow(store: Store, themeId: number, options: { k?: number; seed?: number; now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T> }): Promise<{ parts: number[] }> {
   const k = options.k ?? 2;
   const now = options.now ?? Date.now;
   const serialize = options.serialize ?? (<T>(fn: () => Promise<T>) => fn());
@@ -532,6 +575,8 @@ export async function splitStoredTheme(store: Store, themeId: number, options: {
   const parts = await serialize(() =>
     db.transaction().execute(async (tx) => {
       const ts = now();
+      const still = await tx.selectFrom('themes').select('status').where('id', '=', themeId).executeTakeFirst();
+      if (still?.status !== 'active') throw invalid('id', `theme ${themeId} changed while it was being split (${still?.status ?? 'erased'}); try again`);
       const rowOf: Record<string, number> = { ...stored.rowOf };
       for (const id of modelIds) delete rowOf[String(id)];
       const partRows: number[] = [];
@@ -554,7 +599,7 @@ export async function splitStoredTheme(store: Store, themeId: number, options: {
         { theme_id: 'v.column2' },
       );
       await tx.updateTable('themes').set({ status: 'split', size: 0, updated_at: ts }).where('id', '=', themeId).execute();
-      await saveModel(tx, THEMES_PURPOSE, { model: split.model, rowOf } satisfies StoredTheme, null, ts);
+      await saveModel(tx, THEMES_PURPOSE, { model: storable(split.model), rowOf } satisfies StoredTheme, null, ts);
       return partRows;
     }),
   );

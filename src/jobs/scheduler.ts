@@ -16,7 +16,7 @@
 import type { Store } from '../store/db.js';
 import { lastOrderRef, runClv } from './clv.job.js';
 import { lastFeedbackRef, runListen } from './listen.job.js';
-import { examplesStamp, readTagModelMeta } from '../listening/tags.service.js';
+import { modelStale, readTagModelMeta } from '../listening/tags.service.js';
 
 export interface ScheduleOptions {
   /** How often to look (default 60 s). */
@@ -59,7 +59,7 @@ export async function clvDue(store: Store, now: number, o: { settleMs: number; e
 }
 
 /** Whether the listening run should run now. */
-export async function listenDue(store: Store, now: number, o: { settleMs: number }): Promise<Due> {
+export async function listenDue(store: Store, now: number, o: { settleMs: number; everyMs: number }): Promise<Due> {
   const ref = await lastFeedbackRef(store);
   if (ref === 0) return { due: false };
   const last = await store.db
@@ -73,12 +73,14 @@ export async function listenDue(store: Store, now: number, o: { settleMs: number
   if (!last) return { due: true, why: 'no run yet' };
   const at = Number(last.finished_at ?? last.started_at);
   if (now - at < o.settleMs) return { due: false };
+  // The safety net, as for customer value: a failed run is retried, stale numbers refreshed.
+  if (now - at >= o.everyMs) return { due: true, why: last.status === 'failed' ? 'retrying the failed run' : 'scheduled' };
   const seen = last.report ? (JSON.parse(last.report) as { lastFeedbackRef?: number }).lastFeedbackRef : undefined;
   if (seen !== ref) return { due: true, why: last.status === 'failed' ? 'new feedback since the failed run' : 'new feedback' };
   const sets = await store.db.selectFrom('tags').select('tag_set').distinct().execute();
   for (const { tag_set: set } of sets) {
     const meta = await readTagModelMeta(store.db, set);
-    if (meta && (await examplesStamp(store.db, set)) > meta.examplesStamp) return { due: true, why: `tag examples of "${set}" changed` };
+    if (meta && (await modelStale(store.db, set, meta))) return { due: true, why: `tag examples of "${set}" changed` };
   }
   return { due: false };
 }
@@ -104,7 +106,7 @@ export function scheduleClv(store: Store, options: ScheduleOptions = {}): Schedu
             log(`customer value run failed: ${e instanceof Error ? e.message : String(e)}`);
           }
         }
-        const l = await listenDue(store, now(), { settleMs });
+        const l = await listenDue(store, now(), { settleMs, everyMs });
         if (l.due && !stopped) {
           const t0 = performance.now();
           const { report } = await runListen(store, { trigger: 'schedule', now, ...(options.serialize ? { serialize: options.serialize } : {}) });

@@ -5,9 +5,10 @@
  *
  * Churn comes from the latest customer-value run: a customer counts as churned when their
  * P(alive) is below one half. The rate among those who raised a defect is compared with the
- * rate among all valued customers, with Wilson and Newcombe 95% intervals
- * (src/models/stats/proportions.ts). "Value lost" sums the value at risk (CLV if surely active
- * × P(left)) of the churned customers who bought nothing after raising it.
+ * rate among the other valued repeat buyers, with Wilson and Newcombe 95% intervals
+ * (src/models/stats/proportions.ts); one-time buyers are left out of churn rates, since BG/NBD
+ * gives them P(alive) = 1. "Value lost" sums the value at risk (CLV if surely active ×
+ * P(left)) of the churned customers who bought nothing after raising it.
  */
 import { sql } from 'kysely';
 import { z } from 'zod';
@@ -26,12 +27,13 @@ const Interval = z.object({ estimate: z.number().nullable(), low: z.number().nul
 
 export const ChurnLink = z
   .object({
-    customers: z.number().describe('customers who raised it and have a customer value'),
-    churned: z.number().describe('of them, P(alive) < 0.5'),
+    valued: z.number().describe('customers who raised it and have a customer value'),
+    customers: z.number().describe('of them, repeat buyers: the customers whose churn the model can see'),
+    churned: z.number().describe('of those, P(alive) < 0.5'),
     rate: Interval.describe('churn rate among them, Wilson 95% interval'),
-    difference: Interval.describe('rate minus the baseline rate, Newcombe 95% interval'),
+    difference: Interval.describe('rate minus the rate among the other repeat buyers, Newcombe 95% interval'),
     signal: z.enum(['higher', 'lower', 'same']).describe('higher/lower when the difference interval excludes 0'),
-    clvSum: z.number().describe('sum of their CLV over the horizon'),
+    clvSum: z.number().describe('sum of the CLV of the valued customers who raised it'),
     churnedAfter: z.number().describe('churned customers with no purchase after raising it'),
     valueLost: z.number().describe('sum of the value at risk of those churned customers'),
   })
@@ -58,7 +60,10 @@ export const DefectLedger = z
   .object({
     available: z.boolean(),
     tickets: z.number(),
-    baseline: z.object({ customers: z.number(), churned: z.number(), rate: Interval, valueRunId: z.number().nullable() }),
+    baseline: z.object({ customers: z.number().describe('valued repeat buyers'), churned: z.number(), rate: Interval, valueRunId: z.number().nullable() }),
+    totals: z
+      .object({ customersAffected: z.number(), churnedAfter: z.number(), valueLost: z.number() })
+      .describe('over all tickets, each customer once (rows overlap: a customer may raise several types)'),
     byTypeCause: z.array(LedgerRow),
     byTheme: z.array(LedgerRow),
     monthly: z.array(z.object({ month: z.string(), type: z.string(), contacts: z.number(), medianHours: z.number().nullable() })),
@@ -78,8 +83,8 @@ export type LedgerParams = z.infer<typeof LedgerParams>;
 export const LEDGER_EXPLANATION = [
   'Contacts are support tickets; type and cause come from the ticket’s `type` and `cause` properties ("unspecified" when absent).',
   'Time to resolution: from the ticket’s creation to its `resolved_at` property; open tickets are counted as open, not resolved.',
-  `Churned: P(alive) below ${CHURN_P_ALIVE} in the latest customer-value run. The baseline is the churn rate among all valued customers.`,
-  'Intervals are 95%: Wilson for a rate, Newcombe’s hybrid score interval for the difference from the baseline. "Higher" means the whole interval lies above zero.',
+  `Churned: P(alive) below ${CHURN_P_ALIVE} in the latest customer-value run. Churn rates count repeat buyers only: BG/NBD lets a customer leave only after a repeat purchase, so a one-time buyer’s P(alive) is 1 and says nothing about churn. The baseline is the rate among all valued repeat buyers.`,
+  'Intervals are 95%: Wilson for a rate; for the difference, Newcombe’s hybrid score interval between those who raised it and the other repeat buyers (two separate groups). "Higher" or "lower" only when that interval excludes zero.',
   'Value lost: the value at risk (CLV the customer would have if surely active × the probability they have left) of churned customers who bought nothing after raising it.',
   'Features vs fixes: a fix is demand about something broken (tickets of type defect or cause bug/ux, other feedback whose intent is a complaint); a request asks for something new (tickets of type feature_request or cause missing_feature, other feedback whose intent is an improvement request).',
 ];
@@ -96,6 +101,8 @@ interface ContactRow {
 
 interface ValueRow {
   pAlive: number;
+  /** Bought on two days or more: P(alive) can fall below 1 only then. */
+  repeat: boolean;
   clv: number;
   valueAtRisk: number;
   lastDay: number;
@@ -158,7 +165,8 @@ async function readValues(store: Store, customerIds: Set<number>): Promise<{ val
     .selectFrom('customer_values')
     .select((eb) => [
       eb.fn.countAll<number>().as('customers'),
-      eb.fn.sum<number>(sql`case when p_alive < ${CHURN_P_ALIVE} then 1 else 0 end`).as('churned'),
+      eb.fn.sum<number>(sql`case when purchase_days >= 2 then 1 else 0 end`).as('repeaters'),
+      eb.fn.sum<number>(sql`case when purchase_days >= 2 and p_alive < ${CHURN_P_ALIVE} then 1 else 0 end`).as('churned'),
       eb.fn.max('run_id').as('run_id'),
     ])
     .executeTakeFirst();
@@ -167,15 +175,15 @@ async function readValues(store: Store, customerIds: Set<number>): Promise<{ val
   for (let i = 0; i < ids.length; i += 5000) {
     const rows = await store.db
       .selectFrom('customer_values')
-      .select(['customer_id', 'p_alive', 'clv', 'value_at_risk', 'last_day'])
+      .select(['customer_id', 'p_alive', 'clv', 'value_at_risk', 'last_day', 'purchase_days'])
       .where('customer_id', 'in', ids.slice(i, i + 5000))
       .execute();
-    for (const r of rows) values.set(Number(r.customer_id), { pAlive: r.p_alive, clv: r.clv ?? 0, valueAtRisk: r.value_at_risk ?? 0, lastDay: r.last_day });
+    for (const r of rows) values.set(Number(r.customer_id), { pAlive: r.p_alive, repeat: r.purchase_days >= 2, clv: r.clv ?? 0, valueAtRisk: r.value_at_risk ?? 0, lastDay: r.last_day });
   }
   return {
     values,
     runId: base?.run_id == null ? null : Number(base.run_id),
-    baseline: { customers: Number(base?.customers ?? 0), churned: Number(base?.churned ?? 0) },
+    baseline: { customers: Number(base?.repeaters ?? 0), churned: Number(base?.churned ?? 0) },
   };
 }
 
@@ -187,6 +195,7 @@ const nullableInterval = (i: { estimate: number; low: number; high: number }) =>
  * before that time bought nothing after raising it.
  */
 export function churnLink(raisedAt: Map<number, number>, values: Map<number, ValueRow>, baseline: { customers: number; churned: number }): ChurnLink {
+  let valued = 0;
   let n = 0;
   let k = 0;
   let clvSum = 0;
@@ -195,8 +204,10 @@ export function churnLink(raisedAt: Map<number, number>, values: Map<number, Val
   for (const [customer, at] of raisedAt) {
     const v = values.get(customer);
     if (!v) continue;
-    n++;
+    valued++;
     clvSum += v.clv;
+    if (!v.repeat) continue;
+    n++;
     if (v.pAlive < CHURN_P_ALIVE) {
       k++;
       if ((v.lastDay + 1) * DAY_MS <= at + DAY_MS) {
@@ -206,9 +217,12 @@ export function churnLink(raisedAt: Map<number, number>, values: Map<number, Val
     }
   }
   const rate = wilson(k, n);
-  const diff = newcombe(k, n, baseline.churned, baseline.customers);
+  // Against the other repeat buyers: the baseline includes this group, and the interval
+  // assumes two independent groups.
+  const diff = newcombe(k, n, baseline.churned - k, baseline.customers - n);
   const signal = n === 0 || !Number.isFinite(diff.estimate) ? 'same' : diff.low > 0 ? 'higher' : diff.high < 0 ? 'lower' : 'same';
   return {
+    valued,
     customers: n,
     churned: k,
     rate: nullableInterval(rate),
@@ -278,6 +292,7 @@ export async function defectLedger(store: Store, params: LedgerParams): Promise<
   const { values, runId, baseline } = await readValues(store, customerIds);
 
   const byPair = new Map<string, Group>();
+  const everyone: Group = { contacts: 0, open: 0, raisedAt: new Map(), hours: [] };
   const monthly = new Map<string, { contacts: number; hours: number[] }>();
   const balance = new Map<string, { fixes: number; requests: number }>();
   const bump = (month: string, what: 'fixes' | 'requests') => {
@@ -289,6 +304,7 @@ export async function defectLedger(store: Store, params: LedgerParams): Promise<
   for (const c of contacts) {
     contactById.set(c.id, c);
     addTo(byPair, `${c.type}\u0000${c.cause}`, c);
+    addTo(new Map([['all', everyone]]), 'all', c);
     const mk = `${monthOf(c.at)}\u0000${c.type}`;
     const m = monthly.get(mk) ?? { contacts: 0, hours: [] };
     m.contacts++;
@@ -336,6 +352,10 @@ export async function defectLedger(store: Store, params: LedgerParams): Promise<
     available: contacts.length > 0 || themed.length > 0,
     tickets: contacts.length,
     baseline: { ...baseline, rate: nullableInterval(wilson(baseline.churned, baseline.customers)), valueRunId: runId },
+    totals: (() => {
+      const all = churnLink(everyone.raisedAt, values, baseline);
+      return { customersAffected: everyone.raisedAt.size, churnedAfter: all.churnedAfter, valueLost: all.valueLost };
+    })(),
     byTypeCause,
     byTheme,
     monthly: [...monthly]

@@ -131,6 +131,16 @@ export async function examplesStamp(db: Conn, tagSet: string): Promise<number> {
   return Math.max(Number(row?.at ?? 0), Number(touched?.value ?? 0));
 }
 
+/**
+ * Whether a tag set's examples changed since its model was trained: one added or changed
+ * (a newer stamp), or removed, also by erasing its author (another count).
+ */
+export async function modelStale(db: Conn, tagSet: string, meta: TagModelMeta): Promise<boolean> {
+  if ((await examplesStamp(db, tagSet)) > meta.examplesStamp) return true;
+  const n = await db.selectFrom('feedback_tags').select((eb) => eb.fn.countAll<number>().as('n')).where('tag_set', '=', tagSet).where('source', '=', 'human').executeTakeFirst();
+  return Number(n?.n ?? 0) !== meta.examples;
+}
+
 export async function readTagModelMeta(db: Conn, tagSet: string): Promise<TagModelMeta | null> {
   const row = await db.selectFrom('meta').select('value').where('key', '=', `tags.model:${tagSet}`).executeTakeFirst();
   return row ? (JSON.parse(row.value) as TagModelMeta) : null;
@@ -178,7 +188,7 @@ export async function tagSets(store: Store, only?: string): Promise<TagSetSummar
   for (const s of sets.values()) {
     const meta = await readTagModelMeta(db, s.tagSet);
     if (meta) {
-      s.model = { trainedAt: new Date(meta.trainedAt).toISOString(), examples: meta.examples, kinds: meta.kinds ?? [], accuracy: meta.accuracy, stale: (await examplesStamp(db, s.tagSet)) > meta.examplesStamp };
+      s.model = { trainedAt: new Date(meta.trainedAt).toISOString(), examples: meta.examples, kinds: meta.kinds ?? [], accuracy: meta.accuracy, stale: await modelStale(db, s.tagSet, meta) };
     }
   }
   return [...sets.values()];

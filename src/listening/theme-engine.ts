@@ -91,3 +91,11 @@ export function splitThemes(model: ThemeEngineModel, modelId: number, memberText
     });
   return { model: next, parts, partOf };
 }
+
+/**
+ * The model as stored: without the verbatim quotes (they are kept as feedback ids on the theme
+ * rows), so that erasing a customer leaves none of their words in `text_models`.
+ */
+export function storable(model: ThemeEngineModel): ThemeEngineModel {
+  return { ...model, themes: model.themes.map((t) => ({ ...t, quotes: [] })) };
+}

@@ -48,7 +48,7 @@ export type ThemeBoard = z.infer<typeof ThemeBoard>;
 export const THEME_EXPLANATION = [
   'Themes group feedback about the same need or defect, found without labels from the words and word pairs items share (TF-IDF, reduced by a truncated SVD, clustered by spherical k-means).',
   'Key phrases are the words and pairs most specific to a theme (class-based TF-IDF); quotes are the members closest to its centre.',
-  'New feedback joins the nearest existing theme when it is similar enough, so themes stay put between runs; renames and merges are kept.',
+  'New feedback joins the nearest existing theme when it is as similar as the theme’s own members are, so themes stay put between runs. Renames, merges and splits are kept; discovering themes afresh (a rebuild) keeps the names, carried to the new theme that holds most of a named theme’s items.',
   'Value at stake: the sum of the CLV of the distinct customers who raised the theme (latest customer-value run).',
 ];
 

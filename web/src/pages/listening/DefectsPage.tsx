@@ -41,10 +41,10 @@ function balanceOption(rows: DefectLedger['featuresVsFixes']): ChartOption {
 
 function ChurnCell({ row, baseline }: { row: LedgerRow; baseline: number | null }) {
   const c = row.churn;
-  if (c.customers === 0) return <span className="muted">no valued customers</span>;
+  if (c.customers === 0) return <span className="muted">no repeat buyers among them</span>;
   const tone = c.signal === 'higher' ? 'danger' : c.signal === 'lower' ? 'good' : 'neutral';
   return (
-    <span title={`${c.churned} of ${c.customers} churned; 95% interval ${pct(c.rate.low, 1)}–${pct(c.rate.high, 1)}; baseline ${pct(baseline, 1)}; difference ${pct(c.difference.estimate, 1)} (${pct(c.difference.low, 1)} to ${pct(c.difference.high, 1)})`}>
+    <span title={`${c.churned} of ${c.customers} repeat buyers churned; 95% interval ${pct(c.rate.low, 1)}–${pct(c.rate.high, 1)}; baseline ${pct(baseline, 1)}; difference from the other repeat buyers ${pct(c.difference.estimate, 1)} (${pct(c.difference.low, 1)} to ${pct(c.difference.high, 1)})`}>
       {pct(c.rate.estimate)} <span className="muted">[{pct(c.rate.low)}–{pct(c.rate.high)}]</span> {c.signal !== 'same' && <Badge tone={tone}>{c.signal} than baseline</Badge>}
     </span>
   );
@@ -104,13 +104,14 @@ export function DefectsPage() {
             <Tile
               label="Baseline churn"
               value={pct(state.data.baseline.rate.estimate, 1)}
-              sub={`${formatInt(state.data.baseline.churned)} of ${formatInt(state.data.baseline.customers)} valued customers`}
-              how="Share of all valued customers whose P(alive) is below 0.5 in the latest customer-value run."
+              sub={`${formatInt(state.data.baseline.churned)} of ${formatInt(state.data.baseline.customers)} repeat buyers`}
+              how="Share of valued repeat buyers whose P(alive) is below 0.5 in the latest customer-value run. One-time buyers are left out: the model gives them P(alive) = 1, so their churn cannot be seen."
             />
             <Tile
               label="Value lost"
-              value={formatAmount(state.data.byTypeCause.reduce((s, r) => s + r.churn.valueLost, 0))}
-              how="Value at risk of churned customers who bought nothing after raising a ticket, summed over type × cause (a customer with tickets of two kinds counts in both)."
+              value={formatAmount(state.data.totals.valueLost)}
+              sub={`${formatInt(state.data.totals.churnedAfter)} churned of ${formatInt(state.data.totals.customersAffected)} customers who raised a ticket`}
+              how="Value at risk of the churned customers who bought nothing after raising a ticket, each customer counted once."
             />
           </div>
           <Panel title="Ledger by type and cause" how={<ul>{state.data.explanation.map((e) => <li key={e}>{e}</li>)}</ul>}>

@@ -76,7 +76,7 @@ export function ThemesPage() {
           <div className="tiles">
             <Tile label="Themes" value={formatInt(state.data.themes.length)} />
             <Tile label="Feedback analysed" value={formatInt(state.data.analysed)} sub={state.data.run ? `last run ${formatDateTime(state.data.run.finishedAt)}` : undefined} />
-            <Tile label="Not in a theme" value={formatInt(state.data.unassigned)} how="Items not similar enough to any theme; they seed new themes at the next run once there are enough of them." />
+            <Tile label="Not in a theme" value={formatInt(state.data.unassigned)} how="Items less similar to every theme than that theme's own members are. They stay unassigned until the themes are discovered afresh (rapport themes run --rebuild), which keeps the team's names." />
           </div>
           <div className="toolbar">
             <div className="field field-inline">
