@@ -94,9 +94,15 @@ const parseStrings = (json: string): string[] => {
 };
 
 /** The themes board: active themes with their numbers, sorted by value at stake, size or recency. */
-export async function themeBoard(store: Store, p: ThemeListParams): Promise<ThemeBoard> {
+export async function themeBoard(store: Store, p: ThemeListParams, only?: number): Promise<ThemeBoard> {
   const db = store.db;
-  const themes = await db.selectFrom('themes').selectAll().where('status', '=', 'active').execute();
+  // One theme (its page) aggregates over its own items only.
+  const themes = await db
+    .selectFrom('themes')
+    .selectAll()
+    .where('status', '=', 'active')
+    .$if(only !== undefined, (q) => q.where('id', '=', only!))
+    .execute();
   const run = await db.selectFrom('text_runs').select(['id', 'finished_at', 'items']).where('kind', '=', 'listen').where('status', '=', 'ok').orderBy('id', 'desc').limit(1).executeTakeFirst();
   const counts = await db
     .selectFrom('feedback_insights')
@@ -116,12 +122,14 @@ export async function themeBoard(store: Store, p: ThemeListParams): Promise<Them
       eb.fn.max('f.created_at').as('latest'),
     ])
     .where('i.theme_id', 'is not', null)
+    .$if(only !== undefined, (q) => q.where('i.theme_id', '=', only!))
     .groupBy('i.theme_id')
     .execute();
   const intents = await db
     .selectFrom('feedback_insights')
     .select((eb) => ['theme_id', 'intent', eb.fn.countAll<number>().as('n')])
     .where('theme_id', 'is not', null)
+    .$if(only !== undefined, (q) => q.where('theme_id', '=', only!))
     .groupBy(['theme_id', 'intent'])
     .execute();
   const value = await db
@@ -131,6 +139,7 @@ export async function themeBoard(store: Store, p: ThemeListParams): Promise<Them
         .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
         .select(['i.theme_id', 'f.customer_id'])
         .where('i.theme_id', 'is not', null)
+        .$if(only !== undefined, (q) => q.where('i.theme_id', '=', only!))
         .where('f.customer_id', 'is not', null)
         .distinct()
         .as('d'),
@@ -145,6 +154,7 @@ export async function themeBoard(store: Store, p: ThemeListParams): Promise<Them
     .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
     .select((eb) => ['i.theme_id', month.as('month'), eb.fn.countAll<number>().as('n')])
     .where('i.theme_id', 'is not', null)
+    .$if(only !== undefined, (q) => q.where('i.theme_id', '=', only!))
     .groupBy(['i.theme_id', month])
     .execute();
   const months = [...new Set(monthly.map((m) => m.month))].sort().slice(-12);
@@ -238,7 +248,7 @@ async function themeRow(db: Conn, id: number) {
 export async function themeDetail(store: Store, id: number, p: ThemeMembersParams): Promise<ThemeDetail> {
   const t = await themeRow(store.db, id);
   const target = t.status === 'merged' && t.merged_into !== null ? Number(t.merged_into) : id;
-  const board = await themeBoard(store, { sort: 'value', limit: 500 });
+  const board = await themeBoard(store, { sort: 'value', limit: 1 }, target);
   const card = board.themes.find((c) => c.id === target);
   if (!card) throw new RapportError('not_found', `theme ${id} is ${t.status}${t.status === 'split' ? ' into other themes' : ''}`);
   let q = store.db
