@@ -14,7 +14,7 @@
  */
 import { detectLanguage } from '../models/text/language.js';
 import { intent as intentOf } from '../models/text/intent.js';
-import { decodeSignature, LshIndex, signature } from '../models/text/minhash.js';
+import { contentWords, LshIndex, signature } from '../models/text/minhash.js';
 import { sentiment as sentimentOf } from '../models/text/sentiment.js';
 import { evaluate, predict, train, type TextModel } from '../models/text/classifier.js';
 import { seededRandom } from '../models/random.js';
@@ -122,6 +122,13 @@ async function readItems(db: Conn): Promise<Item[]> {
   }
 }
 
+/** A stored MinHash signature (little-endian 32-bit words) back as an aligned Uint32Array. */
+function signatureOf(bytes: Uint8Array): Uint32Array {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new Uint32Array(copy.buffer);
+}
+
 /** The newest feedback row id (0 without feedback). */
 export async function lastFeedbackRef(store: Store): Promise<number> {
   const r = await store.db.selectFrom('feedback').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
@@ -212,27 +219,49 @@ async function compute(
     const r = have.get(id);
     if (r) r.duplicate_of = root;
   }
+  // Only the first item of each group (its root) goes into the index, and identical texts
+  // (same content words) join their root without a look-up: a line sent a thousand times is
+  // one index entry, not a thousand candidates for every new copy.
   const index = new LshIndex<number>();
   const rootOf = new Map<number, number>();
+  const rootOfKey = new Map<string, number>();
+  const textOf = new Map(items.map((i) => [i.id, i.text]));
+  const keyOf = (text: string): string => contentWords(text).join(' ');
   if (!options.rebuild) {
     for (const r of stored) {
-      if (!r.minhash) continue;
       const id = Number(r.feedback_id);
-      index.add(id, decodeSignature(Buffer.from(r.minhash).toString('base64')));
-      rootOf.set(id, r.duplicate_of === null ? id : Number(r.duplicate_of));
+      const root = r.duplicate_of === null ? id : Number(r.duplicate_of);
+      rootOf.set(id, root);
+      const text = textOf.get(id);
+      const key = text === undefined ? '' : keyOf(text);
+      if (root !== id || !r.minhash || key.length === 0) continue;
+      index.add(id, signatureOf(r.minhash));
+      if (!rootOfKey.has(key)) rootOfKey.set(key, id);
     }
   }
   let duplicates = 0;
   for (const it of fresh) {
     const sig = sigs.get(it.id)!;
-    const match = index.query(sig).filter((m) => m.id < it.id);
-    if (match.length > 0) {
-      const earliest = Math.min(...match.map((m) => rootOf.get(m.id) ?? m.id));
-      rows.get(it.id)!.duplicate_of = earliest;
-      rootOf.set(it.id, earliest);
+    const key = keyOf(it.text);
+    if (key.length === 0) {
+      // No content words ("ok!", "thanks"): nothing to repeat.
+      rootOf.set(it.id, it.id);
+      continue;
+    }
+    let root = rootOfKey.get(key);
+    if (root === undefined || root >= it.id) {
+      const match = index.query(sig).filter((m) => m.id < it.id);
+      root = match.length > 0 ? Math.min(...match.map((m) => rootOf.get(m.id) ?? m.id)) : undefined;
+    }
+    if (root !== undefined) {
+      rows.get(it.id)!.duplicate_of = root;
+      rootOf.set(it.id, root);
       duplicates++;
-    } else rootOf.set(it.id, it.id);
-    index.add(it.id, sig);
+    } else {
+      rootOf.set(it.id, it.id);
+      index.add(it.id, sig);
+      if (!rootOfKey.has(key)) rootOfKey.set(key, it.id);
+    }
   }
   timings['duplicates'] = ms(t0);
 
