@@ -14,7 +14,7 @@
  */
 import { detectLanguage } from '../models/text/language.js';
 import { intent as intentOf } from '../models/text/intent.js';
-import { contentWords, LshIndex, signature } from '../models/text/minhash.js';
+import { LshIndex, signature } from '../models/text/minhash.js';
 import { sentiment as sentimentOf } from '../models/text/sentiment.js';
 import { evaluate, predict, train, type TextModel } from '../models/text/classifier.js';
 import { seededRandom } from '../models/random.js';
@@ -111,11 +111,19 @@ async function doRun(store: Store, options: ListenOptions): Promise<{ runId: num
 
 const ms = (t0: number): number => Math.round(performance.now() - t0);
 
-async function readItems(db: Conn): Promise<Item[]> {
+/** Every feedback item, or (`unanalysed`) only those without insights yet, in id order. */
+async function readItems(db: Conn, unanalysed = false): Promise<Item[]> {
   const out: Item[] = [];
   let after = 0;
   for (;;) {
-    const rows = await db.selectFrom('feedback').select(['id', 'text', 'kind']).where('id', '>', after).orderBy('id').limit(50_000).execute();
+    const rows = await db
+      .selectFrom('feedback as f')
+      .select(['f.id', 'f.text', 'f.kind'])
+      .where('f.id', '>', after)
+      .$if(unanalysed, (q) => q.where((eb) => eb.not(eb.exists(eb.selectFrom('feedback_insights as i').select('i.feedback_id').whereRef('i.feedback_id', '=', 'f.id')))))
+      .orderBy('f.id')
+      .limit(50_000)
+      .execute();
     for (const r of rows) out.push({ id: Number(r.id), text: r.text, kind: r.kind });
     if (rows.length < 50_000) return out;
     after = Number(rows[rows.length - 1]!.id);
@@ -166,10 +174,14 @@ async function compute(
   const timings: Record<string, number> = {};
   const warnings: string[] = [];
   let t0 = performance.now();
-  const items = await readItems(db);
+  // An incremental run reads the new items' texts only; every text is read when themes are
+  // discovered or a tag model retrains (`allItems`, on demand).
   const stored = await db.selectFrom('feedback_insights').select(['feedback_id', 'minhash', 'duplicate_of', 'theme_id']).orderBy('feedback_id').execute();
   const have = new Map(stored.map((r) => [Number(r.feedback_id), r]));
-  const fresh = options.rebuild ? items : items.filter((i) => !have.has(i.id));
+  let everything: Item[] | undefined;
+  const allItems = async (): Promise<Item[]> => (everything ??= await readItems(db));
+  const fresh = options.rebuild ? await allItems() : await readItems(db, true);
+  const itemCount = Number((await db.selectFrom('feedback').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);
   timings['read'] = ms(t0);
 
   // 1. Signals.
@@ -224,30 +236,32 @@ async function compute(
   // one index entry, not a thousand candidates for every new copy.
   const index = new LshIndex<number>();
   const rootOf = new Map<number, number>();
+  // Identical content words give identical signatures: the signature's bytes are the key.
   const rootOfKey = new Map<string, number>();
-  const textOf = new Map(items.map((i) => [i.id, i.text]));
-  const keyOf = (text: string): string => contentWords(text).join(' ');
+  const keyOf = (sig: Uint32Array): string => Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength).toString('base64');
+  // A text without content words ("ok!", "thanks") has the all-ones signature: it repeats nothing.
+  const contentless = (sig: Uint32Array): boolean => sig.every((x) => x === 0xffffffff);
   if (!options.rebuild) {
     for (const r of stored) {
       const id = Number(r.feedback_id);
       const root = r.duplicate_of === null ? id : Number(r.duplicate_of);
       rootOf.set(id, root);
-      const text = textOf.get(id);
-      const key = text === undefined ? '' : keyOf(text);
-      if (root !== id || !r.minhash || key.length === 0) continue;
-      index.add(id, signatureOf(r.minhash));
+      if (root !== id || !r.minhash) continue;
+      const sig = signatureOf(r.minhash);
+      if (contentless(sig)) continue;
+      index.add(id, sig);
+      const key = keyOf(sig);
       if (!rootOfKey.has(key)) rootOfKey.set(key, id);
     }
   }
   let duplicates = 0;
   for (const it of fresh) {
     const sig = sigs.get(it.id)!;
-    const key = keyOf(it.text);
-    if (key.length === 0) {
-      // No content words ("ok!", "thanks"): nothing to repeat.
+    if (contentless(sig)) {
       rootOf.set(it.id, it.id);
       continue;
     }
+    const key = keyOf(sig);
     let root = rootOfKey.get(key);
     if (root === undefined || root >= it.id) {
       const match = index.query(sig).filter((m) => m.id < it.id);
@@ -284,7 +298,8 @@ async function compute(
       if (row.theme_id !== null) themeReport.assigned++;
     });
     themeReport.count = new Set(live.values()).size;
-  } else if (!storedThemes && items.length >= MIN_THEME_ITEMS) {
+  } else if (!storedThemes && itemCount >= MIN_THEME_ITEMS) {
+    const items = await allItems();
     const built = buildThemes(
       items.map((i) => i.text),
       { k: options.k ?? 'auto', seed: options.seed ?? 1 },
@@ -337,14 +352,14 @@ async function compute(
       themeReport.assigned = built.theme.filter((k) => k >= 0).length;
     };
   } else if (!storedThemes) {
-    warnings.push(`themes need at least ${MIN_THEME_ITEMS} feedback items; there are ${items.length}`);
+    warnings.push(`themes need at least ${MIN_THEME_ITEMS} feedback items; there are ${itemCount}`);
   }
   themeReport.seconds = ms(t0) / 1000;
   timings['themes'] = ms(t0);
 
   // 4. Tags.
   t0 = performance.now();
-  const tagPlans = await planTags(db, fresh, items, options.rebuild === true, options.seed ?? 1, warnings);
+  const tagPlans = await planTags(db, fresh, allItems, options.rebuild === true, options.seed ?? 1, warnings);
   timings['tags'] = ms(t0);
 
   // Write.
@@ -401,12 +416,12 @@ async function compute(
   timings['write'] = ms(t0);
   const unassigned = await db.selectFrom('feedback_insights').select((eb) => eb.fn.countAll<number>().as('n')).where('theme_id', 'is', null).executeTakeFirst();
   themeReport.unassigned = Number(unassigned?.n ?? 0);
-  if (themeReport.count > 0 && themeReport.unassigned > Math.max(50, 0.15 * items.length)) {
+  if (themeReport.count > 0 && themeReport.unassigned > Math.max(50, 0.15 * itemCount)) {
     warnings.push(`${themeReport.unassigned} items fit no theme: \`rapport themes run --rebuild\` discovers themes afresh (names are kept)`);
   }
   const report: ListenReport = {
     lastFeedbackRef: lastRef,
-    items: items.length,
+    items: itemCount,
     analysed,
     duplicates,
     themes: themeReport,
@@ -475,7 +490,7 @@ function crossValidate(texts: string[], labels: string[], seed: number): number 
   return truth.length > 0 ? evaluate(truth, guess).accuracy : null;
 }
 
-async function planTags(db: Conn, fresh: Item[], items: Item[], rebuild: boolean, seed: number, warnings: string[]): Promise<TagPlan[]> {
+async function planTags(db: Conn, fresh: Item[], allItems: () => Promise<Item[]>, rebuild: boolean, seed: number, warnings: string[]): Promise<TagPlan[]> {
   const sets = await db.selectFrom('tags').select('tag_set').distinct().execute();
   const plans: TagPlan[] = [];
   for (const { tag_set: tagSet } of sets) {
@@ -517,7 +532,7 @@ async function planTags(db: Conn, fresh: Item[], items: Item[], rebuild: boolean
     const human = new Set(examples.map((e) => Number(e.id)));
     // A tag set covers the kinds of feedback its examples are: ticket types tag tickets, not reviews.
     const kinds = new Set<string>(examples.map((e) => e.kind));
-    const targets = (report.retrained ? items : fresh).filter((i) => !human.has(i.id) && kinds.has(i.kind));
+    const targets = (report.retrained ? await allItems() : fresh).filter((i) => !human.has(i.id) && kinds.has(i.kind));
     const suggestions = targets.map((t) => {
       const p = predict(model, t.text);
       return { id: t.id, label: p.label, confidence: p.confidence };
