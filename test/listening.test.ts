@@ -128,6 +128,11 @@ for (const d of DIALECTS) {
       const detail = await themeDetail(t.store, top.id, { limit: 5 });
       assert.equal(detail.members.length, Math.min(5, top.size));
       assert.ok(detail.members.every((m, i) => i === 0 || m.feedbackId < detail.members[i - 1]!.feedbackId));
+      // Each member's sentiment is explained: its cue weights sum to S and the score is S / √(S² + 15).
+      for (const m of detail.members) {
+        const S = m.how.sentiment.reduce((sum, c) => sum + c.weight, 0);
+        close(S === 0 ? 0 : S / Math.sqrt(S * S + 15), m.sentiment, 0.01, `sentiment of ${m.feedbackId} from its cues`);
+      }
     });
 
     it('keeps themes, renames and merges across runs; new feedback joins existing themes', { skip }, async () => {

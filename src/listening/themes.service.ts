@@ -7,6 +7,8 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { invalid, notFound, RapportError } from '../core/errors.js';
 import type { Conn, Store } from '../store/db.js';
+import { intent as intentOf } from '../models/text/intent.js';
+import { sentiment as sentimentOf } from '../models/text/sentiment.js';
 
 const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
@@ -231,6 +233,12 @@ export const ThemeMember = z
     intent: z.string(),
     duplicateOf: z.number().nullable().describe('the earliest item this one repeats (near-duplicate)'),
     repeats: z.number().describe('later items that repeat this one: every author is kept as evidence'),
+    how: z
+      .object({
+        sentiment: z.array(z.object({ word: z.string(), weight: z.number() })).describe('the words that moved the sentiment score and their VADER weights; score = S / √(S² + 15), S their sum'),
+        intent: z.array(z.string()).describe('the phrases that decided the intent, with their weights'),
+      })
+      .describe('how the sentiment and intent were computed'),
     repeatedBy: z.number().describe('distinct customers among those repeats'),
   })
   .meta({ id: 'ThemeMember' });
@@ -242,6 +250,12 @@ async function themeRow(db: Conn, id: number) {
   const t = await db.selectFrom('themes').selectAll().where('id', '=', id).executeTakeFirst();
   if (!t) throw notFound(`theme ${id}`);
   return t;
+}
+
+/** The derivation of an item's sentiment and intent, recomputed from its text (pure and cheap). */
+function explainSignals(text: string): { sentiment: { word: string; weight: number }[]; intent: string[] } {
+  const s = sentimentOf(text);
+  return { sentiment: s.cues.map((c) => ({ word: c.word, weight: round(c.weight, 3) })), intent: intentOf(text, s).cues };
 }
 
 /** One theme: its card and its members, newest first, keyset-paged by feedback id. */
@@ -290,6 +304,7 @@ export async function themeDetail(store: Store, id: number, p: ThemeMembersParam
       intent: r.intent,
       duplicateOf: r.duplicate_of === null ? null : Number(r.duplicate_of),
       repeats: repeats.get(Number(r.id))?.n ?? 0,
+      how: explainSignals(r.text),
       repeatedBy: repeats.get(Number(r.id))?.customers ?? 0,
     })),
     nextCursor: rows.length > p.limit ? Number(page[page.length - 1]!.id) : null,

@@ -44,11 +44,12 @@ export function Sparkline({ values, label, width = 120, height = 28 }: { values:
 }
 
 /** A sentiment score (−1…1) as a word with a tone. */
-export function SentimentBadge({ score }: { score: number | null }) {
+export function SentimentBadge({ score, how }: { score: number | null; how?: string }) {
   if (score === null) return null;
   const tone = score <= -0.05 ? 'negative' : score >= 0.05 ? 'positive' : 'neutral';
+  const what = how ? `compound sentiment ${score.toFixed(2)} (−1 very negative … +1 very positive), ${how}` : `mean compound sentiment ${score.toFixed(2)} (−1 very negative … +1 very positive)`;
   return (
-    <span className={`badge badge-sentiment-${tone}`} title={`mean compound sentiment ${score.toFixed(2)} (−1 very negative … +1 very positive)`}>
+    <span className={`badge badge-sentiment-${tone}`} title={what}>
       {tone} {score.toFixed(2)}
     </span>
   );

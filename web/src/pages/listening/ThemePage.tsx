@@ -141,8 +141,10 @@ function Members({ id, first }: { id: number; first: ThemeDetail }) {
             <p className="feedback-text">{m.text}</p>
             <div className="member-meta">
               <span className="badge">{humanize(m.kind)}</span>
-              <SentimentBadge score={m.sentiment} />
-              <span className="badge">{humanize(m.intent)}</span>
+              <SentimentBadge score={m.sentiment} how={m.how.sentiment.length > 0 ? `because of: ${m.how.sentiment.map((c) => `${c.word} ${c.weight > 0 ? '+' : ''}${c.weight}`).join(', ')}` : 'no sentiment words'} />
+              <span className="badge" title={m.how.intent.length > 0 ? `because of: ${m.how.intent.join(', ')}` : 'no cue for any intent'}>
+                {humanize(m.intent)}
+              </span>
               {m.duplicateOf !== null && <span className="badge" title={`repeats item ${m.duplicateOf}`}>repeat</span>}
               {m.repeats > 0 && (
                 <span className="badge badge-good" title="later items saying nearly the same; each author is kept as evidence">
