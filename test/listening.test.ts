@@ -358,6 +358,19 @@ for (const d of DIALECTS) {
         const ledger = (await call('GET', '/api/defects', read)).json<{ tickets: number; byTypeCause: unknown[] }>();
         assert.ok(ledger.tickets > 0 && ledger.byTypeCause.length > 0);
         assert.equal((await call('GET', '/api/defects?from=yesterday', read)).statusCode, 400);
+        // The customer profile says what they say: their themes and counts match the stored rows.
+        const talker = await t.store.db
+          .selectFrom('feedback_insights as i')
+          .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
+          .innerJoin('customers as c', 'c.id', 'f.customer_id')
+          .select((eb) => ['c.user_id', eb.fn.countAll<number>().as('n')])
+          .groupBy('c.user_id')
+          .orderBy('n', 'desc')
+          .executeTakeFirstOrThrow();
+        const profile = (await call('GET', `/api/customers/${encodeURIComponent(talker.user_id!)}`, read)).json<{ listening: { analysed: number; themes: { id: number; items: number }[] } }>();
+        assert.equal(profile.listening.analysed, Number(talker.n));
+        assert.ok(profile.listening.themes.reduce((sum, x) => sum + x.items, 0) <= Number(talker.n));
+        assert.ok(profile.listening.themes.length > 0);
         const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>();
         assert.equal((await call('POST', `/api/themes/${id}/split`, read, { k: 2 })).statusCode, 403);
         assert.equal((await call('POST', `/api/themes/${id}/split`, admin, { k: 1 })).statusCode, 400);

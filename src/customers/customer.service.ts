@@ -6,6 +6,7 @@ import type { Selectable } from 'kysely';
 import { parseTraits } from '../ingest/writer.js';
 import * as repo from './customer.repository.js';
 import { CustomerValue, customerValue } from '../value/value.service.js';
+import { CustomerListening, customerListening } from '../listening/themes.service.js';
 import type { Store } from '../store/db.js';
 
 /** API shapes (zod, so they validate, type and document at once) and the row → API mappers. */
@@ -39,6 +40,7 @@ export const Customer360 = CustomerSummary.extend({
   interactionMix: z.array(z.object({ channel: z.string(), direction: z.enum(['inbound', 'outbound', 'mutual']), count: z.number() })),
   feedbackByKind: z.array(z.object({ kind: z.string(), count: z.number() })),
   value: CustomerValue.nullable().describe('CLV, P(alive), RFM and how they were computed; null without orders or before the first run'),
+  listening: CustomerListening.nullable().describe('what they say: the themes they raised, their mean sentiment and intents; null before their feedback is analysed'),
 }).meta({ id: 'Customer360' });
 export type Customer360 = z.infer<typeof Customer360>;
 
@@ -142,13 +144,14 @@ async function customerOrThrow(db: Conn, userId: string) {
 export async function getCustomer(store: Store, userId: string): Promise<Customer360> {
   const db = store.db;
   const c = await customerOrThrow(db, userId);
-  const [accounts, anon, mix, money, fb, value] = await Promise.all([
+  const [accounts, anon, mix, money, fb, value, listening] = await Promise.all([
     repo.accountsOf(db, c.id),
     repo.anonymousIdsOf(db, c.id),
     repo.interactionMix(db, c.id),
     repo.revenueByCurrency(db, c.id),
     repo.feedbackMix(db, c.id),
     customerValue(store, c.id),
+    customerListening(db, c.id),
   ]);
   return {
     ...toSummary(c),
@@ -161,6 +164,7 @@ export async function getCustomer(store: Store, userId: string): Promise<Custome
       .sort((a, b) => b.count - a.count),
     feedbackByKind: fb.map((f) => ({ kind: f.kind, count: Number(f.count) })),
     value,
+    listening,
   };
 }
 

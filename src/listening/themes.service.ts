@@ -354,3 +354,41 @@ export async function resolveTheme(db: Conn, id: number): Promise<number> {
   if (!t) throw notFound(`theme ${id}`);
   return t.status === 'merged' && t.merged_into !== null ? Number(t.merged_into) : id;
 }
+
+export const CustomerListening = z
+  .object({
+    analysed: z.number().describe("this customer's feedback items the listening run has read"),
+    sentiment: z.number().nullable().describe('their mean compound sentiment, −1…1'),
+    intents: z.record(z.string(), z.number()),
+    themes: z.array(z.object({ id: z.number(), name: z.string(), items: z.number() })).describe('the themes they raised, most items first'),
+  })
+  .meta({ id: 'CustomerListening' });
+export type CustomerListening = z.infer<typeof CustomerListening>;
+
+/** What one customer says, as the listening run heard it (null before any of their feedback is analysed). */
+export async function customerListening(db: Conn, customerId: number): Promise<CustomerListening | null> {
+  const rows = await db
+    .selectFrom('feedback_insights as i')
+    .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
+    .leftJoin('themes as t', 't.id', 'i.theme_id')
+    .select(['i.theme_id', 'i.sentiment', 'i.intent', 't.name', 't.label'])
+    .where('f.customer_id', '=', customerId)
+    .execute();
+  if (rows.length === 0) return null;
+  const intents: Record<string, number> = {};
+  const themes = new Map<number, { id: number; name: string; items: number }>();
+  for (const r of rows) {
+    intents[r.intent] = (intents[r.intent] ?? 0) + 1;
+    if (r.theme_id === null) continue;
+    const id = Number(r.theme_id);
+    const t = themes.get(id) ?? { id, name: r.name ?? r.label ?? `Theme ${id}`, items: 0 };
+    t.items++;
+    themes.set(id, t);
+  }
+  return {
+    analysed: rows.length,
+    sentiment: round(rows.reduce((sum, r) => sum + r.sentiment, 0) / rows.length, 3),
+    intents,
+    themes: [...themes.values()].sort((a, b) => b.items - a.items || a.id - b.id),
+  };
+}

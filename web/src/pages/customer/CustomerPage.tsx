@@ -218,6 +218,7 @@ function CustomerBody({ c }: { c: Customer360 }) {
 
         <aside className="stack" aria-label="Profile details">
           {c.value && <ValuePanel v={c.value} />}
+          {c.listening && <ListeningPanel l={c.listening} />}
           <Panel title="Traits" how="The latest value of each trait from identify calls and imports; a newer value replaces an older one.">
             {traits.length === 0 ? (
               <Empty title="No traits" />
@@ -290,6 +291,29 @@ function CustomerBody({ c }: { c: Customer360 }) {
 }
 
 /** CLV, P(alive) and RFM, with every step of the computation and this customer's numbers in it. */
+function ListeningPanel({ l }: { l: NonNullable<Customer360['listening']> }) {
+  const intents = Object.entries(l.intents).sort((a, b) => b[1] - a[1]);
+  return (
+    <Panel title="What they say" how="From the listening run over their feedback: the themes their items fall in, their mean sentiment (VADER, −1…+1) and the intents of their items.">
+      <div data-testid="customer-listening">
+        <p className="muted">
+          {formatInt(l.analysed)} items{l.sentiment === null ? '' : `, mean sentiment ${l.sentiment.toFixed(2)}`}
+          {intents.length > 0 && ` · ${intents.map(([k, n]) => `${humanize(k)} ${n}`).join(', ')}`}
+        </p>
+        {l.themes.length > 0 && (
+          <ul className="plain-list">
+            {l.themes.map((t) => (
+              <li key={t.id}>
+                <Link to={`/listening/themes/${t.id}`}>{t.name}</Link> <span className="muted">({formatInt(t.items)})</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    </Panel>
+  );
+}
+
 function ValuePanel({ v }: { v: CustomerValue }) {
   const risk = v.churnRisk;
   return (
