@@ -270,11 +270,39 @@ const FIX_CAUSES = new Set(['bug', 'ux']);
 const REQUEST_TYPES = new Set(['feature_request', 'feature', 'request', 'idea']);
 const REQUEST_CAUSES = new Set(['missing_feature']);
 
+/** Ledgers already computed, per store: reading every ticket takes seconds at 100,000s of them. */
+const cache = new WeakMap<Store, Map<string, { at: number; ledger: DefectLedger }>>();
+/** A cached ledger is used for at most this long, whatever changed. */
+const CACHE_MS = 10 * 60_000;
+
+/** What the ledger depends on: new feedback, a listening or value run, a theme edit. */
+async function ledgerStamp(store: Store): Promise<string> {
+  const [f, t, v, th] = await Promise.all([
+    store.db.selectFrom('feedback').select((eb) => [eb.fn.max('id').as('id'), eb.fn.countAll<number>().as('n')]).executeTakeFirst(),
+    store.db.selectFrom('text_runs').select((eb) => eb.fn.max('id').as('id')).where('status', '=', 'ok').executeTakeFirst(),
+    store.db.selectFrom('clv_runs').select((eb) => eb.fn.max('id').as('id')).where('status', '=', 'ok').executeTakeFirst(),
+    store.db.selectFrom('themes').select((eb) => eb.fn.max('updated_at').as('at')).executeTakeFirst(),
+  ]);
+  return [f?.id, f?.n, t?.id, v?.id, th?.at].map((x) => String(x ?? 0)).join(':');
+}
+
 /**
  * The ledger over stored tickets (and, for themes and the features-vs-fixes balance, over
- * all analysed feedback).
+ * all analysed feedback). Kept until feedback, a run or a theme changes (at most 10 minutes).
  */
 export async function defectLedger(store: Store, params: LedgerParams): Promise<DefectLedger> {
+  const key = `${await ledgerStamp(store)}|${params.from ?? ''}|${params.to ?? ''}|${params.minContacts}`;
+  let byKey = cache.get(store);
+  if (!byKey) cache.set(store, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit && Date.now() - hit.at < CACHE_MS) return hit.ledger;
+  const ledger = await computeLedger(store, params);
+  if (byKey.size > 20) byKey.clear();
+  byKey.set(key, { at: Date.now(), ledger });
+  return ledger;
+}
+
+async function computeLedger(store: Store, params: LedgerParams): Promise<DefectLedger> {
   const bounds = dayBounds(params);
   const contacts = await readContacts(store, bounds);
   const themed = await store.db
