@@ -141,11 +141,11 @@ export function SearchPage() {
   };
 
   const c = choices.status === 'ready' ? choices.data : null;
-  const select = (k: FilterKey, label: string, options: readonly (readonly [string, string])[]) => (
+  const select = (k: FilterKey, label: string, options: readonly (readonly [string, string])[], none = 'Any') => (
     <div className="field field-inline">
       <label htmlFor={`${boxId}-${k}`}>{label}</label>
       <select id={`${boxId}-${k}`} value={filters[k] ?? ''} onChange={(e) => setFilter(k, e.target.value)} data-testid={`search-${k}`}>
-        <option value="">Any</option>
+        <option value="">{none}</option>
         {options.map(([v, l]) => (
           <option key={v} value={v}>
             {l}
@@ -202,7 +202,7 @@ export function SearchPage() {
           <label htmlFor={`${boxId}-to`}>To</label>
           <input id={`${boxId}-to`} type="date" value={filters.to ?? ''} onChange={(e) => setFilter('to', e.target.value)} data-testid="search-to" />
         </div>
-        {select('sort', 'Sort', [['date', 'Newest first']])}
+        {select('sort', 'Sort', [['date', 'Newest first']], 'Most relevant')}
         {filters.customer && (
           <button type="button" className="button" onClick={() => setFilter('customer', '')} title="Search everyone again">
             Customer {filters.customer} ✕
