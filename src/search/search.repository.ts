@@ -36,23 +36,16 @@ const SNIPPET_CLOSE = '\u0003';
 export const SNIPPET_MARKS = { open: SNIPPET_OPEN, close: SNIPPET_CLOSE } as const;
 
 /**
- * SQL conditions for the filters. On SQLite, kind and customer are tokens in the FTS5 index
- * (see ftsMatch), so only the date range and the joined filters remain here.
+ * SQL conditions for the filters. The kind is a term of the match (FTS5 `meta` tokens, tsvector
+ * lexemes since migration 007); on SQLite the customer too. The date range and the joined
+ * filters remain here, and the customer on PostgreSQL (its (customer_id, id) index answers it).
  */
 function filterSql(f: SearchFilters, idCol: RawBuilder<unknown>, dialect: Dialect): RawBuilder<unknown>[] {
   const where: RawBuilder<unknown>[] = [];
   if (f.idFrom !== undefined) where.push(sql`${idCol} >= ${f.idFrom}`);
   if (f.idTo !== undefined) where.push(sql`${idCol} < ${f.idTo}`);
-  if (dialect === 'postgres') {
-    if (f.kinds && f.kinds.length > 0) {
-      const kinds = f.kinds.filter((k) => k !== 'feedback');
-      const parts: RawBuilder<unknown>[] = [];
-      if (f.kinds.includes('feedback')) parts.push(sql`d.source = 'feedback'`);
-      if (kinds.length > 0) parts.push(sql`d.kind in (${sql.join(kinds)})`);
-      where.push(sql`(${sql.join(parts, sql` or `)})`);
-    }
-    if (f.customerId !== undefined) where.push(sql`d.customer_id = ${f.customerId}`);
-  }
+  // The kind filter is part of the match on both dialects (see ftsMatch, tsMatch).
+  if (dialect === 'postgres' && f.customerId !== undefined) where.push(sql`d.customer_id = ${f.customerId}`);
   where.push(...joinedFilters(f));
   return where;
 }
@@ -80,13 +73,28 @@ const hasJoined = (f: SearchFilters): boolean => f.theme !== undefined || f.tag 
  */
 export function ftsMatch(q: EngineQuery, f: SearchFilters): string {
   const parts = [`(${q.fts5})`];
-  if (f.kinds && f.kinds.length > 0) {
-    const tokens = new Set<string>();
-    for (const k of f.kinds) tokens.add(k === 'feedback' ? FEEDBACK_TOKEN : kindToken(k));
-    parts.push(tokens.size === 1 ? `"${[...tokens][0]!}"` : `(${[...tokens].map((t) => `"${t}"`).join(' OR ')})`);
-  }
+  const tokens = kindTokens(f);
+  if (tokens.length > 0) parts.push(tokens.length === 1 ? `"${tokens[0]!}"` : `(${tokens.map((t) => `"${t}"`).join(' OR ')})`);
   if (f.customerId !== undefined) parts.push(`"${customerToken(f.customerId)}"`);
   return parts.join(' AND ');
+}
+
+/** The kind filter's tokens (FEEDBACK_TOKEN for every feedback kind), or none. */
+function kindTokens(f: SearchFilters): string[] {
+  const tokens = new Set<string>();
+  for (const k of f.kinds ?? []) tokens.add(k === 'feedback' ? FEEDBACK_TOKEN : kindToken(k));
+  return [...tokens];
+}
+
+/**
+ * The PostgreSQL match (`to_tsquery` text): the user's query and the kind filter's lexemes
+ * (migration 007), which the GIN index intersects with the words' posting lists. Ranking uses
+ * the user's query alone.
+ */
+export function tsMatch(q: EngineQuery, f: SearchFilters): string {
+  const tokens = kindTokens(f);
+  if (tokens.length === 0) return q.tsquery;
+  return `(${q.tsquery}) & (${tokens.map((t) => `'${t}'`).join(' | ')})`;
 }
 
 const and = (parts: RawBuilder<unknown>[]): RawBuilder<unknown> => (parts.length === 0 ? sql`` : sql` and ${sql.join(parts, sql` and `)}`);
@@ -145,29 +153,99 @@ export async function matchesNewestFirst(
     const scores = await scoresOf(db, match, rows.map((r) => r.id));
     return rows.map((r) => ({ id: r.id, score: scores.get(r.id) ?? 0 }));
   }
-  const score = scored ? sql`ts_rank(d.tsv, to_tsquery('english', ${q.tsquery}))` : sql`0`;
-  if (hasJoined(f)) {
-    // As on SQLite: the newest JOINED_SCAN matches of the words (and the other filters), then the joined filters.
-    const inner = filterSql({ ...bounded, theme: undefined, tag: undefined, segment: undefined }, sql`d.id`, dialect);
-    const { rows } = await sql<{ id: number; score: number }>`select d.id, ${score} as score
-      from (select d.id from search_docs d where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(inner)}
-            order by d.id desc limit ${JOINED_SCAN}) m
-      join search_docs d on d.id = m.id
-      where true${and(joinedFilters(f))}
-      order by d.id desc limit ${limit}`.execute(db);
-    if (rows.length < limit) {
-      const { rows: walked } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (select d.id from search_docs d
-          where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(inner)} order by d.id desc limit ${JOINED_SCAN}) s`.execute(db);
-      if (Number(walked[0]?.n ?? 0) >= JOINED_SCAN) truncation.scannedTo = Number(walked[0]!.oldest);
-    }
+  const match = tsMatch(q, f);
+  const rankQuery = sql`to_tsquery('english', ${q.tsquery})`;
+  if (!hasJoined(f)) {
+    const score = scored ? sql`ts_rank(d.tsv, ${rankQuery})` : sql`0`;
+    const rows = await newestPg<{ id: number; score: number }>(db, match, bounded, limit, sql`d.id, ${score} as score`);
     return rows.map((r) => ({ id: Number(r.id), score: Number(r.score) }));
   }
-  const where = filterSql(bounded, sql`d.id`, dialect);
-  const { rows } = await sql<{ id: number; score: number }>`select d.id, ${score} as score
-    from search_docs d
-    where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(where)}
+  // As on SQLite: the newest JOINED_SCAN matches of the words (and the other filters), then the joined filters.
+  const walked = await newestPg<Walked>(db, match, { ...bounded, theme: undefined, tag: undefined, segment: undefined }, JOINED_SCAN, WALKED);
+  if (walked.length === 0) return [];
+  const kept = await joinedSurvivors(db, walked, f, limit);
+  if (kept.length < limit && walked.length >= JOINED_SCAN) truncation.scannedTo = Number(walked[walked.length - 1]!.id);
+  if (!scored || kept.length === 0) return kept.map((id) => ({ id, score: 0 }));
+  const { rows } = await sql<{ id: number; score: number }>`select d.id, ts_rank(d.tsv, ${rankQuery}) as score
+    from search_docs d where d.id = any(${kept}::bigint[])`.execute(db);
+  const scores = new Map(rows.map((r) => [Number(r.id), Number(r.score)]));
+  return kept.map((id) => ({ id, score: scores.get(id) ?? 0 }));
+}
+
+/** What a walk keeps of each match for the joined filters, so that they read no document again. */
+interface Walked {
+  id: number;
+  source: string;
+  source_id: number;
+  customer_id: number | null;
+}
+const WALKED = sql`d.id, d.source, d.source_id, d.customer_id`;
+
+/** PostgreSQL: the walked matches (newest first) that pass the theme, tag and segment filters, at most `limit`. */
+async function joinedSurvivors(db: Conn, walked: readonly Walked[], f: SearchFilters, limit: number): Promise<number[]> {
+  const { rows } = await sql<{ id: number }>`select d.id from unnest(${walked.map((w) => Number(w.id))}::bigint[], ${walked.map((w) => w.source)}::text[],
+      ${walked.map((w) => Number(w.source_id))}::bigint[], ${walked.map((w) => (w.customer_id === null ? null : Number(w.customer_id)))}::bigint[]) as d(id, source, source_id, customer_id)
+    where true${and(joinedFilters(f))}
     order by d.id desc limit ${limit}`.execute(db);
-  return rows.map((r) => ({ id: Number(r.id), score: Number(r.score) }));
+  return rows.map((r) => Number(r.id));
+}
+
+/**
+ * PostgreSQL: at most `limit` matches of `match` (and the filters), newest first: exactly what
+ * `where … order by id desc limit …` returns.
+ *
+ * A GIN index yields its matches in no useful order, so there are two ways: walk the id index
+ * backwards testing each document (~1 µs a document; cheap when the words are common), or
+ * fetch every match the GIN index names and sort (~10 µs a match, a heap page each; cheap when
+ * they are rare). PostgreSQL chooses from its statistics, which assume the words and the kind
+ * lexemes independent: "late" among product searches looks common and is nearly absent, and
+ * the backward walk then tests the whole table (0.7 s at a million documents). So the choice is
+ * made here from what was seen: a walk over the newest 1/256 of the id span (~4,000 documents at
+ * a million; all a very common word needs) gives the density; the rest is then walked when that is cheaper
+ * than fetching the matches it should hold, and fetched through the GIN index otherwise
+ * (ordering by `id + 0` keeps PostgreSQL off the id index).
+ */
+async function newestPg<R>(db: Conn, match: string, f: SearchFilters, limit: number, columns: RawBuilder<unknown>): Promise<R[]> {
+  const where = filterSql(f, sql`d.id`, 'postgres');
+  // `is true` hides the match from the GIN index: the id index walks, testing each document.
+  const walk = (range: RawBuilder<unknown>[], n: number) =>
+    sql<R>`select ${columns} from search_docs d
+      where (d.tsv @@ to_tsquery('english', ${match})) is true${and([...where, ...range])}
+      order by d.id desc limit ${n}`.execute(db);
+  const fetch = (range: RawBuilder<unknown>[], n: number) =>
+    sql<R>`select ${columns} from search_docs d
+      where d.tsv @@ to_tsquery('english', ${match})${and([...where, ...range])}
+      order by d.id + 0 desc limit ${n}`.execute(db);
+  // One customer's documents: the (customer_id, id) index has them newest first.
+  if (f.customerId !== undefined) {
+    const { rows } = await sql<R>`select ${columns} from search_docs d
+      where d.tsv @@ to_tsquery('english', ${match})${and(where)} order by d.id desc limit ${limit}`.execute(db);
+    return rows;
+  }
+  const { rows: spanRows } = await sql<{ lo: number | null; hi: number | null; docs: number }>`select
+      (select min(id) from search_docs) as lo, (select max(id) from search_docs) as hi,
+      (select reltuples from pg_class where oid = 'search_docs'::regclass) as docs`.execute(db);
+  const lo = spanRows[0]?.lo == null ? null : Number(spanRows[0].lo);
+  const hi = spanRows[0]?.hi == null ? null : Number(spanRows[0].hi);
+  if (lo === null || hi === null) return [];
+  // Documents per id (PostgreSQL's row estimate; -1 before the first analyze).
+  const perId = Math.max(Number(spanRows[0]?.docs ?? 0), 1) / Math.max(hi - lo, 1);
+  const bottom = Math.max(lo, f.idFrom ?? lo);
+  const top = Math.min(hi + 1, f.idTo ?? hi + 1);
+  if (top <= bottom) return [];
+  const probeFrom = Math.max(bottom, top - Math.ceil((top - bottom) / 256));
+  const { rows: probed } = await walk([sql`d.id >= ${probeFrom}`, sql`d.id < ${top}`], limit);
+  if (probed.length >= limit || probeFrom <= bottom) return probed;
+  // Costs in documents tested; a fetched match costs about ten, testing a phrase (positions) about four.
+  // The probe's density stands for the rest.
+  const covered = top - probeFrom;
+  const need = limit - probed.length;
+  const testCost = match.includes('<->') ? 4 : 1;
+  const walkCost = probed.length === 0 ? Number.POSITIVE_INFINITY : Math.min(probeFrom - bottom, (need * covered) / probed.length) * perId * testCost;
+  const fetchCost = (10 * probed.length * (probeFrom - bottom)) / covered;
+  const rest = walkCost <= fetchCost ? walk : fetch;
+  const { rows } = await rest([sql`d.id < ${probeFrom}`], need);
+  return [...probed, ...rows];
 }
 
 /**
@@ -200,13 +278,14 @@ export async function countMatches(db: Conn, dialect: Dialect, q: EngineQuery, f
     const { rows } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (${inner})`.execute(db);
     return { n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
   }
-  const where = filterSql(f, sql`d.id`, dialect);
-  const inner = hasJoined(f)
-    ? sql`select d.id from (select d.id from search_docs d where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(filterSql({ ...f, theme: undefined, tag: undefined, segment: undefined }, sql`d.id`, dialect))}
-          order by d.id desc limit ${JOINED_SCAN}) m join search_docs d on d.id = m.id where true${and(joinedFilters(f))} order by d.id desc limit ${cap}`
-    : sql`select d.id from search_docs d where d.tsv @@ to_tsquery('english', ${q.tsquery})${and(where)} order by d.id desc limit ${cap}`;
-  const { rows } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (${inner}) s`.execute(db);
-  return { n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
+  const match = tsMatch(q, f);
+  if (!hasJoined(f)) {
+    const rows = await newestPg<{ id: number }>(db, match, f, cap, sql`d.id`);
+    return { n: rows.length, oldest: rows.length === 0 ? null : Number(rows[rows.length - 1]!.id) };
+  }
+  const walked = await newestPg<Walked>(db, match, { ...f, theme: undefined, tag: undefined, segment: undefined }, JOINED_SCAN, WALKED);
+  const kept = walked.length === 0 ? [] : await joinedSurvivors(db, walked, f, cap);
+  return { n: kept.length, oldest: kept.length === 0 ? null : kept[kept.length - 1]! };
 }
 
 /** The oldest and newest document ids (null when the index is empty). */

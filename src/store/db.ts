@@ -21,6 +21,7 @@ import { customerValue } from './migrations/003_customer_value.js';
 import { customerSegments } from './migrations/004_customer_segments.js';
 import { listening } from './migrations/005_listening.js';
 import { search } from './migrations/006_search.js';
+import { searchFilterTerms } from './migrations/007_search_filter_terms.js';
 import { sourceKey } from './source-key.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -114,6 +115,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '004_customer_segments': customerSegments(),
     '005_listening': listening(dialect),
     '006_search': search(dialect),
+    '007_search_filter_terms': searchFilterTerms(dialect),
   };
 }
 
