@@ -22,7 +22,7 @@
  */
 import { countFeatures, DIMENSION, idfWeights, weigh, type FeatureCounts, type SparseVector } from './features.js';
 import { seededRandom } from '../random.js';
-import { learnWordVectors, textVector, type WordVectors } from './embedding.js';
+import { learnWordVectors, textVector, wordIndex, wordsOf, type WordVectors } from './embedding.js';
 
 export interface TextModel {
   labels: string[];
@@ -44,9 +44,6 @@ export interface TextModel {
    */
   wordVectors?: WordVectors;
   denseWeight?: number;
-  /** labels.length × dims: each tag's mean text vector, of unit length. */
-  prototypes?: Float32Array;
-  prototypeWeight?: number;
 }
 
 export interface TrainOptions {
@@ -67,8 +64,6 @@ export interface TrainOptions {
   wordVectorDims?: number;
   /** Weight of the text vector against the n-gram features, each of unit length (default 0.5). */
   denseWeight?: number;
-  /** Weight of the cosine to each tag's mean text vector, added to the margins (0: none). */
-  prototypeWeight?: number;
   seed?: number;
 }
 
@@ -127,13 +122,10 @@ export function train(texts: readonly string[], labels: readonly string[], optio
   const allTexts = [...texts];
   if (options.labelNames ?? true) for (const l of names) if (countFeatures(labelText(l)).index.length > 0) allTexts.push(labelText(l));
   const dense = new Float32Array(D);
-  const lambda = options.prototypeWeight ?? 0;
-  const prototypes = new Float32Array(names.length * D);
   const x = counts.map((d: FeatureCounts, i): SparseVector => {
     const v = weigh(d, idfFull);
     if (!wordVectors) return { index: Int32Array.from(v.index, (k) => row[k]!), value: v.value };
     textVector(wordVectors, allTexts[i]!, dense);
-    for (let k = 0; k < D; k++) prototypes[y[i]! * D + k]! += dense[k]!;
     const scale = 1 / Math.sqrt(1 + gamma * gamma);
     const index = new Int32Array(v.index.length + D);
     const value = new Float32Array(v.index.length + D);
@@ -148,14 +140,8 @@ export function train(texts: readonly string[], labels: readonly string[], optio
     return { index, value };
   });
   const K = names.length;
-  for (let c = 0; c < K; c++) {
-    let s = 0;
-    for (let k = 0; k < D; k++) s += prototypes[c * D + k]! ** 2;
-    s = Math.sqrt(s) || 1;
-    for (let k = 0; k < D; k++) prototypes[c * D + k]! /= s;
-  }
   const { weights, bias } = trainCrammerSinger(x, Int32Array.from(y), K, F + D, options);
-  return wordVectors ? { labels: names, features, idf, unseenIdf, weights, bias, wordVectors, denseWeight: gamma, ...(lambda > 0 ? { prototypes, prototypeWeight: lambda } : {}) } : { labels: names, features, idf, unseenIdf, weights, bias };
+  return wordVectors ? { labels: names, features, idf, unseenIdf, weights, bias, wordVectors, denseWeight: gamma } : { labels: names, features, idf, unseenIdf, weights, bias };
 }
 
 /**
@@ -334,6 +320,28 @@ function rowsOf(model: TextModel): Int32Array {
   return r;
 }
 
+/** Each known word's vector times the dense weight rows: words × labels, built once per model. */
+const projections = new WeakMap<TextModel, Float32Array>();
+function projectionsOf(model: TextModel, wv: WordVectors): Float32Array {
+  let p = projections.get(model);
+  if (!p) {
+    const K = model.labels.length;
+    const D = wv.dims;
+    const F = model.features.length;
+    const W = model.weights;
+    p = new Float32Array(wv.words.length * K);
+    for (let i = 0; i < wv.words.length; i++) {
+      for (let k = 0; k < D; k++) {
+        const v = wv.vectors[i * D + k]!;
+        const off = (F + k) * K;
+        for (let c = 0; c < K; c++) p[i * K + c]! += v * W[off + c]!;
+      }
+    }
+    projections.set(model, p);
+  }
+  return p;
+}
+
 /**
  * The class margins of one text (bias + w·x for every label, in model.labels order), for callers
  * that need more than the best tag (the runner-up, a threshold of their own).
@@ -390,24 +398,26 @@ export function margins(model: TextModel, text: string): Float64Array {
     for (let c = 0; c < K; c++) scores[c]! += W[off + c]! * x;
   }
   if (wv) {
+    // The text vector's scores without building it: each word's vector is projected on the
+    // dense weight rows once per model (words × labels), so a text costs its words × (dims +
+    // labels) instead of dims × labels; only the vector's length needs the dims.
     const D = wv.dims;
-    const e = textVector(wv, text, new Float64Array(D));
-    const scale = gamma / Math.sqrt(1 + gamma * gamma);
-    const F = model.features.length;
-    for (let k = 0; k < D; k++) {
-      const off = (F + k) * K;
-      const x = e[k]! * scale;
-      if (x === 0) continue;
-      for (let c = 0; c < K; c++) scores[c]! += W[off + c]! * x;
+    const proj = projectionsOf(model, wv);
+    const at = wordIndex(wv);
+    const sum = new Float64Array(D);
+    const dense = new Float64Array(K);
+    for (const w of wordsOf(text)) {
+      const i = at.get(w);
+      if (i === undefined) continue;
+      const g = wv.idf[i]!;
+      for (let k = 0; k < D; k++) sum[k]! += g * wv.vectors[i * D + k]!;
+      for (let c = 0; c < K; c++) dense[c]! += g * proj[i * K + c]!;
     }
-    const P = model.prototypes;
-    if (P) {
-      const lambda = model.prototypeWeight ?? 0;
-      for (let c = 0; c < K; c++) {
-        let s = 0;
-        for (let k = 0; k < D; k++) s += P[c * D + k]! * e[k]!;
-        scores[c]! += lambda * s;
-      }
+    let len = 0;
+    for (let k = 0; k < D; k++) len += sum[k]! * sum[k]!;
+    if (len > 0) {
+      const scale = gamma / Math.sqrt(1 + gamma * gamma) / Math.sqrt(len);
+      for (let c = 0; c < K; c++) scores[c]! += dense[c]! * scale;
     }
   }
   return scores;
@@ -448,8 +458,6 @@ export interface SerialisedTextModel {
   wordVectors?: string;
   wordIdf?: string;
   denseWeight?: number;
-  prototypes?: string;
-  prototypeWeight?: number;
 }
 
 const base64 = (a: Int32Array | Float32Array | Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -478,7 +486,6 @@ export function serialiseModel(model: TextModel): SerialisedTextModel {
     weights: base64(model.weights),
     bias: base64(model.bias),
     ...(wv ? { words: wv.words, wordDims: wv.dims, wordVectors: base64(wv.vectors), wordIdf: base64(wv.idf), denseWeight: model.denseWeight ?? 1 } : {}),
-    ...(model.prototypes ? { prototypes: base64(model.prototypes), prototypeWeight: model.prototypeWeight ?? 0 } : {}),
   };
 }
 
@@ -498,7 +505,6 @@ export function deserialiseModel(s: SerialisedTextModel): TextModel {
           denseWeight: s.denseWeight ?? 1,
         }
       : {}),
-    ...(s.prototypes !== undefined ? { prototypes: fromBase64(s.prototypes, (b, o, l) => new Float32Array(b, o, l), 4), prototypeWeight: s.prototypeWeight ?? 0 } : {}),
   };
 }
 

@@ -180,7 +180,8 @@ function orthonormalise(q: Float64Array, V: number, b: number): void {
 }
 
 const indexes = new WeakMap<WordVectors, Map<string, number>>();
-function indexOf(wv: WordVectors): Map<string, number> {
+/** Word → row of wv.vectors, built once per set of vectors. */
+export function wordIndex(wv: WordVectors): Map<string, number> {
   let m = indexes.get(wv);
   if (!m) {
     m = new Map(wv.words.map((w, i) => [w, i]));
@@ -191,7 +192,7 @@ function indexOf(wv: WordVectors): Map<string, number> {
 
 /** The IDF-weighted mean of a text's word vectors, of unit length (zero when no word is known), into out. */
 export function textVector(wv: WordVectors, text: string, out: Float32Array | Float64Array): typeof out {
-  const at = indexOf(wv);
+  const at = wordIndex(wv);
   const d = wv.dims;
   out.fill(0);
   for (const w of wordsOf(text)) {
