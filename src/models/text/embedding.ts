@@ -29,7 +29,12 @@ export interface WordVectorOptions {
   window?: number;
   /** Words seen in fewer texts than this get no vector (default 2). */
   minCount?: number;
-  /** Subspace iterations (default 3). */
+  /**
+   * Subspace iterations (default 3). The classifier needs the leading subspace, not converged
+   * eigenvectors (a linear model on the text vectors is indifferent to a rotation): on BANKING77
+   * 6 iterations tagged no better (90.85% vs 90.89% with all data, 72.9–73.1% vs 72.7% with 10
+   * per tag), nor did 200 dimensions, a window of 8 or words seen once.
+   */
   iterations?: number;
   seed?: number;
 }
@@ -38,7 +43,7 @@ const WORDS = /[\p{L}\p{N}']+/gu;
 export const wordsOf = (text: string): string[] => text.toLowerCase().match(WORDS) ?? [];
 
 /**
- * Word vectors from a corpus of short texts. About half a CPU second for BANKING77 (10,003 texts, 1,500 words, 100 dims).
+ * Word vectors from a corpus of short texts. About 0.7 CPU seconds for BANKING77 (10,003 texts, 1,500 words, 100 dims).
  *
  * @example
  * const wv = learnWordVectors(texts, { dims: 100, seed: 1 });
