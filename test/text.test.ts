@@ -86,6 +86,13 @@ describe('text tagging', () => {
     assert.ok(cos(vec('fee'), vec('charge')) > cos(vec('fee'), vec('package')) + 0.2);
   });
 
+  it('trains on texts that share no words: no word vectors, the n-grams alone', () => {
+    const model = train(['card arrival', 'double charge'], ['card_arrival', 'double_charge']);
+    assert.equal(model.wordVectors?.dims ?? 0, 0);
+    const stored = deserialiseModel(JSON.parse(JSON.stringify(serialiseModel(model))) as ReturnType<typeof serialiseModel>);
+    assert.equal(predict(stored, 'my card arrival').label, 'card_arrival');
+  });
+
   it('rapport text tag: predictions, scores with labels, and clear messages for bad input', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-text-'));
     try {

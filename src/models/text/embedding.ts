@@ -101,7 +101,9 @@ export function learnWordVectors(texts: readonly string[], options: WordVectorOp
   for (let i = 0; i < V; i++) start[i + 1]! += start[i]!;
   const colA = Int32Array.from(col);
   const valA = Float64Array.from(val);
-  const dims = Math.min(options.dims ?? 100, Math.max(1, V - 1));
+  // Too few shared words to factorise (a handful of texts): no vectors, and no dense features.
+  if (V < 2) return { words: [], dims: 0, vectors: new Float32Array(0), idf: new Float32Array(0) };
+  const dims = Math.min(options.dims ?? 100, V - 1);
   const b = Math.min(V, dims + 10);
   // PPMI is not symmetric with smoothed contexts; the subspace iteration runs on M = (P + Pᵀ)/2.
   // Blocks are column-major (b columns of V), so every loop below walks memory forwards.
