@@ -43,14 +43,17 @@ export async function run(argv: string[]): Promise<void> {
           return c < perTag;
         });
       }
+      const te = order.filter((i) => fold[i] === f);
       const t0 = performance.now();
+      // The held-out texts are given unlabelled, as `rapport text tag` gives the file to tag: the
+      // word vectors learn from them, their labels stay unseen.
       const model = train(
         tr.map((i) => d.texts[i]!),
         tr.map((i) => labels[i]!),
+        { unlabelled: te.map((i) => d.texts[i]!) },
       );
       trainSeconds += (performance.now() - t0) / 1000;
-      for (const i of order) {
-        if (fold[i] !== f) continue;
+      for (const i of te) {
         truth.push(labels[i]!);
         predicted.push(predict(model, d.texts[i]!).label);
       }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { deserialiseModel, evaluate, labelText, predict, serialiseModel, train } from '../src/models/text/classifier.js';
+import { learnWordVectors } from '../src/models/text/embedding.js';
 import { readTextCsv } from '../src/text/tag.js';
 import { SHARED_DATA } from './support/stores.js';
 
@@ -44,7 +45,7 @@ describe('text tagging', () => {
       te.map((i) => d.labels[i]!),
       got.map((p) => p.label),
     );
-    // 5-fold CV measures 90.6%; the issue's target is 92% (not reached, see README).
+    // 5-fold CV measures 90.9%; the issue's target is 92% (not reached, see README).
     assert.ok(e.accuracy > 0.89, `accuracy ${e.accuracy}`);
     assert.ok(e.macroF1 > 0.89, `macro-F1 ${e.macroF1}`);
     // A stored model (JSON text) tags exactly as the trained one.
@@ -72,6 +73,24 @@ describe('text tagging', () => {
     assert.equal(predict(named, 'refund').label, 'request_refund');
     const margin = (m: typeof named) => predict(m, 'refund').margin;
     assert.ok(margin(named) > margin(unnamed), `${margin(named)} vs ${margin(unnamed)}`);
+  });
+
+  it('learns word vectors from company kept: words used in the same contexts get close vectors', () => {
+    const texts: string[] = [];
+    for (const thing of ['parcel', 'package']) for (const where of ['home', 'office', 'door', 'depot']) texts.push(`my ${thing} was delivered to the ${where} today`, `the ${thing} is late again`);
+    for (const w of ['fee', 'charge']) for (const when of ['monday', 'friday', 'month', 'week']) texts.push(`a ${w} was taken from my account on ${when}`, `why is there a ${w} on my statement`);
+    const wv = learnWordVectors(texts, { dims: 4, seed: 1 });
+    const vec = (w: string) => wv.vectors.subarray(wv.words.indexOf(w) * wv.dims, (wv.words.indexOf(w) + 1) * wv.dims);
+    const cos = (a: Float32Array, b: Float32Array) => a.reduce((s, x, k) => s + x * b[k]!, 0);
+    assert.ok(cos(vec('parcel'), vec('package')) > cos(vec('parcel'), vec('fee')) + 0.2, `${cos(vec('parcel'), vec('package'))} vs ${cos(vec('parcel'), vec('fee'))}`);
+    assert.ok(cos(vec('fee'), vec('charge')) > cos(vec('fee'), vec('package')) + 0.2);
+  });
+
+  it('trains on texts that share no words: no word vectors, the n-grams alone', () => {
+    const model = train(['card arrival', 'double charge'], ['card_arrival', 'double_charge']);
+    assert.equal(model.wordVectors?.dims ?? 0, 0);
+    const stored = deserialiseModel(JSON.parse(JSON.stringify(serialiseModel(model))) as ReturnType<typeof serialiseModel>);
+    assert.equal(predict(stored, 'my card arrival').label, 'card_arrival');
   });
 
   it('rapport text tag: predictions, scores with labels, and clear messages for bad input', () => {

@@ -113,7 +113,8 @@ export function tagFiles(o: { train: string; predict: string; textColumn: string
   const single = [...perTag].filter(([, n]) => n === 1).map(([t]) => t);
   if (single.length > 0) warnings.push(`${single.length} tags have a single example (${single.slice(0, 5).join(', ')}): label a few more for reliable tagging`);
   const t0 = performance.now();
-  const model: TextModel = train(tr.texts, tr.labels as string[]);
+  // The texts to tag are given too: the word vectors learn from them (they carry no labels).
+  const model: TextModel = train(tr.texts, tr.labels as string[], { unlabelled: pr.texts });
   const trainSeconds = (performance.now() - t0) / 1000;
   const predictions = pr.texts.map((text, i) => {
     const p = predict(model, text);

@@ -10,9 +10,19 @@
  * Roth & Srikumar 2008, "Importance of semantic representation: dataless classification",
  * AAAI). On BANKING77 with 10 examples per tag it added 1.2 points of accuracy (69.9% → 71.0%,
  * 5-fold CV, measured with one-vs-rest SVMs); with all 10,003 examples it changed nothing.
+ *
+ * Each text also carries a dense vector: the IDF-weighted mean of word vectors learned from the
+ * training texts and the texts to tag (embedding.ts), at half the weight of its n-gram features
+ * (both parts of unit length, the whole rescaled to unit length). It lets a tag's weights reach
+ * words its examples never used but that keep the same company. On BANKING77 (5-fold CV, the
+ * held-out fifth given unlabelled) it added 0.3 points with all data (90.6% → 90.9%) and 0.6–1.0
+ * with 10 examples per tag (72.1% → 72.7–73.1% over three seeds and iteration counts); weights
+ * 0.3 and 0.7 were no better than 0.5. Without the texts to tag the vectors still helped with
+ * all data (90.8%) but hardly with 10 per tag (72.3%).
  */
 import { countFeatures, DIMENSION, idfWeights, weigh, type FeatureCounts, type SparseVector } from './features.js';
 import { seededRandom } from '../random.js';
+import { learnWordVectors, textVector, wordIndex, wordsOf, type WordVectors } from './embedding.js';
 
 export interface TextModel {
   labels: string[];
@@ -28,6 +38,12 @@ export interface TextModel {
    */
   weights: Float32Array;
   bias: Float64Array;
+  /**
+   * Word vectors learned at training time; a text's vector (times denseWeight) follows its n-gram
+   * features, its weights in the last dims rows of the weight table.
+   */
+  wordVectors?: WordVectors;
+  denseWeight?: number;
 }
 
 export interface TrainOptions {
@@ -39,6 +55,15 @@ export interface TrainOptions {
   tolerance?: number;
   /** Add each tag's name as one training text (default true; see above). */
   labelNames?: boolean;
+  /**
+   * Texts without labels that the word vectors also learn from: the texts to be tagged, when
+   * they are at hand (their co-occurrences only; nothing is read from their tags).
+   */
+  unlabelled?: readonly string[];
+  /** Dimensions of the word vectors (default 100; 0: none). */
+  wordVectorDims?: number;
+  /** Weight of the text vector against the n-gram features, each of unit length (default 0.5). */
+  denseWeight?: number;
   seed?: number;
 }
 
@@ -52,10 +77,11 @@ export function labelText(label: string): string {
 
 /**
  * Learn tags from labelled texts. Deterministic for a given seed, so a retrained model tags the
- * same way. About 2.5 CPU seconds for 10,000 short texts and 77 tags on this project's bench.
+ * same way. About 1.6 times the CPU time of the n-grams alone (word vectors, and 100 more
+ * features a text) for 10,000 short texts and 77 tags on this project's bench.
  *
  * @example
- * const model = train(['where is my card', 'charged twice'], ['card_arrival', 'double_charge']);
+ * const model = train(['where is my card', 'charged twice'], ['card_arrival', 'double_charge'], { unlabelled: ['card not here yet'] });
  * predict(model, 'my card has not come').label; // 'card_arrival'
  */
 export function train(texts: readonly string[], labels: readonly string[], options: TrainOptions = {}): TextModel {
@@ -89,13 +115,33 @@ export function train(texts: readonly string[], labels: readonly string[], optio
   const idf = Float32Array.from(seen, (k) => idfFull[k]!);
   const row = new Int32Array(DIMENSION).fill(-1);
   features.forEach((k, r) => (row[k] = r));
-  const x = counts.map((d: FeatureCounts): SparseVector => {
+  const dims = options.wordVectorDims ?? 100;
+  const gamma = options.denseWeight ?? 0.5;
+  const wordVectors = dims > 0 ? learnWordVectors([...texts, ...(options.unlabelled ?? [])], { dims, seed: options.seed ?? 1 }) : undefined;
+  const D = wordVectors?.dims ?? 0;
+  const allTexts = [...texts];
+  if (options.labelNames ?? true) for (const l of names) if (countFeatures(labelText(l)).index.length > 0) allTexts.push(labelText(l));
+  const dense = new Float32Array(D);
+  const x = counts.map((d: FeatureCounts, i): SparseVector => {
     const v = weigh(d, idfFull);
-    return { index: Int32Array.from(v.index, (k) => row[k]!), value: v.value };
+    if (!wordVectors) return { index: Int32Array.from(v.index, (k) => row[k]!), value: v.value };
+    textVector(wordVectors, allTexts[i]!, dense);
+    const scale = 1 / Math.sqrt(1 + gamma * gamma);
+    const index = new Int32Array(v.index.length + D);
+    const value = new Float32Array(v.index.length + D);
+    for (let j = 0; j < v.index.length; j++) {
+      index[j] = row[v.index[j]!]!;
+      value[j] = v.value[j]! * scale;
+    }
+    for (let k = 0; k < D; k++) {
+      index[v.index.length + k] = F + k;
+      value[v.index.length + k] = gamma * scale * dense[k]!;
+    }
+    return { index, value };
   });
   const K = names.length;
-  const { weights, bias } = trainCrammerSinger(x, Int32Array.from(y), K, F, options);
-  return { labels: names, features, idf, unseenIdf, weights, bias };
+  const { weights, bias } = trainCrammerSinger(x, Int32Array.from(y), K, F + D, options);
+  return wordVectors ? { labels: names, features, idf, unseenIdf, weights, bias, wordVectors, denseWeight: gamma } : { labels: names, features, idf, unseenIdf, weights, bias };
 }
 
 /**
@@ -274,6 +320,28 @@ function rowsOf(model: TextModel): Int32Array {
   return r;
 }
 
+/** Each known word's vector times the dense weight rows: words × labels, built once per model. */
+const projections = new WeakMap<TextModel, Float32Array>();
+function projectionsOf(model: TextModel, wv: WordVectors): Float32Array {
+  let p = projections.get(model);
+  if (!p) {
+    const K = model.labels.length;
+    const D = wv.dims;
+    const F = model.features.length;
+    const W = model.weights;
+    p = new Float32Array(wv.words.length * K);
+    for (let i = 0; i < wv.words.length; i++) {
+      for (let k = 0; k < D; k++) {
+        const v = wv.vectors[i * D + k]!;
+        const off = (F + k) * K;
+        for (let c = 0; c < K; c++) p[i * K + c]! += v * W[off + c]!;
+      }
+    }
+    projections.set(model, p);
+  }
+  return p;
+}
+
 /**
  * The class margins of one text (bias + w·x for every label, in model.labels order), for callers
  * that need more than the best tag (the runner-up, a threshold of their own).
@@ -297,6 +365,9 @@ export function margins(model: TextModel, text: string): Float64Array {
     norm += v * v;
   }
   norm = Math.sqrt(norm) || 1;
+  const wv = model.wordVectors;
+  const gamma = model.denseWeight ?? 0.5;
+  if (wv) norm *= Math.sqrt(1 + gamma * gamma);
   // Seen features are gathered first, then scored four at a time: each class's running score is
   // read and written once per four features instead of once per feature (2–3× faster here).
   let seen = 0;
@@ -325,6 +396,29 @@ export function margins(model: TextModel, text: string): Float64Array {
     const off = at[j]!;
     const x = value[j]!;
     for (let c = 0; c < K; c++) scores[c]! += W[off + c]! * x;
+  }
+  if (wv) {
+    // The text vector's scores without building it: each word's vector is projected on the
+    // dense weight rows once per model (words × labels), so a text costs its words × (dims +
+    // labels) instead of dims × labels; only the vector's length needs the dims.
+    const D = wv.dims;
+    const proj = projectionsOf(model, wv);
+    const at = wordIndex(wv);
+    const sum = new Float64Array(D);
+    const dense = new Float64Array(K);
+    for (const w of wordsOf(text)) {
+      const i = at.get(w);
+      if (i === undefined) continue;
+      const g = wv.idf[i]!;
+      for (let k = 0; k < D; k++) sum[k]! += g * wv.vectors[i * D + k]!;
+      for (let c = 0; c < K; c++) dense[c]! += g * proj[i * K + c]!;
+    }
+    let len = 0;
+    for (let k = 0; k < D; k++) len += sum[k]! * sum[k]!;
+    if (len > 0) {
+      const scale = gamma / Math.sqrt(1 + gamma * gamma) / Math.sqrt(len);
+      for (let c = 0; c < K; c++) scores[c]! += dense[c]! * scale;
+    }
   }
   return scores;
 }
@@ -358,6 +452,12 @@ export interface SerialisedTextModel {
   unseenIdf: number;
   weights: string;
   bias: string;
+  /** The word vectors, when the model has them (see TextModel.wordVectors). */
+  words?: string[];
+  wordDims?: number;
+  wordVectors?: string;
+  wordIdf?: string;
+  denseWeight?: number;
 }
 
 const base64 = (a: Int32Array | Float32Array | Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -376,7 +476,17 @@ function fromBase64<T>(s: string, make: (b: ArrayBuffer, offset: number, length:
  * const again = deserialiseModel(JSON.parse(stored) as SerialisedTextModel); // tags exactly as model
  */
 export function serialiseModel(model: TextModel): SerialisedTextModel {
-  return { version: 1, labels: model.labels, features: base64(model.features), idf: base64(model.idf), unseenIdf: model.unseenIdf, weights: base64(model.weights), bias: base64(model.bias) };
+  const wv = model.wordVectors;
+  return {
+    version: 1,
+    labels: model.labels,
+    features: base64(model.features),
+    idf: base64(model.idf),
+    unseenIdf: model.unseenIdf,
+    weights: base64(model.weights),
+    bias: base64(model.bias),
+    ...(wv ? { words: wv.words, wordDims: wv.dims, wordVectors: base64(wv.vectors), wordIdf: base64(wv.idf), denseWeight: model.denseWeight ?? 1 } : {}),
+  };
 }
 
 /** The inverse of serialiseModel. */
@@ -389,6 +499,12 @@ export function deserialiseModel(s: SerialisedTextModel): TextModel {
     unseenIdf: s.unseenIdf,
     weights: fromBase64(s.weights, (b, o, l) => new Float32Array(b, o, l), 4),
     bias: fromBase64(s.bias, (b, o, l) => new Float64Array(b, o, l), 8),
+    ...(s.words !== undefined && s.wordVectors !== undefined && s.wordIdf !== undefined
+      ? {
+          wordVectors: { words: s.words, dims: s.wordDims ?? 0, vectors: fromBase64(s.wordVectors, (b, o, l) => new Float32Array(b, o, l), 4), idf: fromBase64(s.wordIdf, (b, o, l) => new Float32Array(b, o, l), 4) },
+          denseWeight: s.denseWeight ?? 1,
+        }
+      : {}),
   };
 }
 
