@@ -521,18 +521,24 @@ async function planTags(db: Conn, fresh: Item[], allItems: () => Promise<Item[]>
     const meta = await readTagModelMeta(db, tagSet);
     let model = rebuild || !meta || (await modelStale(db, tagSet, meta)) ? null : await loadModel<TextModel>(db, tagPurpose(tagSet));
     let newMeta: TagModelMeta | null = null;
-    if (!model) {
-      const texts = examples.map((e) => e.text);
-      const names = examples.map((e) => e.name);
-      model = train(texts, names, { seed });
-      report.retrained = true;
-      report.accuracy = crossValidate(texts, names, seed);
-      newMeta = { trainedAt: 0, examples: examples.length, kinds: report.kinds, accuracy: report.accuracy, examplesStamp: stamp };
-    } else report.accuracy = meta?.accuracy ?? null;
     const human = new Set(examples.map((e) => Number(e.id)));
     // A tag set covers the kinds of feedback its examples are: ticket types tag tickets, not reviews.
     const kinds = new Set<string>(examples.map((e) => e.kind));
-    const targets = (report.retrained ? await allItems() : fresh).filter((i) => !human.has(i.id) && kinds.has(i.kind));
+    const scope = (list: Item[]) => list.filter((i) => !human.has(i.id) && kinds.has(i.kind));
+    let targets: Item[];
+    if (!model) {
+      const texts = examples.map((e) => e.text);
+      const names = examples.map((e) => e.name);
+      targets = scope(await allItems());
+      // The items to tag lend their word co-occurrences (never labels) to the word vectors.
+      model = train(texts, names, { seed, unlabelled: targets.map((t) => t.text) });
+      report.retrained = true;
+      report.accuracy = crossValidate(texts, names, seed);
+      newMeta = { trainedAt: 0, examples: examples.length, kinds: report.kinds, accuracy: report.accuracy, examplesStamp: stamp };
+    } else {
+      report.accuracy = meta?.accuracy ?? null;
+      targets = scope(fresh);
+    }
     const suggestions = targets.map((t) => {
       const p = predict(model, t.text);
       return { id: t.id, label: p.label, confidence: p.confidence };
