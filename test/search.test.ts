@@ -3,13 +3,14 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { IngestWriter } from '../src/ingest/writer.js';
 import type { FeedbackRecord, IngestRecord, InteractionRecord } from '../src/ingest/records.js';
 import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';
 import { eraseCustomer } from '../src/customers/customer.service.js';
 import { parseQuery, toFts5, toTsquery } from '../src/search/query.js';
-import { rebuildSearch, syncSearch } from '../src/search/search.indexer.js';
+import { FEEDBACK_TOKEN, kindToken, rebuildSearch, syncSearch } from '../src/search/search.indexer.js';
 import { search, SearchParams, type SearchPage } from '../src/search/search.service.js';
 import type { Store } from '../src/store/db.js';
 import type { FeedbackKind } from '../src/store/schema.js';
@@ -105,6 +106,15 @@ for (const d of DIALECTS) {
       assert.equal((await run(t.store, { q: 'globex' })).items[0]?.kind, 'customer', 'traits such as the company are indexed');
       assert.equal((await run(t.store, { q: 'espresso' })).items[0]?.kind, 'interaction');
       assert.equal((await run(t.store, { q: 'Sony' })).items[0]?.kind, 'review', "a review's product name is indexed with it");
+    });
+
+    it('carries the same kind and source filter terms as the indexer writes (PostgreSQL: in the tsvector of migration 007)', { skip: skip || (d.name === 'postgres' ? false : 'SQLite keeps them in search_fts.meta, written by the indexer itself') }, async () => {
+      const rows = await sql<{ kind: string; source: string; tsv: string }>`select kind, source, tsv::text as tsv from search_docs`.execute(t.store.db);
+      assert.ok(rows.rows.length > 0);
+      for (const r of rows.rows) {
+        assert.ok(r.tsv.includes(`'${kindToken(r.kind)}'`), `${r.kind}: ${r.tsv}`);
+        assert.equal(r.tsv.includes(`'${FEEDBACK_TOKEN}'`), r.source === 'feedback', `${r.source}: ${r.tsv}`);
+      }
     });
 
     it('ranks by relevance: the title and repeated terms count, stemming finds other forms', { skip }, async () => {
