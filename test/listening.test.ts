@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -19,6 +17,7 @@ import { mergeThemes, renameTheme, themeBoard, themeDetail } from '../src/listen
 import { newcombe, quantile, wilson } from '../src/models/stats/proportions.js';
 import { buildServer } from '../src/server/app.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
+import { rapport } from './support/cli.js';
 
 const close = (got: number | null, want: number, tol: number, what: string): void => assert.ok(got !== null && Math.abs(got - want) <= tol, `${what}: ${got} vs ${want}`);
 
@@ -59,8 +58,6 @@ describe('stored models', () => {
   });
 });
 
-const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
-const TSX = import.meta.resolve('tsx');
 
 for (const d of DIALECTS) {
   describe(`listening on ${d.name}`, async () => {
@@ -381,20 +378,19 @@ for (const d of DIALECTS) {
     });
 
     it('the CLI runs, lists and reports', { skip: skip || (d.name === 'sqlite' ? false : 'the CLI is exercised once, on SQLite') }, () => {
-      const env = { ...process.env, DATABASE_URL: t.url };
-      const run = (args: string[]) => spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { encoding: 'utf8', env });
+      const run = (args: string[]) => rapport(args, t.url);
       const r = run(['themes', 'run', '--json']);
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(JSON.parse(r.stdout).analysed, 0);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(JSON.parse(r.out).analysed, 0);
       const list = run(['themes', 'list']);
-      assert.equal(list.status, 0, list.stderr);
-      assert.match(list.stdout, /items, \d+ customers, value at stake/);
+      assert.equal(list.code, 0, list.err);
+      assert.match(list.out, /items, \d+ customers, value at stake/);
       const ledger = run(['defects', '--json']);
-      assert.equal(ledger.status, 0, ledger.stderr);
-      assert.ok(JSON.parse(ledger.stdout).tickets > 0);
+      assert.equal(ledger.code, 0, ledger.err);
+      assert.ok(JSON.parse(ledger.out).tickets > 0);
       const bad = run(['themes', 'run', '--k', '1']);
-      assert.notEqual(bad.status, 0);
-      assert.match(bad.stderr, /--k/);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.err, /--k/);
     });
   });
 }

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
@@ -15,6 +13,7 @@ import { search, SearchParams, type SearchPage } from '../src/search/search.serv
 import type { Store } from '../src/store/db.js';
 import type { FeedbackKind } from '../src/store/schema.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
+import { rapport } from './support/cli.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
@@ -309,12 +308,7 @@ for (const d of DIALECTS) {
     });
 
     it('rapport search --json prints the same page; --reindex rebuilds', { skip }, () => {
-      const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
-      const TSX = import.meta.resolve('tsx');
-      const cli = (args: string[]) => {
-        const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { env: { ...process.env, DATABASE_URL: t.url }, encoding: 'utf8' });
-        return { code: r.status, out: r.stdout, err: r.stderr };
-      };
+      const cli = (args: string[]) => rapport(args, t.url);
       const r = cli(['search', '"arrived damaged"', 'OR', 'headphones', '--kind', 'feedback', '--json']);
       assert.equal(r.code, 0, r.err);
       const page = JSON.parse(r.out) as SearchPage;

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { generateDemo } from '../src/demo/generate.js';
 import { intent, type IntentLabel } from '../src/models/text/intent.js';
@@ -21,13 +19,10 @@ import {
 import { sentiment } from '../src/models/text/sentiment.js';
 import { readTextCsv } from '../src/text/tag.js';
 import { demoIntentItems, HAND, HELD_OUT } from './support/intent-messages.js';
-import { SHARED_DATA, sqliteStore } from './support/stores.js';
+import { sqliteStore } from './support/stores.js';
+import { BANKING, skipBanking } from './support/cli.js';
 
-const CI = process.env['CI'] === 'true';
-const BANKING = path.join(SHARED_DATA, 'banking77', 'train.csv');
-const hasData = fs.existsSync(BANKING);
-if (!hasData && CI) throw new Error(`${BANKING} is required under CI (set RAPPORT_SHARED_DATA)`);
-const skipData = hasData ? false : `${BANKING} not found: set RAPPORT_SHARED_DATA to the shared data directory to run this`;
+const skipData = skipBanking;
 const banking = (): string[] => readTextCsv(BANKING, 'text', 'category', true, '--train').texts;
 
 /** The reference VADER (the vader-sentiment package's own scorer). */

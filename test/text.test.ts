@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,20 +6,9 @@ import { describe, it } from 'node:test';
 import { deserialiseModel, evaluate, labelText, predict, serialiseModel, train } from '../src/models/text/classifier.js';
 import { learnWordVectors } from '../src/models/text/embedding.js';
 import { readTextCsv } from '../src/text/tag.js';
-import { SHARED_DATA } from './support/stores.js';
+import { BANKING, rapport, skipBanking } from './support/cli.js';
 
-const CI = process.env['CI'] === 'true';
-const BANKING = path.join(SHARED_DATA, 'banking77', 'train.csv');
-const hasData = fs.existsSync(BANKING);
-if (!hasData && CI) throw new Error(`${BANKING} is required under CI (set RAPPORT_SHARED_DATA)`);
-const skipData = hasData ? false : `${BANKING} not found: set RAPPORT_SHARED_DATA to the shared data directory to run this`;
-
-const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
-const TSX = import.meta.resolve('tsx');
-const rapport = (args: string[]) => {
-  const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const skipData = skipBanking;
 
 describe('text tagging', () => {
   it('scores accuracy and macro-F1 as defined', () => {

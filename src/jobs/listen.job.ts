@@ -284,9 +284,9 @@ async function compute(
   const themeReport = { built: false, count: 0, assigned: 0, unassigned: 0, carriedNames: 0, seconds: 0 };
   const storedThemes = options.rebuild ? null : await loadModel<StoredTheme>(db, THEMES_PURPOSE);
   let themeWrite: ((tx: Conn) => Promise<void>) | null = null;
-  if (storedThemes) themeReport.count = new Set((await liveThemeOf(db, Object.values(storedThemes.rowOf))).values()).size;
+  const live = storedThemes ? await liveThemeOf(db, Object.values(storedThemes.rowOf)) : new Map<number, number>();
+  themeReport.count = new Set(live.values()).size;
   if (storedThemes && fresh.length > 0) {
-    const live = await liveThemeOf(db, Object.values(storedThemes.rowOf));
     const a = assignThemes(storedThemes.model, fresh.map((f) => f.text));
     fresh.forEach((f, j) => {
       const modelId = a.theme[j]!;
@@ -297,7 +297,6 @@ async function compute(
       row.theme_similarity = a.similarity[j]!;
       if (row.theme_id !== null) themeReport.assigned++;
     });
-    themeReport.count = new Set(live.values()).size;
   } else if (!storedThemes && itemCount >= MIN_THEME_ITEMS) {
     const items = await allItems();
     const built = buildThemes(

@@ -241,9 +241,18 @@ interface Group {
   hours: number[];
 }
 
-function addTo(groups: Map<string, Group>, key: string, c: { customerId: number | null; at: number; open: boolean; resolvedAt: number | null }): void {
+const newGroup = (): Group => ({ contacts: 0, open: 0, raisedAt: new Map(), hours: [] });
+
+function addTo(groups: Map<string, Group>, key: string, c: Contact): void {
   let g = groups.get(key);
-  if (!g) groups.set(key, (g = { contacts: 0, open: 0, raisedAt: new Map(), hours: [] }));
+  if (!g) groups.set(key, (g = newGroup()));
+  count(g, c);
+}
+
+type Contact = { customerId: number | null; at: number; open: boolean; resolvedAt: number | null };
+
+/** Counts one contact into a group: open or resolved (and how fast), and when its customer first raised it. */
+function count(g: Group, c: Contact): void {
   g.contacts++;
   if (c.open) g.open++;
   if (c.resolvedAt !== null && !c.open) g.hours.push((c.resolvedAt - c.at) / HOUR_MS);
@@ -320,7 +329,7 @@ async function computeLedger(store: Store, params: LedgerParams): Promise<Defect
   const { values, runId, baseline } = await readValues(store, customerIds);
 
   const byPair = new Map<string, Group>();
-  const everyone: Group = { contacts: 0, open: 0, raisedAt: new Map(), hours: [] };
+  const everyone = newGroup();
   const monthly = new Map<string, { contacts: number; hours: number[] }>();
   const balance = new Map<string, { fixes: number; requests: number }>();
   const bump = (month: string, what: 'fixes' | 'requests') => {
@@ -332,7 +341,7 @@ async function computeLedger(store: Store, params: LedgerParams): Promise<Defect
   for (const c of contacts) {
     contactById.set(c.id, c);
     addTo(byPair, `${c.type}\u0000${c.cause}`, c);
-    addTo(new Map([['all', everyone]]), 'all', c);
+    count(everyone, c);
     const mk = `${monthOf(c.at)}\u0000${c.type}`;
     const m = monthly.get(mk) ?? { contacts: 0, hours: [] };
     m.contacts++;

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { invalid, notFound } from '../core/errors.js';
 import type { Conn, Store } from '../store/db.js';
+import { FeedbackItem, feedbackItem } from './themes.service.js';
 
 /** Suggestions at or above this confidence are applied without review. */
 export const REVIEW_THRESHOLD = 0.6;
@@ -43,19 +44,12 @@ export const ReviewParams = z.object({
 });
 export type ReviewParams = z.infer<typeof ReviewParams>;
 
-export const ReviewItem = z
-  .object({
-    feedbackId: z.number(),
-    text: z.string(),
-    kind: z.string(),
-    at: z.string(),
-    userId: z.string().nullable(),
-    clv: z.number().nullable(),
-    tagSet: z.string(),
-    suggested: z.string(),
-    confidence: z.number(),
-  })
-  .meta({ id: 'ReviewItem' });
+export const ReviewItem = FeedbackItem.extend({
+  clv: z.number().nullable(),
+  tagSet: z.string(),
+  suggested: z.string(),
+  confidence: z.number(),
+}).meta({ id: 'ReviewItem' });
 export const ReviewQueue = z.object({ items: z.array(ReviewItem), total: z.number(), threshold: z.number() }).meta({ id: 'ReviewQueue' });
 export type ReviewQueue = z.infer<typeof ReviewQueue>;
 
@@ -219,11 +213,7 @@ export async function reviewQueue(store: Store, p: ReviewParams): Promise<Review
     .execute();
   return {
     items: rows.map((r) => ({
-      feedbackId: Number(r.id),
-      text: r.text,
-      kind: r.kind,
-      at: new Date(Number(r.created_at)).toISOString(),
-      userId: r.user_id,
+      ...feedbackItem(r),
       clv: r.clv === null ? null : Math.round(r.clv * 100) / 100,
       tagSet: r.tag_set,
       suggested: r.name,

@@ -35,20 +35,10 @@ function quoteIndices(quotes: readonly string[], members: readonly number[], tex
   return out;
 }
 
-/**
- * The most themes 'auto' considers for n items: √(n/2), at most 60. The silhouette keeps
- * rising with k on feedback full of near-repeats (the demo's 2,248 items scored best at the
- * old ceiling of 100), while a board a person reads needs themes of some size: this keeps
- * 20+ items per theme on average up to 7,000 items, and a readable board beyond.
- */
-export function autoMaxK(n: number): number {
-  return Math.max(2, Math.min(60, Math.round(Math.sqrt(n / 2))));
-}
-
 /** Discovers themes in `texts` (k a number or 'auto'), seeded. */
 export function buildThemes(texts: readonly string[], opts: { k: number | 'auto'; seed: number }): BuildResult {
   const k = opts.k === 'auto' ? 'auto' : Math.min(opts.k, Math.max(2, Math.floor(texts.length / 2)));
-  const d = discoverThemes(texts, { k, seed: opts.seed, ...(k === 'auto' ? { maxK: autoMaxK(texts.length) } : {}) });
+  const d = discoverThemes(texts, { k, seed: opts.seed });
   const theme = Int32Array.from(d.assignment);
   const similarity = Float64Array.from(d.similarity);
   const members: number[][] = d.model.themes.map(() => []);

@@ -12,7 +12,15 @@ import { sentiment as sentimentOf } from '../models/text/sentiment.js';
 
 const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
-export const Quote = z.object({ feedbackId: z.number(), text: z.string(), kind: z.string(), at: z.string(), userId: z.string().nullable() }).meta({ id: 'ThemeQuote' });
+/** A feedback item as every listening list shows it: the text, its kind and time, and who said it. */
+export const FeedbackItem = z.object({ feedbackId: z.number(), text: z.string(), kind: z.string(), at: z.string(), userId: z.string().nullable() });
+
+/** Maps a feedback row (joined to its customer's user id) to {@link FeedbackItem}. */
+export function feedbackItem(r: { id: number; text: string; kind: string; created_at: number; user_id: string | null }, maxText = Infinity): z.infer<typeof FeedbackItem> {
+  return { feedbackId: Number(r.id), text: r.text.length > maxText ? `${r.text.slice(0, maxText - 1)}…` : r.text, kind: r.kind, at: new Date(Number(r.created_at)).toISOString(), userId: r.user_id };
+}
+
+export const Quote = FeedbackItem.meta({ id: 'ThemeQuote' });
 export type Quote = z.infer<typeof Quote>;
 
 export const ThemeCard = z
@@ -61,7 +69,7 @@ export const ThemeListParams = z.object({
 export type ThemeListParams = z.infer<typeof ThemeListParams>;
 
 /** The UTC month (YYYY-MM) of `f.created_at` (epoch milliseconds). */
-export function monthExpr(dialect: Store['dialect']) {
+function monthExpr(dialect: Store['dialect']) {
   return dialect === 'postgres' ? sql<string>`to_char(to_timestamp(f.created_at / 1000.0) at time zone 'UTC', 'YYYY-MM')` : sql<string>`strftime('%Y-%m', f.created_at / 1000, 'unixepoch')`;
 }
 
@@ -74,26 +82,21 @@ async function quotesOf(db: Conn, ids: number[]): Promise<Map<number, Quote>> {
     .select(['f.id', 'f.text', 'f.kind', 'f.created_at', 'c.user_id'])
     .where('f.id', 'in', ids)
     .execute();
-  for (const r of rows) out.set(Number(r.id), { feedbackId: Number(r.id), text: r.text.length > 400 ? `${r.text.slice(0, 399)}…` : r.text, kind: r.kind, at: new Date(Number(r.created_at)).toISOString(), userId: r.user_id });
+  for (const r of rows) out.set(Number(r.id), feedbackItem(r, 400));
   return out;
 }
 
-const parseIds = (json: string): number[] => {
+/** The elements of a stored JSON array that pass `keep` (none when the text is not such an array). */
+function parseArray<T>(json: string, keep: (x: unknown) => x is T): T[] {
   try {
     const v: unknown = JSON.parse(json);
-    return Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : [];
+    return Array.isArray(v) ? v.filter(keep) : [];
   } catch {
     return [];
   }
-};
-const parseStrings = (json: string): string[] => {
-  try {
-    const v: unknown = JSON.parse(json);
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-};
+}
+const parseIds = (json: string): number[] => parseArray(json, (x): x is number => typeof x === 'number');
+const parseStrings = (json: string): string[] => parseArray(json, (x): x is string => typeof x === 'string');
 
 /** The themes board: active themes with their numbers, sorted by value at stake, size or recency. */
 export async function themeBoard(store: Store, p: ThemeListParams, only?: number): Promise<ThemeBoard> {
@@ -221,13 +224,7 @@ export const ThemeMembersParams = z.object({
 });
 export type ThemeMembersParams = z.infer<typeof ThemeMembersParams>;
 
-export const ThemeMember = z
-  .object({
-    feedbackId: z.number(),
-    text: z.string(),
-    kind: z.string(),
-    at: z.string(),
-    userId: z.string().nullable(),
+export const ThemeMember = FeedbackItem.extend({
     similarity: z.number().nullable(),
     sentiment: z.number(),
     intent: z.string(),
@@ -240,8 +237,7 @@ export const ThemeMember = z
       })
       .describe('how the sentiment and intent were computed'),
     repeatedBy: z.number().describe('distinct customers among those repeats'),
-  })
-  .meta({ id: 'ThemeMember' });
+  }).meta({ id: 'ThemeMember' });
 
 export const ThemeDetail = z.object({ theme: ThemeCard, members: z.array(ThemeMember), nextCursor: z.number().nullable() }).meta({ id: 'ThemeDetail' });
 export type ThemeDetail = z.infer<typeof ThemeDetail>;
@@ -294,11 +290,7 @@ export async function themeDetail(store: Store, id: number, p: ThemeMembersParam
   return {
     theme: card,
     members: page.map((r) => ({
-      feedbackId: Number(r.id),
-      text: r.text,
-      kind: r.kind,
-      at: new Date(Number(r.created_at)).toISOString(),
-      userId: r.user_id,
+      ...feedbackItem(r),
       similarity: r.theme_similarity === null ? null : round(r.theme_similarity, 3),
       sentiment: round(r.sentiment, 3),
       intent: r.intent,
@@ -346,13 +338,6 @@ export async function mergeThemes(store: Store, into: number, ids: number[], nam
       .where('id', '=', into)
       .execute();
   });
-}
-
-/** Follows merges to the theme that holds a (possibly merged) theme's items now. */
-export async function resolveTheme(db: Conn, id: number): Promise<number> {
-  const t = await db.selectFrom('themes').select(['status', 'merged_into']).where('id', '=', id).executeTakeFirst();
-  if (!t) throw notFound(`theme ${id}`);
-  return t.status === 'merged' && t.merged_into !== null ? Number(t.merged_into) : id;
 }
 
 export const CustomerListening = z

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Conn, Store } from '../store/db.js';
-import type { SearchSource } from '../store/schema.js';
+import type { SearchDocsTable, SearchSource } from '../store/schema.js';
 import { SQLITE_FTS_DELETE_TRIGGER, SQLITE_FTS_INSERT_TRIGGER } from '../store/migrations/006_search.js';
 import { parseTraits } from '../ingest/writer.js';
 
@@ -72,16 +72,8 @@ export function docIdAt(at: number): number {
   return Math.max(0, Math.floor(at)) * ID_SPREAD;
 }
 
-export interface DocRow {
-  id: number;
-  source: SearchSource;
-  source_id: number;
-  kind: string;
-  customer_id: number | null;
-  at: number;
-  title: string;
-  body: string;
-}
+/** A document as the indexer writes it (the table's row without SQLite's filter terms). */
+export type DocRow = Omit<SearchDocsTable, 'meta'>;
 
 // Control characters mark highlights in snippets; they never come from the text itself.
 // eslint-disable-next-line no-control-regex

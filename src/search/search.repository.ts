@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Conn, Dialect } from '../store/db.js';
-import { customerToken, FEEDBACK_TOKEN, kindToken } from './search.indexer.js';
+import { customerToken, FEEDBACK_TOKEN, kindToken, type DocRow } from './search.indexer.js';
 
 /**
  * Queries behind search, one spelling per dialect: FTS5 (bm25, snippet) on SQLite, tsvector
@@ -320,15 +320,7 @@ export async function snippets(db: Conn, dialect: Dialect, q: EngineQuery, ids: 
   return out;
 }
 
-export interface HitRow {
-  id: number;
-  source: 'feedback' | 'customer' | 'interaction';
-  source_id: number;
-  kind: string;
-  customer_id: number | null;
-  at: number;
-  title: string;
-  body: string;
+export interface HitRow extends DocRow {
   user_id: string | null;
   name: string | null;
   email: string | null;

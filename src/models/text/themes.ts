@@ -195,8 +195,9 @@ function clusterRows(x: CsrMatrix, k: number | 'auto', o: { seed: number; neighb
   // The silhouette of text clusterings keeps rising slowly with k (on BANKING77 it rose from
   // 0.02 at k = 2 to 0.10 at k = 100, with no knee and no eigengap to go by), so the range is
   // bounded by the rule of thumb k ≈ √(n/2) (Mardia, Kent & Bibby 1979, "Multivariate
-  // Analysis", §13.1) unless the caller sets maxK; the silhouette picks within it.
-  const maxK = Math.min(o.maxK ?? Math.min(100, Math.round(Math.sqrt(n / 2))), n - 1);
+  // Analysis", §13.1), and at most 60 themes, the most a person reads on a board, unless the
+  // caller sets maxK; the silhouette picks within it.
+  const maxK = Math.min(o.maxK ?? Math.min(60, Math.round(Math.sqrt(n / 2))), n - 1);
   if (maxK < minK) return { labels: new Int32Array(n), k: 1 };
   const emb = spectralEmbedding(graph, maxK, { seed: o.seed });
   // A geometric grid of candidates: the silhouette changes slowly with k, and every
