@@ -35,11 +35,11 @@ export function registerText(program: Command, _ctx: () => Promise<CliContext>):
         const r = tagFiles({ train: flags.train, predict: flags.predict, textColumn: flags.textColumn, labelColumn: flags.labelColumn });
         if (flags.json) {
           process.stdout.write(
-            `${JSON.stringify({ ...(r.n !== undefined ? { accuracy: r.accuracy, macroF1: r.macroF1, n: r.n } : {}), tags: r.tags, trained: r.trained, trainSeconds: r.trainSeconds, predictions: r.predictions.map(({ text: _t, ...p }) => p), warnings: r.warnings })}\n`,
+            `${JSON.stringify({ ...(r.n !== undefined ? { accuracy: r.accuracy, macroF1: r.macroF1, n: r.n } : {}), tags: r.tags, trained: r.trained, trainSeconds: r.trainSeconds, method: r.method, predictions: r.predictions.map(({ text: _t, ...p }) => p), warnings: r.warnings })}\n`,
           );
         } else {
           const lines = r.predictions.map((p) => `${p.row}\t${p.label}\t${p.confidence.toFixed(3)}${p.truth !== undefined && p.truth !== p.label ? `\t(labelled ${p.truth})` : ''}`);
-          lines.push(`trained on ${r.trained} examples of ${r.tags} tags in ${r.trainSeconds.toFixed(1)} s`);
+          lines.push(`trained on ${r.trained} examples of ${r.tags} tags and tagged in ${r.trainSeconds.toFixed(1)} s; ${r.method}`);
           if (r.n !== undefined) lines.push(`accuracy ${(r.accuracy! * 100).toFixed(1)}%, macro-F1 ${(r.macroF1! * 100).toFixed(1)}% on ${r.n} labelled rows`);
           process.stdout.write(`${lines.join('\n')}\n`);
         }

@@ -16,7 +16,8 @@ import { detectLanguage } from '../models/text/language.js';
 import { intent as intentOf } from '../models/text/intent.js';
 import { LshIndex, signature } from '../models/text/minhash.js';
 import { sentiment as sentimentOf } from '../models/text/sentiment.js';
-import { evaluate, predict, train, type TextModel } from '../models/text/classifier.js';
+import { evaluate, predict, type Prediction, type TextModel } from '../models/text/classifier.js';
+import { trainAndTag } from '../models/text/transduce.js';
 import { seededRandom } from '../models/random.js';
 import type { Conn, Store } from '../store/db.js';
 import type { FeedbackInsightsTable } from '../store/schema.js';
@@ -477,14 +478,17 @@ function crossValidate(texts: string[], labels: string[], seed: number): number 
     const test = new Set(order.filter((_, i) => i % 5 === f));
     const trainIdx = order.filter((i) => !test.has(i));
     if (new Set(trainIdx.map((i) => labels[i])).size < 2) continue;
-    const m = train(
+    const held = [...test];
+    const tagged = trainAndTag(
       trainIdx.map((i) => texts[i]!),
       trainIdx.map((i) => labels[i]!),
+      held.map((i) => texts[i]!),
+      { seed },
     );
-    for (const i of test) {
+    held.forEach((i, k) => {
       truth.push(labels[i]!);
-      guess.push(predict(m, texts[i]!).label);
-    }
+      guess.push(tagged.predictions[k]!.label);
+    });
   }
   return truth.length > 0 ? evaluate(truth, guess).accuracy : null;
 }
@@ -525,12 +529,16 @@ async function planTags(db: Conn, fresh: Item[], allItems: () => Promise<Item[]>
     const kinds = new Set<string>(examples.map((e) => e.kind));
     const scope = (list: Item[]) => list.filter((i) => !human.has(i.id) && kinds.has(i.kind));
     let targets: Item[];
+    let batch: Prediction[] | undefined;
     if (!model) {
       const texts = examples.map((e) => e.text);
       const names = examples.map((e) => e.name);
       targets = scope(await allItems());
-      // The items to tag lend their word co-occurrences (never labels) to the word vectors.
-      model = train(texts, names, { seed, unlabelled: targets.map((t) => t.text) });
+      // The items to tag lend their word co-occurrences (never labels) to the word vectors and,
+      // when examples are few, their neighbourhoods (transduce.ts).
+      const tagged = trainAndTag(texts, names, targets.map((t) => t.text), { seed });
+      model = tagged.model;
+      batch = tagged.predictions;
       report.retrained = true;
       report.accuracy = crossValidate(texts, names, seed);
       newMeta = { trainedAt: 0, examples: examples.length, kinds: report.kinds, accuracy: report.accuracy, examplesStamp: stamp };
@@ -538,8 +546,8 @@ async function planTags(db: Conn, fresh: Item[], allItems: () => Promise<Item[]>
       report.accuracy = meta?.accuracy ?? null;
       targets = scope(fresh);
     }
-    const suggestions = targets.map((t) => {
-      const p = predict(model, t.text);
+    const suggestions = targets.map((t, i) => {
+      const p = batch?.[i] ?? predict(model, t.text);
       return { id: t.id, label: p.label, confidence: p.confidence };
     });
     report.tagged = suggestions.length;

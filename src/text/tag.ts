@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { invalid, RapportError } from '../core/errors.js';
-import { evaluate, predict, train, type TextModel } from '../models/text/classifier.js';
+import { evaluate } from '../models/text/classifier.js';
+import { trainAndTag } from '../models/text/transduce.js';
 import { detectLanguage } from '../models/text/language.js';
 
 /** Longer texts are cut here (and the cut is reported): support messages rarely need more. */
@@ -94,7 +95,10 @@ export function readTextCsv(file: string, textColumn: string, labelColumn: strin
 export interface TagReport {
   tags: number;
   trained: number;
+  /** Seconds to train and tag the whole file. */
   trainSeconds: number;
+  /** How the file was tagged: by the model alone, or through its neighbourhoods with few examples. */
+  method: string;
   predictions: { row: number; text: string; label: string; confidence: number; truth?: string }[];
   /** When the predict file has labels. */
   accuracy?: number;
@@ -113,15 +117,16 @@ export function tagFiles(o: { train: string; predict: string; textColumn: string
   const single = [...perTag].filter(([, n]) => n === 1).map(([t]) => t);
   if (single.length > 0) warnings.push(`${single.length} tags have a single example (${single.slice(0, 5).join(', ')}): label a few more for reliable tagging`);
   const t0 = performance.now();
-  // The texts to tag are given too: the word vectors learn from them (they carry no labels).
-  const model: TextModel = train(tr.texts, tr.labels as string[], { unlabelled: pr.texts });
+  // The texts to tag are given too: the word vectors and, with few examples per tag, the batch's
+  // neighbourhoods learn from them (they carry no labels).
+  const tagged = trainAndTag(tr.texts, tr.labels as string[], pr.texts);
   const trainSeconds = (performance.now() - t0) / 1000;
   const predictions = pr.texts.map((text, i) => {
-    const p = predict(model, text);
+    const p = tagged.predictions[i]!;
     const truth = pr.labels[i];
     return { row: pr.rows[i]!, text, label: p.label, confidence: Math.round(p.confidence * 1000) / 1000, ...(truth ? { truth } : {}) };
   });
-  const report: TagReport = { tags: perTag.size, trained: tr.texts.length, trainSeconds, predictions, warnings };
+  const report: TagReport = { tags: perTag.size, trained: tr.texts.length, trainSeconds, method: tagged.method.reason, predictions, warnings };
   const labelled = predictions.filter((p) => p.truth !== undefined);
   if (labelled.length > 0) {
     const e = evaluate(

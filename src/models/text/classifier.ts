@@ -303,8 +303,13 @@ function trainCrammerSinger(x: readonly SparseVector[], y: Int32Array, K: number
 
 export interface Prediction {
   label: string;
-  /** Softmax of the margins (temperature 0.25): a ranking of certainty, not a calibrated probability. */
+  /**
+   * Softmax of the margins (temperature 0.25): a ranking of certainty, not a calibrated
+   * probability. For a batch tagged through its neighbourhoods (transduce.ts), the tag's share
+   * of the spread scores.
+   */
   confidence: number;
+  /** The winning class's margin (NaN for a batch tagged through its neighbourhoods). */
   margin: number;
 }
 
