@@ -16,8 +16,8 @@ import { detectLanguage } from '../models/text/language.js';
 import { intent as intentOf } from '../models/text/intent.js';
 import { LshIndex, signature } from '../models/text/minhash.js';
 import { sentiment as sentimentOf } from '../models/text/sentiment.js';
-import { evaluate, predict, type Prediction, type TextModel } from '../models/text/classifier.js';
-import { trainAndTag } from '../models/text/transduce.js';
+import { evaluate, predict, train, type Prediction, type TextModel } from '../models/text/classifier.js';
+import { FEW_EXAMPLES, medianExamples, trainAndTag } from '../models/text/transduce.js';
 import { seededRandom } from '../models/random.js';
 import type { Conn, Store } from '../store/db.js';
 import type { FeedbackInsightsTable } from '../store/schema.js';
@@ -464,6 +464,7 @@ interface TagPlan {
 /** Cross-validated accuracy of a tag set's model on its examples: 5 folds up to 2,000 examples, one 80/20 split above. */
 function crossValidate(texts: string[], labels: string[], seed: number): number | null {
   const n = texts.length;
+  const few = medianExamples(labels) <= FEW_EXAMPLES;
   if (n < 10 || new Set(labels).size < 2) return null;
   const rand = seededRandom(seed);
   const order = Array.from({ length: n }, (_, i) => i);
@@ -479,15 +480,20 @@ function crossValidate(texts: string[], labels: string[], seed: number): number 
     const trainIdx = order.filter((i) => !test.has(i));
     if (new Set(trainIdx.map((i) => labels[i])).size < 2) continue;
     const held = [...test];
-    const tagged = trainAndTag(
-      trainIdx.map((i) => texts[i]!),
-      trainIdx.map((i) => labels[i]!),
-      held.map((i) => texts[i]!),
-      { seed },
-    );
+    const trTexts = trainIdx.map((i) => texts[i]!);
+    const trLabels = trainIdx.map((i) => labels[i]!);
+    const heldTexts = held.map((i) => texts[i]!);
+    // The folds are tagged the way the whole set's items are: as a batch through its
+    // neighbourhoods when its tags have few examples, by the model alone otherwise.
+    let tagged: Prediction[];
+    if (few) tagged = trainAndTag(trTexts, trLabels, heldTexts, { seed }).predictions;
+    else {
+      const m = train(trTexts, trLabels, { seed, unlabelled: heldTexts });
+      tagged = heldTexts.map((t) => predict(m, t));
+    }
     held.forEach((i, k) => {
       truth.push(labels[i]!);
-      guess.push(tagged.predictions[k]!.label);
+      guess.push(tagged[k]!.label);
     });
   }
   return truth.length > 0 ? evaluate(truth, guess).accuracy : null;

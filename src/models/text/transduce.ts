@@ -41,8 +41,11 @@ export interface BatchTagging {
   method: { transductive: boolean; pseudoExamples: number; reason: string };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+/** Examples of the median tag (the lower middle one for an even count of tags). */
+export function medianExamples(labels: readonly string[]): number {
+  const perTag = new Map<string, number>();
+  for (const l of labels) perTag.set(l, (perTag.get(l) ?? 0) + 1);
+  const s = [...perTag.values()].sort((a, b) => a - b);
   return s.length === 0 ? 0 : s[Math.floor((s.length - 1) / 2)]!;
 }
 
@@ -113,9 +116,7 @@ function decide(model: TextModel, f: Float64Array): Prediction[] {
  */
 export function trainAndTag(texts: readonly string[], labels: readonly string[], toTag: readonly string[], options: TrainOptions = {}): BatchTagging {
   let model = train(texts, labels, { ...options, unlabelled: toTag });
-  const perTag = new Map<string, number>();
-  for (const l of labels) perTag.set(l, (perTag.get(l) ?? 0) + 1);
-  const m = median([...perTag.values()]);
+  const m = medianExamples(labels);
   const plain = (reason: string): BatchTagging => ({ model, predictions: toTag.map((t) => predict(model, t)), method: { transductive: false, pseudoExamples: 0, reason } });
   if (m > FEW_EXAMPLES) return plain(`the median tag has ${m} examples (more than ${FEW_EXAMPLES}): the model alone tags`);
   if (toTag.length < 2 * model.labels.length) return plain(`${toTag.length} texts to tag: too few to learn from their neighbourhoods`);
