@@ -193,6 +193,24 @@ for (const d of DIALECTS) {
       await assert.rejects(splitStoredTheme(t.store, big.id, { k: 2 }), /split/);
     });
 
+    it('a run whose themes model was changed meanwhile by another process writes nothing', { skip }, async () => {
+      const active = async () => (await t.store.db.selectFrom('themes').select('id').where('status', '=', 'active').orderBy('id').execute()).map((r) => Number(r.id));
+      const before = await active();
+      const stamp = async () => (await t.store.db.selectFrom('text_models').select('created_at').where('purpose', '=', 'themes').executeTakeFirstOrThrow()).created_at;
+      let calls = 0;
+      // Just before the run writes, "another process" saves the themes model (a split elsewhere).
+      const serialize = async <T>(fn: () => Promise<T>): Promise<T> => {
+        if (++calls === 2) await t.store.db.updateTable('text_models').set({ created_at: Number(await stamp()) + 1 }).where('purpose', '=', 'themes').execute();
+        return fn();
+      };
+      await assert.rejects(runListen(t.store, { trigger: 'cli', rebuild: true, serialize }), (e: Error & { code?: string }) => e.code === 'conflict' && /changed while this job computed/.test(e.message));
+      assert.deepEqual(await active(), before, 'the rebuild rolled back: the same themes are active');
+      const last = await t.store.db.selectFrom('text_runs').select(['status', 'error']).orderBy('id', 'desc').executeTakeFirstOrThrow();
+      assert.equal(last.status, 'failed');
+      // Run again: it goes through.
+      await runListen(t.store, { trigger: 'cli' });
+    });
+
     it('tags items from examples, queues the unsure ones, and retrains on corrections', { skip }, async () => {
       const [set] = await tagSets(t.store);
       assert.equal(set!.tagSet, 'ticket type');

@@ -22,7 +22,7 @@ import { seededRandom } from '../models/random.js';
 import type { Conn, Store } from '../store/db.js';
 import type { FeedbackInsightsTable } from '../store/schema.js';
 import { chunks, updateFromValues } from '../store/sql.js';
-import { loadModel, saveModel } from '../listening/model-store.js';
+import { loadModel, modelVersion, saveModel } from '../listening/model-store.js';
 import { assignThemes, buildThemes, splitThemes, storable, type ThemeEngineModel } from '../listening/theme-engine.js';
 import { mergeThemes as mergeModelThemes } from '../models/text/themes.js';
 import { invalid, notFound } from '../core/errors.js';
@@ -283,6 +283,9 @@ async function compute(
   // 3. Themes.
   t0 = performance.now();
   const themeReport = { built: false, count: 0, assigned: 0, unassigned: 0, carriedNames: 0, seconds: 0 };
+  // The version is read first: a model saved meanwhile by another process makes this run's save
+  // fail (and roll back) instead of being overwritten.
+  const themesVersion = await modelVersion(db, THEMES_PURPOSE);
   const storedThemes = options.rebuild ? null : await loadModel<StoredTheme>(db, THEMES_PURPOSE);
   let themeWrite: ((tx: Conn) => Promise<void>) | null = null;
   const live = storedThemes ? await liveThemeOf(db, Object.values(storedThemes.rowOf)) : new Map<number, number>();
@@ -348,7 +351,7 @@ async function compute(
         } else moved.push([it.id, themeId, similarity]);
       });
       await updateFromValues(tx, 'feedback_insights', 'feedback_id', ['bigint', 'bigint', 'double precision'], moved, { theme_id: 'v.column2', theme_similarity: 'v.column3' });
-      await saveModel(tx, THEMES_PURPOSE, { model: storable(built.model), rowOf: Object.fromEntries(built.themes.map((t, k) => [String(t.modelId), ids[k]!])) } satisfies StoredTheme, runId, ts);
+      await saveModel(tx, THEMES_PURPOSE, { model: storable(built.model), rowOf: Object.fromEntries(built.themes.map((t, k) => [String(t.modelId), ids[k]!])) } satisfies StoredTheme, runId, ts, themesVersion);
       themeReport.assigned = built.theme.filter((k) => k >= 0).length;
     };
   } else if (!storedThemes) {
@@ -528,6 +531,7 @@ async function planTags(db: Conn, fresh: Item[], allItems: () => Promise<Item[]>
     for (const l of labels) if (examples.filter((e) => e.name === l).length === 1) warnings.push(`tag set "${tagSet}": tag "${l}" has one example; suggestions for it will be unreliable`);
     const stamp = await examplesStamp(db, tagSet);
     const meta = await readTagModelMeta(db, tagSet);
+    const version = await modelVersion(db, tagPurpose(tagSet));
     let model = rebuild || !meta || (await modelStale(db, tagSet, meta)) ? null : await loadModel<TextModel>(db, tagPurpose(tagSet));
     let newMeta: TagModelMeta | null = null;
     const human = new Set(examples.map((e) => Number(e.id)));
@@ -582,7 +586,7 @@ async function planTags(db: Conn, fresh: Item[], allItems: () => Promise<Item[]>
             .execute();
         }
         if (newMeta) {
-          await saveModel(tx, tagPurpose(tagSet), trained, runId, now);
+          await saveModel(tx, tagPurpose(tagSet), trained, runId, now, version);
           const value = JSON.stringify({ ...newMeta, trainedAt: now });
           const key = `tags.model:${tagSet}`;
           await tx.insertInto('meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
@@ -607,6 +611,7 @@ async function splitNow(store: Store, themeId: number, options: { k?: number; se
   const now = options.now ?? Date.now;
   const serialize = options.serialize ?? (<T>(fn: () => Promise<T>) => fn());
   const db = store.db;
+  const version = await modelVersion(db, THEMES_PURPOSE);
   const stored = await loadModel<StoredTheme>(db, THEMES_PURPOSE);
   if (!stored) throw invalid('id', 'themes have not been discovered yet: run `rapport themes run` first');
   const row = await db.selectFrom('themes').select(['id', 'status']).where('id', '=', themeId).executeTakeFirst();
@@ -662,7 +667,7 @@ async function splitNow(store: Store, themeId: number, options: { k?: number; se
         { theme_id: 'v.column2' },
       );
       await tx.updateTable('themes').set({ status: 'split', size: 0, updated_at: ts }).where('id', '=', themeId).execute();
-      await saveModel(tx, THEMES_PURPOSE, { model: storable(split.model), rowOf } satisfies StoredTheme, null, ts);
+      await saveModel(tx, THEMES_PURPOSE, { model: storable(split.model), rowOf } satisfies StoredTheme, null, ts, version);
       return partRows;
     }),
   );

@@ -4,6 +4,7 @@
  * mostly-zero weights shrinks from 6 MB to a few hundred kB).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { RapportError } from '../core/errors.js';
 import type { Conn } from '../store/db.js';
 
 const TYPED = {
@@ -50,13 +51,52 @@ export function decodeModel<T>(bytes: Uint8Array): T {
   return JSON.parse(gunzipSync(bytes).toString('utf8'), reviver) as T;
 }
 
-export async function saveModel(db: Conn, purpose: string, model: unknown, runId: number | null, now: number): Promise<number> {
+/**
+ * A stored model's version (when and by which run it was saved), or null when none is stored.
+ * A job that loads a model, computes for a while and saves it again passes the version it
+ * loaded to saveModel, so that a change made meanwhile by another process is not overwritten.
+ */
+export type ModelVersion = string | null;
+
+const versionOf = (row: { created_at: number | string | bigint; run_id: number | string | bigint | null }): string => `${Number(row.created_at)}:${row.run_id === null ? '-' : Number(row.run_id)}`;
+
+export async function modelVersion(db: Conn, purpose: string): Promise<ModelVersion> {
+  const row = await db.selectFrom('text_models').select(['created_at', 'run_id']).where('purpose', '=', purpose).executeTakeFirst();
+  return row ? versionOf(row) : null;
+}
+
+/**
+ * Saves a model. With `expected` (the version loaded before computing), the save happens only
+ * if the stored model is still that version, in one statement (an update on the version, or an
+ * insert that yields on conflict), and otherwise throws a conflict: the caller's transaction
+ * rolls back and nothing it computed from the old model is written.
+ */
+export async function saveModel(db: Conn, purpose: string, model: unknown, runId: number | null, now: number, expected?: ModelVersion): Promise<number> {
   const bytes = encodeModel(model);
-  await db
-    .insertInto('text_models')
-    .values({ purpose, run_id: runId, model: bytes, created_at: now })
-    .onConflict((oc) => oc.column('purpose').doUpdateSet({ run_id: runId, model: bytes, created_at: now }))
-    .execute();
+  if (expected === undefined) {
+    await db
+      .insertInto('text_models')
+      .values({ purpose, run_id: runId, model: bytes, created_at: now })
+      .onConflict((oc) => oc.column('purpose').doUpdateSet({ run_id: runId, model: bytes, created_at: now }))
+      .execute();
+    return bytes.byteLength;
+  }
+  let changed: bigint;
+  if (expected === null) {
+    const r = await db.insertInto('text_models').values({ purpose, run_id: runId, model: bytes, created_at: now }).onConflict((oc) => oc.column('purpose').doNothing()).executeTakeFirst();
+    changed = r.numInsertedOrUpdatedRows ?? 0n;
+  } else {
+    const [at, run] = expected.split(':');
+    const r = await db
+      .updateTable('text_models')
+      .set({ run_id: runId, model: bytes, created_at: now })
+      .where('purpose', '=', purpose)
+      .where('created_at', '=', Number(at))
+      .where((eb) => (run === '-' ? eb('run_id', 'is', null) : eb('run_id', '=', Number(run))))
+      .executeTakeFirst();
+    changed = r.numUpdatedRows;
+  }
+  if (changed === 0n) throw new RapportError('conflict', `the stored ${purpose} model changed while this job computed (another run or a split, perhaps from another process); nothing was written: run it again`);
   return bytes.byteLength;
 }
 
