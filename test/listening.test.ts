@@ -217,6 +217,8 @@ for (const d of DIALECTS) {
       const ticketCount = await t.store.db.selectFrom('feedback').select((eb) => eb.fn.countAll<number>().as('n')).where('kind', '=', 'ticket').executeTakeFirstOrThrow();
       assert.equal(set!.examples + set!.suggested, Number(ticketCount.n), 'every ticket has a tag: an example or a suggestion; other kinds have none');
       assert.deepEqual(set!.model!.kinds, ['ticket']);
+      // How the items were tagged is told: with this demo's few examples per tag, through their neighbourhoods.
+      assert.match(set!.model!.method, /^the median tag has \d+ examples/);
       assert.ok(set!.model && set!.model.accuracy !== null && set!.model.accuracy > 0.5, `accuracy ${set!.model?.accuracy}`);
       // The model agrees with the hidden true type on most tickets it tagged.
       const tagged = await t.store.db

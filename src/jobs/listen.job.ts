@@ -551,7 +551,7 @@ async function planTags(db: Conn, fresh: Item[], allItems: () => Promise<Item[]>
       batch = tagged.predictions;
       report.retrained = true;
       report.accuracy = crossValidate(texts, names, seed);
-      newMeta = { trainedAt: 0, examples: examples.length, kinds: report.kinds, accuracy: report.accuracy, examplesStamp: stamp };
+      newMeta = { trainedAt: 0, examples: examples.length, kinds: report.kinds, accuracy: report.accuracy, method: tagged.method.reason, examplesStamp: stamp };
     } else {
       report.accuracy = meta?.accuracy ?? null;
       targets = scope(fresh);

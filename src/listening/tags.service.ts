@@ -29,7 +29,7 @@ export const TagSetSummary = z
     suggested: z.number().describe('items tagged by the model'),
     toReview: z.number().describe(`suggestions below the confidence threshold (${REVIEW_THRESHOLD})`),
     model: z
-      .object({ trainedAt: z.string(), examples: z.number(), kinds: z.array(z.string()).describe('feedback kinds the set tags: those of its examples'), accuracy: z.number().nullable().describe('cross-validated on the examples'), stale: z.boolean().describe('examples changed since training') })
+      .object({ trainedAt: z.string(), examples: z.number(), kinds: z.array(z.string()).describe('feedback kinds the set tags: those of its examples'), accuracy: z.number().nullable().describe('cross-validated on the examples'), method: z.string().describe('how the suggestions were made: by the model alone, or (few examples per tag) through the tagged items\' neighbourhoods'), stale: z.boolean().describe('examples changed since training') })
       .nullable(),
   })
   .meta({ id: 'TagSet' });
@@ -60,6 +60,8 @@ export interface TagModelMeta {
   /** Feedback kinds of the examples: the kinds the set tags. */
   kinds: string[];
   accuracy: number | null;
+  /** How the retraining run tagged (transduce.ts's reason); absent in metadata stored before it was kept. */
+  method?: string;
   /** Newest `updated_at` of the examples the model saw. */
   examplesStamp: number;
 }
@@ -182,7 +184,7 @@ export async function tagSets(store: Store, only?: string): Promise<TagSetSummar
   for (const s of sets.values()) {
     const meta = await readTagModelMeta(db, s.tagSet);
     if (meta) {
-      s.model = { trainedAt: new Date(meta.trainedAt).toISOString(), examples: meta.examples, kinds: meta.kinds ?? [], accuracy: meta.accuracy, stale: await modelStale(db, s.tagSet, meta) };
+      s.model = { trainedAt: new Date(meta.trainedAt).toISOString(), examples: meta.examples, kinds: meta.kinds ?? [], accuracy: meta.accuracy, method: meta.method ?? 'the model alone', stale: await modelStale(db, s.tagSet, meta) };
     }
   }
   return [...sets.values()];

@@ -99,7 +99,7 @@ export function ReviewPage() {
                 label={`Tag set: ${humanize(s.tagSet)}`}
                 value={`${formatInt(s.toReview)} to review`}
                 sub={`${formatInt(s.tags.length)} tags · ${formatInt(s.examples)} examples · ${formatInt(s.suggested)} suggested${s.model?.accuracy != null ? ` · ${Math.round(s.model.accuracy * 100)}% accurate` : ''}${s.model?.stale ? ' · retrains at the next run' : ''}`}
-                how="Accuracy: cross-validated on the examples people labelled (5 folds). Suggestions below the threshold are not counted as tags until reviewed."
+                how={`Accuracy: cross-validated on the examples people labelled (5 folds), each fold tagged the way the items are. How the items were tagged: ${s.model?.method ?? 'not trained yet'}. Suggestions below the threshold are not counted as tags until reviewed.`}
               />
             ))}
           </div>
