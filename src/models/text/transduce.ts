@@ -125,22 +125,19 @@ export function trainAndTag(texts: readonly string[], labels: readonly string[],
   const K = model.labels.length;
   let pseudo = 0;
   for (let round = 1; round <= ROUNDS; round++) {
-    const f = spread(graph, priors(model, toTag), K);
-    const byTag: { at: number; share: number }[][] = Array.from({ length: K }, () => []);
-    for (let a = 0; a < toTag.length; a++) {
-      let best = 0;
-      for (let c = 1; c < K; c++) if (f[a * K + c]! > f[a * K + best]!) best = c;
-      byTag[best]!.push({ at: a, share: f[a * K + best]! });
-    }
+    // Per tag in the model's tag order, so that the batch's order does not decide the order of the
+    // training examples (the dual solver visits them in order).
+    const byTag = new Map<string, { at: number; share: number }[]>(model.labels.map((l) => [l, []]));
+    decide(model, spread(graph, priors(model, toTag), K)).forEach((p, at) => byTag.get(p.label)!.push({ at, share: p.confidence }));
     const extraTexts: string[] = [];
     const extraLabels: string[] = [];
-    byTag.forEach((list, c) => {
+    for (const [label, list] of byTag) {
       list.sort((x, y) => y.share - x.share || x.at - y.at);
       for (const { at } of list.slice(0, round * m)) {
         extraTexts.push(toTag[at]!);
-        extraLabels.push(model.labels[c]!);
+        extraLabels.push(label);
       }
-    });
+    }
     pseudo = extraTexts.length;
     model = train([...texts, ...extraTexts], [...labels, ...extraLabels], { ...options, unlabelled: toTag });
   }
