@@ -126,7 +126,7 @@ export function trainAndTag(texts: readonly string[], labels: readonly string[],
   let pseudo = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     // Per tag in the model's tag order, so that the batch's order does not decide the order of the
-    // training examples (the dual solver visits them in order).
+    // training examples (the dual solver visits them in a seeded shuffle of that order).
     const byTag = new Map<string, { at: number; share: number }[]>(model.labels.map((l) => [l, []]));
     decide(model, spread(graph, priors(model, toTag), K)).forEach((p, at) => byTag.get(p.label)!.push({ at, share: p.confidence }));
     const extraTexts: string[] = [];
