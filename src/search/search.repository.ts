@@ -171,7 +171,7 @@ interface Read {
  * planner matches it: every query that wants the GIN index matches against TERMS.
  */
 const BUCKETS = [2, 8, 32].map((weeks) => ({ weeks, ids: BigInt(weeks * 7 * 86_400_000 * ID_SPREAD) }));
-const TERMS = sql.raw(`(d.tsv || array_to_tsvector(array[${BUCKETS.map((b) => `'xxb${b.weeks}w' || (d.id / ${b.ids})::text`).join(', ')}]))`);
+export const TERMS = sql.raw(`(d.tsv || array_to_tsvector(array[${BUCKETS.map((b) => `'xxb${b.weeks}w' || (d.id / ${b.ids})::text`).join(', ')}]))`);
 /** Buckets a window may name: GIN tests each candidate against the whole query, so its cost grows with the terms (see migration 008). */
 const MAX_BUCKETS = 6;
 
@@ -287,6 +287,8 @@ async function newestPg(db: Conn, match: string, rank: string | null, f: SearchF
   // GIN candidates per match: a phrase's words are together in more documents than the phrase.
   const candidates = phrase ? 1.5 : 1;
   let upper = probeFrom;
+  // After a window held fewer than expected, the next one is at least twice as wide: a few passes reach any density.
+  let minSpan = 0;
   while (!done() && upper > bottom) {
     const need = want.scan - read.walked;
     // Matches per id so far; what was read stands for the rest.
@@ -299,7 +301,7 @@ async function newestPg(db: Conn, match: string, rank: string | null, f: SearchF
     const postings = COST.posting * candidates * density * rest;
     const walkCost = Math.min(rest, need / density) * perId * (phrase ? COST.phraseTest : 1);
     const fetchCost = postings + COST.fetch * candidates * density * rest;
-    const window = timeWindow(upper - (need / density) * WINDOW_MARGIN, upper);
+    const window = timeWindow(upper - Math.max(minSpan, (need / density) * WINDOW_MARGIN), upper);
     const from = window === null ? bottom : Math.max(bottom, window.from);
     const windowCost = from > bottom ? postings + COST.fetch * candidates * density * (upper - from) : Number.POSITIVE_INFINITY;
     if (walkCost <= Math.min(fetchCost, windowCost)) {
@@ -312,6 +314,7 @@ async function newestPg(db: Conn, match: string, rank: string | null, f: SearchF
     }
     // Every match in [from, upper) is in the window's buckets: fewer than `need` means all were read.
     await pass('fetch', [sql`d.id < ${upper}`], need, window!.terms);
+    minSpan = 2 * (upper - from);
     upper = from;
   }
   return read;
