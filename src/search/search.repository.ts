@@ -171,13 +171,14 @@ interface Read {
  * planner matches it: every query that wants the GIN index matches against TERMS.
  */
 const BUCKETS = [2, 8, 32].map((weeks) => ({ weeks, ids: BigInt(weeks * 7 * 86_400_000 * ID_SPREAD) }));
-export const TERMS = sql.raw(`(d.tsv || array_to_tsvector(array[${BUCKETS.map((b) => `'xxb${b.weeks}w' || (d.id / ${b.ids})::text`).join(', ')}]))`);
+export const TERMS = sql.raw(`(d.tsv || array_to_tsvector(array[${BUCKETS.map((b) => `'#b${b.weeks}w' || (d.id / ${b.ids})::text`).join(', ')}]))`);
 /** Buckets a window may name: GIN tests each candidate against the whole query, so its cost grows with the terms (see migration 008). */
 const MAX_BUCKETS = 6;
 
 /**
- * The time terms covering ids [lower, upper): at most MAX_BUCKETS buckets of the smallest size
- * that does it, and where they start (at or below `lower`); null when the window is too wide.
+ * The time terms covering ids [lower, upper), as `tsquery` text (read as is, not parsed: the
+ * terms are no words): at most MAX_BUCKETS buckets of the smallest size that does it, and where
+ * they start (at or below `lower`); null when the window is too wide.
  */
 export function timeWindow(lower: number, upper: number): { from: number; terms: string } | null {
   for (const b of BUCKETS) {
@@ -185,7 +186,7 @@ export function timeWindow(lower: number, upper: number): { from: number; terms:
     const last = BigInt(Math.max(0, Math.floor(upper) - 1)) / b.ids;
     if (last - first >= MAX_BUCKETS) continue;
     const terms: string[] = [];
-    for (let n = first; n <= last; n++) terms.push(`'xxb${b.weeks}w${n}'`);
+    for (let n = first; n <= last; n++) terms.push(`'#b${b.weeks}w${n}'`);
     return { from: Number(first * b.ids), terms: terms.join(' | ') };
   }
   return null;
@@ -240,7 +241,9 @@ async function newestPg(db: Conn, match: string, rank: string | null, f: SearchF
         ? sql`(d.tsv @@ to_tsquery('english', ${match})) is true`
         : how === 'customer'
           ? sql`d.tsv @@ to_tsquery('english', ${match})`
-          : sql`${TERMS} @@ to_tsquery('english', ${window === undefined ? match : `(${match}) & (${window})`})`;
+          : window === undefined
+            ? sql`${TERMS} @@ to_tsquery('english', ${match})`
+            : sql`${TERMS} @@ (to_tsquery('english', ${match}) && ${window}::tsquery)`;
     const order = how === 'fetch' ? sql`d.id + 0 desc` : sql`d.id desc`;
     if (!joined) {
       const { rows } = await sql<Candidate>`select d.id, ${score} as score from search_docs d

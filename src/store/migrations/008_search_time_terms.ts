@@ -10,10 +10,12 @@ import type { Dialect } from '../db.js';
  * for those 4,000); the time terms name the same window in three to six posting lists.
  *
  * Each document gets one term per bucket size, from its id (time-ordered: ms × 1024, see
- * search/search.indexer.ts): `xxb2w<n>` for its 2-week bucket, `xxb8w<n>` for 8 weeks, `xxb32w<n>`
+ * search/search.indexer.ts): `#b2w<n>` for its 2-week bucket, `#b8w<n>` for 8 weeks, `#b32w<n>`
  * for 32 weeks, n = id / (weeks × 7 days × 1024). A window is covered by at most six buckets of
  * one size (search.repository.ts). Few terms matter: GIN tests each candidate against the whole
  * query, and "refund" in 42 one-week buckets took 23 ms in the index where five 8-week buckets take 3.
+ * No query the user types can name a time term: `to_tsquery` never yields a lexeme with `#`, so
+ * a match through the index and a test of `tsv` row by row always agree.
  *
  * The terms live in the index expression, not in the stored `tsv`: the table is not rewritten
  * (the index builds in about 15 s at a million documents), documents stay as large as they were
@@ -29,7 +31,7 @@ export function searchTimeTerms(dialect: Dialect): Migration {
       await sql`drop index search_docs_tsv`.execute(db);
       await sql`set local maintenance_work_mem = '256MB'`.execute(db);
       await sql`create index search_docs_terms on search_docs using gin ((tsv || array_to_tsvector(array[
-          'xxb2w' || (id / 1238630400000)::text, 'xxb8w' || (id / 4954521600000)::text, 'xxb32w' || (id / 19818086400000)::text])))`.execute(db);
+          '#b2w' || (id / 1238630400000)::text, '#b8w' || (id / 4954521600000)::text, '#b32w' || (id / 19818086400000)::text])))`.execute(db);
       await sql`analyze search_docs`.execute(db);
     },
   };
