@@ -110,9 +110,9 @@ export const JOINED_SCAN = 4_000;
  * Matches, newest first (document ids are time-ordered), with their relevance, at most
  * `limit`; `before` continues after a document id. FTS5 and PostgreSQL both stop walking
  * the matches at the limit, so this costs about `limit` matches however common the words.
- * `scored: false` leaves the score 0 (sorting by date). With joined filters on SQLite only the
- * newest JOINED_SCAN matches are checked; when that cut anything off, `truncation.scannedTo`
- * is set to the oldest id checked.
+ * `scored: false` leaves the score 0 (sorting by date). With joined filters only the newest
+ * JOINED_SCAN matches are checked, on both dialects; when that cut anything off,
+ * `truncation.scannedTo` is set to the oldest id checked.
  */
 export async function matchesNewestFirst(
   db: Conn,
