@@ -8,7 +8,8 @@ import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';
 import { eraseCustomer } from '../src/customers/customer.service.js';
 import { parseQuery, toFts5, toTsquery } from '../src/search/query.js';
-import { FEEDBACK_TOKEN, kindToken, rebuildSearch, syncSearch } from '../src/search/search.indexer.js';
+import { FEEDBACK_TOKEN, ID_SPREAD, kindToken, rebuildSearch, syncSearch } from '../src/search/search.indexer.js';
+import { JOINED_SCAN, matchesNewestFirst, TERMS, timeWindow, tsMatch, type SearchFilters } from '../src/search/search.repository.js';
 import { search, SearchParams, type SearchPage } from '../src/search/search.service.js';
 import type { Store } from '../src/store/db.js';
 import type { FeedbackKind } from '../src/store/schema.js';
@@ -324,6 +325,96 @@ for (const d of DIALECTS) {
       const re = cli(['search', '--reindex', '--json']);
       assert.equal(re.code, 0, re.err);
       assert.ok((JSON.parse(re.out) as { indexed: number }).indexed >= 15);
+    });
+  });
+}
+
+describe('time windows of the PostgreSQL index (migration 008)', () => {
+  const WEEK = 7 * DAY * ID_SPREAD;
+  it('covers a window with at most six buckets of the smallest size that does it, from at or below its start', () => {
+    const upper = 2900 * WEEK + 5;
+    const narrow = timeWindow(upper - 3 * WEEK, upper)!;
+    assert.equal(narrow.terms, "'#b2w1448' | '#b2w1449' | '#b2w1450'");
+    assert.equal(narrow.from, 1448 * 2 * WEEK);
+    const wide = timeWindow(upper - 30 * WEEK, upper)!;
+    assert.match(wide.terms, /^'#b8w358'( \| '#b8w\d+')*$/);
+    assert.ok(wide.from <= upper - 30 * WEEK && wide.terms.split('|').length <= 6, wide.terms);
+    assert.equal(timeWindow(upper - 150 * WEEK, upper)!.terms, "'#b32w85' | '#b32w86' | '#b32w87' | '#b32w88' | '#b32w89' | '#b32w90'");
+    assert.equal(timeWindow(upper - 300 * WEEK, upper), null, 'wider than six of the largest');
+  });
+});
+
+for (const d of DIALECTS) {
+  describe(`newest matches on ${d.name}: whichever way they are read, the plain query's`, async () => {
+    const skip = (await d.skip()) || (d.name === 'postgres' ? false : 'SQLite reads its doclists in id order: there is one way');
+    let t: TestStore;
+    const N = 20_000;
+    before(async () => {
+      if (skip) return;
+      t = await d.open();
+      const db = t.store.db;
+      await sql`insert into customers (id, user_id, created_at, updated_at) select g, 'c' || g, 0, 0 from generate_series(1, 200) g`.execute(db);
+      await sql`insert into customer_values (customer_id, run_id, first_day, last_day, purchase_days, spend, repeat_spend, p_alive, expected_purchases, rfm_r, rfm_f, rfm_m, rfm_group, segment)
+        select id, 1, 0, 0, 1, 0, 0, 0.5, 1, 1, 1, 1, 'x', id % 4 from customers`.execute(db);
+      // Two years of documents: "common" in 70% (more than JOINED_SCAN), "sparse" in 1%, "rising"
+      // from 0.2% of the oldest to 6% of the newest, a phrase, and "burst" dense in the oldest
+      // tenth and the newest hundredth only (windows that come back short). Each way of reading
+      // (walk, fetch, one or more windows) is taken by some of the queries below.
+      const at = (g: number) => T0 + Math.floor((g * 730 * DAY) / N);
+      const body = (g: number) =>
+        [
+          g % 10 < 7 ? 'common' : 'other',
+          g % 97 === 0 ? 'sparse' : '',
+          (g * 7919) % 1000 < 2 + (60 * g) / N ? 'rising' : '',
+          g % 13 === 0 ? 'it arrived late' : g % 17 === 0 ? 'late, it arrived' : '',
+          (g < N / 10 && g % 3 === 0) || g > N - N / 100 ? 'burst' : '',
+        ].join(' ');
+      const rows = Array.from({ length: N }, (_, g) => ({ id: at(g) * ID_SPREAD + (g % ID_SPREAD), at: at(g), g }));
+      await sql`insert into search_docs (id, source, source_id, kind, customer_id, at, title, body)
+        select id, 'interaction', g, case when g % 3 = 0 then 'ticket' else 'interaction' end, 1 + g % 200, at, '', b
+        from unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.at)}::bigint[], ${rows.map((r) => r.g)}::bigint[], ${rows.map((r) => body(r.g))}::text[]) as u(id, at, g, b)`.execute(db);
+      await sql`analyze search_docs`.execute(db);
+    });
+    after(async () => {
+      if (skip) return;
+      await t.cleanup();
+    });
+
+    it('the GIN index answers the time terms (the query spells the index expression)', { skip }, async () => {
+      await t.store.db.transaction().execute(async (trx) => {
+        await sql`set local enable_seqscan = off`.execute(trx);
+        const plan = await sql<{ 'QUERY PLAN': string }>`explain select d.id from search_docs d where ${TERMS} @@ to_tsquery('english', 'common')`.execute(trx);
+        assert.match(plan.rows.map((r) => r['QUERY PLAN']).join('\n'), /search_docs_terms/);
+      });
+    });
+
+    it('returns exactly the plain query\'s matches, for every density, filter and limit', { skip }, async () => {
+      const db = t.store.db;
+      const filters: SearchFilters[] = [{}, { kinds: ['ticket'] }, { segment: 1 }, { segment: 2, kinds: ['interaction'] }, { idFrom: (T0 + 400 * DAY) * ID_SPREAD }, { idTo: (T0 + 700 * DAY) * ID_SPREAD, segment: 3 }];
+      let compared = 0;
+      for (const text of ['common', 'sparse', 'rising', '"arrived late"', 'burst', 'common -sparse', 'sparse OR burst', 'arr*']) {
+        const parsed = parseQuery(text);
+        const q = { fts5: toFts5(parsed), tsquery: toTsquery(parsed) };
+        for (const f of filters) {
+          const joined = f.segment !== undefined;
+          const range = [f.idFrom === undefined ? sql`true` : sql`d.id >= ${f.idFrom}`, f.idTo === undefined ? sql`true` : sql`d.id < ${f.idTo}`];
+          const words = await sql<{ id: number; customer_id: number }>`select d.id, d.customer_id from search_docs d
+            where d.tsv @@ to_tsquery('english', ${tsMatch(q, f)}) and ${sql.join(range, sql` and `)} order by d.id desc limit ${joined ? JOINED_SCAN : N}`.execute(db);
+          const segmentOf = (c: number) => c % 4;
+          const expected = words.rows.filter((r) => !joined || segmentOf(Number(r.customer_id)) === f.segment).map((r) => Number(r.id));
+          for (const limit of [1, 7, 50, 1001]) {
+            for (const scored of [false, true]) {
+              const truncation: { scannedTo?: number } = {};
+              const got = await matchesNewestFirst(db, 'postgres', q, f, limit, { scored, truncation });
+              assert.deepEqual(got.map((r) => r.id), expected.slice(0, limit), `${text} ${JSON.stringify(f)} limit ${limit}`);
+              const cut = joined && expected.length < limit && words.rows.length >= JOINED_SCAN;
+              assert.equal(truncation.scannedTo, cut ? Number(words.rows[words.rows.length - 1]!.id) : undefined, `${text} ${JSON.stringify(f)} limit ${limit}: scannedTo`);
+              compared++;
+            }
+          }
+        }
+      }
+      assert.equal(compared, 8 * 6 * 4 * 2);
     });
   });
 }

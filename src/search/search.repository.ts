@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Conn, Dialect } from '../store/db.js';
-import { customerToken, FEEDBACK_TOKEN, kindToken, type DocRow } from './search.indexer.js';
+import { customerToken, FEEDBACK_TOKEN, ID_SPREAD, kindToken, type DocRow } from './search.indexer.js';
 
 /**
  * Queries behind search, one spelling per dialect: FTS5 (bm25, snippet) on SQLite, tsvector
@@ -110,9 +110,9 @@ export const JOINED_SCAN = 4_000;
  * Matches, newest first (document ids are time-ordered), with their relevance, at most
  * `limit`; `before` continues after a document id. FTS5 and PostgreSQL both stop walking
  * the matches at the limit, so this costs about `limit` matches however common the words.
- * `scored: false` leaves the score 0 (sorting by date). With joined filters on SQLite only the
- * newest JOINED_SCAN matches are checked; when that cut anything off, `truncation.scannedTo`
- * is set to the oldest id checked.
+ * `scored: false` leaves the score 0 (sorting by date). With joined filters only the newest
+ * JOINED_SCAN matches are checked, on both dialects; when that cut anything off,
+ * `truncation.scannedTo` is set to the oldest id checked.
  */
 export async function matchesNewestFirst(
   db: Conn,
@@ -153,99 +153,174 @@ export async function matchesNewestFirst(
     const scores = await scoresOf(db, match, rows.map((r) => r.id));
     return rows.map((r) => ({ id: r.id, score: scores.get(r.id) ?? 0 }));
   }
-  const match = tsMatch(q, f);
-  const rankQuery = sql`to_tsquery('english', ${q.tsquery})`;
-  if (!hasJoined(f)) {
-    const score = scored ? sql`ts_rank(d.tsv, ${rankQuery})` : sql`0`;
-    const rows = await newestPg<{ id: number; score: number }>(db, match, bounded, limit, sql`d.id, ${score} as score`);
-    return rows.map((r) => ({ id: Number(r.id), score: Number(r.score) }));
-  }
-  // As on SQLite: the newest JOINED_SCAN matches of the words (and the other filters), then the joined filters.
-  const walked = await newestPg<Walked>(db, match, { ...bounded, theme: undefined, tag: undefined, segment: undefined }, JOINED_SCAN, WALKED);
-  if (walked.length === 0) return [];
-  const kept = await joinedSurvivors(db, walked, f, limit);
-  if (kept.length < limit && walked.length >= JOINED_SCAN) truncation.scannedTo = Number(walked[walked.length - 1]!.id);
-  if (!scored || kept.length === 0) return kept.map((id) => ({ id, score: 0 }));
-  const { rows } = await sql<{ id: number; score: number }>`select d.id, ts_rank(d.tsv, ${rankQuery}) as score
-    from search_docs d where d.id = any(${kept}::bigint[])`.execute(db);
-  const scores = new Map(rows.map((r) => [Number(r.id), Number(r.score)]));
-  return kept.map((id) => ({ id, score: scores.get(id) ?? 0 }));
+  const { rows, walked, oldest } = await newestPg(db, tsMatch(q, f), scored ? q.tsquery : null, bounded, hasJoined(f) ? { scan: JOINED_SCAN, keep: limit } : { scan: limit });
+  if (hasJoined(f) && rows.length < limit && walked >= JOINED_SCAN && oldest !== null) truncation.scannedTo = oldest;
+  return rows;
 }
 
-/** What a walk keeps of each match for the joined filters, so that they read no document again. */
-interface Walked {
-  id: number;
-  source: string;
-  source_id: number;
-  customer_id: number | null;
-}
-const WALKED = sql`d.id, d.source, d.source_id, d.customer_id`;
-
-/** PostgreSQL: the walked matches (newest first) that pass the theme, tag and segment filters, at most `limit`. */
-async function joinedSurvivors(db: Conn, walked: readonly Walked[], f: SearchFilters, limit: number): Promise<number[]> {
-  const { rows } = await sql<{ id: number }>`select d.id from unnest(${walked.map((w) => Number(w.id))}::bigint[], ${walked.map((w) => w.source)}::text[],
-      ${walked.map((w) => Number(w.source_id))}::bigint[], ${walked.map((w) => (w.customer_id === null ? null : Number(w.customer_id)))}::bigint[]) as d(id, source, source_id, customer_id)
-    where true${and(joinedFilters(f))}
-    order by d.id desc limit ${limit}`.execute(db);
-  return rows.map((r) => Number(r.id));
+/** What newestPg read: the rows it keeps (newest first), how many matches it read, the oldest of them. */
+interface Read {
+  rows: Candidate[];
+  walked: number;
+  oldest: number | null;
 }
 
 /**
- * PostgreSQL: at most `limit` matches of `match` (and the filters), newest first: exactly what
- * `where … order by id desc limit …` returns.
+ * Time terms of the GIN index (migration 008): buckets of 2, 8 and 32 weeks of document ids.
+ * TERMS is the index's expression, spelled exactly as the migration created it so that the
+ * planner matches it: every query that wants the GIN index matches against TERMS.
+ */
+const BUCKETS = [2, 8, 32].map((weeks) => ({ weeks, ids: BigInt(weeks * 7 * 86_400_000 * ID_SPREAD) }));
+export const TERMS = sql.raw(`(d.tsv || array_to_tsvector(array[${BUCKETS.map((b) => `'#b${b.weeks}w' || (d.id / ${b.ids})::text`).join(', ')}]))`);
+/** Buckets a window may name: GIN tests each candidate against the whole query, so its cost grows with the terms (see migration 008). */
+const MAX_BUCKETS = 6;
+
+/**
+ * The time terms covering ids [lower, upper), as `tsquery` text (read as is, not parsed: the
+ * terms are no words): at most MAX_BUCKETS buckets of the smallest size that does it, and where
+ * they start (at or below `lower`); null when the window is too wide.
+ */
+export function timeWindow(lower: number, upper: number): { from: number; terms: string } | null {
+  for (const b of BUCKETS) {
+    const first = BigInt(Math.max(0, Math.floor(lower))) / b.ids;
+    const last = BigInt(Math.max(0, Math.floor(upper) - 1)) / b.ids;
+    if (last - first >= MAX_BUCKETS) continue;
+    const terms: string[] = [];
+    for (let n = first; n <= last; n++) terms.push(`'#b${b.weeks}w${n}'`);
+    return { from: Number(first * b.ids), terms: terms.join(' | ') };
+  }
+  return null;
+}
+
+/**
+ * Costs of reading matches, in documents tested by a walk down the id index (~0.5 µs each at a
+ * million documents). Measured with EXPLAIN ANALYZE on the benchmark's store: a match fetched
+ * through the GIN index costs about ten (a heap page each, then the sort), a GIN posting read
+ * about half; testing a phrase (positions) about four.
+ */
+const COST = { fetch: 10, posting: 0.5, phraseTest: 4 } as const;
+/** A window is sized for this many times the matches it should hold; its buckets round it up further. */
+const WINDOW_MARGIN = 1.2;
+
+/**
+ * PostgreSQL: the newest matches of `match` (and the filters), newest first: exactly what
+ * `where … order by id desc limit …` returns. `rank` (the user's query) scores the rows kept.
+ * With joined filters (`want.keep`), the newest `want.scan` matches of the words are read and
+ * the theme, tag and segment filters keep at most `want.keep` of them, in the same statement;
+ * reading stops once that many are kept, since older matches can no longer be among them.
  *
- * A GIN index yields its matches in no useful order, so there are two ways: walk the id index
- * backwards testing each document (~1 µs a document; cheap when the words are common), or
- * fetch every match the GIN index names and sort (~10 µs a match, a heap page each; cheap when
- * they are rare). PostgreSQL chooses from its statistics, which assume the words and the kind
+ * A GIN index yields its matches in no useful order, so there are three ways to the newest:
+ * walk the id index backwards testing each document (cheap when the words are common); fetch
+ * every match the GIN index names and sort (cheap when they are rare); or fetch those in a
+ * window of time, which the GIN index intersects with the words through its time terms
+ * (migration 008). PostgreSQL chooses from its statistics, which assume the words and the kind
  * lexemes independent: "late" among product searches looks common and is nearly absent, and
  * the backward walk then tests the whole table (0.7 s at a million documents). So the choice is
- * made here from what was seen: a walk over the newest 1/256 of the id span (~4,000 documents at
- * a million; all a very common word needs) gives the density; the rest is then walked when that is cheaper
- * than fetching the matches it should hold, and fetched through the GIN index otherwise
- * (ordering by `id + 0` keeps PostgreSQL off the id index).
+ * made here from what was seen: a walk over the newest 1/256 of the id span (~4,000 documents
+ * at a million; all a very common word needs) gives the density; the rest is read the cheapest
+ * way for that density (see COST), window after window when a window held fewer than expected
+ * (ordering by `id + 0` keeps PostgreSQL off the id index for a fetch). Windows are what make
+ * phrases and sparse words cheap: "arrived late" has 23,000 documents with both words and
+ * 15,000 with the phrase, and fetching them all to check positions and sort took 60–110 ms;
+ * the 2,100 in a window of five 2-week buckets take 15.
  */
-async function newestPg<R>(db: Conn, match: string, f: SearchFilters, limit: number, columns: RawBuilder<unknown>): Promise<R[]> {
-  const where = filterSql(f, sql`d.id`, 'postgres');
-  // `is true` hides the match from the GIN index: the id index walks, testing each document.
-  const walk = (range: RawBuilder<unknown>[], n: number) =>
-    sql<R>`select ${columns} from search_docs d
-      where (d.tsv @@ to_tsquery('english', ${match})) is true${and([...where, ...range])}
-      order by d.id desc limit ${n}`.execute(db);
-  const fetch = (range: RawBuilder<unknown>[], n: number) =>
-    sql<R>`select ${columns} from search_docs d
-      where d.tsv @@ to_tsquery('english', ${match})${and([...where, ...range])}
-      order by d.id + 0 desc limit ${n}`.execute(db);
+async function newestPg(db: Conn, match: string, rank: string | null, f: SearchFilters, want: { scan: number; keep?: number }): Promise<Read> {
+  const joined = want.keep !== undefined;
+  const keep = want.keep ?? want.scan;
+  const where = filterSql({ ...f, theme: undefined, tag: undefined, segment: undefined }, sql`d.id`, 'postgres');
+  const score = rank === null ? sql`0` : sql`ts_rank(d.tsv, to_tsquery('english', ${rank}))`;
+  const read: Read = { rows: [], walked: 0, oldest: null };
+  const done = () => read.walked >= want.scan || read.rows.length >= keep;
+  /**
+   * One statement: at most n matches in the range. A walk tests `tsv` row by row (`is true`
+   * hides the match from any index); a fetch asks the GIN index, within `window` if given.
+   */
+  const pass = async (how: 'walk' | 'fetch' | 'customer', range: RawBuilder<unknown>[], n: number, window?: string): Promise<number> => {
+    const test =
+      how === 'walk'
+        ? sql`(d.tsv @@ to_tsquery('english', ${match})) is true`
+        : how === 'customer'
+          ? sql`d.tsv @@ to_tsquery('english', ${match})`
+          : window === undefined
+            ? sql`${TERMS} @@ to_tsquery('english', ${match})`
+            : sql`${TERMS} @@ (to_tsquery('english', ${match}) && ${window}::tsquery)`;
+    const order = how === 'fetch' ? sql`d.id + 0 desc` : sql`d.id desc`;
+    if (!joined) {
+      const { rows } = await sql<Candidate>`select d.id, ${score} as score from search_docs d
+        where ${test}${and([...where, ...range])} order by ${order} limit ${n}`.execute(db);
+      for (const r of rows) read.rows.push({ id: Number(r.id), score: Number(r.score) });
+      read.walked += rows.length;
+      if (rows.length > 0) read.oldest = Number(rows[rows.length - 1]!.id);
+      return rows.length;
+    }
+    // The matches read, then the joined filters and the score on them alone: one round trip, no
+    // ids sent back and forth, no second read of the kept documents to rank them.
+    const { rows } = await sql<{ id: number | null; score: number | null; walked: number; oldest: number | null }>`with m as (
+        select d.id, d.source, d.source_id, d.customer_id, d.tsv from search_docs d
+        where ${test}${and([...where, ...range])} order by ${order} limit ${n})
+      select k.id, k.score, w.walked, w.oldest
+      from (select count(*) as walked, min(id) as oldest from m) w
+      left join (select d.id, ${score} as score from m d where true${and(joinedFilters(f))} order by d.id desc limit ${keep - read.rows.length}) k on true
+      order by k.id desc`.execute(db);
+    for (const r of rows) if (r.id !== null) read.rows.push({ id: Number(r.id), score: Number(r.score) });
+    const walked = Number(rows[0]?.walked ?? 0);
+    read.walked += walked;
+    if (rows[0]?.oldest != null) read.oldest = Number(rows[0].oldest);
+    return walked;
+  };
   // One customer's documents: the (customer_id, id) index has them newest first.
   if (f.customerId !== undefined) {
-    const { rows } = await sql<R>`select ${columns} from search_docs d
-      where d.tsv @@ to_tsquery('english', ${match})${and(where)} order by d.id desc limit ${limit}`.execute(db);
-    return rows;
+    await pass('customer', [], want.scan);
+    return read;
   }
   const { rows: spanRows } = await sql<{ lo: number | null; hi: number | null; docs: number }>`select
       (select min(id) from search_docs) as lo, (select max(id) from search_docs) as hi,
       (select reltuples from pg_class where oid = 'search_docs'::regclass) as docs`.execute(db);
   const lo = spanRows[0]?.lo == null ? null : Number(spanRows[0].lo);
   const hi = spanRows[0]?.hi == null ? null : Number(spanRows[0].hi);
-  if (lo === null || hi === null) return [];
+  if (lo === null || hi === null) return read;
   // Documents per id (PostgreSQL's row estimate; -1 before the first analyze).
   const perId = Math.max(Number(spanRows[0]?.docs ?? 0), 1) / Math.max(hi - lo, 1);
   const bottom = Math.max(lo, f.idFrom ?? lo);
   const top = Math.min(hi + 1, f.idTo ?? hi + 1);
-  if (top <= bottom) return [];
+  if (top <= bottom) return read;
   const probeFrom = Math.max(bottom, top - Math.ceil((top - bottom) / 256));
-  const { rows: probed } = await walk([sql`d.id >= ${probeFrom}`, sql`d.id < ${top}`], limit);
-  if (probed.length >= limit || probeFrom <= bottom) return probed;
-  // Costs in documents tested; a fetched match costs about ten, testing a phrase (positions) about four.
-  // The probe's density stands for the rest.
-  const covered = top - probeFrom;
-  const need = limit - probed.length;
-  const testCost = match.includes('<->') ? 4 : 1;
-  const walkCost = probed.length === 0 ? Number.POSITIVE_INFINITY : Math.min(probeFrom - bottom, (need * covered) / probed.length) * perId * testCost;
-  const fetchCost = (10 * probed.length * (probeFrom - bottom)) / covered;
-  const rest = walkCost <= fetchCost ? walk : fetch;
-  const { rows } = await rest([sql`d.id < ${probeFrom}`], need);
-  return [...probed, ...rows];
+  await pass('walk', [sql`d.id >= ${probeFrom}`, sql`d.id < ${top}`], want.scan);
+  const phrase = match.includes('<->');
+  // GIN candidates per match: a phrase's words are together in more documents than the phrase.
+  const candidates = phrase ? 1.5 : 1;
+  let upper = probeFrom;
+  // After a window held fewer than expected, the next one is at least twice as wide: a few passes reach any density.
+  let minSpan = 0;
+  while (!done() && upper > bottom) {
+    const need = want.scan - read.walked;
+    // Matches per id so far; what was read stands for the rest.
+    const density = read.walked / (top - upper);
+    const rest = upper - bottom;
+    if (density === 0) {
+      await pass('fetch', [sql`d.id < ${upper}`], need);
+      break;
+    }
+    const postings = COST.posting * candidates * density * rest;
+    const walkCost = Math.min(rest, need / density) * perId * (phrase ? COST.phraseTest : 1);
+    const fetchCost = postings + COST.fetch * candidates * density * rest;
+    const window = timeWindow(upper - Math.max(minSpan, (need / density) * WINDOW_MARGIN), upper);
+    const from = window === null ? bottom : Math.max(bottom, window.from);
+    const windowCost = from > bottom ? postings + COST.fetch * candidates * density * (upper - from) : Number.POSITIVE_INFINITY;
+    if (walkCost <= Math.min(fetchCost, windowCost)) {
+      await pass('walk', [sql`d.id < ${upper}`], need);
+      break;
+    }
+    if (fetchCost <= windowCost) {
+      await pass('fetch', [sql`d.id < ${upper}`], need);
+      break;
+    }
+    // Every match in [from, upper) is in the window's buckets: fewer than `need` means all were read.
+    await pass('fetch', [sql`d.id < ${upper}`], need, window!.terms);
+    minSpan = 2 * (upper - from);
+    upper = from;
+  }
+  return read;
 }
 
 /**
@@ -278,14 +353,8 @@ export async function countMatches(db: Conn, dialect: Dialect, q: EngineQuery, f
     const { rows } = await sql<{ n: number; oldest: number | null }>`select count(*) as n, min(id) as oldest from (${inner})`.execute(db);
     return { n: Number(rows[0]?.n ?? 0), oldest: rows[0]?.oldest == null ? null : Number(rows[0].oldest) };
   }
-  const match = tsMatch(q, f);
-  if (!hasJoined(f)) {
-    const rows = await newestPg<{ id: number }>(db, match, f, cap, sql`d.id`);
-    return { n: rows.length, oldest: rows.length === 0 ? null : Number(rows[rows.length - 1]!.id) };
-  }
-  const walked = await newestPg<Walked>(db, match, { ...f, theme: undefined, tag: undefined, segment: undefined }, JOINED_SCAN, WALKED);
-  const kept = walked.length === 0 ? [] : await joinedSurvivors(db, walked, f, cap);
-  return { n: kept.length, oldest: kept.length === 0 ? null : kept[kept.length - 1]! };
+  const { rows } = await newestPg(db, tsMatch(q, f), null, f, hasJoined(f) ? { scan: JOINED_SCAN, keep: cap } : { scan: cap });
+  return { n: rows.length, oldest: rows.length === 0 ? null : rows[rows.length - 1]!.id };
 }
 
 /** The oldest and newest document ids (null when the index is empty). */

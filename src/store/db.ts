@@ -22,6 +22,7 @@ import { customerSegments } from './migrations/004_customer_segments.js';
 import { listening } from './migrations/005_listening.js';
 import { search } from './migrations/006_search.js';
 import { searchFilterTerms } from './migrations/007_search_filter_terms.js';
+import { searchTimeTerms } from './migrations/008_search_time_terms.js';
 import { sourceKey } from './source-key.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -116,6 +117,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '005_listening': listening(dialect),
     '006_search': search(dialect),
     '007_search_filter_terms': searchFilterTerms(dialect),
+    '008_search_time_terms': searchTimeTerms(dialect),
   };
 }
 
