@@ -20,6 +20,20 @@ describe('text tagging', () => {
     assert.equal(e.n, 4);
   });
 
+  it('a text without words borrows nothing from its neighbours in a batch', () => {
+    const texts = ['where is my card', 'card not arrived yet', 'charged twice', 'double charge on my account', 'how do I reset my pin', 'forgot my pin'];
+    const labels = ['card', 'card', 'billing', 'billing', 'pin', 'pin'];
+    const batch = ['my card still has not come', '!!!', '?', 'charged two times', 'I was charged twice', 'reset pin please', 'pin forgotten', 'where is the card', 'double charge'];
+    const tagged = trainAndTag(texts, labels, batch);
+    assert.equal(tagged.method.transductive, true);
+    // Wordless texts keep the model's own (bias-only, unsure) answer; the others are tagged through the batch.
+    assert.ok(tagged.predictions[1]!.confidence < 0.6 && tagged.predictions[2]!.confidence < 0.6, JSON.stringify(tagged.predictions.slice(1, 3)));
+    assert.deepEqual(
+      tagged.predictions.filter((_, i) => i !== 1 && i !== 2).map((p) => p.label),
+      ['card', 'billing', 'billing', 'pin', 'pin', 'card', 'billing'],
+    );
+  });
+
   it('with 10 examples per tag, tags a batch through its neighbourhoods better than the model alone', { skip: skipData }, () => {
     const d = readTextCsv(BANKING, 'text', 'category', true, '--train');
     const seen = new Map<string, number>();

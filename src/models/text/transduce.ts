@@ -23,6 +23,7 @@
  */
 import { knnGraph, type Graph } from './spectral.js';
 import { fitVocabulary } from './vocabulary.js';
+import { wordsOf } from './embedding.js';
 import { margins, predict, train, type Prediction, type TextModel, type TrainOptions } from './classifier.js';
 
 /** Self-training and spreading run when the median tag has at most this many examples. */
@@ -122,13 +123,18 @@ export function trainAndTag(texts: readonly string[], labels: readonly string[],
   if (toTag.length < 2 * model.labels.length) return plain(`${toTag.length} texts to tag: too few to learn from their neighbourhoods`);
   if (toTag.length > MAX_BATCH) return plain(`${toTag.length} texts to tag: above ${MAX_BATCH}, the model alone tags`);
   const graph = knnGraph(fitVocabulary(toTag).matrix, 12, 4);
+  // A text without a word ("!!!", "?") has nothing to share with neighbours: it is never taken
+  // as an example, and the model alone tags it (with the low confidence of its bias terms).
+  const readable = toTag.map((t) => wordsOf(t).length > 0);
   const K = model.labels.length;
   let pseudo = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     // Per tag in the model's tag order, so that the batch's order does not decide the order of the
     // training examples (the dual solver visits them in a seeded shuffle of that order).
     const byTag = new Map<string, { at: number; share: number }[]>(model.labels.map((l) => [l, []]));
-    decide(model, spread(graph, priors(model, toTag), K)).forEach((p, at) => byTag.get(p.label)!.push({ at, share: p.confidence }));
+    decide(model, spread(graph, priors(model, toTag), K)).forEach((p, at) => {
+      if (readable[at]) byTag.get(p.label)!.push({ at, share: p.confidence });
+    });
     const extraTexts: string[] = [];
     const extraLabels: string[] = [];
     for (const [label, list] of byTag) {
@@ -141,6 +147,7 @@ export function trainAndTag(texts: readonly string[], labels: readonly string[],
     pseudo = extraTexts.length;
     model = train([...texts, ...extraTexts], [...labels, ...extraLabels], { ...options, unlabelled: toTag });
   }
-  const predictions = decide(model, spread(graph, priors(model, toTag), K));
+  const kept = model;
+  const predictions = decide(model, spread(graph, priors(model, toTag), K)).map((p, at) => (readable[at] ? p : predict(kept, toTag[at]!)));
   return { model, predictions, method: { transductive: true, pseudoExamples: pseudo, reason: `the median tag has ${m} examples: ${ROUNDS} rounds of self-training on the ${toTag.length} texts to tag (${pseudo} taken in the last), then label spreading over their 12-NN graph` } };
 }
