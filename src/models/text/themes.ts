@@ -11,7 +11,7 @@
  */
 import { seededRandom } from '../random.js';
 import { fastKMeans as kmeans } from './kmeans-fast.js';
-import { knnGraph, spectralEmbedding, type Graph } from './spectral.js';
+import { knnGraph, spectralEmbedding, type Graph, type SpectralEmbedding } from './spectral.js';
 import { fitVocabulary, isWordFeature, selectRows, vectorize, type CsrMatrix, type Vocabulary } from './vocabulary.js';
 
 export interface SparseVector {
@@ -118,11 +118,31 @@ function graphVote(graph: Graph, labels: Int32Array, k: number, rounds: number):
   return labels;
 }
 
-/** The first `k` columns of an n × d row-major matrix. */
-function firstColumns(v: Float64Array, d: number, k: number): Float64Array {
-  const n = v.length / d;
+/**
+ * The first `k` eigenvectors of a spectral embedding as a diffusion map (Coifman & Lafon 2006,
+ * "Diffusion maps", Appl. Comput. Harmon. Anal. 21, §2): column d scaled by λ_d^t, rows then
+ * normalised as before (the row scaling by the degree that separates the random walk's
+ * eigenvectors from these cancels). The diffusion time t makes the k-th column weigh a tenth
+ * of the first: λ_k^t = 0.1.
+ *
+ * Why: plain k-means gives the k-th eigenvector, barely smoother than the ones left out, as
+ * much say as the first; weighted, the coarse and well-separated directions lead and the fine
+ * ones only settle what those leave open. On BANKING77 a fixed t = 4 or 8 raised ten
+ * fold-sized splits from 0.696 to 0.703 and 0.704, but a fixed t does not carry over between
+ * corpus sizes (λ_77 is 0.75 on 2,000 texts, 0.92 on 10,000), hence the rule on λ_k: with the
+ * k-th column at 0.2, 0.1, 0.05 of the first, fifteen fold-sized splits (three seeded
+ * partitions into five) went from 0.696 (lowest 0.686) to 0.703, 0.703 (lowest 0.695), 0.703,
+ * and the whole file from 0.685 to 0.701 (means over seeds 1–3).
+ */
+function diffusionColumns(emb: SpectralEmbedding, k: number): Float64Array {
+  const d = emb.dims;
+  const n = emb.vectors.length / d;
+  const last = emb.values[k - 1]!;
+  // A k-th eigenvalue of 1 (k separate components) or ≤ 0 leaves nothing to weigh by.
+  const t = last > 0 && last < 1 ? Math.log(0.1) / Math.log(last) : 0;
+  const scale = Float64Array.from({ length: k }, (_, c) => Math.min(1, Math.max(0, emb.values[c]!)) ** t);
   const out = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) out.set(v.subarray(i * d, i * d + k), i * k);
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) out[i * k + c] = emb.vectors[i * d + c]! * scale[c]!;
   return out;
 }
 
@@ -188,7 +208,7 @@ function clusterRows(x: CsrMatrix, k: number | 'auto', o: { seed: number; neighb
   const graph = knnGraph(x, o.neighbours, 4);
   if (k !== 'auto') {
     const emb = spectralEmbedding(graph, k, { seed: o.seed });
-    const fit = kmeans(normalizeRows(emb.vectors, emb.dims), emb.dims, k, { seed: o.seed, restarts: o.restarts, maxIterations: 40 });
+    const fit = kmeans(normalizeRows(diffusionColumns(emb, emb.dims), emb.dims), emb.dims, k, { seed: o.seed, restarts: o.restarts, maxIterations: 40 });
     return { labels: graphVote(graph, fit.labels, k, 6), k };
   }
   const minK = Math.max(2, o.minK ?? 2);
@@ -211,7 +231,7 @@ function clusterRows(x: CsrMatrix, k: number | 'auto', o: { seed: number; neighb
   let best: { labels: Int32Array; k: number; score: number } | undefined;
   const kScores: { k: number; silhouette: number }[] = [];
   for (const c of grid) {
-    const fit = kmeans(normalizeRows(firstColumns(emb.vectors, emb.dims, c), c), c, c, { seed: o.seed + c, restarts: Math.min(o.restarts, 2), maxIterations: 40 });
+    const fit = kmeans(normalizeRows(diffusionColumns(emb, c), c), c, c, { seed: o.seed + c, restarts: Math.min(o.restarts, 2), maxIterations: 40 });
     const score = silhouetteCosine(sim, Int32Array.from(sampleIdx, (i) => fit.labels[i]!), c);
     kScores.push({ k: c, silhouette: score });
     if (!best || score > best.score + 1e-9) best = { labels: fit.labels, k: c, score };
