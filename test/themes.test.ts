@@ -141,8 +141,8 @@ describe('theme discovery', () => {
       ids.map((i) => d.labels[i]!),
       r.assignment,
     );
-    // Measured 0.685 on this fifth (0.685 on the whole file, 0.686–0.715 on the bench's five folds); the target is 0.70.
-    assert.ok(v.vMeasure > 0.67, `V-measure ${v.vMeasure}`);
+    // Measured 0.699 on this fifth (0.682 on the whole file, 0.696–0.712 on the bench's five folds); the target is 0.70.
+    assert.ok(v.vMeasure > 0.68, `V-measure ${v.vMeasure}`);
   });
 
   it('rapport text themes: themes as JSON, scores with labels, and clear messages for bad input', () => {

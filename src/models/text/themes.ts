@@ -2,7 +2,7 @@
  * Unsupervised theme discovery for customer feedback: TF-IDF over stemmed words, bigrams and
  * character n-grams (vocabulary.ts), a k-nearest-neighbour graph of the texts and its spectral
  * embedding (spectral.ts), k-means++ on the row-normalised embedding (Ng, Jordan & Weiss
- * 2001), then per theme a centroid in TF-IDF space, key phrases by class-based TF-IDF and
+ * 2001) weighted as a diffusion map, then per theme a centroid in TF-IDF space, key phrases by class-based TF-IDF and
  * typical quotes. The model is a plain JSON-able object: new feedback is assigned to the
  * stored themes by cosine similarity to their centroids, so re-running on stored feedback
  * keeps the themes people have named.
