@@ -412,5 +412,48 @@ for (const d of DIALECTS) {
       assert.notEqual(bad.code, 0);
       assert.match(bad.err, /--k/);
     });
+
+    it('the server runs customer value, listening and splits on threads of their own, with the same results and errors', { skip }, async () => {
+      const app: FastifyInstance = await buildServer({ store: t.store, logLevel: 'silent', jobThreads: true });
+      try {
+        const admin = (await createKey(t.store.db, 'jobs', 'admin', Date.now())).secret;
+        const call = (method: 'GET' | 'POST', url: string, body?: unknown) =>
+          app.inject({ method, url, headers: { authorization: `Bearer ${admin}` }, ...(body === undefined ? {} : { payload: body as object }) });
+        // Customer value: the run the thread made is the newest, finished, with the customers it reports.
+        const clv = await call('POST', '/api/clv/run');
+        assert.equal(clv.statusCode, 200, clv.body);
+        const { runId, customers } = clv.json<{ runId: number; customers: number }>();
+        const row = await t.store.db.selectFrom('clv_runs').select(['id', 'status', 'customers']).orderBy('id', 'desc').executeTakeFirstOrThrow();
+        assert.deepEqual([Number(row.id), row.status, Number(row.customers)], [runId, 'ok', customers]);
+        // A split: the parts are stored themes under the split one, holding all its items.
+        const board = (await call('GET', '/api/themes?sort=size')).json<{ themes: { id: number; size: number }[] }>();
+        const big = board.themes[0]!;
+        const split = await call('POST', `/api/themes/${big.id}/split`, { k: 2 });
+        assert.equal(split.statusCode, 200, split.body);
+        const { parts } = split.json<{ parts: number[] }>();
+        assert.equal(parts.length, 2);
+        const children = await t.store.db.selectFrom('themes').select('id').where('parent_id', '=', big.id).execute();
+        assert.deepEqual(children.map((c) => Number(c.id)).sort((a, b) => a - b), [...parts].sort((a, b) => a - b));
+        const moved = await t.store.db.selectFrom('feedback_insights').select((eb) => eb.fn.countAll<number>().as('n')).where('theme_id', 'in', parts).executeTakeFirstOrThrow();
+        assert.equal(Number(moved.n), big.size);
+        // An error on the thread reaches the caller as the same error: a missing theme is a 404.
+        const missing = await call('POST', '/api/themes/999999/split', { k: 2 });
+        assert.equal(missing.statusCode, 404);
+        assert.match(missing.json().error.message, /999999/);
+        // The schedule's listening run, on its thread, sees the new feedback and analyses it.
+        const writer = new IngestWriter(t.store, () => Date.now());
+        const rec: FeedbackRecord = { kind: 'feedback', who: { userId: 'thread-voice' }, feedbackKind: 'review', text: 'The parcel arrived late and the box was crushed.', rating: 1, status: 'new', at: Date.parse('2026-10-30T13:00:00Z'), properties: {}, source: 'test', sourceId: 'thread-1' };
+        await writer.write([rec]);
+        const { threadJobs } = await import('../src/jobs/runner.js');
+        const jobs = threadJobs(t.store);
+        assert.equal(jobs.where, 'thread');
+        const { report } = await jobs.listen({ trigger: 'schedule' });
+        assert.equal(report.analysed, 1);
+        const stored = await t.store.db.selectFrom('feedback_insights as i').innerJoin('feedback as f', 'f.id', 'i.feedback_id').select(['i.intent']).where('f.source_id', '=', 'thread-1').executeTakeFirstOrThrow();
+        assert.equal(stored.intent, 'complaint');
+      } finally {
+        await app.close();
+      }
+    });
   });
 }

@@ -14,8 +14,9 @@
  * retrains its model).
  */
 import type { Store } from '../store/db.js';
-import { lastOrderRef, runClv } from './clv.job.js';
-import { lastFeedbackRef, runListen } from './listen.job.js';
+import { lastOrderRef } from './clv.job.js';
+import { lastFeedbackRef } from './listen.job.js';
+import { inlineJobs, type JobRunner } from './runner.js';
 import { modelStale, readTagModelMeta } from '../listening/tags.service.js';
 
 export interface ScheduleOptions {
@@ -27,6 +28,8 @@ export interface ScheduleOptions {
   everyMs?: number;
   now?: () => number;
   serialize?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Where the runs run (the server: a worker thread each); default here, through `serialize`. */
+  jobs?: JobRunner;
   log?: (message: string) => void;
 }
 
@@ -91,6 +94,7 @@ export function scheduleClv(store: Store, options: ScheduleOptions = {}): Schedu
   const everyMs = options.everyMs ?? 24 * 3_600_000;
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => undefined);
+  const jobs = options.jobs ?? inlineJobs(store, { now, ...(options.serialize ? { serialize: options.serialize } : {}) });
   let busy: Promise<void> | undefined;
   let stopped = false;
   const check = async (): Promise<void> => {
@@ -100,7 +104,7 @@ export function scheduleClv(store: Store, options: ScheduleOptions = {}): Schedu
         const d = await clvDue(store, now(), { settleMs, everyMs });
         if (d.due && !stopped) {
           try {
-            const { report } = await runClv(store, { trigger: 'schedule', now, ...(options.serialize ? { serialize: options.serialize } : {}) });
+            const { report } = await jobs.clv({ trigger: 'schedule' });
             log(`customer value recomputed (${d.why}): ${report.customers} customers in ${(report.timings.totalMs / 1000).toFixed(1)} s`);
           } catch (e) {
             log(`customer value run failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -109,7 +113,7 @@ export function scheduleClv(store: Store, options: ScheduleOptions = {}): Schedu
         const l = await listenDue(store, now(), { settleMs, everyMs });
         if (l.due && !stopped) {
           const t0 = performance.now();
-          const { report } = await runListen(store, { trigger: 'schedule', now, ...(options.serialize ? { serialize: options.serialize } : {}) });
+          const { report } = await jobs.listen({ trigger: 'schedule' });
           log(`feedback analysed (${l.why}): ${report.analysed} items, ${report.themes.count} themes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         }
       } catch (e) {

@@ -86,8 +86,7 @@ export function listeningRoutes(ctx: AppContext): RouteDef<unknown, unknown, unk
       response: z.object({ parts: z.array(z.number()) }).meta({ id: 'ThemeSplit' }),
       handler: async ({ params, body, principal }) => {
         editor(principal);
-        const { splitStoredTheme } = await import('../jobs/listen.job.js');
-        return splitStoredTheme(store, params.id, { k: body.k, now: ctx.clock, serialize: (fn) => ctx.serialWrite(fn) });
+        return ctx.jobs.split(params.id, { k: body.k });
       },
     }),
     route({

@@ -19,6 +19,7 @@ import { valueRoutes } from '../value/value.routes.js';
 import { listeningRoutes } from '../listening/listening.routes.js';
 import { searchRoutes } from '../search/search.routes.js';
 import { scheduleClv, type Schedule, type ScheduleOptions } from '../jobs/scheduler.js';
+import { inlineJobs, threadJobs, type JobRunner } from '../jobs/runner.js';
 
 export const VERSION = '0.1.0';
 /** How long a verified key is trusted without a look-up: a revoked key stops working within this. */
@@ -37,6 +38,8 @@ export interface AppContext {
   ingest: GroupCommit;
   /** The recompute schedule, when the server runs one. */
   schedule: Schedule | undefined;
+  /** Customer value, listening runs and theme splits, one at a time (see jobs/runner.ts). */
+  jobs: JobRunner;
 }
 
 export interface ServerOptions {
@@ -49,6 +52,11 @@ export interface ServerOptions {
   schedule?: ScheduleOptions | false;
   /** Keep the search index up to date in the background (`rapport serve` does). */
   indexSearch?: boolean;
+  /**
+   * Run long jobs (customer value, listening, theme splits) on worker threads, so that requests
+   * are answered meanwhile (`rapport serve` does; an in-memory database runs them inline).
+   */
+  jobThreads?: boolean;
 }
 
 function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
@@ -107,11 +115,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     serialWrite,
     ingest: new GroupCommit(writer, serialWrite),
     schedule: undefined,
+    jobs: opts.jobThreads ? threadJobs(opts.store, { now: clock }) : inlineJobs(opts.store, { now: clock, serialize: serialWrite }),
   };
   const app = Fastify({ logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false, bodyLimit: 1024 * 1024 });
   await app.register(fastifyCookie);
   if (opts.schedule) {
-    const schedule = scheduleClv(opts.store, { now: clock, serialize: serialWrite, log: (m) => app.log.info(m), ...opts.schedule });
+    const schedule = scheduleClv(opts.store, { now: clock, jobs: ctx.jobs, log: (m) => app.log.info(m), ...opts.schedule });
     ctx.schedule = schedule;
     app.addHook('onClose', () => schedule.stop());
     // A first look soon after start-up (once listening): the demo's data, or orders that came

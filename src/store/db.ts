@@ -8,6 +8,10 @@ import {
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  SqliteDriver,
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
   type Migration,
   type MigrationProvider,
   type Transaction,
@@ -79,7 +83,7 @@ function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>, options
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
   sqlite.function('rapport_source_key', { deterministic: true }, (source: unknown, id: unknown) => sourceKey(String(source), String(id)));
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   const checkpointer = options.checkpointer && target.file !== ':memory:' ? startCheckpointer(sqlite, target.file) : undefined;
   return {
     db,
@@ -91,6 +95,29 @@ function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>, options
       await db.destroy();
     },
   };
+}
+
+/**
+ * Transactions take the write lock when they begin (`begin immediate`). Other connections write
+ * to the same file (a job's thread, `rapport import` beside the server): a transaction begun
+ * deferred that read before another connection committed could not upgrade to a writer and
+ * would fail at once, where an immediate one waits its turn (busy_timeout).
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
 }
 
 function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): Store {

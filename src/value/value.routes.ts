@@ -36,8 +36,7 @@ export function valueRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown
       auth: 'admin',
       response: RunResult,
       handler: async () => {
-        const { runClv } = await import('../jobs/clv.job.js');
-        const { runId, report } = await runClv(store, { trigger: 'api', now: ctx.clock, serialize: (fn) => ctx.serialWrite(fn) });
+        const { runId, report } = await ctx.jobs.clv({ trigger: 'api' });
         return { runId, asOf: report.asOf, customers: report.customers, orders: report.orders, seconds: report.timings.totalMs / 1000, warnings: report.warnings };
       },
     }),

@@ -1,0 +1,139 @@
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { RapportError, isRapportError, type ErrorCode, type FieldIssue } from '../core/errors.js';
+import type { DatabaseTarget } from '../core/config.js';
+import type { Store } from '../store/db.js';
+import type { ClvRunResult } from './clv.job.js';
+import type { ListenReport } from './listen.job.js';
+
+/**
+ * Where the server's long jobs run: customer value, the listening run and theme splits.
+ *
+ * Each is seconds to minutes of computation (fitting models, clustering tens of thousands of
+ * texts) and, on SQLite, of synchronous database work. Run on the server's own thread it stops
+ * every request for as long (20 s for a listening run at 20,000 customers). `threadJobs` runs
+ * each job on a worker thread with a database connection of its own, so the server keeps
+ * answering on the other core; the job's writes take their turn with the server's at the
+ * database (SQLite's lock with a busy timeout; PostgreSQL's own). `inlineJobs` runs them here,
+ * for an in-memory database (which another connection cannot see) and for tests.
+ *
+ * Both run one job at a time, in the order asked: a split waits for a listening run and the
+ * other way round, so that neither overwrites the themes model the other loaded.
+ */
+export interface JobRunner {
+  /** 'thread': on a worker thread of their own; 'inline': on the caller's thread. */
+  readonly where: 'thread' | 'inline';
+  clv(options: { trigger: 'schedule' | 'api' }): Promise<ClvRunResult>;
+  listen(options: { trigger: string; rebuild?: boolean; k?: number | 'auto' }): Promise<{ runId: number; report: ListenReport }>;
+  split(themeId: number, options: { k?: number }): Promise<{ parts: number[] }>;
+}
+
+/** What a job thread is asked to do; structured-cloned to it. */
+export type JobRequest =
+  | { job: 'clv'; options: { trigger: 'schedule' | 'api' } }
+  | { job: 'listen'; options: { trigger: string; rebuild?: boolean; k?: number | 'auto' } }
+  | { job: 'split'; themeId: number; options: { k?: number } };
+
+export interface JobData {
+  target: DatabaseTarget;
+  request: JobRequest;
+  /** The caller's clock minus the system clock: the thread keeps the caller's time. */
+  clockOffsetMs: number;
+}
+
+export type JobReply = { ok: true; result: unknown } | { ok: false; error: { code: ErrorCode | null; message: string; issues: FieldIssue[] } };
+
+function queue(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/** Runs one request on the given store (on whichever thread calls it). */
+export async function runRequest(
+  store: Store,
+  request: JobRequest,
+  now: () => number,
+  serialize?: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<unknown> {
+  const s = serialize ? { serialize } : {};
+  switch (request.job) {
+    case 'clv': {
+      const { runClv } = await import('./clv.job.js');
+      return runClv(store, { ...request.options, now, ...s });
+    }
+    case 'listen': {
+      const { runListen } = await import('./listen.job.js');
+      return runListen(store, { ...request.options, now, ...s });
+    }
+    case 'split': {
+      const { splitStoredTheme } = await import('./listen.job.js');
+      return splitStoredTheme(store, request.themeId, { ...request.options, now, ...s });
+    }
+  }
+}
+
+function runner(where: JobRunner['where'], run: (request: JobRequest) => Promise<unknown>): JobRunner {
+  const one = queue();
+  const go = <T>(request: JobRequest) => one(() => run(request)) as Promise<T>;
+  return {
+    where,
+    clv: (options) => go({ job: 'clv', options }),
+    listen: (options) => go({ job: 'listen', options }),
+    split: (themeId, options) => go({ job: 'split', themeId, options }),
+  };
+}
+
+/** Jobs on the caller's thread, their writes through the caller's write queue. */
+export function inlineJobs(store: Store, options: { now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T> } = {}): JobRunner {
+  const now = options.now ?? Date.now;
+  return runner('inline', (request) => runRequest(store, request, now, options.serialize));
+}
+
+/**
+ * The thread's module, beside this one: JavaScript when Rapport runs compiled; TypeScript when
+ * it runs from source (tests, benches), where the thread first registers the TypeScript loader
+ * that the main thread's `--import tsx` does not hand on to workers.
+ */
+function workerScript(): { script: string | URL; eval: boolean } {
+  const here = fileURLToPath(import.meta.url);
+  const ext = path.extname(here);
+  const file = pathToFileURL(path.join(path.dirname(here), `job.worker${ext}`));
+  if (ext === '.js') return { script: file, eval: false };
+  const code = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${JSON.stringify(file.href)}); }).catch((e) => { throw e; });`;
+  return { script: code, eval: true };
+}
+
+/**
+ * Jobs on a worker thread each, with a connection of their own. An in-memory SQLite database
+ * exists only on its own connection, so its jobs run inline.
+ */
+export function threadJobs(store: Store, options: { now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T> } = {}): JobRunner {
+  const target = store.target;
+  if (target.kind === 'sqlite' && target.file === ':memory:') return inlineJobs(store, options);
+  const now = options.now ?? Date.now;
+  return runner('thread', (request) => inThread({ target, request, clockOffsetMs: now() - Date.now() }));
+}
+
+function inThread(data: JobData): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const { script, eval: evaluated } = workerScript();
+    const worker = new Worker(script, { eval: evaluated, workerData: data });
+    let reply: JobReply | undefined;
+    worker.once('message', (m: JobReply) => (reply = m));
+    worker.once('error', (e: Error) => {
+      reply ??= { ok: false, error: { code: isRapportError(e) ? e.code : null, message: `the job's thread failed: ${e.message}`, issues: [] } };
+    });
+    worker.once('exit', (code) => {
+      if (reply?.ok) resolve(reply.result);
+      else if (reply) {
+        const { code: c, message, issues } = reply.error;
+        reject(c ? new RapportError(c, message, issues) : new Error(message));
+      } else reject(new Error(`the job's thread stopped (exit code ${code}) before it finished`));
+    });
+  });
+}
