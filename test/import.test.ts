@@ -335,6 +335,16 @@ describe('the rapport import command', () => {
     const summary = JSON.parse(j.stdout) as { inserted: number; updated: number; rejected: number };
     assert.deepEqual([summary.inserted, summary.updated, summary.rejected], [0, 3, 0]);
 
+    // Rows rejected: the valid ones are stored, the summary and report say so, and the exit code
+    // lets a script notice (9, not 0).
+    const partial = fixture('partial.csv', 'user_id,email,name\nok-1,ok1@example.com,Ann\n,,Nobody\nok-2,ok2@example.com,Bob\n');
+    const p = run([partial, '--kind', 'customers', '--json'], db);
+    assert.equal(p.status, 9, p.stderr);
+    const ps = JSON.parse(p.stdout) as { inserted: number; rejected: number; report: string };
+    assert.deepEqual([ps.inserted, ps.rejected], [2, 1]);
+    assert.match(p.stderr, new RegExp(`1 row was rejected and not stored: rows, fields and reasons in ${ps.report.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(fs.readFileSync(ps.report, 'utf8'), /^row,field,reason\n2,/);
+
     const other = path.join(dir, 'never.db');
     const missing = run([path.join(dir, 'missing.csv'), '--kind', 'customers'], other);
     assert.equal(missing.status, 6);

@@ -17,6 +17,9 @@ interface ImportFlags {
 }
 
 /** `rapport import <file> --kind …`: a thin shell around {@link importFile}. */
+/** The exit code of an import that stored every valid row and rejected some (0 when none were). */
+export const REJECTED_ROWS_EXIT = 9;
+
 export function registerImport(program: Command, ctx: () => Promise<CliContext>): void {
   program
     .command('import <file>')
@@ -68,6 +71,11 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
           c.out.write(formatSummary(summary));
           if (value) c.out.write(`${(await import('../jobs/clv.job.js')).afterLoadLine(value)}\n`);
           if (listening) c.out.write(`${(await import('../jobs/listen.job.js')).listenLine(listening)}\n`);
+        }
+        // Everything valid is stored, but a script must be able to tell that rows were left out.
+        if (summary.rejected > 0) {
+          c.err.write(`${summary.rejected.toLocaleString('en-US')} ${summary.rejected === 1 ? 'row was' : 'rows were'} rejected and not stored${summary.report ? `: rows, fields and reasons in ${summary.report}` : ''}\n`);
+          process.exitCode = REJECTED_ROWS_EXIT;
         }
       }),
     );
