@@ -457,3 +457,26 @@ for (const d of DIALECTS) {
     });
   });
 }
+
+describe("a server job's thread that runs out of memory", () => {
+  it('fails alone: the run is recorded as failed, never left running, and the next run goes through', async () => {
+    const { sqliteStore } = await import('./support/stores.js');
+    const { threadJobs } = await import('../src/jobs/runner.js');
+    const t = await sqliteStore();
+    try {
+      await generateDemo(t.store, { customers: 2000, seed: 5 });
+      // 64 MB holds the modules and the run's record, not the clustering of 2,000+ items.
+      const small = threadJobs(t.store, { memoryMb: 64 });
+      await assert.rejects(small.listen({ trigger: 'schedule' }), /thread stopped before it finished: out of memory \(RAPPORT_JOB_MEMORY_MB=64\)/);
+      const runs = await t.store.db.selectFrom('text_runs').select(['status', 'error']).execute();
+      assert.equal(runs.length, 1, 'the run was recorded before the thread ran out of memory');
+      assert.equal(runs[0]!.status, 'failed');
+      assert.match(runs[0]!.error ?? '', /out of memory/);
+      const { report } = await threadJobs(t.store).listen({ trigger: 'schedule' });
+      assert.ok(report.analysed > 2000 && report.themes.count > 3);
+      assert.deepEqual((await t.store.db.selectFrom('text_runs').select('status').orderBy('id').execute()).map((r) => r.status), ['failed', 'ok']);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});

@@ -15,6 +15,7 @@ const EnvSchema = z.object({
   RAPPORT_DEMO_CUSTOMERS: z.coerce.number().int().min(0).default(2000),
   RAPPORT_SHARED_DATA: z.string().optional(),
   RAPPORT_CLV_EVERY_HOURS: z.coerce.number().min(0).default(24),
+  RAPPORT_JOB_MEMORY_MB: z.coerce.number().int().min(64).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
 
@@ -27,6 +28,8 @@ export interface Config {
   readonly demoCustomers: number;
   /** The server recomputes customer value at least this often, and soon after new orders; 0 turns that off. */
   readonly clvEveryHours: number;
+  /** The JavaScript heap a server job's thread may use (MB); undefined: V8's default. */
+  readonly jobMemoryMb: number | undefined;
   readonly logLevel: string;
 }
 
@@ -59,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     publicUrl: e.RAPPORT_PUBLIC_URL,
     demoCustomers: e.RAPPORT_DEMO_CUSTOMERS,
     clvEveryHours: e.RAPPORT_CLV_EVERY_HOURS,
+    jobMemoryMb: e.RAPPORT_JOB_MEMORY_MB,
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -112,28 +112,58 @@ function workerScript(): { script: string | URL; eval: boolean } {
  * Jobs on a worker thread each, with a connection of their own. An in-memory SQLite database
  * exists only on its own connection, so its jobs run inline.
  */
-export function threadJobs(store: Store, options: { now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T> } = {}): JobRunner {
+export function threadJobs(
+  store: Store,
+  options: { now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T>; memoryMb?: number | undefined } = {},
+): JobRunner {
   const target = store.target;
   if (target.kind === 'sqlite' && target.file === ':memory:') return inlineJobs(store, options);
   const now = options.now ?? Date.now;
-  return runner('thread', (request) => inThread({ target, request, clockOffsetMs: now() - Date.now() }));
+  return runner('thread', async (request) => {
+    // The runs a thread records from here on: if it dies (out of memory) before it can say
+    // how its run ended, the run is recorded as failed here rather than left "running".
+    const since = await runMarks(store);
+    try {
+      return await inThread({ target, request, clockOffsetMs: now() - Date.now() }, options.memoryMb);
+    } catch (e) {
+      if (!isRapportError(e) && e instanceof Error && e.message.startsWith(THREAD_DIED)) await failRunsSince(store, since, e.message, now());
+      throw e;
+    }
+  });
 }
 
-function inThread(data: JobData): Promise<unknown> {
+const THREAD_DIED = "the job's thread stopped";
+
+async function runMarks(store: Store): Promise<{ clv: number; text: number }> {
+  const [c, t] = await Promise.all([
+    store.db.selectFrom('clv_runs').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst(),
+    store.db.selectFrom('text_runs').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst(),
+  ]);
+  return { clv: Number(c?.id ?? 0), text: Number(t?.id ?? 0) };
+}
+
+async function failRunsSince(store: Store, since: { clv: number; text: number }, error: string, at: number): Promise<void> {
+  await store.db.updateTable('clv_runs').set({ status: 'failed', finished_at: at, error }).where('id', '>', since.clv).where('status', '=', 'running').execute();
+  await store.db.updateTable('text_runs').set({ status: 'failed', finished_at: at, error }).where('id', '>', since.text).where('status', '=', 'running').execute();
+}
+
+function inThread(data: JobData, memoryMb: number | undefined): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const { script, eval: evaluated } = workerScript();
-    const worker = new Worker(script, { eval: evaluated, workerData: data });
+    const worker = new Worker(script, { eval: evaluated, workerData: data, ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}) });
     let reply: JobReply | undefined;
     worker.once('message', (m: JobReply) => (reply = m));
-    worker.once('error', (e: Error) => {
-      reply ??= { ok: false, error: { code: isRapportError(e) ? e.code : null, message: `the job's thread failed: ${e.message}`, issues: [] } };
-    });
+    let died: Error | undefined;
+    worker.once('error', (e: Error) => (died = e));
     worker.once('exit', (code) => {
       if (reply?.ok) resolve(reply.result);
       else if (reply) {
         const { code: c, message, issues } = reply.error;
         reject(c ? new RapportError(c, message, issues) : new Error(message));
-      } else reject(new Error(`the job's thread stopped (exit code ${code}) before it finished`));
+      } else {
+        const why = (died as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory${memoryMb ? ` (RAPPORT_JOB_MEMORY_MB=${memoryMb})` : ''}` : (died?.message ?? `exit code ${code}`);
+        reject(new Error(`${THREAD_DIED} before it finished: ${why}`));
+      }
     });
   });
 }

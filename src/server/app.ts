@@ -57,6 +57,8 @@ export interface ServerOptions {
    * are answered meanwhile (`rapport serve` does; an in-memory database runs them inline).
    */
   jobThreads?: boolean;
+  /** With `jobThreads`: the heap each job's thread may use, in MB (default: V8's). */
+  jobMemoryMb?: number | undefined;
 }
 
 function zodIssues(error: z.ZodError, prefix: string): FieldIssue[] {
@@ -115,7 +117,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     serialWrite,
     ingest: new GroupCommit(writer, serialWrite),
     schedule: undefined,
-    jobs: opts.jobThreads ? threadJobs(opts.store, { now: clock }) : inlineJobs(opts.store, { now: clock, serialize: serialWrite }),
+    jobs: opts.jobThreads ? threadJobs(opts.store, { now: clock, memoryMb: opts.jobMemoryMb }) : inlineJobs(opts.store, { now: clock, serialize: serialWrite }),
   };
   const app = Fastify({ logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false, bodyLimit: 1024 * 1024 });
   await app.register(fastifyCookie);
