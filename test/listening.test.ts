@@ -10,13 +10,14 @@ import { IngestWriter } from '../src/ingest/writer.js';
 import type { FeedbackRecord } from '../src/ingest/records.js';
 import { runClv } from '../src/jobs/clv.job.js';
 import { runListen, splitStoredTheme, type ListenReport } from '../src/jobs/listen.job.js';
+import { threadJobs } from '../src/jobs/runner.js';
 import { CHURN_P_ALIVE, defectLedger } from '../src/listening/defects.js';
 import { decodeModel, encodeModel } from '../src/listening/model-store.js';
 import { labelItem, reviewQueue, tagSets, REVIEW_THRESHOLD } from '../src/listening/tags.service.js';
 import { mergeThemes, renameTheme, themeBoard, themeDetail } from '../src/listening/themes.service.js';
 import { newcombe, quantile, wilson } from '../src/models/stats/proportions.js';
 import { buildServer } from '../src/server/app.js';
-import { DIALECTS, type TestStore } from './support/stores.js';
+import { DIALECTS, sqliteStore, type TestStore } from './support/stores.js';
 import { rapport } from './support/cli.js';
 
 const close = (got: number | null, want: number, tol: number, what: string): void => assert.ok(got !== null && Math.abs(got - want) <= tol, `${what}: ${got} vs ${want}`);
@@ -444,7 +445,6 @@ for (const d of DIALECTS) {
         const writer = new IngestWriter(t.store, () => Date.now());
         const rec: FeedbackRecord = { kind: 'feedback', who: { userId: 'thread-voice' }, feedbackKind: 'review', text: 'The parcel arrived late and the box was crushed.', rating: 1, status: 'new', at: Date.parse('2026-10-30T13:00:00Z'), properties: {}, source: 'test', sourceId: 'thread-1' };
         await writer.write([rec]);
-        const { threadJobs } = await import('../src/jobs/runner.js');
         const jobs = threadJobs(t.store);
         assert.equal(jobs.where, 'thread');
         const { report } = await jobs.listen({ trigger: 'schedule' });
@@ -460,8 +460,6 @@ for (const d of DIALECTS) {
 
 describe("a server job's thread that runs out of memory", () => {
   it('fails alone: the run is recorded as failed, never left running, and the next run goes through', async () => {
-    const { sqliteStore } = await import('./support/stores.js');
-    const { threadJobs } = await import('../src/jobs/runner.js');
     const t = await sqliteStore();
     try {
       await generateDemo(t.store, { customers: 2000, seed: 5 });

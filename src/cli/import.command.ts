@@ -16,10 +16,10 @@ interface ImportFlags {
   listen: boolean;
 }
 
-/** `rapport import <file> --kind …`: a thin shell around {@link importFile}. */
 /** The exit code of an import that stored every valid row and rejected some (0 when none were). */
 export const REJECTED_ROWS_EXIT = 9;
 
+/** `rapport import <file> --kind …`: a thin shell around {@link importFile}. */
 export function registerImport(program: Command, ctx: () => Promise<CliContext>): void {
   program
     .command('import <file>')

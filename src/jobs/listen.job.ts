@@ -26,6 +26,7 @@ import { loadModel, modelVersion, saveModel } from '../listening/model-store.js'
 import { assignThemes, buildThemes, splitThemes, storable, type ThemeEngineModel } from '../listening/theme-engine.js';
 import { mergeThemes as mergeModelThemes } from '../models/text/themes.js';
 import { invalid, notFound } from '../core/errors.js';
+import { serialQueue } from '../core/serial.js';
 import { examplesStamp, modelStale, readTagModelMeta, REVIEW_THRESHOLD, tagPurpose, type TagModelMeta } from '../listening/tags.service.js';
 
 export interface ListenOptions {
@@ -69,17 +70,11 @@ interface StoredTheme {
   rowOf: Record<string, number>;
 }
 
-let tail: Promise<unknown> = Promise.resolve();
-
 /**
  * Runs and splits change the stored themes model (load, change, save): one at a time in this
  * process, in the order asked, so none overwrites another's model.
  */
-function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-  const run = tail.then(fn, fn);
-  tail = run.catch(() => undefined);
-  return run;
-}
+const exclusive = serialQueue();
 
 /** Runs the listening job; a run asked for while one is going (or a split) waits for it, then runs. */
 export function runListen(store: Store, options: ListenOptions): Promise<{ runId: number; report: ListenReport }> {
@@ -467,8 +462,8 @@ interface TagPlan {
 /** Cross-validated accuracy of a tag set's model on its examples: 5 folds up to 2,000 examples, one 80/20 split above. */
 function crossValidate(texts: string[], labels: string[], seed: number): number | null {
   const n = texts.length;
-  const few = medianExamples(labels) <= FEW_EXAMPLES;
   if (n < 10 || new Set(labels).size < 2) return null;
+  const few = medianExamples(labels) <= FEW_EXAMPLES;
   const rand = seededRandom(seed);
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RapportError, isRapportError, type ErrorCode, type FieldIssue } from '../core/errors.js';
+import { serialQueue, type Serialize } from '../core/serial.js';
 import type { DatabaseTarget } from '../core/config.js';
 import type { Store } from '../store/db.js';
 import type { ClvRunResult } from './clv.job.js';
@@ -44,21 +45,12 @@ export interface JobData {
 
 export type JobReply = { ok: true; result: unknown } | { ok: false; error: { code: ErrorCode | null; message: string; issues: FieldIssue[] } };
 
-function queue(): <T>(fn: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
-
 /** Runs one request on the given store (on whichever thread calls it). */
 export async function runRequest(
   store: Store,
   request: JobRequest,
   now: () => number,
-  serialize?: <T>(fn: () => Promise<T>) => Promise<T>,
+  serialize?: Serialize,
 ): Promise<unknown> {
   const s = serialize ? { serialize } : {};
   switch (request.job) {
@@ -78,7 +70,7 @@ export async function runRequest(
 }
 
 function runner(where: JobRunner['where'], run: (request: JobRequest) => Promise<unknown>): JobRunner {
-  const one = queue();
+  const one = serialQueue();
   const go = <T>(request: JobRequest) => one(() => run(request)) as Promise<T>;
   return {
     where,
@@ -89,7 +81,7 @@ function runner(where: JobRunner['where'], run: (request: JobRequest) => Promise
 }
 
 /** Jobs on the caller's thread, their writes through the caller's write queue. */
-export function inlineJobs(store: Store, options: { now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T> } = {}): JobRunner {
+export function inlineJobs(store: Store, options: { now?: () => number; serialize?: Serialize } = {}): JobRunner {
   const now = options.now ?? Date.now;
   return runner('inline', (request) => runRequest(store, request, now, options.serialize));
 }
@@ -114,7 +106,7 @@ function workerScript(): { script: string | URL; eval: boolean } {
  */
 export function threadJobs(
   store: Store,
-  options: { now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T>; memoryMb?: number | undefined } = {},
+  options: { now?: () => number; serialize?: Serialize; memoryMb?: number | undefined } = {},
 ): JobRunner {
   const target = store.target;
   if (target.kind === 'sqlite' && target.file === ':memory:') return inlineJobs(store, options);

@@ -20,6 +20,7 @@ import { listeningRoutes } from '../listening/listening.routes.js';
 import { searchRoutes } from '../search/search.routes.js';
 import { scheduleClv, type Schedule, type ScheduleOptions } from '../jobs/scheduler.js';
 import { inlineJobs, threadJobs, type JobRunner } from '../jobs/runner.js';
+import { serialQueue } from '../core/serial.js';
 
 export const VERSION = '0.1.0';
 /** How long a verified key is trusted without a look-up: a revoked key stops working within this. */
@@ -102,12 +103,7 @@ async function authenticate(ctx: AppContext, req: FastifyRequest): Promise<Princ
 /** Builds the HTTP server (not listening). Tests call `app.inject(...)` on it directly. */
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const clock = opts.clock ?? Date.now;
-  let queue: Promise<unknown> = Promise.resolve();
-  const serialWrite = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const serialWrite = serialQueue();
   const writer = new IngestWriter(opts.store, clock);
   const ctx: AppContext = {
     store: opts.store,
