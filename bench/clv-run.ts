@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { drawOrderHistory } from '../src/demo/clv-cohort.js';
 import { dayOf } from '../src/models/clv/summary.js';
 import { openStore } from '../src/store/db.js';
-import type { ClvRunReport } from '../src/jobs/clv.job.js';
+import type { ClvRunReport } from '../src/value/value.job.js';
 import { cliArgs } from './_server.js';
 
 /**

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cohortCsv, DEFAULT_COHORT, drawCohort } from '../src/demo/clv-cohort.js';
-import { readSummaryCsv } from '../src/clv/input.js';
-import { fitSummary } from '../src/clv/fit.js';
+import { readSummaryCsv } from '../src/value/input.js';
+import { fitSummary } from '../src/value/fit.js';
 import { scoreCustomers } from '../src/models/clv/score.js';
 import { cliArgs } from './_server.js';
 

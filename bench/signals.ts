@@ -5,7 +5,7 @@ import { intent, type IntentLabel } from '../src/models/text/intent.js';
 import { detectLanguage } from '../src/models/text/language.js';
 import { DEFAULT_THRESHOLD, LshIndex, nearDuplicateGroups, signature } from '../src/models/text/minhash.js';
 import { sentiment } from '../src/models/text/sentiment.js';
-import { readTextCsv } from '../src/text/tag.js';
+import { readTextCsv } from '../src/listening/text-tag.js';
 import { demoIntentItems, HAND, HELD_OUT } from '../test/support/intent-messages.js';
 import { sqliteStore } from '../test/support/stores.js';
 

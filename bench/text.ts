@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { readTextCsv } from '../src/text/tag.js';
+import { readTextCsv } from '../src/listening/text-tag.js';
 import { evaluate, predict, train } from '../src/models/text/classifier.js';
 import { trainAndTag } from '../src/models/text/transduce.js';
 import { seededRandom } from '../src/models/random.js';

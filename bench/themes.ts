@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { readTextCsv } from '../src/text/tag.js';
+import { readTextCsv } from '../src/listening/text-tag.js';
 import { discoverThemes } from '../src/models/text/themes.js';
 import { vMeasure } from '../src/models/text/vmeasure.js';
 import { seededRandom } from '../src/models/random.js';

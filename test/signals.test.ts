@@ -17,7 +17,7 @@ import {
   signature,
 } from '../src/models/text/minhash.js';
 import { sentiment } from '../src/models/text/sentiment.js';
-import { readTextCsv } from '../src/text/tag.js';
+import { readTextCsv } from '../src/listening/text-tag.js';
 import { demoIntentItems, HAND, HELD_OUT } from './support/intent-messages.js';
 import { sqliteStore } from './support/stores.js';
 import { BANKING, skipBanking } from './support/cli.js';

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { deserialiseModel, evaluate, labelText, predict, serialiseModel, train } from '../src/models/text/classifier.js';
 import { learnWordVectors } from '../src/models/text/embedding.js';
 import { trainAndTag } from '../src/models/text/transduce.js';
-import { readTextCsv } from '../src/text/tag.js';
+import { readTextCsv } from '../src/listening/text-tag.js';
 import { BANKING, rapport, skipBanking } from './support/cli.js';
 
 const skipData = skipBanking;

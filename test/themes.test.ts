@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { seededRandom } from '../src/models/random.js';
 import { assignThemes, discoverThemes, mergeThemes, splitTheme } from '../src/models/text/themes.js';
 import { vMeasure } from '../src/models/text/vmeasure.js';
-import { readTextCsv } from '../src/text/tag.js';
+import { readTextCsv } from '../src/listening/text-tag.js';
 import { BANKING, rapport, skipBanking } from './support/cli.js';
 
 const skipData = skipBanking;

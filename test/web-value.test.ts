@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { importFile } from '../src/ingest/files.js';
-import { runClv } from '../src/jobs/clv.job.js';
+import { runClv } from '../src/value/value.job.js';
 import { clvSummary, rankCustomers } from '../src/value/value.service.js';
 import { sqliteStore, type TestStore } from './support/stores.js';
 import { browserSkip as skip, openBrowserRig, signIn, type BrowserRig } from './support/browser.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../server/app.js';
-import { route, type RouteDef } from '../server/route.js';
+import { route, type RouteDef } from '../http/route.js';
 import { unauthorized } from '../core/errors.js';
 import { endSession, redeemSignInToken, sessionUser, SESSION_COOKIE } from './staff.js';
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
-import type { FitReport, ModelChoice } from '../clv/fit.js';
+import type { FitReport, ModelChoice } from '../value/fit.js';
 import type { Period } from '../models/clv/summary.js';
-import type { ClvRunReport } from '../jobs/clv.job.js';
+import type { ClvRunReport } from '../value/value.job.js';
 import { action, withStore, type CliContext } from './context.js';
 
 interface FitFlags {
@@ -50,7 +50,7 @@ export function registerClv(program: Command, ctx: () => Promise<CliContext>): v
         const penalizer = Number(flags.penalizer);
         if (!(penalizer >= 0)) throw invalid('--penalizer', `expected a number ≥ 0, got "${flags.penalizer}"`);
         const model = flags.model as ModelChoice;
-        const [{ fitSummary, fitTransactions }, input, { dayOf }] = await Promise.all([import('../clv/fit.js'), import('../clv/input.js'), import('../models/clv/summary.js')]);
+        const [{ fitSummary, fitTransactions }, input, { dayOf }] = await Promise.all([import('../value/fit.js'), import('../value/input.js'), import('../models/clv/summary.js')]);
         const date = (flag: string, v: string | undefined): number | undefined => {
           if (v === undefined) return undefined;
           const d = dayOf(v);
@@ -118,7 +118,7 @@ function registerRun(clv: Command, ctx: () => Promise<CliContext>): void {
         const asOfDay = flags.asOf === undefined ? undefined : dayOf(flags.asOf);
         if (asOfDay !== undefined && Number.isNaN(asOfDay)) throw invalid('--as-of', `expected a date YYYY-MM-DD, got "${flags.asOf}"`);
         const c = await ctx();
-        const { runClv } = await import('../jobs/clv.job.js');
+        const { runClv } = await import('../value/value.job.js');
         const { report, runId } = await withStore(c, (store) => runClv(store, { trigger: 'cli', settings, ...(asOfDay !== undefined ? { asOfDay } : {}) }));
         c.out.write(flags.json ? `${JSON.stringify({ runId, ...report })}\n` : formatRun(report));
         for (const w of report.warnings) c.err.write(`warning: ${w}\n`);

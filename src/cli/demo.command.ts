@@ -44,8 +44,8 @@ export function registerDemo(program: Command, ctx: () => Promise<CliContext>): 
         const months = wholeNumber('--months', flags.months);
         const tty = !flags.json && 'isTTY' in c.err && (c.err as NodeJS.WriteStream).isTTY === true;
         const started = performance.now();
-        const { runClvAfterLoad, afterLoadLine } = await import('../jobs/clv.job.js');
-        const { runListenAfterLoad, listenLine } = await import('../jobs/listen.job.js');
+        const { runClvAfterLoad, afterLoadLine } = await import('../value/value.job.js');
+        const { runListenAfterLoad, listenLine } = await import('../listening/listen.job.js');
         let value: Awaited<ReturnType<typeof runClvAfterLoad>> | undefined;
         let listening: Awaited<ReturnType<typeof runListenAfterLoad>> | undefined;
         const summary = await withStore(c, async (store) => {

@@ -52,11 +52,11 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
               bar?.stop();
               // New orders change customer value: recompute it now, as the server would.
               if (flags.clv && s.kind === 'orders' && s.inserted + s.updated > 0) {
-                const { runClvAfterLoad } = await import('../jobs/clv.job.js');
+                const { runClvAfterLoad } = await import('../value/value.job.js');
                 value = await runClvAfterLoad(store, 'import');
               }
               if (flags.listen && s.kind === 'feedback' && s.inserted + s.updated > 0) {
-                const { runListenAfterLoad } = await import('../jobs/listen.job.js');
+                const { runListenAfterLoad } = await import('../listening/listen.job.js');
                 listening = await runListenAfterLoad(store, 'import');
               }
               return s;
@@ -69,8 +69,8 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
         if (flags.json) c.out.write(`${JSON.stringify({ ...summary, ...(value ? { customerValue: value } : {}), ...(listening ? { listening } : {}) })}\n`);
         else {
           c.out.write(formatSummary(summary));
-          if (value) c.out.write(`${(await import('../jobs/clv.job.js')).afterLoadLine(value)}\n`);
-          if (listening) c.out.write(`${(await import('../jobs/listen.job.js')).listenLine(listening)}\n`);
+          if (value) c.out.write(`${(await import('../value/value.job.js')).afterLoadLine(value)}\n`);
+          if (listening) c.out.write(`${(await import('../listening/listen.job.js')).listenLine(listening)}\n`);
         }
         // Everything valid is stored, but a script must be able to tell that rows were left out.
         if (summary.rejected > 0) {

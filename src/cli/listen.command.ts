@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
-import type { ListenReport } from '../jobs/listen.job.js';
+import type { ListenReport } from '../listening/listen.job.js';
 import type { DefectLedger } from '../listening/defects.js';
 import { action, withStore, type CliContext } from './context.js';
 
@@ -68,7 +68,7 @@ export function registerListen(program: Command, ctx: () => Promise<CliContext>)
       action(async (flags: { rebuild?: boolean; k?: string; json?: boolean }) => {
         const k = parseK(flags.k);
         const c = await ctx();
-        const { runListen } = await import('../jobs/listen.job.js');
+        const { runListen } = await import('../listening/listen.job.js');
         const { runId, report } = await withStore(c, (store) => runListen(store, { trigger: 'cli', rebuild: flags.rebuild === true, ...(k !== undefined ? { k } : {}) }));
         c.out.write(flags.json ? `${JSON.stringify({ runId, ...report })}\n` : formatListen(report));
         for (const w of report.warnings) c.err.write(`warning: ${w}\n`);
@@ -133,7 +133,7 @@ export function registerListen(program: Command, ctx: () => Promise<CliContext>)
         const k = Number(flags.k);
         if (!Number.isInteger(k) || k < 2 || k > 8) throw invalid('--k', `expected a whole number from 2 to 8, got "${flags.k}"`);
         const c = await ctx();
-        const { splitStoredTheme } = await import('../jobs/listen.job.js');
+        const { splitStoredTheme } = await import('../listening/listen.job.js');
         const { parts } = await withStore(c, (store) => splitStoredTheme(store, parseId(id, 'id'), { k }));
         c.out.write(`Theme ${id} split into ${parts.map((p) => `#${p}`).join(', ')}.\n`);
       }),

@@ -31,7 +31,7 @@ export function registerText(program: Command, _ctx: () => Promise<CliContext>):
     .option('--json', 'print {"accuracy","macroF1","n","predictions":[…]} as JSON')
     .action(
       action(async (flags: TagFlags) => {
-        const { tagFiles } = await import('../text/tag.js');
+        const { tagFiles } = await import('../listening/text-tag.js');
         const r = tagFiles({ train: flags.train, predict: flags.predict, textColumn: flags.textColumn, labelColumn: flags.labelColumn });
         if (flags.json) {
           process.stdout.write(
@@ -58,7 +58,7 @@ export function registerText(program: Command, _ctx: () => Promise<CliContext>):
     .action(
       action(async (flags: ThemesFlags) => {
         const { invalid } = await import('../core/errors.js');
-        const { parseK, themesOfFile } = await import('../text/themes.js');
+        const { parseK, themesOfFile } = await import('../listening/text-themes.js');
         const seed = Number(flags.seed);
         if (!Number.isInteger(seed)) throw invalid('--seed', `expected a whole number, got "${flags.seed}"`);
         const r = themesOfFile({ input: flags.input, k: parseK(flags.k), textColumn: flags.textColumn, seed, ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}) });

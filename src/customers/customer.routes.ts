@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../server/app.js';
-import { route, type RouteDef } from '../server/route.js';
+import { route, type RouteDef } from '../http/route.js';
 import * as service from './customer.service.js';
 
 const UserIdParams = z.object({ userId: z.string().min(1).max(512) });

@@ -5,8 +5,8 @@ import { RapportError, isRapportError, type ErrorCode, type FieldIssue } from '.
 import { serialQueue, type Serialize } from '../core/serial.js';
 import type { DatabaseTarget } from '../core/config.js';
 import type { Store } from '../store/db.js';
-import type { ClvRunResult } from './clv.job.js';
-import type { ListenReport } from './listen.job.js';
+import type { ClvRunResult } from '../value/value.job.js';
+import type { ListenReport } from '../listening/listen.job.js';
 
 /**
  * Where the server's long jobs run: customer value, the listening run and theme splits.
@@ -55,15 +55,15 @@ export async function runRequest(
   const s = serialize ? { serialize } : {};
   switch (request.job) {
     case 'clv': {
-      const { runClv } = await import('./clv.job.js');
+      const { runClv } = await import('../value/value.job.js');
       return runClv(store, { ...request.options, now, ...s });
     }
     case 'listen': {
-      const { runListen } = await import('./listen.job.js');
+      const { runListen } = await import('../listening/listen.job.js');
       return runListen(store, { ...request.options, now, ...s });
     }
     case 'split': {
-      const { splitStoredTheme } = await import('./listen.job.js');
+      const { splitStoredTheme } = await import('../listening/listen.job.js');
       return splitStoredTheme(store, request.themeId, { ...request.options, now, ...s });
     }
   }

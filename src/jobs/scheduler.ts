@@ -14,8 +14,8 @@
  * retrains its model).
  */
 import type { Store } from '../store/db.js';
-import { lastOrderRef } from './clv.job.js';
-import { lastFeedbackRef } from './listen.job.js';
+import { lastOrderRef } from '../value/value.job.js';
+import { lastFeedbackRef } from '../listening/listen.job.js';
 import { inlineJobs, type JobRunner } from './runner.js';
 import { modelStale, readTagModelMeta } from '../listening/tags.service.js';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { forbidden } from '../core/errors.js';
 import type { Principal } from '../auth/keys.js';
 import type { AppContext } from '../server/app.js';
-import { route, type RouteDef } from '../server/route.js';
+import { route, type RouteDef } from '../http/route.js';
 import * as defects from './defects.js';
 import * as themes from './themes.service.js';
 import * as tags from './tags.service.js';

@@ -1,5 +1,5 @@
 import type { AppContext } from '../server/app.js';
-import { route, type RouteDef } from '../server/route.js';
+import { route, type RouteDef } from '../http/route.js';
 import * as service from './search.service.js';
 
 /** Search over feedback, customers and interactions with text; and the choices its filters offer. */

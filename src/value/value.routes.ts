@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../server/app.js';
-import { route, type RouteDef } from '../server/route.js';
+import { route, type RouteDef } from '../http/route.js';
 import * as service from './value.service.js';
 
 const RunResult = z.object({ runId: z.number(), asOf: z.string(), customers: z.number(), orders: z.number(), seconds: z.number(), warnings: z.array(z.string()) }).meta({ id: 'ClvRunResult' });

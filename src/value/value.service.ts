@@ -5,7 +5,7 @@
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import { invalid } from '../core/errors.js';
-import { latestClvRun, lastOrderRef, type ClvRunReport } from '../jobs/clv.job.js';
+import { latestClvRun, lastOrderRef, type ClvRunReport } from './value.job.js';
 import { conditionalProbabilityOfPurchases, pAlive } from '../models/clv/bgnbd.js';
 import { horizonSums } from '../models/clv/score.js';
 import { conditionalExpectedSpend } from '../models/clv/gamma-gamma.js';

@@ -22,12 +22,12 @@ import { seededRandom } from '../models/random.js';
 import type { Conn, Store } from '../store/db.js';
 import type { FeedbackInsightsTable } from '../store/schema.js';
 import { chunks, updateFromValues } from '../store/sql.js';
-import { loadModel, modelVersion, saveModel } from '../listening/model-store.js';
-import { assignThemes, buildThemes, splitThemes, storable, type ThemeEngineModel } from '../listening/theme-engine.js';
+import { loadModel, modelVersion, saveModel } from './model-store.js';
+import { assignThemes, buildThemes, splitThemes, storable, type ThemeEngineModel } from './theme-engine.js';
 import { mergeThemes as mergeModelThemes } from '../models/text/themes.js';
 import { invalid, notFound } from '../core/errors.js';
 import { serialQueue } from '../core/serial.js';
-import { examplesStamp, modelStale, readTagModelMeta, REVIEW_THRESHOLD, tagPurpose, type TagModelMeta } from '../listening/tags.service.js';
+import { examplesStamp, modelStale, readTagModelMeta, REVIEW_THRESHOLD, tagPurpose, type TagModelMeta } from './tags.service.js';
 
 export interface ListenOptions {
   trigger: string;

@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { invalid } from '../core/errors.js';
 import { discoverThemes } from '../models/text/themes.js';
 import { vMeasure } from '../models/text/vmeasure.js';
-import { readTextCsv } from './tag.js';
+import { readTextCsv } from './text-tag.js';
 
 export interface ThemesReport {
   themes: { id: number; label: string; keyPhrases: string[]; size: number; quotes: string[]; rows: number[] }[];

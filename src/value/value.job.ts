@@ -15,8 +15,8 @@
  */
 import { sql } from 'kysely';
 import { RapportError } from '../core/errors.js';
-import { fitSummary, fitTransactions, type FitReport } from '../clv/fit.js';
-import { preferenceMatrices, samplePurchases, summarizeOrders, type OrdersSummary } from '../clv/orders-summary.js';
+import { fitSummary, fitTransactions, type FitReport } from './fit.js';
+import { preferenceMatrices, samplePurchases, summarizeOrders, type OrdersSummary } from './orders-summary.js';
 import { DEFAULT_VALUE_OPTIONS, scoreCustomers, type Scores } from '../models/clv/score.js';
 import { isoOfDay, PERIOD_DAYS, type Period } from '../models/clv/summary.js';
 import type { HoldoutReport } from '../models/clv/validation.js';
