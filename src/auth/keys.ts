@@ -1,10 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import type { Conn } from '../store/db.js';
 import type { KeyScope } from '../store/schema.js';
 import { invalid, notFound } from '../core/errors.js';
-
-export const KeyScopeSchema = z.enum(['ingest', 'read', 'admin']);
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, withStore, type CliContext } from './context.js';
-import { KEY_SCOPES } from '../auth/scopes.js';
+import { KEY_SCOPES } from '../core/vocabulary.js';
 import { invalid } from '../core/errors.js';
 import type { KeyScope } from '../store/schema.js';
 

@@ -109,5 +109,4 @@ export interface WriteCounts {
 /** What `rapport import --kind` accepts. */
 export type ImportKind = 'customers' | 'orders' | 'events' | 'feedback';
 export const IMPORT_KINDS: readonly ImportKind[] = ['customers', 'orders', 'events', 'feedback'];
-export const FEEDBACK_KINDS: readonly FeedbackKind[] = ['ticket', 'review', 'survey', 'interview', 'visit_note', 'other'];
-export const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound', 'mutual'];
+export { DIRECTIONS, FEEDBACK_KINDS } from '../core/vocabulary.js';

@@ -1,4 +1,7 @@
 import type { Generated } from 'kysely';
+import type { Direction, FeedbackKind, KeyScope, StaffRole } from '../core/vocabulary.js';
+
+export type { Direction, FeedbackKind, KeyScope, StaffRole };
 
 /**
  * Row types, one per table. Times are epoch milliseconds (integers) on both dialects, JSON
@@ -47,7 +50,6 @@ export interface IdentitiesTable {
   created_at: number;
 }
 
-export type Direction = 'inbound' | 'outbound' | 'mutual';
 
 export interface InteractionsTable {
   id: Generated<number>;
@@ -103,7 +105,6 @@ export interface ProductsTable {
   updated_at: number;
 }
 
-export type FeedbackKind = 'ticket' | 'review' | 'survey' | 'interview' | 'visit_note' | 'other';
 
 export interface FeedbackTable {
   id: Generated<number>;
@@ -119,7 +120,6 @@ export interface FeedbackTable {
   received_at: number;
 }
 
-export type KeyScope = 'ingest' | 'read' | 'admin';
 
 export interface ApiKeysTable {
   id: Generated<number>;
@@ -138,7 +138,7 @@ export interface StaffUsersTable {
   id: Generated<number>;
   email: string;
   name: string;
-  role: 'admin' | 'member';
+  role: StaffRole;
   created_at: number;
 }
 
@@ -152,7 +152,7 @@ export interface StaffSessionsTable {
 /** One-time sign-in links (the first admin's, and later invitations). */
 export interface SignInTokensTable {
   hash: string;
-  role: 'admin' | 'member';
+  role: StaffRole;
   created_at: number;
   expires_at: number;
   used_at: number | null;
