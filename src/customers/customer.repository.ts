@@ -1,5 +1,6 @@
 import { sql, type SqlBool, type Expression } from 'kysely';
 import type { Conn, Dialect } from '../store/db.js';
+import { monthOfMs } from '../store/sql.js';
 
 /** Queries behind the customer 360. Only queries: mapping and logic live in the service. */
 
@@ -167,10 +168,7 @@ export async function eraseCustomer(db: Conn, customerId: number) {
 
 /** Monthly interactions by direction, for the overview. */
 export async function monthlyInteractions(db: Conn, dialect: Dialect) {
-  const month =
-    dialect === 'postgres'
-      ? sql<string>`to_char(to_timestamp(occurred_at / 1000.0) at time zone 'UTC', 'YYYY-MM')`
-      : sql<string>`strftime('%Y-%m', occurred_at / 1000, 'unixepoch')`;
+  const month = monthOfMs(dialect, 'occurred_at');
   return db
     .selectFrom('interactions')
     .select([month.as('month'), 'direction', (eb) => eb.fn.countAll<number>().as('count')])

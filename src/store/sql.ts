@@ -50,3 +50,27 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+const DAY = 86_400_000;
+
+/**
+ * SQL for the day (days since 1970-01-01, UTC) of an epoch-milliseconds expression, floored on
+ * both dialects: SQLite's integer division truncates towards zero, so an instant before 1970
+ * would land a day late without the correction.
+ */
+export function dayOfMsSql(dialect: Dialect, expr: string): string {
+  return dialect === 'postgres'
+    ? `floor((${expr}) / ${DAY}::float8)::int`
+    : `(cast((${expr}) / ${DAY} as integer) - ((${expr}) < 0 and (${expr}) % ${DAY} != 0))`;
+}
+
+/** `YYYY-MM` (UTC) of an epoch-milliseconds column. */
+export function monthOfMsSql(dialect: Dialect, expr: string): string {
+  return dialect === 'postgres'
+    ? `to_char(to_timestamp((${expr}) / 1000.0) at time zone 'UTC', 'YYYY-MM')`
+    : `strftime('%Y-%m', (${expr}) / 1000, 'unixepoch')`;
+}
+
+/** `dayOfMsSql` and `monthOfMsSql` as query-builder expressions. */
+export const dayOfMs = (dialect: Dialect, expr: string): RawBuilder<number> => sql<number>`${sql.raw(dayOfMsSql(dialect, expr))}`;
+export const monthOfMs = (dialect: Dialect, expr: string): RawBuilder<string> => sql<string>`${sql.raw(monthOfMsSql(dialect, expr))}`;

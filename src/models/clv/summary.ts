@@ -5,6 +5,7 @@
  * a repeat; time is measured in days and divided into the chosen period.
  */
 import type { RfmSummary } from './triples.js';
+import { dayOfIso, isoOfDay } from '../time.js';
 
 export type Period = 'day' | 'week' | 'month';
 
@@ -140,19 +141,6 @@ export function summarize(tx: Transactions, options: SummaryOptions): CustomerSu
   return out;
 }
 
-const DAY_MS = 86_400_000;
-
 /** Days since 1970-01-01 (UTC) of a `YYYY-MM-DD` date, or NaN when it is not one. */
-export function dayOf(iso: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (!m) return Number.NaN;
-  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  const back = new Date(t);
-  if (back.getUTCMonth() !== Number(m[2]) - 1 || back.getUTCDate() !== Number(m[3])) return Number.NaN;
-  return t / DAY_MS;
-}
-
-/** `YYYY-MM-DD` of a day number. */
-export function isoOfDay(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
-}
+export const dayOf = dayOfIso;
+export { isoOfDay };
