@@ -9,7 +9,7 @@ import { tagDemoTickets } from '../src/demo/tags.js';
 import { IngestWriter } from '../src/ingest/writer.js';
 import type { FeedbackRecord } from '../src/ingest/records.js';
 import { runClv } from '../src/value/value.job.js';
-import { runListen, splitStoredTheme, type ListenReport } from '../src/listening/listen.job.js';
+import { listenJob, runListen, splitStoredTheme, type ListenReport } from '../src/listening/listen.job.js';
 import { threadJobs } from '../src/jobs/runner.js';
 import { CHURN_P_ALIVE, defectLedger } from '../src/listening/defects.js';
 import { decodeModel, encodeModel } from '../src/listening/model-store.js';
@@ -206,7 +206,7 @@ for (const d of DIALECTS) {
       };
       await assert.rejects(runListen(t.store, { trigger: 'cli', rebuild: true, serialize }), (e: Error & { code?: string }) => e.code === 'conflict' && /changed while this job computed/.test(e.message));
       assert.deepEqual(await active(), before, 'the rebuild rolled back: the same themes are active');
-      const last = await t.store.db.selectFrom('text_runs').select(['status', 'error']).orderBy('id', 'desc').executeTakeFirstOrThrow();
+      const last = await t.store.db.selectFrom('job_runs').select(['status', 'error']).where('job', '=', 'listen').orderBy('id', 'desc').executeTakeFirstOrThrow();
       assert.equal(last.status, 'failed');
       // Run again: it goes through.
       await runListen(t.store, { trigger: 'cli' });
@@ -424,8 +424,8 @@ for (const d of DIALECTS) {
         const clv = await call('POST', '/api/clv/run');
         assert.equal(clv.statusCode, 200, clv.body);
         const { runId, customers } = clv.json<{ runId: number; customers: number }>();
-        const row = await t.store.db.selectFrom('clv_runs').select(['id', 'status', 'customers']).orderBy('id', 'desc').executeTakeFirstOrThrow();
-        assert.deepEqual([Number(row.id), row.status, Number(row.customers)], [runId, 'ok', customers]);
+        const row = await t.store.db.selectFrom('job_runs').select(['id', 'status', 'items']).where('job', '=', 'clv').orderBy('id', 'desc').executeTakeFirstOrThrow();
+        assert.deepEqual([Number(row.id), row.status, Number(row.items)], [runId, 'ok', customers]);
         // A split: the parts are stored themes under the split one, holding all its items.
         const board = (await call('GET', '/api/themes?sort=size')).json<{ themes: { id: number; size: number }[] }>();
         const big = board.themes[0]!;
@@ -447,7 +447,7 @@ for (const d of DIALECTS) {
         await writer.write([rec]);
         const jobs = threadJobs(t.store);
         assert.equal(jobs.where, 'thread');
-        const { report } = await jobs.listen({ trigger: 'schedule' });
+        const { report } = await jobs.run(listenJob, { trigger: 'schedule' });
         assert.equal(report.analysed, 1);
         const stored = await t.store.db.selectFrom('feedback_insights as i').innerJoin('feedback as f', 'f.id', 'i.feedback_id').select(['i.intent']).where('f.source_id', '=', 'thread-1').executeTakeFirstOrThrow();
         assert.equal(stored.intent, 'complaint');
@@ -465,14 +465,14 @@ describe("a server job's thread that runs out of memory", () => {
       await generateDemo(t.store, { customers: 2000, seed: 5 });
       // 64 MB holds the modules and the run's record, not the clustering of 2,000+ items.
       const small = threadJobs(t.store, { memoryMb: 64 });
-      await assert.rejects(small.listen({ trigger: 'schedule' }), /thread stopped before it finished: out of memory \(RAPPORT_JOB_MEMORY_MB=64\)/);
-      const runs = await t.store.db.selectFrom('text_runs').select(['status', 'error']).execute();
+      await assert.rejects(small.run(listenJob, { trigger: 'schedule' }), /thread stopped before it finished: out of memory \(RAPPORT_JOB_MEMORY_MB=64\)/);
+      const runs = await t.store.db.selectFrom('job_runs').select(['status', 'error']).where('job', '=', 'listen').execute();
       assert.equal(runs.length, 1, 'the run was recorded before the thread ran out of memory');
       assert.equal(runs[0]!.status, 'failed');
       assert.match(runs[0]!.error ?? '', /out of memory/);
-      const { report } = await threadJobs(t.store).listen({ trigger: 'schedule' });
+      const { report } = await threadJobs(t.store).run(listenJob, { trigger: 'schedule' });
       assert.ok(report.analysed > 2000 && report.themes.count > 3);
-      assert.deepEqual((await t.store.db.selectFrom('text_runs').select('status').orderBy('id').execute()).map((r) => r.status), ['failed', 'ok']);
+      assert.deepEqual((await t.store.db.selectFrom('job_runs').select('status').where('job', '=', 'listen').orderBy('id').execute()).map((r) => r.status), ['failed', 'ok']);
     } finally {
       await t.cleanup();
     }

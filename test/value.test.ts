@@ -7,8 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { DrawnOrder } from '../src/demo/clv-cohort.js';
 import { importFile } from '../src/ingest/files.js';
-import { clvDue } from '../src/jobs/scheduler.js';
-import { runClv, type ClvRunReport } from '../src/value/value.job.js';
+import { clvDue, runClv, type ClvRunReport } from '../src/value/value.job.js';
 import { fitSummary } from '../src/value/fit.js';
 import { dayOf, summarize } from '../src/models/clv/summary.js';
 import { scoreCustomers } from '../src/models/clv/score.js';
@@ -66,7 +65,7 @@ for (const d of DIALECTS) {
       const empty = await d.open();
       try {
         await assert.rejects(runClv(empty.store, { trigger: 'cli' }), /no orders stored yet/);
-        const runs = await empty.store.db.selectFrom('clv_runs').selectAll().execute();
+        const runs = await empty.store.db.selectFrom('job_runs').selectAll().where('job', '=', 'clv').execute();
         assert.equal(runs.length, 1);
         assert.equal(runs[0]!.status, 'failed');
         assert.match(runs[0]!.error ?? '', /no orders/);
@@ -231,7 +230,7 @@ for (const d of DIALECTS) {
         fs.writeFileSync(file, 'order_id,customer_id,date,total\na,u1,2025-01-02,10\nb,u2,2025-01-03,12\n');
         await importFile(other.store, { file, kind: 'orders' });
         await assert.rejects(runClv(other.store, { trigger: 'schedule' }), /repeat purchase/);
-        const failed = await other.store.db.selectFrom('clv_runs').select('finished_at').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
+        const failed = await other.store.db.selectFrom('job_runs').select('finished_at').where('job', '=', 'clv').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow();
         const at = Number(failed.finished_at);
         const o = { settleMs: 600_000, everyMs: 86_400_000 };
         assert.deepEqual(await clvDue(other.store, at + 3_600_000, o), { due: false });
@@ -246,7 +245,7 @@ for (const d of DIALECTS) {
 
     it('is due when orders arrive, after they settle, and daily', { skip }, async () => {
       const now = Date.now();
-      const finished = Number((await t.store.db.selectFrom('clv_runs').select('finished_at').where('status', '=', 'ok').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow()).finished_at);
+      const finished = Number((await t.store.db.selectFrom('job_runs').select('finished_at').where('job', '=', 'clv').where('status', '=', 'ok').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow()).finished_at);
       assert.deepEqual(await clvDue(t.store, finished + 1000, { settleMs: 600_000, everyMs: 86_400_000 }), { due: false });
       assert.deepEqual(await clvDue(t.store, finished + 86_400_000, { settleMs: 600_000, everyMs: 86_400_000 }), { due: true, why: 'scheduled' });
       const file = path.join(dir, 'more.csv');

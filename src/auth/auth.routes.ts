@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import type { AppContext } from '../server/app.js';
+import type { HttpContext } from '../http/context.js';
 import { route, type RouteDef } from '../http/route.js';
 import { unauthorized } from '../core/errors.js';
-import { endSession, redeemSignInToken, sessionUser, SESSION_COOKIE } from './staff.js';
+import { STAFF_ROLES } from '../core/vocabulary.js';
+import { endSession, redeemSignInToken, sessionUser, SESSION_COOKIE, SESSION_MS } from './staff.js';
 
-const Session = z.object({ user: z.object({ name: z.string(), email: z.string(), role: z.enum(['admin', 'member']) }) });
+const Session = z.object({ user: z.object({ name: z.string(), email: z.string(), role: z.enum(STAFF_ROLES) }) });
 
 /** Staff sign-in for the web app: one-time links open a cookie session. */
-export function authRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
+export function authRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknown>[] {
   const db = ctx.store.db;
   return [
     route({
@@ -27,7 +28,7 @@ export function authRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>
             .send('<!doctype html><title>Rapport</title><p>This sign-in link is unknown, used or expired. Ask for a new one with <code>rapport staff link</code>.</p>');
         }
         return reply
-          .setCookie(SESSION_COOKIE, session, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 30 * 24 * 3600 })
+          .setCookie(SESSION_COOKIE, session, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: SESSION_MS / 1000 })
           .redirect('/');
       },
     }),

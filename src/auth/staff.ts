@@ -1,24 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import type { Conn } from '../store/db.js';
-import { scopesOf, sha256, type Principal } from './keys.js';
+import { sha256 } from './keys.js';
+import { scopesOf, type Principal } from '../http/principal.js';
+import type { StaffRole } from '../core/vocabulary.js';
+import { DAY_MS } from '../core/time.js';
+import * as repo from './staff.repository.js';
 
 export const SESSION_COOKIE = 'rapport_session';
-const SESSION_MS = 30 * 24 * 3600_000;
-const LINK_MS = 24 * 3600_000;
+export const SESSION_MS = 30 * DAY_MS;
+const LINK_MS = DAY_MS;
 
 /**
  * Staff sign in to the web app with a session cookie. The first admin has no password to
  * type: on a first start Rapport prints a one-time link (as Jupyter prints its token URL).
  */
-export async function staffCount(db: Conn): Promise<number> {
-  const r = await db.selectFrom('staff_users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  return Number(r.n);
-}
+export const staffCount = (db: Conn): Promise<number> => repo.countStaff(db);
 
 /** Creates a one-time admin sign-in token, valid for 24 hours; returns the secret. */
 export async function createSignInToken(db: Conn, now: number): Promise<string> {
   const token = randomBytes(24).toString('base64url');
-  await db.insertInto('sign_in_tokens').values({ hash: sha256(token), role: 'admin', created_at: now, expires_at: now + LINK_MS, used_at: null }).execute();
+  await repo.insertSignInToken(db, { hash: sha256(token), role: 'admin', at: now, expiresAt: now + LINK_MS });
   return token;
 }
 
@@ -32,17 +33,12 @@ export function signInUrl(base: string, token: string): string {
  */
 export async function redeemSignInToken(db: Conn, token: string, now: number): Promise<string | null> {
   return db.transaction().execute(async (trx) => {
-    const t = await trx.selectFrom('sign_in_tokens').selectAll().where('hash', '=', sha256(token)).executeTakeFirst();
+    const t = await repo.signInToken(trx, sha256(token));
     if (!t || t.used_at !== null || t.expires_at < now) return null;
-    await trx.updateTable('sign_in_tokens').set({ used_at: now }).where('hash', '=', t.hash).execute();
-    let staff = await trx.selectFrom('staff_users').select('id').where('role', '=', 'admin').orderBy('id').executeTakeFirst();
-    staff ??= await trx
-      .insertInto('staff_users')
-      .values({ email: 'admin@localhost', name: 'Administrator', role: 'admin', created_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    await repo.spendSignInToken(trx, t.hash, now);
+    const staffId = (await repo.firstAdminId(trx)) ?? (await repo.insertStaff(trx, { email: 'admin@localhost', name: 'Administrator', role: 'admin', at: now }));
     const session = randomBytes(32).toString('base64url');
-    await trx.insertInto('staff_sessions').values({ hash: sha256(session), staff_id: staff.id, created_at: now, expires_at: now + SESSION_MS }).execute();
+    await repo.insertSession(trx, { hash: sha256(session), staffId, at: now, expiresAt: now + SESSION_MS });
     return session;
   });
 }
@@ -51,24 +47,19 @@ export interface StaffUser {
   id: number;
   email: string;
   name: string;
-  role: 'admin' | 'member';
+  role: StaffRole;
 }
 
 export async function sessionUser(db: Conn, session: string, now: number): Promise<StaffUser | null> {
-  const row = await db
-    .selectFrom('staff_sessions')
-    .innerJoin('staff_users', 'staff_users.id', 'staff_sessions.staff_id')
-    .select(['staff_users.id', 'staff_users.email', 'staff_users.name', 'staff_users.role', 'staff_sessions.expires_at'])
-    .where('staff_sessions.hash', '=', sha256(session))
-    .executeTakeFirst();
+  const row = await repo.sessionByHash(db, sha256(session));
   if (!row || row.expires_at < now) return null;
   return { id: row.id, email: row.email, name: row.name, role: row.role };
 }
 
 export function staffPrincipal(user: StaffUser): Principal {
-  return { kind: 'staff', id: user.id, name: user.name, scopes: scopesOf(user.role === 'admin' ? 'admin' : 'read') };
+  return { kind: 'staff', id: user.id, name: user.name, role: user.role, scopes: scopesOf(user.role === 'admin' ? 'admin' : 'read') };
 }
 
 export async function endSession(db: Conn, session: string): Promise<void> {
-  await db.deleteFrom('staff_sessions').where('hash', '=', sha256(session)).execute();
+  await repo.deleteSession(db, sha256(session));
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { VERSION } from '../core/version.js';
 import { cliContext } from './context.js';
 import { registerServe } from './serve.command.js';
 import { registerKeys } from './keys.command.js';
@@ -15,7 +16,7 @@ import { registerSearch } from './search.command.js';
 export function buildProgram(): Command {
   const program = new Command('rapport')
     .description('Rapport: a self-hosted customer-intelligence hub for product teams')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError();
   const ctx = cliContext;
   registerServe(program, ctx);

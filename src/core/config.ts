@@ -13,7 +13,6 @@ const EnvSchema = z.object({
   RAPPORT_DATA_DIR: z.string().optional(),
   RAPPORT_PUBLIC_URL: z.string().optional(),
   RAPPORT_DEMO_CUSTOMERS: z.coerce.number().int().min(0).default(2000),
-  RAPPORT_SHARED_DATA: z.string().optional(),
   RAPPORT_CLV_EVERY_HOURS: z.coerce.number().min(0).default(24),
   RAPPORT_JOB_MEMORY_MB: z.coerce.number().int().min(64).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),

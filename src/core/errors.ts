@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'unreadable_file'
   | 'config'
   | 'busy'
+  | 'job_died'
   | 'internal';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -25,6 +26,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   unreadable_file: 400,
   config: 500,
   busy: 503,
+  job_died: 500,
   internal: 500,
 };
 
@@ -38,6 +40,7 @@ const EXIT_CODE: Record<ErrorCode, number> = {
   unreadable_file: 6,
   config: 7,
   busy: 8,
+  job_died: 1,
   internal: 1,
 };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { AppContext } from '../server/app.js';
+import type { HttpContext } from '../http/context.js';
+import type { IngestWriter } from '../ingest/writer.js';
 import { route, type RouteDef } from '../http/route.js';
 import * as service from './customer.service.js';
 
@@ -10,7 +11,7 @@ const Erased = z.object({
 });
 
 /** Customer 360: list, profile, timeline, erasure; and the overview the dashboard opens on. */
-export function customerRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
+export function customerRoutes(ctx: HttpContext, writer: IngestWriter): RouteDef<unknown, unknown, unknown>[] {
   const db = ctx.store.db;
   return [
     route({
@@ -54,7 +55,7 @@ export function customerRoutes(ctx: AppContext): RouteDef<unknown, unknown, unkn
       response: Erased,
       handler: async ({ params }) => {
         const result = await ctx.serialWrite(() => service.eraseCustomer(db, params.userId));
-        ctx.writer.forget();
+        writer.forget();
         return result;
       },
     }),

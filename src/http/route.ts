@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Principal } from '../auth/keys.js';
-import type { KeyScope } from '../store/schema.js';
+import type { Policy, Principal } from './principal.js';
 
 /**
  * One route, described once: the schemas that validate it are the schemas the OpenAPI
@@ -12,8 +11,8 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
   url: string;
   summary: string;
   tags: string[];
-  /** `none` for public routes; `ingest` routes take HTTP Basic (Segment) or Bearer. */
-  auth: KeyScope | 'none';
+  /** Who may call it (principal.ts); `ingest` routes take HTTP Basic (Segment) or Bearer. */
+  auth: Policy;
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
   params?: z.ZodType<P>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { AppContext } from '../server/app.js';
+import type { HttpContext } from '../http/context.js';
+import type { GroupCommit } from './group.js';
 import { route, type RouteDef } from '../http/route.js';
 import {
   BatchSchema,
@@ -19,7 +20,7 @@ const SOURCE = 'segment';
  * The Segment HTTP Tracking API: the official clients (analytics-node, analytics.js with a
  * custom host) deliver here unchanged. Validation is all-or-nothing per request.
  */
-export function segmentRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
+export function segmentRoutes(ctx: HttpContext, ingest: GroupCommit): RouteDef<unknown, unknown, unknown>[] {
   const single = (type: MessageType) =>
     route<unknown, unknown, unknown>({
       method: 'POST',
@@ -33,7 +34,7 @@ export function segmentRoutes(ctx: AppContext): RouteDef<unknown, unknown, unkno
       documentOnlyBody: true,
       handler: async ({ req }) => {
         const records = normalizeMessage(type, req.body, { source: SOURCE, receivedAt: ctx.clock() });
-        await ctx.ingest.write(records);
+        await ingest.write(records);
         return { success: true as const };
       },
     });
@@ -56,7 +57,7 @@ export function segmentRoutes(ctx: AppContext): RouteDef<unknown, unknown, unkno
           receivedAt: ctx.clock(),
           ...(Number.isFinite(length) && length > 0 ? { bodyBytes: length } : {}),
         });
-        await ctx.ingest.write(records);
+        await ingest.write(records);
         return { success: true as const };
       },
     });

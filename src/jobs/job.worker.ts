@@ -1,17 +1,30 @@
 /**
- * A job's thread (see runner.ts): opens its own connection to the server's database, runs the
- * one job it was given, replies with the result or the error, and ends.
+ * A job's thread (see runner.ts): opens its own connection to the server's database, loads the
+ * job from the module that defines it, runs it once, replies with the result or the error, and ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isRapportError } from '../core/errors.js';
+import { isRapportError, RapportError } from '../core/errors.js';
 import { openStore } from '../store/db.js';
-import { runRequest, type JobData, type JobReply } from './runner.js';
+import type { AnyJob } from './job.js';
+import type { JobData, JobReply } from './runner.js';
 
 const data = workerData as JobData;
+
+/** The exported job of that name in its module. */
+async function load(spec: JobData['job']): Promise<AnyJob> {
+  const mod = (await import(spec.module)) as Record<string, unknown>;
+  for (const v of Object.values(mod)) {
+    const j = v as Partial<AnyJob> | null;
+    if (j && typeof j === 'object' && j.name === spec.name && typeof j.run === 'function') return j as AnyJob;
+  }
+  throw new RapportError('internal', `no job "${spec.name}" in ${spec.module}`);
+}
+
 const store = await openStore(data.target, { migrate: false });
 let reply: JobReply;
 try {
-  const result = await runRequest(store, data.request, () => Date.now() + data.clockOffsetMs);
+  const job = await load(data.job);
+  const result = await job.run({ store, now: () => Date.now() + data.clockOffsetMs, serialize: (fn) => fn() }, data.options);
   reply = { ok: true, result };
 } catch (e) {
   reply = isRapportError(e)

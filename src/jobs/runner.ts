@@ -5,11 +5,12 @@ import { RapportError, isRapportError, type ErrorCode, type FieldIssue } from '.
 import { serialQueue, type Serialize } from '../core/serial.js';
 import type { DatabaseTarget } from '../core/config.js';
 import type { Store } from '../store/db.js';
-import type { ClvRunResult } from '../value/value.job.js';
-import type { ListenReport } from '../listening/listen.job.js';
+import type { Job } from './job.js';
+import { failRunningAfter, newestRunId } from './runs.repository.js';
 
 /**
- * Where the server's long jobs run: customer value, the listening run and theme splits.
+ * Where long jobs run (job.ts): customer value, the listening run, theme splits, and whatever
+ * a capability registers next.
  *
  * Each is seconds to minutes of computation (fitting models, clustering tens of thousands of
  * texts) and, on SQLite, of synchronous database work. Run on the server's own thread it stops
@@ -25,65 +26,29 @@ import type { ListenReport } from '../listening/listen.job.js';
 export interface JobRunner {
   /** 'thread': on a worker thread of their own; 'inline': on the caller's thread. */
   readonly where: 'thread' | 'inline';
-  clv(options: { trigger: 'schedule' | 'api' }): Promise<ClvRunResult>;
-  listen(options: { trigger: string; rebuild?: boolean; k?: number | 'auto' }): Promise<{ runId: number; report: ListenReport }>;
-  split(themeId: number, options: { k?: number }): Promise<{ parts: number[] }>;
+  run<O, R>(job: Job<O, R>, options: O): Promise<R>;
 }
 
 /** What a job thread is asked to do; structured-cloned to it. */
-export type JobRequest =
-  | { job: 'clv'; options: { trigger: 'schedule' | 'api' } }
-  | { job: 'listen'; options: { trigger: string; rebuild?: boolean; k?: number | 'auto' } }
-  | { job: 'split'; themeId: number; options: { k?: number } };
-
 export interface JobData {
   target: DatabaseTarget;
-  request: JobRequest;
+  job: { name: string; module: string };
+  options: unknown;
   /** The caller's clock minus the system clock: the thread keeps the caller's time. */
   clockOffsetMs: number;
 }
 
 export type JobReply = { ok: true; result: unknown } | { ok: false; error: { code: ErrorCode | null; message: string; issues: FieldIssue[] } };
 
-/** Runs one request on the given store (on whichever thread calls it). */
-export async function runRequest(
-  store: Store,
-  request: JobRequest,
-  now: () => number,
-  serialize?: Serialize,
-): Promise<unknown> {
-  const s = serialize ? { serialize } : {};
-  switch (request.job) {
-    case 'clv': {
-      const { runClv } = await import('../value/value.job.js');
-      return runClv(store, { ...request.options, now, ...s });
-    }
-    case 'listen': {
-      const { runListen } = await import('../listening/listen.job.js');
-      return runListen(store, { ...request.options, now, ...s });
-    }
-    case 'split': {
-      const { splitStoredTheme } = await import('../listening/listen.job.js');
-      return splitStoredTheme(store, request.themeId, { ...request.options, now, ...s });
-    }
-  }
-}
-
-function runner(where: JobRunner['where'], run: (request: JobRequest) => Promise<unknown>): JobRunner {
-  const one = serialQueue();
-  const go = <T>(request: JobRequest) => one(() => run(request)) as Promise<T>;
-  return {
-    where,
-    clv: (options) => go({ job: 'clv', options }),
-    listen: (options) => go({ job: 'listen', options }),
-    split: (themeId, options) => go({ job: 'split', themeId, options }),
-  };
-}
-
 /** Jobs on the caller's thread, their writes through the caller's write queue. */
 export function inlineJobs(store: Store, options: { now?: () => number; serialize?: Serialize } = {}): JobRunner {
   const now = options.now ?? Date.now;
-  return runner('inline', (request) => runRequest(store, request, now, options.serialize));
+  const serialize: Serialize = options.serialize ?? ((fn) => fn());
+  const one = serialQueue();
+  return {
+    where: 'inline',
+    run: (job, o) => one(() => job.run({ store, now, serialize }, o)),
+  };
 }
 
 /**
@@ -104,39 +69,26 @@ function workerScript(): { script: string | URL; eval: boolean } {
  * Jobs on a worker thread each, with a connection of their own. An in-memory SQLite database
  * exists only on its own connection, so its jobs run inline.
  */
-export function threadJobs(
-  store: Store,
-  options: { now?: () => number; serialize?: Serialize; memoryMb?: number | undefined } = {},
-): JobRunner {
+export function threadJobs(store: Store, options: { now?: () => number; serialize?: Serialize; memoryMb?: number | undefined } = {}): JobRunner {
   const target = store.target;
   if (target.kind === 'sqlite' && target.file === ':memory:') return inlineJobs(store, options);
   const now = options.now ?? Date.now;
-  return runner('thread', async (request) => {
-    // The runs a thread records from here on: if it dies (out of memory) before it can say
-    // how its run ended, the run is recorded as failed here rather than left "running".
-    const since = await runMarks(store);
-    try {
-      return await inThread({ target, request, clockOffsetMs: now() - Date.now() }, options.memoryMb);
-    } catch (e) {
-      if (!isRapportError(e) && e instanceof Error && e.message.startsWith(THREAD_DIED)) await failRunsSince(store, since, e.message, now());
-      throw e;
-    }
-  });
-}
-
-const THREAD_DIED = "the job's thread stopped";
-
-async function runMarks(store: Store): Promise<{ clv: number; text: number }> {
-  const [c, t] = await Promise.all([
-    store.db.selectFrom('clv_runs').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst(),
-    store.db.selectFrom('text_runs').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst(),
-  ]);
-  return { clv: Number(c?.id ?? 0), text: Number(t?.id ?? 0) };
-}
-
-async function failRunsSince(store: Store, since: { clv: number; text: number }, error: string, at: number): Promise<void> {
-  await store.db.updateTable('clv_runs').set({ status: 'failed', finished_at: at, error }).where('id', '>', since.clv).where('status', '=', 'running').execute();
-  await store.db.updateTable('text_runs').set({ status: 'failed', finished_at: at, error }).where('id', '>', since.text).where('status', '=', 'running').execute();
+  const one = serialQueue();
+  return {
+    where: 'thread',
+    run: <O, R>(job: Job<O, R>, o: O) =>
+      one(async () => {
+        // The runs a thread records from here on: if it dies (out of memory) before it can say
+        // how its run ended, the run is recorded as failed here rather than left "running".
+        const since = await newestRunId(store.db);
+        try {
+          return (await inThread({ target, job: { name: job.name, module: job.module }, options: o, clockOffsetMs: now() - Date.now() }, options.memoryMb)) as R;
+        } catch (e) {
+          if (isRapportError(e) && e.code === 'job_died') await failRunningAfter(store.db, since, e.message, now());
+          throw e;
+        }
+      }),
+  };
 }
 
 function inThread(data: JobData, memoryMb: number | undefined): Promise<unknown> {
@@ -154,7 +106,7 @@ function inThread(data: JobData, memoryMb: number | undefined): Promise<unknown>
         reject(c ? new RapportError(c, message, issues) : new Error(message));
       } else {
         const why = (died as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory${memoryMb ? ` (RAPPORT_JOB_MEMORY_MB=${memoryMb})` : ''}` : (died?.message ?? `exit code ${code}`);
-        reject(new Error(`${THREAD_DIED} before it finished: ${why}`));
+        reject(new RapportError('job_died', `the job's thread stopped before it finished: ${why}`));
       }
     });
   });

@@ -14,6 +14,9 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { newcombe, quantile, wilson } from '../models/stats/proportions.js';
 import type { Store } from '../store/db.js';
+import { lastOkRun } from '../jobs/runs.repository.js';
+import { CLV_JOB } from '../value/value.job.js';
+import { LISTEN_JOB } from './runs.js';
 
 /** P(alive) below this counts as churned. */
 export const CHURN_P_ALIVE = 0.5;
@@ -288,8 +291,8 @@ const CACHE_MS = 10 * 60_000;
 async function ledgerStamp(store: Store): Promise<string> {
   const [f, t, v, th] = await Promise.all([
     store.db.selectFrom('feedback').select((eb) => [eb.fn.max('id').as('id'), eb.fn.countAll<number>().as('n')]).executeTakeFirst(),
-    store.db.selectFrom('text_runs').select((eb) => eb.fn.max('id').as('id')).where('status', '=', 'ok').executeTakeFirst(),
-    store.db.selectFrom('clv_runs').select((eb) => eb.fn.max('id').as('id')).where('status', '=', 'ok').executeTakeFirst(),
+    lastOkRun(store.db, LISTEN_JOB),
+    lastOkRun(store.db, CLV_JOB),
     store.db.selectFrom('themes').select((eb) => eb.fn.max('updated_at').as('at')).executeTakeFirst(),
   ]);
   return [f?.id, f?.n, t?.id, v?.id, th?.at].map((x) => String(x ?? 0)).join(':');

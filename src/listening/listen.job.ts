@@ -26,7 +26,10 @@ import { loadModel, modelVersion, saveModel } from './model-store.js';
 import { assignThemes, buildThemes, splitThemes, storable, type ThemeEngineModel } from './theme-engine.js';
 import { mergeThemes as mergeModelThemes } from '../models/text/themes.js';
 import { invalid, notFound } from '../core/errors.js';
-import { serialQueue } from '../core/serial.js';
+import { defineJob, directContext, type Due, type DuePolicy, type JobContext } from '../jobs/job.js';
+import { recordRun, reportField } from '../jobs/runs.js';
+import { lastEndedRun, markRunOk } from '../jobs/runs.repository.js';
+import { LISTEN_JOB } from './runs.js';
 import { examplesStamp, modelStale, readTagModelMeta, REVIEW_THRESHOLD, tagPurpose, type TagModelMeta } from './tags.service.js';
 
 export interface ListenOptions {
@@ -71,38 +74,70 @@ interface StoredTheme {
 }
 
 /**
- * Runs and splits change the stored themes model (load, change, save): one at a time in this
- * process, in the order asked, so none overwrites another's model.
+ * The listening job: registered in the server's job registry, run by the job runner (on a
+ * worker thread in `rapport serve`) and by its schedule after new feedback, after a tag set's
+ * examples changed, and at least daily. Runs and splits change the stored themes model (load,
+ * change, save): the runner runs one job at a time, so none overwrites another's model, and a
+ * model saved meanwhile by another process makes the later save fail (model-store.ts).
  */
-const exclusive = serialQueue();
+export const listenJob = defineJob<ListenOptions, { runId: number; report: ListenReport }>({
+  name: LISTEN_JOB,
+  module: import.meta.url,
+  run: (ctx, options) => doRun(ctx, options),
+  schedule: {
+    title: 'listening',
+    due: listenDue,
+    options: { trigger: 'schedule' },
+    done: ({ report }, why, seconds) => `feedback analysed (${why}): ${report.analysed} items, ${report.themes.count} themes in ${seconds.toFixed(1)} s`,
+  },
+});
 
-/** Runs the listening job; a run asked for while one is going (or a split) waits for it, then runs. */
+/** Splits a stored theme (see `splitStoredTheme`), as a job of the runner. */
+export const splitJob = defineJob<{ themeId: number; k?: number }, { parts: number[] }>({
+  name: 'split',
+  module: import.meta.url,
+  run: (ctx, { themeId, k }) => splitNow(ctx.store, themeId, { now: ctx.now, serialize: ctx.serialize, ...(k !== undefined ? { k } : {}) }),
+});
+
+/** Runs the listening job here, on the caller's thread (the CLI, tests). */
 export function runListen(store: Store, options: ListenOptions): Promise<{ runId: number; report: ListenReport }> {
-  return exclusive(() => doRun(store, options));
+  return listenJob.run(directContext(store, options), options);
 }
 
-async function doRun(store: Store, options: ListenOptions): Promise<{ runId: number; report: ListenReport }> {
-  const now = options.now ?? Date.now;
-  const serialize = options.serialize ?? (<T>(fn: () => Promise<T>) => fn());
-  const inserted = await serialize(() =>
-    store.db.insertInto('text_runs').values({ kind: 'listen', trigger: options.trigger, status: 'running', started_at: now(), items: 0 }).returning('id').executeTakeFirstOrThrow(),
-  );
-  const runId = Number(inserted.id);
+/**
+ * Whether the listening run should run now: when there is feedback and no run yet, when
+ * feedback arrived since the last run and has settled, when a tag set's examples changed (a
+ * correction retrains its model), and at least every `everyMs`.
+ */
+export async function listenDue(store: Store, now: number, o: DuePolicy): Promise<Due> {
   const ref = await lastFeedbackRef(store);
-  try {
-    const report = await compute(store, options, runId, now, serialize, ref);
-    return { runId, report };
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    await serialize(() =>
-      store.db
-        .updateTable('text_runs')
-        .set({ status: 'failed', finished_at: now(), error: message, report: JSON.stringify({ lastFeedbackRef: ref }) })
-        .where('id', '=', runId)
-        .execute(),
-    );
-    throw e;
+  if (ref === 0) return { due: false };
+  const last = await lastEndedRun(store.db, LISTEN_JOB);
+  if (!last) return { due: true, why: 'no run yet' };
+  const at = last.finishedAt ?? last.startedAt;
+  if (now - at < o.settleMs) return { due: false };
+  // The safety net, as for customer value: a failed run is retried, stale numbers refreshed.
+  if (now - at >= o.everyMs) return { due: true, why: last.status === 'failed' ? 'retrying the failed run' : 'scheduled' };
+  const seen = reportField<number>(last.report, 'lastFeedbackRef');
+  if (seen !== ref) return { due: true, why: last.status === 'failed' ? 'new feedback since the failed run' : 'new feedback' };
+  for (const set of await tagSetNames(store.db)) {
+    const meta = await readTagModelMeta(store.db, set);
+    if (meta && (await modelStale(store.db, set, meta))) return { due: true, why: `tag examples of "${set}" changed` };
   }
+  return { due: false };
+}
+
+/** The tag sets that have tags. */
+async function tagSetNames(db: Conn): Promise<string[]> {
+  return (await db.selectFrom('tags').select('tag_set').distinct().execute()).map((r) => r.tag_set);
+}
+
+async function doRun(ctx: JobContext, options: ListenOptions): Promise<{ runId: number; report: ListenReport }> {
+  const ref = await lastFeedbackRef(ctx.store);
+  const { runId, result } = await recordRun(ctx, { job: LISTEN_JOB, trigger: options.trigger, failedReport: () => ({ lastFeedbackRef: ref }) }, (runId) =>
+    compute(ctx.store, options, runId, ctx.now, ctx.serialize, ref),
+  );
+  return { runId, report: result };
 }
 
 const ms = (t0: number): number => Math.round(performance.now() - t0);
@@ -429,7 +464,7 @@ async function compute(
     timings,
   };
   await serialize(() =>
-    db.updateTable('text_runs').set({ status: 'ok', finished_at: now(), items: analysed, report: JSON.stringify(report) }).where('id', '=', runId).execute(),
+    markRunOk(db, runId, { finishedAt: now(), items: analysed, report: JSON.stringify(report) }),
   );
   return report;
 }
@@ -598,7 +633,7 @@ async function planTags(db: Conn, fresh: Item[], allItems: () => Promise<Item[]>
  * members move to the part they fall in, and new items are assigned to the parts from then on.
  */
 export function splitStoredTheme(store: Store, themeId: number, options: { k?: number; seed?: number; now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T> } = {}): Promise<{ parts: number[] }> {
-  return exclusive(() => splitNow(store, themeId, options));
+  return splitNow(store, themeId, options);
 }
 
 async function splitNow(store: Store, themeId: number, options: { k?: number; seed?: number; now?: () => number; serialize?: <T>(fn: () => Promise<T>) => Promise<T> }): Promise<{ parts: number[] }> {

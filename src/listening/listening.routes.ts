@@ -1,28 +1,17 @@
 import { z } from 'zod';
-import { forbidden } from '../core/errors.js';
-import type { Principal } from '../auth/keys.js';
-import type { AppContext } from '../server/app.js';
+import type { HttpContext } from '../http/context.js';
 import { route, type RouteDef } from '../http/route.js';
 import * as defects from './defects.js';
 import * as themes from './themes.service.js';
 import * as tags from './tags.service.js';
+import { splitJob } from './listen.job.js';
 
 const IdParams = z.object({ id: z.coerce.number().int().min(1) });
 const Ok = z.object({ ok: z.boolean() }).meta({ id: 'Ok' });
 const SplitBody = z.object({ k: z.number().int().min(2).max(8).default(2).describe('parts') });
 
-/**
- * Edits (renames, merges, splits, tags) come from people: a signed-in team member or an
- * admin key. A read-only key, used by dashboards and scripts, may look but not edit.
- */
-function editor(p: Principal | null): string {
-  if (!p) throw forbidden('sign in to edit');
-  if (p.kind === 'staff' || p.scopes.has('admin')) return p.name;
-  throw forbidden('edits need a signed-in team member or an admin key');
-}
-
 /** Listening: themes, tags and the review queue, the defect ledger, and analysis on demand. */
-export function listeningRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
+export function listeningRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknown>[] {
   const store = ctx.store;
   return [
     route({
@@ -51,12 +40,11 @@ export function listeningRoutes(ctx: AppContext): RouteDef<unknown, unknown, unk
       url: '/api/themes/:id',
       summary: 'Rename a theme (kept across runs); a null name returns to the generated label',
       tags: ['Listening'],
-      auth: 'read',
+      auth: 'editor',
       params: IdParams,
       body: themes.RenameBody,
       response: Ok,
-      handler: async ({ params, body, principal }) => {
-        editor(principal);
+      handler: async ({ params, body }) => {
         await ctx.serialWrite(() => themes.renameTheme(store, params.id, body.name, ctx.clock()));
         return { ok: true };
       },
@@ -66,11 +54,10 @@ export function listeningRoutes(ctx: AppContext): RouteDef<unknown, unknown, unk
       url: '/api/themes/merge',
       summary: 'Merge themes into one; new items near any of them join it from then on',
       tags: ['Listening'],
-      auth: 'read',
+      auth: 'editor',
       body: themes.MergeBody,
       response: Ok,
-      handler: async ({ body, principal }) => {
-        editor(principal);
+      handler: async ({ body }) => {
         await ctx.serialWrite(() => themes.mergeThemes(store, body.into, body.themes, body.name, ctx.clock()));
         return { ok: true };
       },
@@ -80,13 +67,12 @@ export function listeningRoutes(ctx: AppContext): RouteDef<unknown, unknown, unk
       url: '/api/themes/:id/split',
       summary: 'Split a theme in k parts by clustering its items again; the parts become new themes',
       tags: ['Listening'],
-      auth: 'read',
+      auth: 'editor',
       params: IdParams,
       body: SplitBody,
       response: z.object({ parts: z.array(z.number()) }).meta({ id: 'ThemeSplit' }),
-      handler: async ({ params, body, principal }) => {
-        editor(principal);
-        return ctx.jobs.split(params.id, { k: body.k });
+      handler: async ({ params, body }) => {
+        return ctx.jobs.run(splitJob, { themeId: params.id, k: body.k });
       },
     }),
     route({
@@ -103,11 +89,10 @@ export function listeningRoutes(ctx: AppContext): RouteDef<unknown, unknown, unk
       url: '/api/tags',
       summary: 'Define tags in a tag set (existing names are kept)',
       tags: ['Listening'],
-      auth: 'read',
+      auth: 'editor',
       body: tags.CreateTagsBody,
       response: tags.TagSetSummary,
-      handler: async ({ body, principal }) => {
-        editor(principal);
+      handler: async ({ body }) => {
         return ctx.serialWrite(() => tags.createTags(store, body, ctx.clock()));
       },
     }),
@@ -116,12 +101,12 @@ export function listeningRoutes(ctx: AppContext): RouteDef<unknown, unknown, unk
       url: '/api/feedback/:id/tag',
       summary: "Tag an item (confirm or correct the model's suggestion): it becomes a training example",
       tags: ['Listening'],
-      auth: 'read',
+      auth: 'editor',
       params: IdParams,
       body: tags.LabelBody,
       response: Ok,
       handler: async ({ params, body, principal }) => {
-        const by = editor(principal);
+        const by = principal!.name;
         await ctx.serialWrite(() => tags.labelItem(store, params.id, body.tagSet, body.tag, by, ctx.clock()));
         return { ok: true };
       },

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { invalid, notFound, RapportError } from '../core/errors.js';
 import type { Conn, Store } from '../store/db.js';
+import { lastListenRun } from './runs.js';
 import { intent as intentOf } from '../models/text/intent.js';
 import { sentiment as sentimentOf } from '../models/text/sentiment.js';
 
@@ -108,7 +109,7 @@ export async function themeBoard(store: Store, p: ThemeListParams, only?: number
     .where('status', '=', 'active')
     .$if(only !== undefined, (q) => q.where('id', '=', only!))
     .execute();
-  const run = await db.selectFrom('text_runs').select(['id', 'finished_at', 'items']).where('kind', '=', 'listen').where('status', '=', 'ok').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const run = await lastListenRun(db);
   const counts = await db
     .selectFrom('feedback_insights')
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>(sql`case when theme_id is null then 1 else 0 end`).as('unassigned')])
@@ -210,7 +211,7 @@ export async function themeBoard(store: Store, p: ThemeListParams, only?: number
   cards.sort((a, b) => (p.sort === 'size' ? b.size - a.size : p.sort === 'recent' ? b.latest - a.latest : b.valueAtStake - a.valueAtStake) || b.size - a.size || a.id - b.id);
   return {
     available: true,
-    run: run ? { id: Number(run.id), finishedAt: new Date(Number(run.finished_at)).toISOString(), items: run.items } : null,
+    run: run ? { id: Number(run.id), finishedAt: new Date(Number(run.finishedAt)).toISOString(), items: run.items } : null,
     analysed: Number(counts?.n ?? 0),
     unassigned: Number(counts?.unassigned ?? 0),
     themes: cards.slice(0, p.limit).map(({ latest: _latest, ...c }) => c),

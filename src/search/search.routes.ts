@@ -1,9 +1,9 @@
-import type { AppContext } from '../server/app.js';
+import type { HttpContext } from '../http/context.js';
 import { route, type RouteDef } from '../http/route.js';
 import * as service from './search.service.js';
 
 /** Search over feedback, customers and interactions with text; and the choices its filters offer. */
-export function searchRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
+export function searchRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknown>[] {
   const store = ctx.store;
   return [
     route({

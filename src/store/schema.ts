@@ -173,19 +173,23 @@ export interface DemoTruthTable {
 export type ClvTrigger = 'cli' | 'import' | 'schedule' | 'demo' | 'api';
 
 /** One CLV run: what triggered it, how it ended, and its report (JSON: fits, validation, distribution). */
-export interface ClvRunsTable {
+/** One run of a job (customer value, listening, …): its trigger, outcome, report and error. */
+export interface JobRunsTable {
   id: Generated<number>;
-  trigger: ClvTrigger;
-  status: 'running' | 'ok' | 'failed';
+  /** The job's registered name (`clv`, `listen`). */
+  job: string;
+  trigger: string;
+  status: RunStatus;
   started_at: number;
   finished_at: number | null;
-  /** Last day of the observation (days since 1970-01-01, UTC). */
-  as_of_day: number | null;
-  customers: number;
-  orders: number;
+  /** What the run worked on: customers valued, feedback items analysed. */
+  items: number;
+  /** The job's report (JSON). */
   report: string | null;
   error: string | null;
 }
+
+export type RunStatus = 'running' | 'ok' | 'failed';
 
 /**
  * Per-customer value from the latest successful CLV run. Days are days since 1970-01-01
@@ -214,21 +218,6 @@ export interface CustomerValuesTable {
   rfm_group: string;
   /** Micro-segment (an id of the run's report.segments.cards), null when not segmented. */
   segment: number | null;
-}
-
-export type TextRunKind = 'listen' | 'tags';
-
-/** One analysis run over the stored feedback (themes, signals, tags) and its report (JSON). */
-export interface TextRunsTable {
-  id: Generated<number>;
-  kind: TextRunKind;
-  trigger: string;
-  status: 'running' | 'ok' | 'failed';
-  started_at: number;
-  finished_at: number | null;
-  items: number;
-  report: string | null;
-  error: string | null;
 }
 
 export type ThemeStatus = 'active' | 'merged' | 'split';
@@ -348,9 +337,8 @@ export interface Database {
   sign_in_tokens: SignInTokensTable;
   meta: MetaTable;
   demo_truth: DemoTruthTable;
-  clv_runs: ClvRunsTable;
+  job_runs: JobRunsTable;
   customer_values: CustomerValuesTable;
-  text_runs: TextRunsTable;
   themes: ThemesTable;
   feedback_insights: FeedbackInsightsTable;
   tags: TagsTable;

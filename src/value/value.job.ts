@@ -24,6 +24,12 @@ import { rfmScores, type RfmGroup, type RfmScores } from '../models/segments/rfm
 import { microSegments, type SegmentCard } from '../models/segments/micro.js';
 import type { Store } from '../store/db.js';
 import type { ClvTrigger } from '../store/schema.js';
+import { defineJob, directContext, type Due, type DuePolicy, type JobContext } from '../jobs/job.js';
+import { recordRun, reportField } from '../jobs/runs.js';
+import { lastEndedRun, lastOkRun, markRunOk, MARK_RUN_OK_SQLITE, runReport, type RunOutcome } from '../jobs/runs.repository.js';
+
+/** The job's name in the registry and the runs table. */
+export const CLV_JOB = 'clv';
 
 export interface ClvSettings {
   /** Months of future purchases valued (default 12). */
@@ -104,18 +110,46 @@ export interface ClvRunResult {
 const HOLDOUT_MAX_DAYS = 26 * 7;
 const HOLDOUT_MIN_DAYS = 4 * 7;
 
-let running: Promise<ClvRunResult> | undefined;
+/**
+ * The customer-value job: registered in the server's job registry, run by the job runner (on a
+ * worker thread in `rapport serve`) and by its schedule after new orders and at least daily.
+ */
+export const clvJob = defineJob<ClvRunOptions, ClvRunResult>({
+  name: CLV_JOB,
+  module: import.meta.url,
+  run: (ctx, options) => doRun(ctx, options),
+  schedule: {
+    title: 'customer value',
+    due: clvDue,
+    options: { trigger: 'schedule' },
+    done: ({ report }, why) => `customer value recomputed (${why}): ${report.customers} customers in ${(report.timings.totalMs / 1000).toFixed(1)} s`,
+  },
+});
 
-/** Runs the CLV job; a run asked for while one is going waits for it and then runs again. */
-export async function runClv(store: Store, options: ClvRunOptions): Promise<ClvRunResult> {
-  while (running) await running.catch(() => undefined);
-  const p = doRun(store, options);
-  running = p;
-  try {
-    return await p;
-  } finally {
-    if (running === p) running = undefined;
-  }
+/** Runs the CLV job here, on the caller's thread (the CLI, tests). */
+export function runClv(store: Store, options: ClvRunOptions): Promise<ClvRunResult> {
+  return clvJob.run(directContext(store, options), options);
+}
+
+/**
+ * Whether customer value should run now:
+ *  - when there are orders and no successful run yet,
+ *  - when orders arrived since the last run (from any path: imports, the tracking API) and
+ *    have settled for `settleMs` (a burst of orders makes one run, not one per order),
+ *  - and at least every `everyMs` as a safety net.
+ * A run that failed is not retried for the same orders before `everyMs`; new orders retry it.
+ */
+export async function clvDue(store: Store, now: number, o: DuePolicy): Promise<Due> {
+  const ref = await lastOrderRef(store);
+  if (ref === 0) return { due: false };
+  const last = await lastEndedRun(store.db, CLV_JOB);
+  if (!last) return { due: true, why: 'no run yet' };
+  const at = last.finishedAt ?? last.startedAt;
+  if (now - at >= o.everyMs) return { due: true, why: 'scheduled' };
+  // The orders the last run saw (a failed run too: it is retried once others arrive).
+  const seen = reportField<number>(last.report, 'lastOrderRef');
+  if (seen !== ref && now - at >= o.settleMs) return { due: true, why: last.status === 'failed' ? 'new orders since the failed run' : 'new orders' };
+  return { due: false };
 }
 
 /**
@@ -157,34 +191,16 @@ async function readSettings(store: Store, given: Partial<ClvSettings> | undefine
   return settings;
 }
 
-async function doRun(store: Store, options: ClvRunOptions): Promise<ClvRunResult> {
-  const now = options.now ?? Date.now;
-  const serialize = options.serialize ?? (<T>(fn: () => Promise<T>) => fn());
+async function doRun(ctx: JobContext, options: ClvRunOptions): Promise<ClvRunResult> {
+  const { store, now, serialize } = ctx;
   const ref = await lastOrderRef(store);
-  const { settings, runId } = await serialize(async () => {
-    const settings = await readSettings(store, options.settings);
-    const inserted = await store.db
-      .insertInto('clv_runs')
-      .values({ trigger: options.trigger, status: 'running', started_at: now(), customers: 0, orders: 0 })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return { settings, runId: Number(inserted.id) };
-  });
-  try {
-    const report = await compute(store, { ...options, serialize }, settings, runId, now, ref);
-    return { runId, report };
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    // The orders it failed on: the schedule retries once others arrive.
-    await serialize(() =>
-      store.db
-        .updateTable('clv_runs')
-        .set({ status: 'failed', finished_at: now(), error: message, report: JSON.stringify({ lastOrderRef: ref }) })
-        .where('id', '=', runId)
-        .execute(),
-    );
-    throw e;
-  }
+  const { runId, result } = await recordRun(
+    ctx,
+    // A failed run records the orders it failed on: the schedule retries once others arrive.
+    { job: CLV_JOB, trigger: options.trigger, failedReport: () => ({ lastOrderRef: ref }), atStart: () => readSettings(store, options.settings) },
+    (runId, settings) => compute(store, { ...options, serialize }, settings, runId, now, ref),
+  );
+  return { runId, report: result };
 }
 
 /** The newest order's row id (0 without orders). */
@@ -283,7 +299,7 @@ async function compute(
     writeResults(store, runId, orders, scores, rfm, seg.labels, fit.gammaGamma !== undefined, () => {
       report.timings.writeMs = performance.now() - t5;
       report.timings.totalMs = performance.now() - t0;
-      return { status: 'ok', finished_at: now(), as_of_day: asOfDay, customers: n, orders: orders.orders, report: JSON.stringify(report) };
+      return { finishedAt: now(), items: n, report: JSON.stringify(report) };
     }),
   );
   return report;
@@ -458,7 +474,7 @@ function rfmSummary(rfm: RfmScores, scores: Scores, spend: Float64Array, valued:
     .sort((a, b) => (b.clv ?? b.spend) - (a.clv ?? a.spend));
 }
 
-type RunUpdate = { status: 'ok'; finished_at: number; as_of_day: number; customers: number; orders: number; report: string };
+type RunUpdate = RunOutcome;
 
 /** Replaces every customer's value with this run's, and marks the run done, in one transaction. */
 async function writeResults(
@@ -500,7 +516,7 @@ async function writeResults(
     const schema = db.prepare(`select type, sql from sqlite_master where tbl_name = 'customer_values' and sql is not null`).all() as { type: string; sql: string }[];
     const table = schema.find((r) => r.type === 'table')!.sql;
     const indexes = schema.filter((r) => r.type === 'index').map((r) => r.sql);
-    const update = db.prepare(`update clv_runs set status = ?, finished_at = ?, as_of_day = ?, customers = ?, orders = ?, report = ? where id = ?`);
+    const update = db.prepare(MARK_RUN_OK_SQLITE);
     db.transaction(() => {
       db.exec('drop table if exists customer_values_next');
       db.exec(table.replace(/customer_values/, 'customer_values_next'));
@@ -538,7 +554,7 @@ async function writeResults(
       db.exec('alter table customer_values_next rename to customer_values');
       for (const ddl of indexes) db.exec(ddl);
       const u = finish();
-      update.run(u.status, u.finished_at, u.as_of_day, u.customers, u.orders, u.report, runId);
+      update.run(u.finishedAt, u.items, u.report, runId);
     }).immediate();
     return;
   }
@@ -566,7 +582,7 @@ async function writeResults(
       const kept = rows.filter((r) => alive.has(r.customer_id));
       if (kept.length > 0) await trx.insertInto('customer_values').values(kept).execute();
     }
-    await trx.updateTable('clv_runs').set(finish()).where('id', '=', runId).execute();
+    await markRunOk(trx, runId, finish());
   });
 }
 
@@ -575,21 +591,14 @@ const cachedReports = new WeakMap<Store, { id: number; report: ClvRunReport }>()
 
 /** The latest successful run's report, or undefined before the first (parsed once per run). */
 export async function latestClvRun(store: Store): Promise<{ id: number; finishedAt: number; trigger: ClvTrigger; report: ClvRunReport } | undefined> {
-  const r = await store.db
-    .selectFrom('clv_runs')
-    .select(['id', 'finished_at', 'trigger'])
-    .where('status', '=', 'ok')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const r = await lastOkRun(store.db, CLV_JOB);
   if (!r) return undefined;
-  const id = Number(r.id);
   let cached = cachedReports.get(store);
-  if (cached?.id !== id) {
-    const row = await store.db.selectFrom('clv_runs').select('report').where('id', '=', id).executeTakeFirst();
-    if (!row?.report) return undefined;
-    cached = { id, report: JSON.parse(row.report) as ClvRunReport };
+  if (cached?.id !== r.id) {
+    const report = await runReport(store.db, r.id);
+    if (!report) return undefined;
+    cached = { id: r.id, report: JSON.parse(report) as ClvRunReport };
     cachedReports.set(store, cached);
   }
-  return { id, finishedAt: Number(r.finished_at), trigger: r.trigger, report: cached.report };
+  return { id: r.id, finishedAt: Number(r.finishedAt), trigger: r.trigger as ClvTrigger, report: cached.report };
 }

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import type { AppContext } from '../server/app.js';
+import type { HttpContext } from '../http/context.js';
 import { route, type RouteDef } from '../http/route.js';
 import * as service from './value.service.js';
+import { clvJob } from './value.job.js';
 
 const RunResult = z.object({ runId: z.number(), asOf: z.string(), customers: z.number(), orders: z.number(), seconds: z.number(), warnings: z.array(z.string()) }).meta({ id: 'ClvRunResult' });
 
 /** Customer value: the latest run's summary, ranked customers, and a run on demand. */
-export function valueRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown>[] {
+export function valueRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknown>[] {
   const store = ctx.store;
   return [
     route({
@@ -36,7 +37,7 @@ export function valueRoutes(ctx: AppContext): RouteDef<unknown, unknown, unknown
       auth: 'admin',
       response: RunResult,
       handler: async () => {
-        const { runId, report } = await ctx.jobs.clv({ trigger: 'api' });
+        const { runId, report } = await ctx.jobs.run(clvJob, { trigger: 'api' });
         return { runId, asOf: report.asOf, customers: report.customers, orders: report.orders, seconds: report.timings.totalMs / 1000, warnings: report.warnings };
       },
     }),

@@ -1,0 +1,63 @@
+import type { Serialize } from '../core/serial.js';
+import type { Store } from '../store/db.js';
+
+/**
+ * A job: seconds to minutes of work over the stored data (fitting customer value, listening to
+ * feedback, splitting a theme), run by the runner (runner.ts) on the caller's thread or on a
+ * worker thread, one at a time, and, when it declares `schedule`, by the server's schedule.
+ *
+ * A capability adds a job by defining it in its own folder (`value/value.job.ts`) and adding
+ * one line to the server's registry (`server/jobs.ts`). Options and results cross threads, so
+ * they are plain data (structured-cloneable).
+ */
+export interface Job<O, R> {
+  /** The job's name, unique; also the `job` of its rows in the runs table. */
+  readonly name: string;
+  /** The module that exports this definition (`import.meta.url`): a worker thread loads it from there. */
+  readonly module: string;
+  run(ctx: JobContext, options: O): Promise<R>;
+  readonly schedule?: JobSchedule<O, R>;
+}
+
+/** What a job may use; the same on every thread. */
+export interface JobContext {
+  readonly store: Store;
+  readonly now: () => number;
+  /**
+   * Runs the job's writes (its run record, the results) one at a time with the caller's other
+   * writes: the server passes its write queue, so that no write transaction is open around them.
+   */
+  readonly serialize: Serialize;
+}
+
+/** How the schedule runs a job: when it is due, with which options, and the line it logs. */
+export interface JobSchedule<O, R> {
+  /** What the job does, for the log ("customer value", "listening"). */
+  readonly title: string;
+  due(store: Store, now: number, policy: DuePolicy): Promise<Due>;
+  readonly options: O;
+  /** The log line of a scheduled run that succeeded. */
+  done(result: R, why: string, seconds: number): string;
+}
+
+export type Due = { due: true; why: string } | { due: false };
+
+export interface DuePolicy {
+  /** How long new data must have been quiet before a run. */
+  settleMs: number;
+  /** Run at least this often. */
+  everyMs: number;
+}
+
+/** Defines a job (an identity function that keeps the option and result types). */
+export function defineJob<O, R>(job: Job<O, R>): Job<O, R> {
+  return job;
+}
+
+/** A job of any options and result, as registries hold them. */
+export type AnyJob = Job<unknown, unknown>;
+
+/** A context on `store` with the system clock and no write queue (the CLI, tests). */
+export function directContext(store: Store, options: { now?: () => number; serialize?: Serialize } = {}): JobContext {
+  return { store, now: options.now ?? Date.now, serialize: options.serialize ?? ((fn) => fn()) };
+}
