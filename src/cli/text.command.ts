@@ -20,7 +20,7 @@ interface TagFlags {
 
 /** `rapport text …`: text models on files (no database needed). */
 export function registerText(program: Command, _ctx: () => Promise<CliContext>): void {
-  const text = program.command('text').description('text models on CSV files: tagging and themes (search comes next)');
+  const text = program.command('text').description('text models on CSV files: tagging and themes');
   text
     .command('tag')
     .description('learn tags from a labelled CSV and tag another; with labels in the second file, report accuracy and macro-F1')

@@ -74,7 +74,7 @@ export function countTerms(text: string, surface?: Map<string, Map<string, numbe
   const note = (f: string, s: string): void => {
     if (!surface) return;
     let forms = surface.get(f);
-    if (!forms) surface.set(f, (forms = new Map()));
+    if (!forms) surface.set(f, (forms = new Map<string, number>()));
     forms.set(s, (forms.get(s) ?? 0) + 1);
   };
   for (let i = 0; i < kept.length; i++) {

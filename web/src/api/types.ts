@@ -40,7 +40,7 @@ export type SearchHit = SearchPage['items'][number];
 export type SearchFilterChoices = z.infer<typeof SearchFilterChoicesSchema>;
 
 export const TIMELINE_KINDS: readonly TimelineKind[] = ['order', 'interaction', 'feedback'];
-export const DIRECTIONS: readonly Direction[] = ['inbound', 'outbound', 'mutual'];
+export { DIRECTIONS } from '../../../src/core/vocabulary.js';
 
 export const CUSTOMER_SORTS = ['last_seen', 'first_seen', 'revenue', 'orders', 'interactions', 'name'] as const;
 export type CustomerSort = (typeof CUSTOMER_SORTS)[number];

@@ -12,8 +12,8 @@ import { SearchPage } from '../pages/SearchPage.js';
 
 /**
  * The capabilities of the dashboard: each one is a navigation entry plus the routes it owns.
- * This list is the one place a new capability plugs in (Value, Listening, Deciding and Portal
- * come next): add an entry and the navigation and the router pick it up.
+ * This list is the one place a new capability plugs in: add an entry and the navigation and
+ * the router pick it up.
  */
 export interface Capability {
   id: string;

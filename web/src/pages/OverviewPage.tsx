@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { Link } from 'react-router';
 import { api } from '../api/client.js';
-import type { Overview } from '../api/types.js';
+import { DIRECTIONS, type Overview } from '../api/types.js';
 import { AXIS_STYLE, Chart, DIRECTION_COLORS, FEEDBACK_COLORS, PALETTE, type ChartOption } from '../components/Chart.js';
 import { DirectionBadge, Empty, ErrorPanel, Loading, Panel, Tile } from '../components/ui.js';
 import { formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatMonth, formatRelative, humanize, initials } from '../lib/format.js';
@@ -12,7 +12,7 @@ const pct = (part: number, whole: number): string => (whole > 0 ? `${Math.round(
 
 function monthlyOption(rows: Overview['interactionsByMonth']): ChartOption {
   const months = rows.map((r) => formatMonth(r.month));
-  const series = (['inbound', 'outbound', 'mutual'] as const).map((d) => ({
+  const series = DIRECTIONS.map((d) => ({
     type: 'bar' as const,
     name: humanize(d),
     stack: 'direction',
@@ -187,7 +187,7 @@ function OverviewBody({ data }: { data: Overview }) {
           ) : (
             <>
               <ul className="direction-summary" aria-label="Interactions by direction, all months">
-                {(['inbound', 'outbound', 'mutual'] as const).map((d) => (
+                {DIRECTIONS.map((d) => (
                   <li key={d}>
                     <DirectionBadge direction={d} />
                     <strong>{formatInt(byDirection[d])}</strong>

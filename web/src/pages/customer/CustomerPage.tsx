@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, api } from '../../api/client.js';
-import type { Customer360, CustomerValue, Direction } from '../../api/types.js';
+import { DIRECTIONS, type Customer360, type CustomerValue, type Direction } from '../../api/types.js';
 import { AXIS_STYLE, Chart, DIRECTION_COLORS, type ChartOption } from '../../components/Chart.js';
 import { Icon } from '../../components/Icon.js';
 import { Badge, DirectionBadge, Empty, ErrorPanel, KeyValueTable, Loading, Panel, Tile } from '../../components/ui.js';
@@ -10,7 +10,6 @@ import { useApi, useNow } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { Timeline } from './Timeline.js';
 
-const DIRS: readonly Direction[] = ['inbound', 'outbound', 'mutual'];
 
 function mixOption(mix: Customer360['interactionMix']): ChartOption {
   const totals = new Map<string, number>();
@@ -23,7 +22,7 @@ function mixOption(mix: Customer360['interactionMix']): ChartOption {
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     xAxis: { type: 'value', ...AXIS_STYLE, minInterval: 1 },
     yAxis: { type: 'category', data: channels.map(humanize), ...AXIS_STYLE, splitLine: { show: false } },
-    series: DIRS.map((d) => ({
+    series: DIRECTIONS.map((d) => ({
       type: 'bar' as const,
       name: humanize(d),
       stack: 'direction',
