@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { migrate } from '../src/store/db.js';
+import { inlineJobs, threadJobs } from '../src/jobs/runner.js';
+import { startSchedule } from '../src/jobs/scheduler.js';
+import { IngestWriter } from '../src/ingest/writer.js';
+import { countJob, failingJob } from './support/count.job.js';
+import { DIALECTS, type TestStore } from './support/stores.js';
+
+async function seed(t: TestStore, n: number): Promise<void> {
+  const w = new IngestWriter(t.store, () => Date.parse('2026-01-01T00:00:00Z'));
+  await w.write(Array.from({ length: n }, (_, i) => ({ kind: 'identify' as const, who: { userId: `u${i}` }, traits: {}, at: Date.parse('2026-01-01T00:00:00Z') })));
+}
+
+for (const d of DIALECTS) {
+  describe(`the job registry on ${d.name}`, () => {
+    it('runs a job defined in its own file, inline and on a worker thread, and records each run', async (c) => {
+      const skip = await d.skip();
+      if (skip) return c.skip(skip);
+      const t = await d.open();
+      try {
+        await seed(t, 3);
+        const here = await inlineJobs(t.store).run(countJob, { trigger: 'test' });
+        assert.deepEqual([here.customers, here.thread], [3, false]);
+        const there = await threadJobs(t.store).run(countJob, { trigger: 'test' });
+        assert.deepEqual([there.customers, there.thread], [3, true]);
+        const runs = await t.store.db.selectFrom('job_runs').select(['id', 'job', 'status', 'items']).orderBy('id').execute();
+        assert.deepEqual(runs.map((r) => [Number(r.id), r.job, r.status, Number(r.items)]), [[here.runId, 'count-customers', 'ok', 3], [there.runId, 'count-customers', 'ok', 3]]);
+      } finally {
+        await t.cleanup();
+      }
+    });
+
+    it("logs a failed scheduled run under the job's own name and still runs the jobs after it", async (c) => {
+      const skip = await d.skip();
+      if (skip) return c.skip(skip);
+      const t = await d.open();
+      try {
+        await seed(t, 2);
+        const logs: string[] = [];
+        const schedule = startSchedule(t.store, [failingJob, countJob], { checkMs: 3_600_000, log: (m) => logs.push(m) });
+        await schedule.check();
+        await schedule.stop();
+        assert.deepEqual(logs, ['failing job run failed: asked to fail', 'counted 2 customers (always)']);
+        const runs = await t.store.db.selectFrom('job_runs').select(['status', 'error', 'report']).orderBy('id').execute();
+        assert.deepEqual(runs.map((r) => r.status), ['failed', 'ok']);
+        assert.equal(runs[0]!.error, 'asked to fail');
+        assert.deepEqual(JSON.parse(runs[0]!.report ?? 'null'), { seen: 'nothing' });
+      } finally {
+        await t.cleanup();
+      }
+    });
+
+    it('moves the runs of customer value and listening into one runs table (migration 009)', async (c) => {
+      const skip = await d.skip();
+      if (skip) return c.skip(skip);
+      const t = await d.open();
+      try {
+        // A database as it was before: one runs table per job.
+        const old = t.store;
+        await sql`drop table job_runs`.execute(old.db);
+        await sql`delete from kysely_migration where name = '009_job_runs'`.execute(old.db);
+        const idType = old.dialect === 'postgres' ? sql`bigserial primary key` : sql`integer primary key autoincrement`;
+        await sql`create table clv_runs (id ${idType}, trigger text not null, status text not null, started_at bigint not null, finished_at bigint, as_of_day integer, customers integer not null default 0, orders bigint not null default 0, report text, error text)`.execute(old.db);
+        await sql`create table text_runs (id ${idType}, kind text not null, trigger text not null, status text not null, started_at bigint not null, finished_at bigint, items integer not null default 0, report text, error text)`.execute(old.db);
+        await sql`insert into clv_runs (trigger, status, started_at, finished_at, customers, report) values ('cli', 'ok', 1, 2, 40, '{"a":1}'), ('schedule', 'failed', 3, 4, 0, null)`.execute(old.db);
+        await sql`insert into text_runs (kind, trigger, status, started_at, finished_at, items, report) values ('listen', 'cli', 'ok', 5, 6, 12, '{"b":2}')`.execute(old.db);
+        await sql`insert into text_models (purpose, run_id, model, created_at) values ('themes', 1, ${Buffer.from('x')}, 6)`.execute(old.db);
+        await migrate(old);
+        const runs = await old.db.selectFrom('job_runs').select(['id', 'job', 'trigger', 'status', 'items', 'report']).orderBy('id').execute();
+        assert.deepEqual(
+          runs.map((r) => [Number(r.id), r.job, r.trigger, r.status, Number(r.items), r.report]),
+          [[1, 'clv', 'cli', 'ok', 40, '{"a":1}'], [2, 'clv', 'schedule', 'failed', 0, null], [3, 'listen', 'cli', 'ok', 12, '{"b":2}']],
+        );
+        const model = await old.db.selectFrom('text_models').select('run_id').where('purpose', '=', 'themes').executeTakeFirstOrThrow();
+        assert.equal(Number(model.run_id), 3, "the stored model follows its run's new id");
+        // New runs are numbered after the moved ones.
+        const next = await inlineJobs(old).run(countJob, { trigger: 'test' });
+        assert.equal(next.runId, 4);
+      } finally {
+        await t.cleanup();
+      }
+    });
+  });
+}

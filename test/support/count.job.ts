@@ -1,0 +1,39 @@
+import { sql } from 'kysely';
+import { RapportError } from '../../src/core/errors.js';
+import { defineJob } from '../../src/jobs/job.js';
+import { recordRun } from '../../src/jobs/runs.js';
+import { markRunOk } from '../../src/jobs/runs.repository.js';
+
+/**
+ * A job as a capability would add one: a file of its own with its definition. It counts the
+ * stored customers and records its run; `fail` makes it fail after recording its start.
+ */
+export const countJob = defineJob<{ trigger: string; fail?: boolean }, { runId: number; customers: number; thread: boolean }>({
+  name: 'count-customers',
+  module: import.meta.url,
+  run: async (ctx, options) => {
+    const { runId, result } = await recordRun(ctx, { job: 'count-customers', trigger: options.trigger, failedReport: () => ({ seen: 'nothing' }) }, async (id) => {
+      if (options.fail) throw new RapportError('invalid_input', 'asked to fail');
+      const r = await sql<{ n: number }>`select count(*) as n from customers`.execute(ctx.store.db);
+      const customers = Number(r.rows[0]?.n ?? 0);
+      await ctx.serialize(() => markRunOk(ctx.store.db, id, { finishedAt: ctx.now(), items: customers, report: JSON.stringify({ customers }) }));
+      return customers;
+    });
+    const { isMainThread } = await import('node:worker_threads');
+    return { runId, customers: result, thread: !isMainThread };
+  },
+  schedule: {
+    title: 'customer count',
+    due: async () => ({ due: true, why: 'always' }),
+    options: { trigger: 'schedule' },
+    done: (r, why) => `counted ${r.customers} customers (${why})`,
+  },
+});
+
+/** The same job, failing whenever the schedule runs it. */
+export const failingJob = defineJob<{ trigger: string }, unknown>({
+  name: 'failing',
+  module: import.meta.url,
+  run: (ctx, o) => countJob.run(ctx, { trigger: o.trigger, fail: true }),
+  schedule: { title: 'failing job', due: async () => ({ due: true, why: 'always' }), options: { trigger: 'schedule' }, done: () => 'never' },
+});
