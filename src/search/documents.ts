@@ -1,3 +1,4 @@
+import type { FeedbackKind } from '../core/vocabulary.js';
 import type { SearchDocsTable, SearchSource } from '../store/schema.js';
 import { parseTraits } from '../ingest/writer.js';
 
@@ -23,7 +24,7 @@ const SOURCE_CODE: Record<SearchSource, number> = { feedback: 1, customer: 2, in
  * filter would make FTS5 read every match's positions) spelled so that nobody types them
  * (`xxkind1`), ending in a digit so that the porter stemmer leaves them alone.
  */
-export const KIND_TOKENS: Record<string, string> = {
+export const KIND_TOKENS: Record<FeedbackKind | 'customer' | 'interaction', string> = {
   ticket: 'xxkind1',
   review: 'xxkind2',
   survey: 'xxkind3',
@@ -35,7 +36,7 @@ export const KIND_TOKENS: Record<string, string> = {
 };
 export const FEEDBACK_TOKEN = 'xxsrc1';
 /** The `meta` token of a kind; kinds outside the list share `other`'s. */
-export const kindToken = (kind: string): string => KIND_TOKENS[kind] ?? KIND_TOKENS['other']!;
+export const kindToken = (kind: string): string => (KIND_TOKENS as Record<string, string | undefined>)[kind] ?? KIND_TOKENS.other;
 /** The `meta` token of one customer's documents. */
 export const customerToken = (customerId: number): string => `xxcust${customerId}`;
 /** A document's `meta` column: its kind, feedback's source token and its customer, as FTS5 terms. */
