@@ -1,5 +1,7 @@
+import type { z } from 'zod';
 import type { Config } from '../core/config.js';
-import { isRapportError } from '../core/errors.js';
+import { invalid, isRapportError } from '../core/errors.js';
+import { zodIssues } from '../core/validation.js';
 import type { OpenOptions, Store } from '../store/db.js';
 
 /**
@@ -50,4 +52,16 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
       }
     }
   };
+}
+
+/**
+ * Parses a command's flags with the API's request schema, so that both check alike. A failure
+ * is one invalid-input error about zod's first issue, its field named as the user typed it
+ * (`flag`: `limit` → `--limit`), its message optionally reworded.
+ */
+export function parseFlags<T>(schema: z.ZodType<T>, value: unknown, flag: (field: string) => string, message: (zodMessage: string) => string = (m) => m): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const first = zodIssues(r.error)[0]!;
+  throw invalid(flag(first.field), message(first.message));
 }

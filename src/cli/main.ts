@@ -9,7 +9,9 @@ import { registerImport } from './import.command.js';
 import { registerDemo } from './demo.command.js';
 import { registerClv } from './clv.command.js';
 import { registerText } from './text.command.js';
-import { registerListen } from './listen.command.js';
+import { registerThemes } from './themes.command.js';
+import { registerDefects } from './defects.command.js';
+import { registerTags } from './tags.command.js';
 import { registerSearch } from './search.command.js';
 
 /** The `rapport` command. Each subcommand lives in its own file and registers itself here. */
@@ -26,7 +28,9 @@ export function buildProgram(): Command {
   registerBackup(program, ctx);
   registerClv(program, ctx);
   registerText(program, ctx);
-  registerListen(program, ctx);
+  registerThemes(program, ctx);
+  registerDefects(program, ctx);
+  registerTags(program, ctx);
   registerSearch(program, ctx);
   return program;
 }

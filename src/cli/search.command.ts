@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
 import type { SearchPage } from '../search/search.service.js';
-import { action, withStore, type CliContext } from './context.js';
+import { action, parseFlags, withStore, type CliContext } from './context.js';
 
 interface SearchFlags {
   kind?: string;
@@ -50,29 +50,28 @@ export function registerSearch(program: Command, ctx: () => Promise<CliContext>)
           return;
         }
         const { SearchParams, search } = await import('../search/search.service.js');
-        const parsed = SearchParams.safeParse({
-          q: words.join(' '),
-          kind: flags.kind,
-          theme: flags.theme,
-          tag: flags.tag,
-          segment: flags.segment,
-          from: flags.from,
-          to: flags.to,
-          customer: flags.customer,
-          sort: flags.sort,
-          limit: flags.limit,
-          cursor: flags.cursor,
-        });
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0]!;
-          const field = String(issue.path[0] ?? 'query');
-          throw invalid(field === 'q' ? 'query' : `--${field}`, issue.message);
-        }
+        const params = parseFlags(
+          SearchParams,
+          {
+            q: words.join(' '),
+            kind: flags.kind,
+            theme: flags.theme,
+            tag: flags.tag,
+            segment: flags.segment,
+            from: flags.from,
+            to: flags.to,
+            customer: flags.customer,
+            sort: flags.sort,
+            limit: flags.limit,
+            cursor: flags.cursor,
+          },
+          (field) => (field === 'q' ? 'query' : `--${field}`),
+        );
         const page = await withStore(c, async (store) => {
           // The CLI has time: index everything new first, not just a small backlog.
           const r = await indexer.syncSearch(store, progress ? { onProgress: progress } : {});
           if (progress && r.scanned > 0) c.err.write('\n');
-          return search(store, parsed.data, { catchUp: false });
+          return search(store, params, { catchUp: false });
         });
         c.out.write(flags.json ? `${JSON.stringify(page)}\n` : formatPage(page));
       }),

@@ -29,7 +29,8 @@ export function registerServe(program: Command, ctx: () => Promise<CliContext>):
         const store = await openStore(c.config.database, { checkpointer: true });
         const where = store.target.kind === 'sqlite' ? store.target.file : 'PostgreSQL';
         c.out.write(`Rapport: database ${where}\n`);
-        const empty = (await store.db.selectFrom('customers').select('id').limit(1).execute()).length === 0;
+        const { hasCustomers } = await import('../customers/customer.service.js');
+        const empty = !(await hasCustomers(store.db));
         if (empty && opts.demo && c.config.demoCustomers > 0) {
           c.out.write(`Empty database: loading the demo company (${c.config.demoCustomers} customers, seed 1)…\n`);
           const t0 = Date.now();

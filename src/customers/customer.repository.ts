@@ -59,6 +59,11 @@ export async function listCustomers(db: Conn, query: ListQuery) {
     .execute();
 }
 
+/** Whether the customers table has a row (one index look-up). */
+export async function anyCustomer(db: Conn): Promise<boolean> {
+  return (await db.selectFrom('customers').select('id').limit(1).execute()).length > 0;
+}
+
 export async function customerByUserId(db: Conn, userId: string) {
   return db.selectFrom('customers').selectAll().where('user_id', '=', userId).executeTakeFirst();
 }

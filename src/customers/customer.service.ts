@@ -1,13 +1,15 @@
 import { z } from 'zod';
-import { invalid, notFound } from '../core/errors.js';
-import type { Conn, Dialect } from '../store/db.js';
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
+import { notFound } from '../core/errors.js';
+import { round } from '../core/numbers.js';
+import { DIRECTIONS } from '../core/vocabulary.js';
+import type { Conn, Dialect, Store } from '../store/db.js';
 import type { CustomersTable, FeedbackTable, InteractionsTable, OrderLinesTable, OrdersTable } from '../store/schema.js';
 import type { Selectable } from 'kysely';
 import { parseTraits } from '../ingest/writer.js';
 import * as repo from './customer.repository.js';
 import { CustomerValue, customerValue } from '../value/value.service.js';
 import { CustomerListening, customerListening } from '../listening/themes.service.js';
-import type { Store } from '../store/db.js';
 
 /** API shapes (zod, so they validate, type and document at once) and the row → API mappers. */
 
@@ -37,7 +39,7 @@ export const Customer360 = CustomerSummary.extend({
   anonymousIds: z.array(z.string()),
   accounts: z.array(z.object({ groupId: z.string(), name: z.string().nullable(), traits: z.record(z.string(), z.unknown()) })),
   revenueByCurrency: z.array(z.object({ currency: z.string(), total: z.number(), orders: z.number() })),
-  interactionMix: z.array(z.object({ channel: z.string(), direction: z.enum(['inbound', 'outbound', 'mutual']), count: z.number() })),
+  interactionMix: z.array(z.object({ channel: z.string(), direction: z.enum(DIRECTIONS), count: z.number() })),
   feedbackByKind: z.array(z.object({ kind: z.string(), count: z.number() })),
   value: CustomerValue.nullable().describe('CLV, P(alive), RFM and how they were computed; null without orders or before the first run'),
   listening: CustomerListening.nullable().describe('what they say: the themes they raised, their mean sentiment and intents; null before their feedback is analysed'),
@@ -51,7 +53,7 @@ const TimelineItem = z
     at: z.string(),
     title: z.string(),
     channel: z.string().nullable(),
-    direction: z.enum(['inbound', 'outbound', 'mutual']).nullable(),
+    direction: z.enum(DIRECTIONS).nullable(),
     details: z.record(z.string(), z.unknown()),
   })
   .meta({ id: 'TimelineItem' });
@@ -86,25 +88,12 @@ export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null;
     firstSeen: iso(c.first_seen),
     lastSeen: iso(c.last_seen),
     orders: c.order_count,
-    revenue: Math.round(c.revenue * 100) / 100,
+    revenue: round(c.revenue),
     interactions: c.interaction_count,
     feedback: c.feedback_count,
-    clv: c.clv === undefined || c.clv === null ? null : Math.round(c.clv * 100) / 100,
-    pAlive: c.p_alive === undefined || c.p_alive === null ? null : Math.round(c.p_alive * 10000) / 10000,
+    clv: c.clv === undefined || c.clv === null ? null : round(c.clv),
+    pAlive: c.p_alive === undefined || c.p_alive === null ? null : round(c.p_alive, 4),
   };
-}
-
-function encodeCursor(v: unknown): string {
-  return Buffer.from(JSON.stringify(v)).toString('base64url');
-}
-function decodeCursor<T>(cursor: string, check: (v: unknown) => v is T): T {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (check(v)) return v;
-  } catch {
-    // fall through
-  }
-  throw invalid('cursor', 'not a cursor this endpoint returned');
 }
 
 const SORT_VALUE: Record<repo.CustomerSort, (c: Selectable<CustomersTable>) => string | number | null> = {
@@ -135,6 +124,11 @@ export async function listCustomers(db: Conn, p: ListParams) {
   };
 }
 
+/** Whether any customer is stored: `rapport serve` loads the demo company into an empty database only. */
+export async function hasCustomers(db: Conn): Promise<boolean> {
+  return repo.anyCustomer(db);
+}
+
 async function customerOrThrow(db: Conn, userId: string) {
   const c = await repo.customerByUserId(db, userId);
   if (!c) throw notFound(`customer "${userId}"`);
@@ -158,7 +152,7 @@ export async function getCustomer(store: Store, userId: string): Promise<Custome
     traits: parseTraits(c.traits),
     anonymousIds: anon.map((a) => a.value),
     accounts: accounts.map((a) => ({ groupId: a.group_id, name: a.name, traits: parseTraits(a.traits) })),
-    revenueByCurrency: money.map((m) => ({ currency: m.currency, total: Math.round(Number(m.total) * 100) / 100, orders: Number(m.count) })),
+    revenueByCurrency: money.map((m) => ({ currency: m.currency, total: round(Number(m.total)), orders: Number(m.count) })),
     interactionMix: mix
       .map((m) => ({ channel: m.channel, direction: m.direction, count: Number(m.count) }))
       .sort((a, b) => b.count - a.count),
@@ -284,7 +278,7 @@ export async function overview(db: Conn, dialect: Dialect): Promise<z.infer<type
     customers: Number(t.customers),
     identified: Number(t.identified),
     orders: Number(t.orders ?? 0),
-    revenue: Math.round(Number(t.revenue ?? 0) * 100) / 100,
+    revenue: round(Number(t.revenue ?? 0)),
     interactions: Number(t.interactions ?? 0),
     feedbackByKind: t.feedback.map((f) => ({ kind: f.kind, count: Number(f.count) })),
     interactionsByMonth: [...months.values()],

@@ -11,6 +11,8 @@
  */
 import type { BgNbdParams } from '../models/clv/bgnbd.js';
 import type { GammaGammaParams } from '../models/clv/gamma-gamma.js';
+import { round } from '../core/numbers.js';
+import { DAY_MS, WEEK_MS } from '../core/time.js';
 import { Rng } from './random.js';
 
 export interface CohortOptions {
@@ -125,9 +127,8 @@ export function* drawOrderHistory(o: HistoryOptions & { customers: number; maxOr
   const rng = Rng.from(o.seed, 'clv-history');
   const { r, alpha, a, b } = o.bgnbd;
   const g = o.gammaGamma;
-  const WEEK_MS = 7 * 86_400_000;
-  const startMs = o.startDay * 86_400_000;
-  const endMs = (o.endDay + 1) * 86_400_000;
+  const startMs = o.startDay * DAY_MS;
+  const endMs = (o.endDay + 1) * DAY_MS;
   let orders = 0;
   const max = o.maxOrders ?? Number.POSITIVE_INFINITY;
   for (let c = 0; c < o.customers && orders < max; c++) {
@@ -136,7 +137,7 @@ export function* drawOrderHistory(o: HistoryOptions & { customers: number; maxOr
     const nu = rng.gamma(g.q, g.v);
     let t = startMs + Math.floor(rng.float() * (endMs - startMs));
     for (let k = 0; ; k++) {
-      yield { customer: c, at: t, amount: Math.max(0.01, Math.round(rng.gamma(g.p, nu) * 100) / 100) };
+      yield { customer: c, at: t, amount: Math.max(0.01, round(rng.gamma(g.p, nu))) };
       if (++orders >= max) return;
       if (k > 0 && rng.chance(p)) break;
       t += Math.ceil(rng.exponential(lambda));

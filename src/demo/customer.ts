@@ -1,19 +1,9 @@
+import { round } from '../core/numbers.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, WEEK_MS } from '../core/time.js';
 import type { Who } from '../ingest/records.js';
 import { CATEGORIES, categoryIndex, categoryOf, type Product } from './catalog.js';
 import { basketTotal, browseProduct, Emitter, fillBasket, iso, session, type Channel, type LineItem } from './emit.js';
-import {
-  acquisitionTime,
-  DAY,
-  defectRates,
-  effectiveDropout,
-  expectedRepeat,
-  HOUR,
-  MINUTE,
-  ORDER_DEFECT_KINDS,
-  simulatePurchases,
-  WEEK,
-  type Population,
-} from './model.js';
+import { acquisitionTime, defectRates, effectiveDropout, expectedRepeat, ORDER_DEFECT_KINDS, simulatePurchases, type Population } from './model.js';
 import { company, person, type Country, type Person } from './people.js';
 import { itemAt, last, Rng, stableId } from './random.js';
 import {
@@ -133,7 +123,7 @@ export function crashWindow(s: Settings): [number, number] {
 /** NPS survey waves: months 3, 9, 15 and 21 of a 24-month window (scaled to other lengths). */
 export function surveyWaves(s: Settings): number[] {
   const span = s.end - s.start;
-  return [3, 9, 15, 21].map((m) => s.start + span * (m / 24) + 9 * HOUR);
+  return [3, 9, 15, 21].map((m) => s.start + span * (m / 24) + 9 * HOUR_MS);
 }
 
 /** Local hour-of-day weights: quiet nights, lunch and evening peaks. */
@@ -141,9 +131,9 @@ const HOUR_WEIGHTS = [0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.3, 0.6, 0.9, 1, 1.1, 1.
 
 /** The same local day as t, at a typical hour; kept inside [lo, hi]. */
 function localTime(rng: Rng, t: number, utcOffset: number, lo: number, hi: number): number {
-  const off = utcOffset * HOUR;
-  const day = Math.floor((t + off) / DAY) * DAY - off;
-  const moved = day + rng.weighted(HOUR_WEIGHTS) * HOUR + rng.int(3600) * 1000;
+  const off = utcOffset * HOUR_MS;
+  const day = Math.floor((t + off) / DAY_MS) * DAY_MS - off;
+  const moved = day + rng.weighted(HOUR_WEIGHTS) * HOUR_MS + rng.int(3600) * SECOND_MS;
   return Math.min(hi, Math.max(lo, moved));
 }
 
@@ -153,7 +143,7 @@ function poissonTimes(rng: Rng, ratePerWeek: number, from: number, to: number): 
   if (!(ratePerWeek > 0)) return out;
   let t = from;
   for (;;) {
-    t += rng.exponential(ratePerWeek / WEEK);
+    t += rng.exponential(ratePerWeek / WEEK_MS);
     if (!(t < to)) return out;
     out.push(t);
   }
@@ -297,7 +287,7 @@ class CustomerStory {
 
   run(): CustomerResult {
     const { rng, s, truth } = this;
-    const ts = localTime(rng, acquisitionTime(rng, s.start, s.end - DAY, this.pop.acquisitionGrowth), this.country.utcOffset, s.start, s.end - 2 * HOUR);
+    const ts = localTime(rng, acquisitionTime(rng, s.start, s.end - DAY_MS, this.pop.acquisitionGrowth), this.country.utcOffset, s.start, s.end - 2 * HOUR_MS);
     truth.signupAt = iso(ts);
     truth.wants = this.drawWants();
     this.signup(ts);
@@ -305,19 +295,19 @@ class CustomerStory {
     // Purchases (BG/NBD) and what they cause.
     const buyer = rng.chance(this.pop.buyerShare);
     let firstAt = Number.POSITIVE_INFINITY;
-    if (buyer) firstAt = rng.chance(0.55) ? ts + rng.uniform(30, 90) * MINUTE : ts + rng.exponential(1 / (10 * DAY));
-    if (firstAt < s.end - MINUTE) {
+    if (buyer) firstAt = rng.chance(0.55) ? ts + rng.uniform(30, 90) * MINUTE_MS : ts + rng.exponential(1 / (10 * DAY_MS));
+    if (firstAt < s.end - MINUTE_MS) {
       truth.buyer = true;
       truth.firstPurchaseAt = iso(firstAt);
       const rates = defectRates(this.pop, this.country.lateDelivery);
       const sim = simulatePurchases(rng, this.pop, { lambda: truth.lambda, p: truth.p, rates }, firstAt, s.end);
-      truth.T = (s.end - firstAt) / WEEK;
+      truth.T = (s.end - firstAt) / WEEK_MS;
       truth.repeatPurchases = sim.purchases.length - 1;
       truth.expectedRepeat = expectedRepeat(truth.lambda, truth.pEffective, truth.T);
       truth.alive = sim.deathAt === null;
       // Repeat purchases move to a typical hour of their day, keeping their order.
       let prev = ts;
-      const times = sim.purchases.map((pu, k) => (prev = k === 0 ? pu.at : localTime(rng, pu.at, this.country.utcOffset, prev + HOUR, s.end - MINUTE)));
+      const times = sim.purchases.map((pu, k) => (prev = k === 0 ? pu.at : localTime(rng, pu.at, this.country.utcOffset, prev + HOUR_MS, s.end - MINUTE_MS)));
       const deathAt = sim.deathAt === null ? null : last(times);
       truth.deathAt = deathAt === null ? null : iso(deathAt);
       this.activeUntil = deathAt ?? s.end;
@@ -325,7 +315,7 @@ class CustomerStory {
       sim.purchases.forEach((pu, k) => this.purchase(times[k]!, pu.defects, pu.died, k));
     } else {
       // A prospect: interested for a while after signing up, then drifts away.
-      this.activeUntil = Math.min(s.end, ts + rng.exponential(1 / (10 * WEEK)));
+      this.activeUntil = Math.min(s.end, ts + rng.exponential(1 / (10 * WEEK_MS)));
       truth.alive = false;
     }
 
@@ -381,7 +371,7 @@ class CustomerStory {
       anon = rng.uuid();
       truth.anonymousIds.push(anon);
       const visits = 1 + rng.poisson(0.8);
-      const from = Math.max(s.start, ts - 21 * DAY);
+      const from = Math.max(s.start, ts - 21 * DAY_MS);
       for (let v = 0; v < visits; v++) {
         const at = from + rng.float() * (ts - from) * 0.95;
         session(em, rng, at, { phase: 'anonymous', who: { anonymousId: anon }, channel, prefs: this.prefs, depth: 1.2 * truth.engagement });
@@ -433,15 +423,15 @@ class CustomerStory {
       order: { orderId, lines, properties: { shipping: total >= 35 ? 0 : 4.99, payment_method: rng.pick(['card', 'card', 'card', 'paypal', 'apple_pay']) } },
     });
     this.orders.push({ id: orderId, at, lines, total, defects });
-    em.track('known', this.who, 'Email Sent', at + 2 * MINUTE, { email_type: 'order_confirmation', order_id: orderId, channel: 'email', direction: 'outbound' });
-    const shipped = at + rng.uniform(0.5, 2.5) * DAY;
+    em.track('known', this.who, 'Email Sent', at + 2 * MINUTE_MS, { email_type: 'order_confirmation', order_id: orderId, channel: 'email', direction: 'outbound' });
+    const shipped = at + rng.uniform(0.5, 2.5) * DAY_MS;
     em.track('known', this.who, 'Email Sent', shipped, { email_type: 'shipping_confirmation', order_id: orderId, channel: 'email', direction: 'outbound' });
 
     // Plus membership for regular buyers.
     if (k === 2 && truth.plan === 'free' && rng.chance(0.3)) {
       truth.plan = 'plus';
-      em.message('known', 'identify', { userId: this.userId, traits: { plan: 'plus' } }, at + 10 * MINUTE);
-      em.track('known', this.who, 'Membership Started', at + 10 * MINUTE, { plan: 'plus', price: 49 }, channel);
+      em.message('known', 'identify', { userId: this.userId, traits: { plan: 'plus' } }, at + 10 * MINUTE_MS);
+      em.track('known', this.who, 'Membership Started', at + 10 * MINUTE_MS, { plan: 'plus', price: 49 }, channel);
     }
 
     for (const d of defects) {
@@ -450,7 +440,7 @@ class CustomerStory {
       truth.defects.push({ type: d, orderId, at: iso(at), hazard: k === 0 ? 0 : spec.churnHazard, ticket, diedAfter: died });
       this.pains.push({ at, kind: d });
       if (ticket) {
-        const delay = d === 'delivery_late' ? rng.uniform(6, 12) * DAY : d === 'double_charge' ? rng.uniform(0.1, 2) * DAY : rng.uniform(2, 5) * DAY;
+        const delay = d === 'delivery_late' ? rng.uniform(6, 12) * DAY_MS : d === 'double_charge' ? rng.uniform(0.1, 2) * DAY_MS : rng.uniform(2, 5) * DAY_MS;
         this.ticket(at + delay, ORDER_DEFECTS[d], `defect:${d}`, { order: lines, orderId, total });
       }
     }
@@ -459,7 +449,7 @@ class CustomerStory {
     if (rng.chance(0.04 + 0.25 * truth.involvement + (defects.length > 0 ? 0.1 : 0))) {
       const line = rng.pick(lines);
       const d = defects[0] ?? null;
-      const when = at + rng.uniform(4, 20) * DAY;
+      const when = at + rng.uniform(4, 20) * DAY_MS;
       const y = this.satisfactionAt(when) + line.product.quality + (d ? -1.6 : 0) + 0.9 * rng.normal();
       const rating = y < -1.6 ? 1 : y < -0.9 ? 2 : y < -0.1 ? 3 : y < 0.7 ? 4 : 5;
       const categoryKey = categoryOf(line.product).key;
@@ -481,7 +471,7 @@ class CustomerStory {
       }
     }
     // Advocates tell friends.
-    if (rng.chance(0.08 * truth.involvement)) em.track('known', this.who, 'Invite Sent', at + rng.uniform(1, 30) * DAY, { via: rng.pick(['email', 'link']) }, channel);
+    if (rng.chance(0.08 * truth.involvement)) em.track('known', this.who, 'Invite Sent', at + rng.uniform(1, 30) * DAY_MS, { via: rng.pick(['email', 'link']) }, channel);
   }
 
   /** Satisfaction at time t: the latent minus what has gone wrong so far. */
@@ -509,7 +499,7 @@ class CustomerStory {
     const priority = rng.pick(spec.priority);
     const cause = rng.pick(spec.causes);
     const via = spec.type === 'billing' && rng.chance(0.4) ? 'phone' : rng.pick(['email', 'email', 'chat', 'chat', 'phone', 'portal'] as const);
-    const resolvedAt = at + rng.exponential(1 / ((RESOLUTION_HOURS[priority] ?? 30) * HOUR));
+    const resolvedAt = at + rng.exponential(1 / ((RESOLUTION_HOURS[priority] ?? 30) * HOUR_MS));
     const open = resolvedAt >= this.s.end;
     const status = open ? rng.pick(['open', 'pending']) : rng.chance(0.85) ? 'solved' : 'closed';
     const ticketId = `T-${stableId(7, this.s.seed, 'ticket', this.index, this.ticketNo++).toUpperCase()}`;
@@ -526,13 +516,13 @@ class CustomerStory {
     truth.feedback.push({ id, kind: 'ticket', themes: [theme] });
     const minutes = Math.round(rng.uniform(4, 35));
     if (via === 'chat') {
-      em.track('known', this.who, 'Support Chat Completed', at + minutes * MINUTE, { ticket_id: ticketId, duration_minutes: minutes, channel: 'support', direction: 'mutual' });
+      em.track('known', this.who, 'Support Chat Completed', at + minutes * MINUTE_MS, { ticket_id: ticketId, duration_minutes: minutes, channel: 'support', direction: 'mutual' });
     } else if (via === 'phone') {
       em.track('known', this.who, 'Call Completed', at, { ticket_id: ticketId, topic: 'support', duration_minutes: minutes, channel: 'phone', direction: 'mutual' });
     } else {
       em.track('known', this.who, 'Support Request Submitted', at, { ticket_id: ticketId, via, channel: 'support' });
       if (!open || rng.chance(0.5)) {
-        em.track('known', this.who, 'Email Sent', Math.min(resolvedAt, at + rng.uniform(1, 20) * HOUR), { email_type: 'support_reply', ticket_id: ticketId, channel: 'email', direction: 'outbound' });
+        em.track('known', this.who, 'Email Sent', Math.min(resolvedAt, at + rng.uniform(1, 20) * HOUR_MS), { email_type: 'support_reply', ticket_id: ticketId, channel: 'email', direction: 'outbound' });
       }
     }
   }
@@ -541,14 +531,14 @@ class CustomerStory {
   private browsing(ts: number): void {
     const { rng, truth, s } = this;
     const rate = truth.buyer ? (0.08 + 2 * truth.lambda) * truth.engagement : 0.12 * truth.engagement;
-    const times = poissonTimes(rng, rate, ts + HOUR, this.activeUntil);
+    const times = poissonTimes(rng, rate, ts + HOUR_MS, this.activeUntil);
     if (this.activeUntil < s.end) {
       const tail = rng.poisson(1.2);
-      const to = Math.min(s.end, this.activeUntil + 8 * WEEK);
+      const to = Math.min(s.end, this.activeUntil + 8 * WEEK_MS);
       for (let k = 0; k < tail; k++) times.push(this.activeUntil + rng.float() * (to - this.activeUntil));
     }
     for (const t of times) {
-      const at = localTime(rng, t, this.country.utcOffset, ts + HOUR, s.end - HOUR);
+      const at = localTime(rng, t, this.country.utcOffset, ts + HOUR_MS, s.end - HOUR_MS);
       session(this.em, rng, at, { phase: 'known', who: this.who, channel: this.channel(), prefs: this.prefs, depth: 1.3 * truth.engagement, wishlist: 0.03 + 0.1 * truth.involvement });
     }
   }
@@ -565,12 +555,12 @@ class CustomerStory {
       em.track('known', this.who, 'Newsletter Sent', t, { campaign, channel: 'email', direction: 'outbound' });
       const active = this.activeAt(t);
       if (rng.chance(active ? 0.2 + 0.4 * truth.involvement : 0.06)) {
-        const opened = t + rng.exponential(1 / (14 * HOUR));
+        const opened = t + rng.exponential(1 / (14 * HOUR_MS));
         em.track('known', this.who, 'Email Opened', opened, { campaign, channel: 'email' });
-        if (rng.chance(0.25)) em.track('known', this.who, 'Email Link Clicked', opened + rng.uniform(0.2, 3) * MINUTE, { campaign, channel: 'email' });
+        if (rng.chance(0.25)) em.track('known', this.who, 'Email Link Clicked', opened + rng.uniform(0.2, 3) * MINUTE_MS, { campaign, channel: 'email' });
       }
       if (rng.chance(active ? 0.008 : 0.04)) {
-        const when = t + rng.uniform(1, 48) * HOUR;
+        const when = t + rng.uniform(1, 48) * HOUR_MS;
         em.track('known', this.who, 'Unsubscribed', when, { campaign, channel: 'email' });
         em.message('known', 'identify', { userId: this.userId, traits: { newsletter: false } }, when);
         truth.newsletter = false;
@@ -585,18 +575,18 @@ class CustomerStory {
     for (const t of monthly(ts, s.end, 20, 17)) {
       const campaign = `Promo ${monthLabel(t)}`;
       em.track('known', this.who, 'Push Notification Sent', t, { campaign, channel: 'mobile', direction: 'outbound' });
-      if (rng.chance(this.activeAt(t) ? 0.15 : 0.02)) em.track('known', this.who, 'Push Notification Opened', t + rng.uniform(1, 120) * MINUTE, { campaign, channel: 'mobile' });
+      if (rng.chance(this.activeAt(t) ? 0.15 : 0.02)) em.track('known', this.who, 'Push Notification Opened', t + rng.uniform(1, 120) * MINUTE_MS, { campaign, channel: 'mobile' });
     }
   }
 
   /** Tickets not caused by one order: questions, account trouble, the 4.2 crash, ideas. */
   private generalTickets(ts: number): void {
     const { rng, truth, s } = this;
-    const until = Math.max(this.activeUntil, Math.min(s.end, ts + 4 * WEEK));
+    const until = Math.max(this.activeUntil, Math.min(s.end, ts + 4 * WEEK_MS));
     const b2b = this.groupId !== null;
     const kinds = Object.keys(ISSUE_WEIGHTS) as Exclude<GeneralIssue, 'app_crash_checkout'>[];
     const weights = kinds.map((k) => ISSUE_WEIGHTS[k] * (k === 'invoice_request' ? (b2b ? 5 : 0.3) : 1) * (k === 'coupon_not_applying' || k === 'return_label' ? (truth.buyer ? 1 : 0.2) : 1));
-    for (const t of poissonTimes(rng, 0.008, ts + HOUR, until)) {
+    for (const t of poissonTimes(rng, 0.008, ts + HOUR_MS, until)) {
       const kind = rng.pickWeighted(kinds, weights);
       this.issue(t, kind);
     }
@@ -604,7 +594,7 @@ class CustomerStory {
       const [from, to] = crashWindow(s);
       const lo = Math.max(from, ts);
       const hi = Math.min(to, until);
-      if (hi > lo && this.orders.some((o) => o.at >= lo && o.at < hi + 4 * WEEK)) {
+      if (hi > lo && this.orders.some((o) => o.at >= lo && o.at < hi + 4 * WEEK_MS)) {
         for (const t of poissonTimes(rng, 0.12, lo, hi)) this.issue(t, 'app_crash_checkout');
       }
     }
@@ -619,14 +609,14 @@ class CustomerStory {
         cause: 'missing_feature',
         priority: 'low',
         channel: rng.pick(['email', 'chat', 'portal']),
-        resolved_at: iso(at + rng.uniform(2, 72) * HOUR),
+        resolved_at: iso(at + rng.uniform(2, 72) * HOUR_MS),
       });
       if (id) truth.feedback.push({ id, kind: 'ticket', themes: [`idea:${idea}`] });
     }
   }
 
   private issue(t: number, wanted: GeneralIssue): void {
-    const at = localTime(this.rng, t, this.country.utcOffset, t - 12 * HOUR, this.s.end - HOUR);
+    const at = localTime(this.rng, t, this.country.utcOffset, t - 12 * HOUR_MS, this.s.end - HOUR_MS);
     // Order-related questions need an order to be about.
     const kind = NEEDS_ORDER.has(wanted) && !this.orders.some((o) => o.at < at) ? this.rng.pick(['password_reset', 'search_irrelevant'] as const) : wanted;
     this.truth.issues.push({ type: kind, at: iso(at) });
@@ -639,15 +629,15 @@ class CustomerStory {
     if (!truth.buyer) return;
     const first = Date.parse(truth.firstPurchaseAt!);
     surveyWaves(s).forEach((wave, w) => {
-      if (wave < first + WEEK || wave >= s.end) return;
+      if (wave < first + WEEK_MS || wave >= s.end) return;
       const campaign = `NPS ${iso(wave).slice(0, 7)}`;
       em.track('known', this.who, 'Email Sent', wave, { email_type: 'nps_survey', campaign, channel: 'email', direction: 'outbound' });
       const active = this.activeAt(wave);
       if (!rng.chance(active ? 0.12 + 0.45 * truth.involvement : 0.04)) return;
-      const at = wave + rng.exponential(1 / (40 * HOUR));
+      const at = wave + rng.exponential(1 / (40 * HOUR_MS));
       const sat = this.satisfactionAt(at);
       const score = Math.max(0, Math.min(10, Math.round(8 + 1.5 * (sat - 0.8) + 1.3 * rng.normal())));
-      const recent = this.pains.filter((p) => p.at < at && p.at > at - 26 * WEEK).at(-1);
+      const recent = this.pains.filter((p) => p.at < at && p.at > at - 26 * WEEK_MS).at(-1);
       const pain = recent && rng.chance(0.6) ? recent.kind : null;
       const idea = rng.chance(0.12 + 0.3 * truth.involvement) ? rng.pick(truth.wants) : null;
       const text = surveyText(score, rng, pain, idea);
@@ -666,10 +656,10 @@ class CustomerStory {
   /** Ideas posted on the portal: involved customers post their wishes, some repeatedly. */
   private ideas(ts: number): void {
     const { rng, em, truth, s } = this;
-    const years = (Math.max(this.activeUntil, ts) - ts) / (52 * WEEK);
+    const years = (Math.max(this.activeUntil, ts) - ts) / (52 * WEEK_MS);
     const n = rng.poisson((1.2 * truth.involvement * truth.involvement + (this.groupId ? 0.25 : 0)) * years + 0.03);
     for (let k = 0; k < n; k++) {
-      const at = Math.min(s.end - HOUR, ts + rng.float() * (Math.max(this.activeUntil, ts + DAY) - ts));
+      const at = Math.min(s.end - HOUR_MS, ts + rng.float() * (Math.max(this.activeUntil, ts + DAY_MS) - ts));
       const idea = rng.pick(truth.wants);
       const id = em.addFeedback(this.who, 'other', ideaText(idea, rng), null, rng.pick(['open', 'open', 'under_review']), at, { type: 'idea', channel: 'portal' });
       if (id) {
@@ -700,11 +690,11 @@ class CustomerStory {
   private relationship(ts: number): void {
     const { rng, em, truth, s } = this;
     const span = s.end - s.start;
-    const quarterly = [3, 6, 9, 12, 15, 18, 21, 24].map((m) => s.start + span * (m / 24) - 5 * DAY).filter((t) => t > ts && t < s.end);
+    const quarterly = [3, 6, 9, 12, 15, 18, 21, 24].map((m) => s.start + span * (m / 24) - 5 * DAY_MS).filter((t) => t > ts && t < s.end);
     for (const q of quarterly) {
       if (!this.activeAt(q)) continue;
-      const spent = this.orders.filter((o) => o.at <= q && o.at > q - 52 * WEEK).reduce((a, o) => a + o.total, 0);
-      const at = q + rng.uniform(0, 10) * DAY + rng.between(9, 16) * HOUR;
+      const spent = this.orders.filter((o) => o.at <= q && o.at > q - 52 * WEEK_MS).reduce((a, o) => a + o.total, 0);
+      const at = q + rng.uniform(0, 10) * DAY_MS + rng.between(9, 16) * HOUR_MS;
       // Large accounts (by headcount or by spend) get quarterly visits from account management.
       const largeAccount = this.companyInfo !== null && (this.companyInfo.employees >= 100 || spent > 150) && this.orders.some((o) => o.at <= q);
       if (largeAccount && rng.chance(0.5)) {
@@ -720,7 +710,7 @@ class CustomerStory {
           pains: this.recentPains(at),
           wishes: rng.chance(0.7) ? truth.wants : [],
         });
-        const id = em.addFeedback(this.who, 'visit_note', text, null, 'noted', at + 2 * HOUR, { account: this.groupId, author: rng.pick(['Maria (account manager)', 'Jon (sales)', 'Aisha (success)']) });
+        const id = em.addFeedback(this.who, 'visit_note', text, null, 'noted', at + 2 * HOUR_MS, { account: this.groupId, author: rng.pick(['Maria (account manager)', 'Jon (sales)', 'Aisha (success)']) });
         if (id) truth.feedback.push({ id, kind: 'visit_note', themes: this.noteThemes(at) });
       } else if (spent > 400 && rng.chance(0.5)) {
         em.track('known', this.who, 'Call Completed', at, { topic: 'account review', duration_minutes: rng.between(10, 40), channel: 'phone', direction: 'mutual' });
@@ -731,7 +721,7 @@ class CustomerStory {
       for (const q of quarterly) {
         if (!this.activeAt(q) || !rng.chance(0.12)) continue;
         const event = rng.pick(['Vinyl listening night', 'Author book signing', 'Board game evening', 'Coffee tasting']);
-        const at = q + rng.uniform(0, 20) * DAY + rng.between(18, 20) * HOUR;
+        const at = q + rng.uniform(0, 20) * DAY_MS + rng.between(18, 20) * HOUR_MS;
         em.track('known', this.who, 'Event Attended', at, { event, channel: 'in_person', direction: 'mutual' });
       }
     }
@@ -740,10 +730,10 @@ class CustomerStory {
       truth.stage === 'co-creation' || (this.groupId !== null && truth.big) || (truth.involvement >= 0.4 && this.orders.length > 0 && rng.chance(0.15));
     if (interviewee && this.orders.length > 0) {
       // this.orders is not empty here (checked just above).
-      const from = (this.orders[1] ?? this.orders[0]!).at + WEEK;
+      const from = (this.orders[1] ?? this.orders[0]!).at + WEEK_MS;
       const n = 1 + (rng.chance(0.4) ? 1 : 0);
       for (let k = 0; k < n && from < s.end; k++) {
-        const at = localTime(rng, from + rng.float() * (s.end - from), this.country.utcOffset, from, s.end - 2 * HOUR);
+        const at = localTime(rng, from + rng.float() * (s.end - from), this.country.utcOffset, from, s.end - 2 * HOUR_MS);
         const where = rng.chance(0.7) ? 'phone' : 'in_person';
         em.track('known', this.who, 'Interview Completed', at, { study: rng.pick(['Checkout research', 'Delivery experience', 'Wishlist & gifting', 'Business buying']), channel: where, direction: 'mutual' });
         const cats = this.topCategories();
@@ -756,7 +746,7 @@ class CustomerStory {
           pains: this.recentPains(at),
           wishes: truth.wants,
         });
-        const id = em.addFeedback(this.who, 'interview', text, null, 'noted', at + HOUR, { study: 'customer research', interviewer: rng.pick(['Lea (product)', 'Sam (UX research)', 'Priya (product)']) });
+        const id = em.addFeedback(this.who, 'interview', text, null, 'noted', at + HOUR_MS, { study: 'customer research', interviewer: rng.pick(['Lea (product)', 'Sam (UX research)', 'Priya (product)']) });
         if (id) truth.feedback.push({ id, kind: 'interview', themes: [...this.noteThemes(at), ...truth.wants.map((w) => `idea:${w}`)] });
       }
     }
@@ -794,29 +784,24 @@ class CustomerStory {
   }
 }
 
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
 /** Anonymous-only visitors: a few sessions, never identified; now and then an anonymous portal idea. */
 export function simulateVisitor(s: Settings, index: number): { emitter: Emitter; feedback: FeedbackTruth[] } {
   const rng = Rng.from(s.seed, 'visitor', index);
   const em = new Emitter(`demo-${s.seed}-v${index}`, s.end);
   const anon = rng.uuid();
   const prefs = rng.dirichlet(CATEGORIES.map((c) => c.share * s.population.categoryConcentration));
-  const first = acquisitionTime(rng, s.start, s.end - HOUR, s.population.acquisitionGrowth);
+  const first = acquisitionTime(rng, s.start, s.end - HOUR_MS, s.population.acquisitionGrowth);
   const channel: Channel = rng.chance(0.8) ? 'web' : 'mobile';
   const visits = 1 + rng.poisson(0.7);
   for (let v = 0; v < visits; v++) {
-    const at = Math.min(s.end - HOUR, first + (v === 0 ? 0 : rng.float() * 30 * DAY));
+    const at = Math.min(s.end - HOUR_MS, first + (v === 0 ? 0 : rng.float() * 30 * DAY_MS));
     session(em, rng, at, { phase: 'anonymous', who: { anonymousId: anon }, channel, prefs, depth: 1 });
   }
   const feedback: FeedbackTruth[] = [];
   if (rng.chance(0.02)) {
     const consumer = IDEA_KEYS.filter((k) => !IDEAS[k].b2b);
     const idea = rng.pickWeighted(consumer, consumer.map((k) => IDEAS[k].weight));
-    const id = em.addFeedback(null, 'other', ideaText(idea, rng), null, 'open', first + 10 * MINUTE, { type: 'idea', channel: 'portal', anonymous: true });
+    const id = em.addFeedback(null, 'other', ideaText(idea, rng), null, 'open', first + 10 * MINUTE_MS, { type: 'idea', channel: 'portal', anonymous: true });
     if (id) feedback.push({ id, kind: 'other', themes: [`idea:${idea}`] });
   }
   return { emitter: em, feedback };

@@ -1,8 +1,9 @@
+import { round } from '../core/numbers.js';
+import { MINUTE_MS } from '../core/time.js';
 import type { FeedbackRecord, Who } from '../ingest/records.js';
 import type { MessageType } from '../ingest/segment.js';
 import type { FeedbackKind } from '../store/schema.js';
 import { CATEGORIES, MIN_PRICE_BY_CATEGORY, PRODUCTS_BY_CATEGORY, type Product } from './catalog.js';
-import { MINUTE } from './model.js';
 import { itemAt, last, type Rng } from './random.js';
 
 /**
@@ -120,7 +121,7 @@ export function fillBasket(rng: Rng, prefs: readonly number[], budget: number): 
 }
 
 export function basketTotal(lines: readonly LineItem[]): number {
-  return Math.round(lines.reduce((s, l) => s + l.product.price * l.quantity, 0) * 100) / 100;
+  return round(lines.reduce((s, l) => s + l.product.price * l.quantity, 0));
 }
 
 const WEB_LANDINGS = [
@@ -202,7 +203,7 @@ export function session(em: Emitter, rng: Rng, at: number, s: SessionSpec): void
     }
     if (rng.chance(0.03)) steps.push(s.channel === 'web' ? { kind: 'page', name: 'Help Center', props: { path: '/help' } } : { kind: 'screen', name: 'Help', props: {} });
   }
-  const timed = steps.map((step) => ({ step, gap: Math.round(rng.uniform(0.3, 2.5) * MINUTE) }));
+  const timed = steps.map((step) => ({ step, gap: Math.round(rng.uniform(0.3, 2.5) * MINUTE_MS) }));
   let t = s.order ? at - timed.reduce((a, x) => a + x.gap, 0) + last(timed).gap : at;
   timed.forEach(({ step, gap }, k) => {
     const time = k === timed.length - 1 && s.order ? at : t;

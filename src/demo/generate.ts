@@ -1,16 +1,15 @@
-import { sql } from 'kysely';
 import { invalid, RapportError } from '../core/errors.js';
 import type { FeedbackRecord, IngestRecord } from '../ingest/records.js';
 import { normalizeMessage } from '../ingest/segment.js';
 import { IngestWriter } from '../ingest/writer.js';
 import type { Store } from '../store/db.js';
-import { chunks } from '../store/sql.js';
 import { CATEGORIES, PRODUCTS } from './catalog.js';
 import { crashWindow, simulateCustomer, simulateVisitor, surveyWaves, type FeedbackTruth, type Settings } from './customer.js';
 import type { Message } from './emit.js';
 import { DEFAULT_POPULATION, type Population } from './model.js';
 import { IDEAS } from './text.js';
 import { DEFAULT_END, DEFAULT_MONTHS } from './defaults.js';
+import * as repo from './demo.repository.js';
 
 /**
  * The demo company: two years of a believable online shop, loaded through the same ingestion
@@ -106,17 +105,12 @@ function validate(o: DemoOptions): { customers: number; seed: number; months: nu
 }
 
 async function readMeta(store: Store): Promise<DemoMeta | null> {
-  const row = await store.db.selectFrom('meta').select('value').where('key', '=', 'demo').executeTakeFirst();
-  return row ? (JSON.parse(row.value) as DemoMeta) : null;
+  const value = await repo.readDemoMeta(store.db);
+  return value === null ? null : (JSON.parse(value) as DemoMeta);
 }
 
 async function writeMeta(store: Store, meta: DemoMeta): Promise<void> {
-  const value = JSON.stringify(meta);
-  await store.db
-    .insertInto('meta')
-    .values({ key: 'demo', value })
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value: sql`excluded.value` }))
-    .execute();
+  await repo.writeDemoMeta(store.db, JSON.stringify(meta));
 }
 
 function normalize(messages: readonly Message[], receivedAt: number, out: IngestRecord[]): void {
@@ -230,13 +224,7 @@ export async function generateDemo(store: Store, options: DemoOptions): Promise<
     // Anonymous traffic first, in its own transaction: identify and alias then merge it.
     add(await writer.write(anonymous));
     add(await writer.write([...known, ...feedback]));
-    for (const part of chunks(truths, 500)) {
-      await store.db
-        .insertInto('demo_truth')
-        .values(part)
-        .onConflict((oc) => oc.column('user_id').doUpdateSet({ params: sql`excluded.params` }))
-        .execute();
-    }
+    await repo.writeTruths(store.db, truths);
     options.onProgress?.({ customersDone: to, customers: o.customers, records: summary.records });
   }
   summary.accounts = accounts.size;

@@ -1,3 +1,4 @@
+import { WEEK_MS } from '../core/time.js';
 import type { Rng } from './random.js';
 import type { OrderDefect } from './text.js';
 
@@ -12,11 +13,6 @@ import type { OrderDefect } from './text.js';
  * Lee (2005), "RFM and CLV: using iso-value curves for customer base analysis", JMR 42(4):
  * each order's value z ~ Gamma(p, ν) with ν ~ Gamma(q, γ) per customer, so E[z | ν] = p/ν.
  */
-
-export const MINUTE = 60_000;
-export const HOUR = 3_600_000;
-export const DAY = 86_400_000;
-export const WEEK = 7 * DAY;
 
 export interface DefectRate {
   /** Probability that an order suffers it (delivery_late is scaled by the destination country). */
@@ -122,7 +118,7 @@ export function simulatePurchases(
 ): { purchases: Purchase[]; deathAt: number | null } {
   const draw = (): OrderDefect[] => ORDER_DEFECT_KINDS.filter((k) => rng.chance(c.rates[k]));
   const purchases: Purchase[] = [{ at: firstAt, defects: draw(), died: false }];
-  const ratePerMs = c.lambda / WEEK;
+  const ratePerMs = c.lambda / WEEK_MS;
   let t = firstAt;
   for (;;) {
     t += rng.exponential(ratePerMs);

@@ -1,5 +1,6 @@
 import type { Store } from '../store/db.js';
 import { labelItem } from '../listening/tags.service.js';
+import { demoTickets, hasHumanTags } from './demo.repository.js';
 
 /** The demo's tag set: the support team's ticket types. */
 export const DEMO_TAG_SET = 'ticket type';
@@ -10,9 +11,8 @@ export const DEMO_TAG_SET = 'ticket type';
  * tag set already has examples (re-running the demo keeps the team's corrections).
  */
 export async function tagDemoTickets(store: Store, now: number): Promise<number> {
-  const existing = await store.db.selectFrom('feedback_tags').select('feedback_id').where('tag_set', '=', DEMO_TAG_SET).where('source', '=', 'human').limit(1).execute();
-  if (existing.length > 0) return 0;
-  const tickets = await store.db.selectFrom('feedback').select(['id', 'properties']).where('kind', '=', 'ticket').where('source', '=', 'demo').orderBy('id').execute();
+  if (await hasHumanTags(store.db, DEMO_TAG_SET)) return 0;
+  const tickets = await demoTickets(store.db);
   let n = 0;
   for (const [i, row] of tickets.entries()) {
     if (i % 5 !== 0) continue;

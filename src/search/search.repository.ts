@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Conn, Dialect } from '../store/db.js';
-import { customerToken, FEEDBACK_TOKEN, ID_SPREAD, kindToken, type DocRow } from './search.indexer.js';
+import { WEEK_MS } from '../core/time.js';
+import { customerToken, FEEDBACK_TOKEN, ID_SPREAD, kindToken, type DocRow } from './documents.js';
 
 /**
  * Queries behind search, one spelling per dialect: FTS5 (bm25, snippet) on SQLite, tsvector
@@ -170,7 +171,7 @@ interface Read {
  * TERMS is the index's expression, spelled exactly as the migration created it so that the
  * planner matches it: every query that wants the GIN index matches against TERMS.
  */
-const BUCKETS = [2, 8, 32].map((weeks) => ({ weeks, ids: BigInt(weeks * 7 * 86_400_000 * ID_SPREAD) }));
+const BUCKETS = [2, 8, 32].map((weeks) => ({ weeks, ids: BigInt(weeks * WEEK_MS * ID_SPREAD) }));
 export const TERMS = sql.raw(`(d.tsv || array_to_tsvector(array[${BUCKETS.map((b) => `'#b${b.weeks}w' || (d.id / ${b.ids})::text`).join(', ')}]))`);
 /** Buckets a window may name: GIN tests each candidate against the whole query, so its cost grows with the terms (see migration 008). */
 const MAX_BUCKETS = 6;

@@ -1,9 +1,14 @@
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { invalid } from '../core/errors.js';
+import { round, roundOrNull } from '../core/numbers.js';
+import { DAY_MS } from '../core/time.js';
+import { FEEDBACK_KINDS } from '../core/vocabulary.js';
 import type { Store } from '../store/db.js';
+import { docIdAt, ID_SPREAD } from './documents.js';
 import { describeQuery, parseQuery, QUERY_LIMITS, toFts5, toTsquery } from './query.js';
 import * as repo from './search.repository.js';
-import { docIdAt, ID_SPREAD, searchLag, syncSearch } from './search.indexer.js';
+import { searchLag, syncSearch } from './search.indexer.js';
 
 /**
  * Search over what customers said: the API shapes, and how a query is answered.
@@ -23,7 +28,8 @@ const COUNT_CAP = RANK_WINDOW + 1;
 /** A search indexes up to this many new source rows first; a larger backlog is left to the indexer. */
 const CATCH_UP_ROWS = 5_000;
 
-export const SEARCH_KINDS = ['feedback', 'ticket', 'review', 'survey', 'interview', 'visit_note', 'other', 'customer', 'interaction'] as const;
+/** What a search can be narrowed to: `feedback` (every feedback kind), one feedback kind, customers, interactions. */
+export const SEARCH_KINDS = ['feedback', ...FEEDBACK_KINDS, 'customer', 'interaction'] as const;
 const KIND_LIST = new RegExp(`^(${SEARCH_KINDS.join('|')})(,(${SEARCH_KINDS.join('|')}))*$`);
 const DATE = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
 
@@ -108,27 +114,19 @@ function timeOf(field: string, v: string | undefined, endOfDay: boolean): number
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(v);
   const t = Date.parse(dateOnly ? `${v}T00:00:00Z` : v);
   if (Number.isNaN(t)) throw invalid(field, `expected a date YYYY-MM-DD or an ISO time, got "${v}"`);
-  return dateOnly && endOfDay ? t + 86_400_000 : endOfDay ? t + 1 : t;
+  return dateOnly && endOfDay ? t + DAY_MS : endOfDay ? t + 1 : t;
 }
 
+/** A page's position: an offset into the ranked window (relevance) or the last document id (date). */
 type Cursor = { o: number } | { b: number };
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
-function decodeCursor(s: string, sort: 'relevance' | 'date'): Cursor {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (typeof v === 'object' && v !== null) {
-      if (sort === 'relevance' && 'o' in v && Number.isInteger(v.o) && (v.o as number) >= 0) return { o: v.o as number };
-      if (sort === 'date' && 'b' in v && Number.isInteger(v.b)) return { b: v.b as number };
-    }
-  } catch {
-    // fall through
-  }
-  throw invalid('cursor', 'not a cursor this search returned (cursors belong to one sort order)');
-}
+const CURSOR_MESSAGE = 'not a cursor this search returned (cursors belong to one sort order)';
 
-const round = (v: number | null, digits: number): number | null => (v === null ? null : Math.round(Number(v) * 10 ** digits) / 10 ** digits);
+function cursorOf(s: string, sort: 'relevance' | 'date'): Cursor {
+  const v = decodeCursor(s, (v): v is { o?: unknown; b?: unknown } => typeof v === 'object' && v !== null, CURSOR_MESSAGE);
+  if (sort === 'relevance' && 'o' in v && Number.isInteger(v.o) && (v.o as number) >= 0) return { o: v.o as number };
+  if (sort === 'date' && 'b' in v && Number.isInteger(v.b)) return { b: v.b as number };
+  throw invalid('cursor', CURSOR_MESSAGE);
+}
 
 export interface SearchOptions {
   /**
@@ -165,7 +163,7 @@ export async function search(store: Store, p: SearchParams, options: SearchOptio
     if (id === undefined) throw invalid('customer', `no customer with user id "${p.customer}"`);
     filters.customerId = id;
   }
-  const cursor = p.cursor === undefined ? undefined : decodeCursor(p.cursor, p.sort);
+  const cursor = p.cursor === undefined ? undefined : cursorOf(p.cursor, p.sort);
 
   let indexBehind = false;
   if (options.catchUp !== false) {
@@ -223,11 +221,11 @@ export async function search(store: Store, p: SearchParams, options: SearchOptio
       at: new Date(r.at).toISOString(),
       title: titleOf(r),
       snippet: snippet ? segmentsOf(snippet) : [{ text: r.body.slice(0, 200), match: false }],
-      score: round(score, 4),
+      score: roundOrNull(score, 4),
       customer:
         r.customer_id === null
           ? null
-          : { userId: r.user_id, name: r.name, email: r.email, clv: round(r.clv, 2), pAlive: round(r.p_alive, 4) },
+          : { userId: r.user_id, name: r.name, email: r.email, clv: roundOrNull(r.clv, 2), pAlive: roundOrNull(r.p_alive, 4) },
     });
   }
   return {
@@ -239,7 +237,7 @@ export async function search(store: Store, p: SearchParams, options: SearchOptio
     items,
     nextCursor,
     indexBehind,
-    tookMs: Math.round((performance.now() - started) * 10) / 10,
+    tookMs: round(performance.now() - started, 1),
   };
 }
 

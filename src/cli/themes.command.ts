@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
 import type { ListenReport } from '../listening/listen.job.js';
-import type { DefectLedger } from '../listening/defects.js';
 import { action, withStore, type CliContext } from './context.js';
-
-const int = (v: number): string => v.toLocaleString('en-US');
-const money = (v: number): string => v.toLocaleString('en-US', { maximumFractionDigits: 0 });
-const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
+import { int, money, pct } from './format.js';
 
 function parseK(v: string | undefined): number | 'auto' | undefined {
   if (v === undefined || v === 'auto') return v;
@@ -21,6 +17,7 @@ function parseId(v: string, field: string): number {
   return id;
 }
 
+/** The report of a listening run, for the terminal. */
 export function formatListen(r: ListenReport): string {
   const lines = [`Listened to ${int(r.items)} feedback items: ${int(r.analysed)} analysed now, ${int(r.duplicates)} near-duplicates found.`];
   const t = r.themes;
@@ -36,27 +33,8 @@ export function formatListen(r: ListenReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function formatLedger(l: DefectLedger): string {
-  const lines = [
-    `${int(l.tickets)} support contacts. Baseline churn ${pct(l.baseline.rate.estimate)} (${int(l.baseline.churned)} of ${int(l.baseline.customers)} valued customers).`,
-    '',
-    'type · cause                         contacts  customers  median h   churn [95%]              vs baseline   CLV affected   value lost',
-  ];
-  for (const r of l.byTypeCause) {
-    const c = r.churn;
-    lines.push(
-      `${r.label.padEnd(36)} ${String(r.contacts).padStart(8)}  ${String(r.customersAffected).padStart(9)}  ${String(r.resolution.medianHours ?? '–').padStart(8)}   ${`${pct(c.rate.estimate)} [${pct(c.rate.low)}–${pct(c.rate.high)}]`.padEnd(24)} ${c.signal.padEnd(11)}   ${money(c.clvSum).padStart(12)}   ${money(c.valueLost).padStart(10)}`,
-    );
-  }
-  if (l.featuresVsFixes.length > 0) {
-    lines.push('', 'month     fixes  requests  fix share');
-    for (const m of l.featuresVsFixes.slice(-12)) lines.push(`${m.month}   ${String(m.fixes).padStart(5)}  ${String(m.requests).padStart(8)}  ${pct(m.fixShare).padStart(9)}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** `rapport themes …` (stored feedback), `rapport defects`, `rapport tags …`. */
-export function registerListen(program: Command, ctx: () => Promise<CliContext>): void {
+/** `rapport themes …`: listening over the stored feedback, and the themes it found. */
+export function registerThemes(program: Command, ctx: () => Promise<CliContext>): void {
   const themes = program.command('themes').description('themes in the stored feedback: discover, list, rename, merge');
   themes
     .command('run')
@@ -136,62 +114,6 @@ export function registerListen(program: Command, ctx: () => Promise<CliContext>)
         const { splitStoredTheme } = await import('../listening/listen.job.js');
         const { parts } = await withStore(c, (store) => splitStoredTheme(store, parseId(id, 'id'), { k }));
         c.out.write(`Theme ${id} split into ${parts.map((p) => `#${p}`).join(', ')}.\n`);
-      }),
-    );
-
-  program
-    .command('defects')
-    .description('the defect ledger: support contacts by type × cause, time to resolution, churn among those affected against the baseline, value lost; features vs fixes')
-    .option('--from <date>', 'first day of contacts, YYYY-MM-DD')
-    .option('--to <date>', 'last day of contacts, YYYY-MM-DD')
-    .option('--json', 'print as JSON')
-    .action(
-      action(async (flags: { from?: string; to?: string; json?: boolean }) => {
-        const { LedgerParams, defectLedger } = await import('../listening/defects.js');
-        const parsed = LedgerParams.safeParse({ from: flags.from, to: flags.to });
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          throw invalid(`--${String(issue?.path[0] ?? 'from')}`, `expected a date YYYY-MM-DD (${issue?.message ?? 'invalid'})`);
-        }
-        const c = await ctx();
-        const ledger = await withStore(c, (store) => defectLedger(store, parsed.data));
-        c.out.write(flags.json ? `${JSON.stringify(ledger)}\n` : formatLedger(ledger));
-      }),
-    );
-
-  const tags = program.command('tags').description("tag sets: the team's tags, examples and the model's suggestions");
-  tags
-    .command('list')
-    .description('tag sets with their tags, examples, suggestions and the review backlog')
-    .option('--json', 'print as JSON')
-    .action(
-      action(async (flags: { json?: boolean }) => {
-        const c = await ctx();
-        const { tagSets } = await import('../listening/tags.service.js');
-        const sets = await withStore(c, (store) => tagSets(store));
-        if (flags.json) {
-          c.out.write(`${JSON.stringify({ tagSets: sets })}\n`);
-          return;
-        }
-        if (sets.length === 0) c.out.write('No tags yet: `rapport tags label <feedback-id> <set> <tag>` tags an item, and the model learns from such examples.\n');
-        for (const s of sets) {
-          c.out.write(`${s.tagSet}: ${int(s.examples)} examples, ${int(s.suggested)} suggested, ${int(s.toReview)} to review${s.model ? `; model ${s.model.accuracy === null ? '' : `${pct(s.model.accuracy)} accurate, `}trained ${s.model.trainedAt}${s.model.stale ? ' (examples changed since)' : ''}` : ''}\n`);
-          for (const t of s.tags) c.out.write(`    ${t.name.padEnd(30)} ${String(t.examples).padStart(6)} examples  ${String(t.suggested).padStart(7)} suggested\n`);
-        }
-      }),
-    );
-  tags
-    .command('label <feedbackId> <tagSet> <tag...>')
-    .description("tag an item by hand (an example for the model; '-' removes the tag)")
-    .action(
-      action(async (feedbackId: string, tagSet: string, tag: string[]) => {
-        const id = Number(feedbackId);
-        if (!Number.isInteger(id) || id < 1) throw invalid('feedbackId', `expected a feedback id, got "${feedbackId}"`);
-        const c = await ctx();
-        const { labelItem, tagSetName } = await import('../listening/tags.service.js');
-        const name = tag.join(' ').trim();
-        await withStore(c, (store) => labelItem(store, id, tagSetName(tagSet, 'tagSet'), name === '-' ? null : name, 'cli', Date.now()));
-        c.out.write(name === '-' ? `Removed the "${tagSet}" tag of item ${id}.\n` : `Item ${id} tagged "${name}" in "${tagSet}".\n`);
       }),
     );
 }
