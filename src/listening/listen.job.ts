@@ -14,7 +14,7 @@
  */
 import { detectLanguage } from '../models/text/language.js';
 import { intent as intentOf } from '../models/text/intent.js';
-import { LshIndex, signature } from '../models/text/minhash.js';
+import { nearDuplicateRoots, signature, type RootedItem } from '../models/text/minhash.js';
 import { sentiment as sentimentOf } from '../models/text/sentiment.js';
 import { evaluate, predict, train, type Prediction, type TextModel } from '../models/text/classifier.js';
 import { FEW_EXAMPLES, medianExamples, trainAndTag } from '../models/text/transduce.js';
@@ -227,52 +227,26 @@ async function compute(
     const r = have.get(id);
     if (r) r.duplicate_of = root;
   }
-  // Only the first item of each group (its root) goes into the index, and identical texts
-  // (same content words) join their root without a look-up: a line sent a thousand times is
-  // one index entry, not a thousand candidates for every new copy.
-  const index = new LshIndex<number>();
-  const rootOf = new Map<number, number>();
-  // Identical content words give identical signatures: the signature's bytes are the key.
-  const rootOfKey = new Map<string, number>();
-  const keyOf = (sig: Uint32Array): string => Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength).toString('base64');
-  // A text without content words ("ok!", "thanks") has the all-ones signature: it repeats nothing.
-  const contentless = (sig: Uint32Array): boolean => sig.every((x) => x === 0xffffffff);
-  if (!options.rebuild) {
-    for (const r of stored) {
-      const id = Number(r.feedback_id);
-      const root = r.duplicate_of === null ? id : Number(r.duplicate_of);
-      rootOf.set(id, root);
-      if (root !== id || !r.minhash) continue;
-      const sig = signatureOf(r.minhash);
-      if (contentless(sig)) continue;
-      index.add(id, sig);
-      const key = keyOf(sig);
-      if (!rootOfKey.has(key)) rootOfKey.set(key, id);
-    }
-  }
+  // Roots of the new items: the earliest similar root before them (minhash.ts), against the
+  // stored roots unless the run starts afresh.
+  const rooted: RootedItem[] = options.rebuild
+    ? []
+    : stored.map((r) => {
+        const id = Number(r.feedback_id);
+        const root = r.duplicate_of === null ? id : Number(r.duplicate_of);
+        return { id, root, signature: root === id && r.minhash ? signatureOf(r.minhash) : null };
+      });
+  const roots = nearDuplicateRoots(
+    rooted,
+    fresh.map((it) => ({ id: it.id, signature: sigs.get(it.id)! })),
+  );
   let duplicates = 0;
-  for (const it of fresh) {
-    const sig = sigs.get(it.id)!;
-    if (contentless(sig)) {
-      rootOf.set(it.id, it.id);
-      continue;
-    }
-    const key = keyOf(sig);
-    let root = rootOfKey.get(key);
-    if (root === undefined || root >= it.id) {
-      const match = index.query(sig).filter((m) => m.id < it.id);
-      root = match.length > 0 ? Math.min(...match.map((m) => rootOf.get(m.id) ?? m.id)) : undefined;
-    }
-    if (root !== undefined) {
-      rows.get(it.id)!.duplicate_of = root;
-      rootOf.set(it.id, root);
-      duplicates++;
-    } else {
-      rootOf.set(it.id, it.id);
-      index.add(it.id, sig);
-      if (!rootOfKey.has(key)) rootOfKey.set(key, it.id);
-    }
-  }
+  fresh.forEach((it, j) => {
+    const root = roots[j]!;
+    if (root === it.id) return;
+    rows.get(it.id)!.duplicate_of = root;
+    duplicates++;
+  });
   timings['duplicates'] = ms(t0);
 
   // 3. Themes.
