@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { round, roundOrNull } from '../core/numbers.js';
-import { DAY_MS, HOUR_MS } from '../core/time.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
 import { newcombe, quantile, wilson } from '../models/stats/proportions.js';
 import type { Store } from '../store/db.js';
 import { analysedBetween, customerValuesOf, feedbackAndThemesStamp, latestRunIds, ticketsBetween, valueBaseline } from './defects.repository.js';
@@ -258,7 +258,7 @@ const REQUEST_CAUSES = new Set(['missing_feature']);
 /** Ledgers already computed, per store: reading every ticket takes seconds at 100,000s of them. */
 const cache = new WeakMap<Store, Map<string, { at: number; ledger: DefectLedger }>>();
 /** A cached ledger is used for at most this long, whatever changed. */
-const CACHE_MS = 10 * 60_000;
+const CACHE_MS = 10 * MINUTE_MS;
 
 /** What the ledger depends on: new feedback, a listening or value run, a theme edit. */
 async function ledgerStamp(store: Store): Promise<string> {

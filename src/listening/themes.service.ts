@@ -202,10 +202,7 @@ export async function themeDetail(store: Store, id: number, p: ThemeMembersParam
   const page = rows.slice(0, p.limit);
   const repeats = new Map<number, { n: number; customers: number }>();
   if (page.length > 0) {
-    const counts = await repo.repeatCounts(
-      store.db,
-      page.map((r) => Number(r.id)),
-    );
+    const counts = await repo.repeatCounts(store.db, page.map((r) => Number(r.id)));
     for (const c of counts) repeats.set(Number(c.duplicate_of), { n: Number(c.n), customers: Number(c.customers) });
   }
   return {

@@ -403,7 +403,7 @@ export interface RootedItem {
  */
 export type NewItem = { id: number; text: string } | { id: number; signature: Uint32Array };
 
-/** A signature with every value 0xffffffff: the signature of a text without content (no letters or digits). */
+/** A signature with every value 0xffffffff: that of a text without letters or digits. */
 function contentless(sig: Uint32Array): boolean {
   for (let i = 0; i < sig.length; i++) if (sig[i] !== 0xffffffff) return false;
   return true;
@@ -420,7 +420,8 @@ const signatureKey = (sig: Uint32Array): string => Buffer.from(sig.buffer, sig.b
  * `stored` are items grouped before (their roots are kept); `fresh` come in ascending id order.
  * Identical texts (same content words) or identical signatures join their root without a
  * look-up: a line sent a thousand times is one index entry, not a thousand candidates for every
- * new copy. A text without content words ("!!!", an emoji) repeats nothing.
+ * new copy. A text without letters or digits ("!!!", an emoji) has no shingles, so its
+ * signature (all 0xffffffff) would match every other such text: it repeats nothing.
  *
  * @example
  *   nearDuplicateRoots([{ id: 1, root: 1, signature: signature('my card has not arrived') }], [{ id: 2, text: 'Hi, my card has not arrived!' }, { id: 3, text: 'Reset my PIN' }]);
