@@ -10,21 +10,15 @@
  * gives them P(alive) = 1. "Value lost" sums the value at risk (CLV if surely active ×
  * P(left)) of the churned customers who bought nothing after raising it.
  */
-import { sql } from 'kysely';
 import { z } from 'zod';
+import { round, roundOrNull } from '../core/numbers.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../core/time.js';
 import { newcombe, quantile, wilson } from '../models/stats/proportions.js';
 import type { Store } from '../store/db.js';
-import { lastOkRun } from '../jobs/runs.repository.js';
-import { CLV_JOB } from '../value/value.job.js';
-import { LISTEN_JOB } from './runs.js';
+import { analysedBetween, customerValuesOf, feedbackAndThemesStamp, latestRunIds, ticketsBetween, valueBaseline } from './defects.repository.js';
 
 /** P(alive) below this counts as churned. */
 export const CHURN_P_ALIVE = 0.5;
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
-
-const round = (v: number, digits = 2): number => (Number.isFinite(v) ? Math.round(v * 10 ** digits) / 10 ** digits : v);
-const roundOrNull = (v: number, digits = 2): number | null => (Number.isFinite(v) ? round(v, digits) : null);
 
 const Interval = z.object({ estimate: z.number().nullable(), low: z.number().nullable(), high: z.number().nullable() });
 
@@ -132,14 +126,7 @@ function dayBounds(p: LedgerParams): { from: number; to: number } {
 }
 
 async function readContacts(store: Store, bounds: { from: number; to: number }): Promise<ContactRow[]> {
-  const rows = await store.db
-    .selectFrom('feedback')
-    .select(['id', 'customer_id', 'created_at', 'status', 'properties'])
-    .where('kind', '=', 'ticket')
-    .where('created_at', '>=', bounds.from)
-    .where('created_at', '<', bounds.to)
-    .orderBy('id')
-    .execute();
+  const rows = await ticketsBetween(store.db, bounds);
   return rows.map((r) => {
     let props: Record<string, unknown> = {};
     try {
@@ -164,24 +151,10 @@ async function readContacts(store: Store, bounds: { from: number; to: number }):
 }
 
 async function readValues(store: Store, customerIds: Set<number>): Promise<{ values: Map<number, ValueRow>; runId: number | null; baseline: { customers: number; churned: number } }> {
-  const base = await store.db
-    .selectFrom('customer_values')
-    .select((eb) => [
-      eb.fn.countAll<number>().as('customers'),
-      eb.fn.sum<number>(sql`case when purchase_days >= 2 then 1 else 0 end`).as('repeaters'),
-      eb.fn.sum<number>(sql`case when purchase_days >= 2 and p_alive < ${CHURN_P_ALIVE} then 1 else 0 end`).as('churned'),
-      eb.fn.max('run_id').as('run_id'),
-    ])
-    .executeTakeFirst();
+  const base = await valueBaseline(store.db, CHURN_P_ALIVE);
   const values = new Map<number, ValueRow>();
-  const ids = [...customerIds];
-  for (let i = 0; i < ids.length; i += 5000) {
-    const rows = await store.db
-      .selectFrom('customer_values')
-      .select(['customer_id', 'p_alive', 'clv', 'value_at_risk', 'last_day', 'purchase_days'])
-      .where('customer_id', 'in', ids.slice(i, i + 5000))
-      .execute();
-    for (const r of rows) values.set(Number(r.customer_id), { pAlive: r.p_alive, repeat: r.purchase_days >= 2, clv: r.clv ?? 0, valueAtRisk: r.value_at_risk ?? 0, lastDay: r.last_day });
+  for (const r of await customerValuesOf(store.db, [...customerIds])) {
+    values.set(Number(r.customer_id), { pAlive: r.p_alive, repeat: r.purchase_days >= 2, clv: r.clv ?? 0, valueAtRisk: r.value_at_risk ?? 0, lastDay: r.last_day });
   }
   return {
     values,
@@ -285,17 +258,12 @@ const REQUEST_CAUSES = new Set(['missing_feature']);
 /** Ledgers already computed, per store: reading every ticket takes seconds at 100,000s of them. */
 const cache = new WeakMap<Store, Map<string, { at: number; ledger: DefectLedger }>>();
 /** A cached ledger is used for at most this long, whatever changed. */
-const CACHE_MS = 10 * 60_000;
+const CACHE_MS = 10 * MINUTE_MS;
 
 /** What the ledger depends on: new feedback, a listening or value run, a theme edit. */
 async function ledgerStamp(store: Store): Promise<string> {
-  const [f, t, v, th] = await Promise.all([
-    store.db.selectFrom('feedback').select((eb) => [eb.fn.max('id').as('id'), eb.fn.countAll<number>().as('n')]).executeTakeFirst(),
-    lastOkRun(store.db, LISTEN_JOB),
-    lastOkRun(store.db, CLV_JOB),
-    store.db.selectFrom('themes').select((eb) => eb.fn.max('updated_at').as('at')).executeTakeFirst(),
-  ]);
-  return [f?.id, f?.n, t?.id, v?.id, th?.at].map((x) => String(x ?? 0)).join(':');
+  const [stamp, runs] = await Promise.all([feedbackAndThemesStamp(store.db), latestRunIds(store.db)]);
+  return [stamp.feedbackId, stamp.feedbackCount, runs.listen, runs.value, stamp.themesAt].map((x) => String(x ?? 0)).join(':');
 }
 
 /**
@@ -317,14 +285,7 @@ export async function defectLedger(store: Store, params: LedgerParams): Promise<
 async function computeLedger(store: Store, params: LedgerParams): Promise<DefectLedger> {
   const bounds = dayBounds(params);
   const contacts = await readContacts(store, bounds);
-  const themed = await store.db
-    .selectFrom('feedback_insights as i')
-    .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
-    .leftJoin('themes as t', 't.id', 'i.theme_id')
-    .select(['f.id', 'f.customer_id', 'f.created_at', 'f.kind', 'f.status', 'i.theme_id', 'i.intent', 't.label', 't.name'])
-    .where('f.created_at', '>=', bounds.from)
-    .where('f.created_at', '<', bounds.to)
-    .execute();
+  const themed = await analysedBetween(store.db, bounds);
 
   const customerIds = new Set<number>();
   for (const c of contacts) if (c.customerId !== null) customerIds.add(c.customerId);

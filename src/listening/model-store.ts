@@ -6,6 +6,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { RapportError } from '../core/errors.js';
 import type { Conn } from '../store/db.js';
+import { insertModelIfAbsent, modelBytes, modelStamp, replaceModelIf, upsertModel } from './models.repository.js';
 
 const TYPED = {
   Float32Array,
@@ -60,8 +61,9 @@ export type ModelVersion = string | null;
 
 const versionOf = (row: { created_at: number | string | bigint; run_id: number | string | bigint | null }): string => `${Number(row.created_at)}:${row.run_id === null ? '-' : Number(row.run_id)}`;
 
+/** The version of the model stored for `purpose`. */
 export async function modelVersion(db: Conn, purpose: string): Promise<ModelVersion> {
-  const row = await db.selectFrom('text_models').select(['created_at', 'run_id']).where('purpose', '=', purpose).executeTakeFirst();
+  const row = await modelStamp(db, purpose);
   return row ? versionOf(row) : null;
 }
 
@@ -73,34 +75,23 @@ export async function modelVersion(db: Conn, purpose: string): Promise<ModelVers
  */
 export async function saveModel(db: Conn, purpose: string, model: unknown, runId: number | null, now: number, expected?: ModelVersion): Promise<number> {
   const bytes = encodeModel(model);
+  const row = { purpose, run_id: runId, model: bytes, created_at: now };
   if (expected === undefined) {
-    await db
-      .insertInto('text_models')
-      .values({ purpose, run_id: runId, model: bytes, created_at: now })
-      .onConflict((oc) => oc.column('purpose').doUpdateSet({ run_id: runId, model: bytes, created_at: now }))
-      .execute();
+    await upsertModel(db, row);
     return bytes.byteLength;
   }
   let changed: bigint;
-  if (expected === null) {
-    const r = await db.insertInto('text_models').values({ purpose, run_id: runId, model: bytes, created_at: now }).onConflict((oc) => oc.column('purpose').doNothing()).executeTakeFirst();
-    changed = r.numInsertedOrUpdatedRows ?? 0n;
-  } else {
+  if (expected === null) changed = await insertModelIfAbsent(db, row);
+  else {
     const [at, run] = expected.split(':');
-    const r = await db
-      .updateTable('text_models')
-      .set({ run_id: runId, model: bytes, created_at: now })
-      .where('purpose', '=', purpose)
-      .where('created_at', '=', Number(at))
-      .where((eb) => (run === '-' ? eb('run_id', 'is', null) : eb('run_id', '=', Number(run))))
-      .executeTakeFirst();
-    changed = r.numUpdatedRows;
+    changed = await replaceModelIf(db, row, Number(at), run === '-' ? null : Number(run));
   }
   if (changed === 0n) throw new RapportError('conflict', `the stored ${purpose} model changed while this job computed (another run or a split, perhaps from another process); nothing was written: run it again`);
   return bytes.byteLength;
 }
 
+/** The model stored for `purpose`, decoded (null when none is stored). */
 export async function loadModel<T>(db: Conn, purpose: string): Promise<T | null> {
-  const row = await db.selectFrom('text_models').select('model').where('purpose', '=', purpose).executeTakeFirst();
-  return row ? decodeModel<T>(row.model) : null;
+  const bytes = await modelBytes(db, purpose);
+  return bytes ? decodeModel<T>(bytes) : null;
 }

@@ -4,11 +4,13 @@
  * threshold. A person's tag is an example to learn from: the next listening run retrains the
  * tag set's model when its examples changed, and re-tags every item without a person's tag.
  */
-import { sql } from 'kysely';
 import { z } from 'zod';
-import { invalid, notFound } from '../core/errors.js';
+import { notFound } from '../core/errors.js';
+import { round } from '../core/numbers.js';
+import { parseOrThrow } from '../core/validation.js';
 import type { Conn, Store } from '../store/db.js';
 import { FeedbackItem, feedbackItem } from './themes.service.js';
+import * as repo from './tags.repository.js';
 
 /** Suggestions at or above this confidence are applied without review. */
 export const REVIEW_THRESHOLD = 0.6;
@@ -71,24 +73,19 @@ export const tagPurpose = (tagSet: string): string => `tags:${tagSet}`;
 /** Creates tags (existing names are kept, descriptions updated). */
 export async function createTags(store: Store, body: z.infer<typeof CreateTagsBody>, now: number): Promise<TagSetSummary> {
   await store.db.transaction().execute(async (tx) => {
-    for (const t of body.tags) {
-      await tx
-        .insertInto('tags')
-        .values({ tag_set: body.tagSet, name: t.name, description: t.description ?? null, created_at: now })
-        .onConflict((oc) => oc.columns(['tag_set', 'name']).doUpdateSet({ description: t.description ?? null }))
-        .execute();
-    }
+    for (const t of body.tags) await repo.upsertTag(tx, body.tagSet, t.name, t.description ?? null, now);
   });
   const sets = await tagSets(store, body.tagSet);
   return sets[0]!;
 }
 
 async function ensureTag(db: Conn, tagSet: string, name: string, now: number): Promise<number> {
-  const found = await db.selectFrom('tags').select('id').where('tag_set', '=', tagSet).where('name', '=', name).executeTakeFirst();
-  if (found) return Number(found.id);
-  await db.insertInto('tags').values({ tag_set: tagSet, name, description: null, created_at: now }).execute();
-  const made = await db.selectFrom('tags').select('id').where('tag_set', '=', tagSet).where('name', '=', name).executeTakeFirstOrThrow();
-  return Number(made.id);
+  const found = await repo.tagId(db, tagSet, name);
+  if (found !== undefined) return found;
+  await repo.insertTag(db, tagSet, name, now);
+  const made = await repo.tagId(db, tagSet, name);
+  if (made === undefined) throw new Error(`tag "${name}" of set "${tagSet}" was not stored`);
+  return made;
 }
 
 /**
@@ -97,34 +94,28 @@ async function ensureTag(db: Conn, tagSet: string, name: string, now: number): P
  */
 export async function labelItem(store: Store, feedbackId: number, tagSet: string, tag: string | null, by: string, now: number): Promise<void> {
   await store.db.transaction().execute(async (tx) => {
-    const f = await tx.selectFrom('feedback').select('id').where('id', '=', feedbackId).executeTakeFirst();
-    if (!f) throw notFound(`feedback ${feedbackId}`);
-    await tx.deleteFrom('feedback_tags').where('feedback_id', '=', feedbackId).where('tag_set', '=', tagSet).execute();
+    if (!(await repo.feedbackExists(tx, feedbackId))) throw notFound(`feedback ${feedbackId}`);
+    await repo.deleteItemTag(tx, feedbackId, tagSet);
     if (tag === null) {
       // Removing a person's tag is an edit too: stamp the set so its model retrains.
       await touchSet(tx, tagSet, now);
       return;
     }
     const tagId = await ensureTag(tx, tagSet, tag, now);
-    await tx.insertInto('feedback_tags').values({ feedback_id: feedbackId, tag_set: tagSet, tag_id: tagId, source: 'human', confidence: null, reviewed_by: by, updated_at: now }).execute();
+    await repo.insertHumanTag(tx, feedbackId, tagSet, tagId, by, now);
   });
 }
 
 /** Records that a set's examples changed without a row to carry the stamp (a removed example). */
 async function touchSet(db: Conn, tagSet: string, now: number): Promise<void> {
-  const key = `tags.touched:${tagSet}`;
-  await db
-    .insertInto('meta')
-    .values({ key, value: String(now) })
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(now) }))
-    .execute();
+  await repo.upsertMeta(db, `tags.touched:${tagSet}`, String(now));
 }
 
 /** The newest change to a tag set's examples (a person's tag added, changed or removed). */
 export async function examplesStamp(db: Conn, tagSet: string): Promise<number> {
-  const row = await db.selectFrom('feedback_tags').select((eb) => eb.fn.max('updated_at').as('at')).where('tag_set', '=', tagSet).where('source', '=', 'human').executeTakeFirst();
-  const touched = await db.selectFrom('meta').select('value').where('key', '=', `tags.touched:${tagSet}`).executeTakeFirst();
-  return Math.max(Number(row?.at ?? 0), Number(touched?.value ?? 0));
+  const at = await repo.latestExampleAt(db, tagSet);
+  const touched = await repo.readMeta(db, `tags.touched:${tagSet}`);
+  return Math.max(at, Number(touched ?? 0));
 }
 
 /**
@@ -133,32 +124,27 @@ export async function examplesStamp(db: Conn, tagSet: string): Promise<number> {
  */
 export async function modelStale(db: Conn, tagSet: string, meta: TagModelMeta): Promise<boolean> {
   if ((await examplesStamp(db, tagSet)) > meta.examplesStamp) return true;
-  const n = await db.selectFrom('feedback_tags').select((eb) => eb.fn.countAll<number>().as('n')).where('tag_set', '=', tagSet).where('source', '=', 'human').executeTakeFirst();
-  return Number(n?.n ?? 0) !== meta.examples;
+  return (await repo.countExamples(db, tagSet)) !== meta.examples;
 }
 
+const modelMetaKey = (tagSet: string): string => `tags.model:${tagSet}`;
+
+/** The stored metadata of a tag set's model (null before its first training). */
 export async function readTagModelMeta(db: Conn, tagSet: string): Promise<TagModelMeta | null> {
-  const row = await db.selectFrom('meta').select('value').where('key', '=', `tags.model:${tagSet}`).executeTakeFirst();
-  return row ? (JSON.parse(row.value) as TagModelMeta) : null;
+  const value = await repo.readMeta(db, modelMetaKey(tagSet));
+  return value === undefined ? null : (JSON.parse(value) as TagModelMeta);
+}
+
+/** Stores the metadata of a tag set's model, as the listening run trains it. */
+export async function writeTagModelMeta(db: Conn, tagSet: string, meta: TagModelMeta): Promise<void> {
+  await repo.upsertMeta(db, modelMetaKey(tagSet), JSON.stringify(meta));
 }
 
 /** Tag sets with their tags, example and suggestion counts, and the model's state. */
 export async function tagSets(store: Store, only?: string): Promise<TagSetSummary[]> {
   const db = store.db;
-  let tq = db.selectFrom('tags').selectAll().orderBy('tag_set').orderBy('name');
-  if (only) tq = tq.where('tag_set', '=', only);
-  const tags = await tq.execute();
-  let cq = db
-    .selectFrom('feedback_tags')
-    .select((eb) => [
-      'tag_id',
-      'source',
-      eb.fn.countAll<number>().as('n'),
-      eb.fn.sum<number>(sql`case when confidence < ${REVIEW_THRESHOLD} then 1 else 0 end`).as('low'),
-    ])
-    .groupBy(['tag_id', 'source']);
-  if (only) cq = cq.where('tag_set', '=', only);
-  const counts = await cq.execute();
+  const tags = await repo.listTags(db, only);
+  const counts = await repo.tagCounts(db, REVIEW_THRESHOLD, only);
   const by = new Map<string, { examples: number; suggested: number; low: number }>();
   for (const c of counts) {
     const k = String(c.tag_id);
@@ -195,40 +181,23 @@ export async function tagSets(store: Store, only?: string): Promise<TagSetSummar
  * go to the more valuable customer (their word weighs more), then to the newest item.
  */
 export async function reviewQueue(store: Store, p: ReviewParams): Promise<ReviewQueue> {
-  let q = store.db
-    .selectFrom('feedback_tags as ft')
-    .innerJoin('tags as t', 't.id', 'ft.tag_id')
-    .innerJoin('feedback as f', 'f.id', 'ft.feedback_id')
-    .where('ft.source', '=', 'model')
-    .where('ft.confidence', '<', REVIEW_THRESHOLD);
-  if (p.tagSet) q = q.where('ft.tag_set', '=', p.tagSet);
-  if (p.tag) q = q.where('t.name', '=', p.tag);
-  const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-  const rows = await q
-    .leftJoin('customers as c', 'c.id', 'f.customer_id')
-    .leftJoin('customer_values as v', 'v.customer_id', 'f.customer_id')
-    .select(['f.id', 'f.text', 'f.kind', 'f.created_at', 'c.user_id', 'v.clv', 'ft.tag_set', 't.name', 'ft.confidence'])
-    .orderBy('ft.confidence')
-    .orderBy(sql`coalesce(v.clv, 0)`, 'desc')
-    .orderBy('f.id', 'desc')
-    .limit(p.limit)
-    .execute();
+  const filter = { tagSet: p.tagSet, tag: p.tag };
+  const total = await repo.countSuggestionsBelow(store.db, REVIEW_THRESHOLD, filter);
+  const rows = await repo.suggestionsToReview(store.db, REVIEW_THRESHOLD, filter, p.limit);
   return {
     items: rows.map((r) => ({
       ...feedbackItem(r),
-      clv: r.clv === null ? null : Math.round(r.clv * 100) / 100,
+      clv: r.clv === null ? null : round(r.clv),
       tagSet: r.tag_set,
       suggested: r.name,
-      confidence: Math.round((r.confidence ?? 0) * 1000) / 1000,
+      confidence: round(r.confidence ?? 0, 3),
     })),
-    total: Number(total?.n ?? 0),
+    total,
     threshold: REVIEW_THRESHOLD,
   };
 }
 
 /** Validates a tag set name from a path or flag. */
 export function tagSetName(value: string, field = 'tagSet'): string {
-  const r = SetName.safeParse(value);
-  if (!r.success) throw invalid(field, r.error.issues[0]?.message ?? 'invalid tag set name');
-  return r.data;
+  return parseOrThrow(SetName, value, { prefix: field });
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { invalid, RapportError } from '../core/errors.js';
+import { round } from '../core/numbers.js';
 import { evaluate } from '../models/text/classifier.js';
 import { trainAndTag } from '../models/text/transduce.js';
 import { detectLanguage } from '../models/text/language.js';
@@ -124,7 +125,7 @@ export function tagFiles(o: { train: string; predict: string; textColumn: string
   const predictions = pr.texts.map((text, i) => {
     const p = tagged.predictions[i]!;
     const truth = pr.labels[i];
-    return { row: pr.rows[i]!, text, label: p.label, confidence: Math.round(p.confidence * 1000) / 1000, ...(truth ? { truth } : {}) };
+    return { row: pr.rows[i]!, text, label: p.label, confidence: round(p.confidence, 3), ...(truth ? { truth } : {}) };
   });
   const report: TagReport = { tags: perTag.size, trained: tr.texts.length, trainSeconds, method: tagged.method.reason, predictions, warnings };
   const labelled = predictions.filter((p) => p.truth !== undefined);

@@ -3,15 +3,13 @@
  * intents, typical quotes), one theme's members, and the team's edits (rename, merge) that
  * later runs keep. Splitting needs the text model and lives in the listening job.
  */
-import { sql } from 'kysely';
 import { z } from 'zod';
 import { invalid, notFound, RapportError } from '../core/errors.js';
+import { round } from '../core/numbers.js';
 import type { Conn, Store } from '../store/db.js';
-import { lastListenRun } from './runs.js';
 import { intent as intentOf } from '../models/text/intent.js';
 import { sentiment as sentimentOf } from '../models/text/sentiment.js';
-
-const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
+import * as repo from './themes.repository.js';
 
 /** A feedback item as every listening list shows it: the text, its kind and time, and who said it. */
 export const FeedbackItem = z.object({ feedbackId: z.number(), text: z.string(), kind: z.string(), at: z.string(), userId: z.string().nullable() });
@@ -69,21 +67,9 @@ export const ThemeListParams = z.object({
 });
 export type ThemeListParams = z.infer<typeof ThemeListParams>;
 
-/** The UTC month (YYYY-MM) of `f.created_at` (epoch milliseconds). */
-function monthExpr(dialect: Store['dialect']) {
-  return dialect === 'postgres' ? sql<string>`to_char(to_timestamp(f.created_at / 1000.0) at time zone 'UTC', 'YYYY-MM')` : sql<string>`strftime('%Y-%m', f.created_at / 1000, 'unixepoch')`;
-}
-
 async function quotesOf(db: Conn, ids: number[]): Promise<Map<number, Quote>> {
   const out = new Map<number, Quote>();
-  if (ids.length === 0) return out;
-  const rows = await db
-    .selectFrom('feedback as f')
-    .leftJoin('customers as c', 'c.id', 'f.customer_id')
-    .select(['f.id', 'f.text', 'f.kind', 'f.created_at', 'c.user_id'])
-    .where('f.id', 'in', ids)
-    .execute();
-  for (const r of rows) out.set(Number(r.id), feedbackItem(r, 400));
+  for (const r of await repo.feedbackWithUser(db, ids)) out.set(Number(r.id), feedbackItem(r, 400));
   return out;
 }
 
@@ -103,66 +89,16 @@ const parseStrings = (json: string): string[] => parseArray(json, (x): x is stri
 export async function themeBoard(store: Store, p: ThemeListParams, only?: number): Promise<ThemeBoard> {
   const db = store.db;
   // One theme (its page) aggregates over its own items only.
-  const themes = await db
-    .selectFrom('themes')
-    .selectAll()
-    .where('status', '=', 'active')
-    .$if(only !== undefined, (q) => q.where('id', '=', only!))
-    .execute();
-  const run = await lastListenRun(db);
-  const counts = await db
-    .selectFrom('feedback_insights')
-    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>(sql`case when theme_id is null then 1 else 0 end`).as('unassigned')])
-    .executeTakeFirst();
+  const themes = await repo.activeThemes(db, only);
+  const run = await repo.latestListenRun(db);
+  const counts = await repo.analysedCounts(db);
   if (themes.length === 0) {
-    return { available: false, run: null, analysed: Number(counts?.n ?? 0), unassigned: Number(counts?.unassigned ?? 0), themes: [], explanation: THEME_EXPLANATION };
+    return { available: false, run: null, analysed: counts.analysed, unassigned: counts.unassigned, themes: [], explanation: THEME_EXPLANATION };
   }
-  const stats = await db
-    .selectFrom('feedback_insights as i')
-    .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
-    .select((eb) => [
-      'i.theme_id',
-      eb.fn.countAll<number>().as('n'),
-      eb.fn.avg<number>('i.sentiment').as('sentiment'),
-      eb.fn.sum<number>(sql`case when i.duplicate_of is not null then 1 else 0 end`).as('dups'),
-      eb.fn.max('f.created_at').as('latest'),
-    ])
-    .where('i.theme_id', 'is not', null)
-    .$if(only !== undefined, (q) => q.where('i.theme_id', '=', only!))
-    .groupBy('i.theme_id')
-    .execute();
-  const intents = await db
-    .selectFrom('feedback_insights')
-    .select((eb) => ['theme_id', 'intent', eb.fn.countAll<number>().as('n')])
-    .where('theme_id', 'is not', null)
-    .$if(only !== undefined, (q) => q.where('theme_id', '=', only!))
-    .groupBy(['theme_id', 'intent'])
-    .execute();
-  const value = await db
-    .selectFrom(
-      db
-        .selectFrom('feedback_insights as i')
-        .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
-        .select(['i.theme_id', 'f.customer_id'])
-        .where('i.theme_id', 'is not', null)
-        .$if(only !== undefined, (q) => q.where('i.theme_id', '=', only!))
-        .where('f.customer_id', 'is not', null)
-        .distinct()
-        .as('d'),
-    )
-    .leftJoin('customer_values as v', 'v.customer_id', 'd.customer_id')
-    .select((eb) => ['d.theme_id', eb.fn.countAll<number>().as('customers'), eb.fn.sum<number>(eb.fn.coalesce('v.clv', sql<number>`0`)).as('clv')])
-    .groupBy('d.theme_id')
-    .execute();
-  const month = monthExpr(store.dialect);
-  const monthly = await db
-    .selectFrom('feedback_insights as i')
-    .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
-    .select((eb) => ['i.theme_id', month.as('month'), eb.fn.countAll<number>().as('n')])
-    .where('i.theme_id', 'is not', null)
-    .$if(only !== undefined, (q) => q.where('i.theme_id', '=', only!))
-    .groupBy(['i.theme_id', month])
-    .execute();
+  const stats = await repo.themeStats(db, only);
+  const intents = await repo.themeIntents(db, only);
+  const value = await repo.themeValue(db, only);
+  const monthly = await repo.themeMonthly(store, only);
   const months = [...new Set(monthly.map((m) => m.month))].sort().slice(-12);
 
   const statBy = new Map(stats.map((s) => [Number(s.theme_id), s]));
@@ -212,8 +148,8 @@ export async function themeBoard(store: Store, p: ThemeListParams, only?: number
   return {
     available: true,
     run: run ? { id: Number(run.id), finishedAt: new Date(Number(run.finishedAt)).toISOString(), items: run.items } : null,
-    analysed: Number(counts?.n ?? 0),
-    unassigned: Number(counts?.unassigned ?? 0),
+    analysed: counts.analysed,
+    unassigned: counts.unassigned,
     themes: cards.slice(0, p.limit).map(({ latest: _latest, ...c }) => c),
     explanation: THEME_EXPLANATION,
   };
@@ -244,7 +180,7 @@ export const ThemeDetail = z.object({ theme: ThemeCard, members: z.array(ThemeMe
 export type ThemeDetail = z.infer<typeof ThemeDetail>;
 
 async function themeRow(db: Conn, id: number) {
-  const t = await db.selectFrom('themes').selectAll().where('id', '=', id).executeTakeFirst();
+  const t = await repo.themeById(db, id);
   if (!t) throw notFound(`theme ${id}`);
   return t;
 }
@@ -262,30 +198,11 @@ export async function themeDetail(store: Store, id: number, p: ThemeMembersParam
   const board = await themeBoard(store, { sort: 'value', limit: 1 }, target);
   const card = board.themes.find((c) => c.id === target);
   if (!card) throw new RapportError('not_found', `theme ${id} is ${t.status}${t.status === 'split' ? ' into other themes' : ''}`);
-  let q = store.db
-    .selectFrom('feedback_insights as i')
-    .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
-    .leftJoin('customers as c', 'c.id', 'f.customer_id')
-    .select(['f.id', 'f.text', 'f.kind', 'f.created_at', 'c.user_id', 'i.theme_similarity', 'i.sentiment', 'i.intent', 'i.duplicate_of'])
-    .where('i.theme_id', '=', target)
-    .orderBy('f.id', 'desc')
-    .limit(p.limit + 1);
-  if (p.cursor !== undefined) q = q.where('f.id', '<', p.cursor);
-  const rows = await q.execute();
+  const rows = await repo.themeMembers(store.db, target, p.limit, p.cursor);
   const page = rows.slice(0, p.limit);
   const repeats = new Map<number, { n: number; customers: number }>();
   if (page.length > 0) {
-    const counts = await store.db
-      .selectFrom('feedback_insights as i')
-      .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
-      .select((eb) => ['i.duplicate_of', eb.fn.countAll<number>().as('n'), eb.fn.count<number>('f.customer_id').distinct().as('customers')])
-      .where(
-        'i.duplicate_of',
-        'in',
-        page.map((r) => Number(r.id)),
-      )
-      .groupBy('i.duplicate_of')
-      .execute();
+    const counts = await repo.repeatCounts(store.db, page.map((r) => Number(r.id)));
     for (const c of counts) repeats.set(Number(c.duplicate_of), { n: Number(c.n), customers: Number(c.customers) });
   }
   return {
@@ -311,7 +228,7 @@ export const MergeBody = z.object({ into: z.number().int(), themes: z.array(z.nu
 export async function renameTheme(store: Store, id: number, name: string | null, now: number): Promise<void> {
   const t = await themeRow(store.db, id);
   if (t.status !== 'active') throw invalid('id', `theme ${id} is ${t.status}; rename the theme it became`);
-  await store.db.updateTable('themes').set({ name, updated_at: now }).where('id', '=', id).execute();
+  await repo.setThemeName(store.db, id, name, now);
 }
 
 /**
@@ -322,22 +239,17 @@ export async function mergeThemes(store: Store, into: number, ids: number[], nam
   const others = [...new Set(ids)].filter((i) => i !== into);
   if (others.length === 0) throw invalid('themes', 'name at least one theme other than the one merged into');
   await store.db.transaction().execute(async (tx) => {
-    const rows = await tx.selectFrom('themes').select(['id', 'status']).where('id', 'in', [into, ...others]).execute();
+    const rows = await repo.themeStatuses(tx, [into, ...others]);
     for (const id of [into, ...others]) {
       const r = rows.find((x) => Number(x.id) === id);
       if (!r) throw notFound(`theme ${id}`);
       if (r.status !== 'active') throw invalid('themes', `theme ${id} is ${r.status}`);
     }
-    await tx.updateTable('feedback_insights').set({ theme_id: into }).where('theme_id', 'in', others).execute();
-    await tx.updateTable('themes').set({ status: 'merged', merged_into: into, updated_at: now }).where('id', 'in', others).execute();
+    await repo.moveItemsToTheme(tx, others, into);
+    await repo.markMerged(tx, others, into, now);
     // Themes merged into one of these earlier now point at the survivor directly.
-    await tx.updateTable('themes').set({ merged_into: into, updated_at: now }).where('merged_into', 'in', others).execute();
-    const size = await tx.selectFrom('feedback_insights').select((eb) => eb.fn.countAll<number>().as('n')).where('theme_id', '=', into).executeTakeFirst();
-    await tx
-      .updateTable('themes')
-      .set({ size: Number(size?.n ?? 0), updated_at: now, ...(name ? { name } : {}) })
-      .where('id', '=', into)
-      .execute();
+    await repo.repointMerged(tx, others, into, now);
+    await repo.setThemeSize(tx, into, await repo.countThemeItems(tx, into), now, name);
   });
 }
 
@@ -353,13 +265,7 @@ export type CustomerListening = z.infer<typeof CustomerListening>;
 
 /** What one customer says, as the listening run heard it (null before any of their feedback is analysed). */
 export async function customerListening(db: Conn, customerId: number): Promise<CustomerListening | null> {
-  const rows = await db
-    .selectFrom('feedback_insights as i')
-    .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
-    .leftJoin('themes as t', 't.id', 'i.theme_id')
-    .select(['i.theme_id', 'i.sentiment', 'i.intent', 't.name', 't.label'])
-    .where('f.customer_id', '=', customerId)
-    .execute();
+  const rows = await repo.customerInsights(db, customerId);
   if (rows.length === 0) return null;
   const intents: Record<string, number> = {};
   const themes = new Map<number, { id: number; name: string; items: number }>();

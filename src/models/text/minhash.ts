@@ -284,6 +284,9 @@ export class LshIndex<K = string> {
   private next: Int32Array;
   private readonly ids: K[] = [];
   private readonly sigs: Uint32Array[] = [];
+  /** Per position: the number of the last {@link LshIndex.forEachCandidate} call that visited it. */
+  private visited = new Int32Array(0);
+  private visits = 0;
 
   constructor(options: LshOptions = {}) {
     this.numHashes = options.numHashes ?? 128;
@@ -329,6 +332,32 @@ export class LshIndex<K = string> {
     return [...seen].sort((x, y) => x - y);
   }
 
+  /**
+   * Calls `visit` once for each stored position sharing at least one band with `sig`
+   * (unverified), in no particular order: {@link LshIndex.candidates} without building and
+   * sorting a list, for a caller that looks at every candidate anyway.
+   */
+  forEachCandidate(sig: Uint32Array, visit: (position: number) => void): void {
+    this.check(sig);
+    if (this.visited.length < this.ids.length) {
+      const grown = new Int32Array(Math.max(1024, this.visited.length * 2, this.ids.length));
+      grown.set(this.visited);
+      this.visited = grown;
+    }
+    if (this.visits === 0x7fffffff) {
+      this.visited.fill(0);
+      this.visits = 0;
+    }
+    const mark = ++this.visits;
+    for (let b = 0; b < this.bands; b++) {
+      for (let p = this.heads[b]!.get(bandKey(sig, b * this.rows, this.rows)) ?? -1; p !== -1; p = this.next[p * this.bands + b]!) {
+        if (this.visited[p] === mark) continue;
+        this.visited[p] = mark;
+        visit(p);
+      }
+    }
+  }
+
   /** Stored items whose estimated Jaccard index with `sig` is at least the threshold, most similar first. */
   query(sig: Uint32Array, threshold: number = this.threshold): { id: K; similarity: number }[] {
     const out: { id: K; similarity: number }[] = [];
@@ -339,52 +368,20 @@ export class LshIndex<K = string> {
     return out.sort((a, b) => b.similarity - a.similarity);
   }
 
+  /** The signature stored at a position. */
+  signatureAt(position: number): Uint32Array {
+    if (!(position >= 0 && position < this.sigs.length)) throw new RangeError(`no item at position ${position}`);
+    return this.sigs[position]!;
+  }
+
   /** The id stored at a position. */
   idAt(position: number): K {
     if (!(position >= 0 && position < this.ids.length)) throw new RangeError(`no item at position ${position}`);
     return this.ids[position] as K;
   }
 
-  /** Every bucket holding two or more positions (for grouping a whole collection). */
-  *sharedBuckets(): Generator<readonly number[]> {
-    for (let b = 0; b < this.bands; b++) {
-      for (const head of this.heads[b]!.values()) {
-        if (this.next[head * this.bands + b] === -1) continue;
-        const list: number[] = [];
-        for (let p = head; p !== -1; p = this.next[p * this.bands + b]!) list.push(p);
-        yield list.reverse();
-      }
-    }
-  }
-
   private check(sig: Uint32Array): void {
     if (sig.length !== this.numHashes) throw new RangeError(`signature of length ${sig.length}, the index expects ${this.numHashes}`);
-  }
-}
-
-/** Union-find with path halving and union by size. */
-class DisjointSets {
-  private readonly parent: Int32Array;
-  private readonly size: Int32Array;
-  constructor(n: number) {
-    this.parent = Int32Array.from({ length: n }, (_, i) => i);
-    this.size = new Int32Array(n).fill(1);
-  }
-  find(x: number): number {
-    const p = this.parent;
-    while (p[x] !== x) {
-      p[x] = p[p[x]!]!;
-      x = p[x]!;
-    }
-    return x;
-  }
-  union(a: number, b: number): void {
-    let ra = this.find(a);
-    let rb = this.find(b);
-    if (ra === rb) return;
-    if (this.size[ra]! < this.size[rb]!) [ra, rb] = [rb, ra];
-    this.parent[rb] = ra;
-    this.size[ra]! += this.size[rb]!;
   }
 }
 
@@ -393,67 +390,135 @@ export interface GroupOptions extends MinHashOptions {
   threshold?: number;
 }
 
+/** An item already grouped: its id, the root of its group (its own id when it repeats nothing), its stored signature (null when none). */
+export interface RootedItem {
+  id: number;
+  root: number;
+  signature: Uint32Array | null;
+}
+
 /**
- * Groups near-duplicates: items linked by a chain of pairs whose Jaccard index is at least the
- * threshold (single linkage, by union-find). Texts are verified on their exact shingle sets;
- * signatures (e.g. read back from storage) on their estimate. Only groups of two or more are
- * returned, each as ascending item positions, ordered by their first item.
+ * A new item, by text (verified on the exact Jaccard index of its shingles against other texts)
+ * or by signature (e.g. read back from storage: verified on the estimate).
+ */
+export type NewItem = { id: number; text: string } | { id: number; signature: Uint32Array };
+
+/** A signature with every value 0xffffffff: that of a text without letters or digits. */
+function contentless(sig: Uint32Array): boolean {
+  for (let i = 0; i < sig.length; i++) if (sig[i] !== 0xffffffff) return false;
+  return true;
+}
+
+const signatureKey = (sig: Uint32Array): string => Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength).toString('base64');
+
+/**
+ * The root of each new item's near-duplicate group, in id order: an item repeats the earliest
+ * earlier root it is similar to (Jaccard index at least the threshold), and otherwise becomes a
+ * root itself (its own id). Roots only are compared, so a group never drifts away from its first
+ * item through a chain of small rewordings, and what is stored stays put when items are added.
+ *
+ * `stored` are items grouped before (their roots are kept); `fresh` come in ascending id order.
+ * Identical texts (same content words) or identical signatures join their root without a
+ * look-up: a line sent a thousand times is one index entry, not a thousand candidates for every
+ * new copy. A text without letters or digits ("!!!", an emoji) has no shingles, so its
+ * signature (all 0xffffffff) would match every other such text: it repeats nothing.
+ *
+ * @example
+ *   nearDuplicateRoots([{ id: 1, root: 1, signature: signature('my card has not arrived') }], [{ id: 2, text: 'Hi, my card has not arrived!' }, { id: 3, text: 'Reset my PIN' }]);
+ *   // [1, 3]
+ */
+export function nearDuplicateRoots(stored: readonly RootedItem[], fresh: readonly NewItem[], options: GroupOptions = {}): number[] {
+  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+  const o = resolve(options);
+  // Only the first item of each group (its root) goes into the index.
+  const index = new LshIndex<number>({ numHashes: o.numHashes, threshold });
+  // Shingle sets of the indexed roots given as texts, by index position (absent for signatures).
+  const shingleSets: (Uint32Array | undefined)[] = [];
+  // Root of each text's content words, and of each signature's bytes (identical content words give identical signatures).
+  const rootOfWords = new Map<string, number>();
+  const rootOfSignature = new Map<string, number>();
+  for (const r of stored) {
+    if (r.root !== r.id || r.signature === null || contentless(r.signature)) continue;
+    index.add(r.id, r.signature);
+    shingleSets.push(undefined);
+    const key = signatureKey(r.signature);
+    if (!rootOfSignature.has(key)) rootOfSignature.set(key, r.id);
+  }
+  const roots = new Array<number>(fresh.length);
+  for (let f = 0; f < fresh.length; f++) {
+    const it = fresh[f]!;
+    let sig: Uint32Array;
+    let sh: Uint32Array | undefined;
+    let keys: Map<string, number>;
+    let key: string;
+    if ('text' in it) {
+      const words = contentWords(it.text);
+      if (words.length === 0) {
+        roots[f] = it.id;
+        continue;
+      }
+      keys = rootOfWords;
+      key = words.join(' ');
+      const known = keys.get(key);
+      if (known !== undefined && known < it.id) {
+        roots[f] = known;
+        continue;
+      }
+      sh = shingleWords(words, o);
+      sig = signature(sh, options);
+    } else {
+      sig = it.signature;
+      if (contentless(sig)) {
+        roots[f] = it.id;
+        continue;
+      }
+      keys = rootOfSignature;
+      key = signatureKey(sig);
+      const known = keys.get(key);
+      if (known !== undefined && known < it.id) {
+        roots[f] = known;
+        continue;
+      }
+    }
+    // The earliest similar root before the item.
+    let root = -1;
+    const id = it.id;
+    index.forEachCandidate(sig, (p) => {
+      const other = index.idAt(p);
+      if (other >= id || (root !== -1 && other >= root)) return;
+      const set = shingleSets[p];
+      if (sh !== undefined && set !== undefined ? jaccard(sh, set) >= threshold : estimateJaccard(sig, index.signatureAt(p)) >= threshold) root = other;
+    });
+    if (root !== -1) {
+      roots[f] = root;
+      continue;
+    }
+    roots[f] = it.id;
+    index.add(it.id, sig);
+    shingleSets.push(sh);
+    if (!keys.has(key)) keys.set(key, it.id);
+  }
+  return roots;
+}
+
+/**
+ * Groups near-duplicates with {@link nearDuplicateRoots}, taking the items' positions as their
+ * ids: texts are verified on their exact shingle sets, signatures (e.g. read back from storage)
+ * on their estimate. Only groups of two or more are returned, each as ascending item positions
+ * (its root first), ordered by their first item.
  *
  * @example
  *   nearDuplicateGroups(['My card has not arrived yet', 'my card has not arrived yet!!', 'How do I reset my PIN?']);
  *   // [[0, 1]]
  */
 export function nearDuplicateGroups(items: readonly string[] | readonly Uint32Array[], options: GroupOptions = {}): number[][] {
-  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
-  const o = resolve(options);
-  const n = items.length;
-  const sets = new DisjointSets(n);
-  let shingleSets: Uint32Array[] | null = null;
-  const sigs: Uint32Array[] = new Array<Uint32Array>(n);
-  // Identical normalised texts are joined directly, so that a form letter sent a thousand times
-  // makes one bucket entry rather than half a million candidate pairs.
-  const firstOf = new Map<string, number>();
-  const index = new LshIndex<number>({ numHashes: o.numHashes, threshold });
-  if (typeof items[0] === 'string') {
-    shingleSets = new Array<Uint32Array>(n);
-    for (let i = 0; i < n; i++) {
-      const words = contentWords(items[i] as string);
-      const key = words.join(' ');
-      const first = firstOf.get(key);
-      if (first !== undefined) {
-        sets.union(first, i);
-        continue;
-      }
-      firstOf.set(key, i);
-      const sh = shingleWords(words, o);
-      const sig = signature(sh, options);
-      shingleSets[i] = sh;
-      sigs[i] = sig;
-      index.add(i, sig);
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const sig = items[i] as Uint32Array;
-      sigs[i] = sig;
-      index.add(i, sig);
-    }
-  }
-  const similar = shingleSets === null ? (a: number, b: number) => estimateJaccard(sigs[a]!, sigs[b]!) >= threshold : (a: number, b: number) => jaccard(shingleSets[a]!, shingleSets[b]!) >= threshold;
-  for (const list of index.sharedBuckets()) {
-    for (let j = 1; j < list.length; j++) {
-      const b = index.idAt(list[j]!);
-      for (let i = 0; i < j; i++) {
-        const a = index.idAt(list[i]!);
-        if (sets.find(a) !== sets.find(b) && similar(a, b)) sets.union(a, b);
-      }
-    }
-  }
+  const fresh: NewItem[] = items.map((x: string | Uint32Array, i) => (typeof x === 'string' ? { id: i, text: x } : { id: i, signature: x }));
+  const roots = nearDuplicateRoots([], fresh, options);
   const groups = new Map<number, number[]>();
-  for (let i = 0; i < n; i++) {
-    const r = sets.find(i);
+  roots.forEach((r, i) => {
     const g = groups.get(r);
     if (g === undefined) groups.set(r, [i]);
     else g.push(i);
-  }
+  });
   return [...groups.values()].filter((g) => g.length > 1).sort((x, y) => x[0]! - y[0]!);
 }
