@@ -2,7 +2,7 @@
  * The CLV job: from the stored orders to per-customer value.
  *
  *  1. the database summarises the orders per customer (orders.repository.ts);
- *  2. BG/NBD and Gamma-Gamma are fitted on that summary (clv/fit.ts);
+ *  2. BG/NBD and Gamma-Gamma are fitted on that summary (fit.ts);
  *  3. the models are validated: refitted on a calibration period of a sample of customers
  *     and their predictions compared with what the sample actually bought in the holdout;
  *  4. every customer is scored (P(alive), expected purchases and spend, discounted CLV, value
