@@ -14,6 +14,7 @@ import { scoreCustomers } from '../src/models/clv/score.js';
 import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';
 import { clvSummary, customerValue, rankCustomers } from '../src/value/value.service.js';
+import { samplePurchases, summarizeOrders } from '../src/value/orders.repository.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
 import { DAY, drawOrders, ordersCsv, TRUTH } from './support/orders.js';
 
@@ -314,6 +315,65 @@ for (const d of DIALECTS) {
     });
   });
 }
+
+describe('days before 1970', async () => {
+  const skips = new Map(await Promise.all(DIALECTS.map(async (d) => [d.name, await d.skip()] as const)));
+  const seen = new Map<string, unknown>();
+  for (const d of DIALECTS) {
+    it(`counts an order at 1969-12-31T12:00:00Z on day −1 on ${d.name}`, { skip: skips.get(d.name) ?? false }, async () => {
+      const t = await d.open();
+      try {
+        const db = t.store.db;
+        const ids: number[] = [];
+        for (const user of ['early', 'later']) {
+          const c = await db.insertInto('customers').values({ user_id: user, email: null, name: null, traits: '{}', first_seen: null, last_seen: null, created_at: 0, updated_at: 0 }).returning('id').executeTakeFirstOrThrow();
+          ids.push(Number(c.id));
+        }
+        const orders: [number, string, number][] = [
+          [ids[0]!, '1969-12-31T12:00:00Z', 10],
+          [ids[0]!, '1970-01-01T06:00:00Z', 20],
+          [ids[0]!, '1970-01-05T00:00:00Z', 30],
+          [ids[1]!, '1970-01-02T00:00:00Z', 7],
+        ];
+        await db
+          .insertInto('orders')
+          .values(orders.map(([customer, at, total], i) => ({ customer_id: customer, order_id: `o${i}`, occurred_at: Date.parse(at), total, currency: 'USD', properties: '{}', source: 'test', source_id: `o${i}`, received_at: 0 })))
+          .execute();
+        const s = await summarizeOrders(t.store);
+        const rows = Array.from(s.customerId, (id, i) => ({
+          customer: id === ids[0] ? 'early' : 'later',
+          firstDay: s.firstDay[i],
+          lastDay: s.lastDay[i],
+          purchaseDays: s.purchaseDays[i],
+          spend: s.spend[i],
+          firstDaySpend: s.firstDaySpend[i],
+        })).sort((a, b) => a.customer.localeCompare(b.customer));
+        // The orders of 1969-12-31 and 1970-01-01 are two purchase days, the first of them day −1.
+        assert.deepEqual(rows, [
+          { customer: 'early', firstDay: -1, lastDay: 4, purchaseDays: 3, spend: 60, firstDaySpend: 10 },
+          { customer: 'later', firstDay: 1, lastDay: 1, purchaseDays: 1, spend: 7, firstDaySpend: 7 },
+        ]);
+        assert.equal(s.orders, 4);
+        assert.equal(s.maxDay, 4);
+        const p = await samplePurchases(t.store, 4, 1);
+        const sample = Array.from(p.customer, (id, i) => [id === ids[0] ? 'early' : 'later', p.day[i], p.amount[i]] as const).sort((a, b) => a[0].localeCompare(b[0]) || a[1]! - b[1]!);
+        assert.deepEqual(sample, [
+          ['early', -1, 10],
+          ['early', 0, 20],
+          ['early', 4, 30],
+          ['later', 1, 7],
+        ]);
+        seen.set(d.name, { rows, orders: s.orders, maxDay: s.maxDay, sample });
+      } finally {
+        await t.cleanup();
+      }
+    });
+  }
+  it('summarises them the same on SQLite and PostgreSQL', { skip: [...skips.values()].find((s) => s !== false) ?? false }, () => {
+    assert.equal(seen.size, DIALECTS.length);
+    assert.deepEqual(seen.get('sqlite'), seen.get('postgres'));
+  });
+});
 
 describe('rapport clv run and imports', () => {
   const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');

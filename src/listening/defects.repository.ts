@@ -1,5 +1,6 @@
 import { lastOkRun } from '../jobs/runs.repository.js';
 import { LISTEN_JOB } from './runs.js';
+import { CLV_JOB } from '../value/runs.repository.js';
 import { sql } from 'kysely';
 import type { Conn } from '../store/db.js';
 import { chunks } from '../store/sql.js';
@@ -69,6 +70,6 @@ export async function feedbackAndThemesStamp(db: Conn) {
 
 /** The ids of the latest successful listening run and customer-value run (undefined without one). */
 export async function latestRunIds(db: Conn): Promise<{ listen: number | undefined; value: number | undefined }> {
-  const [t, v] = await Promise.all([lastOkRun(db, LISTEN_JOB), lastOkRun(db, 'clv')]);
+  const [t, v] = await Promise.all([lastOkRun(db, LISTEN_JOB), lastOkRun(db, CLV_JOB)]);
   return { listen: t?.id, value: v?.id };
 }

@@ -61,7 +61,9 @@ const DAY = 86_400_000;
 export function dayOfMsSql(dialect: Dialect, expr: string): string {
   return dialect === 'postgres'
     ? `floor((${expr}) / ${DAY}::float8)::int`
-    : `(cast((${expr}) / ${DAY} as integer) - ((${expr}) < 0 and (${expr}) % ${DAY} != 0))`;
+    : // Times from 1970 on (nearly all) take the plain division: the correction costs the summary
+      // of 10M orders 12% when every row pays for it.
+      `(case when (${expr}) >= 0 then cast((${expr}) / ${DAY} as integer) else cast((${expr}) / ${DAY} as integer) - ((${expr}) % ${DAY} != 0) end)`;
 }
 
 /** `YYYY-MM` (UTC) of an epoch-milliseconds column. */

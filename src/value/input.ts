@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import { invalid, RapportError } from '../core/errors.js';
+import { DAY_MS } from '../core/time.js';
 import type { RfmSummary } from '../models/clv/triples.js';
 import { dayOf, type Transactions } from '../models/clv/summary.js';
 
@@ -212,8 +213,6 @@ export interface TransactionColumns {
   amount: string;
   dateFormat: DateFormat;
 }
-
-const DAY_MS = 86_400_000;
 
 /** Days since 1970-01-01 of a date cell, or NaN. ISO timestamps count by their UTC date. */
 export function parseDay(text: string, format: DateFormat): number {

@@ -1,8 +1,8 @@
 /**
  * The CLV job: from the stored orders to per-customer value.
  *
- *  1. the database summarises the orders per customer (orders-summary.ts);
- *  2. BG/NBD and Gamma-Gamma are fitted on that summary (clv/fit.ts);
+ *  1. the database summarises the orders per customer (orders.repository.ts);
+ *  2. BG/NBD and Gamma-Gamma are fitted on that summary (fit.ts);
  *  3. the models are validated: refitted on a calibration period of a sample of customers
  *     and their predictions compared with what the sample actually bought in the holdout;
  *  4. every customer is scored (P(alive), expected purchases and spend, discounted CLV, value
@@ -13,32 +13,27 @@
  * It runs from `rapport clv run`, after imports that brought orders, on the server's schedule,
  * and after the demo company is loaded.
  */
-import { sql } from 'kysely';
 import { RapportError } from '../core/errors.js';
 import { fitSummary, fitTransactions, type FitReport } from './fit.js';
-import { preferenceMatrices, samplePurchases, summarizeOrders, type OrdersSummary } from './orders-summary.js';
+import { newestOrderId, samplePurchases, summarizeOrders, type OrdersSummary } from './orders.repository.js';
+import { preferenceMatrices } from './preferences.js';
+import { distribution, rfmSummary, type ClvRunReport, type ClvSettings, type ValidationReport } from './run-report.js';
+import { CLV_JOB, finishRun, type RunDone } from './runs.repository.js';
+import { readMeta, replaceCustomerValues, writeMeta, type CustomerValueTuple } from './value.repository.js';
 import { DEFAULT_VALUE_OPTIONS, scoreCustomers, type Scores } from '../models/clv/score.js';
-import { isoOfDay, PERIOD_DAYS, type Period } from '../models/clv/summary.js';
-import type { HoldoutReport } from '../models/clv/validation.js';
-import { rfmScores, type RfmGroup, type RfmScores } from '../models/segments/rfm.js';
-import { microSegments, type SegmentCard } from '../models/segments/micro.js';
+import { isoOfDay, meanRepeatSpend, PERIOD_DAYS, type Period } from '../models/clv/summary.js';
+import { rfmScores, type RfmScores } from '../models/segments/rfm.js';
+import { microSegments } from '../models/segments/micro.js';
 import type { Store } from '../store/db.js';
 import type { ClvTrigger } from '../store/schema.js';
 import { defineJob, directContext, type Due, type DuePolicy, type JobContext } from '../jobs/job.js';
 import { recordRun, reportField } from '../jobs/runs.js';
-import { lastEndedRun, lastOkRun, markRunOk, MARK_RUN_OK_SQLITE, runReport, type RunOutcome } from '../jobs/runs.repository.js';
+import { lastEndedRun } from '../jobs/runs.repository.js';
 
-/** The job's name in the registry and the runs table. */
-export const CLV_JOB = 'clv';
+export { CLV_JOB };
 
-export interface ClvSettings {
-  /** Months of future purchases valued (default 12). */
-  horizonMonths: number;
-  /** Discount rate per month (default 0.01). */
-  monthlyDiscountRate: number;
-  /** Share of revenue that is margin (default 1: CLV in revenue). */
-  margin: number;
-}
+export type { ClvRunReport, ClvSettings, HistogramBin, ValidationReport } from './run-report.js';
+export { latestClvRun } from './runs.js';
 
 export const DEFAULT_CLV_SETTINGS: ClvSettings = {
   horizonMonths: DEFAULT_VALUE_OPTIONS.horizonMonths,
@@ -62,43 +57,6 @@ export interface ClvRunOptions {
    * writes: the server passes its write queue, so that no write transaction is open around them.
    */
   serialize?: <T>(fn: () => Promise<T>) => Promise<T>;
-}
-
-export interface HistogramBin {
-  from: number;
-  to: number;
-  customers: number;
-}
-
-export interface ValidationReport extends HoldoutReport {
-  calibrationEnd: string;
-  holdoutEnd: string;
-  /** Customers of the sample in the calibration cohort, and the sampling step (every n-th customer id). */
-  customers: number;
-  sampleEvery: number;
-  bgnbd: { r: number; alpha: number; a: number; b: number };
-}
-
-export interface ClvRunReport {
-  asOf: string;
-  /** The newest order row when the run started: orders stored since make the results stale (−1: a run as of an earlier day). */
-  lastOrderRef: number;
-  period: Period;
-  settings: ClvSettings;
-  orders: number;
-  customers: number;
-  repeatCustomers: number;
-  fit: FitReport;
-  validation: ValidationReport | { skipped: string };
-  distribution: {
-    clv: { total: number; mean: number; median: number; p90: number; p99: number; max: number; top10Share: number; histogram: HistogramBin[] } | null;
-    pAlive: HistogramBin[];
-    valueAtRisk: number | null;
-  };
-  rfm: { group: RfmGroup; customers: number; clv: number | null; spend: number; pAlive: number }[];
-  segments: { k: number; criterion: string; silhouettes: { k: number; silhouette: number }[]; fittedOn: number; features: string[]; cards: SegmentCard[] } | { skipped: string };
-  timings: { summaryMs: number; fitMs: number; validationMs: number; scoreMs: number; segmentMs: number; writeMs: number; totalMs: number };
-  warnings: string[];
 }
 
 export interface ClvRunResult {
@@ -173,21 +131,18 @@ export function afterLoadLine(r: { customers: number; seconds: number } | { erro
 }
 
 async function readSettings(store: Store, given: Partial<ClvSettings> | undefined): Promise<ClvSettings> {
-  const row = await store.db.selectFrom('meta').select('value').where('key', '=', SETTINGS_KEY).executeTakeFirst();
+  const stored = await readMeta(store.db, SETTINGS_KEY);
   let saved: Partial<ClvSettings> = {};
-  if (row) {
+  if (stored !== undefined) {
     try {
-      saved = JSON.parse(row.value) as Partial<ClvSettings>;
+      saved = JSON.parse(stored) as Partial<ClvSettings>;
     } catch {
       saved = {};
     }
   }
   const defined = Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined)) as Partial<ClvSettings>;
   const settings = { ...DEFAULT_CLV_SETTINGS, ...saved, ...defined };
-  if (Object.keys(defined).length > 0) {
-    const value = JSON.stringify(settings);
-    await store.db.insertInto('meta').values({ key: SETTINGS_KEY, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
-  }
+  if (Object.keys(defined).length > 0) await writeMeta(store.db, SETTINGS_KEY, JSON.stringify(settings));
   return settings;
 }
 
@@ -205,8 +160,7 @@ async function doRun(ctx: JobContext, options: ClvRunOptions): Promise<ClvRunRes
 
 /** The newest order's row id (0 without orders). */
 export async function lastOrderRef(store: Store): Promise<number> {
-  const r = await store.db.selectFrom('orders').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
-  return Number(r?.id ?? 0);
+  return newestOrderId(store.db);
 }
 
 async function compute(
@@ -229,6 +183,52 @@ async function compute(
   const asOfDay = options.asOfDay ?? orders.maxDay;
   const t1 = performance.now();
 
+  const { summary, repeatCustomers } = modelInput(orders, asOfDay, per);
+  const { fit, scores } = fitAndScore(summary, settings, per, repeatCustomers);
+  const valued = fit.gammaGamma !== undefined;
+  const t2 = performance.now();
+
+  const validation = await validate(store, orders, asOfDay, options.validationCustomers ?? 100_000);
+  const t3 = performance.now();
+
+  const rfm = rfmOf(orders, asOfDay);
+  const t4 = performance.now();
+  const seg = await segment(store, orders, scores, valued, asOfDay);
+  const t5 = performance.now();
+
+  const warnings = [...fit.warnings];
+  if (!valued) warnings.push('no spend model: CLV and value at risk are left empty (P(alive) and expected purchases are still scored)');
+  if ('skipped' in validation) warnings.push(`validation skipped: ${validation.skipped}`);
+  const report: ClvRunReport = {
+    asOf: isoOfDay(asOfDay),
+    lastOrderRef: lastRef,
+    period,
+    settings,
+    orders: orders.orders,
+    customers: orders.customerId.length,
+    repeatCustomers,
+    fit,
+    validation,
+    distribution: distribution(scores, valued),
+    rfm: rfmSummary(rfm, scores, orders.spend, valued),
+    segments: seg.report,
+    timings: { summaryMs: t1 - t0, fitMs: t2 - t1, validationMs: t3 - t2, scoreMs: t4 - t3, segmentMs: t5 - t4, writeMs: 0, totalMs: 0 },
+    warnings,
+  };
+  await options.serialize(() =>
+    writeResults(store, runId, orders, scores, rfm, seg.labels, valued, () => {
+      report.timings.writeMs = performance.now() - t5;
+      report.timings.totalMs = performance.now() - t0;
+      return { finishedAt: now(), items: orders.customerId.length, report: JSON.stringify(report) };
+    }),
+  );
+  return report;
+}
+
+type ModelSummary = { frequency: Float64Array; recency: Float64Array; T: Float64Array; monetary: Float64Array };
+
+/** The models' input from the orders summary: repeat purchases x, recency t_x and age T in periods, and mean repeat spend. */
+function modelInput(orders: OrdersSummary, asOfDay: number, per: number): { summary: ModelSummary; repeatCustomers: number } {
   const n = orders.customerId.length;
   const frequency = new Float64Array(n);
   const recency = new Float64Array(n);
@@ -240,10 +240,15 @@ async function compute(
     frequency[i] = x;
     recency[i] = (orders.lastDay[i]! - orders.firstDay[i]!) / per;
     T[i] = (asOfDay - orders.firstDay[i]!) / per;
-    monetary[i] = x > 0 ? (orders.spend[i]! - orders.firstDaySpend[i]!) / x : 0;
+    monetary[i] = meanRepeatSpend(orders.spend[i]!, orders.firstDaySpend[i]!, orders.purchaseDays[i]!);
     if (x > 0) repeatCustomers++;
   }
-  const summary = { frequency, recency, T, monetary };
+  return { summary: { frequency, recency, T, monetary }, repeatCustomers };
+}
+
+/** BG/NBD and Gamma-Gamma fitted on the summary, and every customer scored with them. */
+function fitAndScore(summary: ModelSummary, settings: ClvSettings, per: number, repeatCustomers: number): { fit: FitReport; scores: Scores } {
+  const n = summary.frequency.length;
   let fit = fitSummary(summary, { model: 'bgnbd' });
   let scores = scoreCustomers(fit.bgnbd!, fit.gammaGamma, summary, { ...settings, periodDays: per });
   if (!finiteScores(scores, fit.gammaGamma !== undefined)) {
@@ -260,49 +265,19 @@ async function compute(
       throw new RapportError('invalid_input', `the models cannot be fitted meaningfully on ${n} customers with orders (${repeatCustomers} bought again): the forecasts are not finite`);
     }
   }
-  const t2 = performance.now();
+  return { fit, scores };
+}
 
-  const validation = await validate(store, orders, asOfDay, options.validationCustomers ?? 100_000);
-  const t3 = performance.now();
-
-  const rfmRecency = new Float64Array(n);
-  const rfmFrequency = new Float64Array(n);
+/** RFM scores: recency in days before the as-of day, frequency in purchase days, monetary in total spend. */
+function rfmOf(orders: OrdersSummary, asOfDay: number): RfmScores {
+  const n = orders.customerId.length;
+  const recency = new Float64Array(n);
+  const frequency = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    rfmRecency[i] = asOfDay - orders.lastDay[i]!;
-    rfmFrequency[i] = orders.purchaseDays[i]!;
+    recency[i] = asOfDay - orders.lastDay[i]!;
+    frequency[i] = orders.purchaseDays[i]!;
   }
-  const rfm = rfmScores({ recency: rfmRecency, frequency: rfmFrequency, monetary: orders.spend });
-  const t4 = performance.now();
-  const seg = await segment(store, orders, scores, fit.gammaGamma !== undefined, asOfDay);
-  const t5 = performance.now();
-
-  const warnings = [...fit.warnings];
-  if (!fit.gammaGamma) warnings.push('no spend model: CLV and value at risk are left empty (P(alive) and expected purchases are still scored)');
-  if ('skipped' in validation) warnings.push(`validation skipped: ${validation.skipped}`);
-  const report: ClvRunReport = {
-    asOf: isoOfDay(asOfDay),
-    lastOrderRef: lastRef,
-    period,
-    settings,
-    orders: orders.orders,
-    customers: n,
-    repeatCustomers,
-    fit,
-    validation,
-    distribution: distribution(scores, fit.gammaGamma !== undefined),
-    rfm: rfmSummary(rfm, scores, orders.spend, fit.gammaGamma !== undefined),
-    segments: seg.report,
-    timings: { summaryMs: t1 - t0, fitMs: t2 - t1, validationMs: t3 - t2, scoreMs: t4 - t3, segmentMs: t5 - t4, writeMs: 0, totalMs: 0 },
-    warnings,
-  };
-  await options.serialize(() =>
-    writeResults(store, runId, orders, scores, rfm, seg.labels, fit.gammaGamma !== undefined, () => {
-      report.timings.writeMs = performance.now() - t5;
-      report.timings.totalMs = performance.now() - t0;
-      return { finishedAt: now(), items: n, report: JSON.stringify(report) };
-    }),
-  );
-  return report;
+  return rfmScores({ recency, frequency, monetary: orders.spend });
 }
 
 const DEGENERATE_PENALIZER = 0.01;
@@ -325,7 +300,7 @@ const MIN_SEGMENT_CUSTOMERS = 60;
 async function segment(store: Store, o: OrdersSummary, s: Scores, valued: boolean, asOfDay: number): Promise<{ labels: Int32Array | undefined; report: ClvRunReport['segments'] }> {
   const n = o.customerId.length;
   if (n < MIN_SEGMENT_CUSTOMERS) return { labels: undefined, report: { skipped: `${n} customers with orders; segments need at least ${MIN_SEGMENT_CUSTOMERS}` } };
-  const p = await preferenceMatrices(store, o.customerId, { categories: 8, channels: 5 }, asOfDay);
+  const p = await preferenceMatrices(store.db, o.customerId, { categories: 8, channels: 5 }, asOfDay);
   const cadenceDays = new Float64Array(n);
   const value = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -390,92 +365,6 @@ async function validate(store: Store, orders: OrdersSummary, asOfDay: number, ma
   }
 }
 
-/** 0, 1, 2, 5, 10, 20, 50, …: bin edges that read well for a heavy-tailed amount. */
-export function niceEdges(max: number): number[] {
-  const edges = [0];
-  for (let decade = 1; edges[edges.length - 1]! < max; decade *= 10) {
-    for (const m of [1, 2, 5]) {
-      edges.push(m * decade);
-      if (m * decade >= max) break;
-    }
-  }
-  return edges;
-}
-
-function histogram(values: Float64Array, edges: number[]): HistogramBin[] {
-  const bins = edges.slice(0, -1).map((from, i) => ({ from, to: edges[i + 1]!, customers: 0 }));
-  for (const v of values) {
-    if (!Number.isFinite(v)) continue;
-    let lo = 0;
-    let hi = bins.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (bins[mid]!.from <= v) lo = mid;
-      else hi = mid - 1;
-    }
-    bins[lo]!.customers++;
-  }
-  return bins;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return 0;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
-function distribution(scores: Scores, valued: boolean): ClvRunReport['distribution'] {
-  const pAlive = histogram(scores.pAlive, [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0000001]);
-  pAlive[pAlive.length - 1]!.to = 1;
-  if (!valued) return { clv: null, pAlive, valueAtRisk: null };
-  const sorted = Float64Array.from(scores.clv).sort();
-  const n = sorted.length;
-  let total = 0;
-  for (const v of sorted) total += v;
-  let top = 0;
-  for (let i = n - Math.ceil(n / 10); i < n; i++) top += sorted[i]!;
-  let atRisk = 0;
-  for (let i = 0; i < n; i++) atRisk += (1 - scores.pAlive[i]!) * scores.valueIfAlive[i]!;
-  const max = sorted[n - 1] ?? 0;
-  return {
-    clv: {
-      total,
-      mean: n > 0 ? total / n : 0,
-      median: quantile(sorted, 0.5),
-      p90: quantile(sorted, 0.9),
-      p99: quantile(sorted, 0.99),
-      max,
-      top10Share: total > 0 ? top / total : 0,
-      histogram: histogram(scores.clv, niceEdges(max)),
-    },
-    pAlive,
-    valueAtRisk: atRisk,
-  };
-}
-
-function rfmSummary(rfm: RfmScores, scores: Scores, spend: Float64Array, valued: boolean): ClvRunReport['rfm'] {
-  const groups = new Map<RfmGroup, { group: RfmGroup; customers: number; clv: number; spend: number; pAlive: number }>();
-  for (let i = 0; i < rfm.group.length; i++) {
-    const g = rfm.group[i]!;
-    let e = groups.get(g);
-    if (!e) {
-      e = { group: g, customers: 0, clv: 0, spend: 0, pAlive: 0 };
-      groups.set(g, e);
-    }
-    e.customers++;
-    if (valued) e.clv += scores.clv[i]!;
-    e.spend += spend[i]!;
-    e.pAlive += scores.pAlive[i]!;
-  }
-  return [...groups.values()]
-    .map((e) => ({ ...e, clv: valued ? e.clv : null, pAlive: e.pAlive / e.customers }))
-    .sort((a, b) => (b.clv ?? b.spend) - (a.clv ?? a.spend));
-}
-
-type RunUpdate = RunOutcome;
-
 /** Replaces every customer's value with this run's, and marks the run done, in one transaction. */
 async function writeResults(
   store: Store,
@@ -485,120 +374,29 @@ async function writeResults(
   rfm: RfmScores,
   segments: Int32Array | undefined,
   valued: boolean,
-  finish: () => RunUpdate,
+  finish: () => RunDone,
 ): Promise<void> {
-  const n = o.customerId.length;
   const num = (v: number): number | null => (valued && Number.isFinite(v) ? v : null);
-  const row = (i: number) => ({
-    customer_id: o.customerId[i]!,
-    run_id: runId,
-    first_day: o.firstDay[i]!,
-    last_day: o.lastDay[i]!,
-    purchase_days: o.purchaseDays[i]!,
-    spend: o.spend[i]!,
-    repeat_spend: o.purchaseDays[i]! > 1 ? (o.spend[i]! - o.firstDaySpend[i]!) / (o.purchaseDays[i]! - 1) : 0,
-    p_alive: s.pAlive[i]!,
-    expected_purchases: s.expectedPurchases[i]!,
-    expected_spend: num(s.expectedSpend[i]!),
-    clv: num(s.clv[i]!),
-    value_at_risk: num((1 - s.pAlive[i]!) * s.valueIfAlive[i]!),
-    rfm_r: rfm.r[i]!,
-    rfm_f: rfm.f[i]!,
-    rfm_m: rfm.m[i]!,
-    rfm_group: rfm.group[i]!,
-    segment: segments ? segments[i]! : null,
-  });
-  if (store.sqlite) {
-    // A fresh table filled without secondary indexes, indexed once, then swapped in: 3× faster
-    // than deleting and re-inserting 1M rows under two indexes. The table's and its indexes'
-    // definitions are read from the schema, so the migration stays their only source.
-    const db = store.sqlite;
-    const schema = db.prepare(`select type, sql from sqlite_master where tbl_name = 'customer_values' and sql is not null`).all() as { type: string; sql: string }[];
-    const table = schema.find((r) => r.type === 'table')!.sql;
-    const indexes = schema.filter((r) => r.type === 'index').map((r) => r.sql);
-    const update = db.prepare(MARK_RUN_OK_SQLITE);
-    db.transaction(() => {
-      db.exec('drop table if exists customer_values_next');
-      db.exec(table.replace(/customer_values/, 'customer_values_next'));
-      // Customers erased or merged away since the summary was read: foreign keys are checked at
-      // commit, and their rows are dropped with one anti-join before it.
-      db.pragma('defer_foreign_keys = ON');
-      const insert = db.prepare(
-        `insert into customer_values_next (customer_id, run_id, first_day, last_day, purchase_days, spend, repeat_spend, p_alive, expected_purchases, expected_spend, clv, value_at_risk, rfm_r, rfm_f, rfm_m, rfm_group, segment)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      for (let i = 0; i < n; i++) {
-        const x = o.purchaseDays[i]! - 1;
-        insert.run(
-          o.customerId[i]!,
-          runId,
-          o.firstDay[i]!,
-          o.lastDay[i]!,
-          x + 1,
-          o.spend[i]!,
-          x > 0 ? (o.spend[i]! - o.firstDaySpend[i]!) / x : 0,
-          s.pAlive[i]!,
-          s.expectedPurchases[i]!,
-          num(s.expectedSpend[i]!),
-          num(s.clv[i]!),
-          num((1 - s.pAlive[i]!) * s.valueIfAlive[i]!),
-          rfm.r[i]!,
-          rfm.f[i]!,
-          rfm.m[i]!,
-          rfm.group[i]!,
-          segments ? segments[i]! : null,
-        );
-      }
-      db.exec('delete from customer_values_next where not exists (select 1 from customers c where c.id = customer_values_next.customer_id)');
-      db.exec('drop table customer_values');
-      db.exec('alter table customer_values_next rename to customer_values');
-      for (const ddl of indexes) db.exec(ddl);
-      const u = finish();
-      update.run(u.finishedAt, u.items, u.report, runId);
-    }).immediate();
-    return;
-  }
-  await store.db.transaction().execute(async (trx) => {
-    await sql`delete from customer_values`.execute(trx);
-    const chunk = 2000;
-    for (let s0 = 0; s0 < n; s0 += chunk) {
-      const rows = [];
-      for (let i = s0; i < Math.min(n, s0 + chunk); i++) rows.push(row(i));
-      // Customers erased or merged away since the summary was read are skipped.
-      const alive = new Set(
-        (
-          await trx
-            .selectFrom('customers')
-            .select('id')
-            .where(
-              'id',
-              'in',
-              rows.map((r) => r.customer_id),
-            )
-            .forShare()
-            .execute()
-        ).map((r) => Number(r.id)),
-      );
-      const kept = rows.filter((r) => alive.has(r.customer_id));
-      if (kept.length > 0) await trx.insertInto('customer_values').values(kept).execute();
-    }
-    await markRunOk(trx, runId, finish());
-  });
-}
-
-/** Per store (a process may open several): the latest run's parsed report. */
-const cachedReports = new WeakMap<Store, { id: number; report: ClvRunReport }>();
-
-/** The latest successful run's report, or undefined before the first (parsed once per run). */
-export async function latestClvRun(store: Store): Promise<{ id: number; finishedAt: number; trigger: ClvTrigger; report: ClvRunReport } | undefined> {
-  const r = await lastOkRun(store.db, CLV_JOB);
-  if (!r) return undefined;
-  let cached = cachedReports.get(store);
-  if (cached?.id !== r.id) {
-    const report = await runReport(store.db, r.id);
-    if (!report) return undefined;
-    cached = { id: r.id, report: JSON.parse(report) as ClvRunReport };
-    cachedReports.set(store, cached);
-  }
-  return { id: r.id, finishedAt: Number(r.finishedAt), trigger: r.trigger as ClvTrigger, report: cached.report };
+  // One tuple filled anew for each row: the swap reads it before asking for the next.
+  const t: CustomerValueTuple = [0, runId, 0, 0, 0, 0, 0, 0, 0, null, null, null, 0, 0, 0, '', null];
+  const row = (i: number): CustomerValueTuple => {
+    t[0] = o.customerId[i]!;
+    t[2] = o.firstDay[i]!;
+    t[3] = o.lastDay[i]!;
+    t[4] = o.purchaseDays[i]!;
+    t[5] = o.spend[i]!;
+    t[6] = meanRepeatSpend(o.spend[i]!, o.firstDaySpend[i]!, o.purchaseDays[i]!);
+    t[7] = s.pAlive[i]!;
+    t[8] = s.expectedPurchases[i]!;
+    t[9] = num(s.expectedSpend[i]!);
+    t[10] = num(s.clv[i]!);
+    t[11] = num((1 - s.pAlive[i]!) * s.valueIfAlive[i]!);
+    t[12] = rfm.r[i]!;
+    t[13] = rfm.f[i]!;
+    t[14] = rfm.m[i]!;
+    t[15] = rfm.group[i]!;
+    t[16] = segments ? segments[i]! : null;
+    return t;
+  };
+  await replaceCustomerValues(store, o.customerId.length, row, (db) => finishRun(db, runId, finish()));
 }

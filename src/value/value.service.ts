@@ -2,19 +2,20 @@
  * Customer value for the API and the web app: the latest CLV run's summary, ranked customers
  * (top value, valuable and slipping away), and one customer's value with how it was computed.
  */
-import { sql, type Expression, type SqlBool } from 'kysely';
 import { z } from 'zod';
-import { invalid } from '../core/errors.js';
-import { latestClvRun, lastOrderRef, type ClvRunReport } from './value.job.js';
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
+import { round, roundOrNull } from '../core/numbers.js';
+import { dayOfIso } from '../core/time.js';
+import { newestOrderId } from './orders.repository.js';
+import type { ClvRunReport } from './run-report.js';
+import { latestClvRun } from './runs.js';
+import { customerValueRow, rankedValues, type RankedValueRow } from './value.repository.js';
 import { conditionalProbabilityOfPurchases, pAlive } from '../models/clv/bgnbd.js';
 import { horizonSums } from '../models/clv/score.js';
 import { conditionalExpectedSpend } from '../models/clv/gamma-gamma.js';
 import { isoOfDay, PERIOD_DAYS } from '../models/clv/summary.js';
 import type { Store } from '../store/db.js';
 import type { CustomerValuesTable } from '../store/schema.js';
-
-const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
-const roundOrNull = (v: number | null, digits = 2): number | null => (v === null ? null : round(v, digits));
 
 const Convergence = z.object({ converged: z.boolean(), iterations: z.number(), gradientNorm: z.number(), message: z.string() });
 const Bin = z.object({ from: z.number(), to: z.number(), customers: z.number() });
@@ -117,7 +118,7 @@ export async function clvSummary(store: Store): Promise<ClvSummary> {
   const g = r.fit.gammaGamma;
   return {
     available: true,
-    run: { id: run.id, finishedAt: new Date(run.finishedAt).toISOString(), trigger: run.trigger, asOf: r.asOf, stale: (await lastOrderRef(store)) !== r.lastOrderRef },
+    run: { id: run.id, finishedAt: new Date(run.finishedAt).toISOString(), trigger: run.trigger, asOf: r.asOf, stale: (await newestOrderId(store.db)) !== r.lastOrderRef },
     settings: r.settings,
     orders: r.orders,
     customers: r.customers,
@@ -166,8 +167,6 @@ export const RankParams = z.object({
 });
 export type RankParams = z.infer<typeof RankParams>;
 
-type ValueRow = CustomerValuesTable & { user_id: string | null; name: string | null; email: string | null };
-
 /** The scores of a stored row as the API shows them (ranked lists and the customer's page). */
 function scoreFields(v: CustomerValuesTable) {
   return {
@@ -181,7 +180,7 @@ function scoreFields(v: CustomerValuesTable) {
   };
 }
 
-function ranked(v: ValueRow): RankedCustomer {
+function ranked(v: RankedValueRow): RankedCustomer {
   return {
     userId: v.user_id ?? '',
     name: v.name,
@@ -197,30 +196,13 @@ function ranked(v: ValueRow): RankedCustomer {
 /** Customers ranked by CLV or by value at risk, keyset-paged on (value, customer id). */
 export async function rankCustomers(store: Store, p: RankParams): Promise<z.infer<typeof RankedPage>> {
   const col = p.sort === 'clv' ? 'clv' : 'value_at_risk';
-  let after: [number, number] | undefined;
-  if (p.cursor) {
-    const parts = p.cursor.split('_').map(Number);
-    if (parts.length !== 2 || !parts.every(Number.isFinite)) throw invalid('cursor', 'not a cursor this endpoint returned');
-    after = [parts[0]!, parts[1]!];
-  }
-  let q = store.db
-    .selectFrom('customer_values as v')
-    .innerJoin('customers as c', 'c.id', 'v.customer_id')
-    .selectAll('v')
-    .select(['c.user_id', 'c.name', 'c.email'])
-    .where(`v.${col}`, 'is not', null)
-    // Anonymous buyers (no user id yet) cannot be opened or contacted: not listed.
-    .where('c.user_id', 'is not', null);
-  if (p.group) q = q.where('v.rfm_group', '=', p.group);
-  if (p.segment !== undefined) q = q.where('v.segment', '=', p.segment);
-  if (after) {
-    const [value, id] = after;
-    q = q.where(sql<SqlBool>`(${sql.ref(`v.${col}`)} < ${value} or (${sql.ref(`v.${col}`)} = ${value} and v.customer_id < ${id}))` as Expression<SqlBool>);
-  }
-  const rows = (await q.orderBy(`v.${col}`, 'desc').orderBy('v.customer_id', 'desc').limit(p.limit + 1).execute()) as ValueRow[];
+  const after = p.cursor
+    ? decodeCursor(p.cursor, (v): v is [number, number] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)))
+    : undefined;
+  const rows = await rankedValues(store.db, { column: col, group: p.group, segment: p.segment, after, limit: p.limit + 1 });
   const page = rows.slice(0, p.limit);
   const last = page[page.length - 1];
-  return { items: page.map(ranked), nextCursor: rows.length > p.limit && last ? `${last[col]}_${last.customer_id}` : null };
+  return { items: page.map(ranked), nextCursor: rows.length > p.limit && last ? encodeCursor([last[col], last.customer_id]) : null };
 }
 
 export const CustomerValue = z
@@ -266,12 +248,12 @@ function segmentOf(report: ClvRunReport, id: number | null): CustomerValue['segm
  * same model functions the run used, so what is shown is what was stored.
  */
 export async function customerValue(store: Store, customerId: number, runReport?: ClvRunReport): Promise<CustomerValue | null> {
-  const v = await store.db.selectFrom('customer_values').selectAll().where('customer_id', '=', customerId).executeTakeFirst();
+  const v = await customerValueRow(store.db, customerId);
   if (!v) return null;
   const report = runReport ?? (await latestClvRun(store))?.report;
   if (!report) return null;
   const per = PERIOD_DAYS[report.period];
-  const asOfDay = Math.round(Date.parse(`${report.asOf}T00:00:00Z`) / 86_400_000);
+  const asOfDay = dayOfIso(report.asOf);
   const x = v.purchase_days - 1;
   const tx = (v.last_day - v.first_day) / per;
   const T = (asOfDay - v.first_day) / per;
@@ -308,7 +290,8 @@ export async function customerValue(store: Store, customerId: number, runReport?
     },
   ];
   if (g) {
-    const spend = conditionalExpectedSpend(g, x, x > 0 ? v.repeat_spend : 0);
+    // Stored as meanRepeatSpend: 0 without repeats.
+    const spend = conditionalExpectedSpend(g, x, v.repeat_spend);
     steps.push(
       {
         name: 'Expected order value',

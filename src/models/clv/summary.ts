@@ -141,6 +141,16 @@ export function summarize(tx: Transactions, options: SummaryOptions): CustomerSu
   return out;
 }
 
+/**
+ * Mean spend per repeat purchase day, the Gamma-Gamma input m̄: what was spent after the first
+ * purchase day over the repeat days ((spend − first day's spend) / (purchase days − 1)), 0
+ * without repeats. The first purchase is not a repeat, as in the summary above.
+ */
+export function meanRepeatSpend(spend: number, firstDaySpend: number, purchaseDays: number): number {
+  const repeats = purchaseDays - 1;
+  return repeats > 0 ? (spend - firstDaySpend) / repeats : 0;
+}
+
 /** Days since 1970-01-01 (UTC) of a `YYYY-MM-DD` date, or NaN when it is not one. */
 export const dayOf = dayOfIso;
 export { isoOfDay };

@@ -53,9 +53,16 @@ export function newcombe(k1: number, n1: number, k2: number, n2: number, z = Z95
 
 /** The q-quantile (0…1) of numbers by linear interpolation between order statistics (type 7); NaN when empty. */
 export function quantile(values: readonly number[] | Float64Array, q: number): number {
-  const n = values.length;
+  return quantileSorted(Float64Array.from(values).sort(), q);
+}
+
+/**
+ * `quantile` of numbers already sorted ascending, for callers that take several quantiles of
+ * one large array and sort it once.
+ */
+export function quantileSorted(sorted: Float64Array, q: number): number {
+  const n = sorted.length;
   if (n === 0) return NaN;
-  const sorted = Float64Array.from(values).sort();
   const h = (n - 1) * q;
   const lo = Math.floor(h);
   const hi = Math.min(n - 1, lo + 1);

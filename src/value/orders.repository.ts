@@ -1,19 +1,20 @@
 /**
- * The per-customer purchase summary of the stored orders, computed by the database: one row
- * per customer with purchase days (orders on the same UTC day are one purchase), first and
- * last purchase day, total spend and the spend of the first day (so that the mean spend of
- * repeat purchases, the Gamma-Gamma input, is (total − first day) / repeats). Only these
- * compact rows travel to the models.
+ * The stored orders as the CLV run reads them, computed by the database.
+ *
+ * The per-customer purchase summary is one row per customer with purchase days (orders on the
+ * same UTC day are one purchase), first and last purchase day, total spend and the spend of
+ * the first day (so that the mean spend of repeat purchases, the Gamma-Gamma input, is
+ * (total − first day) / repeats). Only these compact rows travel to the models.
  *
  * On SQLite the group-by walks the covering index (customer_id, occurred_at, total) in
  * customer order and never touches the table; the first day's spend is one index seek per
- * repeat customer. Times are integers (ms) on both dialects; the casts keep day arithmetic
- * integral should a fractional time ever be stored.
+ * repeat customer. Times are integers (ms) on both dialects; days are floored (dayOfMsSql),
+ * so that an order before 1970 lands on its own (negative) day on both.
  */
 import { sql } from 'kysely';
-import type { Store } from '../store/db.js';
-
-export const DAY_MS = 86_400_000;
+import { DAY_MS } from '../core/time.js';
+import type { Conn, Store } from '../store/db.js';
+import { dayOfMsSql } from '../store/sql.js';
 
 export interface OrdersSummary {
   /** customers.id of each row. */
@@ -33,25 +34,26 @@ export interface OrdersSummary {
 /** The summary of all orders placed up to the end of `asOfDay` (days since 1970-01-01, UTC); all orders when omitted. */
 export async function summarizeOrders(store: Store, asOfDay?: number): Promise<OrdersSummary> {
   const end = asOfDay === undefined ? Number.MAX_SAFE_INTEGER : (asOfDay + 1) * DAY_MS;
+  const day = (expr: string): string => dayOfMsSql(store.dialect, expr);
   const rows: ArrayLike<number>[] = [];
   if (store.sqlite) {
     const st = store.sqlite
       .prepare(
         `with c as materialized (
-           select customer_id, count(distinct cast(occurred_at / ${DAY_MS} as integer)) as days, min(occurred_at) as first, max(occurred_at) as last,
+           select customer_id, count(distinct ${day('occurred_at')}) as days, min(occurred_at) as first, max(occurred_at) as last,
                   sum(total) as spend, count(*) as orders
            from orders where occurred_at < ? group by customer_id)
-         select customer_id, days, cast(first / ${DAY_MS} as integer), cast(last / ${DAY_MS} as integer), spend, orders,
-                case when days > 1 then (select sum(total) from orders o where o.customer_id = c.customer_id and o.occurred_at < (cast(c.first / ${DAY_MS} as integer) + 1) * ${DAY_MS}) else spend end
+         select customer_id, days, ${day('first')}, ${day('last')}, spend, orders,
+                case when days > 1 then (select sum(total) from orders o where o.customer_id = c.customer_id and o.occurred_at < (${day('c.first')} + 1) * ${DAY_MS}) else spend end
          from c`,
       )
       .raw();
     for (const r of st.iterate(end) as Iterable<number[]>) rows.push(r);
   } else {
-    // PostgreSQL: floor() keeps days right for times before 1970 too; the first day's spend by a join.
+    // PostgreSQL: the first day's spend by a join.
     const r = await sql<{ c: number; days: number; first: number; last: number; spend: number; orders: number; first_spend: number }>`
       with d as (
-        select customer_id, floor(occurred_at / ${DAY_MS}::float8)::int as day, sum(total) as amount, count(*) as orders
+        select customer_id, ${sql.raw(day('occurred_at'))} as day, sum(total) as amount, count(*) as orders
         from orders where occurred_at < ${end} group by customer_id, day)
       select customer_id as c, count(*)::int as days, min(day) as first, max(day) as last, sum(amount)::float8 as spend, sum(orders)::int8 as orders,
              (array_agg(amount order by day))[1]::float8 as first_spend
@@ -89,15 +91,16 @@ export async function summarizeOrders(store: Store, asOfDay?: number): Promise<O
  */
 export async function samplePurchases(store: Store, asOfDay: number, every: number): Promise<{ customer: Float64Array; day: Int32Array; amount: Float64Array }> {
   const end = (asOfDay + 1) * DAY_MS;
+  const day = dayOfMsSql(store.dialect, 'occurred_at');
   let rows: ArrayLike<number>[];
   if (store.sqlite) {
     rows = store.sqlite
-      .prepare(`select customer_id, cast(occurred_at / ${DAY_MS} as integer) as day, sum(total) from orders where occurred_at < ? and customer_id % ? = 0 group by customer_id, day`)
+      .prepare(`select customer_id, ${day} as day, sum(total) from orders where occurred_at < ? and customer_id % ? = 0 group by customer_id, day`)
       .raw()
       .all(end, every) as number[][];
   } else {
     const r = await sql<{ c: number; day: number; amount: number }>`
-      select customer_id as c, floor(occurred_at / ${DAY_MS}::float8)::int as day, sum(total)::float8 as amount
+      select customer_id as c, ${sql.raw(day)} as day, sum(total)::float8 as amount
       from orders where occurred_at < ${end} and customer_id % ${every} = 0 group by customer_id, day`.execute(store.db);
     rows = r.rows.map((x) => [x.c, x.day, x.amount]);
   }
@@ -111,45 +114,31 @@ export async function samplePurchases(store: Store, asOfDay: number, every: numb
   return out;
 }
 
+/** A customer's total for one key (a category's spend, a channel's interactions). */
+export interface CustomerTotal {
+  c: number;
+  k: string;
+  v: number;
+}
+
 /**
- * What customers buy and where they talk to the company, for micro-segments: spend per
- * category (order lines) and interactions per channel, each for at most `top` of the most
- * common categories and channels, aligned with `customerIds`. Order lines count up to the end
- * of `asOfDay`; channel counts are running totals without time (all of them count).
+ * Spend per customer and category (order lines of orders up to the end of `asOfDay`; lines
+ * without a category count as 'uncategorised'), and interactions per customer and channel
+ * (running totals without time: all of them count).
  */
-export async function preferenceMatrices(
-  store: Store,
-  customerIds: Float64Array,
-  top: { categories: number; channels: number },
-  asOfDay: number,
-): Promise<{ categories: string[]; categorySpend: Float64Array; channels: string[]; channelCounts: Float64Array }> {
-  const index = new Map<number, number>();
-  for (let i = 0; i < customerIds.length; i++) index.set(customerIds[i]!, i);
+export async function preferenceTotals(db: Conn, asOfDay: number): Promise<{ categories: CustomerTotal[]; channels: CustomerTotal[] }> {
   const [cats, chans] = await Promise.all([
-    sql<{ c: number; k: string; v: number }>`select l.customer_id as c, coalesce(l.category, 'uncategorised') as k, sum(l.price * l.quantity) as v
+    sql<CustomerTotal>`select l.customer_id as c, coalesce(l.category, 'uncategorised') as k, sum(l.price * l.quantity) as v
       from order_lines l join orders o on o.id = l.order_ref
       where o.occurred_at < ${(asOfDay + 1) * DAY_MS}
-      group by l.customer_id, coalesce(l.category, 'uncategorised')`.execute(store.db),
-    sql<{ c: number; k: string; v: number }>`select customer_id as c, channel as k, sum(count) as v from customer_channels group by customer_id, channel`.execute(store.db),
+      group by l.customer_id, coalesce(l.category, 'uncategorised')`.execute(db),
+    sql<CustomerTotal>`select customer_id as c, channel as k, sum(count) as v from customer_channels group by customer_id, channel`.execute(db),
   ]);
-  const matrix = (rows: { c: number; k: string; v: number }[], limit: number) => {
-    const totals = new Map<string, number>();
-    for (const r of rows) totals.set(r.k, (totals.get(r.k) ?? 0) + Number(r.v));
-    const names = [...totals.entries()]
-      .filter(([, v]) => v > 0)
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-      .slice(0, limit)
-      .map(([k]) => k);
-    const col = new Map(names.map((k, j) => [k, j]));
-    const m = new Float64Array(customerIds.length * names.length);
-    for (const r of rows) {
-      const i = index.get(Number(r.c));
-      const j = col.get(r.k);
-      if (i !== undefined && j !== undefined) m[i * names.length + j]! += Math.max(0, Number(r.v));
-    }
-    return { names, m };
-  };
-  const c = matrix(cats.rows, top.categories);
-  const h = matrix(chans.rows, top.channels);
-  return { categories: c.names, categorySpend: c.m, channels: h.names, channelCounts: h.m };
+  return { categories: cats.rows, channels: chans.rows };
+}
+
+/** The newest order's row id (0 without orders). */
+export async function newestOrderId(db: Conn): Promise<number> {
+  const r = await db.selectFrom('orders').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  return Number(r?.id ?? 0);
 }
