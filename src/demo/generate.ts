@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { invalid, RapportError } from '../core/errors.js';
 import type { FeedbackRecord, IngestRecord } from '../ingest/records.js';
-import { normalizeMessage } from '../ingest/segment.js';
-import { IngestWriter } from '../ingest/writer.js';
+import { normalizeMessage } from '../ingest/segment/segment.js';
+import { IngestWriter } from '../ingest/writer/writer.js';
 import type { Store } from '../store/db.js';
 import { chunks } from '../store/sql.js';
 import { CATEGORIES, PRODUCTS } from './catalog.js';

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Conn, Store } from '../store/db.js';
 import type { SearchDocsTable, SearchSource } from '../store/schema.js';
 import { SQLITE_FTS_DELETE_TRIGGER, SQLITE_FTS_INSERT_TRIGGER } from '../store/migrations/006_search.js';
-import { parseTraits } from '../ingest/writer.js';
+import { parseTraits } from '../ingest/traits.js';
 
 /**
  * The incremental indexer: turns records stored since the last pass into search documents.

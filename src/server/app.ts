@@ -8,11 +8,11 @@ import { RapportError, forbidden, isRapportError, unauthorized, type FieldIssue 
 import { verifyKey, type Principal } from '../auth/keys.js';
 import { SESSION_COOKIE, sessionUser, staffPrincipal } from '../auth/staff.js';
 import type { Store } from '../store/db.js';
-import { IngestWriter } from '../ingest/writer.js';
+import { IngestWriter } from '../ingest/writer/writer.js';
 import { GroupCommit } from '../ingest/group.js';
 import { openApiDocument } from '../http/openapi.js';
 import type { RouteDef } from '../http/route.js';
-import { segmentRoutes } from '../ingest/segment.routes.js';
+import { segmentRoutes } from '../ingest/segment/segment.routes.js';
 import { customerRoutes } from '../customers/customer.routes.js';
 import { authRoutes } from '../auth/auth.routes.js';
 import { valueRoutes } from '../value/value.routes.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { AppContext } from '../server/app.js';
-import { route, type RouteDef } from '../http/route.js';
+import type { AppContext } from '../../server/app.js';
+import { route, type RouteDef } from '../../http/route.js';
 import {
   BatchSchema,
   MAX_BATCH_BYTES,
