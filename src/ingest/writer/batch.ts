@@ -162,7 +162,7 @@ export class BatchWrite {
   }
 
   private async interactions(records: readonly InteractionRecord[]): Promise<void> {
-    const fast = this.writer.sqlite;
+    const fast = this.writer.fastPath;
     if (fast && this.writer.loading) {
       // Load mode: append only; duplicates and counters are settled when the load ends (finishLoad).
       this.counts.inserted += this.insertInteractionsSqlite(fast, records, false).length;

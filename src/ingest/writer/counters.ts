@@ -1,5 +1,5 @@
 import type { Direction } from '../../core/vocabulary.js';
-import type { Conn, Dialect } from '../../store/db.js';
+import type { Conn, Store } from '../../store/db.js';
 import type { SqliteStatements } from './sqlite.repository.js';
 import { addChannelCounts, addCustomerCounters } from './writer.repository.js';
 
@@ -19,8 +19,8 @@ export const ONE_INTERACTION = { interactions: 1 } as const;
 
 /** Where counters are written: the SQLite fast path when there is one, else multi-row statements. */
 export interface CounterTarget {
-  readonly sqlite: SqliteStatements | undefined;
-  readonly dialect: Dialect;
+  readonly fastPath: SqliteStatements | undefined;
+  readonly store: Store;
 }
 
 /**
@@ -97,7 +97,7 @@ export class Counters {
       const [customer, channel, direction] = key.split('\u0000') as [string, string, Direction];
       return { customer_id: Number(customer), channel, direction, count };
     });
-    const fast = target.sqlite;
+    const fast = target.fastPath;
     if (fast) {
       rows.sort((a, b) => a.customer_id - b.customer_id);
       for (const r of rows) fast.addChannelCount(r.customer_id, r.channel, r.direction, r.count);
@@ -107,7 +107,7 @@ export class Counters {
   }
 
   private async flushTouches(db: Conn, target: CounterTarget, now: number): Promise<void> {
-    const fast = target.sqlite;
+    const fast = target.fastPath;
     if (fast) {
       // In id order: neighbouring customers share pages.
       const ids = [...this.touches.keys()].sort((a, b) => a - b);
@@ -122,6 +122,6 @@ export class Counters {
       return;
     }
     const rows = [...this.touches].map(([id, t]) => [id, t.first, t.last, t.interactions, t.orders, t.revenue, t.feedback, now]);
-    await addCustomerCounters(db, target.dialect, rows);
+    await addCustomerCounters(target.store, db, rows);
   }
 }

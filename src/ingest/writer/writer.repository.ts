@@ -1,5 +1,5 @@
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
-import type { Conn, Dialect } from '../../store/db.js';
+import type { Conn, Store } from '../../store/db.js';
 import type {
   CustomerChannelsTable,
   CustomersTable,
@@ -227,9 +227,11 @@ export async function addChannelCounts(db: Conn, rows: readonly Insertable<Custo
 
 /**
  * Adds to the customers' counters, widening first/last seen. Rows of
- * `[id, first, last, interactions, orders, revenue, feedback, now]`.
+ * `[id, first, last, interactions, orders, revenue, feedback, now]`. `store` says how the
+ * dialect spells the two-argument min and max; `db` is the transaction to write in.
  */
-export async function addCustomerCounters(db: Conn, dialect: Dialect, rows: readonly (readonly unknown[])[]): Promise<void> {
+export async function addCustomerCounters(store: Store, db: Conn, rows: readonly (readonly unknown[])[]): Promise<void> {
+  const dialect = store.dialect;
   await updateFromValues(
     db,
     'customers',

@@ -32,7 +32,8 @@ export class IngestWriter {
   private readonly host: BulkHost;
 
   constructor(
-    private readonly store: Store,
+    /** @internal */
+    readonly store: Store,
     private readonly clock: () => number = Date.now,
   ) {
     this.host = { writer: this, clock, begin: () => store.db.startTransaction().execute(), forget: () => this.forget() };
@@ -150,13 +151,8 @@ export class IngestWriter {
     return { users: this.users, anons: this.anons };
   }
 
-  /** @internal */
-  get dialect(): Store['dialect'] {
-    return this.store.dialect;
-  }
-
-  /** @internal the SQLite hot path; undefined on PostgreSQL. */
-  get sqlite(): SqliteStatements | undefined {
+  /** @internal the SQLite hot path (statements prepared once per writer); undefined on PostgreSQL. */
+  get fastPath(): SqliteStatements | undefined {
     this.statements ??= sqliteStatements(this.store);
     return this.statements;
   }
