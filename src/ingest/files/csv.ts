@@ -16,6 +16,7 @@ interface CsvRecord {
   info: Info;
 }
 
+/** Reads a CSV file (a header row first) into the sink, row by row; unreadable rows go to the report. */
 export async function readCsv(plan: ImportPlan, ctx: RowContext, sink: Sink): Promise<void> {
   const parser = parseCsv({
     encoding: null,

@@ -115,6 +115,7 @@ function notNdjson(file: string): RapportError {
   return invalid('--format', `${path.basename(file)} holds a JSON array; ndjson means one JSON object per line`);
 }
 
+/** Reads an NDJSON file into the sink: Segment messages for events, column-mapped objects otherwise. */
 export async function readNdjson(plan: ImportPlan, ctx: RowContext, sink: Sink): Promise<void> {
   if (plan.kind === 'events') {
     await readLines(plan.file, sink, segmentLines(plan.file, ctx, sink), (line, field, reason) => sink.reject(line, field, reason));

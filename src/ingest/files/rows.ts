@@ -14,6 +14,7 @@ export interface RowHandler {
   end(): Promise<void>;
 }
 
+/** The handler for a kind: orders are assembled from their line rows, other kinds convert row by row. */
 export function rowHandler(kind: ImportKind, ctx: RowContext, sink: Sink): RowHandler {
   if (kind === 'orders') return new OrderAssembler(ctx, sink);
   const convert =

@@ -15,6 +15,11 @@ export interface Unit {
   byEmail: Who | undefined;
 }
 
+/**
+ * Collects validated rows into batches of about `batchSize` records and writes each (after
+ * resolving customers named by e-mail); a batch the database refuses is written row by row
+ * so that only the rows at fault are rejected.
+ */
 export class Sink {
   rows = 0;
   bytes = 0;

@@ -15,6 +15,7 @@ export interface Bulk {
   readonly counters: Counters;
 }
 
+/** A bulk session; with `trx`, already inside that transaction (load mode). */
 export function newBulk(commitEveryMs: number, trx?: ControlledTransaction<Database>): Bulk {
   return { commitEveryMs, trx, since: trx ? performance.now() : 0, counters: new Counters() };
 }

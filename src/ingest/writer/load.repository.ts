@@ -17,6 +17,7 @@ export function tempStoreOnDisk(raw: SQLite.Database): number {
   return previous;
 }
 
+/** Puts back the setting {@link tempStoreOnDisk} returned. */
 export function restoreTempStore(raw: SQLite.Database, previous: number): void {
   raw.pragma(`temp_store = ${previous}`);
 }
@@ -33,10 +34,12 @@ export function checkpointLog(raw: SQLite.Database): void {
   }
 }
 
+/** Drops the interactions indexes, so that a load appends without keeping them. */
 export async function dropInteractionIndexes(db: Conn): Promise<void> {
   for (const index of INTERACTION_INDEXES) await sql.raw(`drop index if exists ${index.name}`).execute(db);
 }
 
+/** Builds the interactions indexes again, each in one sorted pass. */
 export async function createInteractionIndexes(db: Conn): Promise<void> {
   for (const index of INTERACTION_INDEXES) await sql.raw(index.sql).execute(db);
 }
@@ -55,6 +58,7 @@ export async function interactionsByKeys(db: Conn, keys: readonly number[]): Pro
   return rows;
 }
 
+/** Deletes interactions by id. */
 export async function deleteInteractions(db: Conn, ids: readonly number[]): Promise<void> {
   await db.deleteFrom('interactions').where('id', 'in', ids).execute();
 }

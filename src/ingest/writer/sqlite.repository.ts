@@ -49,6 +49,7 @@ export class SqliteStatements {
     return this.find.get(key, source, sourceId) !== undefined;
   }
 
+  /** Appends an interaction (the caller has ruled out duplicates, or leaves them to the end of a load). */
   insertInteraction(customerId: number, r: InteractionRecord, receivedAt: number, key: number): void {
     this.insert.run(customerId, r.type, r.name, r.channel, r.direction, r.at, JSON.stringify(r.properties), r.source, r.sourceId, receivedAt, key);
   }
@@ -63,6 +64,7 @@ export class SqliteStatements {
     this.touchInteractions.run(first, first, last, last, interactions, now, id);
   }
 
+  /** Adds to a customer's count for a channel and direction. */
   addChannelCount(customerId: number, channel: string, direction: string, count: number): void {
     this.mix.run(customerId, channel, direction, count);
   }

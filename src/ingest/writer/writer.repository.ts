@@ -67,10 +67,12 @@ export async function anonymousIdentity(db: Conn, value: string): Promise<{ cust
   return db.selectFrom('identities').select('customer_id').where('kind', '=', 'anonymous').where('value', '=', value).executeTakeFirst();
 }
 
+/** A customer row, if it exists. */
 export async function customerById(db: Conn, id: number): Promise<Selectable<CustomersTable> | undefined> {
   return db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** A customer row that must exist (a merge reads both sides). */
 export async function customerByIdOrThrow(db: Conn, id: number): Promise<Selectable<CustomersTable>> {
   return db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
@@ -97,10 +99,12 @@ export async function addCustomerChannelsOf(db: Conn, from: number, into: number
       on conflict (customer_id, channel, direction) do update set count = customer_channels.count + excluded.count`.execute(db);
 }
 
+/** Sets columns of one customer. */
 export async function updateCustomer(db: Conn, id: number, set: Updateable<CustomersTable>): Promise<void> {
   await db.updateTable('customers').set(set).where('id', '=', id).execute();
 }
 
+/** Deletes a customer (what still names it cascades). */
 export async function deleteCustomer(db: Conn, id: number): Promise<void> {
   await db.deleteFrom('customers').where('id', '=', id).execute();
 }
@@ -127,10 +131,12 @@ export async function setIdentifiedCustomers(db: Conn, rows: readonly (readonly 
   });
 }
 
+/** The account a Segment group id names, if any. */
 export async function accountByGroupId(db: Conn, groupId: string): Promise<{ id: number; traits: string; name: string | null } | undefined> {
   return db.selectFrom('accounts').selectAll().where('group_id', '=', groupId).executeTakeFirst();
 }
 
+/** Sets an account's traits and name. */
 export async function updateAccount(db: Conn, id: number, traits: string, name: string | null, now: number): Promise<void> {
   await db.updateTable('accounts').set({ traits, name, updated_at: now }).where('id', '=', id).execute();
 }
@@ -174,6 +180,7 @@ export async function upsertProducts(db: Conn, rows: readonly Insertable<Product
 // Interactions, orders and feedback: a (source, source id) already stored is skipped, and
 // RETURNING names the rows that were new.
 
+/** Interactions; the new ones returned with their customer and (source, source id). */
 export async function insertInteractionRows(
   db: Conn,
   rows: readonly Insertable<InteractionsTable>[],
@@ -186,6 +193,7 @@ export async function insertInteractionRows(
     .execute();
 }
 
+/** Orders; the new ones returned with what their lines and counters need. */
 export async function insertOrderRows(
   db: Conn,
   rows: readonly Insertable<OrdersTable>[],
@@ -198,10 +206,12 @@ export async function insertOrderRows(
     .execute();
 }
 
+/** The lines of new orders. */
 export async function insertOrderLines(db: Conn, rows: readonly Insertable<OrderLinesTable>[]): Promise<void> {
   await db.insertInto('order_lines').values(rows).execute();
 }
 
+/** Feedback items; the new ones returned with their customer and date. */
 export async function insertFeedbackRows(db: Conn, rows: readonly Insertable<FeedbackTable>[]): Promise<{ customer_id: number | null; created_at: number }[]> {
   return db
     .insertInto('feedback')
