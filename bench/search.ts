@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { migrate, openStore, type Store } from '../src/store/db.js';
-import { IngestWriter } from '../src/ingest/writer.js';
+import { IngestWriter } from '../src/ingest/writer/writer.js';
 import type { IngestRecord } from '../src/ingest/records.js';
 import { CATEGORIES, PRODUCTS } from '../src/demo/catalog.js';
 import { Rng } from '../src/demo/random.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IngestWriter } from '../src/ingest/writer.js';
+import { IngestWriter } from '../src/ingest/writer/writer.js';
 import { GroupCommit } from '../src/ingest/group.js';
-import { normalizeBatch, normalizeMessage } from '../src/ingest/segment.js';
+import { normalizeBatch, normalizeMessage } from '../src/ingest/segment/segment.js';
 import { RapportError } from '../src/core/errors.js';
 import { DIALECTS } from './support/stores.js';
 

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { migrate } from '../src/store/db.js';
 import { inlineJobs, threadJobs } from '../src/jobs/runner.js';
 import { startSchedule } from '../src/jobs/scheduler.js';
-import { IngestWriter } from '../src/ingest/writer.js';
+import { IngestWriter } from '../src/ingest/writer/writer.js';
 import { countJob, failingJob } from './support/count.job.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
 

@@ -6,7 +6,7 @@ import { createKey } from '../src/auth/keys.js';
 import { eraseCustomer } from '../src/customers/customer.service.js';
 import { generateDemo } from '../src/demo/generate.js';
 import { tagDemoTickets } from '../src/demo/tags.js';
-import { IngestWriter } from '../src/ingest/writer.js';
+import { IngestWriter } from '../src/ingest/writer/writer.js';
 import type { FeedbackRecord } from '../src/ingest/records.js';
 import { runClv } from '../src/value/value.job.js';
 import { listenJob, runListen, splitStoredTheme, type ListenReport } from '../src/listening/listen.job.js';

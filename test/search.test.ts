@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { IngestWriter } from '../src/ingest/writer.js';
+import { IngestWriter } from '../src/ingest/writer/writer.js';
 import type { FeedbackRecord, IngestRecord, InteractionRecord } from '../src/ingest/records.js';
 import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';

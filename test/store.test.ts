@@ -6,8 +6,8 @@ import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { migrate, openStore } from '../src/store/db.js';
 import { sourceKey } from '../src/store/source-key.js';
-import { IngestWriter } from '../src/ingest/writer.js';
-import { normalizeMessage } from '../src/ingest/segment.js';
+import { IngestWriter } from '../src/ingest/writer/writer.js';
+import { normalizeMessage } from '../src/ingest/segment/segment.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const opts = { source: 'segment', receivedAt: NOW };

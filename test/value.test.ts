@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { DrawnOrder } from '../src/demo/clv-cohort.js';
-import { importFile } from '../src/ingest/files.js';
+import { importFile } from '../src/ingest/files/import.js';
 import { clvDue, runClv, type ClvRunReport } from '../src/value/value.job.js';
 import { fitSummary } from '../src/value/fit.js';
 import { dayOf, summarize } from '../src/models/clv/summary.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { IngestWriter } from '../src/ingest/writer.js';
+import { IngestWriter } from '../src/ingest/writer/writer.js';
 import type { IngestRecord } from '../src/ingest/records.js';
 import { sqliteStore, type TestStore } from './support/stores.js';
 import { browserSkip as skip, openBrowserRig, signIn, type BrowserRig } from './support/browser.js';

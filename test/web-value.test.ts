@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { importFile } from '../src/ingest/files.js';
+import { importFile } from '../src/ingest/files/import.js';
 import { runClv } from '../src/value/value.job.js';
 import { clvSummary, rankCustomers } from '../src/value/value.service.js';
 import { sqliteStore, type TestStore } from './support/stores.js';

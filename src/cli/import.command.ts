@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { action, withStore, type CliContext } from './context.js';
-import type { ImportOptions, ImportProgress, ImportSummary } from '../ingest/files.js';
+import type { ImportOptions, ImportProgress, ImportSummary } from '../ingest/files/import.js';
 import { FEEDBACK_KINDS, IMPORT_KINDS } from '../ingest/records.js';
 
 interface ImportFlags {
@@ -36,9 +36,9 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
     .action(
       action(async (file: string, flags: ImportFlags) => {
         const options: ImportOptions = { file, kind: flags.kind, format: flags.format, source: flags.source, report: flags.report, feedbackKind: flags.kindDefault, mode: flags.mode as ImportOptions['mode'] };
-        const { checkImport, importFile } = await import('../ingest/files.js');
+        const { checkImport, importFile } = await import('../ingest/files/import.js');
         // Check the options and the file before the database is opened (or created).
-        await checkImport(options);
+        const plan = await checkImport(options);
         const c = await ctx();
         const bar = isTty(c.err) ? await progressBar(c.err) : undefined;
         let summary: ImportSummary;
@@ -48,7 +48,7 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
           summary = await withStore(
             c,
             async (store) => {
-              const s = await importFile(store, { ...options, onProgress: bar?.update });
+              const s = await importFile(store, { ...options, onProgress: bar?.update }, plan);
               bar?.stop();
               // New orders change customer value: recompute it now, as the server would.
               if (flags.clv && s.kind === 'orders' && s.inserted + s.updated > 0) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { HttpContext } from '../http/context.js';
-import type { IngestWriter } from '../ingest/writer.js';
+import type { IngestWriter } from '../ingest/writer/writer.js';
 import { route, type RouteDef } from '../http/route.js';
 import * as service from './customer.service.js';
 

@@ -6,7 +6,7 @@ import { DIRECTIONS } from '../core/vocabulary.js';
 import type { Conn, Dialect, Store } from '../store/db.js';
 import type { CustomersTable, FeedbackTable, InteractionsTable, OrderLinesTable, OrdersTable } from '../store/schema.js';
 import type { Selectable } from 'kysely';
-import { parseTraits } from '../ingest/writer.js';
+import { parseTraits } from '../ingest/traits.js';
 import * as repo from './customer.repository.js';
 import { CustomerValue, customerValue } from '../value/value.service.js';
 import { CustomerListening, customerListening } from '../listening/themes.service.js';

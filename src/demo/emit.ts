@@ -1,7 +1,7 @@
 import { round } from '../core/numbers.js';
 import { MINUTE_MS } from '../core/time.js';
 import type { FeedbackRecord, Who } from '../ingest/records.js';
-import type { MessageType } from '../ingest/segment.js';
+import type { MessageType } from '../ingest/segment/segment.js';
 import type { FeedbackKind } from '../store/schema.js';
 import { CATEGORIES, MIN_PRICE_BY_CATEGORY, PRODUCTS_BY_CATEGORY, type Product } from './catalog.js';
 import { itemAt, last, type Rng } from './random.js';

@@ -1,7 +1,7 @@
 import { invalid, RapportError } from '../core/errors.js';
 import type { FeedbackRecord, IngestRecord } from '../ingest/records.js';
-import { normalizeMessage } from '../ingest/segment.js';
-import { IngestWriter } from '../ingest/writer.js';
+import { normalizeMessage } from '../ingest/segment/segment.js';
+import { IngestWriter } from '../ingest/writer/writer.js';
 import type { Store } from '../store/db.js';
 import { CATEGORIES, PRODUCTS } from './catalog.js';
 import { crashWindow, simulateCustomer, simulateVisitor, surveyWaves, type FeedbackTruth, type Settings } from './customer.js';

@@ -1,5 +1,5 @@
 import type { IngestRecord, WriteCounts } from './records.js';
-import type { IngestWriter } from './writer.js';
+import type { IngestWriter } from './writer/writer.js';
 
 interface Pending {
   records: readonly IngestRecord[];

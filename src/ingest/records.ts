@@ -1,4 +1,4 @@
-import type { Direction, FeedbackKind } from '../store/schema.js';
+import type { Direction, FeedbackKind } from '../core/vocabulary.js';
 
 /**
  * The few record shapes every source is turned into. Nothing but the ingestion writer

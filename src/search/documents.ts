@@ -1,6 +1,6 @@
 import type { FeedbackKind } from '../core/vocabulary.js';
 import type { SearchDocsTable, SearchSource } from '../store/schema.js';
-import { parseTraits } from '../ingest/writer.js';
+import { parseTraits } from '../ingest/traits.js';
 
 /**
  * Search documents: what the indexer makes of a feedback item, a customer or an interaction,

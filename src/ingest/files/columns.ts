@@ -78,13 +78,13 @@
  * of it is stored; for orders, a rejected line rejects its whole order.
  */
 
-import { invalid } from '../core/errors.js';
-import type { FeedbackKind } from '../store/schema.js';
-import { DIRECTIONS, FEEDBACK_KINDS, type IngestRecord, type OrderLine, type Who } from './records.js';
-import { contentId, normalizeMessage } from './segment.js';
+import { invalid } from '../../core/errors.js';
+import { DIRECTIONS, FEEDBACK_KINDS, type FeedbackKind } from '../../core/vocabulary.js';
+import type { IngestRecord, OrderLine, Who } from '../records.js';
+import { contentId, normalizeMessage } from '../segment/segment.js';
 
-export { IMPORT_KINDS, type ImportKind } from './records.js';
-import type { ImportKind } from './records.js';
+export { IMPORT_KINDS, type ImportKind } from '../records.js';
+import type { ImportKind } from '../records.js';
 
 export interface ColumnSpec {
   /** Internal field name. */

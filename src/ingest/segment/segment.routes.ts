@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { HttpContext } from '../http/context.js';
-import type { GroupCommit } from './group.js';
-import { route, type RouteDef } from '../http/route.js';
+import type { HttpContext } from '../../http/context.js';
+import type { GroupCommit } from '../group.js';
+import { route, type RouteDef } from '../../http/route.js';
 import {
   BatchSchema,
   MAX_BATCH_BYTES,

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { invalid, RapportError, type FieldIssue } from '../core/errors.js';
-import type { Direction } from '../store/schema.js';
-import { DIRECTIONS, type IngestRecord, type OrderLine, type Who } from './records.js';
+import { invalid, RapportError } from '../../core/errors.js';
+import { zodError } from '../../core/validation.js';
+import { DIRECTIONS, type Direction } from '../../core/vocabulary.js';
+import { type IngestRecord, type OrderLine, type Who } from '../records.js';
 
 /**
  * The Segment HTTP Tracking API spec (segment.com/docs/connections/spec): the common fields
@@ -86,15 +87,14 @@ function fail(origin: MessageOrigin, field: string, message: string): RapportErr
   return invalid(`${origin.prefix}${field}`, message, origin.row);
 }
 
+/**
+ * zod's issues as `zodError` words them, below the message's origin. An issue about the
+ * message as a whole names `(message)`, as {@link fail} does, and path indexes are kept as
+ * written (`batch.0.type`), so the path is handed over as strings.
+ */
 function zodFail(origin: MessageOrigin, error: z.ZodError): RapportError {
-  const issues: FieldIssue[] = error.issues.map((i) => ({
-    field: `${origin.prefix}${i.path.map(String).join('.') || '(message)'}`,
-    message: i.message,
-    ...(origin.row === undefined ? {} : { row: origin.row }),
-  }));
-  const first = issues[0];
-  const where = origin.row === undefined ? first!.field : `row ${origin.row}, field ${first!.field}`;
-  return new RapportError('invalid_input', `${where}: ${first!.message}`, issues);
+  const issues = error.issues.map((i) => ({ ...i, path: i.path.length === 0 ? ['(message)'] : i.path.map(String) }));
+  return zodError(new z.ZodError(issues), { prefix: origin.prefix.replace(/\.$/, ''), ...(origin.row === undefined ? {} : { row: origin.row }) });
 }
 
 /** Parses an ISO-8601 string or epoch milliseconds; names the field when it cannot. */

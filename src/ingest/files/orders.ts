@@ -1,0 +1,122 @@
+import { isRapportError } from '../../core/errors.js';
+import { OrderGroup, orderRow, type ColumnMap, type Converted, type RowContext } from './columns.js';
+import type { RowHandler } from './rows.js';
+import type { Sink } from './sink.js';
+
+interface OpenOrder {
+  orderId: string;
+  /** Rows not rejected yet (a rejected order rejects them at its end). */
+  rows: number[];
+  group: OrderGroup | undefined;
+  first: number;
+  last: number;
+  /** Why the order is rejected, once one of its rows was. */
+  poisoned: string | undefined;
+}
+
+/**
+ * Orders arrive one row per line; consecutive rows with the same order id are one order.
+ * A rejected row rejects its whole order (an order without one of its lines would be wrong),
+ * and an order id that reappears after other orders is rejected: its lines must be adjacent.
+ */
+export class OrderAssembler implements RowHandler {
+  private open: OpenOrder | undefined;
+  private readonly finished = new Set<string>();
+  /** Rows rejected before their order id could be read: they may have been a line of any order around them. */
+  private readonly anonymous: number[] = [];
+
+  constructor(
+    private readonly ctx: RowContext,
+    private readonly sink: Sink,
+  ) {}
+
+  async row(map: ColumnMap, values: readonly unknown[], row: number): Promise<void> {
+    const orderId = orderIdOf(map, values);
+    if (orderId === undefined) {
+      // No order id: orderRow says so. Between two rows of one order, it may have been a line of it.
+      try {
+        orderRow(map as ColumnMap<'orders'>, values, row);
+      } catch (e) {
+        await this.sink.rejectError(row, e);
+      }
+      this.anonymous.push(row);
+      return;
+    }
+    const order = await this.enter(orderId, row);
+    try {
+      const parsed = orderRow(map as ColumnMap<'orders'>, values, row);
+      if (order.group) order.group.add(parsed);
+      else order.group = new OrderGroup(parsed);
+      order.rows.push(row);
+    } catch (e) {
+      await this.sink.rejectError(row, e);
+      order.poisoned ??= `order ${orderId} has a rejected row (row ${row})`;
+    }
+  }
+
+  async rejected(row: number, map: ColumnMap | undefined, values: readonly unknown[] | undefined): Promise<void> {
+    const orderId = map && values ? orderIdOf(map, values) : undefined;
+    if (orderId === undefined) {
+      this.anonymous.push(row);
+      return;
+    }
+    const order = await this.enter(orderId, row);
+    order.poisoned ??= `order ${orderId} has a rejected row (row ${row})`;
+  }
+
+  /** The open order for `orderId`, finishing the previous one when this row starts another. */
+  private async enter(orderId: string, row: number): Promise<OpenOrder> {
+    if (this.open?.orderId !== orderId) {
+      await this.finish();
+      this.open = {
+        orderId,
+        rows: [],
+        group: undefined,
+        first: row,
+        last: row,
+        poisoned: this.finished.has(orderId) ? `order ${orderId} already appeared on earlier rows: the rows of one order must be consecutive` : undefined,
+      };
+    }
+    this.open.last = row;
+    return this.open;
+  }
+
+  private async finish(): Promise<void> {
+    const o = this.open;
+    if (!o) return;
+    this.open = undefined;
+    this.finished.add(o.orderId);
+    const gap = this.anonymous.find((r) => r > o.first && r < o.last);
+    while (this.anonymous.length > 0 && this.anonymous[0]! < o.last) this.anonymous.shift();
+    let reason = o.poisoned ?? (gap === undefined ? undefined : `order ${o.orderId} has an unreadable row (row ${gap})`);
+    let converted: Converted | undefined;
+    if (reason === undefined && o.group) {
+      try {
+        converted = o.group.finish(this.ctx);
+      } catch (e) {
+        if (!isRapportError(e) || e.code !== 'invalid_input') throw e;
+        const at = e.issues[0]?.row ?? o.rows[0]!;
+        await this.sink.rejectError(at, e);
+        o.rows = o.rows.filter((r) => r !== at);
+        reason = `order ${o.orderId} was rejected (row ${at})`;
+      }
+    }
+    if (reason !== undefined || !converted) {
+      for (const r of o.rows) await this.sink.reject(r, '(row)', reason ?? `order ${o.orderId} was rejected`);
+      return;
+    }
+    const p = this.sink.accept(o.rows.length === 1 ? o.rows[0]! : o.rows, converted);
+    if (p) await p;
+  }
+
+  async end(): Promise<void> {
+    await this.finish();
+  }
+}
+
+function orderIdOf(map: ColumnMap, values: readonly unknown[]): string | undefined {
+  const i = (map as ColumnMap<'orders'>).fields.orderId;
+  const v = i === undefined ? undefined : values[i];
+  const id = typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : undefined;
+  return id === '' ? undefined : id;
+}
