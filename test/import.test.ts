@@ -90,7 +90,7 @@ for (const d of DIALECTS) {
         assert.equal(bob.first_seen, Date.parse('2024-02-10T09:30:00Z'));
 
         const stored = await t.store.db.selectFrom('orders').selectAll().orderBy('order_id').execute();
-        assert.deepEqual(stored.map((o) => [o.order_id, o.total, o.currency, JSON.parse(o.properties)]), [
+        assert.deepEqual(stored.map((o) => [o.order_id, o.total, o.currency, JSON.parse(o.properties) as unknown]), [
           ['1001', 30, 'USD', { 'Financial Status': 'paid' }],
           ['1002', 1015, 'EUR', { 'Financial Status': 'paid' }],
           ['1003', 15, 'USD', { 'Financial Status': 'pending' }],
@@ -182,7 +182,7 @@ for (const d of DIALECTS) {
         assert.deepEqual(report.map((r) => [r.row, r.field]), [[2, '(row)']]);
         assert.match(report[0]!.reason, /boom is not allowed/);
         const rows = await t.store.db.selectFrom('feedback').selectAll().orderBy('source_id').execute();
-        assert.deepEqual(rows.map((f) => [f.source_id, f.kind, f.text, f.rating, f.status, f.created_at, JSON.parse(f.properties)]), [
+        assert.deepEqual(rows.map((f) => [f.source_id, f.kind, f.text, f.rating, f.status, f.created_at, JSON.parse(f.properties) as unknown]), [
           ['T1', 'ticket', 'cannot log in', null, 'open', Date.parse('2024-05-01'), { subject: 'Login' }],
           ['T3', 'other', 'love it', 5, 'open', Date.parse('2024-05-03'), { subject: 'Great', type: 'incident' }],
         ]);
@@ -245,7 +245,7 @@ for (const d of DIALECTS) {
         assert.deepEqual([s.source, s.inserted, s.rejected], ['segment', 2, 1]);
         assert.deepEqual(readReport(s.report!).map((r) => [r.row, r.field]), [[3, 'direction']]);
         const rows = await t.store.db.selectFrom('interactions').selectAll().orderBy('occurred_at').execute();
-        assert.deepEqual(rows.map((r) => [r.name, r.channel, r.direction, JSON.parse(r.properties)]), [
+        assert.deepEqual(rows.map((r) => [r.name, r.channel, r.direction, JSON.parse(r.properties) as unknown]), [
           ['Email Sent', 'email', 'outbound', { campaign: 'spring', channel: 'Email' }],
           ['Call Completed', 'phone', 'mutual', { channel: 'phone', direction: 'mutual' }],
         ]);

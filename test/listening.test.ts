@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
 import { createKey } from '../src/auth/keys.js';
 import { eraseCustomer } from '../src/customers/customer.service.js';
 import { generateDemo } from '../src/demo/generate.js';
@@ -11,14 +12,17 @@ import type { FeedbackRecord } from '../src/ingest/records.js';
 import { runClv } from '../src/value/value.job.js';
 import { listenJob, runListen, splitStoredTheme, type ListenReport } from '../src/listening/listen.job.js';
 import { threadJobs } from '../src/jobs/runner.js';
-import { CHURN_P_ALIVE, defectLedger } from '../src/listening/defects.js';
+import { CHURN_P_ALIVE, defectLedger, type DefectLedger } from '../src/listening/defects.js';
 import { decodeModel, encodeModel } from '../src/listening/model-store.js';
 import { labelItem, reviewQueue, tagSets, REVIEW_THRESHOLD } from '../src/listening/tags.service.js';
-import { mergeThemes, renameTheme, themeBoard, themeDetail } from '../src/listening/themes.service.js';
+import { mergeThemes, renameTheme, themeBoard, themeDetail, type ThemeDetail } from '../src/listening/themes.service.js';
 import { newcombe, quantile, wilson } from '../src/models/stats/proportions.js';
 import { buildServer } from '../src/server/app.js';
+import type { ErrorBody } from '../src/http/route.js';
 import { DIALECTS, sqliteStore, type TestStore } from './support/stores.js';
 import { rapport } from './support/cli.js';
+
+type ErrorReply = z.infer<typeof ErrorBody>;
 
 const close = (got: number | null, want: number, tol: number, what: string): void => assert.ok(got !== null && Math.abs(got - want) <= tol, `${what}: ${got} vs ${want}`);
 
@@ -359,13 +363,13 @@ for (const d of DIALECTS) {
         const board = (await call('GET', '/api/themes?sort=size', read)).json<{ themes: { id: number; size: number }[] }>();
         assert.ok(board.themes.length > 0);
         const id = board.themes[0]!.id;
-        assert.equal((await call('GET', `/api/themes/${id}?limit=3`, read)).json().members.length, 3);
+        assert.equal((await call('GET', `/api/themes/${id}?limit=3`, read)).json<ThemeDetail>().members.length, 3);
         assert.equal((await call('PATCH', `/api/themes/${id}`, read, { name: 'x' })).statusCode, 403);
         assert.equal((await call('PATCH', `/api/themes/${id}`, admin, { name: 'Late parcels' })).statusCode, 200);
         assert.equal(((await call('GET', `/api/themes/${id}`, read)).json<{ theme: { name: string } }>()).theme.name, 'Late parcels');
         const bad = await call('PATCH', `/api/themes/${id}`, admin, { name: '' });
         assert.equal(bad.statusCode, 400);
-        assert.match(bad.json().error.message, /name/);
+        assert.match(bad.json<ErrorReply>().error.message, /name/);
         assert.equal((await call('GET', '/api/themes/999999', read)).statusCode, 404);
         const sets = (await call('GET', '/api/tags', read)).json<{ tagSets: { tagSet: string }[] }>();
         assert.equal(sets.tagSets[0]!.tagSet, 'ticket type');
@@ -402,13 +406,13 @@ for (const d of DIALECTS) {
       const run = (args: string[]) => rapport(args, t.url);
       const r = run(['themes', 'run', '--json']);
       assert.equal(r.code, 0, r.err);
-      assert.equal(JSON.parse(r.out).analysed, 0);
+      assert.equal((JSON.parse(r.out) as { runId: number } & ListenReport).analysed, 0);
       const list = run(['themes', 'list']);
       assert.equal(list.code, 0, list.err);
       assert.match(list.out, /items, \d+ customers, value at stake/);
       const ledger = run(['defects', '--json']);
       assert.equal(ledger.code, 0, ledger.err);
-      assert.ok(JSON.parse(ledger.out).tickets > 0);
+      assert.ok((JSON.parse(ledger.out) as DefectLedger).tickets > 0);
       const bad = run(['themes', 'run', '--k', '1']);
       assert.notEqual(bad.code, 0);
       assert.match(bad.err, /--k/);
@@ -440,7 +444,7 @@ for (const d of DIALECTS) {
         // An error on the thread reaches the caller as the same error: a missing theme is a 404.
         const missing = await call('POST', '/api/themes/999999/split', { k: 2 });
         assert.equal(missing.statusCode, 404);
-        assert.match(missing.json().error.message, /999999/);
+        assert.match(missing.json<ErrorReply>().error.message, /999999/);
         // The schedule's listening run, on its thread, sees the new feedback and analyses it.
         const writer = new IngestWriter(t.store, () => Date.now());
         const rec: FeedbackRecord = { kind: 'feedback', who: { userId: 'thread-voice' }, feedbackKind: 'review', text: 'The parcel arrived late and the box was crushed.', rating: 1, status: 'new', at: Date.parse('2026-10-30T13:00:00Z'), properties: {}, source: 'test', sourceId: 'thread-1' };

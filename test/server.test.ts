@@ -1,14 +1,33 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
 import SQLite from 'better-sqlite3';
 import { Analytics } from '@segment/analytics-node';
 import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';
-import { createSignInToken } from '../src/auth/staff.js';
+import { createSignInToken, type StaffUser } from '../src/auth/staff.js';
+import type { Customer360, CustomerPage, eraseCustomer, Overview, TimelinePage } from '../src/customers/customer.service.js';
+import type { ErrorBody } from '../src/http/route.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
 
 const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+
+/** The reply bodies these tests read, as the server declares them. */
+type ErrorReply = z.infer<typeof ErrorBody>;
+type OverviewReply = z.infer<typeof Overview>;
+type CustomerPageReply = z.infer<typeof CustomerPage>;
+type TimelinePageReply = z.infer<typeof TimelinePage>;
+type ErasedReply = Awaited<ReturnType<typeof eraseCustomer>>;
+type SessionReply = { user: Pick<StaffUser, 'name' | 'email' | 'role'> };
+/** Only the parts of the OpenAPI document the tests look into. */
+type OpenApiReply = {
+  openapi: string;
+  paths: Record<string, unknown> & {
+    '/api/customers': { get: { parameters: { name: string }[] } };
+    '/v1/track': { post: { requestBody: { content: { 'application/json': { schema: { properties: Record<string, unknown> } } } } } };
+  };
+};
 
 for (const d of DIALECTS) {
   describe(`HTTP API on ${d.name}`, async () => {
@@ -61,33 +80,33 @@ for (const d of DIALECTS) {
       assert.equal((await post('/v1/batch', batch)).statusCode, 200);
       const n = await t.store.db.selectFrom('interactions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       assert.equal(Number(n.n), 3);
-      const profile = (await get('/api/customers/ann')).json();
+      const profile = (await get('/api/customers/ann')).json<Customer360>();
       assert.equal(profile.name, 'Ann Lee');
       assert.equal(profile.orders, 1);
       assert.equal(profile.revenue, 42.5);
       assert.equal(profile.interactions, 3);
-      assert.deepEqual(profile.accounts.map((a: { name: string }) => a.name), ['Acme Corp']);
-      const outbound = profile.interactionMix.find((m: { direction: string }) => m.direction === 'outbound');
-      assert.equal(outbound.count, 1);
+      assert.deepEqual(profile.accounts.map((a) => a.name), ['Acme Corp']);
+      const outbound = profile.interactionMix.find((m) => m.direction === 'outbound');
+      assert.equal(outbound!.count, 1);
     });
 
     it('answers bad input with 400 naming the field and stores nothing of it', { skip }, async () => {
-      const before = (await get('/api/overview')).json();
+      const before = (await get('/api/overview')).json<OverviewReply>();
       const bad = await post('/v1/batch', { batch: [{ type: 'track', userId: 'zed', event: 'Fine', messageId: 'z1' }, { type: 'track', event: 'No one' }] });
       assert.equal(bad.statusCode, 400);
-      assert.match(bad.json().error.message, /batch\[1\]\.userId/);
+      assert.match(bad.json<ErrorReply>().error.message, /batch\[1\]\.userId/);
       const malformed = await post('/v1/track', '{"userId": "u", "event": ');
       assert.equal(malformed.statusCode, 400);
       const wrongType = await post('/v1/track', { userId: 'u', event: 42 });
       assert.equal(wrongType.statusCode, 400);
-      assert.match(wrongType.json().error.message, /event/);
+      assert.match(wrongType.json<ErrorReply>().error.message, /event/);
       const big = { batch: Array.from({ length: 40 }, (_, i) => ({ type: 'track', userId: 'big', event: 'Bulk', messageId: `big-${i}`, properties: { pad: 'x'.repeat(14_000) } })) };
       const tooLarge = await post('/v1/batch', big);
       assert.equal(tooLarge.statusCode, 400);
-      assert.match(tooLarge.json().error.message, /KB/);
+      assert.match(tooLarge.json<ErrorReply>().error.message, /KB/);
       const oneTooLarge = await post('/v1/track', { userId: 'big', event: 'Huge', properties: { pad: 'x'.repeat(40_000) } });
       assert.equal(oneTooLarge.statusCode, 400);
-      const after = (await get('/api/overview')).json();
+      const after = (await get('/api/overview')).json<OverviewReply>();
       assert.equal(after.interactions, before.interactions);
       assert.equal((await get('/api/customers/zed')).statusCode, 404);
     });
@@ -99,8 +118,8 @@ for (const d of DIALECTS) {
       let cursor: string | null = null;
       do {
         const url: string = `/api/customers?sort=name&order=asc&limit=7&q=person${cursor ? `&cursor=${cursor}` : ''}`;
-        const page = (await get(url)).json();
-        seen.push(...page.items.map((c: { userId: string }) => c.userId));
+        const page = (await get(url)).json<CustomerPageReply>();
+        seen.push(...page.items.map((c) => c.userId));
         cursor = page.nextCursor;
       } while (cursor);
       assert.equal(seen.length, 25);
@@ -108,8 +127,8 @@ for (const d of DIALECTS) {
       const byName = seen.map((id) => Number(id.slice(1)));
       const names = byName.map((i) => `Person ${i}`);
       assert.deepEqual(names, [...names].sort());
-      const found = (await get('/api/customers?q=p7@example')).json();
-      assert.deepEqual(found.items.map((c: { userId: string }) => c.userId), ['p07']);
+      const found = (await get('/api/customers?q=p7@example')).json<CustomerPageReply>();
+      assert.deepEqual(found.items.map((c) => c.userId), ['p07']);
       assert.equal((await get('/api/customers?limit=5000')).statusCode, 400);
       assert.equal((await get('/api/customers?cursor=garbage')).statusCode, 400);
     });
@@ -128,8 +147,8 @@ for (const d of DIALECTS) {
       assert.equal(items.length, 31);
       assert.equal(new Set(items.map((i) => `${i.kind}:${i.id}`)).size, 31);
       for (let i = 1; i < items.length; i++) assert.ok(items[i - 1]!.at >= items[i]!.at);
-      const orders = (await get('/api/customers/tl/timeline?kinds=order')).json();
-      assert.deepEqual(orders.items.map((i: { title: string }) => i.title), ['Order tl-order: 10.00 USD']);
+      const orders = (await get('/api/customers/tl/timeline?kinds=order')).json<TimelinePageReply>();
+      assert.deepEqual(orders.items.map((i) => i.title), ['Order tl-order: 10.00 USD']);
     });
 
     it('erases a customer and every record about them', { skip }, async () => {
@@ -140,7 +159,7 @@ for (const d of DIALECTS) {
       ] });
       const res = await app.inject({ method: 'DELETE', url: '/api/customers/gone', headers: { authorization: `Bearer ${admin}` } });
       assert.equal(res.statusCode, 200);
-      assert.deepEqual(res.json().erased, { customers: 1, interactions: 1, orders: 1, orderLines: 1, feedback: 0, identities: 1 });
+      assert.deepEqual(res.json<ErasedReply>().erased, { customers: 1, interactions: 1, orders: 1, orderLines: 1, feedback: 0, identities: 1 });
       assert.equal((await get('/api/customers/gone')).statusCode, 404);
       const left = await t.store.db.selectFrom('orders').selectAll().where('order_id', '=', 'g-o').execute();
       assert.equal(left.length, 0);
@@ -148,16 +167,16 @@ for (const d of DIALECTS) {
       assert.equal(ids.length, 0);
       // The same person coming back later is a new customer, not a ghost of the old one.
       assert.equal((await post('/v1/track', { userId: 'gone', event: 'Back', messageId: 'g3' })).statusCode, 200);
-      assert.equal((await get('/api/customers/gone')).json().interactions, 1);
+      assert.equal((await get('/api/customers/gone')).json<Customer360>().interactions, 1);
     });
 
     it('serves an OpenAPI document generated from the route schemas', { skip }, async () => {
-      const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+      const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<OpenApiReply>();
       assert.equal(doc.openapi, '3.0.3');
       for (const p of ['/v1/batch', '/v1/track', '/v1/identify', '/api/customers', '/api/customers/{userId}', '/api/customers/{userId}/timeline']) {
         assert.ok(doc.paths[p], `missing ${p}`);
       }
-      const params = doc.paths['/api/customers'].get.parameters.map((p: { name: string }) => p.name);
+      const params = doc.paths['/api/customers'].get.parameters.map((p) => p.name);
       assert.deepEqual(params.sort(), ['cursor', 'limit', 'order', 'q', 'sort']);
       assert.ok(doc.paths['/v1/track'].post.requestBody.content['application/json'].schema.properties.event);
     });
@@ -169,7 +188,7 @@ for (const d of DIALECTS) {
       const cookie = res.cookies.find((c) => c.name === 'rapport_session');
       assert.ok(cookie);
       const me = await app.inject({ method: 'GET', url: '/api/session', cookies: { rapport_session: cookie.value } });
-      assert.equal(me.json().user.role, 'admin');
+      assert.equal(me.json<SessionReply>().user.role, 'admin');
       const list = await app.inject({ method: 'GET', url: '/api/customers', cookies: { rapport_session: cookie.value } });
       assert.equal(list.statusCode, 200);
       const again = await app.inject({ method: 'GET', url: `/auth/signin?token=${token}` });
@@ -189,7 +208,7 @@ for (const d of DIALECTS) {
       analytics.alias({ userId: 'seg-1', previousId: 'anon-seg' });
       await analytics.closeAndFlush({ timeout: 10_000 });
       assert.deepEqual(errors, []);
-      const p = (await get('/api/customers/seg-1')).json();
+      const p = (await get('/api/customers/seg-1')).json<Customer360>();
       assert.equal(p.name, 'Sam Segment');
       assert.equal(p.orders, 1);
       assert.equal(p.revenue, 19.99);
@@ -197,9 +216,9 @@ for (const d of DIALECTS) {
       // Signed Up + Home page + the anonymous Product Viewed merged in by alias.
       assert.equal(p.interactions, 3);
       assert.ok(p.anonymousIds.includes('anon-seg'));
-      const tl = (await get('/api/customers/seg-1/timeline')).json();
-      const signedUp = tl.items.find((i: { title: string }) => i.title === 'Signed Up');
-      assert.deepEqual(signedUp.details.properties, { plan: 'pro' });
+      const tl = (await get('/api/customers/seg-1/timeline')).json<TimelinePageReply>();
+      const signedUp = tl.items.find((i) => i.title === 'Signed Up');
+      assert.deepEqual(signedUp!.details.properties, { plan: 'pro' });
     });
 
     it('answers 503 with Retry-After while another process holds the database for writing', { skip: skip || (d.name !== 'sqlite' && 'SQLite only') }, async () => {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
 import type { DrawnOrder } from '../src/demo/clv-cohort.js';
 import { importFile } from '../src/ingest/files/import.js';
 import { clvDue, runClv, type ClvRunReport } from '../src/value/value.job.js';
@@ -13,8 +14,9 @@ import { dayOf, summarize } from '../src/models/clv/summary.js';
 import { scoreCustomers } from '../src/models/clv/score.js';
 import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';
-import { clvSummary, customerValue, rankCustomers } from '../src/value/value.service.js';
+import { clvSummary, customerValue, rankCustomers, type ClvSummary, type RankedPage } from '../src/value/value.service.js';
 import { samplePurchases, summarizeOrders } from '../src/value/orders.repository.js';
+import type { Customer360, CustomerPage } from '../src/customers/customer.service.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
 import { DAY, drawOrders, ordersCsv, TRUTH } from './support/orders.js';
 
@@ -278,9 +280,9 @@ for (const d of DIALECTS) {
     const call = (method: 'GET' | 'POST', url: string, key = read) => app.inject({ method, url, headers: { authorization: `Bearer ${key}` } });
 
     it('says there is no value before orders, computes it on demand, and serves summary, rankings and per-customer value', { skip }, async () => {
-      const none = (await call('GET', '/api/clv/summary')).json();
+      const none = (await call('GET', '/api/clv/summary')).json<ClvSummary>();
       assert.equal(none.available, false);
-      assert.match(none.message, /orders/);
+      assert.match(none.message!, /orders/);
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-value-api-'));
       try {
         const file = path.join(dir, 'orders.csv');
@@ -292,25 +294,26 @@ for (const d of DIALECTS) {
       assert.equal((await call('POST', '/api/clv/run')).statusCode, 403, 'a read key cannot start a run');
       const run = await call('POST', '/api/clv/run', admin);
       assert.equal(run.statusCode, 200, run.body);
-      assert.ok(run.json().customers > 300);
-      const sum = (await call('GET', '/api/clv/summary')).json();
+      assert.ok(run.json<{ customers: number }>().customers > 300);
+      const sum = (await call('GET', '/api/clv/summary')).json<ClvSummary>();
       assert.equal(sum.available, true);
-      assert.equal(sum.run.stale, false);
-      assert.ok(sum.bgnbd.r > 0 && sum.gammaGamma.p > 0);
-      assert.ok(sum.validation.tracking.length > 50);
-      assert.ok(sum.explanation.length >= 4);
-      const top = (await call('GET', '/api/clv/customers?sort=clv&limit=3')).json();
+      assert.equal(sum.run!.stale, false);
+      assert.ok(sum.bgnbd!.r > 0 && sum.gammaGamma!.p > 0);
+      assert.ok(sum.validation!.tracking!.length > 50);
+      assert.ok(sum.explanation!.length >= 4);
+      // Ranked by a score, a page lists only customers that have it (non-null).
+      const top = (await call('GET', '/api/clv/customers?sort=clv&limit=3')).json<z.infer<typeof RankedPage>>();
       assert.equal(top.items.length, 3);
-      assert.ok(top.items[0].clv >= top.items[1].clv);
-      const risky = (await call('GET', '/api/clv/customers?sort=risk&limit=3')).json();
-      assert.ok(risky.items[0].valueAtRisk >= risky.items[2].valueAtRisk);
+      assert.ok(top.items[0]!.clv! >= top.items[1]!.clv!);
+      const risky = (await call('GET', '/api/clv/customers?sort=risk&limit=3')).json<z.infer<typeof RankedPage>>();
+      assert.ok(risky.items[0]!.valueAtRisk! >= risky.items[2]!.valueAtRisk!);
       assert.equal((await call('GET', '/api/clv/customers?sort=nope')).statusCode, 400);
-      const profile = (await call('GET', `/api/customers/${top.items[0].userId}`)).json();
-      assert.equal(profile.value.clv, top.items[0].clv);
-      assert.ok(profile.value.steps.some((s: { name: string }) => s.name === 'P(alive)'));
-      const list = (await call('GET', `/api/customers?q=${top.items[0].userId}`)).json();
-      assert.equal(list.items[0].clv, top.items[0].clv);
-      const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+      const profile = (await call('GET', `/api/customers/${top.items[0]!.userId}`)).json<Customer360>();
+      assert.equal(profile.value!.clv, top.items[0]!.clv);
+      assert.ok(profile.value!.steps.some((s) => s.name === 'P(alive)'));
+      const list = (await call('GET', `/api/customers?q=${top.items[0]!.userId}`)).json<z.infer<typeof CustomerPage>>();
+      assert.equal(list.items[0]!.clv, top.items[0]!.clv);
+      const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>();
       assert.ok(doc.paths['/api/clv/summary'] && doc.paths['/api/clv/customers'] && doc.paths['/api/clv/run']);
     });
   });
