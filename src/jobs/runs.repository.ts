@@ -84,8 +84,9 @@ export async function lastOkRun(db: Conn, job: string): Promise<Omit<RunRow, 're
     .limit(1)
     .executeTakeFirst();
   if (!r) return undefined;
-  const { report: _, ...row } = toRow({ ...r, report: null });
-  return row;
+  const row: Partial<RunRow> = toRow({ ...r, report: null });
+  delete row.report;
+  return row as Omit<RunRow, 'report'>;
 }
 
 /** One run's report (JSON text), or null. */

@@ -273,7 +273,7 @@ async function ledgerStamp(store: Store): Promise<string> {
 export async function defectLedger(store: Store, params: LedgerParams): Promise<DefectLedger> {
   const key = `${await ledgerStamp(store)}|${params.from ?? ''}|${params.to ?? ''}|${params.minContacts}`;
   let byKey = cache.get(store);
-  if (!byKey) cache.set(store, (byKey = new Map()));
+  if (!byKey) cache.set(store, (byKey = new Map<string, { at: number; ledger: DefectLedger }>()));
   const hit = byKey.get(key);
   if (hit && Date.now() - hit.at < CACHE_MS) return hit.ledger;
   const ledger = await computeLedger(store, params);

@@ -7,4 +7,4 @@ import { listenJob, splitJob } from '../listening/listen.job.js';
  * order, so customer value comes before listening (the ledger and the themes board weigh
  * feedback by fresh values).
  */
-export const JOBS: readonly AnyJob[] = [clvJob as AnyJob, listenJob as AnyJob, splitJob as AnyJob];
+export const JOBS: readonly AnyJob[] = [clvJob, listenJob, splitJob];
