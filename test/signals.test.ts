@@ -244,7 +244,7 @@ describe('near-duplicates (MinHash + LSH)', () => {
     }
   });
 
-  it('finds the near-duplicate groups of BANKING77 at the default threshold (measured 545 groups)', { skip: skipData }, () => {
+  it('finds the near-duplicate groups of BANKING77 at the default threshold (measured 550 groups)', { skip: skipData }, () => {
     const texts = banking();
     const groups = nearDuplicateGroups(texts);
     assert.ok(groups.length > 450 && groups.length < 650, `${groups.length} groups`);
