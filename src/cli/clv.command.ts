@@ -21,7 +21,6 @@ interface FitFlags {
 }
 
 const PERIODS: readonly Period[] = ['day', 'week', 'month'];
-const MODELS: readonly ModelChoice[] = ['bgnbd', 'pareto', 'all'];
 
 /** `rapport clv …`: customer lifetime value. `fit` works on a file, without a database. */
 export function registerClv(program: Command, ctx: () => Promise<CliContext>): void {
@@ -44,13 +43,14 @@ export function registerClv(program: Command, ctx: () => Promise<CliContext>): v
     .action(
       action(async (flags: FitFlags) => {
         if ((flags.transactions === undefined) === (flags.summary === undefined)) throw invalid('--transactions', 'give either --transactions <csv> or --summary <csv>');
-        if (!(MODELS as readonly string[]).includes(flags.model)) throw invalid('--model', `expected one of ${MODELS.join(', ')}, got "${flags.model}"`);
+        // The models are loaded here, when a fit runs, so that other commands start without them.
+        const [{ fitSummary, fitTransactions, MODEL_CHOICES }, input, { dayOf }] = await Promise.all([import('../value/fit.js'), import('../value/input.js'), import('../models/clv/summary.js')]);
+        if (!(MODEL_CHOICES as readonly string[]).includes(flags.model)) throw invalid('--model', `expected one of ${MODEL_CHOICES.join(', ')}, got "${flags.model}"`);
         if (!(PERIODS as readonly string[]).includes(flags.period)) throw invalid('--period', `expected one of ${PERIODS.join(', ')}, got "${flags.period}"`);
         if (flags.dateFormat !== 'yyyymmdd' && flags.dateFormat !== 'iso') throw invalid('--date-format', `expected yyyymmdd or iso, got "${flags.dateFormat}"`);
         const penalizer = Number(flags.penalizer);
         if (!(penalizer >= 0)) throw invalid('--penalizer', `expected a number ≥ 0, got "${flags.penalizer}"`);
         const model = flags.model as ModelChoice;
-        const [{ fitSummary, fitTransactions }, input, { dayOf }] = await Promise.all([import('../value/fit.js'), import('../value/input.js'), import('../models/clv/summary.js')]);
         const date = (flag: string, v: string | undefined): number | undefined => {
           if (v === undefined) return undefined;
           const d = dayOf(v);

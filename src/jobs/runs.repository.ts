@@ -18,12 +18,6 @@ export async function markRunOk(db: Conn, runId: number, o: RunOutcome): Promise
   await db.updateTable('job_runs').set({ status: 'ok', finished_at: o.finishedAt, items: o.items, report: o.report }).where('id', '=', runId).execute();
 }
 
-/**
- * The SQLite statement that marks a run done, for a job whose results are written in one
- * synchronous better-sqlite3 transaction (the run and its results commit together).
- */
-export const MARK_RUN_OK_SQLITE = `update job_runs set status = 'ok', finished_at = ?, items = ?, report = ? where id = ?`;
-
 export async function markRunFailed(db: Conn, runId: number, error: string, at: number, report: string | null): Promise<void> {
   await db.updateTable('job_runs').set({ status: 'failed', finished_at: at, error, report }).where('id', '=', runId).execute();
 }

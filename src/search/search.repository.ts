@@ -416,11 +416,6 @@ export async function customerIdOf(db: Conn, userId: string): Promise<number | u
   return r ? Number(r.id) : undefined;
 }
 
-export async function documentCount(db: Conn): Promise<number> {
-  const r = await db.selectFrom('search_docs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  return Number(r.n);
-}
-
 /** What the filters can be set to: active themes, tags, micro-segments in use. */
 export async function filterChoices(db: Conn) {
   const themes = await db.selectFrom('themes').select(['id', 'label', 'name', 'size']).where('status', '=', 'active').orderBy('size', 'desc').limit(500).execute();

@@ -14,7 +14,6 @@ import {
   type Driver,
   type Migration,
   type MigrationProvider,
-  type Transaction,
 } from 'kysely';
 import type { DatabaseTarget } from '../core/config.js';
 import { RapportError } from '../core/errors.js';
@@ -33,7 +32,6 @@ import { startCheckpointer } from './checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
-export type Tx = Transaction<Database>;
 /** A handle usable by repository functions: the database or a transaction on it. */
 export type Conn = Kysely<Database>;
 

@@ -96,7 +96,6 @@ function loadLexicon(): Map<string, number> {
 const LEXICON = loadLexicon();
 
 /** The number of entries in the VADER lexicon (for reports). */
-export const LEXICON_SIZE = LEXICON.size;
 
 /** Python's str.isupper(): at least one upper-case letter and no lower-case one. */
 function isUpper(word: string): boolean {
