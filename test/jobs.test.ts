@@ -32,6 +32,30 @@ for (const d of DIALECTS) {
       }
     });
 
+    it('records the run of a thread that died, before or after the job recorded it, as failed with what it had seen', async (c) => {
+      const skip = await d.skip();
+      if (skip) return c.skip(skip);
+      const t = await d.open();
+      try {
+        await seed(t, 1);
+        const jobs = threadJobs(t.store);
+        await assert.rejects(jobs.run(countJob, { trigger: 'test', die: 'before' }), /thread stopped before it finished: exit code 3/);
+        await assert.rejects(jobs.run(countJob, { trigger: 'schedule', die: 'during' }), /thread stopped before it finished: exit code 4/);
+        const runs = await t.store.db.selectFrom('job_runs').select(['job', 'trigger', 'status', 'error', 'report']).orderBy('id').execute();
+        assert.deepEqual(
+          runs.map((r) => [r.job, r.trigger, r.status, r.error, r.report]),
+          [
+            ['count-customers', 'test', 'failed', "the job's thread stopped before it finished: exit code 3", '{"seen":"the start"}'],
+            ['count-customers', 'schedule', 'failed', "the job's thread stopped before it finished: exit code 4", '{"seen":"the start"}'],
+          ],
+        );
+        // The next run goes through.
+        assert.equal((await jobs.run(countJob, { trigger: 'test' })).customers, 1);
+      } finally {
+        await t.cleanup();
+      }
+    });
+
     it("logs a failed scheduled run under the job's own name and still runs the jobs after it", async (c) => {
       const skip = await d.skip();
       if (skip) return c.skip(skip);

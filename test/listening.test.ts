@@ -470,10 +470,13 @@ describe("a server job's thread that runs out of memory", () => {
       // 64 MB holds the modules and the run's record, not the clustering of 2,000+ items.
       const small = threadJobs(t.store, { memoryMb: 64 });
       await assert.rejects(small.run(listenJob, { trigger: 'schedule' }), /thread stopped before it finished: out of memory \(RAPPORT_JOB_MEMORY_MB=64\)/);
-      const runs = await t.store.db.selectFrom('job_runs').select(['status', 'error']).where('job', '=', 'listen').execute();
-      assert.equal(runs.length, 1, 'the run was recorded before the thread ran out of memory');
+      // Recorded as failed whether the thread ran out of memory before or after it recorded its
+      // run, with the feedback it had seen, so that the schedule waits for new feedback.
+      const runs = await t.store.db.selectFrom('job_runs').select(['status', 'error', 'report']).where('job', '=', 'listen').execute();
+      assert.equal(runs.length, 1);
       assert.equal(runs[0]!.status, 'failed');
       assert.match(runs[0]!.error ?? '', /out of memory/);
+      assert.ok(Number(JSON.parse(runs[0]!.report ?? '{}').lastFeedbackRef) > 0, runs[0]!.report ?? 'no report');
       const { report } = await threadJobs(t.store).run(listenJob, { trigger: 'schedule' });
       assert.ok(report.analysed > 2000 && report.themes.count > 3);
       assert.deepEqual((await t.store.db.selectFrom('job_runs').select('status').where('job', '=', 'listen').orderBy('id').execute()).map((r) => r.status), ['failed', 'ok']);

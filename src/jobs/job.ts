@@ -17,6 +17,14 @@ export interface Job<O, R> {
   readonly module: string;
   run(ctx: JobContext, options: O): Promise<R>;
   readonly schedule?: JobSchedule<O, R>;
+  /**
+   * For a job that records its runs in the runs table (runs.ts `recordRun`): what a run that
+   * starts now has seen (`{ lastOrderRef }`), kept as the report of a failed run so that the
+   * schedule retries it once new data arrives rather than at once. The runner records a run
+   * whose thread died (out of memory) with it, even when the thread died before it could
+   * record the run itself.
+   */
+  readonly records?: { seen(store: Store): Promise<unknown> };
 }
 
 /** What a job may use; the same on every thread. */

@@ -6,7 +6,7 @@ import { serialQueue, type Serialize } from '../core/serial.js';
 import type { DatabaseTarget } from '../core/config.js';
 import type { Store } from '../store/db.js';
 import type { Job } from './job.js';
-import { failRunningAfter, newestRunId } from './runs.repository.js';
+import { failRunningAfter, insertRun, markRunFailed, newestRunId, runsAfter } from './runs.repository.js';
 
 /**
  * Where long jobs run (job.ts): customer value, the listening run, theme splits, and whatever
@@ -79,16 +79,36 @@ export function threadJobs(store: Store, options: { now?: () => number; serializ
     run: <O, R>(job: Job<O, R>, o: O) =>
       one(async () => {
         // The runs a thread records from here on: if it dies (out of memory) before it can say
-        // how its run ended, the run is recorded as failed here rather than left "running".
+        // how its run ended, the run is recorded as failed here rather than left "running", and
+        // a job that records its runs gets a failed one even when its thread died first.
         const since = await newestRunId(store.db);
+        const seen = job.records ? JSON.stringify(await job.records.seen(store)) : null;
         try {
           return (await inThread({ target, job: { name: job.name, module: job.module }, options: o, clockOffsetMs: now() - Date.now() }, options.memoryMb)) as R;
         } catch (e) {
-          if (isRapportError(e) && e.code === 'job_died') await failRunningAfter(store.db, since, e.message, now());
+          if (isRapportError(e) && e.code === 'job_died') {
+            const write = options.serialize ?? ((fn) => fn());
+            await write(() => recordDeath(store, since, job.records ? job.name : undefined, triggerOf(o), e.message, seen, now()));
+          }
           throw e;
         }
       }),
   };
+}
+
+/** The run of a thread that died: its own "running" rows marked failed, or one failed row of `job`. */
+async function recordDeath(store: Store, since: number, job: string | undefined, trigger: string, error: string, seen: string | null, at: number): Promise<void> {
+  await failRunningAfter(store.db, since, error, at, seen);
+  if (job !== undefined && (await runsAfter(store.db, since, job)) === 0) {
+    const id = await insertRun(store.db, job, trigger, at);
+    await markRunFailed(store.db, id, error, at, seen);
+  }
+}
+
+/** The `trigger` a job's options name, as the runs table records it. */
+function triggerOf(options: unknown): string {
+  const t = (options as { trigger?: unknown } | null)?.trigger;
+  return typeof t === 'string' ? t : 'api';
 }
 
 function inThread(data: JobData, memoryMb: number | undefined): Promise<unknown> {

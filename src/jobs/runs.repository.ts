@@ -28,9 +28,23 @@ export async function newestRunId(db: Conn): Promise<number> {
   return Number(r?.id ?? 0);
 }
 
-/** Marks runs after `afterId` that are still `running` as failed (their thread died before it could). */
-export async function failRunningAfter(db: Conn, afterId: number, error: string, at: number): Promise<void> {
-  await db.updateTable('job_runs').set({ status: 'failed', finished_at: at, error }).where('id', '>', afterId).where('status', '=', 'running').execute();
+/**
+ * Marks runs after `afterId` that are still `running` as failed (their thread died before it
+ * could), with `report` (what they had seen) where they have none.
+ */
+export async function failRunningAfter(db: Conn, afterId: number, error: string, at: number, report: string | null): Promise<void> {
+  await db
+    .updateTable('job_runs')
+    .set((eb) => ({ status: 'failed', finished_at: at, error, report: eb.fn.coalesce('report', eb.val(report)) }))
+    .where('id', '>', afterId)
+    .where('status', '=', 'running')
+    .execute();
+}
+
+/** How many runs of `job` were recorded after `afterId`. */
+export async function runsAfter(db: Conn, afterId: number, job: string): Promise<number> {
+  const r = await db.selectFrom('job_runs').select((eb) => eb.fn.countAll<number>().as('n')).where('id', '>', afterId).where('job', '=', job).executeTakeFirstOrThrow();
+  return Number(r.n);
 }
 
 export interface RunRow {

@@ -72,6 +72,7 @@ export const listenJob = defineJob<ListenOptions, { runId: number; report: Liste
     options: { trigger: 'schedule' },
     done: ({ report }, why, seconds) => `feedback analysed (${why}): ${report.analysed} items, ${report.themes.count} themes in ${seconds.toFixed(1)} s`,
   },
+  records: { seen: async (store) => ({ lastFeedbackRef: await lastFeedbackRef(store) }) },
 });
 
 /** Splits a stored theme (see `splitStoredTheme`), as a job of the runner. */

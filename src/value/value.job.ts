@@ -82,6 +82,7 @@ export const clvJob = defineJob<ClvRunOptions, ClvRunResult>({
     options: { trigger: 'schedule' },
     done: ({ report }, why) => `customer value recomputed (${why}): ${report.customers} customers in ${(report.timings.totalMs / 1000).toFixed(1)} s`,
   },
+  records: { seen: async (store) => ({ lastOrderRef: await lastOrderRef(store) }) },
 });
 
 /** Runs the CLV job here, on the caller's thread (the CLI, tests). */

@@ -8,11 +8,14 @@ import { markRunOk } from '../../src/jobs/runs.repository.js';
  * A job as a capability would add one: a file of its own with its definition. It counts the
  * stored customers and records its run; `fail` makes it fail after recording its start.
  */
-export const countJob = defineJob<{ trigger: string; fail?: boolean }, { runId: number; customers: number; thread: boolean }>({
+export const countJob = defineJob<{ trigger: string; fail?: boolean; die?: 'before' | 'during' }, { runId: number; customers: number; thread: boolean }>({
   name: 'count-customers',
   module: import.meta.url,
   run: async (ctx, options) => {
+    // `die` ends the job's thread (as running out of memory would) before or after it records its run.
+    if (options.die === 'before') process.exit(3);
     const { runId, result } = await recordRun(ctx, { job: 'count-customers', trigger: options.trigger, failedReport: () => ({ seen: 'nothing' }) }, async (id) => {
+      if (options.die === 'during') process.exit(4);
       if (options.fail) throw new RapportError('invalid_input', 'asked to fail');
       const r = await sql<{ n: number }>`select count(*) as n from customers`.execute(ctx.store.db);
       const customers = Number(r.rows[0]?.n ?? 0);
@@ -28,6 +31,7 @@ export const countJob = defineJob<{ trigger: string; fail?: boolean }, { runId: 
     options: { trigger: 'schedule' },
     done: (r, why) => `counted ${r.customers} customers (${why})`,
   },
+  records: { seen: async () => ({ seen: 'the start' }) },
 });
 
 /** The same job, failing whenever the schedule runs it. */
