@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<void> {
     return r;
   };
   out(`BANKING77: ${base.length} texts, repeated to ${n.toLocaleString('en-US')} items`);
-  const sentiments = time('sentiment (VADER, with cues)', () => texts.map((t) => sentiment(t)));
+  const sentiments = time('sentiment (rules, with cues)', () => texts.map((t) => sentiment(t)));
   const intents = time('intent (given the sentiment)', () => texts.map((t, i) => intent(t, sentiments[i])));
   time('language (ELD + short-text rules)', () => texts.map((t) => detectLanguage(t)));
   const sigs = time('MinHash signature (k = 128)', () => texts.map((t) => signature(t)));

@@ -16,7 +16,7 @@ import {
   shingles,
   signature,
 } from '../src/models/text/minhash.js';
-import { sentiment } from '../src/models/text/sentiment.js';
+import { vader as sentiment } from '../src/models/text/vader.js';
 import { readTextCsv } from '../src/listening/text-tag.js';
 import { demoIntentItems, HAND, HELD_OUT } from './support/intent-messages.js';
 import { sqliteStore } from './support/stores.js';
@@ -26,7 +26,7 @@ const skipData = skipBanking;
 const banking = (): string[] => readTextCsv(BANKING, 'text', 'category', true, '--train').texts;
 
 /** The reference VADER (the vader-sentiment package's own scorer). */
-const vader = (createRequire(import.meta.url)('vader-sentiment') as { SentimentIntensityAnalyzer: { polarity_scores(text: string): { compound: number } } }).SentimentIntensityAnalyzer;
+const vaderPackage = (createRequire(import.meta.url)('vader-sentiment') as { SentimentIntensityAnalyzer: { polarity_scores(text: string): { compound: number } } }).SentimentIntensityAnalyzer;
 
 /**
  * Texts where our scorer and the JavaScript port may differ on purpose: a negation or "but"
@@ -56,14 +56,14 @@ const CRAFTED = [
 
 describe('sentiment (VADER)', () => {
   it('gives the same compound score as the vader-sentiment package', () => {
-    for (const t of CRAFTED.filter((x) => !capitalisedRuleWord(x))) assert.ok(Math.abs(sentiment(t).score - vader.polarity_scores(t).compound) < 6e-5, t);
+    for (const t of CRAFTED.filter((x) => !capitalisedRuleWord(x))) assert.ok(Math.abs(sentiment(t).score - vaderPackage.polarity_scores(t).compound) < 6e-5, t);
   });
 
   it('gives the same compound score as the package on BANKING77 (all texts without capitalised negations)', { skip: skipData }, () => {
     const texts = banking().filter((t) => !capitalisedRuleWord(t));
     assert.ok(texts.length > 9800, `${texts.length} texts compared`);
     let differ = 0;
-    for (const t of texts) if (Math.abs(sentiment(t).score - vader.polarity_scores(t).compound) >= 6e-5) differ++;
+    for (const t of texts) if (Math.abs(sentiment(t).score - vaderPackage.polarity_scores(t).compound) >= 6e-5) differ++;
     assert.equal(differ, 0);
   });
 

@@ -82,6 +82,11 @@ export async function setThemesAndSimilarity(db: Conn, rows: readonly (readonly 
   await updateFromValues(db, 'feedback_insights', 'feedback_id', ['bigint', 'bigint', 'double precision'], rows, { theme_id: 'v.column2', theme_similarity: 'v.column3' });
 }
 
+/** Sets analysed items' sentiment: [feedback id, score, label]. */
+export async function setSentiments(db: Conn, rows: readonly (readonly [number, number, string])[]): Promise<void> {
+  await updateFromValues(db, 'feedback_insights', 'feedback_id', ['bigint', 'double precision', 'text'], rows, { sentiment: 'v.column2', sentiment_label: 'v.column3' });
+}
+
 /** Sets analysed items' themes: [feedback id, theme id]. */
 export async function setThemes(db: Conn, rows: readonly (readonly [number, number])[]): Promise<void> {
   await updateFromValues(db, 'feedback_insights', 'feedback_id', ['bigint', 'bigint'], rows, { theme_id: 'v.column2' });

@@ -25,7 +25,7 @@ import { recordRun, reportField } from '../jobs/runs.js';
 import { lastEndedRun, markRunOk } from '../jobs/runs.repository.js';
 import { LISTEN_JOB } from './runs.js';
 import { modelStale, readTagModelMeta } from './tags.service.js';
-import { computeSignals, findRepeats, liveThemeOf, planTags, planThemes, readInput, THEMES_PURPOSE, writeRun, type StoredTheme, type TagSetReport, type ThemesReport } from './listen.steps.js';
+import { computeSignals, findRepeats, rescoreSentiment, liveThemeOf, planTags, planThemes, readInput, THEMES_PURPOSE, writeRun, type StoredTheme, type TagSetReport, type ThemesReport } from './listen.steps.js';
 import * as insights from './insights.repository.js';
 import * as tagsRepo from './tags.repository.js';
 import * as themes from './themes.repository.js';
@@ -163,6 +163,10 @@ async function compute(
   t0 = performance.now();
   const signals = computeSignals(input.fresh, now);
   timings['signals'] = ms(t0);
+
+  t0 = performance.now();
+  const rescored = await rescoreSentiment(db, input, signals, serialize);
+  if (rescored > 0) timings['sentiment re-read'] = ms(t0);
 
   t0 = performance.now();
   const { duplicates, reRoot } = findRepeats(input, signals, rebuild);

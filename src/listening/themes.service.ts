@@ -169,7 +169,7 @@ export const ThemeMember = FeedbackItem.extend({
     repeats: z.number().describe('later items that repeat this one: every author is kept as evidence'),
     how: z
       .object({
-        sentiment: z.array(z.object({ word: z.string(), weight: z.number() })).describe('the words that moved the sentiment score and their VADER weights; score = S / √(S² + 15), S their sum'),
+        sentiment: z.array(z.object({ word: z.string(), weight: z.number() })).describe('the words and patterns that moved the sentiment score (VADER\'s rules on a lexicon for customer language, and its complaint patterns: "still not", "waited … hours") and their weights; score = S / √(S² + 15), S their sum'),
         intent: z.array(z.string()).describe('the phrases that decided the intent, with their weights'),
       })
       .describe('how the sentiment and intent were computed'),
@@ -188,7 +188,7 @@ async function themeRow(db: Conn, id: number) {
 /** The derivation of an item's sentiment and intent, recomputed from its text (pure and cheap). */
 function explainSignals(text: string): { sentiment: { word: string; weight: number }[]; intent: string[] } {
   const s = sentimentOf(text);
-  return { sentiment: s.cues.map((c) => ({ word: c.word, weight: round(c.weight, 3) })), intent: intentOf(text, s).cues };
+  return { sentiment: s.cues.map((c) => ({ word: c.word, weight: round(c.weight, 3) })), intent: intentOf(text).cues };
 }
 
 /** One theme: its card and its members, newest first, keyset-paged by feedback id. */

@@ -1,4 +1,4 @@
-import { sentiment as scoreSentiment, type Sentiment } from './sentiment.js';
+import { vader as scoreSentiment, type Sentiment } from './vader.js';
 
 /**
  * What a customer wants from a message: help (a question, a how-to, an action only staff can
