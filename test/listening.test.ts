@@ -130,10 +130,18 @@ for (const d of DIALECTS) {
       const detail = await themeDetail(t.store, top.id, { limit: 5 });
       assert.equal(detail.members.length, Math.min(5, top.size));
       assert.ok(detail.members.every((m, i) => i === 0 || m.feedbackId < detail.members[i - 1]!.feedbackId));
-      // Each member's sentiment is explained: its cue weights sum to S and the score is S / √(S² + 15).
+      // Each member's sentiment is explained: by the rules, its cue weights sum to S and the score
+      // is S / √(S² + 15); by the model learned from the demo's review ratings, the score is
+      // P(positive) − P(negative).
       for (const m of detail.members) {
-        const S = m.how.sentiment.reduce((sum, c) => sum + c.weight, 0);
-        close(S === 0 ? 0 : S / Math.sqrt(S * S + 15), m.sentiment, 0.01, `sentiment of ${m.feedbackId} from its cues`);
+        const by = m.how.sentimentBy;
+        if (by.method === 'rules') {
+          const S = m.how.sentiment.reduce((sum, c) => sum + c.weight, 0);
+          close(S === 0 ? 0 : S / Math.sqrt(S * S + 15), m.sentiment, 0.01, `sentiment of ${m.feedbackId} from its cues`);
+        } else {
+          close((by.probabilities!.positive ?? 0) - (by.probabilities!.negative ?? 0), m.sentiment, 0.01, `sentiment of ${m.feedbackId} from its probabilities`);
+          assert.equal(by.learnedFrom!.source, 'ratings');
+        }
       }
     });
 
@@ -476,7 +484,7 @@ describe("a server job's thread that runs out of memory", () => {
       assert.equal(runs.length, 1);
       assert.equal(runs[0]!.status, 'failed');
       assert.match(runs[0]!.error ?? '', /out of memory/);
-      assert.ok(Number(JSON.parse(runs[0]!.report ?? '{}').lastFeedbackRef) > 0, runs[0]!.report ?? 'no report');
+      assert.ok(Number((JSON.parse(runs[0]!.report ?? '{}') as { lastFeedbackRef?: number }).lastFeedbackRef) > 0, runs[0]!.report ?? 'no report');
       const { report } = await threadJobs(t.store).run(listenJob, { trigger: 'schedule' });
       assert.ok(report.analysed > 2000 && report.themes.count > 3);
       assert.deepEqual((await t.store.db.selectFrom('job_runs').select('status').where('job', '=', 'listen').orderBy('id').execute()).map((r) => r.status), ['failed', 'ok']);

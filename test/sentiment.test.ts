@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { sentiment } from '../src/models/text/sentiment.js';
-import { adapt, learnSentiment, predictSentiment, wordFeatures } from '../src/models/text/sentiment-learn.js';
+import { adapt, labelOfRating, learnSentiment, predictSentiment, wordFeatures } from '../src/models/text/sentiment-learn.js';
 import { vader } from '../src/models/text/vader.js';
 import { rapport } from './support/cli.js';
 
@@ -12,7 +12,9 @@ const runCli = (args: string[]): { code: number | null; stdout: string; stderr: 
   const r = rapport(args);
   return { code: r.code, stdout: r.out, stderr: r.err };
 };
-import { DIALECTS, SHARED_DATA } from './support/stores.js';
+import { DIALECTS, SHARED_DATA, sqliteStore } from './support/stores.js';
+import { generateDemo } from '../src/demo/generate.js';
+import { MIN_LABELS } from '../src/listening/sentiment.steps.js';
 import { IngestWriter } from '../src/ingest/writer/writer.js';
 import type { FeedbackRecord } from '../src/ingest/records.js';
 import { runListen } from '../src/listening/listen.job.js';
@@ -218,3 +220,37 @@ for (const d of DIALECTS) {
     });
   });
 }
+
+describe("sentiment learned from the team's ratings", () => {
+  it('learns a model from rated reviews, reads the stored items with it, and keeps it until the ratings grow', async () => {
+    const t = await sqliteStore();
+    try {
+      await generateDemo(t.store, { customers: 400, seed: 3 });
+      const { report } = await runListen(t.store, { trigger: 'test' });
+      const s = report.sentiment;
+      const learned = Object.values(s.model?.examples ?? {}).reduce((a: number, b) => a + (b ?? 0), 0);
+      assert.ok(s.model && s.model.source === 'ratings' && learned >= MIN_LABELS, JSON.stringify(s));
+      assert.match(s.method, /learned from \d+ rated reviews and surveys/);
+      // The stored readings agree with the ratings more often than the rules alone do.
+      const rows = await t.store.db.selectFrom('feedback as f').innerJoin('feedback_insights as i', 'i.feedback_id', 'f.id').select(['f.text', 'f.rating', 'i.sentiment_label']).where('f.kind', '=', 'review').where('f.rating', 'is not', null).execute();
+      const truth = rows.map((r) => labelOfRating(Number(r.rating), 5));
+      const agreeStored = rows.filter((r, i) => r.sentiment_label === truth[i]).length;
+      const agreeRules = rows.filter((r, i) => sentiment(r.text).label === truth[i]).length;
+      assert.ok(agreeStored > agreeRules, `${agreeStored} vs ${agreeRules} of ${rows.length}`);
+      // A second run with no new ratings keeps the model and says why.
+      const again = (await runListen(t.store, { trigger: 'test' })).report.sentiment;
+      assert.equal(again.trained, false);
+      assert.match(again.why ?? '', /learned again when there are \d+/);
+      assert.equal(again.reread, 0);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('reads ratings as labels: stars 1–5, and NPS 0–10 when the scale goes above 5', () => {
+    assert.deepEqual([1, 2, 3, 4, 5].map((r) => labelOfRating(r, 5)), ['negative', 'negative', 'neutral', 'positive', 'positive']);
+    assert.deepEqual([0, 6, 7, 8, 9, 10].map((r) => labelOfRating(r, 10)), ['negative', 'negative', 'neutral', 'neutral', 'positive', 'positive']);
+    assert.equal(labelOfRating(0, 5), undefined);
+    assert.equal(labelOfRating(11, 10), undefined);
+  });
+});

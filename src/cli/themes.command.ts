@@ -28,6 +28,8 @@ export function formatListen(r: ListenReport): string {
       `Tag set "${s.tagSet}" (${s.kinds.join(', ')}): ${int(s.examples)} examples${s.retrained ? `, model retrained${s.accuracy === null ? '' : ` (cross-validated accuracy ${pct(s.accuracy)})`}` : ''}; ${int(s.tagged)} items tagged, ${int(s.toReview)} to review.`,
     );
   }
+  const se = r.sentiment;
+  lines.push(`Sentiment read by ${se.method}${se.trained ? ' (learned in this run)' : ''}${se.reread > 0 ? `; ${int(se.reread)} stored items read again` : ''}.${!se.model && se.why ? ` No model yet: ${se.why}.` : ''}`);
   const langs = Object.entries(r.languages).sort((a, b) => b[1] - a[1]);
   if (langs.length > 1 || (langs[0] && langs[0][0] !== 'en')) lines.push(`Languages: ${langs.map(([l, n]) => `${l} ${int(n)}`).join(', ')}.`);
   return `${lines.join('\n')}\n`;

@@ -23,6 +23,19 @@ export async function feedbackTexts(db: Conn, unanalysed: boolean): Promise<{ id
   }
 }
 
+/** The newest rated reviews and surveys (their ratings are sentiment labels), at most `limit`. */
+export async function ratedFeedback(db: Conn, limit: number): Promise<{ id: number; kind: string; text: string; rating: number }[]> {
+  const rows = await db
+    .selectFrom('feedback')
+    .select(['id', 'kind', 'text', 'rating'])
+    .where('kind', 'in', ['review', 'survey'])
+    .where('rating', 'is not', null)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: Number(r.id), kind: r.kind, text: r.text, rating: Number(r.rating) }));
+}
+
 /** How many feedback items are stored. */
 export async function countFeedback(db: Conn): Promise<number> {
   return Number((await db.selectFrom('feedback').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0);

@@ -25,8 +25,9 @@ import { recordRun, reportField } from '../jobs/runs.js';
 import { lastEndedRun, markRunOk } from '../jobs/runs.repository.js';
 import { LISTEN_JOB } from './runs.js';
 import { modelStale, readTagModelMeta } from './tags.service.js';
-import { computeSignals, findRepeats, rescoreSentiment, liveThemeOf, planTags, planThemes, readInput, THEMES_PURPOSE, writeRun, type StoredTheme, type TagSetReport, type ThemesReport } from './listen.steps.js';
+import { computeSignals, findRepeats, liveThemeOf, planTags, planThemes, readInput, THEMES_PURPOSE, writeRun, type StoredTheme, type TagSetReport, type ThemesReport } from './listen.steps.js';
 import * as insights from './insights.repository.js';
+import { learnFromRatings, rereadSentiment, sentimentReader, type SentimentLearning } from './sentiment.steps.js';
 import * as tagsRepo from './tags.repository.js';
 import * as themes from './themes.repository.js';
 
@@ -51,6 +52,8 @@ export interface ListenReport {
   themes: ThemesReport;
   tagSets: TagSetReport[];
   languages: Record<string, number>;
+  /** How sentiment was read: the rules, or a model learned from the team's ratings on top. */
+  sentiment: SentimentLearning & { method: string; model: { source: string; examples: Partial<Record<string, number>> } | null; reread: number };
   warnings: string[];
   timings: Record<string, number>;
 }
@@ -161,12 +164,17 @@ async function compute(
   timings['read'] = ms(t0);
 
   t0 = performance.now();
-  const signals = computeSignals(input.fresh, now);
+  const learning = await learnFromRatings(db, runId, now, serialize);
+  const reader = await sentimentReader(db);
+  timings['sentiment model'] = ms(t0);
+
+  t0 = performance.now();
+  const signals = computeSignals(input.fresh, now, reader.read);
   timings['signals'] = ms(t0);
 
   t0 = performance.now();
-  const rescored = await rescoreSentiment(db, input, signals, serialize);
-  if (rescored > 0) timings['sentiment re-read'] = ms(t0);
+  const reread = await rereadSentiment(db, reader, input.allItems, new Set(signals.rows.keys()), serialize);
+  if (reread > 0) timings['sentiment re-read'] = ms(t0);
 
   t0 = performance.now();
   const { duplicates, reRoot } = findRepeats(input, signals, rebuild);
@@ -197,6 +205,12 @@ async function compute(
     themes: themeReport,
     tagSets: tagPlans.map((p) => p.report),
     languages: signals.languages,
+    sentiment: {
+      ...learning,
+      method: reader.model ? `the rules, and a model learned from ${Object.values(reader.model.examples).reduce((a, b) => a + b, 0)} rated reviews and surveys on top` : 'the rules',
+      model: reader.model ? { source: reader.model.source, examples: reader.model.examples } : null,
+      reread,
+    },
     warnings,
     timings,
   };

@@ -7,7 +7,7 @@
 import { detectLanguage } from '../models/text/language.js';
 import { intent as intentOf } from '../models/text/intent.js';
 import { nearDuplicateRoots, signature, type RootedItem } from '../models/text/minhash.js';
-import { SENTIMENT_METHOD, sentiment as sentimentOf } from '../models/text/sentiment.js';
+import { sentiment as ruleSentiment, type Sentiment } from '../models/text/sentiment.js';
 import { evaluate, predict, train, type Prediction, type TextModel } from '../models/text/classifier.js';
 import { FEW_EXAMPLES, medianExamples, trainAndTag } from '../models/text/transduce.js';
 import { seededRandom } from '../models/random.js';
@@ -89,8 +89,8 @@ export interface Signals {
   languages: Record<string, number>;
 }
 
-/** Step 1, signals per new item: sentiment (the customer-language rules), intent, language, MinHash signature. */
-export function computeSignals(fresh: readonly Item[], now: () => number): Signals {
+/** Step 1, signals per new item: sentiment (the rules, or the model learned on top: sentiment.steps.ts), intent, language, MinHash signature. */
+export function computeSignals(fresh: readonly Item[], now: () => number, sentimentOf: (text: string) => Sentiment = ruleSentiment): Signals {
   const rows = new Map<number, FeedbackInsightsTable>();
   const languages: Record<string, number> = {};
   const signatures = new Map<number, Uint32Array>();
@@ -444,27 +444,3 @@ export async function writeRun(
   return write.length;
 }
 
-/** The `meta` key naming the rules that made the stored sentiment readings. */
-const SENTIMENT_METHOD_KEY = 'listening.sentiment_method';
-
-/**
- * Step 1b: when the stored readings were made by other sentiment rules (an earlier version),
- * every analysed item is read again, so that one page never mixes two scales. Cheap: about
- * 100,000 items a second to score, one batched update to write.
- */
-export async function rescoreSentiment(db: Conn, input: RunInput, signals: Signals, serialize: <T>(fn: () => Promise<T>) => Promise<T>): Promise<number> {
-  if ((await tags.readMeta(db, SENTIMENT_METHOD_KEY)) === SENTIMENT_METHOD) return 0;
-  const rows: [number, number, string][] = [];
-  for (const it of await input.allItems()) {
-    if (signals.rows.has(it.id)) continue;
-    const s = sentimentOf(it.text);
-    rows.push([it.id, s.score, s.label]);
-  }
-  await serialize(() =>
-    db.transaction().execute(async (tx) => {
-      await insights.setSentiments(tx, rows);
-      await tags.upsertMeta(tx, SENTIMENT_METHOD_KEY, SENTIMENT_METHOD);
-    }),
-  );
-  return rows.length;
-}

@@ -8,7 +8,8 @@ import { invalid, notFound, RapportError } from '../core/errors.js';
 import { round } from '../core/numbers.js';
 import type { Conn, Store } from '../store/db.js';
 import { intent as intentOf } from '../models/text/intent.js';
-import { sentiment as sentimentOf } from '../models/text/sentiment.js';
+import type { LearnedSentiment } from '../models/text/sentiment-learn.js';
+import { sentimentReader, type SentimentReader } from './sentiment.steps.js';
 import * as repo from './themes.repository.js';
 
 /** A feedback item as every listening list shows it: the text, its kind and time, and who said it. */
@@ -169,7 +170,15 @@ export const ThemeMember = FeedbackItem.extend({
     repeats: z.number().describe('later items that repeat this one: every author is kept as evidence'),
     how: z
       .object({
-        sentiment: z.array(z.object({ word: z.string(), weight: z.number() })).describe('the words and patterns that moved the sentiment score (VADER\'s rules on a lexicon for customer language, and its complaint patterns: "still not", "waited … hours") and their weights; score = S / √(S² + 15), S their sum'),
+        sentiment: z.array(z.object({ word: z.string(), weight: z.number() })).describe('what moved the sentiment: the rules\' words and complaint patterns ("still not", "waited … hours") with their weights (score = S / √(S² + 15), S their sum), then, when a model learned from the team\'s ratings reads it, its most telling learned features ("learned: …", their weight on P(positive) − P(negative), the score)'),
+        sentimentBy: z
+          .object({
+            method: z.enum(['rules', 'learned']),
+            formula: z.string(),
+            probabilities: z.object({ negative: z.number().optional(), neutral: z.number().optional(), positive: z.number().optional() }).optional().describe("the learned model's probability of each class"),
+            learnedFrom: z.object({ source: z.string(), examples: z.record(z.string(), z.number()) }).optional().describe('where its labels came from, and how many of each class'),
+          })
+          .describe('which reading made the score: the rules alone, or the model learned from the team\'s ratings on top of them'),
         intent: z.array(z.string()).describe('the phrases that decided the intent, with their weights'),
       })
       .describe('how the sentiment and intent were computed'),
@@ -186,9 +195,20 @@ async function themeRow(db: Conn, id: number) {
 }
 
 /** The derivation of an item's sentiment and intent, recomputed from its text (pure and cheap). */
-function explainSignals(text: string): { sentiment: { word: string; weight: number }[]; intent: string[] } {
-  const s = sentimentOf(text);
-  return { sentiment: s.cues.map((c) => ({ word: c.word, weight: round(c.weight, 3) })), intent: intentOf(text).cues };
+function explainSignals(text: string, reader: SentimentReader): z.infer<typeof ThemeMember>['how'] {
+  const s = reader.read(text);
+  const cues = s.cues.map((c) => ({ word: c.word, weight: round(c.weight, 3) }));
+  const p = (s as Partial<LearnedSentiment>).probabilities;
+  const sentimentBy =
+    reader.model && p
+      ? {
+          method: 'learned' as const,
+          formula: 'score = P(positive) − P(negative), the probabilities a logistic regression gives from the words and the rules\' reading; the cues list the rules\' cues, then the learned features that moved the score most',
+          probabilities: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, round(v, 4)])),
+          learnedFrom: { source: reader.model.source, examples: reader.model.examples as Record<string, number> },
+        }
+      : { method: 'rules' as const, formula: 'score = S / √(S² + 15), S the sum of the cue weights' };
+  return { sentiment: cues, sentimentBy, intent: intentOf(text).cues };
 }
 
 /** One theme: its card and its members, newest first, keyset-paged by feedback id. */
@@ -200,6 +220,7 @@ export async function themeDetail(store: Store, id: number, p: ThemeMembersParam
   if (!card) throw new RapportError('not_found', `theme ${id} is ${t.status}${t.status === 'split' ? ' into other themes' : ''}`);
   const rows = await repo.themeMembers(store.db, target, p.limit, p.cursor);
   const page = rows.slice(0, p.limit);
+  const reader = await sentimentReader(store.db);
   const repeats = new Map<number, { n: number; customers: number }>();
   if (page.length > 0) {
     const counts = await repo.repeatCounts(store.db, page.map((r) => Number(r.id)));
@@ -214,7 +235,7 @@ export async function themeDetail(store: Store, id: number, p: ThemeMembersParam
       intent: r.intent,
       duplicateOf: r.duplicate_of === null ? null : Number(r.duplicate_of),
       repeats: repeats.get(Number(r.id))?.n ?? 0,
-      how: explainSignals(r.text),
+      how: explainSignals(r.text, reader),
       repeatedBy: repeats.get(Number(r.id))?.customers ?? 0,
     })),
     nextCursor: rows.length > p.limit ? Number(page[page.length - 1]!.id) : null,

@@ -263,3 +263,39 @@ export function adapt(texts: readonly string[], options: AdaptOptions = {}): { r
 
 /** A score from the learned lean alone is kept small: it is a lean, not a judgement. */
 const NO_EVIDENCE_SCALE = 0.25;
+
+/** A model as plain data (for the models table): the vocabulary as a list of features in row order. */
+export interface StoredSentimentModel {
+  version: 1;
+  classes: SentimentLabel[];
+  features: string[];
+  weights: Float64Array;
+  bias: Float64Array;
+  rules: boolean;
+  examples: Partial<Record<SentimentLabel, number>>;
+  source: string;
+}
+
+export function storeSentimentModel(m: SentimentModel): StoredSentimentModel {
+  return { version: 1, classes: m.classes, features: [...m.vocabulary.keys()], weights: m.weights, bias: m.bias, rules: m.rules, examples: m.examples, source: m.source };
+}
+
+export function loadSentimentModel(s: StoredSentimentModel): SentimentModel {
+  return { version: 1, classes: s.classes, vocabulary: new Map(s.features.map((f, i) => [f, i])), weights: s.weights, bias: s.bias, rules: s.rules, examples: s.examples, source: s.source };
+}
+
+/**
+ * Sentiment labels from ratings: 1–5 stars (1–2 negative, 3 neutral, 4–5 positive) or, when the
+ * scale goes above 5, 0–10 as NPS (0–6 detractors negative, 7–8 passives neutral, 9–10
+ * promoters positive). `max` is the largest rating of the same kind of feedback. Ratings off
+ * those scales give no label.
+ */
+export function labelOfRating(rating: number, max: number): SentimentLabel | undefined {
+  if (!Number.isFinite(rating)) return undefined;
+  if (max > 5) {
+    if (rating < 0 || rating > 10) return undefined;
+    return rating <= 6 ? 'negative' : rating <= 8 ? 'neutral' : 'positive';
+  }
+  if (rating < 1 || rating > 5) return undefined;
+  return rating < 2.5 ? 'negative' : rating < 3.5 ? 'neutral' : 'positive';
+}
