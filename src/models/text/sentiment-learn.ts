@@ -238,8 +238,9 @@ export interface AdaptOptions {
 
 /**
  * Sentiment of many texts without labels: the rules read each; their confident readings train
- * a words-only model on these very texts (self-training), whose lean decides the texts in
- * which the rules found no evidence at all. A text with rule cues keeps the rules' reading.
+ * a words-only model on these very texts (self-training), whose lean decides the statements in
+ * which the rules found no evidence at all. A text with rule cues keeps the rules' reading, and
+ * a question without cues stays neutral.
  */
 export function adapt(texts: readonly string[], options: AdaptOptions = {}): { results: Sentiment[]; model: SentimentModel | null } {
   const confident = options.confident ?? 0.3;
@@ -252,7 +253,8 @@ export function adapt(texts: readonly string[], options: AdaptOptions = {}): { r
   if (!examples.some((e) => e.label === 'positive') || !examples.some((e) => e.label === 'negative')) return { results: rules, model: null };
   const model = learnSentiment(examples, { rules: false, source: 'self-training', epochs: 15 });
   const results = rules.map((r, i) => {
-    if (r.cues.length > 0) return r;
+    // A text with cues keeps the rules' reading; a question without any stays neutral (it asks).
+    if (r.cues.length > 0 || texts[i]!.includes('?')) return r;
     const m = predictSentiment(model, texts[i]!, r);
     const score = m.score * NO_EVIDENCE_SCALE;
     const label: SentimentLabel = Math.abs(m.score) < lean ? 'neutral' : m.score > 0 ? 'positive' : 'negative';

