@@ -71,6 +71,12 @@ describe('sentiment of customer language (rules)', () => {
     assert.deepEqual(sentiment(''), { score: 0, label: 'neutral', cues: [] });
   });
 
+  it('leaves out the field labels of notes and forms, but reads one label alone as written', () => {
+    const note = sentiment('Research call with Emma. Main interests: movies. Frustrations: Nothing major to report. Would like: a dark mode.');
+    assert.equal(note.label, 'neutral', JSON.stringify(note));
+    assert.equal(sentiment('Great product: works well.').label, 'positive');
+  });
+
   it('reads phrases whose words mislead one by one', () => {
     assert.equal(sentiment('The food was average at best.').label, 'negative');
     assert.equal(sentiment('No complaints!').label, 'positive');

@@ -17,6 +17,9 @@ import { VADER_LEXICON, vader } from './vader.js';
  *  - **Questions are neutral.** "Is the premium plan good for teams?" asks; it does not judge.
  *    The words of a sentence that ends in "?" count at {@link QUESTION_WEIGHT} of their weight,
  *    unless it is a complaint pattern ("Why is my order still not here?").
+ *  - **Field labels are not opinions.** "Frustrations: nothing major" in an interview note is a
+ *    field and its value: in a note of such fields, a sentence's first words before a colon are
+ *    left out.
  *  - **Politeness inside a complaint is not praise.** "Thanks" in "thanks for nothing" or in a
  *    message with a complaint pattern weighs nothing; "thanks for nothing", "what a joke", "yeah
  *    right", "so much for" are sarcasm markers with a negative weight.
@@ -169,7 +172,8 @@ const LIKE_OPINION = /\b(?:i|we|they|you|really|totally|also|just|do|did|definit
  *   sentiment("My order was promised for Friday and it's still not here. Very frustrating.");
  *   // label 'negative': cues "still not" −1.8, "frustrating" −2.28 (−1.9 with "very")
  */
-export function sentiment(text: string): Sentiment {
+export function sentiment(raw: string): Sentiment {
+  const text = withoutFieldLabels(raw);
   const lower = text.toLowerCase().replace(/[’‘]/g, "'");
   const cues: SentimentCue[] = [];
   const patternCues: { at: number; cue: SentimentCue }[] = [];
@@ -204,6 +208,23 @@ export function sentiment(text: string): Sentiment {
   for (const c of cues) sum += c.weight;
   const score = sum === 0 ? 0 : Math.max(-1, Math.min(1, sum / Math.sqrt(sum * sum + 15)));
   return { score, label: labelOf(score), cues };
+}
+
+/**
+ * Field labels of notes and forms ("Frustrations: nothing major", "Main interests: books",
+ * "Raised: …") name a field, not an opinion: in a text with two or more of them (a note or a
+ * form), a sentence's first one to three words before a colon are left out. One alone ("Great
+ * product: works well") is read as written.
+ */
+const FIELD_LABEL = /(^|[.!?\n]\s*)[\p{L}][\p{L}'&/-]*(?: [\p{L}'&/-]+){0,2}:(?=\s)/gu;
+
+function withoutFieldLabels(text: string): string {
+  if (!text.includes(':')) return text;
+  FIELD_LABEL.lastIndex = 0;
+  let n = 0;
+  while (FIELD_LABEL.exec(text) !== null && n < 2) n++;
+  FIELD_LABEL.lastIndex = 0;
+  return n >= 2 ? text.replace(FIELD_LABEL, '$1') : text;
 }
 
 export function labelOf(score: number): SentimentLabel {
