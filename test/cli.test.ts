@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import SQLite from 'better-sqlite3';
+import { SQLite } from '../src/store/sqlite-driver.js';
 
 const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
 // Resolved here, so that the command can run from any working directory.

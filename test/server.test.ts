@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import SQLite from 'better-sqlite3';
+import { SQLite } from '../src/store/sqlite-driver.js';
 import { Analytics } from '@segment/analytics-node';
 import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type SQLite from 'better-sqlite3';
+import { sqliteDriverPath } from './sqlite-driver.js';
 
 /**
  * Checkpoints a SQLite database's write-ahead log from a thread of its own.
@@ -39,7 +39,7 @@ parentPort.on('message', () => { clearInterval(timer); checkpoint(); db.close();
 `;
 
 export function startCheckpointer(connection: SQLite.Database, file: string, options: CheckpointerOptions = {}): Checkpointer {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const driver = sqliteDriverPath();
   connection.pragma(`wal_autocheckpoint = ${options.fallbackPages ?? 16_384}`);
   connection.pragma('journal_size_limit = 67108864');
   const worker = new Worker(WORKER, { eval: true, workerData: { driver, file, everyMs: options.everyMs ?? 250 } });

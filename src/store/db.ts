@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLiteTypes from 'better-sqlite3';
+import { SQLite } from './sqlite-driver.js';
 import pg from 'pg';
 import {
   Kysely,
@@ -41,7 +42,7 @@ export interface Store {
   readonly dialect: Dialect;
   readonly target: DatabaseTarget;
   /** The raw SQLite connection (for online backup); undefined on PostgreSQL. */
-  readonly sqlite: SQLite.Database | undefined;
+  readonly sqlite: SQLiteTypes.Database | undefined;
   close(): Promise<void>;
 }
 
