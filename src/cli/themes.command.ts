@@ -35,7 +35,7 @@ export function formatListen(r: ListenReport): string {
 
 /** `rapport themes …`: listening over the stored feedback, and the themes it found. */
 export function registerThemes(program: Command, ctx: () => Promise<CliContext>): void {
-  const themes = program.command('themes').description('themes in the stored feedback: discover, list, rename, merge');
+  const themes = program.command('themes').description('themes in the stored feedback: discover, list, rename, merge, split, move items');
   themes
     .command('run')
     .description('analyse stored feedback: sentiment, intent, language, near-duplicates, themes and tags (new items join existing themes)')
@@ -99,6 +99,24 @@ export function registerThemes(program: Command, ctx: () => Promise<CliContext>)
         const { mergeThemes } = await import('../listening/themes.service.js');
         await withStore(c, (store) => mergeThemes(store, parseId(into, 'into'), ids.map((i) => parseId(i, 'ids')), undefined, Date.now()));
         c.out.write(`Merged ${ids.join(', ')} into ${into}.\n`);
+      }),
+    );
+  themes
+    .command('move <id> <feedbackIds...>')
+    .description("move feedback items of theme <id> to another theme (--to <theme id>) or out of every theme (--to none); runs keep them there and send new items nearly the same after them")
+    .requiredOption('--to <theme>', 'the theme id to move them to, or "none"')
+    .action(
+      action(async (id: string, feedbackIds: string[], flags: { to: string }) => {
+        const to = flags.to === 'none' ? null : parseId(flags.to, '--to');
+        const items = feedbackIds.map((f) => {
+          const n = Number(f);
+          if (!Number.isInteger(n) || n < 1) throw invalid('feedbackIds', `expected feedback ids (whole numbers), got "${f}"`);
+          return n;
+        });
+        const c = await ctx();
+        const { moveMembers } = await import('../listening/themes.service.js');
+        const r = await withStore(c, (store) => moveMembers(store, parseId(id, 'id'), items, to, 'cli', Date.now()));
+        c.out.write(`Moved ${r.moved} ${r.moved === 1 ? 'item' : 'items'} from theme ${r.from} ${r.to === null ? 'out of every theme' : `to theme ${r.to}`}; later runs keep ${r.moved === 1 ? 'it' : 'them'} there.\n`);
       }),
     );
 
