@@ -13,11 +13,11 @@
  * than the stems "could better"); order numbers and other codes are never shown.
  *
  * A text is contentless ("Five stars", "Great!", "Mixed feelings. Not bad, not great.") when
- * no word is left after removing function words, fillers and generic praise words and the
- * words that carry its sentiment (VADER's cues): such texts belong to the general bucket, not
- * to a need or defect theme.
+ * no word is left after removing function words, fillers and generic praise and sentiment
+ * words; such texts, and praise without a question, complaint or request in it, belong to
+ * the general bucket, not to a need or defect theme.
  */
-import { sentiment } from './sentiment.js';
+import { intent } from './intent.js';
 import { stem } from './vocabulary.js';
 
 /** The label of the general bucket theme: praise, thanks and remarks without a topic. */
@@ -43,7 +43,10 @@ const FILLER = new Set(
     'shop store company service experience product products purchase item items stuff buy bought recommend recommended recommending ' +
     'would like love loved want wanted need needed know think feel felt say said make made keep work good great nice excellent awesome ' +
     'amazing perfect wonderful happy pleased satisfied disappointed impressed expected expect expectations better worse best worst ever always never ' +
-    'idea suggestion feature request wish question issue problem also much more less little wow omg yay lol xx xoxo'
+    'idea suggestion feature request wish question issue problem also much more less little wow omg yay lol xx xoxo ' +
+    'bad terrible awful horrible poor brilliant fantastic superb lovely cool fab meh decent solid glad sad unhappy angry upset annoyed ' +
+    'delighted thrilled impressive disappointing pleasant enjoy enjoyed liked like hate hated reliable unreliable friendly helpful rude ' +
+    'feeling opinion verdict overall worth value sure kinda sorta super fabulous outstanding incredible gorgeous beautiful'
   ).split(' '),
 );
 
@@ -113,18 +116,45 @@ export function contentStems(text: string): Set<string> {
 
 /**
  * Whether a text says nothing a theme could be about: no content word left once function
- * words, fillers, generic praise words and the words that carry its sentiment are removed.
+ * words, courtesy, generic praise and sentiment words ("great", "bad", "love") are removed.
+ * VADER's own lexicon is not used for this: it scores topic words too ("cancel", "withdrawal",
+ * "top"), and "I want to cancel my purchase" is a need.
  *
  * @example isContentless('Mixed feelings. Not bad, not great.') // true
  * @example isContentless('Where is my refund?') // false
  */
 export function isContentless(text: string): boolean {
-  const words: string[] = [];
-  for (const c of clauses(text)) for (const t of c.tokens) if (t.content) words.push(t.lower);
-  if (words.length === 0) return true;
-  if (words.length > 3) return false;
-  const cues = new Set(sentiment(text).cues.map((c) => c.word.replaceAll("'", '')));
-  return words.every((w) => cues.has(w));
+  // Fast path: most texts have a content word among their first few words.
+  for (const m of text.matchAll(/[\p{L}\p{N}'’]+(?:[-_#/][\p{L}\p{N}'’]+)*/gu)) {
+    const w = m[0];
+    if (/\p{N}/u.test(w) || /[-_#/]/.test(w)) {
+      if (/\p{N}/u.test(w)) continue;
+      return !clauses(text).some((c) => c.tokens.some((t) => t.content));
+    }
+    const lower = w.toLowerCase().replace(/['’]/g, '');
+    if (lower.length > 1 && !FUNCTION.has(lower) && !FILLER.has(lower)) return false;
+  }
+  return true;
+}
+
+/** Words of praise: only texts with one are asked whether they are pure praise (intent.ts is slower). */
+const PRAISE_WORD = /\b(?:love[ds]?|loving|happy|delighted|pleased|recommend\w*|stars?|great|excellent|amazing|awesome|perfect|fantastic|brilliant|wonderful|superb|best|good|nice|lovely|reliable|friendly)\b/i;
+
+/**
+ * Whether a text is praise and nothing else: intent.ts calls it praise and finds no cue of a
+ * question, complaint or request in it ("Really happy with the Desk Mat! Five stars."). Such
+ * reviews name their product, so they are not contentless, but grouped by their praise words
+ * they would pull a need or defect theme together ("How do I return …" with five-star reviews).
+ */
+export function isPurePraise(text: string): boolean {
+  if (!PRAISE_WORD.test(text)) return false;
+  const i = intent(text);
+  return i.intent === 'praise' && i.scores.help === 0 && i.scores.complaint === 0 && i.scores.request === 0;
+}
+
+/** Whether a text belongs to the general bucket: contentless, or praise and nothing else. */
+export function isGeneral(text: string): boolean {
+  return isContentless(text) || isPurePraise(text);
 }
 
 /** A set of members as bitsets per stem, for the share of members holding several stems at once. */
@@ -229,7 +259,7 @@ export function nameGroups(groups: readonly (readonly string[])[], options: { ca
           if (LEAD.has(head.lower) || NOT_FIRST.has(head.lower) || !head.first || (i > 0 && ((!head.content && !DETERMINER.has(head.lower)) || !clause[i - 1]!.last))) continue;
           for (let j = i + 1; j < Math.min(clause.length, i + 8); j++) {
             const last = clause[j]!;
-            if (!last.last || LEAD.has(last.lower) || (last.first && FUNCTION.has(last.lower)) || PARTICLE.has(clause[j + 1]?.lower ?? '')) continue;
+            if (!last.last || LEAD.has(last.lower) || (last.first && FUNCTION.has(last.lower) && !PARTICLE.has(last.lower)) || PARTICLE.has(clause[j + 1]?.lower ?? '')) continue;
             const span = clause.slice(i, j + 1);
             const stems = [...new Set(span.filter((t) => t.content).map((t) => t.stem))].sort();
             // At least three words, or two that both say something: "Exchange rate", not "The rate".
@@ -244,6 +274,8 @@ export function nameGroups(groups: readonly (readonly string[])[], options: { ca
             const whole = i === 0 && j === clause.length - 1 ? WHOLE : i === 0 ? START : 1;
             const score = (s * whole) / (1 + 0.04 * Math.max(0, span.length - 5));
             const name = ct.slice(head.start, last.end).replace(/\s+/g, ' ');
+            // Numbers and codes between the words (order numbers, dates) are no part of a name.
+            if (/\p{N}/u.test(name)) continue;
             const key = name.toLowerCase();
             const had = best.get(key);
             if (!had || score > had.score + 1e-9) best.set(key, { name, score, coverage: cover.share(stems), length: span.length });

@@ -12,7 +12,7 @@
 import { seededRandom } from '../random.js';
 import { fastKMeans as kmeans } from './kmeans-fast.js';
 import { knnGraph, spectralEmbedding, type Graph, type SpectralEmbedding } from './spectral.js';
-import { GENERAL_LABEL, isContentless, meaningful, nameGroups, surfaceForms } from './naming.js';
+import { GENERAL_LABEL, isGeneral, meaningful, nameGroups, surfaceForms } from './naming.js';
 import { fitVocabulary, isWordFeature, selectRows, vectorize, type CsrMatrix, type Vocabulary } from './vocabulary.js';
 
 export interface SparseVector {
@@ -66,7 +66,7 @@ export interface DiscoverOptions {
   maxK?: number;
   quotes?: number;
   keyPhrases?: number;
-  /** Put contentless texts (naming.ts's isContentless) into a general bucket theme of their own instead of clustering them (default true). */
+  /** Put contentless texts and pure praise (naming.ts's isGeneral) into a general bucket theme of their own instead of clustering them (default true). */
   generalBucket?: boolean;
 }
 
@@ -403,12 +403,12 @@ export function discoverThemes(texts: readonly string[], options: DiscoverOption
   const n = texts.length;
   if (n === 0) throw new RangeError('discoverThemes: no texts');
   const { vocabulary, matrix: x } = fitVocabulary(texts);
-  // Contentless texts ("Five stars", "Great!") go to the general bucket and take no part in
-  // the clustering: grouped by their shared praise words they would pull need and defect
-  // themes together.
+  // Contentless texts ("Five stars", "Great!") and pure praise go to the general bucket and
+  // take no part in the clustering: grouped by their shared praise words they would pull need
+  // and defect themes together.
   const general: number[] = [];
   const content: number[] = [];
-  for (let i = 0; i < n; i++) (options.generalBucket !== false && isContentless(texts[i]!) ? general : content).push(i);
+  for (let i = 0; i < n; i++) (options.generalBucket !== false && isGeneral(texts[i]!) ? general : content).push(i);
   if (content.length < 2 || (k !== 'auto' && content.length < k)) {
     content.push(...general.splice(0));
     content.sort((a, b) => a - b);
@@ -493,7 +493,7 @@ export function assignThemes(model: ThemeModel, texts: readonly string[], option
     k,
   );
   return texts.map((text, i) => {
-    if (bucket && topical !== model.themes && isContentless(text)) return { theme: bucket.id, nearest: bucket.id, similarity: dot(x, i, bucket.centroid) };
+    if (bucket && topical !== model.themes && isGeneral(text)) return { theme: bucket.id, nearest: bucket.id, similarity: dot(x, i, bucket.centroid) };
     const t = topical[r.theme[i]!]!;
     const s = r.similarity[i]!;
     return { theme: s >= (options.minSimilarity ?? t.threshold) && s > 0 ? t.id : null, nearest: t.id, similarity: s };
