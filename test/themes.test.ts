@@ -143,7 +143,7 @@ describe('theme discovery', () => {
     const names = r.model.themes.map((t) => t.label);
     // Real phrases of the members, capitalised, without greetings or order numbers.
     assert.ok(names.includes('Change the delivery address') || names.includes('Can I change the delivery address'), names.join(' | '));
-    assert.ok(names.some((n) => /^(The )?[Pp]assword reset email never arrives$/.test(n)), names.join(' | '));
+    assert.ok(names.some((n) => /^(The )?[Pp]assword reset email( never arrives)?$/.test(n)), names.join(' | '));
     for (const t of r.model.themes) {
       assert.ok(t.keyPhrases.every((p) => !/\d|\bord\b/.test(p)), `no codes in ${t.keyPhrases.join(', ')}`);
       assert.ok(t.keyPhrases.every((p) => !/\b(?:hi|hello|thanks|please)\b/.test(p)), `no fillers in ${t.keyPhrases.join(', ')}`);
