@@ -23,6 +23,8 @@ export function formatListen(r: ListenReport): string {
   const t = r.themes;
   if (t.built) lines.push(`Themes discovered: ${t.count} (${int(t.assigned)} items in a theme${t.carriedNames ? `, ${t.carriedNames} names carried over` : ''}) in ${t.seconds.toFixed(1)} s.`);
   else if (t.count > 0) lines.push(`Themes kept: ${t.count}; ${int(t.assigned)} new items joined one; ${int(t.unassigned)} items fit no theme.`);
+  if (t.pinned > 0) lines.push(`Items moved by hand: ${int(t.pinned)}, kept where they were put.`);
+  if (t.followedPins > 0) lines.push(`${int(t.followedPins)} items went where a nearly identical item moved by hand went.`);
   for (const s of r.tagSets) {
     lines.push(
       `Tag set "${s.tagSet}" (${s.kinds.join(', ')}): ${int(s.examples)} examples${s.retrained ? `, model retrained${s.accuracy === null ? '' : ` (cross-validated accuracy ${pct(s.accuracy)})`}` : ''}; ${int(s.tagged)} items tagged, ${int(s.toReview)} to review.`,
@@ -72,7 +74,7 @@ export function registerThemes(program: Command, ctx: () => Promise<CliContext>)
           return;
         }
         for (const t of board.themes) {
-          c.out.write(`#${t.id} ${t.name}  ·  ${int(t.size)} items, ${int(t.customers)} customers, value at stake ${money(t.valueAtStake)}, sentiment ${t.sentiment?.toFixed(2) ?? '–'}\n`);
+          c.out.write(`#${t.id} ${t.name}${t.general ? ' (general bucket)' : ''}  ·  ${int(t.size)} items, ${int(t.customers)} customers, value at stake ${money(t.valueAtStake)}, sentiment ${t.sentiment?.toFixed(2) ?? '–'}\n`);
           c.out.write(`    ${t.keyPhrases.slice(0, 6).join(', ')}\n`);
           if (t.quotes[0]) c.out.write(`    “${t.quotes[0].text.slice(0, 140)}”\n`);
         }
