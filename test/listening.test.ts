@@ -562,7 +562,7 @@ describe("a server job's thread that runs out of memory", () => {
       assert.equal(runs.length, 1);
       assert.equal(runs[0]!.status, 'failed');
       assert.match(runs[0]!.error ?? '', /out of memory/);
-      assert.ok(Number(JSON.parse(runs[0]!.report ?? '{}').lastFeedbackRef) > 0, runs[0]!.report ?? 'no report');
+      assert.ok(Number((JSON.parse(runs[0]!.report ?? '{}') as { lastFeedbackRef?: number }).lastFeedbackRef) > 0, runs[0]!.report ?? 'no report');
       const { report } = await threadJobs(t.store).run(listenJob, { trigger: 'schedule' });
       assert.ok(report.analysed > 2000 && report.themes.count > 3);
       assert.deepEqual((await t.store.db.selectFrom('job_runs').select('status').where('job', '=', 'listen').orderBy('id').execute()).map((r) => r.status), ['failed', 'ok']);
