@@ -83,6 +83,10 @@ for (const d of DIALECTS) {
       try {
         // A database as it was before: one runs table per job.
         const old = t.store;
+        // (and before the migrations after 009)
+        await sql`drop table theme_pins`.execute(old.db);
+        await sql`alter table themes drop column kind`.execute(old.db);
+        await sql`delete from kysely_migration where name = '010_theme_edits'`.execute(old.db);
         await sql`drop table job_runs`.execute(old.db);
         await sql`delete from kysely_migration where name = '009_job_runs'`.execute(old.db);
         const idType = old.dialect === 'postgres' ? sql`bigserial primary key` : sql`integer primary key autoincrement`;

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { seededRandom } from '../src/models/random.js';
 import { assignThemes, discoverThemes, mergeThemes, splitTheme } from '../src/models/text/themes.js';
 import { vMeasure } from '../src/models/text/vmeasure.js';
+import { contentStems, GENERAL_LABEL, isContentless, nameGroups } from '../src/models/text/naming.js';
 import { readTextCsv } from '../src/listening/text-tag.js';
 import { BANKING, rapport, skipBanking } from './support/cli.js';
 
@@ -106,7 +107,8 @@ describe('theme discovery', () => {
 
   it('merges themes into one and splits it back along the planted topics', () => {
     const all = corpus(40, 11);
-    const r = discoverThemes(all.texts, { k: 4, seed: 2 });
+    // Texts of filler words only would form a general bucket of their own: left out here.
+    const r = discoverThemes(all.texts, { k: 4, seed: 2, generalBucket: false });
     const [a, b] = [r.model.themes[0]!, r.model.themes[1]!];
     const merged = mergeThemes(r.model, [0, 1]);
     assert.equal(merged.themes.length, 3);
@@ -128,6 +130,52 @@ describe('theme discovery', () => {
     assert.ok(purity(memberTopics, back.map((x) => x.nearest)) > 0.95);
     assert.throws(() => mergeThemes(r.model, [1]), /at least two/);
     assert.throws(() => splitTheme(r.model, 9, members), /no theme at index 9/);
+  });
+
+  it('names themes with a phrase of their typical members, and key phrases as customers spell them', () => {
+    const address = ['Hi, I need to change the delivery address on order ORD-1GHPNM317T', 'Can I change the delivery address? I moved last week.', 'Please change the delivery address of my order', 'How do I change my delivery address on ORD-00SXBXZ1X5?', 'wrong delivery address, can you change it'];
+    const reset = ['The password reset email never arrives', 'Password reset email never arrives, tried three times', 'Hello, the password reset email never arrives. Thanks', 'I asked twice and the password reset email never arrives!', 'password reset email is not in my inbox'];
+    const texts: string[] = [];
+    for (let r = 0; r < 6; r++) texts.push(...address.map((t) => `${t}${r ? ` (${r})` : ''}`), ...reset.map((t) => `${t}${r ? ` (${r})` : ''}`));
+    const praise = ['Five stars', 'Great!', 'Mixed feelings. Not bad, not great.', 'Love it, thanks!', 'Five stars!', 'Not impressed lately.'];
+    const r = discoverThemes([...texts, ...praise], { k: 2, seed: 1 });
+    assert.equal(r.model.themes.length, 3);
+    const names = r.model.themes.map((t) => t.label);
+    // Real phrases of the members, capitalised, without greetings or order numbers.
+    assert.ok(names.includes('Change the delivery address') || names.includes('Can I change the delivery address'), names.join(' | '));
+    assert.ok(names.some((n) => /^(The )?[Pp]assword reset email( never arrives)?$/.test(n)), names.join(' | '));
+    for (const t of r.model.themes) {
+      assert.ok(t.keyPhrases.every((p) => !/\d|\bord\b/.test(p)), `no codes in ${t.keyPhrases.join(', ')}`);
+      assert.ok(t.keyPhrases.every((p) => !/\b(?:hi|hello|thanks|please)\b/.test(p)), `no fillers in ${t.keyPhrases.join(', ')}`);
+    }
+    // Surface forms, with the small words between the pair's words: "reset email never", not stems.
+    assert.ok(r.model.themes.some((t) => t.keyPhrases.includes('delivery address')));
+    assert.ok(r.model.themes.some((t) => t.keyPhrases.includes('arrives')));
+    // The contentless texts form the general bucket, last, and hijack no theme.
+    const bucket = r.model.themes[2]!;
+    assert.equal(bucket.general, true);
+    assert.equal(bucket.label, GENERAL_LABEL);
+    assert.deepEqual(
+      praise.map((_, j) => r.assignment[texts.length + j]),
+      praise.map(() => 2),
+    );
+    assert.ok(texts.every((_, i) => r.assignment[i] !== 2));
+    // New texts: contentless ones join the bucket, others never do.
+    const a = assignThemes(r.model, ['Great service, five stars!', 'Really happy :)', 'the password reset email never arrives', 'change delivery address please']);
+    assert.deepEqual(
+      a.map((x) => x.theme === bucket.id),
+      [true, true, false, false],
+    );
+  });
+
+  it('tells contentless texts from short ones that say something', () => {
+    for (const t of ['Five stars', 'Great!', 'Mixed feelings. Not bad, not great.', 'Thanks so much!!', 'Fine, nothing special.', 'Not impressed lately.', 'Love it', '5/5']) assert.equal(isContentless(t), true, t);
+    for (const t of ['Where is my refund?', 'Refund please', 'Card not arrived', 'Great app but it crashes at checkout', 'Too many late parcels.', 'The password reset email never arrives']) assert.equal(isContentless(t), false, t);
+    assert.deepEqual([...contentStems('Hi, my order ORD-1AB2C3 has not arrived yet. Thanks!')].sort(), ['arriv', 'order']);
+    // Two groups asking for one name: the larger keeps it, the other takes its next best phrase.
+    const same = ['card has not arrived', 'my card has not arrived yet', 'card has not arrived after a week'];
+    const [big, small] = nameGroups([[...same, ...same], same]);
+    assert.notEqual(big!.name.toLowerCase(), small!.name.toLowerCase());
   });
 
   it('finds BANKING77 intents: V-measure on a fifth of the file (k = 77) at the measured level', { skip: skipData }, () => {

@@ -50,6 +50,44 @@ describe('listening in the web dashboard', { skip }, () => {
     assert.deepEqual(rig.pageErrors, []);
   });
 
+  it('names themes in the customers\' words on the board, and moves a member to another theme by hand', async () => {
+    const { page, base } = rig;
+    await page.goto(`${base}/listening?sort=size`);
+    const board = await themeBoard(t.store, { sort: 'size', limit: 100 });
+    const cards = page.getByTestId('theme-card');
+    await cards.first().waitFor();
+    const names = await page.locator('[data-testid=theme-card] .theme-name').allInnerTexts();
+    assert.deepEqual(names, board.themes.map((x) => x.name));
+    // Readable names, not lists of stems; the general bucket is marked as such.
+    for (const x of board.themes.filter((c) => !c.renamed)) assert.doesNotMatch(x.name, / \/ /);
+    const general = board.themes.findIndex((x) => x.general);
+    if (general >= 0) assert.match(await cards.nth(general).innerText(), /general/);
+    const topics = board.themes.filter((x) => !x.general);
+    const from = topics[0]!;
+    // A target whose members fit on one page, so that the moved item shows there.
+    const to = topics.find((x) => x.id !== from.id && x.size < 29)!;
+    await page.goto(`${base}/listening/themes/${from.id}`);
+    const list = page.getByTestId('theme-members').locator('li');
+    await list.first().waitFor();
+    const item = list.first();
+    const text = await item.locator('.feedback-text').innerText();
+    const moving = await t.store.db.selectFrom('feedback_insights as i').innerJoin('feedback as f', 'f.id', 'i.feedback_id').select('f.id').where('i.theme_id', '=', from.id).orderBy('f.id', 'desc').executeTakeFirstOrThrow();
+    await item.getByLabel(`Move item ${moving.id} to`).selectOption(String(to.id));
+    await item.getByRole('button', { name: 'Move' }).click();
+    await page.waitForFunction((id) => ![...document.querySelectorAll('[data-testid=theme-members] li')].some((li) => li.querySelector(`#move-${id}`)), Number(moving.id));
+    const row = await t.store.db.selectFrom('feedback_insights').select('theme_id').where('feedback_id', '=', moving.id).executeTakeFirstOrThrow();
+    assert.equal(Number(row.theme_id), to.id);
+    const pin = await t.store.db.selectFrom('theme_pins').select(['theme_id', 'from_theme_id']).where('feedback_id', '=', moving.id).executeTakeFirstOrThrow();
+    assert.deepEqual([Number(pin.theme_id), Number(pin.from_theme_id)], [to.id, from.id]);
+    // On the target theme's page it is marked as moved here.
+    await page.goto(`${base}/listening/themes/${to.id}`);
+    const moved = page.getByTestId('theme-members').locator('li', { has: page.locator(`#move-${moving.id}`) });
+    await moved.waitFor();
+    assert.match(await moved.innerText(), /moved here/);
+    assert.equal(await moved.locator('.feedback-text').innerText(), text);
+    assert.deepEqual(rig.pageErrors, []);
+  });
+
   it('reviews tag suggestions: accepting one takes it out of the queue', async () => {
     const { page, base } = rig;
     await page.getByRole('link', { name: 'Tag review' }).click();

@@ -23,6 +23,8 @@ export function formatListen(r: ListenReport): string {
   const t = r.themes;
   if (t.built) lines.push(`Themes discovered: ${t.count} (${int(t.assigned)} items in a theme${t.carriedNames ? `, ${t.carriedNames} names carried over` : ''}) in ${t.seconds.toFixed(1)} s.`);
   else if (t.count > 0) lines.push(`Themes kept: ${t.count}; ${int(t.assigned)} new items joined one; ${int(t.unassigned)} items fit no theme.`);
+  if (t.pinned > 0) lines.push(`Items moved by hand: ${int(t.pinned)}, kept where they were put.`);
+  if (t.followedPins > 0) lines.push(`${int(t.followedPins)} items went where a nearly identical item moved by hand went.`);
   for (const s of r.tagSets) {
     lines.push(
       `Tag set "${s.tagSet}" (${s.kinds.join(', ')}): ${int(s.examples)} examples${s.retrained ? `, model retrained${s.accuracy === null ? '' : ` (cross-validated accuracy ${pct(s.accuracy)})`}` : ''}; ${int(s.tagged)} items tagged, ${int(s.toReview)} to review.`,
@@ -37,7 +39,7 @@ export function formatListen(r: ListenReport): string {
 
 /** `rapport themes …`: listening over the stored feedback, and the themes it found. */
 export function registerThemes(program: Command, ctx: () => Promise<CliContext>): void {
-  const themes = program.command('themes').description('themes in the stored feedback: discover, list, rename, merge');
+  const themes = program.command('themes').description('themes in the stored feedback: discover, list, rename, merge, split, move items');
   themes
     .command('run')
     .description('analyse stored feedback: sentiment, intent, language, near-duplicates, themes and tags (new items join existing themes)')
@@ -74,7 +76,7 @@ export function registerThemes(program: Command, ctx: () => Promise<CliContext>)
           return;
         }
         for (const t of board.themes) {
-          c.out.write(`#${t.id} ${t.name}  ·  ${int(t.size)} items, ${int(t.customers)} customers, value at stake ${money(t.valueAtStake)}, sentiment ${t.sentiment?.toFixed(2) ?? '–'}\n`);
+          c.out.write(`#${t.id} ${t.name}${t.general ? ' (general bucket)' : ''}  ·  ${int(t.size)} items, ${int(t.customers)} customers, value at stake ${money(t.valueAtStake)}, sentiment ${t.sentiment?.toFixed(2) ?? '–'}\n`);
           c.out.write(`    ${t.keyPhrases.slice(0, 6).join(', ')}\n`);
           if (t.quotes[0]) c.out.write(`    “${t.quotes[0].text.slice(0, 140)}”\n`);
         }
@@ -101,6 +103,24 @@ export function registerThemes(program: Command, ctx: () => Promise<CliContext>)
         const { mergeThemes } = await import('../listening/themes.service.js');
         await withStore(c, (store) => mergeThemes(store, parseId(into, 'into'), ids.map((i) => parseId(i, 'ids')), undefined, Date.now()));
         c.out.write(`Merged ${ids.join(', ')} into ${into}.\n`);
+      }),
+    );
+  themes
+    .command('move <id> <feedbackIds...>')
+    .description("move feedback items of theme <id> to another theme (--to <theme id>) or out of every theme (--to none); runs keep them there and send new items nearly the same after them")
+    .requiredOption('--to <theme>', 'the theme id to move them to, or "none"')
+    .action(
+      action(async (id: string, feedbackIds: string[], flags: { to: string }) => {
+        const to = flags.to === 'none' ? null : parseId(flags.to, '--to');
+        const items = feedbackIds.map((f) => {
+          const n = Number(f);
+          if (!Number.isInteger(n) || n < 1) throw invalid('feedbackIds', `expected feedback ids (whole numbers), got "${f}"`);
+          return n;
+        });
+        const c = await ctx();
+        const { moveMembers } = await import('../listening/themes.service.js');
+        const r = await withStore(c, (store) => moveMembers(store, parseId(id, 'id'), items, to, 'cli', Date.now()));
+        c.out.write(`Moved ${r.moved} ${r.moved === 1 ? 'item' : 'items'} from theme ${r.from} ${r.to === null ? 'out of every theme' : `to theme ${r.to}`}; later runs keep ${r.moved === 1 ? 'it' : 'them'} there.\n`);
       }),
     );
 

@@ -275,6 +275,7 @@ async function splitNow(store: Store, themeId: number, options: { k?: number; se
         tx,
         members.map((m, i) => [Number(m.id), rowOfPart.get(split.partOf[i]!) ?? partRows[0]!]),
       );
+      await themes.syncPins(tx, [themeId]);
       await themes.markSplit(tx, themeId, ts);
       await saveModel(tx, THEMES_PURPOSE, { model: storable(split.model), rowOf } satisfies StoredTheme, null, ts, version);
       return partRows;

@@ -14,7 +14,7 @@ import { seededRandom } from '../models/random.js';
 import type { Conn } from '../store/db.js';
 import type { FeedbackInsightsTable } from '../store/schema.js';
 import { loadModel, modelVersion, saveModel } from './model-store.js';
-import { assignThemes, buildThemes, storable, type ThemeEngineModel } from './theme-engine.js';
+import { assignThemes, buildThemes, followPins, storable, type ThemeEngineModel } from './theme-engine.js';
 import { examplesStamp, modelStale, readTagModelMeta, REVIEW_THRESHOLD, tagPurpose, writeTagModelMeta, type TagModelMeta } from './tags.service.js';
 import * as insights from './insights.repository.js';
 import * as tags from './tags.repository.js';
@@ -42,6 +42,10 @@ export interface ThemesReport {
   assigned: number;
   unassigned: number;
   carriedNames: number;
+  /** Items moved by hand that stay where they were put (a rebuild carries them to the theme that took over theirs). */
+  pinned: number;
+  /** New items that went where a nearly identical item moved by hand went. */
+  followedPins: number;
   seconds: number;
 }
 
@@ -214,7 +218,8 @@ export async function planThemes(
   warnings: string[],
 ): Promise<ThemesPlan> {
   const { fresh, itemCount } = input;
-  const report: ThemesReport = { built: false, count: 0, assigned: 0, unassigned: 0, carriedNames: 0, seconds: 0 };
+  const report: ThemesReport = { built: false, count: 0, assigned: 0, unassigned: 0, carriedNames: 0, pinned: 0, followedPins: 0, seconds: 0 };
+  const pins = await themes.pinsWithTexts(db);
   // The version is read first: a model saved meanwhile by another process makes this run's save
   // fail (and roll back) instead of being overwritten.
   const themesVersion = await modelVersion(db, THEMES_PURPOSE);
@@ -227,10 +232,25 @@ export async function planThemes(
       storedThemes.model,
       fresh.map((f) => f.text),
     );
+    // A new item nearly the same as one a person moved goes where that one went.
+    const follow = followPins(
+      storedThemes.model,
+      fresh.map((f) => f.text),
+      pins.map((p) => p.text),
+    );
+    const liveRows = new Set(live.values());
     fresh.forEach((f, j) => {
+      const row = rows.get(f.id)!;
+      const pin = follow[j]! >= 0 ? pins[follow[j]!]! : undefined;
+      if (pin && (pin.theme_id === null || liveRows.has(Number(pin.theme_id)))) {
+        row.theme_id = pin.theme_id === null ? null : Number(pin.theme_id);
+        row.theme_similarity = null;
+        report.followedPins++;
+        if (row.theme_id !== null) report.assigned++;
+        return;
+      }
       const modelId = a.theme[j]!;
       if (modelId < 0) return;
-      const row = rows.get(f.id)!;
       const rowId = storedThemes.rowOf[String(modelId)];
       row.theme_id = rowId === undefined ? null : (live.get(rowId) ?? null);
       row.theme_similarity = a.similarity[j]!;
@@ -245,6 +265,7 @@ export async function planThemes(
     report.built = true;
     report.count = built.themes.length;
     const oldAssign = new Map(input.stored.map((r) => [Number(r.feedback_id), r.theme_id === null ? null : Number(r.theme_id)]));
+    const oldKind = new Map((await themes.themeKinds(db)).map((t) => [Number(t.id), t.kind]));
     write = async (tx) => {
       const ts = options.now();
       // The team's names move to the new theme that holds most of the renamed theme's items.
@@ -252,8 +273,47 @@ export async function planThemes(
       await themes.retireActiveThemes(tx, ts);
       const ids: number[] = [];
       for (const t of built.themes) {
-        ids.push(await themes.insertTheme(tx, { label: t.label, keyPhrases: t.keyPhrases, quotes: t.quotes.map((q) => items[q]!.id), size: t.size, parentId: null }, ts));
+        ids.push(await themes.insertTheme(tx, { label: t.label, kind: t.general ? 'general' : 'topic', keyPhrases: t.keyPhrases, quotes: t.quotes.map((q) => items[q]!.id), size: t.size, parentId: null }, ts));
       }
+      // Items moved by hand go to the new theme that holds most of the other items of the
+      // theme they were put in (the general bucket to the new bucket); out of every theme stays out.
+      const pinnedIds = new Set(pins.map((p) => Number(p.feedback_id)));
+      const successor = new Map<number, number | null>();
+      const successorOf = (old: number): number | null => {
+        if (!successor.has(old)) {
+          const votes = new Map<number, number>();
+          items.forEach((it, j) => {
+            if (pinnedIds.has(it.id) || oldAssign.get(it.id) !== old) return;
+            const k = built.theme[j]!;
+            if (k >= 0) votes.set(k, (votes.get(k) ?? 0) + 1);
+          });
+          const best = [...votes].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
+          successor.set(old, best ? ids[best[0]]! : null);
+        }
+        return successor.get(old)!;
+      };
+      const generalRow = built.themes.findIndex((t) => t.general);
+      const pinnedTo = new Map<number, number | null>();
+      const dropped: number[] = [];
+      for (const p of pins) {
+        const id = Number(p.feedback_id);
+        if (p.theme_id === null) pinnedTo.set(id, null);
+        else {
+          const old = Number(p.theme_id);
+          const to = oldKind.get(old) === 'general' && generalRow >= 0 ? ids[generalRow]! : successorOf(old);
+          if (to === null) dropped.push(id);
+          else pinnedTo.set(id, to);
+        }
+      }
+      await themes.setPinThemes(tx, [...pinnedTo]);
+      await themes.deletePins(tx, dropped);
+      // Near-copies of a moved item follow it, as new items do between rebuilds.
+      const follow = followPins(
+        built.model,
+        items.map((it) => it.text),
+        pins.map((p) => p.text),
+      );
+      report.pinned = pinnedTo.size;
       for (const n of named) {
         const votes = new Map<number, number>();
         items.forEach((it, j) => {
@@ -269,8 +329,14 @@ export async function planThemes(
       const moved: [number, number | null, number | null][] = [];
       items.forEach((it, j) => {
         const k = built.theme[j]!;
-        const themeId = k >= 0 ? ids[k]! : null;
-        const similarity = k >= 0 ? built.similarity[j]! : null;
+        let themeId = k >= 0 ? ids[k]! : null;
+        let similarity = k >= 0 ? built.similarity[j]! : null;
+        const pinTarget = pinnedTo.has(it.id) ? pinnedTo.get(it.id)! : follow[j]! >= 0 ? pinnedTo.get(Number(pins[follow[j]!]!.feedback_id)) : undefined;
+        if (pinTarget !== undefined) {
+          if (!pinnedTo.has(it.id) && themeId !== pinTarget) report.followedPins++;
+          themeId = pinTarget;
+          similarity = null;
+        }
         const row = rows.get(it.id);
         if (row) {
           row.theme_id = themeId;
@@ -278,8 +344,9 @@ export async function planThemes(
         } else moved.push([it.id, themeId, similarity]);
       });
       await insights.setThemesAndSimilarity(tx, moved);
+      const movedTo = new Map(moved.map(([id, t]) => [id, t]));
       await saveModel(tx, THEMES_PURPOSE, { model: storable(built.model), rowOf: Object.fromEntries(built.themes.map((t, k) => [String(t.modelId), ids[k]!])) } satisfies StoredTheme, options.runId, ts, themesVersion);
-      report.assigned = built.theme.filter((k) => k >= 0).length;
+      report.assigned = items.length - items.filter((it) => (rows.get(it.id)?.theme_id ?? movedTo.get(it.id) ?? null) === null).length;
     };
   } else if (!storedThemes) {
     warnings.push(`themes need at least ${MIN_THEME_ITEMS} feedback items; there are ${itemCount}`);

@@ -64,6 +64,20 @@ export function listeningRoutes(ctx: HttpContext): RouteDef<unknown, unknown, un
     }),
     route({
       method: 'POST',
+      url: '/api/themes/:id/move',
+      summary: 'Move members of a theme to another theme, or out of every theme (to: null); runs keep them there and send new items nearly the same after them',
+      tags: ['Listening'],
+      auth: 'editor',
+      params: IdParams,
+      body: themes.MoveBody,
+      response: themes.MoveResult,
+      handler: async ({ params, body, principal }) => {
+        const by = principal?.name ?? null;
+        return ctx.serialWrite(() => themes.moveMembers(store, params.id, body.feedbackIds, body.to, by, ctx.clock()));
+      },
+    }),
+    route({
+      method: 'POST',
       url: '/api/themes/:id/split',
       summary: 'Split a theme in k parts by clustering its items again; the parts become new themes',
       tags: ['Listening'],

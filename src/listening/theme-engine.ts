@@ -4,6 +4,7 @@
  * the model's theme ids and item positions; the model stays plain JSON for `text_models`.
  */
 import { assignThemes as assignModel, discoverThemes, splitTheme as splitModel, type ThemeModel } from '../models/text/themes.js';
+import { vectorize } from '../models/text/vocabulary.js';
 
 export type ThemeEngineModel = ThemeModel;
 
@@ -12,6 +13,8 @@ export interface BuiltTheme {
   modelId: number;
   label: string;
   keyPhrases: string[];
+  /** The general bucket (contentless feedback). */
+  general: boolean;
   /** Indices (into the texts) of the most typical members. */
   quotes: number[];
   size: number;
@@ -49,6 +52,7 @@ export function buildThemes(texts: readonly string[], opts: { k: number | 'auto'
     modelId: t.id,
     label: t.label,
     keyPhrases: t.keyPhrases,
+    general: t.general === true,
     quotes: quoteIndices(t.quotes, members[j]!, texts),
     size: members[j]!.length,
   }));
@@ -77,9 +81,45 @@ export function splitThemes(model: ThemeEngineModel, modelId: number, memberText
     .filter((t) => partIds.includes(t.id))
     .map((t) => {
       const members = [...partOf.keys()].filter((i) => partOf[i] === t.id);
-      return { modelId: t.id, label: t.label, keyPhrases: t.keyPhrases, quotes: quoteIndices(t.quotes, members, memberTexts), size: members.length };
+      return { modelId: t.id, label: t.label, keyPhrases: t.keyPhrases, general: false, quotes: quoteIndices(t.quotes, members, memberTexts), size: members.length };
     });
   return { model: next, parts, partOf };
+}
+
+/**
+ * How similar (cosine, in the model's TF-IDF space) a text must be to an item a person moved
+ * by hand to go where that item went: near-copies and rewordings of it, not merely texts on a
+ * neighbouring topic (two messages of one BANKING77 intent are typically 0.2–0.5 apart).
+ */
+export const PIN_SIMILARITY = 0.7;
+
+/**
+ * For each text, the index of the moved item (`pinned`, their texts) it nearly repeats, the
+ * most similar one at or above {@link PIN_SIMILARITY}, or −1.
+ */
+export function followPins(model: ThemeEngineModel, texts: readonly string[], pinned: readonly string[]): Int32Array {
+  const out = new Int32Array(texts.length).fill(-1);
+  if (pinned.length === 0 || texts.length === 0) return out;
+  const vocab = { terms: model.vocabulary, idf: Float64Array.from(model.idf), display: model.display };
+  const p = vectorize(pinned, vocab);
+  const x = vectorize(texts, vocab);
+  // An inverted index of the pinned rows: feature → [row, weight].
+  const postings = new Map<number, [number, number][]>();
+  for (let r = 0; r < p.rows; r++)
+    for (let q = p.start[r]!; q < p.start[r + 1]!; q++) {
+      let l = postings.get(p.index[q]!);
+      if (!l) postings.set(p.index[q]!, (l = []));
+      l.push([r, p.value[q]!]);
+    }
+  const score = new Float64Array(p.rows);
+  for (let i = 0; i < x.rows; i++) {
+    score.fill(0);
+    for (let q = x.start[i]!; q < x.start[i + 1]!; q++) for (const [r, w] of postings.get(x.index[q]!) ?? []) score[r]! += w * x.value[q]!;
+    let best = -1;
+    for (let r = 0; r < p.rows; r++) if (score[r]! >= PIN_SIMILARITY && (best < 0 || score[r]! > score[best]!)) best = r;
+    out[i] = best;
+  }
+  return out;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Conn, Store } from '../store/db.js';
-import type { ThemeStatus } from '../store/schema.js';
+import type { ThemeKind, ThemeStatus } from '../store/schema.js';
 import { monthOfMs } from '../store/sql.js';
 
 /**
@@ -115,7 +115,8 @@ export async function themeMembers(db: Conn, themeId: number, limit: number, bef
     .selectFrom('feedback_insights as i')
     .innerJoin('feedback as f', 'f.id', 'i.feedback_id')
     .leftJoin('customers as c', 'c.id', 'f.customer_id')
-    .select(['f.id', 'f.text', 'f.kind', 'f.created_at', 'c.user_id', 'i.theme_similarity', 'i.sentiment', 'i.intent', 'i.duplicate_of'])
+    .leftJoin('theme_pins as p', 'p.feedback_id', 'f.id')
+    .select(['f.id', 'f.text', 'f.kind', 'f.created_at', 'c.user_id', 'i.theme_similarity', 'i.sentiment', 'i.intent', 'i.duplicate_of', 'p.pinned_at'])
     .where('i.theme_id', '=', themeId)
     .orderBy('f.id', 'desc')
     .limit(limit + 1);
@@ -202,6 +203,7 @@ export async function retireActiveThemes(db: Conn, now: number): Promise<void> {
 
 export interface NewTheme {
   label: string;
+  kind?: ThemeKind;
   keyPhrases: string[];
   /** Feedback ids of the most typical members. */
   quotes: number[];
@@ -213,7 +215,7 @@ export interface NewTheme {
 export async function insertTheme(db: Conn, t: NewTheme, now: number): Promise<number> {
   const r = await db
     .insertInto('themes')
-    .values({ label: t.label, name: null, key_phrases: JSON.stringify(t.keyPhrases), quotes: JSON.stringify(t.quotes), size: t.size, status: 'active', merged_into: null, parent_id: t.parentId, created_at: now, updated_at: now })
+    .values({ label: t.label, kind: t.kind ?? 'topic', name: null, key_phrases: JSON.stringify(t.keyPhrases), quotes: JSON.stringify(t.quotes), size: t.size, status: 'active', merged_into: null, parent_id: t.parentId, created_at: now, updated_at: now })
     .returning('id')
     .executeTakeFirstOrThrow();
   return Number(r.id);
@@ -250,4 +252,63 @@ export async function themeMemberTexts(db: Conn, themeId: number) {
 export async function refreshThemeSizes(db: Conn): Promise<void> {
   const sizes = await db.selectFrom('feedback_insights').select((eb) => ['theme_id', eb.fn.countAll<number>().as('n')]).where('theme_id', 'is not', null).groupBy('theme_id').execute();
   for (const s of sizes) await db.updateTable('themes').set({ size: Number(s.n) }).where('id', '=', Number(s.theme_id)).execute();
+}
+
+/** The theme each of these feedback items is in (items not analysed are missing). */
+export async function themesOfItems(db: Conn, feedbackIds: readonly number[]) {
+  if (feedbackIds.length === 0) return [];
+  return db.selectFrom('feedback_insights').select(['feedback_id', 'theme_id']).where('feedback_id', 'in', feedbackIds).execute();
+}
+
+/** Puts items into a theme (or none) by hand: their similarity is no longer the model's. */
+export async function moveItems(db: Conn, feedbackIds: readonly number[], themeId: number | null): Promise<void> {
+  if (feedbackIds.length === 0) return;
+  await db.updateTable('feedback_insights').set({ theme_id: themeId, theme_similarity: null }).where('feedback_id', 'in', feedbackIds).execute();
+}
+
+/** Records (or replaces) the pins of items moved by hand. */
+export async function upsertPins(db: Conn, pins: readonly { feedbackId: number; themeId: number | null; fromThemeId: number | null; by: string | null; at: number }[]): Promise<void> {
+  for (const p of pins) {
+    await db
+      .insertInto('theme_pins')
+      .values({ feedback_id: p.feedbackId, theme_id: p.themeId, from_theme_id: p.fromThemeId, pinned_by: p.by, pinned_at: p.at })
+      .onConflict((oc) => oc.column('feedback_id').doUpdateSet({ theme_id: p.themeId, from_theme_id: p.fromThemeId, pinned_by: p.by, pinned_at: p.at }))
+      .execute();
+  }
+}
+
+/** Every pin with its item's text, in feedback id order. */
+export async function pinsWithTexts(db: Conn) {
+  return db
+    .selectFrom('theme_pins as p')
+    .innerJoin('feedback as f', 'f.id', 'p.feedback_id')
+    .select(['p.feedback_id', 'p.theme_id', 'f.text'])
+    .orderBy('p.feedback_id')
+    .execute();
+}
+
+/** Points pins at the themes that took over theirs (a rebuild): [feedback id, theme id or null]. */
+export async function setPinThemes(db: Conn, moves: readonly [number, number | null][]): Promise<void> {
+  for (const [feedbackId, themeId] of moves) await db.updateTable('theme_pins').set({ theme_id: themeId }).where('feedback_id', '=', feedbackId).execute();
+}
+
+/** Removes pins (their theme is gone and nothing took it over). */
+export async function deletePins(db: Conn, feedbackIds: readonly number[]): Promise<void> {
+  if (feedbackIds.length === 0) return;
+  await db.deleteFrom('theme_pins').where('feedback_id', 'in', feedbackIds).execute();
+}
+
+/** Every theme's kind. */
+export async function themeKinds(db: Conn) {
+  return db.selectFrom('themes').select(['id', 'kind']).execute();
+}
+
+/** Pins into these themes follow their items (after a merge or split moved them). */
+export async function syncPins(db: Conn, themeIds: readonly number[]): Promise<void> {
+  if (themeIds.length === 0) return;
+  await db
+    .updateTable('theme_pins')
+    .set((eb) => ({ theme_id: eb.selectFrom('feedback_insights as i').select('i.theme_id').whereRef('i.feedback_id', '=', 'theme_pins.feedback_id') }))
+    .where('theme_id', 'in', themeIds)
+    .execute();
 }

@@ -26,9 +26,10 @@ export type Quote = z.infer<typeof Quote>;
 export const ThemeCard = z
   .object({
     id: z.number(),
-    name: z.string().describe("the team's name, else the label made from the key phrases"),
-    label: z.string(),
+    name: z.string().describe("the team's name, else the generated label"),
+    label: z.string().describe('a phrase of the most typical members, in their words'),
     renamed: z.boolean(),
+    general: z.boolean().describe('the general bucket: praise, thanks and remarks without a topic'),
     keyPhrases: z.array(z.string()),
     size: z.number().describe('feedback items in the theme'),
     duplicates: z.number().describe('of them, near-duplicates of another item'),
@@ -56,8 +57,10 @@ export const ThemeBoard = z
 export type ThemeBoard = z.infer<typeof ThemeBoard>;
 
 export const THEME_EXPLANATION = [
-  'Themes group feedback about the same need or defect, found without labels from the words and word pairs items share (TF-IDF, reduced by a truncated SVD, clustered by spherical k-means).',
-  'Key phrases are the words and pairs most specific to a theme (class-based TF-IDF); quotes are the members closest to its centre.',
+  'Themes group feedback about the same need or defect, found without labels from the words, word pairs and spellings items share (TF-IDF, a graph of each item’s nearest neighbours, clustered spectrally).',
+  'A theme is named by a phrase its most typical members wrote, chosen so that its words appear in as many members as possible and are specific to the theme; key phrases are the words and pairs most specific to it (class-based TF-IDF), as customers spell them; quotes are the members closest to its centre.',
+  'Feedback without a topic (“Five stars”, “Great!”: nothing left once courtesy, praise and sentiment words are removed) goes to the general bucket, so it never pulls a need or defect theme together.',
+  'Items moved by hand stay where they were put, and later feedback nearly the same as a moved item (cosine similarity ≥ 0.7) goes where it went.',
   'New feedback joins the nearest existing theme when it is as similar as the theme’s own members are, so themes stay put between runs. Renames, merges and splits are kept; discovering themes afresh (a rebuild) keeps the names, carried to the new theme that holds most of a named theme’s items.',
   'Value at stake: the sum of the CLV of the distinct customers who raised the theme (latest customer-value run).',
 ];
@@ -129,6 +132,7 @@ export async function themeBoard(store: Store, p: ThemeListParams, only?: number
       name: t.name ?? t.label,
       label: t.label,
       renamed: t.name !== null,
+      general: t.kind === 'general',
       keyPhrases: parseStrings(t.key_phrases),
       size: Number(s?.n ?? 0),
       duplicates: Number(s?.dups ?? 0),
@@ -183,6 +187,7 @@ export const ThemeMember = FeedbackItem.extend({
       })
       .describe('how the sentiment and intent were computed'),
     repeatedBy: z.number().describe('distinct customers among those repeats'),
+    moved: z.boolean().describe('moved here by hand: runs keep it here'),
   }).meta({ id: 'ThemeMember' });
 
 export const ThemeDetail = z.object({ theme: ThemeCard, members: z.array(ThemeMember), nextCursor: z.number().nullable() }).meta({ id: 'ThemeDetail' });
@@ -237,6 +242,7 @@ export async function themeDetail(store: Store, id: number, p: ThemeMembersParam
       repeats: repeats.get(Number(r.id))?.n ?? 0,
       how: explainSignals(r.text, reader),
       repeatedBy: repeats.get(Number(r.id))?.customers ?? 0,
+      moved: r.pinned_at !== null,
     })),
     nextCursor: rows.length > p.limit ? Number(page[page.length - 1]!.id) : null,
   };
@@ -267,10 +273,46 @@ export async function mergeThemes(store: Store, into: number, ids: number[], nam
       if (r.status !== 'active') throw invalid('themes', `theme ${id} is ${r.status}`);
     }
     await repo.moveItemsToTheme(tx, others, into);
+    await repo.syncPins(tx, others);
     await repo.markMerged(tx, others, into, now);
     // Themes merged into one of these earlier now point at the survivor directly.
     await repo.repointMerged(tx, others, into, now);
     await repo.setThemeSize(tx, into, await repo.countThemeItems(tx, into), now, name);
+  });
+}
+
+export const MoveBody = z.object({
+  feedbackIds: z.array(z.number().int().min(1)).min(1).max(200).describe("the theme's members to move"),
+  to: z.number().int().min(1).nullable().describe('the theme to move them to; null takes them out of every theme'),
+});
+export const MoveResult = z.object({ moved: z.number(), from: z.number(), to: z.number().nullable() }).meta({ id: 'ThemeMove' });
+
+/**
+ * Moves members of a theme to another theme, or out of every theme (`to` null), by hand. The
+ * move is kept as a pin: later runs leave the items there (a rebuild puts them in the theme
+ * that took over theirs) and send new items nearly the same to the same place.
+ */
+export async function moveMembers(store: Store, from: number, feedbackIds: number[], to: number | null, by: string | null, now: number): Promise<z.infer<typeof MoveResult>> {
+  const ids = [...new Set(feedbackIds)];
+  if (to === from) throw invalid('to', `the items are in theme ${from} already`);
+  return store.db.transaction().execute(async (tx) => {
+    const rows = await repo.themeStatuses(tx, to === null ? [from] : [from, to]);
+    for (const [field, id] of [['id', from], ['to', to]] as const) {
+      if (id === null) continue;
+      const r = rows.find((x) => Number(x.id) === id);
+      if (!r) throw notFound(`theme ${id}`);
+      if (r.status !== 'active') throw invalid(field, `theme ${id} is ${r.status}`);
+    }
+    const where = new Map((await repo.themesOfItems(tx, ids)).map((r) => [Number(r.feedback_id), r.theme_id === null ? null : Number(r.theme_id)]));
+    const outside = ids.filter((id) => where.get(id) !== from);
+    if (outside.length > 0) throw invalid('feedbackIds', `${outside.length === 1 ? 'item' : 'items'} ${outside.slice(0, 10).join(', ')} ${outside.length === 1 ? 'is' : 'are'} not in theme ${from}`);
+    await repo.moveItems(tx, ids, to);
+    await repo.upsertPins(
+      tx,
+      ids.map((feedbackId) => ({ feedbackId, themeId: to, fromThemeId: from, by, at: now })),
+    );
+    for (const t of to === null ? [from] : [from, to]) await repo.setThemeSize(tx, t, await repo.countThemeItems(tx, t), now);
+    return { moved: ids.length, from, to };
   });
 }
 

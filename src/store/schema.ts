@@ -225,8 +225,10 @@ export type ThemeStatus = 'active' | 'merged' | 'split';
 /** A theme: a group of feedback about the same need or defect. `name` is the team's rename. */
 export interface ThemesTable {
   id: Generated<number>;
-  /** Made from the key phrases; replaced when the model is rebuilt. */
+  /** A phrase of the typical members (models/text/naming.ts); replaced when the model is rebuilt. */
   label: string;
+  /** `general`: the bucket of contentless feedback; `topic`: every other theme. */
+  kind: Generated<ThemeKind>;
   /** The team's name for the theme; kept across runs. */
   name: string | null;
   /** JSON: string[]. */
@@ -244,6 +246,18 @@ export interface ThemesTable {
 export type Intent = 'help' | 'complaint' | 'request' | 'praise' | 'other';
 
 /** What the listening run read out of one feedback item. */
+export type ThemeKind = 'topic' | 'general';
+
+/** A feedback item a person moved by hand: into a theme, or out of every theme (null). */
+export interface ThemePinsTable {
+  feedback_id: number;
+  theme_id: number | null;
+  /** The theme it was moved out of. */
+  from_theme_id: number | null;
+  pinned_by: string | null;
+  pinned_at: number;
+}
+
 export interface FeedbackInsightsTable {
   feedback_id: number;
   theme_id: number | null;
@@ -341,6 +355,7 @@ export interface Database {
   customer_values: CustomerValuesTable;
   themes: ThemesTable;
   feedback_insights: FeedbackInsightsTable;
+  theme_pins: ThemePinsTable;
   tags: TagsTable;
   feedback_tags: FeedbackTagsTable;
   text_models: TextModelsTable;

@@ -12,6 +12,7 @@
 import { seededRandom } from '../random.js';
 import { fastKMeans as kmeans } from './kmeans-fast.js';
 import { knnGraph, spectralEmbedding, type Graph, type SpectralEmbedding } from './spectral.js';
+import { GENERAL_LABEL, isGeneral, meaningful, nameGroups, surfaceForms } from './naming.js';
 import { fitVocabulary, isWordFeature, selectRows, vectorize, type CsrMatrix, type Vocabulary } from './vocabulary.js';
 
 export interface SparseVector {
@@ -22,9 +23,12 @@ export interface SparseVector {
 export interface Theme {
   /** Stable id: kept by merges (the first theme listed), new ids for the parts of a split. */
   id: number;
-  /** The first key phrases joined, for display until someone names the theme. */
+  /** A readable name in the customers' words (naming.ts), for display until someone names the theme. */
   label: string;
+  /** The words and pairs most specific to the theme, as customers spell them. */
   keyPhrases: string[];
+  /** The general bucket: texts without a topic ("Five stars", "Great!"); new contentless texts join it, no other text does. */
+  general?: boolean;
   size: number;
   /** Members nearest the centroid (distinct texts), most typical first. */
   quotes: string[];
@@ -62,6 +66,8 @@ export interface DiscoverOptions {
   maxK?: number;
   quotes?: number;
   keyPhrases?: number;
+  /** Put contentless texts and pure praise (naming.ts's isGeneral) into a general bucket theme of their own instead of clustering them (default true). */
+  generalBucket?: boolean;
 }
 
 export interface ThemeDiscovery {
@@ -300,7 +306,7 @@ function percentile5(values: number[]): number {
 }
 
 /** Builds a theme (without key phrases) from member rows of x. */
-function buildTheme(id: number, x: CsrMatrix, texts: readonly string[], vocab: Vocabulary, rows: readonly number[], quotes: number): { theme: Theme; similarity: number[] } {
+function buildTheme(id: number, x: CsrMatrix, texts: readonly string[], vocab: Vocabulary, rows: readonly number[], quotes: number): { theme: Theme; similarity: number[]; typical: string[] } {
   const centroid = centroidOf(x, rows);
   const similarity = rows.map((i) => dot(x, i, centroid));
   const order = rows.map((_, j) => j).sort((a, b) => similarity[b]! - similarity[a]! || rows[a]! - rows[b]!);
@@ -324,17 +330,23 @@ function buildTheme(id: number, x: CsrMatrix, texts: readonly string[], vocab: V
   return {
     theme: { id, label: '', keyPhrases: [], size: rows.length, quotes: q, centroid, threshold: percentile5(similarity), terms: { index: termIndex, count: termIndex.map((f) => counts.get(f)!) } },
     similarity,
+    typical: order.map((j) => texts[rows[j]!]!),
   };
 }
 
 /**
- * Key phrases of every theme by class-based TF-IDF (Grootendorst 2022, "BERTopic", eq. 1):
- * W(t, c) = tf(t, c) · log(1 + A / tf(t)), with tf(t, c) the number of the theme's members
- * containing word feature t, tf(t) its total over themes and A the average number of word
- * features per theme. A word already shown inside a chosen bigram is skipped; a phrase must
- * occur in at least two members (when the theme has two).
+ * Key phrases and names of themes. Key phrases by class-based TF-IDF (Grootendorst 2022,
+ * "BERTopic", eq. 1): W(t, c) = tf(t, c) · log(1 + A / tf(t)), with tf(t, c) the number of the
+ * theme's members containing word feature t, tf(t) its total over themes and A the average
+ * number of word features per theme. A word already shown inside a chosen bigram is skipped; a
+ * phrase must occur in at least two members (when the theme has two) and hold a content word.
+ *
+ * `members` gives, for the themes to (re)label, their member texts, most typical first: the
+ * key phrases are then shown as the members spell them and the label is a phrase of the
+ * typical members (naming.ts). Themes not listed keep their label and key phrases; without
+ * `members` every theme is relabelled from the corpus-wide spellings of its features.
  */
-export function labelThemes(model: ThemeModel, count = 6): ThemeModel {
+export function labelThemes(model: ThemeModel, count = 6, members?: ReadonlyMap<number, readonly string[]>): ThemeModel {
   const total = new Map<number, number>();
   let all = 0;
   for (const t of model.themes)
@@ -343,23 +355,32 @@ export function labelThemes(model: ThemeModel, count = 6): ThemeModel {
       all += t.terms.count[p]!;
     });
   const a = all / Math.max(1, model.themes.length);
-  const themes = model.themes.map((t) => {
+  const listed = members ? [...members.keys()].sort((x, y) => x - y) : model.themes.map((_, i) => i);
+  const names = members ? nameGroups(listed.map((i) => members.get(i)!)) : [];
+  const nameOf = new Map(listed.map((i, j) => [i, names[j]?.name ?? '']));
+  const themes = model.themes.map((t, ti) => {
+    if (!nameOf.has(ti)) return t;
     const scored = t.terms.index
       .map((f, p) => ({ f, tf: t.terms.count[p]!, w: t.terms.count[p]! * Math.log(1 + a / total.get(f)!) }))
       .filter((s) => s.tf >= Math.min(2, t.size))
       .sort((x, y) => y.w - x.w || x.f - y.f);
+    const texts = members?.get(ti);
+    const spelled = texts ? surfaceForms(scored.slice(0, count * 8).map((s) => model.vocabulary[s.f]!), texts.slice(0, 400)) : undefined;
     const chosen: string[] = [];
     const shownWords = new Set<string>();
     for (const s of scored) {
       if (chosen.length >= count) break;
-      const phrase = model.display[s.f] || model.vocabulary[s.f]!;
+      const phrase = spelled ? spelled.get(model.vocabulary[s.f]!) : model.display[s.f] || model.vocabulary[s.f]!;
+      if (!phrase || !meaningful(phrase)) continue;
       const ws = phrase.split(' ');
       if (ws.length === 1 && shownWords.has(phrase)) continue;
       if (chosen.includes(phrase)) continue;
       chosen.push(phrase);
       for (const w of ws) shownWords.add(w);
     }
-    return { ...t, keyPhrases: chosen, label: chosen.slice(0, 3).join(' / ') || '(no words)' };
+    const named = nameOf.get(ti) ?? '';
+    const label = t.general ? GENERAL_LABEL : named || (chosen.length > 0 ? chosen[0]!.charAt(0).toUpperCase() + chosen[0]!.slice(1) : '(no words)');
+    return { ...t, keyPhrases: chosen, label };
   });
   return { ...model, themes };
 }
@@ -382,11 +403,22 @@ export function discoverThemes(texts: readonly string[], options: DiscoverOption
   const n = texts.length;
   if (n === 0) throw new RangeError('discoverThemes: no texts');
   const { vocabulary, matrix: x } = fitVocabulary(texts);
+  // Contentless texts ("Five stars", "Great!") and pure praise go to the general bucket and
+  // take no part in the clustering: grouped by their shared praise words they would pull need
+  // and defect themes together.
+  const general: number[] = [];
+  const content: number[] = [];
+  for (let i = 0; i < n; i++) (options.generalBucket !== false && isGeneral(texts[i]!) ? general : content).push(i);
+  if (content.length < 2 || (k !== 'auto' && content.length < k)) {
+    content.push(...general.splice(0));
+    content.sort((a, b) => a - b);
+  }
   const maxGraph = options.maxGraphItems ?? 10_000;
-  let sample: number[] = Array.from({ length: n }, (_, i) => i);
-  if (n > maxGraph) {
+  let sample: number[] = content;
+  if (content.length > maxGraph) {
+    sample = [...content];
     const rand = seededRandom(seed ^ 0x5bd1e995);
-    for (let s = n - 1; s > 0; s--) {
+    for (let s = sample.length - 1; s > 0; s--) {
       const j = Math.floor(rand() * (s + 1));
       [sample[s], sample[j]] = [sample[j]!, sample[s]!];
     }
@@ -401,25 +433,30 @@ export function discoverThemes(texts: readonly string[], options: DiscoverOption
   const members: number[][] = Array.from({ length: cl.k }, () => []);
   cl.labels.forEach((c, s) => members[c]!.push(sample[s]!));
   const cents = members.filter((m) => m.length > 0).map((m) => centroidOf(x, m));
-  const labels = nearest(x, centroidTable(cents, x.cols), cents.length).theme;
-  // Themes ordered by size (largest first), empty clusters dropped.
+  const xc = content.length === n ? x : selectRows(x, content);
+  const near = nearest(xc, centroidTable(cents, x.cols), cents.length).theme;
+  // Themes ordered by size (largest first), empty clusters dropped; the general bucket last.
   const groups: number[][] = [];
-  labels.forEach((c, i) => (groups[c] ??= []).push(i));
+  near.forEach((c, j) => (groups[c] ??= []).push(content[j]!));
   const ordered = groups.filter((g) => g !== undefined && g.length > 0).sort((a, b) => b.length - a.length || a[0]! - b[0]!);
+  if (general.length > 0) ordered.push(general);
   const assignment = new Array<number>(n);
   const similarity = new Array<number>(n);
   const quotes = options.quotes ?? 3;
+  const typical = new Map<number, string[]>();
   const themes = ordered.map((rows, t) => {
     const built = buildTheme(t, x, texts, vocabulary, rows, quotes);
     rows.forEach((i, j) => {
       assignment[i] = t;
       similarity[i] = built.similarity[j]!;
     });
-    return built.theme;
+    typical.set(t, built.typical);
+    return general.length > 0 && t === ordered.length - 1 ? { ...built.theme, general: true } : built.theme;
   });
   const model = labelThemes(
     { version: 1, vocabulary: vocabulary.terms, idf: Array.from(vocabulary.idf), display: vocabulary.display, themes, nextId: themes.length },
     options.keyPhrases ?? 6,
+    typical,
   );
   return { model, assignment, similarity, ...(cl.kScores ? { kScores: cl.kScores } : {}) };
 }
@@ -443,17 +480,21 @@ export interface ThemeAssignment {
 export function assignThemes(model: ThemeModel, texts: readonly string[], options: { minSimilarity?: number } = {}): ThemeAssignment[] {
   if (model.themes.length === 0) throw new RangeError('assignThemes: the model has no themes');
   const x = vectorize(texts, vocabularyOf(model));
-  const k = model.themes.length;
+  // The general bucket takes the contentless texts and competes for no other.
+  const bucket = model.themes.find((t) => t.general === true);
+  const topical = bucket && model.themes.length > 1 ? model.themes.filter((t) => t !== bucket) : model.themes;
+  const k = topical.length;
   const r = nearest(
     x,
     centroidTable(
-      model.themes.map((t) => t.centroid),
+      topical.map((t) => t.centroid),
       x.cols,
     ),
     k,
   );
-  return texts.map((_, i) => {
-    const t = model.themes[r.theme[i]!]!;
+  return texts.map((text, i) => {
+    if (bucket && topical !== model.themes && isGeneral(text)) return { theme: bucket.id, nearest: bucket.id, similarity: dot(x, i, bucket.centroid) };
+    const t = topical[r.theme[i]!]!;
     const s = r.similarity[i]!;
     return { theme: s >= (options.minSimilarity ?? t.threshold) && s > 0 ? t.id : null, nearest: t.id, similarity: s };
   });
@@ -462,7 +503,7 @@ export function assignThemes(model: ThemeModel, texts: readonly string[], option
 /**
  * Splits one theme into `k` by clustering its member texts (the same graph and spectral
  * clustering, over the model's vocabulary); the parts get new ids and replace the theme in
- * place. Key phrases of all themes are recomputed (c-TF-IDF depends on every theme).
+ * place, named from their members (the other themes keep their names and key phrases).
  *
  * @example const next = splitTheme(model, 4, textsOfTheme4, 2, 1)
  */
@@ -474,16 +515,19 @@ export function splitTheme(model: ThemeModel, themeIndex: number, memberTexts: r
   const { labels } = clusterRows(x, k, { seed, neighbours: 12, restarts: 4 });
   const groups: number[][] = Array.from({ length: k }, () => []);
   labels.forEach((c, i) => groups[c]!.push(i));
-  const parts = groups
+  const built = groups
     .filter((g) => g.length > 0)
     .sort((a, b) => b.length - a.length || a[0]! - b[0]!)
-    .map((rows, j) => buildTheme(model.nextId + j, x, memberTexts, vocab, rows, model.themes[themeIndex]!.quotes.length || 3).theme);
+    .map((rows, j) => buildTheme(model.nextId + j, x, memberTexts, vocab, rows, model.themes[themeIndex]!.quotes.length || 3));
+  const parts = built.map((b) => b.theme);
   const themes = [...model.themes.slice(0, themeIndex), ...parts, ...model.themes.slice(themeIndex + 1)];
-  return labelThemes({ ...model, themes, nextId: model.nextId + parts.length }, model.themes[0]?.keyPhrases.length || 6);
+  // The parts are named and phrased from their members; the other themes keep theirs.
+  const typical = new Map(built.map((b, j) => [themeIndex + j, b.typical]));
+  return labelThemes({ ...model, themes, nextId: model.nextId + parts.length }, Math.max(...model.themes.map((t) => t.keyPhrases.length), 1), typical);
 }
 
 /**
- * Merges themes into one, which keeps the id (and position) of the first index listed: its
+ * Merges themes into one, which keeps the id, position and name of the first index listed: its
  * centroid is the size-weighted sum of theirs, renormalised (the member texts are not needed;
  * it approximates the centroid of the union, exactly when the themes are equally tight), its
  * terms the sum of theirs, its quotes the most central of theirs, its threshold the lowest.
@@ -510,10 +554,14 @@ export function mergeThemes(model: ThemeModel, indices: readonly number[]): Them
     .sort((a, b) => b.s - a.s || a.i - b.i)
     .slice(0, Math.max(...parts.map((t) => t.quotes.length)))
     .map((e) => e.q);
+  // The merged theme keeps the first one's name; its key phrases are theirs, the largest themes' first.
+  const bySize = [...parts].sort((x, y) => y.size - x.size);
+  const phrases = [...new Set(bySize.flatMap((t) => t.keyPhrases))].slice(0, Math.max(...parts.map((t) => t.keyPhrases.length)));
   const merged: Theme = {
     id: parts[0]!.id,
-    label: '',
-    keyPhrases: [],
+    label: parts[0]!.label,
+    keyPhrases: phrases,
+    ...(parts[0]!.general ? { general: true as const } : {}),
     size: parts.reduce((s, t) => s + t.size, 0),
     quotes,
     centroid,
@@ -522,5 +570,5 @@ export function mergeThemes(model: ThemeModel, indices: readonly number[]): Them
   };
   const drop = new Set(idx.slice(1));
   const themes = model.themes.flatMap((t, i) => (i === idx[0] ? [merged] : drop.has(i) ? [] : [t]));
-  return labelThemes({ ...model, themes }, model.themes[0]?.keyPhrases.length || 6);
+  return { ...model, themes };
 }

@@ -102,6 +102,7 @@ export const api = {
   theme: (id: number, cursor: number | null, signal?: AbortSignal) => request<ThemeDetail>(`/api/themes/${id}${query({ cursor, limit: 30 })}`, { signal }),
   renameTheme: (id: number, name: string | null) => request<{ ok: boolean }>(`/api/themes/${id}`, send('PATCH', { name })),
   splitTheme: (id: number, k: number) => request<{ parts: number[] }>(`/api/themes/${id}/split`, send('POST', { k })),
+  moveThemeMembers: (id: number, feedbackIds: number[], to: number | null) => request<{ moved: number; from: number; to: number | null }>(`/api/themes/${id}/move`, send('POST', { feedbackIds, to })),
   mergeThemes: (into: number, themes: number[]) => request<{ ok: boolean }>('/api/themes/merge', send('POST', { into, themes })),
   tagSets: (signal?: AbortSignal) => request<{ tagSets: TagSet[] }>('/api/tags', { signal }),
   reviewQueue: (p: { tagSet?: string | undefined }, signal?: AbortSignal) => request<ReviewQueue>(`/api/review-queue${query({ tagSet: p.tagSet, limit: 50 })}`, { signal }),

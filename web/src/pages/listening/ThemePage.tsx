@@ -123,16 +123,58 @@ function Split({ theme }: { theme: ThemeCard }) {
   );
 }
 
-function Members({ id, first }: { id: number; first: ThemeDetail }) {
+type Member = ThemeDetail['members'][number];
+
+/** Moves one member to another theme, or out of every theme; runs keep it there. */
+function MoveMember({ themeId, member, targets, onMoved }: { themeId: number; member: Member; targets: ThemeCard[]; onMoved: (feedbackId: number) => void }) {
+  const [to, setTo] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const field = `move-${member.feedbackId}`;
+  return (
+    <form
+      className="member-move"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!to) return;
+        api.moveThemeMembers(themeId, [member.feedbackId], to === 'none' ? null : Number(to)).then(
+          () => onMoved(member.feedbackId),
+          (err: unknown) => setError((err as Error).message),
+        );
+      }}
+    >
+      <label htmlFor={field} className="sr-only">
+        Move item {member.feedbackId} to
+      </label>
+      <select id={field} value={to} onChange={(e) => setTo(e.target.value)}>
+        <option value="">move to…</option>
+        {targets.map((t) => (
+          <option key={t.id} value={t.id}>
+            {t.name}
+          </option>
+        ))}
+        <option value="none">no theme</option>
+      </select>
+      <button type="submit" className="button button-ghost" disabled={!to} title="Later runs keep it there, and new feedback nearly the same goes there too">
+        Move
+      </button>
+      {error && <span className="error-inline">{error}</span>}
+    </form>
+  );
+}
+
+function Members({ id, first, onMoved }: { id: number; first: ThemeDetail; onMoved: () => void }) {
   const [pages, setPages] = useState<ThemeDetail['members'][]>([first.members]);
   const [cursor, setCursor] = useState(first.nextCursor);
+  const [gone, setGone] = useState<Set<number>>(new Set());
+  const board = useApi((signal) => api.themes({ sort: 'size' }, signal), []);
+  const targets = board.status === 'ready' ? board.data.themes.filter((t) => t.id !== id) : [];
   const more = async () => {
     if (cursor === null) return;
     const next = await api.theme(id, cursor);
     setPages((p) => [...p, next.members]);
     setCursor(next.nextCursor);
   };
-  const members = pages.flat();
+  const members = pages.flat().filter((m) => !gone.has(m.feedbackId));
   return (
     <>
       <ul className="member-list" data-testid="theme-members">
@@ -154,6 +196,22 @@ function Members({ id, first }: { id: number; first: ThemeDetail }) {
               {m.userId && <Link to={`/customers/${encodeURIComponent(m.userId)}`}>{m.userId}</Link>}
               <span className="muted">{formatDateTime(m.at)}</span>
               {m.similarity !== null && <span className="muted" title="cosine similarity to the theme's centre">similarity {m.similarity.toFixed(2)}</span>}
+              {m.moved && (
+                <span className="badge" title="moved here by hand: later runs keep it here">
+                  moved here
+                </span>
+              )}
+              {targets.length > 0 && (
+                <MoveMember
+                  themeId={id}
+                  member={m}
+                  targets={targets}
+                  onMoved={(fid) => {
+                    setGone((g) => new Set(g).add(fid));
+                    onMoved();
+                  }}
+                />
+              )}
             </div>
           </li>
         ))}
@@ -189,7 +247,9 @@ export function ThemePage() {
             <Tile label="Value at stake" value={formatAmount(state.data.theme.valueAtStake)} how="The sum of the CLV of the distinct customers who raised this theme (latest customer-value run)." />
             <Tile label="Sentiment" value={state.data.theme.sentiment === null ? '–' : state.data.theme.sentiment.toFixed(2)} how="Mean compound sentiment of the items, from −1 (very negative) to +1 (very positive)." />
           </div>
-          <Panel title="Key phrases" how="The words and word pairs most specific to this theme compared with all feedback (class-based TF-IDF).">
+          {state.data.theme.renamed && <p className="muted">Generated name: {state.data.theme.label}</p>}
+          {state.data.theme.general && <p className="muted">The general bucket: feedback without a topic (praise, thanks, remarks such as “Five stars”), kept apart so that it pulls no need or defect theme together.</p>}
+          <Panel title="Key phrases" how="The words and word pairs most specific to this theme compared with all feedback (class-based TF-IDF), as customers spell them. The name is a phrase of the most typical members whose words appear in as many members as possible.">
             <div className="theme-phrases">
               {state.data.theme.keyPhrases.map((p) => (
                 <span key={p} className="chip">
@@ -204,7 +264,7 @@ export function ThemePage() {
             <Split theme={state.data.theme} />
           </Panel>
           <Panel title={`Members (${formatInt(state.data.theme.size)})`}>
-            <Members key={id} id={id} first={state.data} />
+            <Members key={id} id={id} first={state.data} onMoved={state.reload} />
           </Panel>
         </>
       )}

@@ -26,6 +26,11 @@ function ThemeTile({ t }: { t: ThemeCard }) {
           {t.name}
         </Link>
         {t.renamed && <span className="muted" title={`generated label: ${t.label}`}>renamed</span>}
+        {t.general && (
+          <span className="badge" title="feedback without a topic (praise, thanks, remarks): kept apart so that it pulls no need or defect theme together">
+            general
+          </span>
+        )}
       </header>
       <div className="theme-phrases">
         {t.keyPhrases.slice(0, 5).map((p) => (
