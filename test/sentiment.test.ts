@@ -15,6 +15,7 @@ const runCli = (args: string[]): { code: number | null; stdout: string; stderr: 
 import { DIALECTS, SHARED_DATA, sqliteStore } from './support/stores.js';
 import { generateDemo } from '../src/demo/generate.js';
 import { MIN_LABELS } from '../src/listening/sentiment.steps.js';
+import { labelItem } from '../src/listening/tags.service.js';
 import { IngestWriter } from '../src/ingest/writer/writer.js';
 import type { FeedbackRecord } from '../src/ingest/records.js';
 import { runListen } from '../src/listening/listen.job.js';
@@ -236,7 +237,7 @@ describe("sentiment learned from the team's ratings", () => {
       const s = report.sentiment;
       const learned = Object.values(s.model?.examples ?? {}).reduce((a: number, b) => a + (b ?? 0), 0);
       assert.ok(s.model && s.model.source === 'ratings' && learned >= MIN_LABELS, JSON.stringify(s));
-      assert.match(s.method, /learned from \d+ rated reviews and surveys/);
+      assert.match(s.method, /learned from \d+ labels \(ratings\)/);
       // The stored readings agree with the ratings more often than the rules alone do.
       const rows = await t.store.db.selectFrom('feedback as f').innerJoin('feedback_insights as i', 'i.feedback_id', 'f.id').select(['f.text', 'f.rating', 'i.sentiment_label']).where('f.kind', '=', 'review').where('f.rating', 'is not', null).execute();
       const truth = rows.map((r) => labelOfRating(Number(r.rating), 5));
@@ -248,6 +249,24 @@ describe("sentiment learned from the team's ratings", () => {
       assert.equal(again.trained, false);
       assert.match(again.why ?? '', /learned again when there are \d+/);
       assert.equal(again.reread, 0);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('takes the tags of a tag set whose tags are sentiment classes as labels', async () => {
+    const t = await sqliteStore();
+    try {
+      const at = Date.parse('2026-10-01T12:00:00Z');
+      const kinds = { negative: (i: number) => `Order ${i} never arrived and nobody answers.`, neutral: (i: number) => `Do you ship to town number ${i}?`, positive: (i: number) => `Lovely service on order ${i}, thanks!` } as const;
+      const records: FeedbackRecord[] = [];
+      for (const [label, text] of Object.entries(kinds)) for (let i = 0; i < 20; i++) records.push({ kind: 'feedback', who: { userId: `${label}${i}` }, feedbackKind: 'ticket', text: text(i), rating: null, status: 'new', at: at + records.length, properties: { label }, source: 'test', sourceId: `${label}-${i}` });
+      await new IngestWriter(t.store, () => at).write(records);
+      const rows = await t.store.db.selectFrom('feedback').select(['id', 'source_id']).orderBy('id').execute();
+      for (const r of rows) await labelItem(t.store, Number(r.id), 'tone', r.source_id.split('-')[0]!, 'test', at);
+      const { report } = await runListen(t.store, { trigger: 'test' });
+      assert.equal(report.sentiment.model?.source, 'tags', JSON.stringify(report.sentiment));
+      assert.deepEqual(report.sentiment.model?.examples, { negative: 20, neutral: 20, positive: 20 });
     } finally {
       await t.cleanup();
     }

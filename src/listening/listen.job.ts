@@ -207,7 +207,7 @@ async function compute(
     languages: signals.languages,
     sentiment: {
       ...learning,
-      method: reader.model ? `the rules, and a model learned from ${Object.values(reader.model.examples).reduce((a, b) => a + b, 0)} rated reviews and surveys on top` : 'the rules',
+      method: reader.model ? `the rules, and a model learned from ${Object.values(reader.model.examples).reduce((a, b) => a + b, 0)} labels (${reader.model.source}) on top` : 'the rules',
       model: reader.model ? { source: reader.model.source, examples: reader.model.examples } : null,
       reread,
     },

@@ -3,7 +3,8 @@
  * signals carry enough labels, a model learned from them (sentiment-learn.ts) on top.
  *
  * The labels are the ratings of reviews and surveys the hub already stores: stars (1–2
- * negative, 3 neutral, 4–5 positive) or NPS (0–6, 7–8, 9–10). A rating says how the customer
+ * negative, 3 neutral, 4–5 positive) or NPS (0–6, 7–8, 9–10), and a person's tags in a tag set
+ * whose tags are "negative", "neutral" and "positive". A rating says how the customer
  * felt, which is what the text's sentiment estimates; where a rating and its text disagree the
  * model learns less from that text. The model is retrained when the labels grew by a tenth
  * since the stored one (bounded cost: the newest 20,000 rated items, 10 passes), and every
@@ -26,6 +27,12 @@ export const MIN_LABELS = 60;
 export const MIN_PER_CLASS = 15;
 /** At most this many of the newest rated items train it. */
 const MAX_LABELS = 20_000;
+/** Tag names read as sentiment classes. */
+const SENTIMENT_TAG = new Map<string, SentimentLabel>([
+  ['negative', 'negative'],
+  ['neutral', 'neutral'],
+  ['positive', 'positive'],
+]);
 /** Retrain when the labels grew by this share since the stored model. */
 const GROWTH = 0.1;
 
@@ -69,20 +76,35 @@ export async function learnFromRatings(db: Conn, runId: number, now: () => numbe
   for (const r of rated) max.set(r.kind, Math.max(max.get(r.kind) ?? -Infinity, r.rating));
   const examples: LabelledText[] = [];
   const labels: Partial<Record<SentimentLabel, number>> = {};
+  const seen = new Set<number>();
+  const add = (id: number, text: string, label: SentimentLabel): number => {
+    if (seen.has(id) || text.trim().length === 0) return 0;
+    seen.add(id);
+    examples.push({ text, label });
+    labels[label] = (labels[label] ?? 0) + 1;
+    return 1;
+  };
+  let fromTags = 0;
+  // A person's tags in a tag set whose tags are sentiment classes ("negative", "neutral",
+  // "positive") are labels too, and come first: a person read the text itself.
+  for (const set of await tags.tagSetNames(db)) {
+    const tagged = await tags.examplesOf(db, set);
+    if (tagged.length === 0 || !tagged.every((t) => SENTIMENT_TAG.has(t.name.trim().toLowerCase()))) continue;
+    for (const t of tagged.slice(0, MAX_LABELS)) fromTags += add(Number(t.id), t.text, SENTIMENT_TAG.get(t.name.trim().toLowerCase())!);
+  }
   for (const r of rated) {
     const label = labelOfRating(r.rating, max.get(r.kind)!);
-    if (!label || r.text.trim().length === 0) continue;
-    examples.push({ text: r.text, label });
-    labels[label] = (labels[label] ?? 0) + 1;
+    if (label) add(r.id, r.text, label);
   }
   const enough = Object.values(labels).filter((n) => n >= MIN_PER_CLASS).length;
-  if (examples.length < MIN_LABELS || enough < 2) return { labels, trained: false, why: `a model is learned from ${MIN_LABELS} rated reviews or surveys, at least ${MIN_PER_CLASS} in each of two classes` };
+  if (examples.length < MIN_LABELS || enough < 2) return { labels, trained: false, why: `a model is learned from ${MIN_LABELS} rated reviews or surveys (or items tagged negative, neutral or positive), at least ${MIN_PER_CLASS} in each of two classes` };
   const current = (await sentimentReader(db)).model;
   const had = current ? Object.values(current.examples).reduce((a, b) => a + b, 0) : 0;
-  if (current && examples.length < had * (1 + GROWTH)) return { labels, trained: false, why: `the stored model learned from ${had} ratings; it is learned again when there are ${Math.ceil(had * (1 + GROWTH))}` };
+  if (current && examples.length < had * (1 + GROWTH)) return { labels, trained: false, why: `the stored model learned from ${had} labels; it is learned again when there are ${Math.ceil(had * (1 + GROWTH))}` };
   // Only the classes with enough examples: a class of three ratings teaches noise.
   const kept = examples.filter((e) => (labels[e.label] ?? 0) >= MIN_PER_CLASS);
-  const model = learnSentiment(kept, { source: 'ratings', epochs: 10 });
+  const source = fromTags === 0 ? 'ratings' : fromTags === examples.length ? 'tags' : 'ratings and tags';
+  const model = learnSentiment(kept, { source, epochs: 10 });
   await serialize(() => saveModel(db, SENTIMENT_PURPOSE, storeSentimentModel(model), runId, now()).then(() => undefined));
   return { labels, trained: true };
 }
