@@ -80,6 +80,30 @@ describe('the rapport command', () => {
     }
   });
 
+  it('exits 2 on every usage error, 0 on help and version', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-cli-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'c.csv'), 'user_id\nu1\n');
+      const usage: [string[], RegExp][] = [
+        [['import', 'c.csv'], /--kind/],
+        [['import', '--kind', 'customers'], /missing required argument/],
+        [['keys', 'create', '--name', 'x', '--scope', 'read', '--nope'], /unknown option '--nope'/],
+        [['nope'], /unknown command 'nope'/],
+        [['clv', 'fit', '--transactions'], /argument missing/],
+        [[], /Usage: rapport/],
+      ];
+      for (const [args, message] of usage) {
+        const r = rapport(args, { cwd: dir });
+        assert.equal(r.code, 2, `rapport ${args.join(' ')}: ${r.err}`);
+        assert.match(r.err, message);
+      }
+      assert.equal(rapport(['--version'], { cwd: dir }).code, 0);
+      assert.equal(rapport(['import', '--help'], { cwd: dir }).code, 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reports a bad DATABASE_URL as a configuration error', () => {
     const r = rapport(['keys', 'list'], { env: { DATABASE_URL: 'mysql://nope' } });
     assert.notEqual(r.code, 0);
