@@ -94,6 +94,34 @@ describe('web dashboard in Chromium', { skip }, () => {
     }
   });
 
+  it('explains a used sign-in link on the styled sign-in page, and takes its own browser on to the app', async () => {
+    const token = await createSignInToken(t.store.db, Date.now());
+    const link = `${base}/auth/signin?token=${encodeURIComponent(token)}`;
+    const first = await browser.newPage();
+    const other = await browser.newPage();
+    try {
+      await first.goto(link);
+      await first.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+      // Again in the same browser: still signed in, on to the app.
+      await first.goto(link);
+      await first.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+      // In another browser: the app's sign-in page, saying why and what to do.
+      await other.goto(link);
+      await other.getByRole('heading', { name: 'Sign in' }).waitFor();
+      assert.match(await other.getByTestId('link-used').innerText(), /already been used or has expired/);
+      assert.match(await other.locator('main').innerText(), /rapport staff link/);
+      const card = await other.locator('.signin-card').evaluate((el) => {
+        const cs = getComputedStyle(el);
+        return { radius: cs.borderRadius, font: getComputedStyle(document.body).fontFamily };
+      });
+      assert.notEqual(card.radius, '0px', 'the app stylesheet is applied');
+      assert.doesNotMatch(card.font, /^"?Times/);
+    } finally {
+      await first.close();
+      await other.close();
+    }
+  });
+
   it('signs in with a one-time link and opens on the overview with real totals', async () => {
     const token = await createSignInToken(t.store.db, Date.now());
     await page.goto(`${base}/auth/signin?token=${encodeURIComponent(token)}`);
