@@ -132,6 +132,10 @@ describe('web dashboard in Chromium', { skip }, () => {
     assert.match(await page.getByTestId('kpi-orders').innerText(), /\b2\b/);
     assert.match(await page.getByTestId('kpi-interactions').innerText(), new RegExp(`\\b${ANN_INTERACTIONS}\\b`));
     await page.locator('.chart svg').first().waitFor();
+    // Counts agree with their nouns: Bob's one order is "1 order".
+    const text = await page.locator('main').innerText();
+    assert.match(text, /\b1 order\b/);
+    assert.doesNotMatch(text, /\b1 (orders|interactions|items|repeats|customers)\b/);
   });
 
   it('searches the customer list and keeps the query in the URL', async () => {

@@ -4,7 +4,7 @@ import { api } from '../api/client.js';
 import { CUSTOMER_SORTS, type CustomerSort, type CustomerSummary, type SortOrder } from '../api/types.js';
 import { Icon } from '../components/Icon.js';
 import { Empty, ErrorPanel, InfoTip, Loading } from '../components/ui.js';
-import { formatAmount, formatDate, formatDateTime, formatInt, formatRelative, initials } from '../lib/format.js';
+import { countOf, formatAmount, formatDate, formatDateTime, formatInt, formatRelative, initials } from '../lib/format.js';
 import { useDebounced, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -259,8 +259,8 @@ export function CustomersPage() {
           <div className="list-foot">
             <span className="muted" aria-live="polite">
               {list.nextCursor
-                ? `Showing the first ${formatInt(list.items.length)} customers`
-                : `Showing all ${formatInt(list.items.length)} customer${list.items.length === 1 ? '' : 's'}`}
+                ? `Showing the first ${countOf(list.items.length, 'customer')}`
+                : `Showing all ${countOf(list.items.length, 'customer')}`}
             </span>
             {list.error && <span className="error-inline">{list.error.message}</span>}
             {list.nextCursor && (

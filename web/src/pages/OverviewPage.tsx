@@ -4,7 +4,7 @@ import { api } from '../api/client.js';
 import { DIRECTIONS, type Overview } from '../api/types.js';
 import { AXIS_STYLE, Chart, DIRECTION_COLORS, FEEDBACK_COLORS, PALETTE, type ChartOption } from '../components/Chart.js';
 import { DirectionBadge, Empty, ErrorPanel, Loading, Panel, Tile } from '../components/ui.js';
-import { formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatMonth, formatRelative, humanize, initials } from '../lib/format.js';
+import { countOf, formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatMonth, formatRelative, humanize, initials } from '../lib/format.js';
 import { useApi, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -73,7 +73,7 @@ function RecentCustomers() {
                     {c.name ?? c.email ?? c.userId}
                   </Link>
                   <span className="muted">
-                    {formatInt(c.interactions)} interactions · {formatInt(c.orders)} orders
+                    {countOf(c.interactions, 'interaction')} · {countOf(c.orders, 'order')}
                   </span>
                 </span>
                 {c.lastSeen && (
@@ -226,7 +226,7 @@ function OverviewBody({ data }: { data: Overview }) {
             </>
           )}
         </Panel>
-        <Panel title="Feedback by kind" how="Feedback items (tickets, reviews, surveys, interviews, visit notes) counted by kind, whoever sent them." actions={<span className="muted">{formatInt(feedbackTotal)} items</span>}>
+        <Panel title="Feedback by kind" how="Feedback items (tickets, reviews, surveys, interviews, visit notes) counted by kind, whoever sent them." actions={<span className="muted">{countOf(feedbackTotal, 'item')}</span>}>
           {data.feedbackByKind.length === 0 ? (
             <Empty title="No feedback yet">Tickets, reviews and survey answers appear here once imported.</Empty>
           ) : (

@@ -4,7 +4,7 @@ import { api } from '../api/client.js';
 import type { ClvSummary, RankedCustomer } from '../api/types.js';
 import { AXIS_STYLE, Chart, PALETTE, type ChartOption } from '../components/Chart.js';
 import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../components/ui.js';
-import { formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatRelative, humanize } from '../lib/format.js';
+import { countOf, formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatRelative, humanize } from '../lib/format.js';
 import { useApi, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -135,7 +135,7 @@ function ValueBody({ data }: { data: Ready }) {
   return (
     <>
       <p className="run-line" data-testid="clv-run">
-        As of <strong>{formatDate(`${data.run.asOf}T00:00:00Z`)}</strong> (the latest order) · {formatInt(data.customers ?? 0)} customers, {formatInt(data.orders ?? 0)} orders · computed{' '}
+        As of <strong>{formatDate(`${data.run.asOf}T00:00:00Z`)}</strong> (the latest order) · {countOf(data.customers ?? 0, 'customer')}, {countOf(data.orders ?? 0, 'order')} · computed{' '}
         <time dateTime={data.run.finishedAt} title={formatDateTime(data.run.finishedAt)}>
           {formatRelative(data.run.finishedAt, now)}
         </time>{' '}
@@ -182,7 +182,7 @@ function ValueBody({ data }: { data: Ready }) {
         <Tile
           label="Bought again"
           value={pct((data.repeatCustomers ?? 0) / Math.max(1, data.customers ?? 0))}
-          sub={`${formatInt(data.repeatCustomers ?? 0)} of ${formatInt(data.customers ?? 0)} buyers`}
+          sub={`${formatInt(data.repeatCustomers ?? 0)} of ${countOf(data.customers ?? 0, 'buyer')}`}
           how="Customers with purchases on at least two different days (orders on the same day are one purchase)."
         />
         {err !== null && (
@@ -236,7 +236,7 @@ function ValueBody({ data }: { data: Ready }) {
         <Panel
           title="Did the forecast hold?"
           how="Validation on past data: the purchase model is refitted on the time before the holdout and its prediction of cumulative repeat purchases is drawn against what actually happened (as in Fader, Hardie & Lee 2005, figure 3)."
-          actions={v.customers ? <span className="muted">{formatInt(v.customers)} customers{v.sampleEvery && v.sampleEvery > 1 ? ` (every ${v.sampleEvery}th)` : ''}</span> : undefined}
+          actions={v.customers ? <span className="muted">{countOf(v.customers, 'customer')}{v.sampleEvery && v.sampleEvery > 1 ? ` (every ${v.sampleEvery}th)` : ''}</span> : undefined}
         >
           {v.skipped || !tracking ? (
             <Empty title="Not validated">{v.skipped}</Empty>

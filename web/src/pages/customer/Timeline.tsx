@@ -10,7 +10,7 @@ import {
 } from '../../api/types.js';
 import { Icon, type IconName } from '../../components/Icon.js';
 import { Badge, DirectionBadge, Empty, ErrorPanel, KeyValueTable, Loading, Panel } from '../../components/ui.js';
-import { capitalize, displayValue, formatDateTime, formatDayTime, formatInt, formatMoney, formatMonthHeading, humanize, monthKey } from '../../lib/format.js';
+import { countOf, capitalize, displayValue, formatDateTime, formatDayTime, formatInt, formatMoney, formatMonthHeading, humanize, monthKey } from '../../lib/format.js';
 
 const PAGE_SIZE = 30;
 
@@ -111,10 +111,10 @@ export function Timeline({ userId }: { userId: string }) {
           <div className="list-foot">
             <span className="muted" aria-live="polite">
               {state.nextCursor
-                ? `Showing the latest ${formatInt(state.items.length)} events`
+                ? `Showing the latest ${countOf(state.items.length, 'event')}`
                 : state.items.length === 1
                   ? 'Showing the only event'
-                  : `Showing all ${formatInt(state.items.length)} events`}
+                  : `Showing all ${countOf(state.items.length, 'event')}`}
             </span>
             {state.error && <span className="error-inline">{state.error.message}</span>}
             {state.nextCursor && (

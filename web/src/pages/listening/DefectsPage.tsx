@@ -4,7 +4,7 @@ import { api } from '../../api/client.js';
 import type { DefectLedger, LedgerRow } from '../../api/types.js';
 import { AXIS_STYLE, Chart, PALETTE, type ChartOption } from '../../components/Chart.js';
 import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../../components/ui.js';
-import { formatAmount, formatInt, formatMonth } from '../../lib/format.js';
+import { countOf, formatAmount, formatInt, formatMonth } from '../../lib/format.js';
 import { useApi } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { ListeningFrame } from './ListeningTabs.js';
@@ -104,13 +104,13 @@ export function DefectsPage() {
             <Tile
               label="Baseline churn"
               value={pct(state.data.baseline.rate.estimate, 1)}
-              sub={`${formatInt(state.data.baseline.churned)} of ${formatInt(state.data.baseline.customers)} repeat buyers`}
+              sub={`${formatInt(state.data.baseline.churned)} of ${countOf(state.data.baseline.customers, 'repeat buyer')}`}
               how="Share of valued repeat buyers whose P(alive) is below 0.5 in the latest customer-value run. One-time buyers are left out: the model gives them P(alive) = 1, so their churn cannot be seen."
             />
             <Tile
               label="Value lost"
               value={formatAmount(state.data.totals.valueLost)}
-              sub={`${formatInt(state.data.totals.churnedAfter)} churned of ${formatInt(state.data.totals.customersAffected)} customers who raised a ticket`}
+              sub={`${formatInt(state.data.totals.churnedAfter)} churned of ${countOf(state.data.totals.customersAffected, 'customer')} who raised a ticket`}
               how="Value at risk of the churned customers who bought nothing after raising a ticket, each customer counted once."
             />
           </div>
