@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createSignInToken } from '../src/auth/staff.js';
@@ -154,6 +155,28 @@ describe('web dashboard in Chromium', { skip }, () => {
 
     await page.getByLabel('Search customers').fill('nobody-here');
     await page.getByText('No customer matches').waitFor();
+    await page.getByLabel('Search customers').fill('ann');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-row]').length === 1);
+  });
+
+  it('downloads the customer list as it is filtered as CSV, and sorts it by CLV', async () => {
+    const download = async (): Promise<string[][]> => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId('customers-csv').click()]);
+      const text = fs.readFileSync(await file.path(), 'utf8');
+      return text.trim().split('\r\n').map((l) => l.split(','));
+    };
+    // The search of the test before: only Ann.
+    const filtered = await download();
+    assert.deepEqual(filtered[0]!.slice(0, 3), ['user_id', 'name', 'email']);
+    assert.deepEqual(filtered.slice(1).map((r) => r[0]), ['ann']);
+    assert.equal(filtered[1]![6], '129.5');
+    await page.getByLabel('Search customers').fill('');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-row]').length === 3);
+    assert.match(await page.locator('.list-foot').innerText(), /Showing all 3 customers/);
+    assert.deepEqual((await download()).slice(1).map((r) => r[0]).sort(), ['ann', 'bob', 'cara']);
+    await page.getByRole('button', { name: /^CLV/ }).click();
+    await page.waitForURL(/sort=clv/);
+    // Back to Ann alone, where the next test starts.
     await page.getByLabel('Search customers').fill('ann');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-row]').length === 1);
   });
