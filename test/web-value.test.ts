@@ -63,6 +63,16 @@ describe('customer value in the web dashboard', { skip }, () => {
       return names.length > 0 && names.every((n) => n === 'Champions');
     });
     assert.equal(await cards.getByRole('button', { name: /Champions/ }).getAttribute('aria-pressed'), 'true');
+    // The list downloads as CSV as it is filtered: the same customers, in the same order.
+    const shown = await page.getByTestId('top-customers').locator('tbody th a').allInnerTexts();
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId('top-customers-csv').click()]);
+    assert.match(file.suggestedFilename(), /champions/);
+    const lines = fs.readFileSync(await file.path(), 'utf8').trim().split('\r\n');
+    assert.equal(lines[0], 'user_id,name,email,clv,value_at_risk,p_alive,purchases,last_purchase,rfm_group,segment');
+    assert.equal(lines.length - 1, shown.length);
+    assert.ok(lines.slice(1).every((l) => l.includes(',champions,')));
+    const clvs = lines.slice(1).map((l) => Number(l.split(',')[3]));
+    assert.deepEqual(clvs, [...clvs].sort((a, b) => b - a));
   });
 
   it('shows the micro-segments as cards that filter the lists', async () => {

@@ -5,6 +5,7 @@ import type { ClvSummary, RankedCustomer } from '../api/types.js';
 import { AXIS_STYLE, Chart, PALETTE, type ChartOption } from '../components/Chart.js';
 import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../components/ui.js';
 import { countOf, formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatRelative, humanize } from '../lib/format.js';
+import { downloadCsv, toCsv } from '../lib/csv.js';
 import { useApi, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -372,6 +373,14 @@ function ModelPanel({ data }: { data: Ready }) {
   );
 }
 
+/** A ranked list's rows as CSV, as shown (the numbers unformatted). */
+function rankedCsv(items: RankedCustomer[]): string {
+  return toCsv(
+    ['user_id', 'name', 'email', 'clv', 'value_at_risk', 'p_alive', 'purchases', 'last_purchase', 'rfm_group', 'segment'],
+    items.map((c) => [c.userId, c.name, c.email, c.clv, c.valueAtRisk, c.pAlive, c.purchases, c.lastPurchase, c.rfm.group, c.segment]),
+  );
+}
+
 function CustomerList({
   title,
   sort,
@@ -391,7 +400,17 @@ function CustomerList({
 }) {
   const state = useApi((signal) => api.rankedCustomers({ sort, group, segment, limit: 10 }, signal), [sort, group, segment]);
   return (
-    <Panel title={filterName ? `${title}: ${filterName}` : title} how={how}>
+    <Panel
+      title={filterName ? `${title}: ${filterName}` : title}
+      how={how}
+      actions={
+        state.status === 'ready' && state.data.items.length > 0 ? (
+          <button type="button" className="button button-small" data-testid={`${testId}-csv`} onClick={() => downloadCsv(`${testId}${group ? `-${group}` : ''}${segment === undefined ? '' : `-segment-${segment}`}.csv`, rankedCsv(state.data.items))}>
+            Download CSV
+          </button>
+        ) : undefined
+      }
+    >
       {state.status === 'loading' && <Loading />}
       {state.status === 'error' && <ErrorPanel error={state.error} onRetry={state.reload} />}
       {state.status === 'ready' &&
