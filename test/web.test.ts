@@ -22,7 +22,7 @@ async function seed(t: TestStore): Promise<void> {
     writer.write(normalizeMessage(type, raw, { source: 'test', receivedAt: Date.UTC(2025, 5, 1) }));
   const day = (d: number, h = 12) => new Date(Date.UTC(2025, 0, d, h)).toISOString();
 
-  await send('identify', { userId: 'ann', anonymousId: 'anon-ann', traits: { name: 'Ann Lee', email: 'ann@example.com', plan: 'pro' }, timestamp: day(1, 8) });
+  await send('identify', { userId: 'ann', anonymousId: 'anon-ann', traits: { name: 'Ann Lee', email: 'ann@example.com', plan: 'pro', address: { city: 'Lyon', postcode: '69001' }, labels: ['vip', 'beta'] }, timestamp: day(1, 8) });
   await send('group', { userId: 'ann', groupId: 'acme', traits: { name: 'Acme Corp', industry: 'Retail' }, timestamp: day(1, 8) });
   for (let i = 0; i < ANN_INTERACTIONS; i++) {
     const event = i % 10 === 0 ? 'Email Sent' : i % 7 === 0 ? 'Call Completed' : 'Report Exported';
@@ -192,6 +192,15 @@ describe('web dashboard in Chromium', { skip }, () => {
     assert.match(headerText, /Acme Corp/);
     assert.match(await page.getByTestId('customer-revenue').innerText(), /129\.50/);
     assert.match(await page.getByTestId('traits').innerText(), /plan\s+pro/);
+    // An object trait is shown as its fields, not as JSON; a list as its items.
+    const traits = page.getByTestId('traits');
+    assert.doesNotMatch(await traits.innerText(), /[{}"[\]]/);
+    assert.match(await traits.locator('.table-kv-nested').innerText(), /city\s+Lyon[\s\S]*postcode\s+69001/);
+    assert.match(await traits.innerText(), /labels\s+vip, beta/);
+    // The timeline's filters are a labelled group of toggles.
+    const filters = page.getByRole('group', { name: 'Show' });
+    assert.equal(await filters.getByRole('checkbox').count(), 3);
+    assert.ok(await filters.getByText('Show', { exact: true }).isVisible());
 
     const items = page.getByTestId('timeline-item');
     await items.first().waitFor();

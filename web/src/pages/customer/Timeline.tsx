@@ -70,9 +70,12 @@ export function Timeline({ userId }: { userId: string }) {
     else months.push({ key: k, label: formatMonthHeading(item.at), items: [item] });
   }
 
+  const filterLabelId = useId();
   const filters = (
-    <fieldset className="chip-toggles">
-      <legend className="sr-only">Show</legend>
+    <div className="chip-toggles" role="group" aria-labelledby={filterLabelId}>
+      <span className="chip-toggles-label" id={filterLabelId}>
+        Show
+      </span>
       {TIMELINE_KINDS.map((k) => {
         const on = kinds.includes(k);
         return (
@@ -83,7 +86,7 @@ export function Timeline({ userId }: { userId: string }) {
           </label>
         );
       })}
-    </fieldset>
+    </div>
   );
 
   return (
