@@ -45,6 +45,11 @@ describe('customer value in the web dashboard', { skip }, () => {
     const totals = await page.getByTestId('validation-totals').innerText();
     assert.match(totals, new RegExp(`actual ${summary.validation!.actualRepeatPurchases!.toLocaleString('en-US')}`));
     await page.waitForFunction(() => document.querySelectorAll('.chart svg').length >= 3);
+    // Every chart says what its axes are.
+    const texts = await page.evaluate(() => [...document.querySelectorAll('.chart svg text')].map((e) => e.textContent ?? ''));
+    for (const title of ['CLV band', 'customers', 'week', 'repeat purchases, cumulative', 'repeat purchases before the holdout', 'repeat purchases per customer, holdout']) {
+      assert.ok(texts.includes(title), `an axis titled "${title}"`);
+    }
     const top = (await rankCustomers(t.store, { sort: 'clv', limit: 10 })).items;
     const rows = page.getByTestId('top-customers').locator('tbody tr');
     await rows.nth(9).waitFor();

@@ -13,6 +13,9 @@ import { browserSkip as skip, openBrowserRig, type BrowserRig } from './support/
  * The dashboard in a real Chromium against a real server and store: sign in with a one-time
  * link, search customers, open one, read and page the timeline, sign out.
  */
+/** The axis titles and labels the page's charts draw (their SVG text). */
+const chartTexts = (p: Page): Promise<string[]> => p.evaluate(() => [...document.querySelectorAll('.chart svg text')].map((e) => e.textContent ?? ''));
+
 const ANN_TICKET = 'Exports to CSV time out on projects with more than 10,000 rows.';
 const ANN_INTERACTIONS = 40;
 
@@ -133,6 +136,9 @@ describe('web dashboard in Chromium', { skip }, () => {
     assert.match(await page.getByTestId('kpi-orders').innerText(), /\b2\b/);
     assert.match(await page.getByTestId('kpi-interactions').innerText(), new RegExp(`\\b${ANN_INTERACTIONS}\\b`));
     await page.locator('.chart svg').first().waitFor();
+    // Both axes of the monthly chart say what they count.
+    await page.waitForFunction(() => [...document.querySelectorAll('.chart svg text')].some((e) => e.textContent === 'month'));
+    assert.ok((await chartTexts(page)).includes('interactions'));
     // Counts agree with their nouns: Bob's one order is "1 order".
     const text = await page.locator('main').innerText();
     assert.match(text, /\b1 order\b/);

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../api/client.js';
 import type { ClvSummary, RankedCustomer } from '../api/types.js';
-import { AXIS_STYLE, Chart, PALETTE, type ChartOption } from '../components/Chart.js';
+import { AXIS_STYLE, Chart, PALETTE, xTitle, yTitle, type ChartOption } from '../components/Chart.js';
 import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../components/ui.js';
 import { countOf, formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatRelative, humanize } from '../lib/format.js';
 import { downloadCsv, toCsv } from '../lib/csv.js';
@@ -33,21 +33,21 @@ const RFM_MEANING: Record<string, string> = {
 function histogramOption(bins: { from: number; to: number; customers: number }[]): ChartOption {
   const used = bins.slice(0, bins.reduce((last, b, i) => (b.customers > 0 ? i : last), 0) + 1);
   return {
-    grid: { left: 8, right: 12, top: 16, bottom: 8, containLabel: true },
+    grid: { left: 28, right: 12, top: 16, bottom: 26, containLabel: true },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-    xAxis: { type: 'category', name: 'CLV', nameLocation: 'middle', nameGap: 28, data: used.map((b) => `${formatCompact(b.from)}–${formatCompact(b.to)}`), ...AXIS_STYLE, splitLine: { show: false } },
-    yAxis: { type: 'value', ...AXIS_STYLE, minInterval: 1 },
+    xAxis: { type: 'category', ...xTitle('CLV band'), data: used.map((b) => `${formatCompact(b.from)}–${formatCompact(b.to)}`), ...AXIS_STYLE, splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('customers'), minInterval: 1 },
     series: [{ type: 'bar', name: 'Customers', barMaxWidth: 40, itemStyle: { color: PALETTE[0], borderRadius: [4, 4, 0, 0] }, data: used.map((b) => b.customers) }],
   };
 }
 
 function trackingOption(points: { period: number; actual: number; predicted: number }[], calibrationWeek: number): ChartOption {
   return {
-    grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+    grid: { left: 28, right: 16, top: 36, bottom: 26, containLabel: true },
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
     tooltip: { trigger: 'axis' },
-    xAxis: { type: 'category', name: 'week', nameLocation: 'middle', nameGap: 28, data: points.map((p) => String(p.period)), ...AXIS_STYLE, splitLine: { show: false } },
-    yAxis: { type: 'value', ...AXIS_STYLE },
+    xAxis: { type: 'category', ...xTitle('week'), data: points.map((p) => String(p.period)), ...AXIS_STYLE, splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('repeat purchases, cumulative') },
     series: [
       { type: 'line', name: 'Actual', showSymbol: false, lineStyle: { color: ACTUAL, width: 2 }, itemStyle: { color: ACTUAL }, data: points.map((p) => p.actual) },
       {
@@ -65,11 +65,11 @@ function trackingOption(points: { period: number; actual: number; predicted: num
 
 function byFrequencyOption(rows: { frequency: string; predicted: number; actual: number }[]): ChartOption {
   return {
-    grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
+    grid: { left: 28, right: 12, top: 36, bottom: 26, containLabel: true },
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-    xAxis: { type: 'category', name: 'repeat purchases before the holdout', nameLocation: 'middle', nameGap: 28, data: rows.map((r) => r.frequency), ...AXIS_STYLE, splitLine: { show: false } },
-    yAxis: { type: 'value', ...AXIS_STYLE },
+    xAxis: { type: 'category', ...xTitle('repeat purchases before the holdout'), data: rows.map((r) => r.frequency), ...AXIS_STYLE, splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('repeat purchases per customer, holdout') },
     series: [
       { type: 'bar', name: 'Actual', barMaxWidth: 18, itemStyle: { color: ACTUAL }, data: rows.map((r) => Math.round(r.actual * 100) / 100) },
       { type: 'bar', name: 'Predicted', barMaxWidth: 18, itemStyle: { color: PREDICTED }, data: rows.map((r) => Math.round(r.predicted * 100) / 100) },

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, api } from '../../api/client.js';
 import { DIRECTIONS, type Customer360, type CustomerValue, type Direction } from '../../api/types.js';
-import { AXIS_STYLE, Chart, DIRECTION_COLORS, type ChartOption } from '../../components/Chart.js';
+import { AXIS_STYLE, Chart, DIRECTION_COLORS, xTitle, yTitleTop, type ChartOption } from '../../components/Chart.js';
 import { Icon } from '../../components/Icon.js';
 import { Badge, DirectionBadge, Empty, ErrorPanel, KeyValueTable, Loading, Panel, Tile } from '../../components/ui.js';
 import { countOf, formatAmount, formatDate, formatDateTime, formatInt, formatMoney, formatRelative, humanize, initials } from '../../lib/format.js';
@@ -17,11 +17,11 @@ function mixOption(mix: Customer360['interactionMix']): ChartOption {
   // Largest channel on top: echarts draws a category axis from the bottom up.
   const channels = [...totals.entries()].sort((a, b) => a[1] - b[1]).map(([c]) => c);
   return {
-    grid: { left: 8, right: 16, top: 32, bottom: 4, containLabel: true },
+    grid: { left: 8, right: 16, top: 48, bottom: 26, containLabel: true },
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-    xAxis: { type: 'value', ...AXIS_STYLE, minInterval: 1 },
-    yAxis: { type: 'category', data: channels.map(humanize), ...AXIS_STYLE, splitLine: { show: false } },
+    xAxis: { type: 'value', ...AXIS_STYLE, ...xTitle('interactions'), minInterval: 1 },
+    yAxis: { type: 'category', data: channels.map(humanize), ...AXIS_STYLE, ...yTitleTop('channel'), splitLine: { show: false } },
     series: DIRECTIONS.map((d) => ({
       type: 'bar' as const,
       name: humanize(d),
