@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,87 @@ function rapport(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv }
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/** Starts `rapport serve` in `cwd`, waits until it has said how to sign in, returns what it printed and a stop. */
+async function serve(cwd: string, env: NodeJS.ProcessEnv): Promise<{ out: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve', '--no-demo'], { cwd, env: { ...process.env, DATABASE_URL: '', RAPPORT_CLV_EVERY_HOURS: '0', ...env } });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`rapport serve said no way in within 60 s:\n${out}\n${err}`)), 60_000);
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (/sign in|signin/i.test(out) && out.endsWith('\n\n')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`rapport serve exited ${code}:\n${out}\n${err}`)));
+  });
+  return {
+    out,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+const linkIn = (text: string): string => text.match(/https?:\/\/\S+\/auth\/signin\?token=\S+/)![0];
+
+describe('signing in to rapport serve', () => {
+  it('says how to sign in on every start, and rapport staff link prints the address the server listens at', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-serve-'));
+    const port = await freePort();
+    const env = { PORT: String(port), RAPPORT_PUBLIC_URL: '' };
+    try {
+      // First start: the first admin's link.
+      let s = await serve(dir, env);
+      const first = linkIn(s.out);
+      assert.ok(first.startsWith(`http://localhost:${port}/auth/signin?token=`), s.out);
+      const signedIn = await fetch(first, { redirect: 'manual' });
+      assert.equal(signedIn.status, 302);
+      // The staff link made while it runs points at the same server, and signs in there.
+      const link = rapport(['staff', 'link'], { cwd: dir, env });
+      assert.equal(link.code, 0, link.err);
+      assert.ok(link.out.startsWith(`http://localhost:${port}/auth/signin?token=`), link.out);
+      assert.equal((await fetch(linkIn(link.out), { redirect: 'manual' })).status, 302);
+      assert.ok(rapport(['staff', 'link', '--port', '4123'], { cwd: dir, env }).out.startsWith('http://localhost:4123/'));
+      assert.ok(rapport(['staff', 'link'], { cwd: dir, env: { ...env, RAPPORT_PUBLIC_URL: 'https://rapport.example' } }).out.startsWith('https://rapport.example/auth/signin?token='));
+      assert.ok(rapport(['staff', 'link', '--url', 'https://other.example'], { cwd: dir, env: { ...env, RAPPORT_PUBLIC_URL: 'https://rapport.example' } }).out.startsWith('https://other.example/'));
+      assert.equal(rapport(['staff', 'link', '--port', 'x'], { cwd: dir, env }).code, 2);
+      await s.stop();
+      // A restart with a signed-in browser: the command that makes a link.
+      s = await serve(dir, env);
+      await s.stop();
+      assert.match(s.out, /rapport staff link/);
+      // A restart when every session has expired: a fresh link that works.
+      const db = new SQLite(path.join(dir, 'data', 'rapport.db'));
+      db.prepare('update staff_sessions set expires_at = 0').run();
+      db.close();
+      s = await serve(dir, env);
+      try {
+        const fresh = linkIn(s.out);
+        assert.equal((await fetch(fresh, { redirect: 'manual' })).status, 302);
+      } finally {
+        await s.stop();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('the rapport command', () => {
   it('uses ./data/rapport.db in the working directory and prints a new key alone on its last line', () => {
@@ -77,6 +159,30 @@ describe('the rapport command', () => {
       const r = rapport([...cmd, '--help']);
       assert.equal(r.code, 0, `${cmd.join(' ')} --help: ${r.err}`);
       assert.match(r.out, /Usage: rapport/);
+    }
+  });
+
+  it('exits 2 on every usage error, 0 on help and version', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-cli-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'c.csv'), 'user_id\nu1\n');
+      const usage: [string[], RegExp][] = [
+        [['import', 'c.csv'], /--kind/],
+        [['import', '--kind', 'customers'], /missing required argument/],
+        [['keys', 'create', '--name', 'x', '--scope', 'read', '--nope'], /unknown option '--nope'/],
+        [['nope'], /unknown command 'nope'/],
+        [['clv', 'fit', '--transactions'], /argument missing/],
+        [[], /Usage: rapport/],
+      ];
+      for (const [args, message] of usage) {
+        const r = rapport(args, { cwd: dir });
+        assert.equal(r.code, 2, `rapport ${args.join(' ')}: ${r.err}`);
+        assert.match(r.err, message);
+      }
+      assert.equal(rapport(['--version'], { cwd: dir }).code, 0);
+      assert.equal(rapport(['import', '--help'], { cwd: dir }).code, 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
@@ -265,6 +266,12 @@ for (const d of DIALECTS) {
       assert.equal(body.total, 3);
       assert.equal(body.items.length, 3);
       assert.ok(body.items.every((h) => h.snippet.some((s) => s.match)));
+      // The README names every field of the answer, as the API spells it.
+      const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+      const row = readme.split('\n').find((l) => l.startsWith('| Search | `GET /api/search'))!;
+      for (const field of Object.keys(body)) assert.ok(row.includes(`\`${field}\``), `README's Search row names \`${field}\``);
+      const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ components: { schemas: Record<string, { properties: Record<string, unknown> }> } }>();
+      assert.deepEqual(Object.keys(doc.components.schemas.SearchPage!.properties).sort(), Object.keys(body).sort());
       assert.equal((await get('/api/search?q=refund', null)).statusCode, 401);
       assert.equal((await get('/api/search?q=refund', ingest)).statusCode, 403);
       const filters = await get('/api/search/filters');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createSignInToken } from '../src/auth/staff.js';
 import { generateDemo } from '../src/demo/generate.js';
 import { tagDemoTickets } from '../src/demo/tags.js';
 import { runClv } from '../src/value/value.job.js';
@@ -117,5 +118,30 @@ describe('listening in the web dashboard', { skip }, () => {
     assert.match(await rows.first().innerText(), new RegExp(ledger.byTypeCause[0]!.label.replace('·', '.')));
     await page.waitForFunction(() => document.querySelectorAll('.chart svg').length >= 2);
     assert.deepEqual(rig.pageErrors, []);
+  });
+
+  it('fits a phone-width screen on the Value, Listening and Search pages, with every page link in reach', async () => {
+    const phone = await rig.browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      const token = await createSignInToken(t.store.db, Date.now());
+      await phone.goto(`${rig.base}/auth/signin?token=${encodeURIComponent(token)}`);
+      await phone.waitForURL(`${rig.base}/`);
+      for (const [url, ready] of [['/value', '[data-testid=top-customers] tbody tr'], ['/listening', '.chart svg, [data-testid=theme-card], main h2'], ['/search?q=refund', 'main li']] as const) {
+        await phone.goto(`${rig.base}${url}`);
+        await phone.locator(ready).first().waitFor();
+        await phone.waitForTimeout(300);
+        const { sw, cw } = await phone.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
+        assert.ok(sw <= cw, `${url}: the page scrolls sideways (${sw} px wide in ${cw} px)`);
+        const links = phone.getByRole('navigation', { name: 'Main' }).getByRole('link');
+        const n = await links.count();
+        assert.ok(n >= 5, `${url}: ${n} page links`);
+        for (let i = 0; i < n; i++) {
+          const box = (await links.nth(i).boundingBox())!;
+          assert.ok(box.x >= 0 && box.x + box.width <= cw, `${url}: page link ${i} (${await links.nth(i).innerText()}) is out of view at x ${box.x}`);
+        }
+      }
+    } finally {
+      await phone.close();
+    }
   });
 });

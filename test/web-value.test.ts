@@ -45,6 +45,11 @@ describe('customer value in the web dashboard', { skip }, () => {
     const totals = await page.getByTestId('validation-totals').innerText();
     assert.match(totals, new RegExp(`actual ${summary.validation!.actualRepeatPurchases!.toLocaleString('en-US')}`));
     await page.waitForFunction(() => document.querySelectorAll('.chart svg').length >= 3);
+    // Every chart says what its axes are.
+    const texts = await page.evaluate(() => [...document.querySelectorAll('.chart svg text')].map((e) => e.textContent ?? ''));
+    for (const title of ['CLV band', 'customers', 'week', 'repeat purchases, cumulative', 'repeat purchases before the holdout', 'repeat purchases per customer, holdout']) {
+      assert.ok(texts.includes(title), `an axis titled "${title}"`);
+    }
     const top = (await rankCustomers(t.store, { sort: 'clv', limit: 10 })).items;
     const rows = page.getByTestId('top-customers').locator('tbody tr');
     await rows.nth(9).waitFor();
@@ -63,6 +68,16 @@ describe('customer value in the web dashboard', { skip }, () => {
       return names.length > 0 && names.every((n) => n === 'Champions');
     });
     assert.equal(await cards.getByRole('button', { name: /Champions/ }).getAttribute('aria-pressed'), 'true');
+    // The list downloads as CSV as it is filtered: the same customers, in the same order.
+    const shown = await page.getByTestId('top-customers').locator('tbody th a').allInnerTexts();
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId('top-customers-csv').click()]);
+    assert.match(file.suggestedFilename(), /champions/);
+    const lines = fs.readFileSync(await file.path(), 'utf8').trim().split('\r\n');
+    assert.equal(lines[0], 'user_id,name,email,clv,value_at_risk,p_alive,purchases,last_purchase,rfm_group,segment');
+    assert.equal(lines.length - 1, shown.length);
+    assert.ok(lines.slice(1).every((l) => l.includes(',champions,')));
+    const clvs = lines.slice(1).map((l) => Number(l.split(',')[3]));
+    assert.deepEqual(clvs, [...clvs].sort((a, b) => b - a));
   });
 
   it('shows the micro-segments as cards that filter the lists', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createSignInToken } from '../src/auth/staff.js';
@@ -12,6 +13,9 @@ import { browserSkip as skip, openBrowserRig, type BrowserRig } from './support/
  * The dashboard in a real Chromium against a real server and store: sign in with a one-time
  * link, search customers, open one, read and page the timeline, sign out.
  */
+/** The axis titles and labels the page's charts draw (their SVG text). */
+const chartTexts = (p: Page): Promise<string[]> => p.evaluate(() => [...document.querySelectorAll('.chart svg text')].map((e) => e.textContent ?? ''));
+
 const ANN_TICKET = 'Exports to CSV time out on projects with more than 10,000 rows.';
 const ANN_INTERACTIONS = 40;
 
@@ -21,7 +25,7 @@ async function seed(t: TestStore): Promise<void> {
     writer.write(normalizeMessage(type, raw, { source: 'test', receivedAt: Date.UTC(2025, 5, 1) }));
   const day = (d: number, h = 12) => new Date(Date.UTC(2025, 0, d, h)).toISOString();
 
-  await send('identify', { userId: 'ann', anonymousId: 'anon-ann', traits: { name: 'Ann Lee', email: 'ann@example.com', plan: 'pro' }, timestamp: day(1, 8) });
+  await send('identify', { userId: 'ann', anonymousId: 'anon-ann', traits: { name: 'Ann Lee', email: 'ann@example.com', plan: 'pro', address: { city: 'Lyon', postcode: '69001' }, labels: ['vip', 'beta'] }, timestamp: day(1, 8) });
   await send('group', { userId: 'ann', groupId: 'acme', traits: { name: 'Acme Corp', industry: 'Retail' }, timestamp: day(1, 8) });
   for (let i = 0; i < ANN_INTERACTIONS; i++) {
     const event = i % 10 === 0 ? 'Email Sent' : i % 7 === 0 ? 'Call Completed' : 'Report Exported';
@@ -94,6 +98,34 @@ describe('web dashboard in Chromium', { skip }, () => {
     }
   });
 
+  it('explains a used sign-in link on the styled sign-in page, and takes its own browser on to the app', async () => {
+    const token = await createSignInToken(t.store.db, Date.now());
+    const link = `${base}/auth/signin?token=${encodeURIComponent(token)}`;
+    const first = await browser.newPage();
+    const other = await browser.newPage();
+    try {
+      await first.goto(link);
+      await first.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+      // Again in the same browser: still signed in, on to the app.
+      await first.goto(link);
+      await first.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+      // In another browser: the app's sign-in page, saying why and what to do.
+      await other.goto(link);
+      await other.getByRole('heading', { name: 'Sign in' }).waitFor();
+      assert.match(await other.getByTestId('link-used').innerText(), /already been used or has expired/);
+      assert.match(await other.locator('main').innerText(), /rapport staff link/);
+      const card = await other.locator('.signin-card').evaluate((el) => {
+        const cs = getComputedStyle(el);
+        return { radius: cs.borderRadius, font: getComputedStyle(document.body).fontFamily };
+      });
+      assert.notEqual(card.radius, '0px', 'the app stylesheet is applied');
+      assert.doesNotMatch(card.font, /^"?Times/);
+    } finally {
+      await first.close();
+      await other.close();
+    }
+  });
+
   it('signs in with a one-time link and opens on the overview with real totals', async () => {
     const token = await createSignInToken(t.store.db, Date.now());
     await page.goto(`${base}/auth/signin?token=${encodeURIComponent(token)}`);
@@ -104,6 +136,13 @@ describe('web dashboard in Chromium', { skip }, () => {
     assert.match(await page.getByTestId('kpi-orders').innerText(), /\b2\b/);
     assert.match(await page.getByTestId('kpi-interactions').innerText(), new RegExp(`\\b${ANN_INTERACTIONS}\\b`));
     await page.locator('.chart svg').first().waitFor();
+    // Both axes of the monthly chart say what they count.
+    await page.waitForFunction(() => [...document.querySelectorAll('.chart svg text')].some((e) => e.textContent === 'month'));
+    assert.ok((await chartTexts(page)).includes('interactions'));
+    // Counts agree with their nouns: Bob's one order is "1 order".
+    const text = await page.locator('main').innerText();
+    assert.match(text, /\b1 order\b/);
+    assert.doesNotMatch(text, /\b1 (orders|interactions|items|repeats|customers)\b/);
   });
 
   it('searches the customer list and keeps the query in the URL', async () => {
@@ -126,6 +165,28 @@ describe('web dashboard in Chromium', { skip }, () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-row]').length === 1);
   });
 
+  it('downloads the customer list as it is filtered as CSV, and sorts it by CLV', async () => {
+    const download = async (): Promise<string[][]> => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId('customers-csv').click()]);
+      const text = fs.readFileSync(await file.path(), 'utf8');
+      return text.trim().split('\r\n').map((l) => l.split(','));
+    };
+    // The search of the test before: only Ann.
+    const filtered = await download();
+    assert.deepEqual(filtered[0]!.slice(0, 3), ['user_id', 'name', 'email']);
+    assert.deepEqual(filtered.slice(1).map((r) => r[0]), ['ann']);
+    assert.equal(filtered[1]![6], '129.5');
+    await page.getByLabel('Search customers').fill('');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-row]').length === 3);
+    assert.match(await page.locator('.list-foot').innerText(), /Showing all 3 customers/);
+    assert.deepEqual((await download()).slice(1).map((r) => r[0]).sort(), ['ann', 'bob', 'cara']);
+    await page.getByRole('button', { name: /^CLV/ }).click();
+    await page.waitForURL(/sort=clv/);
+    // Back to Ann alone, where the next test starts.
+    await page.getByLabel('Search customers').fill('ann');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-row]').length === 1);
+  });
+
   it('opens a customer with profile, timeline content and expandable order lines', async () => {
     await page.getByTestId('customer-row').first().click();
     await page.waitForURL(`${base}/customers/ann`);
@@ -137,6 +198,15 @@ describe('web dashboard in Chromium', { skip }, () => {
     assert.match(headerText, /Acme Corp/);
     assert.match(await page.getByTestId('customer-revenue').innerText(), /129\.50/);
     assert.match(await page.getByTestId('traits').innerText(), /plan\s+pro/);
+    // An object trait is shown as its fields, not as JSON; a list as its items.
+    const traits = page.getByTestId('traits');
+    assert.doesNotMatch(await traits.innerText(), /[{}"[\]]/);
+    assert.match(await traits.locator('.table-kv-nested').innerText(), /city\s+Lyon[\s\S]*postcode\s+69001/);
+    assert.match(await traits.innerText(), /labels\s+vip, beta/);
+    // The timeline's filters are a labelled group of toggles.
+    const filters = page.getByRole('group', { name: 'Show' });
+    assert.equal(await filters.getByRole('checkbox').count(), 3);
+    assert.ok(await filters.getByText('Show', { exact: true }).isVisible());
 
     const items = page.getByTestId('timeline-item');
     await items.first().waitFor();

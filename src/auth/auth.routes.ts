@@ -7,6 +7,9 @@ import { endSession, redeemSignInToken, sessionUser, SESSION_COOKIE, SESSION_MS 
 
 const Session = z.object({ user: z.object({ name: z.string(), email: z.string(), role: z.enum(STAFF_ROLES) }) });
 
+/** The web app's sign-in page explains a used, expired or unknown link when it is opened with `?signin=` this. */
+export const USED_LINK = 'link-used';
+
 /** Staff sign-in for the web app: one-time links open a cookie session. */
 export function authRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknown>[] {
   const db = ctx.store.db;
@@ -19,13 +22,14 @@ export function authRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknown
       auth: 'none',
       hidden: true,
       query: z.object({ token: z.string().min(1).max(200) }),
-      handler: async ({ query, reply }) => {
+      handler: async ({ req, query, reply }) => {
         const session = await redeemSignInToken(db, query.token, ctx.clock());
         if (!session) {
-          return reply
-            .status(401)
-            .type('text/html')
-            .send('<!doctype html><title>Rapport</title><p>This sign-in link is unknown, used or expired. Ask for a new one with <code>rapport staff link</code>.</p>');
+          // A link opened again in the browser it signed in goes on to the app; anywhere else
+          // the web app's sign-in page says the link is spent and how to get another.
+          const current = req.cookies[SESSION_COOKIE];
+          const signedIn = current ? (await sessionUser(db, current, ctx.clock())) !== null : false;
+          return reply.redirect(signedIn ? '/' : `/?signin=${USED_LINK}`, 303);
         }
         return reply
           .setCookie(SESSION_COOKIE, session, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: SESSION_MS / 1000 })

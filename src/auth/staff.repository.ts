@@ -44,6 +44,11 @@ export async function sessionByHash(db: Conn, hash: string) {
     .executeTakeFirst();
 }
 
+/** Whether any staff session is still open at `now`. */
+export async function anyOpenSession(db: Conn, now: number): Promise<boolean> {
+  return (await db.selectFrom('staff_sessions').select('hash').where('expires_at', '>', now).limit(1).execute()).length > 0;
+}
+
 export async function deleteSession(db: Conn, hash: string): Promise<void> {
   await db.deleteFrom('staff_sessions').where('hash', '=', hash).execute();
 }

@@ -16,6 +16,9 @@ const LINK_MS = DAY_MS;
  */
 export const staffCount = (db: Conn): Promise<number> => repo.countStaff(db);
 
+/** Whether a browser may still be signed in (an unexpired staff session exists). */
+export const hasOpenSession = (db: Conn, now: number): Promise<boolean> => repo.anyOpenSession(db, now);
+
 /** Creates a one-time admin sign-in token, valid for 24 hours; returns the secret. */
 export async function createSignInToken(db: Conn, now: number): Promise<string> {
   const token = randomBytes(24).toString('base64url');

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, withStore, type CliContext } from './context.js';
+import { portOption, serverUrl } from './serve.command.js';
 import { KEY_SCOPES } from '../core/vocabulary.js';
 import { invalid } from '../core/errors.js';
 import type { KeyScope } from '../store/schema.js';
@@ -60,13 +61,15 @@ export function registerKeys(program: Command, ctx: () => Promise<CliContext>): 
   staff
     .command('link')
     .description('print a one-time admin sign-in link (valid 24 h)')
-    .option('--url <base>', 'the address staff open Rapport at', 'http://localhost:4000')
+    .option('--url <base>', 'the address staff open Rapport at (default: RAPPORT_PUBLIC_URL, else the address `rapport serve` listens at)')
+    .option('--port <n>', 'the port `rapport serve --port` was given (default: PORT or 4000)')
     .action(
-      action(async (opts: { url: string }) => {
+      action(async (opts: { url?: string; port?: string }) => {
         const c = await ctx();
         const { createSignInToken, signInUrl } = await import('../auth/staff.js');
+        const base = opts.url ?? c.config.publicUrl ?? serverUrl(c.config.host, portOption(opts.port, c.config.port));
         const token = await withStore(c, (s) => createSignInToken(s.db, Date.now()));
-        c.out.write(`${signInUrl(c.config.publicUrl ?? opts.url, token)}\n`);
+        c.out.write(`${signInUrl(base, token)}\n`);
       }),
     );
 }

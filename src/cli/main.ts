@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { VERSION } from '../core/version.js';
 import { cliContext } from './context.js';
+
+const USAGE_EXIT = 2;
 import { registerServe } from './serve.command.js';
 import { registerKeys } from './keys.command.js';
 import { registerBackup } from './backup.command.js';
@@ -19,7 +21,11 @@ export function buildProgram(): Command {
   const program = new Command('rapport')
     .description('Rapport: a self-hosted customer-intelligence hub for product teams')
     .version(VERSION)
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Commander's usage errors (a missing option or argument, an unknown option or command) exit 1;
+    // here they exit 2 like every other invalid input. Help and --version keep 0. Subcommands
+    // inherit this when they are added.
+    .exitOverride((e) => process.exit(e.exitCode === 1 ? USAGE_EXIT : e.exitCode));
   const ctx = cliContext;
   registerServe(program, ctx);
   registerImport(program, ctx);

@@ -7,6 +7,21 @@ import { invalid } from '../core/errors.js';
 /** web/dist, relative to this file both as TypeScript (src/cli) and compiled (dist/cli). */
 export const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 
+/** `--port` as given, else the configured port (PORT); checked like every other number. */
+export function portOption(given: string | undefined, configured: number): number {
+  if (given === undefined) return configured;
+  const port = Number(given);
+  if (given.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw invalid('--port', `expected a port number, got "${given}"`);
+  return port;
+}
+
+/** Where `rapport serve` can be opened from this machine when it listens on host:port. */
+export function serverUrl(host: string, port: number): string {
+  const local = ['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost', ''].includes(host);
+  const name = local ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
 export function registerServe(program: Command, ctx: () => Promise<CliContext>): void {
   program
     .command('serve')
@@ -17,14 +32,13 @@ export function registerServe(program: Command, ctx: () => Promise<CliContext>):
     .action(
       action(async (opts: { port?: string; host?: string; demo: boolean }) => {
         const c = await ctx();
-        const [{ openStore }, { buildServer }, { createSignInToken, signInUrl, staffCount }, { generateDemo }] = await Promise.all([
+        const [{ openStore }, { buildServer }, { createSignInToken, hasOpenSession, signInUrl, staffCount }, { generateDemo }] = await Promise.all([
           import('../store/db.js'),
           import('../server/app.js'),
           import('../auth/staff.js'),
           import('../demo/generate.js'),
         ]);
-        const port = opts.port === undefined ? c.config.port : Number(opts.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid('--port', `expected a port number, got "${opts.port}"`);
+        const port = portOption(opts.port, c.config.port);
         const host = opts.host ?? c.config.host;
         const store = await openStore(c.config.database, { checkpointer: true });
         const where = store.target.kind === 'sqlite' ? store.target.file : 'PostgreSQL';
@@ -46,9 +60,17 @@ export function registerServe(program: Command, ctx: () => Promise<CliContext>):
         const address = await app.listen({ port, host });
         const shown = c.config.publicUrl ?? address.replace('127.0.0.1', 'localhost');
         c.out.write(`Rapport is running at ${shown}  (API docs: ${shown}/api/openapi.json)\n`);
+        // Every start says how to get in: a first start (or one where every session has expired)
+        // prints a one-time link; otherwise the command that makes one.
+        const linkCommand = `rapport staff link${opts.port === undefined || c.config.publicUrl ? '' : ` --port ${port}`}`;
         if ((await staffCount(store.db)) === 0) {
           const token = await createSignInToken(store.db, Date.now());
           c.out.write(`\nNo staff user yet. Sign in as the first admin (one-time link, valid 24 h):\n    ${signInUrl(shown, token)}\n\n`);
+        } else if (!(await hasOpenSession(store.db, Date.now()))) {
+          const token = await createSignInToken(store.db, Date.now());
+          c.out.write(`\nNo one is signed in. Sign in (one-time link, valid 24 h; another: ${linkCommand}):\n    ${signInUrl(shown, token)}\n\n`);
+        } else {
+          c.out.write(`\nSigned-in browsers stay signed in. To sign in elsewhere, make a one-time link: ${linkCommand}\n\n`);
         }
         const stop = async () => {
           await app.close();

@@ -58,7 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     port: e.PORT,
     host: e.HOST,
     database: databaseTarget(e.DATABASE_URL, cwd, e.RAPPORT_DATA_DIR),
-    publicUrl: e.RAPPORT_PUBLIC_URL,
+    publicUrl: e.RAPPORT_PUBLIC_URL === '' ? undefined : e.RAPPORT_PUBLIC_URL,
     demoCustomers: e.RAPPORT_DEMO_CUSTOMERS,
     clvEveryHours: e.RAPPORT_CLV_EVERY_HOURS,
     jobMemoryMb: e.RAPPORT_JOB_MEMORY_MB,

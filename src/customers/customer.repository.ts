@@ -1,10 +1,11 @@
-import { sql, type SqlBool, type Expression } from 'kysely';
+import { sql, type SqlBool, type Expression, type ExpressionBuilder } from 'kysely';
+import type { Database } from '../store/schema.js';
 import type { Conn, Dialect } from '../store/db.js';
 import { monthOfMs } from '../store/sql.js';
 
 /** Queries behind the customer 360. Only queries: mapping and logic live in the service. */
 
-export type CustomerSort = 'last_seen' | 'first_seen' | 'revenue' | 'orders' | 'interactions' | 'name';
+export type CustomerSort = 'last_seen' | 'first_seen' | 'revenue' | 'orders' | 'interactions' | 'name' | 'clv';
 
 const SORT_COLUMN = {
   last_seen: 'last_seen',
@@ -13,7 +14,15 @@ const SORT_COLUMN = {
   orders: 'order_count',
   interactions: 'interaction_count',
   name: 'name',
+  clv: 'customer_values.clv',
 } as const;
+
+/** What a missing sort value counts as: customers without a value (no run yet, no orders) come last either way. */
+export function blankSortValue(sort: CustomerSort, order: 'asc' | 'desc'): string | number {
+  if (sort === 'name') return '';
+  if (sort === 'clv') return order === 'desc' ? -1e300 : 1e300;
+  return -1;
+}
 
 export interface ListQuery {
   q?: string | undefined;
@@ -26,37 +35,55 @@ export interface ListQuery {
 
 export async function listCustomers(db: Conn, query: ListQuery) {
   const col = SORT_COLUMN[query.sort];
-  const blank = query.sort === 'name' ? sql.lit('') : sql.lit(-1);
-  const key = sql<string | number>`coalesce(${sql.ref(col)}, ${blank})`;
+  const blankValue = blankSortValue(query.sort, query.order);
+  const key = sql<string | number>`coalesce(${sql.ref(col)}, ${sql.lit(blankValue)})`;
   let qb = db
     .selectFrom('customers')
     .leftJoin('customer_values', 'customer_values.customer_id', 'customers.id')
     .selectAll('customers')
     .select(['customer_values.clv', 'customer_values.p_alive'])
-    .where('user_id', 'is not', null);
-  if (query.q && query.q.trim().length > 0) {
-    const q = query.q.trim().toLowerCase();
-    const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    qb = qb.where((eb) =>
-      eb.or([
-        eb('user_id', '=', query.q!.trim()),
-        eb(sql`lower(email)`, 'like', sql<string>`${like} escape '\\'`),
-        eb(sql`lower(name)`, 'like', sql<string>`${like} escape '\\'`),
-        eb(sql`lower(user_id)`, 'like', sql<string>`${like} escape '\\'`),
-      ]),
-    );
-  }
+    .where(filtered(query.q));
   if (query.after) {
     const { value, id } = query.after;
-    const v = value ?? (query.sort === 'name' ? '' : -1);
+    const v = value ?? blankValue;
     const cmp = query.order === 'desc' ? '<' : '>';
-    qb = qb.where(sql<SqlBool>`(${key} ${sql.raw(cmp)} ${v} or (${key} = ${v} and id ${sql.raw(cmp)} ${id}))` as Expression<SqlBool>);
+    qb = qb.where(sql<SqlBool>`(${key} ${sql.raw(cmp)} ${v} or (${key} = ${v} and customers.id ${sql.raw(cmp)} ${id}))` as Expression<SqlBool>);
   }
   return qb
     .orderBy(key, query.order)
-    .orderBy('id', query.order)
+    .orderBy('customers.id', query.order)
     .limit(query.limit + 1)
     .execute();
+}
+
+/** How many identified customers match the list's filter (the list's total). */
+export async function countCustomers(db: Conn, q: string | undefined): Promise<number> {
+  const row = await db
+    .selectFrom('customers')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where(filtered(q))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** The list's filter: identified customers, matching `q` on user id, e-mail or name. */
+function filtered(q: string | undefined) {
+  return (eb: ExpressionBuilder<Database, 'customers'>): Expression<SqlBool> => {
+    const identified = eb('customers.user_id', 'is not', null);
+    const text = q?.trim() ?? '';
+    if (text.length === 0) return identified;
+    const lower = text.toLowerCase();
+    const like = `%${lower.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return eb.and([
+      identified,
+      eb.or([
+        eb('customers.user_id', '=', text),
+        eb(sql`lower(customers.email)`, 'like', sql<string>`${like} escape '\\'`),
+        eb(sql`lower(customers.name)`, 'like', sql<string>`${like} escape '\\'`),
+        eb(sql`lower(customers.user_id)`, 'like', sql<string>`${like} escape '\\'`),
+      ]),
+    ]);
+  };
 }
 
 /** Whether the customers table has a row (one index look-up). */

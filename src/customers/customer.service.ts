@@ -32,7 +32,13 @@ export const CustomerSummary = z
   .meta({ id: 'CustomerSummary' });
 export type CustomerSummary = z.infer<typeof CustomerSummary>;
 
-export const CustomerPage = z.object({ items: z.array(CustomerSummary), nextCursor: z.string().nullable() }).meta({ id: 'CustomerPage' });
+export const CustomerPage = z
+  .object({
+    items: z.array(CustomerSummary),
+    total: z.number().describe('identified customers matching the filter `q`, on every page'),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'CustomerPage' });
 
 export const Customer360 = CustomerSummary.extend({
   traits: z.record(z.string(), z.unknown()),
@@ -62,7 +68,10 @@ export const TimelinePage = z.object({ items: z.array(TimelineItem), nextCursor:
 
 export const ListParams = z.object({
   q: z.string().max(200).optional().describe('matches user id, e-mail or name'),
-  sort: z.enum(['last_seen', 'first_seen', 'revenue', 'orders', 'interactions', 'name']).default('last_seen'),
+  sort: z
+    .enum(['last_seen', 'first_seen', 'revenue', 'orders', 'interactions', 'name', 'clv'])
+    .default('last_seen')
+    .describe('clv: by the latest customer-value run; customers without a value come last in either order'),
   order: z.enum(['asc', 'desc']).default('desc'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(500).optional(),
@@ -96,30 +105,35 @@ export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null;
   };
 }
 
-const SORT_VALUE: Record<repo.CustomerSort, (c: Selectable<CustomersTable>) => string | number | null> = {
+const SORT_VALUE: Record<repo.CustomerSort, (c: Selectable<CustomersTable> & { clv: number | null }) => string | number | null> = {
   last_seen: (c) => c.last_seen,
   first_seen: (c) => c.first_seen,
   revenue: (c) => c.revenue,
   orders: (c) => c.order_count,
   interactions: (c) => c.interaction_count,
   name: (c) => c.name,
+  clv: (c) => c.clv,
 };
 
 export async function listCustomers(db: Conn, p: ListParams) {
   const after = p.cursor
     ? decodeCursor(p.cursor, (v): v is [string | number | null, number] => Array.isArray(v) && v.length === 2 && typeof v[1] === 'number')
     : undefined;
-  const rows = await repo.listCustomers(db, {
-    q: p.q,
-    sort: p.sort,
-    order: p.order,
-    limit: p.limit,
-    after: after ? { value: after[0], id: after[1] } : undefined,
-  });
+  const [rows, total] = await Promise.all([
+    repo.listCustomers(db, {
+      q: p.q,
+      sort: p.sort,
+      order: p.order,
+      limit: p.limit,
+      after: after ? { value: after[0], id: after[1] } : undefined,
+    }),
+    repo.countCustomers(db, p.q),
+  ]);
   const page = rows.slice(0, p.limit);
   const last = page[page.length - 1];
   return {
     items: page.map(toSummary),
+    total,
     nextCursor: rows.length > p.limit && last ? encodeCursor([SORT_VALUE[p.sort](last), last.id]) : null,
   };
 }
@@ -149,6 +163,9 @@ export async function getCustomer(store: Store, userId: string): Promise<Custome
   ]);
   return {
     ...toSummary(c),
+    // One source of truth: the summary fields repeat the value block's.
+    clv: value ? value.clv : null,
+    pAlive: value ? value.pAlive : null,
     traits: parseTraits(c.traits),
     anonymousIds: anon.map((a) => a.value),
     accounts: accounts.map((a) => ({ groupId: a.group_id, name: a.name, traits: parseTraits(a.traits) })),

@@ -42,7 +42,7 @@ export type SearchFilterChoices = z.infer<typeof SearchFilterChoicesSchema>;
 export const TIMELINE_KINDS: readonly TimelineKind[] = ['order', 'interaction', 'feedback'];
 export { DIRECTIONS } from '../../../src/core/vocabulary.js';
 
-export const CUSTOMER_SORTS = ['last_seen', 'first_seen', 'revenue', 'orders', 'interactions', 'name'] as const;
+export const CUSTOMER_SORTS = ['last_seen', 'first_seen', 'revenue', 'orders', 'interactions', 'name', 'clv'] as const;
 export type CustomerSort = (typeof CUSTOMER_SORTS)[number];
 export type SortOrder = 'asc' | 'desc';
 

@@ -12,7 +12,7 @@ import { SignIn } from './SignIn.js';
 type State =
   | { status: 'loading' }
   | { status: 'error'; error: Error }
-  | { status: 'anonymous'; reason: 'signed-out' | 'expired' | 'none' }
+  | { status: 'anonymous'; reason: 'signed-out' | 'expired' | 'link-used' | 'none' }
   | { status: 'signed-in'; user: SessionUser };
 
 /** Checks the session once, then shows the signed-in app or the sign-in page. */
@@ -23,7 +23,8 @@ export function App() {
   useEffect(() => {
     const ctl = new AbortController();
     api.session(ctl.signal).then(
-      (user) => setState(user ? { status: 'signed-in', user } : { status: 'anonymous', reason: 'none' }),
+      // The server sends a spent sign-in link here with ?signin=link-used.
+      (user) => setState(user ? { status: 'signed-in', user } : { status: 'anonymous', reason: new URLSearchParams(window.location.search).get('signin') === 'link-used' ? 'link-used' : 'none' }),
       (error: unknown) => {
         if (!ctl.signal.aborted) setState({ status: 'error', error: error instanceof Error ? error : new Error(String(error)) });
       },

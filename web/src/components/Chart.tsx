@@ -26,6 +26,15 @@ export const AXIS_STYLE = {
   splitLine: { lineStyle: { color: '#eef2f7' } },
 } as const;
 
+const AXIS_NAME_STYLE = { color: '#475569', fontSize: 11 };
+
+/** An x axis's title, centred below its labels. */
+export const xTitle = (name: string, gap = 26) => ({ name, nameLocation: 'middle' as const, nameGap: gap, nameTextStyle: AXIS_NAME_STYLE });
+/** A value y axis's title, turned along the axis left of its labels (the grid leaves it room). */
+export const yTitle = (name: string, gap = 38) => ({ name, nameLocation: 'middle' as const, nameGap: gap, nameRotate: 90, nameTextStyle: AXIS_NAME_STYLE });
+/** A category y axis's title, above the axis (horizontal bar charts). */
+export const yTitleTop = (name: string) => ({ name, nameLocation: 'end' as const, nameGap: 8, nameTextStyle: { ...AXIS_NAME_STYLE, align: 'right' as const } });
+
 const EChart = lazy(() => import('./EChart.js'));
 
 /**

@@ -121,14 +121,41 @@ export function VisuallyHidden({ children }: { children: ReactNode }) {
 }
 
 /** Names and values, one row each (traits, properties). */
-export function KeyValueTable({ entries, testId }: { entries: readonly (readonly [string, unknown])[]; testId?: string }) {
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A trait's value: objects as their own fields (nested), lists one item a line, the rest as text. */
+function FieldValue({ value }: { value: unknown }) {
+  if (isRecord(value)) {
+    const entries = Object.entries(value);
+    return entries.length === 0 ? <span className="muted">—</span> : <KeyValueTable entries={entries} nested />;
+  }
+  if (Array.isArray(value)) {
+    const list = value as unknown[];
+    if (list.length === 0) return <span className="muted">—</span>;
+    if (list.every((x) => !isRecord(x) && !Array.isArray(x))) return <>{list.map(displayValue).join(', ')}</>;
+    return (
+      <ol className="kv-list">
+        {list.map((x, i) => (
+          <li key={i}>
+            <FieldValue value={x} />
+          </li>
+        ))}
+      </ol>
+    );
+  }
+  return <>{displayValue(value)}</>;
+}
+
+export function KeyValueTable({ entries, testId, nested = false }: { entries: readonly (readonly [string, unknown])[]; testId?: string; nested?: boolean }) {
   return (
-    <table className="table table-kv" data-testid={testId}>
+    <table className={`table table-kv${nested ? ' table-kv-nested' : ''}`} data-testid={testId}>
       <tbody>
         {entries.map(([k, v]) => (
           <tr key={k}>
             <th scope="row">{k}</th>
-            <td>{displayValue(v)}</td>
+            <td>
+              <FieldValue value={v} />
+            </td>
           </tr>
         ))}
       </tbody>

@@ -12,6 +12,9 @@ const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
 export const formatInt = (n: number): string => integer.format(n);
 
+/** "1 order", "2 orders", "1,204 repeats": a count with its noun in the right number. */
+export const countOf = (n: number, one: string, many = `${one}s`): string => `${integer.format(n)} ${n === 1 ? one : many}`;
+
 /** Large counts as "12.3K" in tiles; the exact figure goes in the title. */
 export const formatCompact = (n: number): string => (Math.abs(n) < 10_000 ? integer.format(n) : compact.format(n));
 

@@ -1,10 +1,11 @@
 import { useEffect, useId, useState, type MouseEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api } from '../api/client.js';
+import { downloadCsv, toCsv } from '../lib/csv.js';
 import { CUSTOMER_SORTS, type CustomerSort, type CustomerSummary, type SortOrder } from '../api/types.js';
 import { Icon } from '../components/Icon.js';
 import { Empty, ErrorPanel, InfoTip, Loading } from '../components/ui.js';
-import { formatAmount, formatDate, formatDateTime, formatInt, formatRelative, initials } from '../lib/format.js';
+import { countOf, formatAmount, formatDate, formatDateTime, formatInt, formatRelative, initials } from '../lib/format.js';
 import { useDebounced, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -17,6 +18,7 @@ const SORT_LABELS: Record<CustomerSort, string> = {
   orders: 'Orders',
   interactions: 'Interactions',
   name: 'Name',
+  clv: 'CLV',
 };
 
 /** The natural first direction of each sort: newest, largest, or A to Z. */
@@ -27,13 +29,23 @@ const DEFAULT_ORDER: Record<CustomerSort, SortOrder> = {
   orders: 'desc',
   interactions: 'desc',
   name: 'asc',
+  clv: 'desc',
 };
+
+/** The rows the list shows, as CSV (the numbers unformatted, dates as ISO). */
+function customersCsv(items: CustomerSummary[]): string {
+  return toCsv(
+    ['user_id', 'name', 'email', 'first_seen', 'last_seen', 'orders', 'revenue', 'clv', 'p_alive', 'interactions', 'feedback'],
+    items.map((c) => [c.userId, c.name, c.email, c.firstSeen, c.lastSeen, c.orders, c.revenue, c.clv, c.pAlive, c.interactions, c.feedback]),
+  );
+}
 
 const isSort = (s: string | null): s is CustomerSort => s !== null && (CUSTOMER_SORTS as readonly string[]).includes(s);
 
 interface ListState {
   key: string;
   items: CustomerSummary[];
+  total: number | null;
   nextCursor: string | null;
   loading: boolean;
   error: Error | null;
@@ -73,7 +85,7 @@ export function CustomersPage() {
   useEffect(() => setText((t) => (t.trim() === q.trim() ? t : q)), [q]);
 
   const key = `${q}|${sort}|${order}`;
-  const [list, setList] = useState<ListState>({ key: '', items: [], nextCursor: null, loading: true, error: null });
+  const [list, setList] = useState<ListState>({ key: '', items: [], total: null, nextCursor: null, loading: true, error: null });
   const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
@@ -82,9 +94,9 @@ export function CustomersPage() {
     // button that was just pressed, keep their place and focus.
     setList((l) => ({ ...l, loading: true, error: null }));
     api.customers({ q, sort, order, limit: PAGE_SIZE }, ctl.signal).then(
-      (page) => setList({ key, items: page.items, nextCursor: page.nextCursor, loading: false, error: null }),
+      (page) => setList({ key, items: page.items, total: page.total, nextCursor: page.nextCursor, loading: false, error: null }),
       (error: unknown) => {
-        if (!ctl.signal.aborted) setList({ key, items: [], nextCursor: null, loading: false, error: error as Error });
+        if (!ctl.signal.aborted) setList({ key, items: [], total: null, nextCursor: null, loading: false, error: error as Error });
       },
     );
     return () => ctl.abort();
@@ -95,7 +107,7 @@ export function CustomersPage() {
     const cursor = list.nextCursor;
     setList((l) => ({ ...l, loading: true, error: null }));
     api.customers({ q, sort, order, limit: PAGE_SIZE, cursor }).then(
-      (page) => setList((l) => (l.key === key ? { ...l, items: [...l.items, ...page.items], nextCursor: page.nextCursor, loading: false } : l)),
+      (page) => setList((l) => (l.key === key ? { ...l, items: [...l.items, ...page.items], total: page.total, nextCursor: page.nextCursor, loading: false } : l)),
       (error: unknown) => setList((l) => (l.key === key ? { ...l, loading: false, error: error as Error } : l)),
     );
   };
@@ -202,9 +214,7 @@ export function CustomersPage() {
                   {sortHeader('last_seen')}
                   {sortHeader('orders', { num: true })}
                   {sortHeader('revenue', { num: true, tip: 'Sum of the customer’s order totals across currencies, not converted.' })}
-                  <th scope="col" className="num" title="Expected discounted margin over the coming months; the Value page ranks customers by it">
-                    CLV
-                  </th>
+                  {sortHeader('clv', { num: true, tip: 'Expected discounted margin over the coming months, from the latest customer-value run; customers without one come last.' })}
                   {sortHeader('interactions', { num: true })}
                   <th scope="col" className="num">
                     Feedback
@@ -259,9 +269,12 @@ export function CustomersPage() {
           <div className="list-foot">
             <span className="muted" aria-live="polite">
               {list.nextCursor
-                ? `Showing the first ${formatInt(list.items.length)} customers`
-                : `Showing all ${formatInt(list.items.length)} customer${list.items.length === 1 ? '' : 's'}`}
+                ? `Showing ${formatInt(list.items.length)} of ${countOf(list.total ?? list.items.length, 'customer')}`
+                : `Showing all ${countOf(list.items.length, 'customer')}`}
             </span>
+            <button type="button" className="button" onClick={() => downloadCsv(`customers${q ? `-${q}` : ''}.csv`, customersCsv(list.items))} data-testid="customers-csv">
+              Download CSV
+            </button>
             {list.error && <span className="error-inline">{list.error.message}</span>}
             {list.nextCursor && (
               <button type="button" className="button" onClick={loadMore} disabled={list.loading}>

@@ -2,9 +2,9 @@ import { useMemo } from 'react';
 import { Link } from 'react-router';
 import { api } from '../api/client.js';
 import { DIRECTIONS, type Overview } from '../api/types.js';
-import { AXIS_STYLE, Chart, DIRECTION_COLORS, FEEDBACK_COLORS, PALETTE, type ChartOption } from '../components/Chart.js';
+import { AXIS_STYLE, Chart, DIRECTION_COLORS, FEEDBACK_COLORS, PALETTE, xTitle, yTitle, yTitleTop, type ChartOption } from '../components/Chart.js';
 import { DirectionBadge, Empty, ErrorPanel, Loading, Panel, Tile } from '../components/ui.js';
-import { formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatMonth, formatRelative, humanize, initials } from '../lib/format.js';
+import { countOf, formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatMonth, formatRelative, humanize, initials } from '../lib/format.js';
 import { useApi, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -22,11 +22,11 @@ function monthlyOption(rows: Overview['interactionsByMonth']): ChartOption {
     data: rows.map((r) => r[d]),
   }));
   return {
-    grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
+    grid: { left: 28, right: 12, top: 36, bottom: 26, containLabel: true },
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-    xAxis: { type: 'category', data: months, ...AXIS_STYLE, splitLine: { show: false } },
-    yAxis: { type: 'value', ...AXIS_STYLE, minInterval: 1 },
+    xAxis: { type: 'category', data: months, ...AXIS_STYLE, ...xTitle('month'), splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('interactions'), minInterval: 1 },
     series,
   };
 }
@@ -34,10 +34,10 @@ function monthlyOption(rows: Overview['interactionsByMonth']): ChartOption {
 function feedbackOption(rows: Overview['feedbackByKind']): ChartOption {
   const sorted = [...rows].sort((a, b) => a.count - b.count);
   return {
-    grid: { left: 8, right: 40, top: 4, bottom: 4, containLabel: true },
+    grid: { left: 8, right: 40, top: 22, bottom: 4, containLabel: true },
     tooltip: { trigger: 'item' },
     xAxis: { type: 'value', show: false },
-    yAxis: { type: 'category', data: sorted.map((r) => humanize(r.kind)), ...AXIS_STYLE, axisLine: { show: false } },
+    yAxis: { type: 'category', data: sorted.map((r) => humanize(r.kind)), ...AXIS_STYLE, ...yTitleTop('kind'), axisLine: { show: false } },
     series: [
       {
         type: 'bar',
@@ -73,7 +73,7 @@ function RecentCustomers() {
                     {c.name ?? c.email ?? c.userId}
                   </Link>
                   <span className="muted">
-                    {formatInt(c.interactions)} interactions · {formatInt(c.orders)} orders
+                    {countOf(c.interactions, 'interaction')} · {countOf(c.orders, 'order')}
                   </span>
                 </span>
                 {c.lastSeen && (
@@ -226,7 +226,7 @@ function OverviewBody({ data }: { data: Overview }) {
             </>
           )}
         </Panel>
-        <Panel title="Feedback by kind" how="Feedback items (tickets, reviews, surveys, interviews, visit notes) counted by kind, whoever sent them." actions={<span className="muted">{formatInt(feedbackTotal)} items</span>}>
+        <Panel title="Feedback by kind" how="Feedback items (tickets, reviews, surveys, interviews, visit notes) counted by kind, whoever sent them." actions={<span className="muted">{countOf(feedbackTotal, 'item')}</span>}>
           {data.feedbackByKind.length === 0 ? (
             <Empty title="No feedback yet">Tickets, reviews and survey answers appear here once imported.</Empty>
           ) : (

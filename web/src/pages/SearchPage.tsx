@@ -12,6 +12,19 @@ import { usePageTitle } from '../lib/title.js';
 const FILTER_KEYS = ['kind', 'theme', 'tag', 'segment', 'from', 'to', 'customer', 'sort'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 
+/** One hit's kind, in the singular (the filter above lists them in the plural). */
+const HIT_LABELS: Record<string, string> = {
+  feedback: 'Feedback',
+  ticket: 'Ticket',
+  review: 'Review',
+  survey: 'Survey answer',
+  interview: 'Interview note',
+  visit_note: 'Visit note',
+  other: 'Idea or other feedback',
+  customer: 'Customer',
+  interaction: 'Interaction',
+};
+
 const KIND_LABELS: Record<string, string> = {
   feedback: 'All feedback',
   ticket: 'Tickets',
@@ -231,7 +244,7 @@ export function SearchPage() {
                 <li key={h.id} className="search-hit" data-testid="search-hit">
                   <div className="search-hit-main">
                     <div className="search-hit-head">
-                      <Badge tone={h.source === 'feedback' ? 'inbound' : 'neutral'}>{KIND_LABELS[h.kind] ?? humanize(h.kind)}</Badge>
+                      <Badge tone={h.source === 'feedback' ? 'inbound' : 'neutral'}>{HIT_LABELS[h.kind] ?? humanize(h.kind)}</Badge>
                       <strong className="search-hit-title">{h.title}</strong>
                       <span className="muted">{formatDate(h.at)}</span>
                     </div>

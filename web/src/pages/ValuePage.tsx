@@ -2,9 +2,10 @@ import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api } from '../api/client.js';
 import type { ClvSummary, RankedCustomer } from '../api/types.js';
-import { AXIS_STYLE, Chart, PALETTE, type ChartOption } from '../components/Chart.js';
+import { AXIS_STYLE, Chart, PALETTE, xTitle, yTitle, type ChartOption } from '../components/Chart.js';
 import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../components/ui.js';
-import { formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatRelative, humanize } from '../lib/format.js';
+import { countOf, formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatRelative, humanize } from '../lib/format.js';
+import { downloadCsv, toCsv } from '../lib/csv.js';
 import { useApi, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -32,21 +33,21 @@ const RFM_MEANING: Record<string, string> = {
 function histogramOption(bins: { from: number; to: number; customers: number }[]): ChartOption {
   const used = bins.slice(0, bins.reduce((last, b, i) => (b.customers > 0 ? i : last), 0) + 1);
   return {
-    grid: { left: 8, right: 12, top: 16, bottom: 8, containLabel: true },
+    grid: { left: 28, right: 12, top: 16, bottom: 26, containLabel: true },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-    xAxis: { type: 'category', name: 'CLV', nameLocation: 'middle', nameGap: 28, data: used.map((b) => `${formatCompact(b.from)}–${formatCompact(b.to)}`), ...AXIS_STYLE, splitLine: { show: false } },
-    yAxis: { type: 'value', ...AXIS_STYLE, minInterval: 1 },
+    xAxis: { type: 'category', ...xTitle('CLV band'), data: used.map((b) => `${formatCompact(b.from)}–${formatCompact(b.to)}`), ...AXIS_STYLE, splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('customers'), minInterval: 1 },
     series: [{ type: 'bar', name: 'Customers', barMaxWidth: 40, itemStyle: { color: PALETTE[0], borderRadius: [4, 4, 0, 0] }, data: used.map((b) => b.customers) }],
   };
 }
 
 function trackingOption(points: { period: number; actual: number; predicted: number }[], calibrationWeek: number): ChartOption {
   return {
-    grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+    grid: { left: 28, right: 16, top: 36, bottom: 26, containLabel: true },
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
     tooltip: { trigger: 'axis' },
-    xAxis: { type: 'category', name: 'week', nameLocation: 'middle', nameGap: 28, data: points.map((p) => String(p.period)), ...AXIS_STYLE, splitLine: { show: false } },
-    yAxis: { type: 'value', ...AXIS_STYLE },
+    xAxis: { type: 'category', ...xTitle('week'), data: points.map((p) => String(p.period)), ...AXIS_STYLE, splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('repeat purchases, cumulative') },
     series: [
       { type: 'line', name: 'Actual', showSymbol: false, lineStyle: { color: ACTUAL, width: 2 }, itemStyle: { color: ACTUAL }, data: points.map((p) => p.actual) },
       {
@@ -64,11 +65,11 @@ function trackingOption(points: { period: number; actual: number; predicted: num
 
 function byFrequencyOption(rows: { frequency: string; predicted: number; actual: number }[]): ChartOption {
   return {
-    grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
+    grid: { left: 28, right: 12, top: 36, bottom: 26, containLabel: true },
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-    xAxis: { type: 'category', name: 'repeat purchases before the holdout', nameLocation: 'middle', nameGap: 28, data: rows.map((r) => r.frequency), ...AXIS_STYLE, splitLine: { show: false } },
-    yAxis: { type: 'value', ...AXIS_STYLE },
+    xAxis: { type: 'category', ...xTitle('repeat purchases before the holdout'), data: rows.map((r) => r.frequency), ...AXIS_STYLE, splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('repeat purchases per customer, holdout') },
     series: [
       { type: 'bar', name: 'Actual', barMaxWidth: 18, itemStyle: { color: ACTUAL }, data: rows.map((r) => Math.round(r.actual * 100) / 100) },
       { type: 'bar', name: 'Predicted', barMaxWidth: 18, itemStyle: { color: PREDICTED }, data: rows.map((r) => Math.round(r.predicted * 100) / 100) },
@@ -135,7 +136,7 @@ function ValueBody({ data }: { data: Ready }) {
   return (
     <>
       <p className="run-line" data-testid="clv-run">
-        As of <strong>{formatDate(`${data.run.asOf}T00:00:00Z`)}</strong> (the latest order) · {formatInt(data.customers ?? 0)} customers, {formatInt(data.orders ?? 0)} orders · computed{' '}
+        As of <strong>{formatDate(`${data.run.asOf}T00:00:00Z`)}</strong> (the latest order) · {countOf(data.customers ?? 0, 'customer')}, {countOf(data.orders ?? 0, 'order')} · computed{' '}
         <time dateTime={data.run.finishedAt} title={formatDateTime(data.run.finishedAt)}>
           {formatRelative(data.run.finishedAt, now)}
         </time>{' '}
@@ -182,7 +183,7 @@ function ValueBody({ data }: { data: Ready }) {
         <Tile
           label="Bought again"
           value={pct((data.repeatCustomers ?? 0) / Math.max(1, data.customers ?? 0))}
-          sub={`${formatInt(data.repeatCustomers ?? 0)} of ${formatInt(data.customers ?? 0)} buyers`}
+          sub={`${formatInt(data.repeatCustomers ?? 0)} of ${countOf(data.customers ?? 0, 'buyer')}`}
           how="Customers with purchases on at least two different days (orders on the same day are one purchase)."
         />
         {err !== null && (
@@ -236,7 +237,7 @@ function ValueBody({ data }: { data: Ready }) {
         <Panel
           title="Did the forecast hold?"
           how="Validation on past data: the purchase model is refitted on the time before the holdout and its prediction of cumulative repeat purchases is drawn against what actually happened (as in Fader, Hardie & Lee 2005, figure 3)."
-          actions={v.customers ? <span className="muted">{formatInt(v.customers)} customers{v.sampleEvery && v.sampleEvery > 1 ? ` (every ${v.sampleEvery}th)` : ''}</span> : undefined}
+          actions={v.customers ? <span className="muted">{countOf(v.customers, 'customer')}{v.sampleEvery && v.sampleEvery > 1 ? ` (every ${v.sampleEvery}th)` : ''}</span> : undefined}
         >
           {v.skipped || !tracking ? (
             <Empty title="Not validated">{v.skipped}</Empty>
@@ -372,6 +373,14 @@ function ModelPanel({ data }: { data: Ready }) {
   );
 }
 
+/** A ranked list's rows as CSV, as shown (the numbers unformatted). */
+function rankedCsv(items: RankedCustomer[]): string {
+  return toCsv(
+    ['user_id', 'name', 'email', 'clv', 'value_at_risk', 'p_alive', 'purchases', 'last_purchase', 'rfm_group', 'segment'],
+    items.map((c) => [c.userId, c.name, c.email, c.clv, c.valueAtRisk, c.pAlive, c.purchases, c.lastPurchase, c.rfm.group, c.segment]),
+  );
+}
+
 function CustomerList({
   title,
   sort,
@@ -391,7 +400,17 @@ function CustomerList({
 }) {
   const state = useApi((signal) => api.rankedCustomers({ sort, group, segment, limit: 10 }, signal), [sort, group, segment]);
   return (
-    <Panel title={filterName ? `${title}: ${filterName}` : title} how={how}>
+    <Panel
+      title={filterName ? `${title}: ${filterName}` : title}
+      how={how}
+      actions={
+        state.status === 'ready' && state.data.items.length > 0 ? (
+          <button type="button" className="button button-small" data-testid={`${testId}-csv`} onClick={() => downloadCsv(`${testId}${group ? `-${group}` : ''}${segment === undefined ? '' : `-segment-${segment}`}.csv`, rankedCsv(state.data.items))}>
+            Download CSV
+          </button>
+        ) : undefined
+      }
+    >
       {state.status === 'loading' && <Loading />}
       {state.status === 'error' && <ErrorPanel error={state.error} onRetry={state.reload} />}
       {state.status === 'ready' &&

@@ -2,10 +2,10 @@ import { useMemo } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, api } from '../../api/client.js';
 import { DIRECTIONS, type Customer360, type CustomerValue, type Direction } from '../../api/types.js';
-import { AXIS_STYLE, Chart, DIRECTION_COLORS, type ChartOption } from '../../components/Chart.js';
+import { AXIS_STYLE, Chart, DIRECTION_COLORS, xTitle, yTitleTop, type ChartOption } from '../../components/Chart.js';
 import { Icon } from '../../components/Icon.js';
 import { Badge, DirectionBadge, Empty, ErrorPanel, KeyValueTable, Loading, Panel, Tile } from '../../components/ui.js';
-import { formatAmount, formatDate, formatDateTime, formatInt, formatMoney, formatRelative, humanize, initials } from '../../lib/format.js';
+import { countOf, formatAmount, formatDate, formatDateTime, formatInt, formatMoney, formatRelative, humanize, initials } from '../../lib/format.js';
 import { useApi, useNow } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { Timeline } from './Timeline.js';
@@ -17,11 +17,11 @@ function mixOption(mix: Customer360['interactionMix']): ChartOption {
   // Largest channel on top: echarts draws a category axis from the bottom up.
   const channels = [...totals.entries()].sort((a, b) => a[1] - b[1]).map(([c]) => c);
   return {
-    grid: { left: 8, right: 16, top: 32, bottom: 4, containLabel: true },
+    grid: { left: 8, right: 16, top: 48, bottom: 26, containLabel: true },
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-    xAxis: { type: 'value', ...AXIS_STYLE, minInterval: 1 },
-    yAxis: { type: 'category', data: channels.map(humanize), ...AXIS_STYLE, splitLine: { show: false } },
+    xAxis: { type: 'value', ...AXIS_STYLE, ...xTitle('interactions'), minInterval: 1 },
+    yAxis: { type: 'category', data: channels.map(humanize), ...AXIS_STYLE, ...yTitleTop('channel'), splitLine: { show: false } },
     series: DIRECTIONS.map((d) => ({
       type: 'bar' as const,
       name: humanize(d),
@@ -175,7 +175,7 @@ function CustomerBody({ c }: { c: Customer360 }) {
           <Panel
             title="Interaction mix"
             how="Interactions counted by channel and direction. The channel is the event’s channel property, else Segment’s context.channel, else the message type (page → web, screen → mobile, track → product)."
-            actions={<span className="muted">{channelCount === 1 ? '1 channel' : `${formatInt(channelCount)} channels`}</span>}
+            actions={<span className="muted">{countOf(channelCount, 'channel')}</span>}
           >
             {c.interactionMix.length === 0 ? (
               <Empty title="No interactions yet" />
@@ -296,7 +296,7 @@ function ListeningPanel({ l }: { l: NonNullable<Customer360['listening']> }) {
     <Panel title="What they say" how="From the listening run over their feedback: the themes their items fall in, their mean sentiment (VADER, −1…+1) and the intents of their items.">
       <div data-testid="customer-listening">
         <p className="muted">
-          {formatInt(l.analysed)} items{l.sentiment === null ? '' : `, mean sentiment ${l.sentiment.toFixed(2)}`}
+          {countOf(l.analysed, 'item')}{l.sentiment === null ? '' : `, mean sentiment ${l.sentiment.toFixed(2)}`}
           {intents.length > 0 && ` · ${intents.map(([k, n]) => `${humanize(k)} ${n}`).join(', ')}`}
         </p>
         {l.themes.length > 0 && (
@@ -371,7 +371,7 @@ function ValuePanel({ v }: { v: CustomerValue }) {
         <summary>How this was computed</summary>
         <p className="small">
           {v.inputs.purchases} purchase days from {formatDate(`${v.inputs.firstPurchase}T00:00:00Z`)} to {formatDate(`${v.inputs.lastPurchase}T00:00:00Z`)}: x ={' '}
-          {v.inputs.repeatPurchases} repeat purchases, t<sub>x</sub> = {v.inputs.recencyWeeks} weeks to the last one, T = {v.inputs.ageWeeks} weeks known, mean repeat spend{' '}
+          {countOf(v.inputs.repeatPurchases, 'repeat purchase')}, t<sub>x</sub> = {v.inputs.recencyWeeks} weeks to the last one, T = {v.inputs.ageWeeks} weeks known, mean repeat spend{' '}
           {formatAmount(v.inputs.meanRepeatSpend)}.
         </p>
         <ol className="steps">

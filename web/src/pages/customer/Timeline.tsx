@@ -10,7 +10,7 @@ import {
 } from '../../api/types.js';
 import { Icon, type IconName } from '../../components/Icon.js';
 import { Badge, DirectionBadge, Empty, ErrorPanel, KeyValueTable, Loading, Panel } from '../../components/ui.js';
-import { capitalize, displayValue, formatDateTime, formatDayTime, formatInt, formatMoney, formatMonthHeading, humanize, monthKey } from '../../lib/format.js';
+import { countOf, capitalize, displayValue, formatDateTime, formatDayTime, formatInt, formatMoney, formatMonthHeading, humanize, monthKey } from '../../lib/format.js';
 
 const PAGE_SIZE = 30;
 
@@ -70,9 +70,12 @@ export function Timeline({ userId }: { userId: string }) {
     else months.push({ key: k, label: formatMonthHeading(item.at), items: [item] });
   }
 
+  const filterLabelId = useId();
   const filters = (
-    <fieldset className="chip-toggles">
-      <legend className="sr-only">Show</legend>
+    <div className="chip-toggles" role="group" aria-labelledby={filterLabelId}>
+      <span className="chip-toggles-label" id={filterLabelId}>
+        Show
+      </span>
       {TIMELINE_KINDS.map((k) => {
         const on = kinds.includes(k);
         return (
@@ -83,7 +86,7 @@ export function Timeline({ userId }: { userId: string }) {
           </label>
         );
       })}
-    </fieldset>
+    </div>
   );
 
   return (
@@ -111,10 +114,10 @@ export function Timeline({ userId }: { userId: string }) {
           <div className="list-foot">
             <span className="muted" aria-live="polite">
               {state.nextCursor
-                ? `Showing the latest ${formatInt(state.items.length)} events`
+                ? `Showing the latest ${countOf(state.items.length, 'event')}`
                 : state.items.length === 1
                   ? 'Showing the only event'
-                  : `Showing all ${formatInt(state.items.length)} events`}
+                  : `Showing all ${countOf(state.items.length, 'event')}`}
             </span>
             {state.error && <span className="error-inline">{state.error.message}</span>}
             {state.nextCursor && (

@@ -2,9 +2,9 @@ import { useMemo } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../api/client.js';
 import type { DefectLedger, LedgerRow } from '../../api/types.js';
-import { AXIS_STYLE, Chart, PALETTE, type ChartOption } from '../../components/Chart.js';
+import { AXIS_STYLE, Chart, PALETTE, xTitle, yTitle, type ChartOption } from '../../components/Chart.js';
 import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../../components/ui.js';
-import { formatAmount, formatInt, formatMonth } from '../../lib/format.js';
+import { countOf, formatAmount, formatInt, formatMonth } from '../../lib/format.js';
 import { useApi } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { ListeningFrame } from './ListeningTabs.js';
@@ -16,22 +16,22 @@ function monthlyOption(rows: DefectLedger['monthly']): ChartOption {
   const types = [...new Set(rows.map((r) => r.type))].sort();
   const at = new Map(rows.map((r) => [`${r.month} ${r.type}`, r.contacts]));
   return {
-    grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
+    grid: { left: 28, right: 12, top: 36, bottom: 26, containLabel: true },
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-    xAxis: { type: 'category', data: months.map(formatMonth), ...AXIS_STYLE, splitLine: { show: false } },
-    yAxis: { type: 'value', ...AXIS_STYLE, minInterval: 1 },
+    xAxis: { type: 'category', data: months.map(formatMonth), ...AXIS_STYLE, ...xTitle('month'), splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('contacts'), minInterval: 1 },
     series: types.map((t, i) => ({ type: 'bar', stack: 'contacts', name: t.replaceAll('_', ' '), barMaxWidth: 28, itemStyle: { color: PALETTE[i % PALETTE.length] }, data: months.map((m) => at.get(`${m} ${t}`) ?? 0) })),
   };
 }
 
 function balanceOption(rows: DefectLedger['featuresVsFixes']): ChartOption {
   return {
-    grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
+    grid: { left: 28, right: 12, top: 36, bottom: 26, containLabel: true },
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
     tooltip: { trigger: 'axis' },
-    xAxis: { type: 'category', data: rows.map((r) => formatMonth(r.month)), ...AXIS_STYLE, splitLine: { show: false } },
-    yAxis: { type: 'value', ...AXIS_STYLE, minInterval: 1 },
+    xAxis: { type: 'category', data: rows.map((r) => formatMonth(r.month)), ...AXIS_STYLE, ...xTitle('month'), splitLine: { show: false } },
+    yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('feedback items'), minInterval: 1 },
     series: [
       { type: 'bar', stack: 'demand', name: 'Fixes (something broken)', barMaxWidth: 28, itemStyle: { color: '#db2777' }, data: rows.map((r) => r.fixes) },
       { type: 'bar', stack: 'demand', name: 'Requests (something new)', barMaxWidth: 28, itemStyle: { color: '#4f46e5' }, data: rows.map((r) => r.requests) },
@@ -104,13 +104,13 @@ export function DefectsPage() {
             <Tile
               label="Baseline churn"
               value={pct(state.data.baseline.rate.estimate, 1)}
-              sub={`${formatInt(state.data.baseline.churned)} of ${formatInt(state.data.baseline.customers)} repeat buyers`}
+              sub={`${formatInt(state.data.baseline.churned)} of ${countOf(state.data.baseline.customers, 'repeat buyer')}`}
               how="Share of valued repeat buyers whose P(alive) is below 0.5 in the latest customer-value run. One-time buyers are left out: the model gives them P(alive) = 1, so their churn cannot be seen."
             />
             <Tile
               label="Value lost"
               value={formatAmount(state.data.totals.valueLost)}
-              sub={`${formatInt(state.data.totals.churnedAfter)} churned of ${formatInt(state.data.totals.customersAffected)} customers who raised a ticket`}
+              sub={`${formatInt(state.data.totals.churnedAfter)} churned of ${countOf(state.data.totals.customersAffected, 'customer')} who raised a ticket`}
               how="Value at risk of the churned customers who bought nothing after raising a ticket, each customer counted once."
             />
           </div>

@@ -3,7 +3,7 @@ import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api/client.js';
 import type { ReviewItem, TagSet } from '../../api/types.js';
 import { Empty, ErrorPanel, Loading, Tile } from '../../components/ui.js';
-import { formatAmount, formatDateTime, formatInt, humanize } from '../../lib/format.js';
+import { countOf, formatAmount, formatDateTime, formatInt, humanize } from '../../lib/format.js';
 import { useApi } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { ListeningFrame } from './ListeningTabs.js';
@@ -69,7 +69,7 @@ function Queue({ sets, tagSet }: { sets: TagSet[]; tagSet: string | undefined })
   return (
     <>
       <p className="muted">
-        {formatInt(Math.max(0, state.data.total - done.size))} suggestions below {Math.round(state.data.threshold * 100)}% confidence, least sure first. What you accept or correct becomes an example; the model retrains at the next listening run.
+        {countOf(Math.max(0, state.data.total - done.size), 'suggestion')} below {Math.round(state.data.threshold * 100)}% confidence, least sure first. What you accept or correct becomes an example; the model retrains at the next listening run.
       </p>
       <ul className="member-list" data-testid="review-queue">
         {items.map((i) => (
@@ -98,7 +98,7 @@ export function ReviewPage() {
                 key={s.tagSet}
                 label={`Tag set: ${humanize(s.tagSet)}`}
                 value={`${formatInt(s.toReview)} to review`}
-                sub={`${formatInt(s.tags.length)} tags · ${formatInt(s.examples)} examples · ${formatInt(s.suggested)} suggested${s.model?.accuracy != null ? ` · ${Math.round(s.model.accuracy * 100)}% accurate` : ''}${s.model?.stale ? ' · retrains at the next run' : ''}`}
+                sub={`${countOf(s.tags.length, 'tag')} · ${countOf(s.examples, 'example')} · ${formatInt(s.suggested)} suggested${s.model?.accuracy != null ? ` · ${Math.round(s.model.accuracy * 100)}% accurate` : ''}${s.model?.stale ? ' · retrains at the next run' : ''}`}
                 how={`Accuracy: cross-validated on the examples people labelled (5 folds), each fold tagged the way the items are. How the items were tagged: ${s.model?.method ?? 'not trained yet'}. Suggestions below the threshold are not counted as tags until reviewed.`}
               />
             ))}

@@ -2,7 +2,7 @@ import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api/client.js';
 import type { ThemeCard } from '../../api/types.js';
 import { Empty, ErrorPanel, Loading, Tile } from '../../components/ui.js';
-import { formatAmount, formatDateTime, formatInt, humanize } from '../../lib/format.js';
+import { countOf, formatAmount, formatDateTime, formatInt, humanize } from '../../lib/format.js';
 import { useApi } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { ListeningFrame, SentimentBadge, Sparkline } from './ListeningTabs.js';
@@ -56,7 +56,7 @@ function ThemeTile({ t }: { t: ThemeCard }) {
       <div className="theme-signals">
         <SentimentBadge score={t.sentiment} />
         {intent && <span className="badge">{humanize(intent)}</span>}
-        {t.duplicates > 0 && <span className="badge" title="items that repeat another item nearly word for word">{formatInt(t.duplicates)} repeats</span>}
+        {t.duplicates > 0 && <span className="badge" title="items that repeat another item nearly word for word">{countOf(t.duplicates, 'repeat')}</span>}
         <Sparkline values={t.trend.map((p) => p.items)} label={`items per month: ${t.trend.map((p) => `${p.month} ${p.items}`).join(', ')}`} />
       </div>
       {t.quotes[0] && <blockquote className="theme-quote">“{t.quotes[0].text}”</blockquote>}
