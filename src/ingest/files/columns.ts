@@ -303,7 +303,7 @@ class Cells<K extends ImportKind> {
     const t = parseDate(v, i === undefined ? undefined : this.map.dateOrders[i]);
     if (t === undefined) return undefined;
     if (Number.isNaN(t)) {
-      if (typeof v === 'string' && slashDate(v) !== undefined) {
+      if (typeof v === 'string' && slashDate(v.trim()) !== undefined) {
         throw invalid(this.name(field), `${JSON.stringify(v).slice(0, 40)} could be day-first or month-first; pass --date-order dmy or --date-order mdy`, this.row);
       }
       throw invalid(this.name(field), `expected a date (ISO 8601, e.g. 2024-05-01T10:00:00Z), got ${JSON.stringify(v).slice(0, 40)}`, this.row);
@@ -368,9 +368,9 @@ export function parseDate(v: unknown, order?: DateOrder): number | undefined {
       const o = order ?? (slash.a > 12 ? 'dmy' : slash.b > 12 || slash.a === slash.b ? 'mdy' : undefined);
       if (o === undefined) return Number.NaN;
       const [day, month] = o === 'dmy' ? [slash.a, slash.b] : [slash.b, slash.a];
-      t = Date.UTC(slash.year, month - 1, day, slash.hour, slash.minute, slash.second);
-      const d = new Date(t);
-      if (month < 1 || month > 12 || d.getUTCDate() !== day || slash.hour > 23 || slash.minute > 59 || slash.second > 59) t = Number.NaN;
+      const leap = slash.year % 4 === 0 && (slash.year % 100 !== 0 || slash.year % 400 === 0);
+      const ok = month >= 1 && month <= 12 && day >= 1 && day <= (month === 2 && leap ? 29 : MONTH_DAYS[month - 1]!) && slash.hour <= 23 && slash.minute <= 59 && slash.second <= 59;
+      t = ok ? Date.UTC(slash.year, month - 1, day, slash.hour, slash.minute, slash.second) : Number.NaN;
     } else if (/^\d+$/.test(s)) {
       t = s.length === 10 || s.length === 9 ? Number(s) * 1000 : s.length === 13 || s.length === 12 ? Number(s) : Number.NaN;
     } else if (!/\d{4}/.test(s)) {
@@ -384,11 +384,16 @@ export function parseDate(v: unknown, order?: DateOrder): number | undefined {
   return t >= MIN_TIME && t <= MAX_TIME ? t : Number.NaN;
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const SLASH_DATE = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?$/i;
 
 /** The parts of a date written `a/b/year [h:mm[:ss] [am|pm]]` (also with dots or hyphens); the time is UTC. */
 export function slashDate(s: string): { a: number; b: number; year: number; hour: number; minute: number; second: number } | undefined {
-  const m = SLASH_DATE.exec(s.trim());
+  // Only `d/…` or `dd/…` can be one: ISO dates and numbers skip the expression.
+  const c1 = s.charCodeAt(1);
+  const c2 = s.charCodeAt(2);
+  if (!(c1 === 47 || c1 === 46 || c1 === 45 || c2 === 47 || c2 === 46 || c2 === 45)) return undefined;
+  const m = SLASH_DATE.exec(s);
   if (!m) return undefined;
   let year = Number(m[3]);
   if (m[3]!.length === 2) year += year < 70 ? 2000 : 1900;
@@ -403,7 +408,7 @@ export function slashDate(s: string): { a: number; b: number; year: number; hour
 
 /** What one value says about its column's order: dmy (13/5/2011), mdy (5/13/2011), or nothing. */
 export function dateOrderOf(s: string): DateOrder | 'slash' | undefined {
-  const d = slashDate(s);
+  const d = slashDate(s.trim());
   if (!d) return undefined;
   return d.a > 12 && d.b <= 12 ? 'dmy' : d.b > 12 && d.a <= 12 ? 'mdy' : 'slash';
 }
