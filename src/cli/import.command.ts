@@ -12,6 +12,8 @@ interface ImportFlags {
   kindDefault?: string;
   json?: boolean;
   mode?: string;
+  map: string[];
+  dateOrder?: string;
   clv: boolean;
   listen: boolean;
 }
@@ -28,14 +30,16 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
     .option('--format <format>', 'csv or ndjson (default: from the file extension)')
     .option('--source <name>', 'source stored with each record (default: segment for events, import otherwise)')
     .option('--report <file>', 'where rejected rows are written (default: <file>.rejected.csv)')
-    .option('--kind-default <kind>', `feedback kind of rows that name none: ${FEEDBACK_KINDS.join(', ')}`, 'other')
+    .option('--kind-default <kind>', `feedback kind of rows that name none: ${FEEDBACK_KINDS.join(', ')} (default: ticket for a file with a ticket id column, else other)`)
+    .option('--map <field=column>', 'the column that holds a field, over the accepted names (repeatable), e.g. --map order_id=InvoiceNo', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--date-order <order>', 'how dates like 1/2/2011 are read: dmy or mdy (default: the date column decides)')
     .option('--mode <mode>', 'auto, incremental or load (SQLite: one transaction, indexes built at the end; auto picks it for large event files)', 'auto')
     .option('--no-clv', 'do not recompute customer value after importing orders')
     .option('--no-listen', 'do not analyse feedback (signals, themes, tags) after importing it')
     .option('--json', 'print the summary as JSON')
     .action(
       action(async (file: string, flags: ImportFlags) => {
-        const options: ImportOptions = { file, kind: flags.kind, format: flags.format, source: flags.source, report: flags.report, feedbackKind: flags.kindDefault, mode: flags.mode as ImportOptions['mode'] };
+        const options: ImportOptions = { file, kind: flags.kind, format: flags.format, source: flags.source, report: flags.report, feedbackKind: flags.kindDefault, mode: flags.mode as ImportOptions['mode'], map: flags.map, dateOrder: flags.dateOrder };
         const { checkImport, importFile } = await import('../ingest/files/import.js');
         // Check the options and the file before the database is opened (or created).
         const plan = await checkImport(options);

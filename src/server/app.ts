@@ -14,6 +14,7 @@ import type { Store } from '../store/db.js';
 import { inlineJobs, threadJobs } from '../jobs/runner.js';
 import { startSchedule, type ScheduleOptions } from '../jobs/scheduler.js';
 import type { HttpContext } from '../http/context.js';
+import { acceptTrackingBodies } from '../http/bodies.js';
 import { mountRoutes, notFoundBody, sendError } from '../http/mount.js';
 import { openApiDocument } from '../http/openapi.js';
 import type { RouteDef } from '../http/route.js';
@@ -64,6 +65,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   };
   const app = Fastify({ logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false, bodyLimit: 1024 * 1024 });
   await app.register(fastifyCookie);
+  // The tracking routes take gzip'd bodies and the content types Segment's libraries send.
+  acceptTrackingBodies(app, '/v1/');
 
   if (opts.schedule) {
     const schedule = startSchedule(store, JOBS, { now: clock, jobs: ctx.jobs, log: (m) => app.log.info(m), ...opts.schedule });

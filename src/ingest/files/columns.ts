@@ -81,7 +81,7 @@
 import { invalid } from '../../core/errors.js';
 import { DIRECTIONS, FEEDBACK_KINDS, type FeedbackKind } from '../../core/vocabulary.js';
 import type { IngestRecord, OrderLine, Who } from '../records.js';
-import { contentId, normalizeMessage } from '../segment/segment.js';
+import { channelOf, contentId, normalizeMessage } from '../segment/segment.js';
 
 export { IMPORT_KINDS, type ImportKind } from '../records.js';
 import type { ImportKind } from '../records.js';
@@ -102,25 +102,25 @@ const col = (field: string, aliases: readonly string[], notes = ''): ColumnSpec 
  */
 export const IMPORT_COLUMNS = {
   customers: [
-    col('userId', ['user_id', 'customer_id', 'id', 'external_id'], 'the product’s own id; without one the e-mail stands in'),
-    col('email', ['email', 'email_address'], 'required when there is no user id'),
+    col('userId', ['user_id', 'customer_id', 'id', 'external_id', 'contact_id'], 'the product’s own id; without one the e-mail stands in'),
+    col('email', ['email', 'email_address', 'e_mail'], 'required when there is no user id'),
     col('name', ['name', 'full_name']),
     col('firstName', ['first_name', 'given_name']),
     col('lastName', ['last_name', 'surname', 'family_name']),
     col('createdAt', ['created_at', 'signup_date', 'signed_up_at', 'joined_at'], 'a date; sets first seen'),
   ],
   orders: [
-    col('orderId', ['order_id', 'id', 'order_number'], 'required'),
-    col('userId', ['user_id', 'customer_id'], 'required unless there is an e-mail'),
+    col('orderId', ['order_id', 'id', 'order_number', 'invoice_no', 'invoice', 'invoice_number', 'invoice_id', 'order_no'], 'required; an invoice number starting with C is a cancellation'),
+    col('userId', ['user_id', 'customer_id', 'customer', 'client_id'], 'required unless there is an e-mail'),
     col('email', ['email', 'customer_email']),
-    col('at', ['date', 'created_at', 'order_date', 'timestamp', 'ordered_at'], 'required'),
-    col('total', ['total', 'amount', 'revenue', 'dollar_value', 'order_total', 'total_price'], 'default: sum of the lines'),
+    col('at', ['date', 'created_at', 'order_date', 'timestamp', 'ordered_at', 'invoice_date', 'purchase_date'], 'required'),
+    col('total', ['total', 'amount', 'revenue', 'dollar_value', 'order_total', 'total_price', 'invoice_total'], 'default: sum of the lines'),
     col('currency', ['currency'], 'ISO 4217, default USD'),
-    col('productId', ['product_id', 'sku', 'lineitem_sku'], 'default: the product name'),
-    col('productName', ['product_name', 'lineitem_name', 'item_name']),
+    col('productId', ['product_id', 'sku', 'lineitem_sku', 'stock_code', 'item_code', 'product_code'], 'default: the product name'),
+    col('productName', ['product_name', 'lineitem_name', 'item_name', 'description', 'product_description', 'product_title']),
     col('category', ['category', 'product_category', 'product_type']),
     col('price', ['price', 'unit_price', 'lineitem_price'], '≥ 0, default 0'),
-    col('quantity', ['quantity', 'qty', 'lineitem_quantity'], '≥ 0, default 1'),
+    col('quantity', ['quantity', 'qty', 'lineitem_quantity', 'units'], 'default 1; negative is a return'),
   ],
   events: [
     col('messageId', ['message_id', 'event_id', 'id'], 'default: a hash of the row'),
@@ -133,14 +133,15 @@ export const IMPORT_COLUMNS = {
     col('direction', ['direction'], 'inbound, outbound or mutual'),
   ],
   feedback: [
-    col('id', ['id', 'ticket_id', 'feedback_id', 'review_id', 'response_id'], 'default: a hash of the row'),
-    col('userId', ['user_id', 'customer_id']),
-    col('email', ['email', 'requester_email', 'customer_email']),
-    col('text', ['text', 'body', 'comment', 'description', 'message', 'review', 'feedback', 'content'], 'required'),
+    col('id', ['id', 'ticket_id', 'feedback_id', 'review_id', 'response_id', 'ticket_number', 'ticket'], 'default: a hash of the row'),
+    col('userId', ['user_id', 'customer_id', 'requester_id', 'contact_id']),
+    col('email', ['email', 'requester_email', 'customer_email', 'contact_email', 'requester', 'from_email']),
+    col('subject', ['subject', 'title', 'summary'], 'kept as the subject; the text when there is none'),
+    col('text', ['text', 'body', 'comment', 'description', 'message', 'review', 'feedback', 'content'], 'required (or a subject)'),
     col('kind', ['kind', 'source', 'type'], 'ticket, review, survey, interview or visit_note'),
     col('rating', ['rating', 'score', 'stars', 'nps'], 'a number'),
     col('status', ['status'], 'default open'),
-    col('at', ['created_at', 'date', 'timestamp', 'submitted_at'], 'default: the time of the import'),
+    col('at', ['created_at', 'date', 'timestamp', 'submitted_at', 'created_time', 'created', 'date_created', 'creation_date'], 'default: the time of the import'),
   ],
 } as const satisfies Record<ImportKind, readonly ColumnSpec[]>;
 
@@ -151,6 +152,10 @@ export function columnKey(name: string): string {
   return name.toLowerCase().replace(/[\s_.-]+/g, '');
 }
 
+/** How a column's slash dates (`1/2/2011`) are read: day first or month first. */
+export type DateOrder = 'dmy' | 'mdy';
+export const DATE_ORDERS: readonly DateOrder[] = ['dmy', 'mdy'];
+
 /** Which cell holds which field, and which cells are extra (traits or properties). */
 export interface ColumnMap<K extends ImportKind = ImportKind> {
   readonly kind: K;
@@ -159,15 +164,53 @@ export interface ColumnMap<K extends ImportKind = ImportKind> {
   readonly fields: Readonly<Partial<Record<FieldOf<K>, number>>>;
   /** Indexes of the columns no field claimed. */
   readonly extras: readonly number[];
+  /** How the slash dates of a column (by index) are read, once decided (see csv.ts). */
+  readonly dateOrders: Record<number, DateOrder>;
+}
+
+/** The fields of a kind that hold dates. */
+export const DATE_FIELDS: Readonly<Record<ImportKind, readonly string[]>> = { customers: ['createdAt'], orders: ['at'], events: ['timestamp'], feedback: ['at'] };
+
+/**
+ * The field a `--map` name stands for: its own name (`orderId`) or one of its column names
+ * (`order_id`, `invoice_no`), compared as columns are; undefined when the kind has no such field.
+ */
+export function fieldNamed(kind: ImportKind, name: string): string | undefined {
+  const key = columnKey(name);
+  const specs = IMPORT_COLUMNS[kind] as readonly ColumnSpec[];
+  const spec = specs.find((c) => columnKey(c.field) === key) ?? specs.find((c) => c.aliases.some((a) => columnKey(a) === key));
+  return spec?.field;
+}
+
+/** The names `--map` accepts for a kind, for messages. */
+export function fieldNames(kind: ImportKind): string[] {
+  return (IMPORT_COLUMNS[kind] as readonly ColumnSpec[]).map((c) => c.aliases[0]!);
+}
+
+export interface MapOptions {
+  /** Field → column name, from `--map field=column`: these win over the aliases. */
+  map?: Readonly<Record<string, string>> | undefined;
+  /** `--date-order`: how every date column reads slash dates. */
+  dateOrder?: DateOrder | undefined;
 }
 
 /** Maps a header row to fields; see {@link IMPORT_COLUMNS}. */
-export function mapColumns<K extends ImportKind>(kind: K, header: readonly string[]): ColumnMap<K> {
+export function mapColumns<K extends ImportKind>(kind: K, header: readonly string[], options: MapOptions = {}): ColumnMap<K> {
   const names = header.map((h) => h.trim());
   const keys = names.map(columnKey);
   const taken = new Set<number>();
   const fields: Partial<Record<string, number>> = {};
+  for (const [name, column] of Object.entries(options.map ?? {})) {
+    const field = fieldNamed(kind, name);
+    if (field === undefined) throw invalid('--map', `${kind} have no field "${name}"; the fields are ${fieldNames(kind).join(', ')}`);
+    let i = names.indexOf(column.trim());
+    if (i < 0) i = keys.indexOf(columnKey(column));
+    if (i < 0) throw invalid('--map', `${name}=${column}: the file has no column "${column}" (its columns: ${names.filter((n) => n !== '').join(', ').slice(0, 300)})`);
+    fields[field] = i;
+    taken.add(i);
+  }
   for (const spec of IMPORT_COLUMNS[kind] as readonly ColumnSpec[]) {
+    if (fields[spec.field] !== undefined) continue;
     for (const alias of spec.aliases) {
       const key = columnKey(alias);
       const i = keys.findIndex((k, j) => k === key && !taken.has(j));
@@ -179,7 +222,14 @@ export function mapColumns<K extends ImportKind>(kind: K, header: readonly strin
     }
   }
   const extras = names.map((_, i) => i).filter((i) => !taken.has(i) && names[i] !== '');
-  return { kind, names, fields: fields as Partial<Record<FieldOf<K>, number>>, extras };
+  const dateOrders: Record<number, DateOrder> = {};
+  if (options.dateOrder) {
+    for (const f of DATE_FIELDS[kind]) {
+      const i = fields[f];
+      if (i !== undefined) dateOrders[i] = options.dateOrder;
+    }
+  }
+  return { kind, names, fields: fields as Partial<Record<FieldOf<K>, number>>, extras, dateOrders };
 }
 
 /** What the row converters need besides the row. */
@@ -188,6 +238,8 @@ export interface RowContext {
   /** The time of the import: the default date of records that have none. */
   readonly now: number;
   readonly feedbackKind: FeedbackKind;
+  /** Whether --kind-default was given (else a ticket export's rows are tickets). */
+  readonly feedbackKindAsked?: boolean | undefined;
 }
 
 /** One row's records, and the identities that only an e-mail named (resolved before writing). */
@@ -247,9 +299,13 @@ class Cells<K extends ImportKind> {
 
   date(field: FieldOf<K>): number | undefined {
     const v = this.raw(field);
-    const t = parseDate(v);
+    const i = this.map.fields[field];
+    const t = parseDate(v, i === undefined ? undefined : this.map.dateOrders[i]);
     if (t === undefined) return undefined;
     if (Number.isNaN(t)) {
+      if (typeof v === 'string' && slashDate(v.trim()) !== undefined) {
+        throw invalid(this.name(field), `${JSON.stringify(v).slice(0, 40)} could be day-first or month-first; pass --date-order dmy or --date-order mdy`, this.row);
+      }
       throw invalid(this.name(field), `expected a date (ISO 8601, e.g. 2024-05-01T10:00:00Z), got ${JSON.stringify(v).slice(0, 40)}`, this.row);
     }
     return t;
@@ -298,7 +354,7 @@ const MAX_TIME = Date.UTC(2200, 0, 1);
  * digits) or milliseconds (13 digits; JSON numbers are milliseconds), or anything
  * `Date.parse` reads that has a four-digit year.
  */
-export function parseDate(v: unknown): number | undefined {
+export function parseDate(v: unknown, order?: DateOrder): number | undefined {
   if (v === undefined || v === null) return undefined;
   let t: number;
   if (typeof v === 'number') {
@@ -306,7 +362,16 @@ export function parseDate(v: unknown): number | undefined {
   } else if (typeof v === 'string') {
     const s = v.trim();
     if (s.length === 0) return undefined;
-    if (/^\d+$/.test(s)) {
+    const slash = slashDate(s);
+    if (slash !== undefined) {
+      // Without an order, only a date that decides itself (13/5, 5/13, or 5/5) is read.
+      const o = order ?? (slash.a > 12 ? 'dmy' : slash.b > 12 || slash.a === slash.b ? 'mdy' : undefined);
+      if (o === undefined) return Number.NaN;
+      const [day, month] = o === 'dmy' ? [slash.a, slash.b] : [slash.b, slash.a];
+      const leap = slash.year % 4 === 0 && (slash.year % 100 !== 0 || slash.year % 400 === 0);
+      const ok = month >= 1 && month <= 12 && day >= 1 && day <= (month === 2 && leap ? 29 : MONTH_DAYS[month - 1]!) && slash.hour <= 23 && slash.minute <= 59 && slash.second <= 59;
+      t = ok ? Date.UTC(slash.year, month - 1, day, slash.hour, slash.minute, slash.second) : Number.NaN;
+    } else if (/^\d+$/.test(s)) {
       t = s.length === 10 || s.length === 9 ? Number(s) * 1000 : s.length === 13 || s.length === 12 ? Number(s) : Number.NaN;
     } else if (!/\d{4}/.test(s)) {
       t = Number.NaN;
@@ -317,6 +382,35 @@ export function parseDate(v: unknown): number | undefined {
     t = Number.NaN;
   }
   return t >= MIN_TIME && t <= MAX_TIME ? t : Number.NaN;
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const SLASH_DATE = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?$/i;
+
+/** The parts of a date written `a/b/year [h:mm[:ss] [am|pm]]` (also with dots or hyphens); the time is UTC. */
+export function slashDate(s: string): { a: number; b: number; year: number; hour: number; minute: number; second: number } | undefined {
+  // Only `d/…` or `dd/…` can be one: ISO dates and numbers skip the expression.
+  const c1 = s.charCodeAt(1);
+  const c2 = s.charCodeAt(2);
+  if (!(c1 === 47 || c1 === 46 || c1 === 45 || c2 === 47 || c2 === 46 || c2 === 45)) return undefined;
+  const m = SLASH_DATE.exec(s);
+  if (!m) return undefined;
+  let year = Number(m[3]);
+  if (m[3]!.length === 2) year += year < 70 ? 2000 : 1900;
+  let hour = m[4] === undefined ? 0 : Number(m[4]);
+  const pm = m[7]?.toLowerCase().startsWith('p');
+  if (m[7] !== undefined) {
+    if (hour < 1 || hour > 12) return undefined;
+    hour = (hour % 12) + (pm ? 12 : 0);
+  }
+  return { a: Number(m[1]), b: Number(m[2]), year, hour, minute: m[5] === undefined ? 0 : Number(m[5]), second: m[6] === undefined ? 0 : Number(m[6]) };
+}
+
+/** What one value says about its column's order: dmy (13/5/2011), mdy (5/13/2011), or nothing. */
+export function dateOrderOf(s: string): DateOrder | 'slash' | undefined {
+  const d = slashDate(s.trim());
+  if (!d) return undefined;
+  return d.a > 12 && d.b <= 12 ? 'dmy' : d.b > 12 && d.a <= 12 ? 'mdy' : 'slash';
 }
 
 function emailOf(s: string | undefined, cells: Cells<'customers' | 'orders' | 'feedback'>, field: 'email'): string | undefined {
@@ -356,11 +450,14 @@ export function feedbackRow(map: ColumnMap<'feedback'>, values: Row, row: number
   const c = new Cells(map, values, row);
   const userId = c.text('userId');
   const email = emailOf(c.text('email'), c, 'email');
-  const text = c.text('text');
-  if (text === undefined) throw invalid(c.has('text') ? c.name('text') : 'text', 'feedback needs a text (text, body, comment, description, message…)', row);
+  const subject = c.text('subject');
+  const text = c.text('text') ?? subject;
+  if (text === undefined) throw invalid(c.has('text') ? c.name('text') : 'text', 'feedback needs a text (text, body, comment, description, message…) or a subject', row);
   const properties = c.extras();
+  if (subject !== undefined) properties['subject'] = subject;
   const kindCell = c.text('kind');
-  let feedbackKind = ctx.feedbackKind;
+  // A help-desk export (a ticket id column) holds tickets unless --kind-default says otherwise.
+  let feedbackKind = ctx.feedbackKindAsked || !TICKET_ID.test(c.name('id')) ? ctx.feedbackKind : 'ticket';
   if (kindCell !== undefined) {
     const k = kindCell.toLowerCase().replace(/[\s-]+/g, '_');
     if ((FEEDBACK_KINDS as readonly string[]).includes(k)) feedbackKind = k as FeedbackKind;
@@ -378,6 +475,8 @@ export function feedbackRow(map: ColumnMap<'feedback'>, values: Row, row: number
     byEmail: userId === undefined && who !== null ? who : undefined,
   };
 }
+
+const TICKET_ID = /^ticket[\s_.-]*(id|number|#)?$/i;
 
 const EVENT_TYPES = ['track', 'page', 'screen'] as const;
 
@@ -425,7 +524,7 @@ export interface OrderRow {
   line: OrderLine | undefined;
   properties: Record<string, unknown>;
   /** The file's names of the customer and date columns, for the report. */
-  columns: { user: string; date: string };
+  columns: { user: string; date: string; total: string };
 }
 
 /** Validates one orders row; {@link OrderGroup} assembles consecutive rows into an order. */
@@ -436,7 +535,7 @@ export function orderRow(map: ColumnMap<'orders'>, values: Row, row: number): Or
   const userId = c.text('userId');
   const email = emailOf(c.text('email'), c, 'email');
   const at = c.date('at');
-  const total = c.number('total', { min: 0 });
+  const total = c.number('total');
   const currency = c.text('currency')?.toUpperCase();
   if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) {
     throw invalid(c.name('currency'), `expected an ISO-4217 code, got "${currency.slice(0, 40)}"`, row);
@@ -444,14 +543,14 @@ export function orderRow(map: ColumnMap<'orders'>, values: Row, row: number): Or
   const productName = c.text('productName') ?? null;
   const productId = c.text('productId') ?? productName;
   const price = c.number('price', { min: 0 });
-  const quantity = c.number('quantity', { min: 0 });
+  const quantity = c.number('quantity');
   let line: OrderLine | undefined;
   if (productId !== null) {
     line = { productId, name: productName, category: c.text('category') ?? null, price: price ?? 0, quantity: quantity ?? 1 };
   } else if (price !== undefined || quantity !== undefined) {
     throw invalid(c.has('productId') ? c.name('productId') : 'product_id', 'a line with a price or quantity needs a product id or name', row);
   }
-  const columns = { user: c.has('userId') ? c.name('userId') : c.has('email') ? c.name('email') : 'user_id', date: c.has('at') ? c.name('at') : 'date' };
+  const columns = { user: c.has('userId') ? c.name('userId') : c.has('email') ? c.name('email') : 'user_id', date: c.has('at') ? c.name('at') : 'date', total: c.has('total') ? c.name('total') : 'total' };
   return { row, orderId, userId, email, at, total, currency, line, properties: c.extras(), columns };
 }
 
@@ -491,28 +590,72 @@ export class OrderGroup {
     if (r.line) this.lines.push(r.line);
   }
 
-  /** The order and its products; throws when the order as a whole lacks a customer or a date. */
-  finish(ctx: RowContext): Converted {
+  /** Who the order names: its user id, else its e-mail. */
+  get customer(): string | undefined {
+    return this.userId ?? this.email;
+  }
+
+  /** The products of its lines. */
+  get productIds(): string[] {
+    return this.lines.map((l) => l.productId);
+  }
+
+  /** Whether the rows are a refund as a whole: a cancellation invoice (`C536379`), only returned lines, or a negative total. */
+  get isRefund(): boolean {
+    return CANCELLATION.test(this.orderId) || (this.lines.length > 0 && this.lines.every((l) => l.quantity < 0)) || (this.lines.length === 0 && (this.total ?? 0) < 0);
+  }
+
+  /**
+   * The order and its products, and its refund: a cancellation invoice or an invoice of only
+   * negative quantities is a refund as a whole, the negative lines of any other invoice a
+   * refund of that order. Refunds are `Order Refunded` interactions, never orders, so they
+   * stay out of the purchases the value models count. `linkOf` names the order a whole
+   * refund refunds, when it can be told. Throws when the order lacks a customer or a date.
+   */
+  finish(ctx: RowContext, linkOf?: (group: OrderGroup) => string | undefined): Converted {
     const row = this.first.row;
     if (this.userId === undefined && this.email === undefined) throw invalid(this.first.columns.user, `order ${this.orderId} needs a customer (user_id, customer_id or email)`, row);
     if (this.at === undefined) throw invalid(this.first.columns.date, `order ${this.orderId} needs a date (date, created_at, order_date)`, row);
-    const total = this.total ?? this.lines.reduce((s, l) => s + l.price * l.quantity, 0);
     const who: Who = { userId: this.userId ?? this.email };
-    const records: IngestRecord[] = [
-      {
-        kind: 'order',
-        who,
-        orderId: this.orderId,
-        at: this.at,
-        total,
-        currency: this.currency ?? 'USD',
-        lines: this.lines,
-        properties: this.first.properties,
-        source: ctx.source,
-        sourceId: this.orderId,
-      },
-    ];
+    const sum = (ls: readonly OrderLine[]): number => ls.reduce((s, l) => s + l.price * l.quantity, 0);
+    const records: IngestRecord[] = [];
+    const whole = this.isRefund;
+    const returned = whole ? this.lines : this.lines.filter((l) => l.quantity < 0);
+    if (!whole) {
+      const bought = returned.length > 0 ? this.lines.filter((l) => l.quantity >= 0) : this.lines;
+      const total = returned.length === 0 && this.total !== undefined ? this.total : sum(bought);
+      if (total < 0) throw invalid(this.first.columns.total, `order ${this.orderId}: a total must be at least 0, got ${total}`, row);
+      records.push({ kind: 'order', who, orderId: this.orderId, at: this.at, total, currency: this.currency ?? 'USD', lines: bought, properties: this.first.properties, source: ctx.source, sourceId: this.orderId });
+    }
     for (const l of this.lines) records.push({ kind: 'product', productId: l.productId, name: l.name, category: l.category, price: l.price || null });
+    if (returned.length > 0 || whole) {
+      const lines = returned.map((l) => ({ ...l, quantity: Math.abs(l.quantity) }));
+      const amount = whole && this.total !== undefined ? Math.abs(this.total) : sum(lines);
+      const properties: Record<string, unknown> = {
+        ...this.first.properties,
+        refund_id: this.orderId,
+        order_id: whole ? (linkOf?.(this) ?? null) : this.orderId,
+        reason: CANCELLATION.test(this.orderId) ? 'cancellation' : 'return',
+        total: amount,
+        currency: this.currency ?? 'USD',
+        products: lines.map((l) => ({ product_id: l.productId, name: l.name, category: l.category, price: l.price, quantity: l.quantity })),
+      };
+      records.push({
+        kind: 'interaction',
+        who,
+        type: 'track',
+        name: 'Order Refunded',
+        channel: channelOf('track', properties, undefined, 'Order Refunded'),
+        direction: 'inbound',
+        at: this.at,
+        properties,
+        source: ctx.source,
+        sourceId: whole ? this.orderId : `${this.orderId}:returns`,
+      });
+    }
     return { records, byEmail: this.userId === undefined ? who : undefined };
   }
 }
+
+/** A cancellation invoice's number: `C` and the number (`C536379`, as the UCI Online Retail export writes them). */
+export const CANCELLATION = /^C(?=\d)/i;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { parse as parseCsv, type CsvError, type Info } from 'csv-parse';
 import { invalid } from '../../core/errors.js';
-import { mapColumns, type ColumnMap, type RowContext } from './columns.js';
+import { DATE_FIELDS, dateOrderOf, mapColumns, type ColumnMap, type DateOrder, type RowContext } from './columns.js';
 import type { ImportPlan } from './plan.js';
 import { ioError, MAX_ROW_BYTES, READ_CHUNK } from './reading.js';
 import { rowHandler } from './rows.js';
@@ -36,6 +36,7 @@ export async function readCsv(plan: ImportPlan, ctx: RowContext, sink: Sink): Pr
   });
   const handler = rowHandler(plan.kind, ctx, sink);
   let map: ColumnMap | undefined;
+  let refused: unknown;
   /** Reports the skipped records that came before parsed record number `upTo`. */
   const drainSkips = async (upTo: number): Promise<void> => {
     while (skipped.length > 0 && skipped[0]!.before < upTo) {
@@ -61,7 +62,14 @@ export async function readCsv(plan: ImportPlan, ctx: RowContext, sink: Sink): Pr
             if (!isUtf8(cell)) throw invalid('header', `column ${i + 1} is not valid UTF-8 (the file must be UTF-8 encoded)`);
             return cell.toString('utf8');
           });
-          map = mapColumns(plan.kind, header);
+          try {
+            map = mapColumns(plan.kind, header, { map: plan.map, dateOrder: plan.dateOrder });
+            await decideDateOrders(plan, map);
+          } catch (e) {
+            // Kept, so that the stream's own abort does not stand in for it.
+            refused = e;
+            throw e;
+          }
           continue;
         }
         const row = info.records - 1 + skips;
@@ -90,7 +98,67 @@ export async function readCsv(plan: ImportPlan, ctx: RowContext, sink: Sink): Pr
       await handler.end();
     });
   } catch (e) {
-    throw ioError(plan.file, e);
+    throw ioError(plan.file, refused ?? e);
   }
 }
 
+
+/** Non-empty values of a date column read without finding a slash date, after which the column counts as having none. */
+const PLAIN_DATES_ENOUGH = 1000;
+
+/**
+ * Decides how each date column reads slash dates (`12/9/2011`) by looking at the whole
+ * column, in a first pass over the file that stops as soon as it can: a day above 12 in
+ * first place (13/5/2011) makes the column day-first, one in second place (5/13/2011)
+ * month-first. A column of slash dates that never decides, or that has both, is refused
+ * with a message naming it and `--date-order`. A column whose first 1,000 values hold no
+ * slash date is taken to have none.
+ */
+async function decideDateOrders(plan: ImportPlan, map: ColumnMap): Promise<void> {
+  const open = new Map<number, { plain: number; slash: string | undefined; found: { order: DateOrder; value: string; row: number } | undefined }>();
+  for (const f of DATE_FIELDS[plan.kind]) {
+    const i = (map.fields as Record<string, number | undefined>)[f];
+    if (i !== undefined && map.dateOrders[i] === undefined) open.set(i, { plain: 0, slash: undefined, found: undefined });
+  }
+  if (open.size === 0) return;
+  const parser = fs.createReadStream(plan.file, { highWaterMark: READ_CHUNK }).pipe(
+    parseCsv({ bom: true, relax_quotes: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, max_record_size: MAX_ROW_BYTES, from_line: 2 }),
+  );
+  let row = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      row++;
+      for (const [i, col] of open) {
+        const v = record[i]?.trim();
+        if (!v) continue;
+        const o = dateOrderOf(v);
+        if (o === undefined) {
+          if (col.slash === undefined && ++col.plain >= PLAIN_DATES_ENOUGH) open.delete(i);
+          continue;
+        }
+        col.slash ??= v;
+        if (o === 'slash') continue;
+        if (col.found && col.found.order !== o) {
+          const [d, m] = col.found.order === 'dmy' ? [col.found, { value: v, row }] : [{ value: v, row }, col.found];
+          throw invalid(map.names[i]!, `has day-first dates (${d.value}, row ${d.row}) and month-first dates (${m.value}, row ${m.row}); fix the column, or pass --date-order dmy or --date-order mdy to read every date one way`);
+        }
+        if (!col.found) {
+          col.found = { order: o, value: v, row };
+          map.dateOrders[i] = o;
+          // Decided; a later contradiction is still looked for, but only within what is read anyway.
+        }
+      }
+      if ([...open.values()].every((c) => c.found !== undefined)) break;
+    }
+  } finally {
+    parser.destroy();
+  }
+  for (const [i, col] of open) {
+    if (col.slash !== undefined && col.found === undefined) {
+      throw invalid(
+        map.names[i]!,
+        `dates such as ${col.slash} could be day-first or month-first, and no date in the column decides (none has a day above 12); pass --date-order dmy (day/month/year) or --date-order mdy (month/day/year)`,
+      );
+    }
+  }
+}

@@ -38,7 +38,7 @@ export async function importFile(store: Store, options: ImportOptions, checked?:
   const clock = options.clock ?? Date.now;
   const started = performance.now();
   const report = new RejectReport(plan.report, options.report === undefined ? plan.file : undefined);
-  const ctx: RowContext = { source: plan.source, now: clock(), feedbackKind: plan.feedbackKind };
+  const ctx: RowContext = { source: plan.source, now: clock(), feedbackKind: plan.feedbackKind, feedbackKindAsked: plan.feedbackKindAsked };
   const writer = new IngestWriter(store, clock);
   const sink = new Sink(writer, report, options.batchSize ?? BATCH_RECORDS, plan.bytes, options.onProgress);
   const mode = await chooseMode(store, plan, options.mode ?? 'auto');

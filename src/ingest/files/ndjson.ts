@@ -141,7 +141,7 @@ export async function readNdjson(plan: ImportPlan, ctx: RowContext, sink: Sink):
       let map = maps.get(signature);
       if (!map) {
         if (maps.size > 1000) maps.clear();
-        map = mapColumns(plan.kind, keys);
+        map = mapColumns(plan.kind, keys, { map: plan.map, dateOrder: plan.dateOrder });
         maps.set(signature, map);
       }
       return rows.row(map, Object.values(value), line);

@@ -1,5 +1,5 @@
 import { isRapportError } from '../../core/errors.js';
-import { OrderGroup, orderRow, type ColumnMap, type Converted, type RowContext } from './columns.js';
+import { CANCELLATION, OrderGroup, orderRow, type ColumnMap, type Converted, type RowContext } from './columns.js';
 import type { RowHandler } from './rows.js';
 import type { Sink } from './sink.js';
 
@@ -22,6 +22,10 @@ interface OpenOrder {
 export class OrderAssembler implements RowHandler {
   private open: OpenOrder | undefined;
   private readonly finished = new Set<string>();
+  /** The customer of each order stored so far, and per customer the latest order of each product: a whole refund is linked through them. */
+  private readonly customerOf = new Map<string, string>();
+  private readonly lastOrder = new Map<string, Map<string, string>>();
+  private remembered = 0;
   /** Rows rejected before their order id could be read: they may have been a line of any order around them. */
   private readonly anonymous: number[] = [];
 
@@ -92,7 +96,8 @@ export class OrderAssembler implements RowHandler {
     let converted: Converted | undefined;
     if (reason === undefined && o.group) {
       try {
-        converted = o.group.finish(this.ctx);
+        converted = o.group.finish(this.ctx, (g) => this.linkOf(g));
+        this.remember(o.group);
       } catch (e) {
         if (!isRapportError(e) || e.code !== 'invalid_input') throw e;
         const at = e.issues[0]?.row ?? o.rows[0]!;
@@ -107,6 +112,41 @@ export class OrderAssembler implements RowHandler {
     }
     const p = this.sink.accept(o.rows.length === 1 ? o.rows[0]! : o.rows, converted);
     if (p) await p;
+  }
+
+  /**
+   * The order a whole refund refunds: the order whose number is the cancellation's without
+   * its C, when the same customer placed it; else that customer's latest earlier order of a
+   * refunded product, among the orders of this file.
+   */
+  private linkOf(g: OrderGroup): string | undefined {
+    const customer = g.customer;
+    if (customer === undefined) return undefined;
+    const plain = g.orderId.replace(CANCELLATION, '');
+    if (plain !== g.orderId && this.customerOf.get(plain) === customer) return plain;
+    const products = this.lastOrder.get(customer);
+    if (!products) return undefined;
+    for (const p of g.productIds) {
+      const id = products.get(p);
+      if (id !== undefined) return id;
+    }
+    return undefined;
+  }
+
+  private remember(g: OrderGroup): void {
+    const customer = g.customer;
+    if (customer === undefined || g.isRefund) return;
+    // Bounded memory: a file of millions of lines forgets the oldest links rather than growing.
+    if (this.remembered > 1_000_000) {
+      this.customerOf.clear();
+      this.lastOrder.clear();
+      this.remembered = 0;
+    }
+    this.customerOf.set(g.orderId, customer);
+    let products = this.lastOrder.get(customer);
+    if (!products) this.lastOrder.set(customer, (products = new Map<string, string>()));
+    for (const p of g.productIds) products.set(p, g.orderId);
+    this.remembered += 1 + g.productIds.length;
   }
 
   async end(): Promise<void> {

@@ -4,6 +4,7 @@ import { invalid, isRapportError, RapportError } from '../../core/errors.js';
 import { FEEDBACK_KINDS, type FeedbackKind } from '../../core/vocabulary.js';
 import { IMPORT_KINDS, type ImportKind } from '../records.js';
 import { unreadable } from './reading.js';
+import { DATE_ORDERS, fieldNamed, fieldNames, type DateOrder } from './columns.js';
 
 /** An import's options and summary, and the check of the options into a plan before anything is opened or written. */
 
@@ -44,6 +45,10 @@ export interface ImportOptions {
    * times or more the interactions already stored (and at least 100,000 rows).
    */
   mode?: ImportMode | 'auto' | undefined;
+  /** `--map field=column`: which column holds a field, over the accepted column names. */
+  map?: Readonly<Record<string, string>> | readonly string[] | undefined;
+  /** `--date-order dmy|mdy`: how dates like 1/2/2011 are read; by default the date column decides. */
+  dateOrder?: string | undefined;
 }
 
 export type ImportMode = 'incremental' | 'load';
@@ -79,6 +84,10 @@ export interface ImportPlan {
   feedbackKind: FeedbackKind;
   report: string;
   bytes: number;
+  /** Field → column, from `--map`. */
+  map: Readonly<Record<string, string>>;
+  dateOrder: DateOrder | undefined;
+  feedbackKindAsked: boolean;
 }
 
 const EXTENSIONS: Record<string, ImportFormat> = {
@@ -121,6 +130,20 @@ export async function checkImport(options: ImportOptions): Promise<ImportPlan> {
   if (!(FEEDBACK_KINDS as readonly string[]).includes(feedbackKind)) {
     throw invalid('--kind-default', `expected one of ${FEEDBACK_KINDS.join(', ')}, got "${feedbackKind}"`);
   }
+  const map: Record<string, string> = {};
+  const pairs = Array.isArray(options.map) ? (options.map as readonly string[]).map((m) => {
+    const eq = m.indexOf('=');
+    if (eq <= 0 || eq === m.length - 1) throw invalid('--map', `expected field=column, got "${m.slice(0, 80)}"`);
+    return [m.slice(0, eq).trim(), m.slice(eq + 1).trim()] as const;
+  }) : Object.entries(options.map ?? {});
+  for (const [field, column] of pairs) {
+    if (fieldNamed(kind as ImportKind, field) === undefined) throw invalid('--map', `${kind} have no field "${field}"; the fields are ${fieldNames(kind as ImportKind).join(', ')}`);
+    if (column.length === 0) throw invalid('--map', `${field}: the column name is empty`);
+    map[field] = column;
+  }
+  if (options.dateOrder !== undefined && !(DATE_ORDERS as readonly string[]).includes(options.dateOrder)) {
+    throw invalid('--date-order', `expected dmy (day/month/year) or mdy (month/day/year), got "${options.dateOrder}"`);
+  }
   const source = options.source ?? (kind === 'events' ? 'segment' : 'import');
   if (source.trim().length === 0 || source.length > 200) throw invalid('--source', 'expected a name of 1 to 200 characters');
   const file = path.resolve(options.file);
@@ -143,5 +166,8 @@ export async function checkImport(options: ImportOptions): Promise<ImportPlan> {
     feedbackKind: feedbackKind as FeedbackKind,
     report: path.resolve(options.report ?? `${file}.rejected.csv`),
     bytes,
+    map,
+    dateOrder: options.dateOrder as DateOrder | undefined,
+    feedbackKindAsked: options.feedbackKind !== undefined,
   };
 }

@@ -127,14 +127,59 @@ export function directionOf(event: string, properties: Record<string, unknown>):
   return 'inbound';
 }
 
-/** The channel of a touch: explicit property, then Segment's context.channel, then the message type. */
-export function channelOf(type: string, properties: Record<string, unknown>, context: Record<string, unknown> | undefined): string {
-  const explicit = properties['channel'];
-  if (typeof explicit === 'string' && explicit.length > 0) return explicit.toLowerCase();
-  const ctx = context?.['channel'];
-  if (typeof ctx === 'string' && ctx.length > 0) return ctx === 'browser' ? 'web' : ctx.toLowerCase();
+/** Where a conversation by phone is meant: a call centre, a voice line, an IVR. */
+const PHONE = /\b(phone|call|calls|voice|telephony|ivr|call[\s_-]?cent(er|re)|contact[\s_-]?cent(er|re)|voicemail)\b/i;
+/** What an event's name says about its channel when nothing else does, tried in order. */
+const NAMED_CHANNELS: readonly (readonly [RegExp, string])[] = [
+  [/\b(call|phone call|voicemail)\b/i, 'phone'],
+  [/\b(sms|text message)\b/i, 'sms'],
+  [/\b(push|push notification)\b/i, 'push'],
+  [/\b(email|e-mail|newsletter)\b/i, 'email'],
+  [/\b(chat|live chat)\b/i, 'chat'],
+];
+/** Segment's own `context.channel` values name the library that sent the message, not the customer's channel. */
+const SDK_CHANNELS: Readonly<Record<string, string | null>> = { browser: 'web', client: 'web', mobile: 'mobile', server: null };
+
+function words(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+/**
+ * The channel of a touch, first of:
+ *  1. the `channel` property;
+ *  2. the context's channel (`context.channel`): `browser` is web, `mobile` mobile, a phone or
+ *     call-centre word (`phone`, `call_center`, `voice`, `ivr`) phone, anything else as given;
+ *     `server` only says which library sent it and decides nothing;
+ *  3. a phone or call-centre context elsewhere (`context.source`, `context.medium`,
+ *     `context.app.name`, `context.library.name`): phone;
+ *  4. the event's name: calls are phone, SMS sms, pushes push, e-mails and newsletters email, chats chat;
+ *  5. the message type: page → web, screen → mobile, anything else product.
+ */
+export function channelOf(type: string, properties: Record<string, unknown>, context: Record<string, unknown> | undefined, event?: string): string {
+  const explicit = words(properties['channel']);
+  if (explicit !== undefined) return explicit.toLowerCase();
+  const ctx = words(context?.['channel'])?.toLowerCase();
+  if (ctx !== undefined) {
+    if (ctx in SDK_CHANNELS) {
+      const c = SDK_CHANNELS[ctx];
+      if (c) return c;
+    } else {
+      return PHONE.test(ctx) ? 'phone' : ctx;
+    }
+  }
+  if (context) {
+    const app = context['app'] as Record<string, unknown> | undefined;
+    const library = context['library'] as Record<string, unknown> | undefined;
+    for (const v of [context['source'], context['medium'], typeof app === 'object' && app ? app['name'] : undefined, typeof library === 'object' && library ? library['name'] : undefined]) {
+      const w = words(v);
+      if (w !== undefined && PHONE.test(w)) return 'phone';
+    }
+  }
+  if (event !== undefined && type === 'track') {
+    for (const [re, channel] of NAMED_CHANNELS) if (re.test(event)) return channel;
+  }
+  if (ctx === 'mobile' || type === 'screen') return 'mobile';
   if (type === 'page') return 'web';
-  if (type === 'screen') return 'mobile';
   return 'product';
 }
 
@@ -267,7 +312,7 @@ export function normalizeMessage(type: MessageType, raw: unknown, opts: Normaliz
           who,
           type,
           name,
-          channel: channelOf(type, properties, context),
+          channel: channelOf(type, properties, context, name),
           direction: directionOf(name, properties),
           at,
           properties,
