@@ -8,65 +8,19 @@
  * name the same field, the alias listed first wins and the others are kept as extra
  * columns. Empty cells count as absent.
  *
- * **customers** — one row per customer.
+ * The fields of each kind and the column names each accepts are the `col(…)` lists below
+ * (`IMPORT_COLUMNS`), one place for the reader and the help text; README's import section lists
+ * them for users. Rows: **customers** one per customer (other columns become traits);
+ * **orders** one per order line (rows of one order consecutive, as Shopify and most shops
+ * export them; the order-level cells may be blank on its later rows), or one per order when
+ * the file has no product columns; a cancellation invoice (`C…`) or negative quantities are a
+ * refund, stored apart from purchases (orders.ts); **events** one per event (other columns
+ * become properties); **feedback** one per ticket, review, survey answer, interview or visit
+ * note (other columns become properties). `--map field=column` names a column for a field.
  *
- * | field | accepted columns | notes |
- * | --- | --- | --- |
- * | user id | `user_id`, `customer_id`, `id`, `external_id` | the product's own id; without one the e-mail stands in |
- * | e-mail | `email`, `email_address` | required when there is no user id |
- * | name | `name`, `full_name` | |
- * | first name | `first_name`, `given_name` | |
- * | last name | `last_name`, `surname`, `family_name` | |
- * | signed up | `created_at`, `signup_date`, `signed_up_at`, `joined_at` | a date; sets first seen |
- * | *anything else* | | becomes a trait, under the column's own name |
- *
- * **orders** — one row per order line (rows of one order must be consecutive, as Shopify and
- * most shops export them; the order-level cells may be blank on its later rows), or one row
- * per order when the file has no product columns.
- *
- * | field | accepted columns | notes |
- * | --- | --- | --- |
- * | order id | `order_id`, `id`, `order_number` | required; the order is stored once however often it is imported |
- * | customer | `user_id`, `customer_id`, else `email`, `customer_email` | required |
- * | date | `date`, `created_at`, `order_date`, `timestamp`, `ordered_at` | required |
- * | total | `total`, `amount`, `revenue`, `dollar_value`, `order_total`, `total_price` | default: the sum of price × quantity over the lines |
- * | currency | `currency` | ISO 4217, default USD |
- * | product id | `product_id`, `sku`, `lineitem_sku` | default: the product name |
- * | product name | `product_name`, `lineitem_name`, `item_name` | |
- * | category | `category`, `product_category`, `product_type` | |
- * | unit price | `price`, `unit_price`, `lineitem_price` | ≥ 0, default 0 |
- * | quantity | `quantity`, `qty`, `lineitem_quantity` | ≥ 0, default 1 |
- * | *anything else* | | order properties (taken from the order's first row) |
- *
- * **events** — NDJSON: Segment messages as exported (`type` track, page, screen, identify,
- * group or alias; `type` defaults to track when `event` is present), validated as the
- * tracking API validates them; the source defaults to `segment` so that an export dedupes
- * against the same messages received live. CSV:
- *
- * | field | accepted columns | notes |
- * | --- | --- | --- |
- * | message id | `message_id`, `event_id`, `id` | default: a hash of the row, so re-imports find it again |
- * | type | `type` | track, page or screen; default track |
- * | user id | `user_id`, `customer_id` | a user id or an anonymous id is required |
- * | anonymous id | `anonymous_id` | |
- * | event | `event`, `name`, `event_name`, `action` | required |
- * | time | `timestamp`, `time`, `occurred_at`, `created_at`, `date` | required |
- * | channel | `channel` | default: product (web for pages, mobile for screens) |
- * | direction | `direction` | inbound, outbound or mutual; default from the event name |
- * | *anything else* | | event properties |
- *
- * **feedback** — one row per ticket, review, survey answer, interview or visit note.
- *
- * | field | accepted columns | notes |
- * | --- | --- | --- |
- * | id | `id`, `ticket_id`, `feedback_id`, `review_id`, `response_id` | default: a hash of the row |
- * | customer | `user_id`, `customer_id`, else `email`, `requester_email`, `customer_email` | optional |
- * | text | `text`, `body`, `comment`, `description`, `message`, `review`, `feedback`, `content` | required |
- * | kind | `kind`, `source`, `type` | ticket, review, survey, interview or visit_note; other values are kept as a property and the kind falls back to `--kind-default` (default other) |
- * | rating | `rating`, `score`, `stars`, `nps` | a number |
- * | status | `status` | default open |
- * | date | `created_at`, `date`, `timestamp`, `submitted_at` | default: the time of the import |
- * | *anything else* | | feedback properties |
+ * Slash dates (`12/9/2011 11:58`) are read by looking at the whole column: a `13/…` decides
+ * day-first, a `…/13/…` month-first; a column that never decides is refused unless
+ * `--date-order dmy|mdy` says which.
  *
  * Dates are ISO 8601 (`2024-05-01`, `2024-05-01T10:00:00Z`; a time without a zone is read
  * as UTC), other formats `Date.parse` reads with a four-digit year, or epoch seconds (10
