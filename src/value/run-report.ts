@@ -33,6 +33,12 @@ export interface ValidationReport extends HoldoutReport {
   customers: number;
   sampleEvery: number;
   bgnbd: { r: number; alpha: number; a: number; b: number };
+  /**
+   * Every purchase model validated on the same sample and holdout: its parameters and its mean
+   * absolute error per customer over the holdout. `preferred` has the lowest error.
+   */
+  models?: { model: 'bgnbd' | 'mbgnbd'; params: { r: number; alpha: number; a: number; b: number }; meanAbsoluteError: number; predictedRepeatPurchases: number }[];
+  preferred?: 'bgnbd' | 'mbgnbd';
 }
 
 export interface ClvRunReport {

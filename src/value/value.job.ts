@@ -345,9 +345,15 @@ async function validate(store: Store, orders: OrdersSummary, asOfDay: number, ma
   try {
     const r = fitTransactions(
       { customer, day: p.day, amount: p.amount, customers: index.size, hasAmounts: false },
-      { model: 'bgnbd', period: 'week', calibrationEnd, holdoutEnd: Math.min(asOfDay, lastDay) },
+      { model: 'bgnbd', models: ['bgnbd', 'mbgnbd'], period: 'week', calibrationEnd, holdoutEnd: Math.min(asOfDay, lastDay) },
     );
-    const h = r.holdout!;
+    // The stored figures (tracking, by frequency) are the BG/NBD's, the model scores use.
+    const h = r.holdoutByModel!.bgnbd!;
+    const models = (['bgnbd', 'mbgnbd'] as const).map((m) => {
+      const f = r[m]!;
+      const mh = r.holdoutByModel![m]!;
+      return { model: m, params: { r: f.r, alpha: f.alpha, a: f.a, b: f.b }, meanAbsoluteError: mh.meanAbsoluteError, predictedRepeatPurchases: mh.predictedRepeatPurchases };
+    });
     return {
       calibrationEnd: isoOfDay(calibrationEnd),
       holdoutEnd: isoOfDay(Math.min(asOfDay, lastDay)),
@@ -357,8 +363,11 @@ async function validate(store: Store, orders: OrdersSummary, asOfDay: number, ma
       holdoutLength: h.holdoutLength,
       predictedRepeatPurchases: h.predictedRepeatPurchases,
       actualRepeatPurchases: h.actualRepeatPurchases,
+      meanAbsoluteError: h.meanAbsoluteError,
       byFrequency: h.byFrequency,
       tracking: h.tracking,
+      models,
+      preferred: r.preferred === 'mbgnbd' ? 'mbgnbd' : 'bgnbd',
     };
   } catch (e) {
     if (e instanceof RapportError) return { skipped: e.message };
