@@ -13,6 +13,7 @@ import { maximizeLikelihood } from '../src/models/clv/optimize.js';
 import { fitParetoNbd, paretoPAlive } from '../src/models/clv/pareto-nbd.js';
 import { fitMbgNbd, mbgConditionalExpectedPurchases, mbgExpectedPurchases, mbgnbdLogLikelihood, mbgPAlive } from '../src/models/clv/mbgnbd.js';
 import { hyp2f1 } from '../src/models/clv/special.js';
+import { robustAsOf } from '../src/models/clv/as-of.js';
 import { scoreCustomers } from '../src/models/clv/score.js';
 import { dayOf, summarize, PERIOD_DAYS } from '../src/models/clv/summary.js';
 import { groupTriples } from '../src/models/clv/triples.js';
@@ -217,8 +218,24 @@ describe('CLV on the CDNOW sample (published reference values)', { skip: missing
 });
 
 describe('CLV models', () => {
+  it('as-of day: the latest order, not a detached stray one nor one dated in the future', () => {
+    const days = Array.from({ length: 5000 }, (_, i) => 1000 + (i % 365));
+    assert.deepEqual(robustAsOf(days, 2000), { day: 1364, reason: 'latest order', ignoredCustomers: 0, latestDay: 1364 });
+    const stray = robustAsOf([...days, 1364 + 40], 2000);
+    assert.equal(stray.day, 1364);
+    assert.equal(stray.reason, 'stray orders ignored');
+    assert.equal(stray.ignoredCustomers, 1);
+    // A late order just after the rest is the end of the data, not a stray.
+    assert.equal(robustAsOf([...days, 1370], 2000).day, 1370);
+    // Many customers buying after a gap: a new season, not strays.
+    assert.equal(robustAsOf([...days, ...Array.from({ length: 50 }, () => 1400)], 2000).day, 1400);
+    const future = robustAsOf([...days, 3000], 1364);
+    assert.equal(future.day, 1364);
+    assert.equal(future.reason, 'future orders ignored');
+  });
+
   it('MBG/NBD: the gradient matches central differences and the conditional expectation its direct form', () => {
-    const d = groupTriples({ frequency: [0, 1, 3, 0, 7], recency: [0, 4, 20, 0, 30], T: [5, 30, 35, 40, 31] });
+    const d = groupTriples({ frequency: Float64Array.from([0, 1, 3, 0, 7]), recency: Float64Array.from([0, 4, 20, 0, 30]), T: Float64Array.from([5, 30, 35, 40, 31]) });
     const p = Float64Array.from([0.6, 5, 0.9, 1.7]);
     const g = new Float64Array(4);
     mbgnbdLogLikelihood(d, p, g);

@@ -78,11 +78,29 @@ for (const d of DIALECTS) {
       }
     });
 
+    it('takes the end of the order history as the as-of day, not one stray order dated weeks later', { skip }, async () => {
+      const stray = await d.open();
+      try {
+        const last = Math.max(...orders.map((o) => Math.floor(o.at / DAY)));
+        const file = path.join(dir, 'orders-stray.csv');
+        const maxCustomer = Math.max(...orders.map((o) => o.customer));
+        ordersCsv([...orders, { customer: maxCustomer + 1, at: (last + 60) * DAY + 3_600_000, amount: 12.5 }], file);
+        assert.equal((await importFile(stray.store, { file, kind: 'orders' })).rejected, 0);
+        const { report: r } = await runClv(stray.store, { trigger: 'cli' });
+        assert.equal(r.asOf, new Date(last * DAY).toISOString().slice(0, 10), 'the as-of day is the last regular order, not the stray one');
+        assert.equal(r.orders, orders.length, "the stray order is left out of the run");
+        assert.match(r.asOfReason ?? '', /1 customer, dated up to .* left out as strays/);
+      } finally {
+        await stray.cleanup();
+      }
+    });
+
     it('summarises the stored orders in SQL exactly as the in-memory summary does (same-day orders merged)', { skip }, async () => {
       const result = await runClv(t.store, { trigger: 'cli' });
       report = result.report;
       const last = Math.max(...orders.map((o) => Math.floor(o.at / DAY)));
       assert.equal(report.asOf, new Date(last * DAY).toISOString().slice(0, 10));
+      assert.equal(report.asOfReason, 'the latest order');
       assert.equal(report.orders, orders.length);
       const mem = memorySummary(orders, last);
       assert.equal(report.customers, mem.s.frequency.length);

@@ -43,6 +43,8 @@ export interface ValidationReport extends HoldoutReport {
 
 export interface ClvRunReport {
   asOf: string;
+  /** Why this as-of day: "the latest order", or which stray or future-dated orders were left out. */
+  asOfReason?: string;
   /** The newest order row when the run started: orders stored since make the results stale (−1: a run as of an earlier day). */
   lastOrderRef: number;
   period: Period;

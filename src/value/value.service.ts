@@ -24,7 +24,7 @@ export const ClvSummary = z
   .object({
     available: z.boolean().describe('false until the first successful run (no orders yet)'),
     message: z.string().optional(),
-    run: z.object({ id: z.number(), finishedAt: z.string(), trigger: z.string(), asOf: z.string(), stale: z.boolean().describe('orders arrived since this run') }).optional(),
+    run: z.object({ id: z.number(), finishedAt: z.string(), trigger: z.string(), asOf: z.string(), asOfReason: z.string().describe('why this as-of day: the latest order, or which stray or future-dated orders were left out'), stale: z.boolean().describe('orders arrived since this run') }).optional(),
     settings: z.object({ horizonMonths: z.number(), monthlyDiscountRate: z.number(), margin: z.number() }).optional(),
     orders: z.number().optional(),
     customers: z.number().optional(),
@@ -118,7 +118,7 @@ export async function clvSummary(store: Store): Promise<ClvSummary> {
   const g = r.fit.gammaGamma;
   return {
     available: true,
-    run: { id: run.id, finishedAt: new Date(run.finishedAt).toISOString(), trigger: run.trigger, asOf: r.asOf, stale: (await newestOrderId(store.db)) !== r.lastOrderRef },
+    run: { id: run.id, finishedAt: new Date(run.finishedAt).toISOString(), trigger: run.trigger, asOf: r.asOf, asOfReason: r.asOfReason ?? 'the latest order', stale: (await newestOrderId(store.db)) !== r.lastOrderRef },
     settings: r.settings,
     orders: r.orders,
     customers: r.customers,

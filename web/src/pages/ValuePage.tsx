@@ -135,7 +135,7 @@ function ValueBody({ data }: { data: Ready }) {
   return (
     <>
       <p className="run-line" data-testid="clv-run">
-        As of <strong>{formatDate(`${data.run.asOf}T00:00:00Z`)}</strong> (the latest order) · {formatInt(data.customers ?? 0)} customers, {formatInt(data.orders ?? 0)} orders · computed{' '}
+        As of <strong>{formatDate(`${data.run.asOf}T00:00:00Z`)}</strong> (<span data-testid="as-of-reason">{data.run.asOfReason}</span>) · {formatInt(data.customers ?? 0)} customers, {formatInt(data.orders ?? 0)} orders · computed{' '}
         <time dateTime={data.run.finishedAt} title={formatDateTime(data.run.finishedAt)}>
           {formatRelative(data.run.finishedAt, now)}
         </time>{' '}
