@@ -41,6 +41,10 @@ describe('customer value in the web dashboard', { skip }, () => {
     await page.waitForURL(`${base}/value`);
     await page.getByRole('heading', { name: 'Customer value', level: 1 }).waitFor();
     const summary = await clvSummary(t.store);
+    // The as-of sentence names the day and why that day.
+    assert.match(await page.getByTestId('as-of-reason').innerText(), /^the latest order$/);
+    assert.equal(summary.run!.asOfReason, 'the latest order');
+    assert.match((await page.getByTestId('kpi-risk').textContent()) ?? '', /CLV \+ value at risk = the value if every customer were still active/);
     assert.match(await page.getByTestId('kpi-top10').innerText(), new RegExp(`${Math.round(summary.distribution!.clv!.top10Share * 100)}%`));
     const totals = await page.getByTestId('validation-totals').innerText();
     assert.match(totals, new RegExp(`actual ${summary.validation!.actualRepeatPurchases!.toLocaleString('en-US')}`));

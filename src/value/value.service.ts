@@ -61,7 +61,10 @@ export const ClvSummary = z
           .object({ total: z.number(), mean: z.number(), median: z.number(), p90: z.number(), p99: z.number(), max: z.number(), top10Share: z.number(), histogram: z.array(Bin) })
           .nullable(),
         pAlive: z.array(Bin),
-        valueAtRisk: z.number().nullable(),
+        valueAtRisk: z
+          .number()
+          .nullable()
+          .describe('Σ (1 − P(alive)) × CLV if surely active: the complement of CLV, not a part of it (CLV + value at risk = the value if every customer were still active)'),
       })
       .optional(),
     rfm: z.array(z.object({ group: z.string(), customers: z.number(), clv: z.number().nullable(), spend: z.number(), pAlive: z.number() })).optional(),
@@ -103,7 +106,7 @@ export const CLV_EXPLANATION = [
   'Purchases: BG/NBD (Fader, Hardie & Lee 2005). While active, a customer buys at their own steady rate; after each repeat purchase they may leave for good. Rates and leaving probabilities vary across customers (gamma and beta distributions with parameters r, α, a, b fitted by maximum likelihood to every customer’s purchase days).',
   'Spend: Gamma-Gamma (Fader, Hardie & Lee 2005). Each customer’s expected order value blends their own mean with the population’s, trusting their own more the more often they bought (parameters p, q, v).',
   'P(alive): the probability that the customer has not left, given how many times they bought and how long ago the last purchase was compared with how long we have known them.',
-  'CLV: margin × expected order value × the expected purchases of each coming month, discounted monthly, summed over the horizon. Value at risk: what CLV would be if the customer were surely still active, times the probability they have left.',
+  'CLV: margin × expected order value × the expected purchases of each coming month, discounted monthly, summed over the horizon. Value at risk: the value a customer would have if surely still active (CLV / P(alive)) times the probability that they have already left, 1 − P(alive). It is not a part of CLV but its complement: CLV + value at risk = the value if every customer were still active, so value at risk exceeds CLV whenever most of that value sits with customers who have probably left (P(alive) below 50%).',
   'Orders on the same day are one purchase; time is counted in weeks up to the as-of day (the day of the latest order).',
   'One-time buyers: BG/NBD lets customers leave only after a repeat purchase, so P(alive) is 1 for someone who bought once; their CLV stays low because the purchase rate expected of them is low, and it falls the longer they stay silent.',
 ];
@@ -309,7 +312,7 @@ export async function customerValue(store: Store, customerId: number, runReport?
         name: 'Value at risk',
         value: round((1 - alive) * s.margin * spend * discounted),
         formula: `(1 − P(alive)) × CLV if surely active = ${f(1 - alive)} × ${f(s.margin * spend * discounted)}`,
-        meaning: 'the value lost if the customer has already left',
+        meaning: 'the value lost if the customer has already left; CLV + value at risk = CLV if surely active, so it exceeds CLV when P(alive) is below 50%',
       },
     );
   }

@@ -174,8 +174,8 @@ function ValueBody({ data }: { data: Ready }) {
             label="Value at risk"
             value={formatCompact(d.valueAtRisk)}
             title={formatAmount(d.valueAtRisk)}
-            sub="if those who seem gone have left"
-            how="For each customer: the CLV they would have if surely still active, times the probability that they have already left (1 − P(alive)); summed."
+            sub="lost if those who seem gone have left; not a part of CLV"
+            how="For each customer: the CLV they would have if surely still active, times the probability that they have already left (1 − P(alive)); summed. It is not a part of CLV but its other side: CLV + value at risk = the value if every customer were still active. So it is larger than CLV when most of that value sits with customers who have probably left."
             testId="kpi-risk"
           />
         )}
