@@ -5,11 +5,11 @@
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { round, roundOrNull } from '../core/numbers.js';
-import { dayOfIso } from '../core/time.js';
+import { DAY_MS, dayOfIso } from '../core/time.js';
 import { newestOrderId } from './orders.repository.js';
 import type { ClvRunReport } from './run-report.js';
 import { latestClvRun } from './runs.js';
-import { customerValueRow, rankedValues, type RankedValueRow } from './value.repository.js';
+import { customerLastSeen, customerValueRow, rankedValues, type RankedValueRow } from './value.repository.js';
 import { conditionalProbabilityOfPurchases, pAlive } from '../models/clv/bgnbd.js';
 import { horizonSums } from '../models/clv/score.js';
 import { conditionalExpectedSpend } from '../models/clv/gamma-gamma.js';
@@ -223,6 +223,19 @@ export const CustomerValue = z
     purchaseOutlook: z
       .array(z.object({ purchases: z.string(), probability: z.number() }))
       .describe('P(exactly n purchases over the horizon | history) for n = 0, 1, 2 and 3 or more (BG/NBD conditional PMF)'),
+    pAliveText: z
+      .string()
+      .describe('P(alive) as the page shows it: rounded, never 100% or 0% (the data cannot support certainty), "about" when the customer bought only once'),
+    activity: z
+      .object({
+        lastPurchase: z.string(),
+        lastActive: z.string().nullable().describe('the latest activity of any kind (events, feedback, orders), as an ISO time'),
+        activeSincePurchase: z.boolean().describe('active in the product after the last purchase'),
+        statement: z
+          .string()
+          .describe('P(alive) speaks of purchases only: this sentence says both, e.g. "no purchase in 4 months; active in the product 5 days before the as-of day"'),
+      })
+      .describe('purchases and other activity side by side, so that "likely gone" (no purchases) and "last seen" (any activity) read together'),
     inputs: z.object({
       purchases: z.number().describe('days with an order'),
       repeatPurchases: z.number().describe('x: purchases after the first'),
@@ -237,6 +250,39 @@ export const CustomerValue = z
   })
   .meta({ id: 'CustomerValue' });
 export type CustomerValue = z.infer<typeof CustomerValue>;
+
+/** Never 100% nor 0%: shown between 1% and 99%, and "about" for a customer with one purchase. */
+export function pAliveText(p: number, repeatPurchases: number): string {
+  const pct = Math.min(99, Math.max(1, Math.round(p * 100)));
+  const shown = p > 0.99 ? 'over 99%' : p < 0.01 ? 'under 1%' : `${pct}%`;
+  return repeatPurchases === 0 ? `about ${shown === 'over 99%' ? '99%' : shown}` : shown;
+}
+
+function span(days: number): string {
+  if (days <= 0) return 'on the as-of day';
+  if (days === 1) return '1 day';
+  if (days < 14) return `${days} days`;
+  if (days < 61) return `${Math.round(days / 7)} weeks`;
+  const months = Math.round(days / 30.44);
+  return months < 24 ? `${months} months` : `${Math.round(days / 365.25)} years`;
+}
+
+function activityOf(lastDay: number, lastSeenMs: number | null, asOfDay: number): CustomerValue['activity'] {
+  const seenDay = lastSeenMs === null ? null : Math.floor(lastSeenMs / DAY_MS);
+  const active = seenDay !== null && seenDay > lastDay;
+  const since = asOfDay - lastDay;
+  const purchase = since <= 0 ? 'bought on the as-of day' : `no purchase in ${span(since)}`;
+  let other: string;
+  if (!active) other = 'no other activity since';
+  else if (seenDay! > asOfDay) other = `active in the product since, last on ${isoOfDay(seenDay!)} (after the as-of day)`;
+  else other = `active in the product ${seenDay === asOfDay ? 'on the as-of day' : `${span(asOfDay - seenDay!)} before the as-of day`}`;
+  return {
+    lastPurchase: isoOfDay(lastDay),
+    lastActive: lastSeenMs === null ? null : new Date(lastSeenMs).toISOString(),
+    activeSincePurchase: active,
+    statement: `${purchase}; ${other}`,
+  };
+}
 
 function segmentOf(report: ClvRunReport, id: number | null): CustomerValue['segment'] {
   // Reports of runs before micro-segments existed have none.
@@ -316,10 +362,13 @@ export async function customerValue(store: Store, customerId: number, runReport?
       },
     );
   }
+  const lastSeen = await customerLastSeen(store.db, customerId);
   return {
     asOf: report.asOf,
     runId: v.run_id,
     ...scoreFields(v),
+    pAliveText: pAliveText(v.p_alive, x),
+    activity: activityOf(v.last_day, lastSeen, asOfDay),
     segment: segmentOf(report, v.segment),
     purchaseOutlook,
     inputs: {
