@@ -274,8 +274,8 @@ function activityOf(lastDay: number, lastSeenMs: number | null, asOfDay: number)
   const purchase = since <= 0 ? 'bought on the as-of day' : `no purchase in ${span(since)}`;
   let other: string;
   if (!active) other = 'no other activity since';
-  else if (seenDay! > asOfDay) other = `active in the product since, last on ${isoOfDay(seenDay!)} (after the as-of day)`;
-  else other = `active in the product ${seenDay === asOfDay ? 'on the as-of day' : `${span(asOfDay - seenDay!)} before the as-of day`}`;
+  else if (seenDay > asOfDay) other = `active in the product since, last on ${isoOfDay(seenDay)} (after the as-of day)`;
+  else other = `active in the product ${seenDay === asOfDay ? 'on the as-of day' : `${span(asOfDay - seenDay)} before the as-of day`}`;
   return {
     lastPurchase: isoOfDay(lastDay),
     lastActive: lastSeenMs === null ? null : new Date(lastSeenMs).toISOString(),
