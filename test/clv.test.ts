@@ -11,6 +11,9 @@ import { bgnbdLogLikelihood, conditionalExpectedPurchases, conditionalProbabilit
 import { conditionalExpectedSpend, fitGammaGamma, spendData } from '../src/models/clv/gamma-gamma.js';
 import { maximizeLikelihood } from '../src/models/clv/optimize.js';
 import { fitParetoNbd, paretoPAlive } from '../src/models/clv/pareto-nbd.js';
+import { fitMbgNbd, mbgConditionalExpectedPurchases, mbgExpectedPurchases, mbgnbdLogLikelihood, mbgPAlive } from '../src/models/clv/mbgnbd.js';
+import { hyp2f1 } from '../src/models/clv/special.js';
+import { robustAsOf } from '../src/models/clv/as-of.js';
 import { scoreCustomers } from '../src/models/clv/score.js';
 import { dayOf, summarize, PERIOD_DAYS } from '../src/models/clv/summary.js';
 import { groupTriples } from '../src/models/clv/triples.js';
@@ -90,6 +93,33 @@ describe('CLV on the CDNOW sample (published reference values)', { skip: missing
     within(fit.params.alpha, 10.578, 0.01, 'alpha');
     within(fit.params.s, 0.606, 0.01, 's');
     within(fit.params.beta, 11.669, 0.01, 'beta');
+  });
+
+  it('fits MBG/NBD to within 0.5% of the published parameters (lifetimes ModifiedBetaGeoFitter on CDNOW)', () => {
+    const { summary } = calibrated();
+    const fit = fitMbgNbd(groupTriples(summary));
+    assert.ok(fit.convergence.converged, fit.convergence.message);
+    within(fit.params.r, 0.525, 0.005, 'r');
+    within(fit.params.alpha, 6.183, 0.005, 'alpha');
+    within(fit.params.a, 0.891, 0.005, 'a');
+    within(fit.params.b, 1.614, 0.005, 'b');
+    // A one-purchase customer is not certainly alive, and less so the longer ago they bought.
+    const early = mbgPAlive(fit.params, 0, 0, 10);
+    const late = mbgPAlive(fit.params, 0, 0, 38.86);
+    assert.ok(early < 1 && late < early && late < 0.5, `P(alive) of one-purchase customers ${early}, ${late}`);
+    assert.equal(pAlive({ r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }, 0, 0, 38.86), 1, 'the BG/NBD cannot lose such a customer');
+  });
+
+  it('chooses the purchase model by holdout error and reports every model fitted', () => {
+    const { tx } = calibrated();
+    const r = fitTransactions(tx, { model: 'all', period: 'week', calibrationEnd: dayOf('1997-09-30'), holdoutEnd: dayOf('1998-06-30') });
+    assert.equal(r.preferredBy, 'holdout');
+    const byModel = r.holdoutByModel!;
+    assert.deepEqual(Object.keys(byModel).sort(), ['bgnbd', 'mbgnbd', 'paretoNbd']);
+    const errors = Object.values(byModel).map((h) => h.meanAbsoluteError);
+    assert.equal(byModel[r.preferred!]!.meanAbsoluteError, Math.min(...errors));
+    assert.equal(r.holdout!.model, r.preferred);
+    for (const h of Object.values(byModel)) assert.ok(h.meanAbsoluteError > 0 && h.meanAbsoluteError < 3, `error ${h.meanAbsoluteError}`);
   });
 
   it('fits Gamma-Gamma on the 946 repeat buyers to within 0.5% and reports the independence check', () => {
@@ -188,6 +218,46 @@ describe('CLV on the CDNOW sample (published reference values)', { skip: missing
 });
 
 describe('CLV models', () => {
+  it('as-of day: the latest order, not a detached stray one nor one dated in the future', () => {
+    const days = Array.from({ length: 5000 }, (_, i) => 1000 + (i % 365));
+    assert.deepEqual(robustAsOf(days, 2000), { day: 1364, reason: 'latest order', ignoredCustomers: 0, latestDay: 1364 });
+    const stray = robustAsOf([...days, 1364 + 40], 2000);
+    assert.equal(stray.day, 1364);
+    assert.equal(stray.reason, 'stray orders ignored');
+    assert.equal(stray.ignoredCustomers, 1);
+    // A late order just after the rest is the end of the data, not a stray.
+    assert.equal(robustAsOf([...days, 1370], 2000).day, 1370);
+    // Many customers buying after a gap: a new season, not strays.
+    assert.equal(robustAsOf([...days, ...Array.from({ length: 50 }, () => 1400)], 2000).day, 1400);
+    const future = robustAsOf([...days, 3000], 1364);
+    assert.equal(future.day, 1364);
+    assert.equal(future.reason, 'future orders ignored');
+  });
+
+  it('MBG/NBD: the gradient matches central differences and the conditional expectation its direct form', () => {
+    const d = groupTriples({ frequency: Float64Array.from([0, 1, 3, 0, 7]), recency: Float64Array.from([0, 4, 20, 0, 30]), T: Float64Array.from([5, 30, 35, 40, 31]) });
+    const p = Float64Array.from([0.6, 5, 0.9, 1.7]);
+    const g = new Float64Array(4);
+    mbgnbdLogLikelihood(d, p, g);
+    for (let i = 0; i < 4; i++) {
+      const h = 1e-6 * p[i]!;
+      const up = Float64Array.from(p);
+      const dn = Float64Array.from(p);
+      up[i]! += h;
+      dn[i]! -= h;
+      const num = (mbgnbdLogLikelihood(d, up, new Float64Array(4)) - mbgnbdLogLikelihood(d, dn, new Float64Array(4))) / (2 * h);
+      assert.ok(Math.abs(num - g[i]!) < 1e-5 * Math.max(1, Math.abs(num)), `gradient ${i}: ${g[i]} vs ${num}`);
+    }
+    const q = { r: 0.525, alpha: 6.183, a: 0.891, b: 1.614 };
+    for (const [x, tx, T, t] of [[0, 0, 30, 39], [2, 20, 38, 10], [5, 36, 38, 52]] as const) {
+      const z = t / (q.alpha + T + t);
+      const direct = ((q.a + q.b + x) / (q.a - 1)) * (1 - Math.pow((q.alpha + T) / (q.alpha + T + t), q.r + x) * hyp2f1(q.r + x, q.b + x + 1, q.a + q.b + x, z)) * mbgPAlive(q, x, tx, T);
+      const got = mbgConditionalExpectedPurchases(q, t, x, tx, T);
+      assert.ok(Math.abs(got - direct) < 1e-9 * Math.max(1, direct), `E[X] ${got} vs ${direct}`);
+    }
+    assert.ok(mbgExpectedPurchases(q, 39) > mbgExpectedPurchases(q, 10));
+  });
+
   it('recover the parameters a cohort was drawn from', () => {
     const c = drawCohort({ ...DEFAULT_COHORT, customers: 100_000, seed: 7 });
     const report = fitSummary(c, { model: 'bgnbd' });

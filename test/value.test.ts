@@ -14,7 +14,7 @@ import { dayOf, summarize } from '../src/models/clv/summary.js';
 import { scoreCustomers } from '../src/models/clv/score.js';
 import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';
-import { clvSummary, customerValue, rankCustomers, type ClvSummary, type RankedPage } from '../src/value/value.service.js';
+import { clvSummary, customerValue, pAliveText, rankCustomers, type ClvSummary, type RankedPage } from '../src/value/value.service.js';
 import { samplePurchases, summarizeOrders } from '../src/value/orders.repository.js';
 import type { Customer360, CustomerPage } from '../src/customers/customer.service.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
@@ -78,11 +78,29 @@ for (const d of DIALECTS) {
       }
     });
 
+    it('takes the end of the order history as the as-of day, not one stray order dated weeks later', { skip }, async () => {
+      const stray = await d.open();
+      try {
+        const last = Math.max(...orders.map((o) => Math.floor(o.at / DAY)));
+        const file = path.join(dir, 'orders-stray.csv');
+        const maxCustomer = Math.max(...orders.map((o) => o.customer));
+        ordersCsv([...orders, { customer: maxCustomer + 1, at: (last + 60) * DAY + 3_600_000, amount: 12.5 }], file);
+        assert.equal((await importFile(stray.store, { file, kind: 'orders' })).rejected, 0);
+        const { report: r } = await runClv(stray.store, { trigger: 'cli' });
+        assert.equal(r.asOf, new Date(last * DAY).toISOString().slice(0, 10), 'the as-of day is the last regular order, not the stray one');
+        assert.equal(r.orders, orders.length, "the stray order is left out of the run");
+        assert.match(r.asOfReason ?? '', /1 customer, dated up to .* left out as strays/);
+      } finally {
+        await stray.cleanup();
+      }
+    });
+
     it('summarises the stored orders in SQL exactly as the in-memory summary does (same-day orders merged)', { skip }, async () => {
       const result = await runClv(t.store, { trigger: 'cli' });
       report = result.report;
       const last = Math.max(...orders.map((o) => Math.floor(o.at / DAY)));
       assert.equal(report.asOf, new Date(last * DAY).toISOString().slice(0, 10));
+      assert.equal(report.asOfReason, 'the latest order');
       assert.equal(report.orders, orders.length);
       const mem = memorySummary(orders, last);
       assert.equal(report.customers, mem.s.frequency.length);
@@ -187,6 +205,25 @@ for (const d of DIALECTS) {
         close(v.purchaseOutlook.reduce((a, o) => a + o.probability, 0), 1, 0.001, 'outlook adds up');
         assert.ok(v.purchaseOutlook[0]!.probability >= 1 - v.pAlive - 1e-4);
       }
+    });
+
+    it('says both when a customer has not bought for long but is active in the product, and never shows P(alive) as certain', { skip }, async () => {
+      const row = (await t.store.db.selectFrom('customer_values').select(['customer_id', 'last_day']).orderBy('last_day').limit(1).executeTakeFirst())!;
+      const id = Number(row.customer_id);
+      const before = (await customerValue(t.store, id))!;
+      assert.match(before.activity.statement, /^no purchase in \d+ (days|weeks|months|years)/);
+      const asOfDay = dayOf(before.asOf);
+      const seen = (asOfDay - 5) * DAY + 3_600_000;
+      await t.store.db.updateTable('customers').set({ last_seen: seen }).where('id', '=', id).execute();
+      const v = (await customerValue(t.store, id))!;
+      assert.equal(v.activity.activeSincePurchase, true);
+      assert.match(v.activity.statement, /^no purchase in .*; active in the product 5 days before the as-of day$/);
+      assert.equal(v.activity.lastActive, new Date(seen).toISOString());
+      assert.equal(pAliveText(1, 0), 'about 99%');
+      assert.equal(pAliveText(0.9996, 4), 'over 99%');
+      assert.equal(pAliveText(0.0001, 4), 'under 1%');
+      assert.equal(pAliveText(0.4321, 2), '43%');
+      assert.doesNotMatch(v.pAliveText, /100%/);
     });
 
     it('re-runs in place, honours an as-of day and remembered settings, and forgets erased customers', { skip }, async () => {

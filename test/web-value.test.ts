@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { importFile } from '../src/ingest/files/import.js';
 import { runClv } from '../src/value/value.job.js';
-import { clvSummary, rankCustomers } from '../src/value/value.service.js';
+import { clvSummary, customerValue, rankCustomers } from '../src/value/value.service.js';
 import { sqliteStore, type TestStore } from './support/stores.js';
 import { browserSkip as skip, openBrowserRig, signIn, type BrowserRig } from './support/browser.js';
 import { drawOrders, ordersCsv } from './support/orders.js';
@@ -41,6 +41,10 @@ describe('customer value in the web dashboard', { skip }, () => {
     await page.waitForURL(`${base}/value`);
     await page.getByRole('heading', { name: 'Customer value', level: 1 }).waitFor();
     const summary = await clvSummary(t.store);
+    // The as-of sentence names the day and why that day.
+    assert.match(await page.getByTestId('as-of-reason').innerText(), /^the latest order$/);
+    assert.equal(summary.run!.asOfReason, 'the latest order');
+    assert.match((await page.getByTestId('kpi-risk').textContent()) ?? '', /CLV \+ value at risk = the value if every customer were still active/);
     assert.match(await page.getByTestId('kpi-top10').innerText(), new RegExp(`${Math.round(summary.distribution!.clv!.top10Share * 100)}%`));
     const totals = await page.getByTestId('validation-totals').innerText();
     assert.match(totals, new RegExp(`actual ${summary.validation!.actualRepeatPurchases!.toLocaleString('en-US')}`));
@@ -106,6 +110,11 @@ describe('customer value in the web dashboard', { skip }, () => {
     const stored = (await rankCustomers(t.store, { sort: 'clv', limit: 50, group: 'champions' })).items.find((c) => c.userId === userId)!;
     assert.match(await panel.innerText(), new RegExp(money(stored.clv!).replace('.', '\\.')));
     assert.match(await page.getByTestId('purchase-outlook').innerText(), /\d+%[\s\S]*none[\s\S]*3\+/);
+    // P(alive) speaks of purchases; the panel says that and the other activity side by side.
+    const api = (await customerValue(t.store, Number((await t.store.db.selectFrom('customers').select('id').where('user_id', '=', userId).executeTakeFirstOrThrow()).id)))!;
+    assert.equal(await page.getByTestId('purchase-activity').innerText(), `(${api.activity.statement})`);
+    assert.match(api.activity.statement, /^(no purchase in|bought on the as-of day)[^;]*; (no other activity since|active in the product)/);
+    assert.doesNotMatch(await panel.innerText(), /100(\.0)?%/);
     await page.getByTestId('value-how').locator('summary').click();
     const how = await page.getByTestId('value-how').innerText();
     assert.match(how, /P\(alive\) = /);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
-import type { FitReport, ModelChoice } from '../value/fit.js';
+import type { FitReport, ModelChoice, PurchaseModel } from '../value/fit.js';
 import type { Period } from '../models/clv/summary.js';
 import type { ClvRunReport } from '../value/value.job.js';
 import { action, withStore, type CliContext } from './context.js';
@@ -37,7 +37,7 @@ export function registerClv(program: Command, ctx: () => Promise<CliContext>): v
     .option('--calibration-end <date>', 'last day of the calibration period, YYYY-MM-DD (default: the last transaction)')
     .option('--holdout-end <date>', 'last day of the holdout period, YYYY-MM-DD: validates forecasts against it')
     .option('--period <period>', 'day, week or month', 'week')
-    .option('--model <model>', 'bgnbd, pareto or all', 'bgnbd')
+    .option('--model <model>', 'bgnbd, mbgnbd (modified BG/NBD), pareto or all', 'bgnbd')
     .option('--penalizer <x>', 'L2 penalty on the parameters (0: plain maximum likelihood)', '0')
     .option('--json', 'print the result as JSON')
     .action(
@@ -157,6 +157,8 @@ function convergenceText(c: { converged: boolean; iterations: number; gradientNo
   return `${c.converged ? 'converged' : 'NOT CONVERGED'} in ${c.iterations} iterations (gradient ${c.gradientNorm.toExponential(1)})`;
 }
 
+const MODEL_NAMES: Record<PurchaseModel, string> = { bgnbd: 'BG/NBD', mbgnbd: 'MBG/NBD', paretoNbd: 'Pareto/NBD' };
+
 export function formatReport(r: FitReport): string {
   const lines: string[] = [];
   lines.push(`${r.customers.toLocaleString('en-US')} customers (${r.triples.toLocaleString('en-US')} distinct frequency/recency/age triples)${r.period ? `, time in ${r.period}s` : ''}`);
@@ -165,11 +167,18 @@ export function formatReport(r: FitReport): string {
     const b = r.bgnbd;
     lines.push(`BG/NBD       r=${f4(b.r)} alpha=${f4(b.alpha)} a=${f4(b.a)} b=${f4(b.b)}   log-likelihood ${b.logLikelihood.toFixed(2)}  BIC ${b.bic.toFixed(1)}  ${convergenceText(b.convergence)}`);
   }
+  if (r.mbgnbd) {
+    const b = r.mbgnbd;
+    lines.push(`MBG/NBD      r=${f4(b.r)} alpha=${f4(b.alpha)} a=${f4(b.a)} b=${f4(b.b)}   log-likelihood ${b.logLikelihood.toFixed(2)}  BIC ${b.bic.toFixed(1)}  ${convergenceText(b.convergence)}`);
+  }
   if (r.paretoNbd) {
     const p = r.paretoNbd;
     lines.push(`Pareto/NBD   r=${f4(p.r)} alpha=${f4(p.alpha)} s=${f4(p.s)} beta=${f4(p.beta)}   log-likelihood ${p.logLikelihood.toFixed(2)}  BIC ${p.bic.toFixed(1)}  ${convergenceText(p.convergence)}`);
   }
-  if (r.preferred) lines.push(`preferred by BIC: ${r.preferred === 'bgnbd' ? 'BG/NBD' : 'Pareto/NBD'}`);
+  if (r.preferred) lines.push(`preferred by ${r.preferredBy === 'holdout' ? 'holdout error' : 'BIC'}: ${MODEL_NAMES[r.preferred]}`);
+  for (const [m, h] of Object.entries(r.holdoutByModel ?? {})) {
+    lines.push(`  ${MODEL_NAMES[m as PurchaseModel].padEnd(10)} holdout: predicted ${h.predictedRepeatPurchases.toFixed(1)}, mean absolute error ${h.meanAbsoluteError.toFixed(4)} per customer`);
+  }
   if (r.gammaGamma) {
     const g = r.gammaGamma;
     lines.push(
@@ -179,7 +188,7 @@ export function formatReport(r: FitReport): string {
   }
   if (r.holdout) {
     const h = r.holdout;
-    lines.push(`holdout (${h.holdoutLength.toFixed(1)} ${r.period ?? 'period'}s, ${h.model === 'bgnbd' ? 'BG/NBD' : 'Pareto/NBD'}): predicted ${h.predictedRepeatPurchases.toFixed(1)} repeat purchases, actual ${h.actualRepeatPurchases}`);
+    lines.push(`holdout (${h.holdoutLength.toFixed(1)} ${r.period ?? 'period'}s, ${MODEL_NAMES[h.model]}): predicted ${h.predictedRepeatPurchases.toFixed(1)} repeat purchases, actual ${h.actualRepeatPurchases}`);
     lines.push('  calibration purchases   customers   predicted (mean)   actual (mean)');
     for (const b of h.byFrequency) lines.push(`  ${b.frequency.padStart(21)}   ${String(b.customers).padStart(9)}   ${b.predicted.toFixed(3).padStart(16)}   ${b.actual.toFixed(3).padStart(13)}`);
   }

@@ -1,11 +1,12 @@
 /**
- * `rapport clv fit`: fits the purchase models (BG/NBD, Pareto/NBD) and the spend model
+ * `rapport clv fit`: fits the purchase models (BG/NBD, MBG/NBD, Pareto/NBD) and the spend model
  * (Gamma-Gamma) on a per-customer summary, optionally built from transactions with a
  * calibration/holdout split, and reports parameters, fit diagnostics and validation.
  */
 import { invalid, RapportError } from '../core/errors.js';
 import { conditionalExpectedPurchases, expectedPurchases, fitBgNbd, type BgNbdFit } from '../models/clv/bgnbd.js';
 import { fitGammaGamma, spendData, type GammaGammaFit } from '../models/clv/gamma-gamma.js';
+import { fitMbgNbd, mbgConditionalExpectedPurchases, mbgExpectedPurchases, type MbgNbdFit } from '../models/clv/mbgnbd.js';
 import type { Convergence } from '../models/clv/optimize.js';
 import { fitParetoNbd, paretoConditionalExpectedPurchases, paretoExpectedPurchases, type ParetoNbdFit } from '../models/clv/pareto-nbd.js';
 import { isoOfDay, PERIOD_DAYS, summarize, type Period, type Transactions } from '../models/clv/summary.js';
@@ -16,11 +17,16 @@ import { validateHoldout, type HoldoutReport, type Predictor } from '../models/c
 const PILOT_ABOVE = 200_000;
 const PILOT_SIZE = 50_000;
 
-export type ModelChoice = 'bgnbd' | 'pareto' | 'all';
-export const MODEL_CHOICES: readonly ModelChoice[] = ['bgnbd', 'pareto', 'all'];
+export type ModelChoice = 'bgnbd' | 'mbgnbd' | 'pareto' | 'all';
+export const MODEL_CHOICES: readonly ModelChoice[] = ['bgnbd', 'mbgnbd', 'pareto', 'all'];
+
+/** The purchase models by their report key. */
+export type PurchaseModel = 'bgnbd' | 'mbgnbd' | 'paretoNbd';
 
 export interface FitOptions {
   model: ModelChoice;
+  /** The purchase models to fit, overriding `model` (for callers that compare a chosen few). */
+  models?: readonly PurchaseModel[];
   penalizer?: number;
 }
 
@@ -38,6 +44,8 @@ export interface FitReport {
   period?: Period;
   calibration?: { start: string; end: string; holdoutEnd?: string };
   bgnbd?: { r: number; alpha: number; a: number; b: number } & ModelReport;
+  /** The modified BG/NBD (Batislam et al. 2007): a customer may also drop out at the first purchase. */
+  mbgnbd?: { r: number; alpha: number; a: number; b: number } & ModelReport;
   paretoNbd?: { r: number; alpha: number; s: number; beta: number } & ModelReport;
   gammaGamma?: {
     p: number;
@@ -50,13 +58,21 @@ export interface FitReport {
     /** Expected value of a transaction for the population, p v / (q − 1) (null when q ≤ 1). */
     meanSpend: number | null;
   };
-  /** The preferred purchase model by BIC when both were fitted. */
-  preferred?: 'bgnbd' | 'paretoNbd';
-  holdout?: HoldoutReport & { model: 'bgnbd' | 'paretoNbd' };
+  /**
+   * The preferred purchase model when more than one was fitted: the lowest holdout mean
+   * absolute error per customer when there is a holdout, else the lowest BIC.
+   */
+  preferred?: PurchaseModel;
+  /** Why `preferred` was chosen (holdout error or BIC). */
+  preferredBy?: 'holdout' | 'bic';
+  /** The holdout validation of the preferred model (of the one fitted, when only one was). */
+  holdout?: HoldoutReport & { model: PurchaseModel };
+  /** The holdout validation of every fitted purchase model, when more than one was fitted. */
+  holdoutByModel?: Partial<Record<PurchaseModel, HoldoutReport>>;
   warnings: string[];
 }
 
-function modelReport(fit: BgNbdFit | ParetoNbdFit, k: number): ModelReport {
+function modelReport(fit: BgNbdFit | MbgNbdFit | ParetoNbdFit, k: number): ModelReport {
   return { logLikelihood: fit.logLikelihood, bic: k * Math.log(fit.customers) - 2 * fit.logLikelihood, convergence: fit.convergence };
 }
 
@@ -71,17 +87,29 @@ export function fitSummary(summary: RfmSummary, options: FitOptions): FitReport 
   if (repeaters === 0) throw new RapportError('invalid_input', `none of the ${n} customers made a repeat purchase: the models cannot be fitted (every frequency is 0)`);
   const penalizer = options.penalizer ?? 0;
   const every = n > PILOT_ABOVE ? Math.floor(n / PILOT_SIZE) : 1;
-  if (options.model !== 'pareto') {
+  const wanted = new Set<PurchaseModel>(
+    options.models ?? (options.model === 'all' ? ['bgnbd', 'mbgnbd', 'paretoNbd'] : options.model === 'pareto' ? ['paretoNbd'] : [options.model]),
+  );
+  if (wanted.has('bgnbd')) {
     const fit = fitBgNbd(triples, { penalizer, ...(every > 1 ? { pilot: groupTriples(everyNth(summary, every)) } : {}) });
     report.bgnbd = { ...fit.params, ...modelReport(fit, 4) };
     if (!fit.convergence.converged) report.warnings.push(`BG/NBD: ${fit.convergence.message}`);
   }
-  if (options.model !== 'bgnbd') {
+  if (wanted.has('mbgnbd')) {
+    const fit = fitMbgNbd(triples, { penalizer });
+    report.mbgnbd = { ...fit.params, ...modelReport(fit, 4) };
+    if (!fit.convergence.converged) report.warnings.push(`MBG/NBD: ${fit.convergence.message}`);
+  }
+  if (wanted.has('paretoNbd')) {
     const fit = fitParetoNbd(triples, { penalizer });
     report.paretoNbd = { ...fit.params, ...modelReport(fit, 4) };
     if (!fit.convergence.converged) report.warnings.push(`Pareto/NBD: ${fit.convergence.message}`);
   }
-  if (report.bgnbd && report.paretoNbd) report.preferred = report.bgnbd.bic <= report.paretoNbd.bic ? 'bgnbd' : 'paretoNbd';
+  const fitted = fittedModels(report);
+  if (fitted.length > 1) {
+    report.preferred = fitted.reduce((best, m) => (report[m]!.bic < report[best]!.bic ? m : best));
+    report.preferredBy = 'bic';
+  }
   if (summary.monetary) {
     const spend = spendData(summary.frequency, summary.monetary);
     if (spend.x.length < 2) {
@@ -148,12 +176,35 @@ export function fitTransactions(tx: Transactions & { hasAmounts: boolean }, opti
     ...(options.holdoutEnd !== undefined ? { holdoutEnd: isoOfDay(options.holdoutEnd) } : {}),
   };
   if (options.holdoutEnd !== undefined) {
-    const b = report.bgnbd;
-    const pn = report.paretoNbd;
-    const predictor: Predictor = b
-      ? { conditional: (t, x, txx, T) => conditionalExpectedPurchases(b, t, x, txx, T), unconditional: (t) => expectedPurchases(b, t) }
-      : { conditional: (t, x, txx, T) => paretoConditionalExpectedPurchases(pn!, t, x, txx, T), unconditional: (t) => paretoExpectedPurchases(pn!, t) };
-    report.holdout = { model: b ? 'bgnbd' : 'paretoNbd', ...validateHoldout(predictor, summary, PERIOD_DAYS[options.period]) };
+    const fitted = fittedModels(report);
+    const byModel: Partial<Record<PurchaseModel, HoldoutReport>> = {};
+    for (const m of fitted) byModel[m] = validateHoldout(predictorOf(report, m), summary, PERIOD_DAYS[options.period]);
+    if (fitted.length > 1) {
+      report.preferred = fitted.reduce((best, m) => (byModel[m]!.meanAbsoluteError < byModel[best]!.meanAbsoluteError ? m : best));
+      report.preferredBy = 'holdout';
+      report.holdoutByModel = byModel;
+    }
+    const chosen = report.preferred ?? fitted[0]!;
+    report.holdout = { model: chosen, ...byModel[chosen]! };
   }
   return report;
+}
+
+/** The purchase models a report holds, in a fixed order. */
+export function fittedModels(report: FitReport): PurchaseModel[] {
+  return (['bgnbd', 'mbgnbd', 'paretoNbd'] as const).filter((m) => report[m] !== undefined);
+}
+
+/** Expected purchases of the fitted model `m`, conditional on a history and for a new customer. */
+export function predictorOf(report: FitReport, m: PurchaseModel): Predictor {
+  if (m === 'bgnbd') {
+    const b = report.bgnbd!;
+    return { conditional: (t, x, tx, T) => conditionalExpectedPurchases(b, t, x, tx, T), unconditional: (t) => expectedPurchases(b, t) };
+  }
+  if (m === 'mbgnbd') {
+    const b = report.mbgnbd!;
+    return { conditional: (t, x, tx, T) => mbgConditionalExpectedPurchases(b, t, x, tx, T), unconditional: (t) => mbgExpectedPurchases(b, t) };
+  }
+  const pn = report.paretoNbd!;
+  return { conditional: (t, x, tx, T) => paretoConditionalExpectedPurchases(pn, t, x, tx, T), unconditional: (t) => paretoExpectedPurchases(pn, t) };
 }

@@ -33,10 +33,18 @@ export interface ValidationReport extends HoldoutReport {
   customers: number;
   sampleEvery: number;
   bgnbd: { r: number; alpha: number; a: number; b: number };
+  /**
+   * Every purchase model validated on the same sample and holdout: its parameters and its mean
+   * absolute error per customer over the holdout. `preferred` has the lowest error.
+   */
+  models?: { model: 'bgnbd' | 'mbgnbd'; params: { r: number; alpha: number; a: number; b: number }; meanAbsoluteError: number; predictedRepeatPurchases: number }[];
+  preferred?: 'bgnbd' | 'mbgnbd';
 }
 
 export interface ClvRunReport {
   asOf: string;
+  /** Why this as-of day: "the latest order", or which stray or future-dated orders were left out. */
+  asOfReason?: string;
   /** The newest order row when the run started: orders stored since make the results stale (−1: a run as of an earlier day). */
   lastOrderRef: number;
   period: Period;

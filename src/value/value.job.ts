@@ -20,6 +20,8 @@ import { preferenceMatrices } from './preferences.js';
 import { distribution, rfmSummary, type ClvRunReport, type ClvSettings, type ValidationReport } from './run-report.js';
 import { CLV_JOB, finishRun, type RunDone } from './runs.repository.js';
 import { readMeta, replaceCustomerValues, writeMeta, type CustomerValueTuple } from './value.repository.js';
+import { robustAsOf, STRAY_GAP_DAYS, type AsOf } from '../models/clv/as-of.js';
+import { DAY_MS } from '../models/time.js';
 import { DEFAULT_VALUE_OPTIONS, scoreCustomers, type Scores } from '../models/clv/score.js';
 import { isoOfDay, meanRepeatSpend, PERIOD_DAYS, type Period } from '../models/clv/summary.js';
 import { rfmScores, type RfmScores } from '../models/segments/rfm.js';
@@ -179,9 +181,15 @@ async function compute(
   // A run as of an earlier day is not the current picture: marked so (no order has ref −1),
   // the schedule replaces it once the orders have settled.
   const lastRef = options.asOfDay === undefined ? ref : -1;
-  const orders = await summarizeOrders(store, options.asOfDay);
+  let orders = await summarizeOrders(store, options.asOfDay);
   if (orders.customerId.length === 0) throw new RapportError('invalid_input', 'no orders stored yet: customer value needs order history (import orders, or load the demo)');
-  const asOfDay = options.asOfDay ?? orders.maxDay;
+  // As of the end of the data, robust to a stray late or future-dated order (see as-of.ts).
+  const asOf: AsOf =
+    options.asOfDay === undefined
+      ? robustAsOf(orders.lastDay, Math.floor(now() / DAY_MS))
+      : { day: options.asOfDay, reason: 'latest order', ignoredCustomers: 0, latestDay: orders.maxDay };
+  const asOfDay = asOf.day;
+  if (asOfDay < orders.maxDay) orders = await summarizeOrders(store, asOfDay);
   const t1 = performance.now();
 
   const { summary, repeatCustomers } = modelInput(orders, asOfDay, per);
@@ -202,6 +210,7 @@ async function compute(
   if ('skipped' in validation) warnings.push(`validation skipped: ${validation.skipped}`);
   const report: ClvRunReport = {
     asOf: isoOfDay(asOfDay),
+    asOfReason: asOfText(asOf, options.asOfDay !== undefined),
     lastOrderRef: lastRef,
     period,
     settings,
@@ -224,6 +233,15 @@ async function compute(
     }),
   );
   return report;
+}
+
+/** The sentence the value page shows after "As of <day>". */
+function asOfText(a: AsOf, requested: boolean): string {
+  if (requested) return 'the day asked for';
+  if (a.reason === 'latest order') return 'the latest order';
+  const who = `${a.ignoredCustomers.toLocaleString('en-US')} customer${a.ignoredCustomers === 1 ? '' : 's'}`;
+  if (a.reason === 'future orders ignored') return `the latest order up to today; orders of ${who} dated in the future (up to ${isoOfDay(a.latestDay)}) are left out`;
+  return `the end of the order history; the last orders of ${who}, dated up to ${isoOfDay(a.latestDay)} after a gap of ${STRAY_GAP_DAYS} days or more, are left out as strays`;
 }
 
 type ModelSummary = { frequency: Float64Array; recency: Float64Array; T: Float64Array; monetary: Float64Array };
@@ -345,9 +363,15 @@ async function validate(store: Store, orders: OrdersSummary, asOfDay: number, ma
   try {
     const r = fitTransactions(
       { customer, day: p.day, amount: p.amount, customers: index.size, hasAmounts: false },
-      { model: 'bgnbd', period: 'week', calibrationEnd, holdoutEnd: Math.min(asOfDay, lastDay) },
+      { model: 'bgnbd', models: ['bgnbd', 'mbgnbd'], period: 'week', calibrationEnd, holdoutEnd: Math.min(asOfDay, lastDay) },
     );
-    const h = r.holdout!;
+    // The stored figures (tracking, by frequency) are the BG/NBD's, the model scores use.
+    const h = r.holdoutByModel!.bgnbd!;
+    const models = (['bgnbd', 'mbgnbd'] as const).map((m) => {
+      const f = r[m]!;
+      const mh = r.holdoutByModel![m]!;
+      return { model: m, params: { r: f.r, alpha: f.alpha, a: f.a, b: f.b }, meanAbsoluteError: mh.meanAbsoluteError, predictedRepeatPurchases: mh.predictedRepeatPurchases };
+    });
     return {
       calibrationEnd: isoOfDay(calibrationEnd),
       holdoutEnd: isoOfDay(Math.min(asOfDay, lastDay)),
@@ -357,8 +381,11 @@ async function validate(store: Store, orders: OrdersSummary, asOfDay: number, ma
       holdoutLength: h.holdoutLength,
       predictedRepeatPurchases: h.predictedRepeatPurchases,
       actualRepeatPurchases: h.actualRepeatPurchases,
+      meanAbsoluteError: h.meanAbsoluteError,
       byFrequency: h.byFrequency,
       tracking: h.tracking,
+      models,
+      preferred: r.preferred === 'mbgnbd' ? 'mbgnbd' : 'bgnbd',
     };
   } catch (e) {
     if (e instanceof RapportError) return { skipped: e.message };

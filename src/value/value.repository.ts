@@ -85,6 +85,12 @@ export async function customerValueRow(db: Conn, customerId: number): Promise<Cu
   return db.selectFrom('customer_values').selectAll().where('customer_id', '=', customerId).executeTakeFirst();
 }
 
+/** When the customer was last seen doing anything (ms since the epoch), or null. */
+export async function customerLastSeen(db: Conn, customerId: number): Promise<number | null> {
+  const r = await db.selectFrom('customers').select('last_seen').where('id', '=', customerId).executeTakeFirst();
+  return r?.last_seen ?? null;
+}
+
 /** A stored value with the customer's identity. */
 export type RankedValueRow = CustomerValuesTable & { user_id: string | null; name: string | null; email: string | null };
 

@@ -5,11 +5,11 @@
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { round, roundOrNull } from '../core/numbers.js';
-import { dayOfIso } from '../core/time.js';
+import { DAY_MS, dayOfIso } from '../core/time.js';
 import { newestOrderId } from './orders.repository.js';
 import type { ClvRunReport } from './run-report.js';
 import { latestClvRun } from './runs.js';
-import { customerValueRow, rankedValues, type RankedValueRow } from './value.repository.js';
+import { customerLastSeen, customerValueRow, rankedValues, type RankedValueRow } from './value.repository.js';
 import { conditionalProbabilityOfPurchases, pAlive } from '../models/clv/bgnbd.js';
 import { horizonSums } from '../models/clv/score.js';
 import { conditionalExpectedSpend } from '../models/clv/gamma-gamma.js';
@@ -24,7 +24,7 @@ export const ClvSummary = z
   .object({
     available: z.boolean().describe('false until the first successful run (no orders yet)'),
     message: z.string().optional(),
-    run: z.object({ id: z.number(), finishedAt: z.string(), trigger: z.string(), asOf: z.string(), stale: z.boolean().describe('orders arrived since this run') }).optional(),
+    run: z.object({ id: z.number(), finishedAt: z.string(), trigger: z.string(), asOf: z.string(), asOfReason: z.string().describe('why this as-of day: the latest order, or which stray or future-dated orders were left out'), stale: z.boolean().describe('orders arrived since this run') }).optional(),
     settings: z.object({ horizonMonths: z.number(), monthlyDiscountRate: z.number(), margin: z.number() }).optional(),
     orders: z.number().optional(),
     customers: z.number().optional(),
@@ -61,7 +61,10 @@ export const ClvSummary = z
           .object({ total: z.number(), mean: z.number(), median: z.number(), p90: z.number(), p99: z.number(), max: z.number(), top10Share: z.number(), histogram: z.array(Bin) })
           .nullable(),
         pAlive: z.array(Bin),
-        valueAtRisk: z.number().nullable(),
+        valueAtRisk: z
+          .number()
+          .nullable()
+          .describe('Σ (1 − P(alive)) × CLV if surely active: the complement of CLV, not a part of it (CLV + value at risk = the value if every customer were still active)'),
       })
       .optional(),
     rfm: z.array(z.object({ group: z.string(), customers: z.number(), clv: z.number().nullable(), spend: z.number(), pAlive: z.number() })).optional(),
@@ -103,7 +106,7 @@ export const CLV_EXPLANATION = [
   'Purchases: BG/NBD (Fader, Hardie & Lee 2005). While active, a customer buys at their own steady rate; after each repeat purchase they may leave for good. Rates and leaving probabilities vary across customers (gamma and beta distributions with parameters r, α, a, b fitted by maximum likelihood to every customer’s purchase days).',
   'Spend: Gamma-Gamma (Fader, Hardie & Lee 2005). Each customer’s expected order value blends their own mean with the population’s, trusting their own more the more often they bought (parameters p, q, v).',
   'P(alive): the probability that the customer has not left, given how many times they bought and how long ago the last purchase was compared with how long we have known them.',
-  'CLV: margin × expected order value × the expected purchases of each coming month, discounted monthly, summed over the horizon. Value at risk: what CLV would be if the customer were surely still active, times the probability they have left.',
+  'CLV: margin × expected order value × the expected purchases of each coming month, discounted monthly, summed over the horizon. Value at risk: the value a customer would have if surely still active (CLV / P(alive)) times the probability that they have already left, 1 − P(alive). It is not a part of CLV but its complement: CLV + value at risk = the value if every customer were still active, so value at risk exceeds CLV whenever most of that value sits with customers who have probably left (P(alive) below 50%).',
   'Orders on the same day are one purchase; time is counted in weeks up to the as-of day (the day of the latest order).',
   'One-time buyers: BG/NBD lets customers leave only after a repeat purchase, so P(alive) is 1 for someone who bought once; their CLV stays low because the purchase rate expected of them is low, and it falls the longer they stay silent.',
 ];
@@ -118,7 +121,7 @@ export async function clvSummary(store: Store): Promise<ClvSummary> {
   const g = r.fit.gammaGamma;
   return {
     available: true,
-    run: { id: run.id, finishedAt: new Date(run.finishedAt).toISOString(), trigger: run.trigger, asOf: r.asOf, stale: (await newestOrderId(store.db)) !== r.lastOrderRef },
+    run: { id: run.id, finishedAt: new Date(run.finishedAt).toISOString(), trigger: run.trigger, asOf: r.asOf, asOfReason: r.asOfReason ?? 'the latest order', stale: (await newestOrderId(store.db)) !== r.lastOrderRef },
     settings: r.settings,
     orders: r.orders,
     customers: r.customers,
@@ -220,6 +223,19 @@ export const CustomerValue = z
     purchaseOutlook: z
       .array(z.object({ purchases: z.string(), probability: z.number() }))
       .describe('P(exactly n purchases over the horizon | history) for n = 0, 1, 2 and 3 or more (BG/NBD conditional PMF)'),
+    pAliveText: z
+      .string()
+      .describe('P(alive) as the page shows it: rounded, never 100% or 0% (the data cannot support certainty), "about" when the customer bought only once'),
+    activity: z
+      .object({
+        lastPurchase: z.string(),
+        lastActive: z.string().nullable().describe('the latest activity of any kind (events, feedback, orders), as an ISO time'),
+        activeSincePurchase: z.boolean().describe('active in the product after the last purchase'),
+        statement: z
+          .string()
+          .describe('P(alive) speaks of purchases only: this sentence says both, e.g. "no purchase in 4 months; active in the product 5 days before the as-of day"'),
+      })
+      .describe('purchases and other activity side by side, so that "likely gone" (no purchases) and "last seen" (any activity) read together'),
     inputs: z.object({
       purchases: z.number().describe('days with an order'),
       repeatPurchases: z.number().describe('x: purchases after the first'),
@@ -234,6 +250,39 @@ export const CustomerValue = z
   })
   .meta({ id: 'CustomerValue' });
 export type CustomerValue = z.infer<typeof CustomerValue>;
+
+/** Never 100% nor 0%: shown between 1% and 99%, and "about" for a customer with one purchase. */
+export function pAliveText(p: number, repeatPurchases: number): string {
+  const pct = Math.min(99, Math.max(1, Math.round(p * 100)));
+  const shown = p > 0.99 ? 'over 99%' : p < 0.01 ? 'under 1%' : `${pct}%`;
+  return repeatPurchases === 0 ? `about ${shown === 'over 99%' ? '99%' : shown}` : shown;
+}
+
+function span(days: number): string {
+  if (days <= 0) return 'on the as-of day';
+  if (days === 1) return '1 day';
+  if (days < 14) return `${days} days`;
+  if (days < 61) return `${Math.round(days / 7)} weeks`;
+  const months = Math.round(days / 30.44);
+  return months < 24 ? `${months} months` : `${Math.round(days / 365.25)} years`;
+}
+
+function activityOf(lastDay: number, lastSeenMs: number | null, asOfDay: number): CustomerValue['activity'] {
+  const seenDay = lastSeenMs === null ? null : Math.floor(lastSeenMs / DAY_MS);
+  const active = seenDay !== null && seenDay > lastDay;
+  const since = asOfDay - lastDay;
+  const purchase = since <= 0 ? 'bought on the as-of day' : `no purchase in ${span(since)}`;
+  let other: string;
+  if (!active) other = 'no other activity since';
+  else if (seenDay > asOfDay) other = `active in the product since, last on ${isoOfDay(seenDay)} (after the as-of day)`;
+  else other = `active in the product ${seenDay === asOfDay ? 'on the as-of day' : `${span(asOfDay - seenDay)} before the as-of day`}`;
+  return {
+    lastPurchase: isoOfDay(lastDay),
+    lastActive: lastSeenMs === null ? null : new Date(lastSeenMs).toISOString(),
+    activeSincePurchase: active,
+    statement: `${purchase}; ${other}`,
+  };
+}
 
 function segmentOf(report: ClvRunReport, id: number | null): CustomerValue['segment'] {
   // Reports of runs before micro-segments existed have none.
@@ -309,14 +358,17 @@ export async function customerValue(store: Store, customerId: number, runReport?
         name: 'Value at risk',
         value: round((1 - alive) * s.margin * spend * discounted),
         formula: `(1 − P(alive)) × CLV if surely active = ${f(1 - alive)} × ${f(s.margin * spend * discounted)}`,
-        meaning: 'the value lost if the customer has already left',
+        meaning: 'the value lost if the customer has already left; CLV + value at risk = CLV if surely active, so it exceeds CLV when P(alive) is below 50%',
       },
     );
   }
+  const lastSeen = await customerLastSeen(store.db, customerId);
   return {
     asOf: report.asOf,
     runId: v.run_id,
     ...scoreFields(v),
+    pAliveText: pAliveText(v.p_alive, x),
+    activity: activityOf(v.last_day, lastSeen, asOfDay),
     segment: segmentOf(report, v.segment),
     purchaseOutlook,
     inputs: {

@@ -32,6 +32,8 @@ export interface HoldoutReport {
   holdoutLength: number;
   predictedRepeatPurchases: number;
   actualRepeatPurchases: number;
+  /** Σ |E[X_i] − x_i| / n over the customers' holdout purchases: the per-customer error the model choice compares. */
+  meanAbsoluteError: number;
   byFrequency: FrequencyBucket[];
   tracking: TrackingPoint[];
 }
@@ -44,12 +46,14 @@ export function validateHoldout(p: Predictor, s: CustomerSummary, periodDays: nu
   const buckets = Array.from({ length: TOP_BUCKET + 1 }, (_, i) => ({ frequency: i === TOP_BUCKET ? `${TOP_BUCKET}+` : String(i), customers: 0, predicted: 0, actual: 0 }));
   let predicted = 0;
   let actual = 0;
+  let absError = 0;
   for (let i = 0; i < s.frequency.length; i++) {
     const x = s.frequency[i]!;
     const e = p.conditional(t, x, s.recency[i]!, s.T[i]!);
     const a = s.holdoutFrequency[i]!;
     predicted += e;
     actual += a;
+    absError += Math.abs(e - a);
     const b = buckets[Math.min(TOP_BUCKET, x)]!;
     b.customers++;
     b.predicted += e;
@@ -65,6 +69,7 @@ export function validateHoldout(p: Predictor, s: CustomerSummary, periodDays: nu
     holdoutLength: t,
     predictedRepeatPurchases: predicted,
     actualRepeatPurchases: actual,
+    meanAbsoluteError: s.frequency.length > 0 ? absError / s.frequency.length : 0,
     byFrequency: buckets.filter((b) => b.customers > 0),
     tracking: cumulativeTracking(p, s, periodDays),
   };

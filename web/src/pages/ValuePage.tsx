@@ -136,7 +136,7 @@ function ValueBody({ data }: { data: Ready }) {
   return (
     <>
       <p className="run-line" data-testid="clv-run">
-        As of <strong>{formatDate(`${data.run.asOf}T00:00:00Z`)}</strong> (the latest order) · {countOf(data.customers ?? 0, 'customer')}, {countOf(data.orders ?? 0, 'order')} · computed{' '}
+        As of <strong>{formatDate(`${data.run.asOf}T00:00:00Z`)}</strong> (<span data-testid="as-of-reason">{data.run.asOfReason}</span>) · {countOf(data.customers ?? 0, 'customer')}, {countOf(data.orders ?? 0, 'order')} · computed{' '}
         <time dateTime={data.run.finishedAt} title={formatDateTime(data.run.finishedAt)}>
           {formatRelative(data.run.finishedAt, now)}
         </time>{' '}
@@ -175,8 +175,8 @@ function ValueBody({ data }: { data: Ready }) {
             label="Value at risk"
             value={formatCompact(d.valueAtRisk)}
             title={formatAmount(d.valueAtRisk)}
-            sub="if those who seem gone have left"
-            how="For each customer: the CLV they would have if surely still active, times the probability that they have already left (1 − P(alive)); summed."
+            sub="lost if those who seem gone have left; not a part of CLV"
+            how="For each customer: the CLV they would have if surely still active, times the probability that they have already left (1 − P(alive)); summed. It is not a part of CLV but its other side: CLV + value at risk = the value if every customer were still active. So it is larger than CLV when most of that value sits with customers who have probably left."
             testId="kpi-risk"
           />
         )}

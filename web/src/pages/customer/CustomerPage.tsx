@@ -316,7 +316,7 @@ function ListeningPanel({ l }: { l: NonNullable<Customer360['listening']> }) {
 function ValuePanel({ v }: { v: CustomerValue }) {
   const risk = v.churnRisk;
   return (
-    <Panel title="Value" how={`From the customer-value run of ${v.asOf}: purchase days, recency and age in weeks go into the fitted models; each step is listed below.`}>
+    <Panel title="Value" how={`From the customer-value run of ${v.asOf}: purchase days, recency and age in weeks go into the fitted models; each step is listed below. P(alive) speaks of purchases only: beside it, when they last bought and whether they have been active in the product since. It is shown rounded, never as 100% or 0%, and "about" for a customer who bought once.`}>
       <dl className="value-figures" data-testid="customer-value">
         <div>
           <dt>CLV</dt>
@@ -325,8 +325,16 @@ function ValuePanel({ v }: { v: CustomerValue }) {
         <div>
           <dt>P(alive)</dt>
           <dd>
-            {(v.pAlive * 100).toFixed(1)}%{' '}
-            {risk >= 0.5 ? <Badge tone="status-open">likely gone</Badge> : risk >= 0.25 ? <Badge tone="neutral">slipping</Badge> : null}
+            <span title={`${(v.pAlive * 100).toFixed(1)}% by the model`}>{v.pAliveText}</span>{' '}
+            {risk >= 0.5 ? (
+              <Badge tone="status-open">{v.activity.activeSincePurchase ? 'not buying' : 'likely gone'}</Badge>
+            ) : risk >= 0.25 ? (
+              <Badge tone="neutral">slipping</Badge>
+            ) : null}
+            <span className="muted small" data-testid="purchase-activity">
+              {' '}
+              ({v.activity.statement})
+            </span>
           </dd>
         </div>
         <div>
