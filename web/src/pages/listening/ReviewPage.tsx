@@ -331,7 +331,7 @@ function TagEditor({ sets, onChanged }: { sets: TagSet[]; onChanged: () => Promi
                   <td className="num">{formatInt(t.suggested)}</td>
                   <td className="num">{formatInt(t.toReview)}</td>
                   <td title={t.validation.note}>{tagFigure(t)}</td>
-                  <td>
+                  <td className="tag-actions">
                     <Rename label={`New name of tag ${t.name}`} value={t.name} onRename={(name) => act(() => api.renameTag(t.id, name))} />
                     <Confirm label="Delete" question={`Delete “${t.name}” with its ${formatInt(t.examples)} examples and ${formatInt(t.suggested)} suggestions?`} onConfirm={() => act(() => api.deleteTag(t.id))} />
                   </td>
@@ -405,6 +405,14 @@ export function ReviewPage() {
               ))}
             </div>
           )}
+          <TagEditor
+            key={list.map((s) => s.tagSet).join('|')}
+            sets={list}
+            onChanged={async () => {
+              await refresh();
+              setEdits((n) => n + 1);
+            }}
+          />
           {list.length > 1 && (
             <div className="toolbar">
               <div className="field field-inline">
@@ -421,11 +429,6 @@ export function ReviewPage() {
             </div>
           )}
           {list.length > 0 && <Queue key={`${tagSet ?? ''}:${edits}`} sets={list} tagSet={tagSet} onChanged={() => void refresh()} />}
-          <TagEditor key={list.map((s) => s.tagSet).join('|')} sets={list} onChanged={async () => {
-              await refresh();
-              setEdits((n) => n + 1);
-            }}
-          />
         </>
       )}
     </ListeningFrame>
