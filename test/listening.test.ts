@@ -537,7 +537,7 @@ for (const d of DIALECTS) {
       }
     });
 
-    it('the CLI runs, lists and reports', { skip: skip || (d.name === 'sqlite' ? false : 'the CLI is exercised once, on SQLite') }, () => {
+    it('the CLI runs, lists and reports', { skip: skip || (d.name === 'sqlite' ? false : 'the CLI is exercised once, on SQLite') }, async () => {
       const run = (args: string[]) => rapport(args, t.url);
       const r = run(['themes', 'run', '--json']);
       assert.equal(r.code, 0, r.err);
@@ -551,6 +551,28 @@ for (const d of DIALECTS) {
       const bad = run(['themes', 'run', '--k', '1']);
       assert.notEqual(bad.code, 0);
       assert.match(bad.err, /--k/);
+      // Tags from the CLI: per-tag figures in the list; rename and delete a tag and a set.
+      const tagList = run(['tags', 'list']);
+      assert.equal(tagList.code, 0, tagList.err);
+      assert.match(tagList.out, /cross-validated: [\d.]+% right \(95% CI [\d.]+%–[\d.]+%\) on \d+ held-out examples/);
+      assert.match(tagList.out, /held-out|too few to tell/);
+      const two = await t.store.db.selectFrom('feedback').select('id').orderBy('id').limit(2).execute();
+      two.forEach((r, i) => {
+        const l = run(['tags', 'label', String(r.id), 'scratch', i === 0 ? 'a' : 'b']);
+        assert.equal(l.code, 0, l.err);
+      });
+      assert.equal(run(['tags', 'rename', 'scratch', 'a', 'alpha']).code, 0);
+      const missing = run(['tags', 'delete', 'scratch', 'zzz']);
+      assert.equal(missing.code, 2);
+      assert.match(missing.err, /no tag "zzz"/);
+      const del = run(['tags', 'delete', 'scratch', 'b']);
+      assert.equal(del.code, 0, del.err);
+      assert.match(del.out, /with 1 examples/);
+      assert.equal(run(['tags', 'rename-set', 'scratch', 'scratch2']).code, 0);
+      const json = JSON.parse(run(['tags', 'list', '--json']).out) as { tagSets: { tagSet: string; tags: { name: string }[] }[] };
+      assert.deepEqual(json.tagSets.find((x) => x.tagSet === 'scratch2')!.tags.map((x) => x.name), ['alpha']);
+      assert.equal(run(['tags', 'delete-set', 'scratch2']).code, 0);
+      assert.deepEqual((JSON.parse(run(['tags', 'list', '--json']).out) as { tagSets: { tagSet: string }[] }).tagSets.map((x) => x.tagSet), ['ticket type']);
     });
 
     it('the server runs customer value, listening and splits on threads of their own, with the same results and errors', { skip }, async () => {
