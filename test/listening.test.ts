@@ -14,7 +14,7 @@ import { listenJob, runListen, splitStoredTheme, type ListenReport } from '../sr
 import { threadJobs } from '../src/jobs/runner.js';
 import { CHURN_P_ALIVE, defectLedger, type DefectLedger } from '../src/listening/defects.js';
 import { decodeModel, encodeModel } from '../src/listening/model-store.js';
-import { labelItem, reviewQueue, tagSets, REVIEW_THRESHOLD } from '../src/listening/tags.service.js';
+import { labelItem, reviewQueue, tagSets, REVIEW_THRESHOLD, type TagChange } from '../src/listening/tags.service.js';
 import { mergeThemes, moveMembers, renameTheme, themeBoard, themeDetail, type ThemeDetail } from '../src/listening/themes.service.js';
 import { GENERAL_LABEL } from '../src/models/text/naming.js';
 import { newcombe, quantile, wilson } from '../src/models/stats/proportions.js';
@@ -331,6 +331,133 @@ for (const d of DIALECTS) {
       assert.equal((await tagSets(t.store))[0]!.model!.stale, false);
     });
 
+    it('tells each tag its own cross-validated figures: a tag with 3 examples says so; the set has an interval', { skip }, async () => {
+      const [set] = await tagSets(t.store);
+      const v = set!.model!.validation!;
+      assert.ok(v.n >= set!.model!.examples * 0.99 && v.correct <= v.n, `${v.correct}/${v.n}`);
+      assert.equal(v.accuracy.estimate, Math.round((v.correct / v.n) * 1e4) / 1e4);
+      assert.ok(v.accuracy.low <= v.accuracy.estimate && v.accuracy.estimate <= v.accuracy.high && v.accuracy.high - v.accuracy.low > 0.01, JSON.stringify(v.accuracy));
+      assert.equal(v.byConfidence.reduce((s, b) => s + b.n, 0), v.n);
+      for (const tag of set!.tags) {
+        const tv = tag.validation;
+        if (tv.heldOut < 10) assert.equal(tv.recall, null, tag.name);
+        else assert.ok(tv.recall!.low <= tv.recall!.estimate && tv.recall!.estimate <= tv.recall!.high, tag.name);
+      }
+      // A new set with a tag of 3 examples: it says so instead of borrowing the set's figure.
+      const tickets = await t.store.db.selectFrom('feedback as f').select('f.id').where('f.kind', '=', 'ticket').orderBy('f.id').limit(15).execute();
+      for (const [i, r] of tickets.entries()) await labelItem(t.store, Number(r.id), 'urgency', i < 3 ? 'urgent' : 'normal', 'pm', Date.now());
+      await runListen(t.store, { trigger: 'cli' });
+      const urgency = (await tagSets(t.store, 'urgency'))[0]!;
+      const urgent = urgency.tags.find((x) => x.name === 'urgent')!;
+      assert.equal(urgent.validation.heldOut, 3);
+      assert.equal(urgent.validation.recall, null);
+      assert.equal(urgent.validation.precision, null);
+      assert.equal(urgent.validation.note, '3 examples: too few to tell how often its suggestions are right');
+      assert.equal(urgency.model!.validation!.n, 15);
+      // Review items are questions carrying their tag's own note.
+      const q = await reviewQueue(t.store, { tagSet: 'ticket type', limit: 20 });
+      for (const item of q.items) {
+        assert.equal(item.question, `Is this about “${item.suggested}”?`);
+        assert.equal(item.tagNote, set!.tags.find((x) => x.name === item.suggested)!.validation.note);
+      }
+    });
+
+    it('undoes a correction, an accept and a bulk accept to the exact previous rows; renames and deletes tags and sets', { skip }, async () => {
+      const app: FastifyInstance = await buildServer({ store: t.store, logLevel: 'silent' });
+      try {
+        const read = (await createKey(t.store.db, 'dash2', 'read', Date.now())).secret;
+        const admin = (await createKey(t.store.db, 'ops2', 'admin', Date.now())).secret;
+        const call = (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, key: string, body?: unknown) =>
+          app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(body === undefined ? {} : { payload: body as object }) });
+        const rowOf = (id: number) => t.store.db.selectFrom('feedback_tags').selectAll().where('feedback_id', '=', id).where('tag_set', '=', 'ticket type').executeTakeFirst();
+        const summary = async () => (await tagSets(t.store, 'ticket type'))[0]!;
+        const queue = await reviewQueue(t.store, { tagSet: 'ticket type', limit: 5 });
+        const item = queue.items[0]!;
+        const before = await rowOf(item.feedbackId);
+        const counts = await summary();
+        // Correct, then undo: the model's suggestion is back, with its confidence and time.
+        const other = counts.tags.find((x) => x.name !== item.suggested)!.name;
+        const put = await call('PUT', `/api/feedback/${item.feedbackId}/tag`, admin, { tagSet: 'ticket type', tag: other });
+        assert.equal(put.statusCode, 200);
+        const change = put.json<TagChange>();
+        assert.deepEqual(change.replaced, { tag: item.suggested, source: 'model', confidence: before!.confidence, reviewedBy: null, updatedAt: Number(before!.updated_at) });
+        assert.equal((await summary()).toReview, counts.toReview - 1);
+        assert.equal((await call('POST', `/api/feedback/${item.feedbackId}/tag/undo`, read, change)).statusCode, 403);
+        const undo = await call('POST', `/api/feedback/${item.feedbackId}/tag/undo`, admin, change);
+        assert.equal(undo.statusCode, 200, undo.body);
+        assert.deepEqual(await rowOf(item.feedbackId), before);
+        assert.equal((await summary()).toReview, counts.toReview);
+        assert.equal((await reviewQueue(t.store, { tagSet: 'ticket type', limit: 5 })).total, queue.total);
+        assert.equal((await summary()).model!.stale, true, 'an undo stamps the set');
+        // Undoing twice is a conflict: the item's tag is no longer the one the change set.
+        assert.equal((await call('POST', `/api/feedback/${item.feedbackId}/tag/undo`, admin, change)).statusCode, 409);
+        // Accept a person's tag over a person's tag, then undo: the first person's row is back.
+        const example = await t.store.db.selectFrom('feedback_tags').selectAll().where('tag_set', '=', 'ticket type').where('source', '=', 'human').orderBy('feedback_id').executeTakeFirstOrThrow();
+        const relabel = (await call('PUT', `/api/feedback/${example.feedback_id}/tag`, admin, { tagSet: 'ticket type', tag: other })).json<TagChange>();
+        assert.equal(relabel.replaced!.source, 'human');
+        assert.equal((await call('POST', `/api/feedback/${example.feedback_id}/tag/undo`, admin, relabel)).statusCode, 200);
+        assert.deepEqual(await rowOf(Number(example.feedback_id)), example);
+
+        // Bulk accept at ≥ 45%: as many as the queue said, and its undo restores them all.
+        const bad = await call('POST', '/api/review-queue/accept', admin, { tagSet: 'ticket type', minConfidence: 1.5 });
+        assert.equal(bad.statusCode, 400);
+        assert.match(bad.json<ErrorReply>().error.message, /minConfidence/);
+        const preview = (await reviewQueue(t.store, { tagSet: 'ticket type', limit: 1, minConfidence: 0.45 })).bulk!;
+        assert.ok(preview.count > 0, 'some suggestions between 45% and 60%');
+        const rowsBefore = await t.store.db.selectFrom('feedback_tags').selectAll().where('tag_set', '=', 'ticket type').where('source', '=', 'model').where('confidence', '>=', 0.45).where('confidence', '<', REVIEW_THRESHOLD).orderBy('feedback_id').execute();
+        const accepted = await call('POST', '/api/review-queue/accept', admin, { tagSet: 'ticket type' });
+        assert.equal(accepted.statusCode, 200, accepted.body);
+        const bulk = accepted.json<{ accepted: number; remaining: number; changes: TagChange[] }>();
+        assert.equal(bulk.accepted, preview.count);
+        assert.equal(bulk.remaining, 0);
+        const afterAccept = await summary();
+        assert.equal(afterAccept.examples, counts.examples + preview.count);
+        assert.equal(afterAccept.toReview, counts.toReview - preview.count);
+        const undone = await call('POST', '/api/review-queue/accept/undo', admin, { changes: bulk.changes });
+        assert.deepEqual(undone.json(), { restored: preview.count, conflicts: [] });
+        const rowsAfter = await t.store.db.selectFrom('feedback_tags').selectAll().where('feedback_id', 'in', rowsBefore.map((r) => r.feedback_id)).where('tag_set', '=', 'ticket type').orderBy('feedback_id').execute();
+        assert.deepEqual(rowsAfter, rowsBefore);
+        assert.equal((await summary()).examples, counts.examples);
+
+        // Rename and delete a tag, then rename and delete a set.
+        const urgency = (await tagSets(t.store, 'urgency'))[0]!;
+        const urgent = urgency.tags.find((x) => x.name === 'urgent')!;
+        const normal = urgency.tags.find((x) => x.name === 'normal')!;
+        assert.equal((await call('PATCH', `/api/tags/${urgent.id}`, admin, { name: 'normal' })).statusCode, 409);
+        assert.equal((await call('PATCH', `/api/tags/${urgent.id}`, read, { name: 'asap' })).statusCode, 403);
+        assert.equal((await call('PATCH', `/api/tags/${urgent.id}`, admin, { name: 'asap' })).statusCode, 200);
+        const renamed = (await tagSets(t.store, 'urgency'))[0]!;
+        const asap = renamed.tags.find((x) => x.id === urgent.id)!;
+        assert.equal(asap.name, 'asap');
+        assert.equal(asap.examples, 3);
+        assert.equal(asap.validation.note, '3 examples: too few to tell how often its suggestions are right', 'its figures move with the name');
+        assert.equal(renamed.model!.stale, true);
+        const removed = await call('DELETE', `/api/tags/${normal.id}`, admin);
+        assert.equal(removed.statusCode, 200);
+        assert.equal(removed.json<{ examples: number }>().examples, 12);
+        assert.equal((await tagSets(t.store, 'urgency'))[0]!.examples, 3);
+        assert.equal((await call('DELETE', `/api/tags/${normal.id}`, admin)).statusCode, 404);
+        assert.equal((await call('PATCH', `/api/tag-sets/urgency`, admin, { name: 'ticket type' })).statusCode, 409);
+        assert.equal((await call('PATCH', `/api/tag-sets/urgency`, admin, { name: 'priority' })).statusCode, 200);
+        const moved = (await tagSets(t.store, 'priority'))[0]!;
+        assert.equal(moved.examples, 3);
+        assert.notEqual(moved.model, null, 'the model and its metadata move with the set');
+        await assert.rejects(tagSets(t.store, 'urgency'), /not found/);
+        const dropped = await call('DELETE', `/api/tag-sets/priority`, admin);
+        assert.equal(dropped.statusCode, 200);
+        assert.equal((await t.store.db.selectFrom('feedback_tags').select('feedback_id').where('tag_set', '=', 'priority').execute()).length, 0);
+        assert.equal((await t.store.db.selectFrom('text_models').select('purpose').where('purpose', '=', 'tags:priority').execute()).length, 0);
+        assert.deepEqual((await tagSets(t.store)).map((s) => s.tagSet), ['ticket type']);
+        const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>();
+        for (const p of ['/api/tags/{id}', '/api/tag-sets/{name}', '/api/feedback/{id}/tag/undo', '/api/review-queue/accept', '/api/review-queue/accept/undo']) assert.ok(doc.paths[p], p);
+        // The model retrains on the restored examples at the next run.
+        await runListen(t.store, { trigger: 'cli' });
+        assert.equal((await summary()).model!.stale, false);
+      } finally {
+        await app.close();
+      }
+    });
+
     it('the defect ledger counts contacts and churn as the stored rows say', { skip }, async () => {
       const ledger = await defectLedger(t.store, { minContacts: 1 });
       const tickets = await t.store.db.selectFrom('feedback').select(['customer_id', 'properties', 'created_at']).where('kind', '=', 'ticket').execute();
@@ -510,6 +637,28 @@ for (const d of DIALECTS) {
       const badMove = run(['themes', 'move', String(x!.id), 'abc', '--to', 'none']);
       assert.equal(badMove.code, 2);
       assert.match(badMove.err, /feedbackIds: expected feedback ids/);
+      // Tags from the CLI: per-tag figures in the list; rename and delete a tag and a set.
+      const tagList = run(['tags', 'list']);
+      assert.equal(tagList.code, 0, tagList.err);
+      assert.match(tagList.out, /cross-validated: [\d.]+% right \(95% CI [\d.]+%–[\d.]+%\) on \d+ held-out examples/);
+      assert.match(tagList.out, /held-out|too few to tell/);
+      const two = await t.store.db.selectFrom('feedback').select('id').orderBy('id').limit(2).execute();
+      two.forEach((r, i) => {
+        const l = run(['tags', 'label', String(r.id), 'scratch', i === 0 ? 'a' : 'b']);
+        assert.equal(l.code, 0, l.err);
+      });
+      assert.equal(run(['tags', 'rename', 'scratch', 'a', 'alpha']).code, 0);
+      const missing = run(['tags', 'delete', 'scratch', 'zzz']);
+      assert.equal(missing.code, 2);
+      assert.match(missing.err, /no tag "zzz"/);
+      const del = run(['tags', 'delete', 'scratch', 'b']);
+      assert.equal(del.code, 0, del.err);
+      assert.match(del.out, /with 1 examples/);
+      assert.equal(run(['tags', 'rename-set', 'scratch', 'scratch2']).code, 0);
+      const json = JSON.parse(run(['tags', 'list', '--json']).out) as { tagSets: { tagSet: string; tags: { name: string }[] }[] };
+      assert.deepEqual(json.tagSets.find((x) => x.tagSet === 'scratch2')!.tags.map((x) => x.name), ['alpha']);
+      assert.equal(run(['tags', 'delete-set', 'scratch2']).code, 0);
+      assert.deepEqual((JSON.parse(run(['tags', 'list', '--json']).out) as { tagSets: { tagSet: string }[] }).tagSets.map((x) => x.tagSet), ['ticket type']);
     });
 
     it('the server runs customer value, listening and splits on threads of their own, with the same results and errors', { skip }, async () => {

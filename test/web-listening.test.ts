@@ -6,7 +6,7 @@ import { tagDemoTickets } from '../src/demo/tags.js';
 import { runClv } from '../src/value/value.job.js';
 import { runListen } from '../src/listening/listen.job.js';
 import { defectLedger } from '../src/listening/defects.js';
-import { reviewQueue } from '../src/listening/tags.service.js';
+import { reviewQueue, tagSets } from '../src/listening/tags.service.js';
 import { themeBoard } from '../src/listening/themes.service.js';
 import { sqliteStore, type TestStore } from './support/stores.js';
 import { browserSkip as skip, openBrowserRig, signIn, type BrowserRig } from './support/browser.js';
@@ -105,6 +105,60 @@ describe('listening in the web dashboard', { skip }, () => {
     assert.equal(after.total, before.total - 1);
     const example = await t.store.db.selectFrom('feedback_tags').select(['source']).where('feedback_id', '=', before.items[0]!.feedbackId).executeTakeFirstOrThrow();
     assert.equal(example.source, 'human');
+  });
+
+  it('accepting a suggestion can be undone: the item is back in the queue with the same counts', async () => {
+    const { page, base } = rig;
+    await page.goto(`${base}/listening/review`);
+    const before = await reviewQueue(t.store, { limit: 50 });
+    const setBefore = (await tagSets(t.store))[0]!;
+    const first = page.getByTestId('review-item').first();
+    await first.waitFor();
+    assert.match(await first.innerText(), new RegExp(`Is this about “${before.items[0]!.suggested}”\\?`));
+    const tile = page.getByTestId('tag-set-tile').first();
+    assert.match(await tile.innerText(), new RegExp(`${setBefore.toReview} to review`));
+    assert.match(await tile.innerText(), /accurate \(95% CI \d+–\d+%, \d+ examples, cross-validated\)/);
+    const count = page.getByTestId('queue-count');
+    const countBefore = await count.innerText();
+    await first.getByRole('button', { name: 'Accept' }).click();
+    const done = page.getByTestId('review-done').first();
+    await done.waitFor();
+    // The counts move at once: the tile and the queue's line.
+    await page.waitForFunction((n) => document.querySelector('[data-testid=tag-set-tile]')?.textContent?.includes(`${n} to review`), setBefore.toReview - 1);
+    assert.equal((await reviewQueue(t.store, { limit: 50 })).total, before.total - 1);
+    await done.getByRole('button', { name: 'Undo' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=review-done]').length === 0);
+    await page.waitForFunction((n) => document.querySelector('[data-testid=tag-set-tile]')?.textContent?.includes(`${n} to review`), setBefore.toReview);
+    assert.equal(await count.innerText(), countBefore);
+    const after = await reviewQueue(t.store, { limit: 50 });
+    assert.equal(after.total, before.total);
+    assert.deepEqual(after.items.map((i) => [i.feedbackId, i.suggested, i.confidence]), before.items.map((i) => [i.feedbackId, i.suggested, i.confidence]));
+    assert.match(await page.getByTestId('review-item').first().innerText(), new RegExp(before.items[0]!.suggested));
+    assert.deepEqual(rig.pageErrors, []);
+  });
+
+  it('creates, renames and deletes a tag, the counts updating at once', async () => {
+    const { page, base } = rig;
+    await page.goto(`${base}/listening/review`);
+    const rows = page.getByTestId('tag-row');
+    await rows.first().waitFor();
+    const n = await rows.count();
+    await page.getByLabel('New tag').fill('refund request');
+    await page.getByRole('button', { name: 'Create tag' }).click();
+    await page.waitForFunction((k) => document.querySelectorAll('[data-testid=tag-row]').length === k, n + 1);
+    const row = rows.filter({ hasText: 'refund request' });
+    assert.match(await row.innerText(), /no examples when the model was trained|not validated/);
+    await row.getByRole('button', { name: 'Rename' }).click();
+    await page.getByLabel('New name of tag refund request').fill('refunds');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await rows.filter({ hasText: 'refunds' }).waitFor();
+    const renamed = (await tagSets(t.store))[0]!.tags.find((x) => x.name === 'refunds');
+    assert.ok(renamed, 'renamed in the store');
+    await rows.filter({ hasText: 'refunds' }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.waitForFunction((k) => document.querySelectorAll('[data-testid=tag-row]').length === k, n);
+    assert.equal((await tagSets(t.store))[0]!.tags.length, n);
+    assert.deepEqual(rig.pageErrors, []);
   });
 
   it('shows the defect ledger with churn against the baseline and the features-vs-fixes balance', async () => {

@@ -8,14 +8,14 @@ import { detectLanguage } from '../models/text/language.js';
 import { intent as intentOf } from '../models/text/intent.js';
 import { nearDuplicateRoots, signature, type RootedItem } from '../models/text/minhash.js';
 import { sentiment as ruleSentiment, type Sentiment } from '../models/text/sentiment.js';
-import { evaluate, predict, train, type Prediction, type TextModel } from '../models/text/classifier.js';
+import { predict, train, type Prediction, type TextModel } from '../models/text/classifier.js';
 import { FEW_EXAMPLES, medianExamples, trainAndTag } from '../models/text/transduce.js';
 import { seededRandom } from '../models/random.js';
 import type { Conn } from '../store/db.js';
 import type { FeedbackInsightsTable } from '../store/schema.js';
 import { loadModel, modelVersion, saveModel } from './model-store.js';
 import { assignThemes, buildThemes, followPins, storable, type ThemeEngineModel } from './theme-engine.js';
-import { examplesStamp, modelStale, readTagModelMeta, REVIEW_THRESHOLD, tagPurpose, writeTagModelMeta, type TagModelMeta } from './tags.service.js';
+import { CONFIDENCE_BANDS, confidenceBand, examplesStamp, modelStale, readTagModelMeta, REVIEW_THRESHOLD, tagPurpose, writeTagModelMeta, type TagModelMeta, type TagValidation } from './tags.service.js';
 import * as insights from './insights.repository.js';
 import * as tags from './tags.repository.js';
 import * as themes from './themes.repository.js';
@@ -361,8 +361,15 @@ export interface TagPlan {
   write: (tx: Conn, present: Set<number>, runId: number, now: number) => Promise<void>;
 }
 
-/** Cross-validated accuracy of a tag set's model on its examples: 5 folds up to 2,000 examples, one 80/20 split above. */
-function crossValidate(texts: string[], labels: string[], seed: number): number | null {
+/**
+ * Cross-validation of a tag set's model on its examples: 5 folds up to 2,000 examples, one
+ * 80/20 split above. Returns the counts, not only the accuracy: per tag its examples, the
+ * held-out predictions whose truth it is (recall's denominator), those of them right, and the
+ * held-out predictions of that tag (precision's denominator); and per confidence band the
+ * held-out predictions and how many were right, so the figures shown beside a suggestion or a
+ * bulk accept are the held-out ones of that confidence.
+ */
+function crossValidate(texts: string[], labels: string[], seed: number): TagValidation | null {
   const n = texts.length;
   if (n < 10 || new Set(labels).size < 2) return null;
   const few = medianExamples(labels) <= FEW_EXAMPLES;
@@ -373,8 +380,9 @@ function crossValidate(texts: string[], labels: string[], seed: number): number 
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   const folds = n <= 2000 ? 5 : 1;
-  const truth: string[] = [];
-  const guess: string[] = [];
+  const v: TagValidation = { n: 0, correct: 0, tags: {}, bands: Array.from({ length: CONFIDENCE_BANDS }, () => ({ n: 0, correct: 0 })) };
+  const of = (tag: string) => (v.tags[tag] ??= { examples: 0, held: 0, correct: 0, predicted: 0 });
+  for (const l of labels) of(l).examples++;
   for (let f = 0; f < folds; f++) {
     const test = new Set(order.filter((_, i) => i % 5 === f));
     const trainIdx = order.filter((i) => !test.has(i));
@@ -392,11 +400,22 @@ function crossValidate(texts: string[], labels: string[], seed: number): number 
       tagged = heldTexts.map((t) => predict(m, t));
     }
     held.forEach((i, k) => {
-      truth.push(labels[i]!);
-      guess.push(tagged[k]!.label);
+      const truth = labels[i]!;
+      const p = tagged[k]!;
+      const right = p.label === truth;
+      v.n++;
+      of(truth).held++;
+      of(p.label).predicted++;
+      const band = v.bands[confidenceBand(p.confidence)]!;
+      band.n++;
+      if (right) {
+        v.correct++;
+        of(truth).correct++;
+        band.correct++;
+      }
     });
   }
-  return truth.length > 0 ? evaluate(truth, guess).accuracy : null;
+  return v.n > 0 ? v : null;
 }
 
 /**
@@ -443,8 +462,9 @@ export async function planTags(db: Conn, fresh: Item[], allItems: () => Promise<
       model = tagged.model;
       batch = tagged.predictions;
       report.retrained = true;
-      report.accuracy = crossValidate(texts, names, seed);
-      newMeta = { trainedAt: 0, examples: examples.length, kinds: report.kinds, accuracy: report.accuracy, method: tagged.method.reason, examplesStamp: stamp };
+      const validation = crossValidate(texts, names, seed);
+      report.accuracy = validation ? validation.correct / validation.n : null;
+      newMeta = { trainedAt: 0, examples: examples.length, kinds: report.kinds, accuracy: report.accuracy, validation, method: tagged.method.reason, examplesStamp: stamp };
     } else {
       report.accuracy = meta?.accuracy ?? null;
       targets = scope(fresh);
@@ -462,8 +482,11 @@ export async function planTags(db: Conn, fresh: Item[], allItems: () => Promise<
       write: async (tx, present, runId, now) => {
         const tagIds = await tags.tagIdsByName(tx, tagSet);
         // A person may have tagged an item while the run computed: their tag wins.
+        // A tag set renamed or deleted while the run computed has nothing to write to any more.
+        if (tagIds.size === 0) return;
         const humanNow = await tags.humanTaggedIds(tx, tagSet);
-        const write = suggestions.filter((s) => !humanNow.has(s.id) && present.has(s.id));
+        // A tag renamed or deleted meanwhile: its suggestions wait for the next run (the set is stamped, so it retrains).
+        const write = suggestions.filter((s) => !humanNow.has(s.id) && present.has(s.id) && tagIds.has(s.label));
         await tags.upsertSuggestions(
           tx,
           tagSet,

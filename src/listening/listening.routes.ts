@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RapportError } from '../core/errors.js';
 import type { HttpContext } from '../http/context.js';
 import { route, type RouteDef } from '../http/route.js';
 import * as defects from './defects.js';
@@ -7,6 +8,7 @@ import * as tags from './tags.service.js';
 import { splitJob } from './listen.job.js';
 
 const IdParams = z.object({ id: z.coerce.number().int().min(1) });
+const SetParams = z.object({ name: z.string().trim().min(1).max(40).describe('the tag set, URL-encoded') });
 const Ok = z.object({ ok: z.boolean() }).meta({ id: 'Ok' });
 const SplitBody = z.object({ k: z.number().int().min(2).max(8).default(2).describe('parts') });
 
@@ -111,29 +113,115 @@ export function listeningRoutes(ctx: HttpContext): RouteDef<unknown, unknown, un
       },
     }),
     route({
+      method: 'PATCH',
+      url: '/api/tags/:id',
+      summary: 'Rename a tag or change its description (the set retrains at the next run: its model knows tags by name)',
+      tags: ['Listening'],
+      auth: 'editor',
+      params: IdParams,
+      body: tags.RenameTagBody,
+      response: Ok,
+      handler: async ({ params, body }) => {
+        await ctx.serialWrite(() => tags.updateTag(store, params.id, body, ctx.clock()));
+        return { ok: true };
+      },
+    }),
+    route({
+      method: 'DELETE',
+      url: '/api/tags/:id',
+      summary: 'Delete a tag with its examples and suggestions (the set retrains at the next run)',
+      tags: ['Listening'],
+      auth: 'editor',
+      params: IdParams,
+      response: tags.Removed,
+      handler: ({ params }) => ctx.serialWrite(() => tags.deleteTag(store, params.id, ctx.clock())),
+    }),
+    route({
+      method: 'PATCH',
+      url: '/api/tag-sets/:name',
+      summary: 'Rename a tag set (its tags, item tags and model move with it)',
+      tags: ['Listening'],
+      auth: 'editor',
+      params: SetParams,
+      body: tags.RenameSetBody,
+      response: Ok,
+      handler: async ({ params, body }) => {
+        await ctx.serialWrite(() => tags.renameTagSet(store, tags.tagSetName(params.name, 'name'), body.name));
+        return { ok: true };
+      },
+    }),
+    route({
+      method: 'DELETE',
+      url: '/api/tag-sets/:name',
+      summary: 'Delete a tag set: its tags, every item tag of it and its model',
+      tags: ['Listening'],
+      auth: 'editor',
+      params: SetParams,
+      response: tags.Removed,
+      handler: ({ params }) => ctx.serialWrite(() => tags.deleteTagSet(store, tags.tagSetName(params.name, 'name'))),
+    }),
+    route({
       method: 'PUT',
       url: '/api/feedback/:id/tag',
-      summary: "Tag an item (confirm or correct the model's suggestion): it becomes a training example",
+      summary: "Tag an item (confirm or correct the model's suggestion): it becomes a training example; the answer says what it replaced, for an undo",
       tags: ['Listening'],
       auth: 'editor',
       params: IdParams,
       body: tags.LabelBody,
-      response: Ok,
-      handler: async ({ params, body, principal }) => {
+      response: tags.TagChange,
+      handler: ({ params, body, principal }) => {
         const by = principal!.name;
-        await ctx.serialWrite(() => tags.labelItem(store, params.id, body.tagSet, body.tag, by, ctx.clock()));
-        return { ok: true };
+        return ctx.serialWrite(() => tags.labelItem(store, params.id, body.tagSet, body.tag, by, ctx.clock()));
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/feedback/:id/tag/undo',
+      summary: 'Undo a tag change: the item gets back exactly the tag it replaced (409 when its tag changed again since)',
+      tags: ['Listening'],
+      auth: 'editor',
+      params: IdParams,
+      body: tags.UndoBody,
+      response: tags.UndoResult,
+      handler: async ({ params, body }) => {
+        const r = await ctx.serialWrite(() => tags.undoTagChanges(store, [{ ...body, feedbackId: params.id }], ctx.clock()));
+        if (r.conflicts.length > 0) throw new RapportError('conflict', `the tag of item ${params.id} in "${body.tagSet}" changed since (or the tag it had was deleted): nothing was undone`);
+        return r;
       },
     }),
     route({
       method: 'GET',
       url: '/api/review-queue',
-      summary: "The model's least confident tag suggestions, for a person to confirm or correct",
+      summary: "The model's least confident tag suggestions, as questions for a person to confirm or correct",
       tags: ['Listening'],
       auth: 'read',
       query: tags.ReviewParams,
       response: tags.ReviewQueue,
       handler: ({ query }) => tags.reviewQueue(store, query),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/review-queue/accept',
+      summary: "Accept a set's queue suggestions at or above a confidence: they become a person's tags (examples); the answer lists the changes for an undo",
+      tags: ['Listening'],
+      auth: 'editor',
+      body: tags.AcceptBody,
+      response: tags.AcceptResult,
+      handler: ({ body, principal }) => {
+        const by = principal!.name;
+        return ctx.serialWrite(() => tags.acceptSuggestions(store, body, by, ctx.clock()));
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/review-queue/accept/undo',
+      summary: 'Undo tag changes (a bulk accept): each item gets back the tag it replaced; items changed again since are left and listed',
+      tags: ['Listening'],
+      auth: 'editor',
+      body: tags.UndoManyBody,
+      response: tags.UndoResult,
+      bodyLimit: 4 * 1024 * 1024,
+      handler: ({ body }) => ctx.serialWrite(() => tags.undoTagChanges(store, body.changes, ctx.clock())),
     }),
     route({
       method: 'GET',

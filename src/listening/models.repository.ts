@@ -46,3 +46,14 @@ export async function replaceModelIf(db: Conn, row: ModelRow, createdAt: number,
     .executeTakeFirst();
   return r.numUpdatedRows;
 }
+
+/** Removes a purpose's model. */
+export async function deleteModel(db: Conn, purpose: string): Promise<void> {
+  await db.deleteFrom('text_models').where('purpose', '=', purpose).execute();
+}
+
+/** Moves a purpose's model to another purpose (a renamed tag set). */
+export async function renamePurpose(db: Conn, from: string, to: string): Promise<void> {
+  await db.deleteFrom('text_models').where('purpose', '=', to).execute();
+  await db.updateTable('text_models').set({ purpose: to }).where('purpose', '=', from).execute();
+}

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Conn } from '../store/db.js';
+import type { FeedbackTagsTable } from '../store/schema.js';
 import { chunks } from '../store/sql.js';
 
 /** Queries on tags, the items people and models tagged, and the tag sets' entries in `meta`. Only queries: the service and the listening run decide. */
@@ -164,4 +165,143 @@ export async function upsertSuggestions(db: Conn, tagSet: string, suggestions: r
       )
       .execute();
   }
+}
+
+/** An item's tag in a set with the tag's name (undefined when it has none). */
+export async function itemTag(db: Conn, feedbackId: number, tagSet: string) {
+  return db
+    .selectFrom('feedback_tags as ft')
+    .innerJoin('tags as t', 't.id', 'ft.tag_id')
+    .select(['ft.feedback_id', 't.name', 'ft.source', 'ft.confidence', 'ft.reviewed_by', 'ft.updated_at'])
+    .where('ft.feedback_id', '=', feedbackId)
+    .where('ft.tag_set', '=', tagSet)
+    .executeTakeFirst();
+}
+
+/** Writes an item tag exactly as given (an undo restoring the row a change replaced). */
+export async function insertItemTag(db: Conn, row: FeedbackTagsTable): Promise<void> {
+  await db.insertInto('feedback_tags').values(row).execute();
+}
+
+export interface SuggestionRange {
+  tagSet: string;
+  tag?: string | undefined;
+  /** Confidence at least this… */
+  min: number;
+  /** …and below this. */
+  below: number;
+}
+
+function suggestionsIn(db: Conn, r: SuggestionRange) {
+  let q = db
+    .selectFrom('feedback_tags as ft')
+    .innerJoin('tags as t', 't.id', 'ft.tag_id')
+    .where('ft.tag_set', '=', r.tagSet)
+    .where('ft.source', '=', 'model')
+    .where('ft.confidence', '>=', r.min)
+    .where('ft.confidence', '<', r.below);
+  if (r.tag) q = q.where('t.name', '=', r.tag);
+  return q;
+}
+
+/** A set's model suggestions in a confidence range, most confident first, with the rows as they are. */
+export async function suggestionsInRange(db: Conn, r: SuggestionRange, limit: number) {
+  return suggestionsIn(db, r)
+    .select(['ft.feedback_id', 't.name', 'ft.source', 'ft.confidence', 'ft.reviewed_by', 'ft.updated_at'])
+    .orderBy('ft.confidence', 'desc')
+    .orderBy('ft.feedback_id')
+    .limit(limit)
+    .execute();
+}
+
+/** How many of a set's model suggestions are in a confidence range. */
+export async function countSuggestionsInRange(db: Conn, r: SuggestionRange): Promise<number> {
+  const row = await suggestionsIn(db, r)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** Turns model suggestions of a set into a person's tags (still model rows only). */
+export async function acceptSuggestionRows(db: Conn, tagSet: string, feedbackIds: readonly number[], by: string, now: number): Promise<void> {
+  for (const part of chunks(feedbackIds, 500)) {
+    await db
+      .updateTable('feedback_tags')
+      .set({ source: 'human', confidence: null, reviewed_by: by, updated_at: now })
+      .where('tag_set', '=', tagSet)
+      .where('source', '=', 'model')
+      .where('feedback_id', 'in', part)
+      .execute();
+  }
+}
+
+/** A tag by id (undefined when absent). */
+export async function tagById(db: Conn, id: number) {
+  return db.selectFrom('tags').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function renameTag(db: Conn, id: number, name: string): Promise<void> {
+  await db.updateTable('tags').set({ name }).where('id', '=', id).execute();
+}
+
+export async function setTagDescription(db: Conn, id: number, description: string | null): Promise<void> {
+  await db.updateTable('tags').set({ description }).where('id', '=', id).execute();
+}
+
+function removedOf(rows: { source: string; n: number | string | bigint }[]): { examples: number; suggestions: number } {
+  const out = { examples: 0, suggestions: 0 };
+  for (const r of rows) {
+    if (r.source === 'human') out.examples += Number(r.n);
+    else out.suggestions += Number(r.n);
+  }
+  return out;
+}
+
+/** A tag's item tags: a person's (examples) and the model's (suggestions). */
+export async function countItemTagsOfTag(db: Conn, id: number): Promise<{ examples: number; suggestions: number }> {
+  return removedOf(
+    await db
+      .selectFrom('feedback_tags')
+      .select((eb) => ['source', eb.fn.countAll<number>().as('n')])
+      .where('tag_id', '=', id)
+      .groupBy('source')
+      .execute(),
+  );
+}
+
+/** A set's item tags: a person's (examples) and the model's (suggestions). */
+export async function countItemTagsOfSet(db: Conn, tagSet: string): Promise<{ examples: number; suggestions: number }> {
+  return removedOf(
+    await db
+      .selectFrom('feedback_tags')
+      .select((eb) => ['source', eb.fn.countAll<number>().as('n')])
+      .where('tag_set', '=', tagSet)
+      .groupBy('source')
+      .execute(),
+  );
+}
+
+export async function deleteItemTagsOfTag(db: Conn, id: number): Promise<void> {
+  await db.deleteFrom('feedback_tags').where('tag_id', '=', id).execute();
+}
+
+export async function deleteTag(db: Conn, id: number): Promise<void> {
+  await db.deleteFrom('tags').where('id', '=', id).execute();
+}
+
+/** Moves a set's tags and item tags to another set name. */
+export async function renameSetRows(db: Conn, from: string, to: string): Promise<void> {
+  await db.updateTable('tags').set({ tag_set: to }).where('tag_set', '=', from).execute();
+  await db.updateTable('feedback_tags').set({ tag_set: to }).where('tag_set', '=', from).execute();
+}
+
+/** Removes a set's item tags and tags. */
+export async function deleteSetRows(db: Conn, tagSet: string): Promise<void> {
+  await db.deleteFrom('feedback_tags').where('tag_set', '=', tagSet).execute();
+  await db.deleteFrom('tags').where('tag_set', '=', tagSet).execute();
+}
+
+/** Removes a `meta` entry. */
+export async function deleteMeta(db: Conn, key: string): Promise<void> {
+  await db.deleteFrom('meta').where('key', '=', key).execute();
 }

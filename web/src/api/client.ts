@@ -1,4 +1,4 @@
-import type { ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
+import type { BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -105,8 +105,16 @@ export const api = {
   moveThemeMembers: (id: number, feedbackIds: number[], to: number | null) => request<{ moved: number; from: number; to: number | null }>(`/api/themes/${id}/move`, send('POST', { feedbackIds, to })),
   mergeThemes: (into: number, themes: number[]) => request<{ ok: boolean }>('/api/themes/merge', send('POST', { into, themes })),
   tagSets: (signal?: AbortSignal) => request<{ tagSets: TagSet[] }>('/api/tags', { signal }),
-  reviewQueue: (p: { tagSet?: string | undefined }, signal?: AbortSignal) => request<ReviewQueue>(`/api/review-queue${query({ tagSet: p.tagSet, limit: 50 })}`, { signal }),
-  tagItem: (feedbackId: number, tagSet: string, tag: string | null) => request<{ ok: boolean }>(`/api/feedback/${feedbackId}/tag`, send('PUT', { tagSet, tag })),
+  reviewQueue: (p: { tagSet?: string | undefined; minConfidence?: number }, signal?: AbortSignal) => request<ReviewQueue>(`/api/review-queue${query({ tagSet: p.tagSet, limit: 50, minConfidence: p.minConfidence })}`, { signal }),
+  tagItem: (feedbackId: number, tagSet: string, tag: string | null) => request<TagChange>(`/api/feedback/${feedbackId}/tag`, send('PUT', { tagSet, tag })),
+  undoTag: (change: TagChange) => request<UndoResult>(`/api/feedback/${change.feedbackId}/tag/undo`, send('POST', { tagSet: change.tagSet, tag: change.tag, replaced: change.replaced })),
+  acceptSuggestions: (tagSet: string, minConfidence: number) => request<BulkAccept>('/api/review-queue/accept', send('POST', { tagSet, minConfidence })),
+  undoChanges: (changes: TagChange[]) => request<UndoResult>('/api/review-queue/accept/undo', send('POST', { changes })),
+  createTag: (tagSet: string, name: string) => request<TagSet>('/api/tags', send('POST', { tagSet, tags: [{ name }] })),
+  renameTag: (id: number, name: string) => request<{ ok: boolean }>(`/api/tags/${id}`, send('PATCH', { name })),
+  deleteTag: (id: number) => request<RemovedTags>(`/api/tags/${id}`, { method: 'DELETE', headers: { accept: 'application/json' } }),
+  renameTagSet: (from: string, name: string) => request<{ ok: boolean }>(`/api/tag-sets/${encodeURIComponent(from)}`, send('PATCH', { name })),
+  deleteTagSet: (name: string) => request<RemovedTags>(`/api/tag-sets/${encodeURIComponent(name)}`, { method: 'DELETE', headers: { accept: 'application/json' } }),
   defects: (p: { from?: string | undefined; to?: string | undefined }, signal?: AbortSignal) => request<DefectLedger>(`/api/defects${query({ from: p.from, to: p.to })}`, { signal }),
   search: (p: SearchQuery, signal?: AbortSignal) => request<SearchPage>(`/api/search${query({ ...p, limit: p.limit ?? 20 })}`, { signal }),
   searchFilters: (signal?: AbortSignal) => request<SearchFilterChoices>('/api/search/filters', { signal }),

@@ -7,7 +7,7 @@ import type {
 } from '../../../src/customers/customer.service.js';
 import type { ClvSummary as ClvSummarySchema, RankedPage as RankedPageSchema } from '../../../src/value/value.service.js';
 import type { ThemeBoard as ThemeBoardSchema, ThemeDetail as ThemeDetailSchema } from '../../../src/listening/themes.service.js';
-import type { ReviewQueue as ReviewQueueSchema, TagSetSummary as TagSetSchema } from '../../../src/listening/tags.service.js';
+import type { AcceptResult as AcceptResultSchema, ReviewQueue as ReviewQueueSchema, Removed as RemovedSchema, TagChange as TagChangeSchema, TagSetSummary as TagSetSchema, UndoResult as UndoResultSchema } from '../../../src/listening/tags.service.js';
 import type { DefectLedger as DefectLedgerSchema } from '../../../src/listening/defects.js';
 import type { SearchFilterChoices as SearchFilterChoicesSchema, SearchPage as SearchPageSchema } from '../../../src/search/search.service.js';
 
@@ -33,6 +33,10 @@ export type ThemeDetail = z.infer<typeof ThemeDetailSchema>;
 export type TagSet = z.infer<typeof TagSetSchema>;
 export type ReviewQueue = z.infer<typeof ReviewQueueSchema>;
 export type ReviewItem = ReviewQueue['items'][number];
+export type TagChange = z.infer<typeof TagChangeSchema>;
+export type BulkAccept = z.infer<typeof AcceptResultSchema>;
+export type UndoResult = z.infer<typeof UndoResultSchema>;
+export type RemovedTags = z.infer<typeof RemovedSchema>;
 export type DefectLedger = z.infer<typeof DefectLedgerSchema>;
 export type LedgerRow = DefectLedger['byTypeCause'][number];
 export type SearchPage = z.infer<typeof SearchPageSchema>;
