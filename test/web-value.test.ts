@@ -60,6 +60,11 @@ describe('customer value in the web dashboard', { skip }, () => {
     assert.match(await rows.first().innerText(), new RegExp(`${top[0]!.userId}[\\s\\S]*${money(top[0]!.clv!).replace('.', '\\.')}`));
     const risky = (await rankCustomers(t.store, { sort: 'risk', limit: 1 })).items[0]!;
     assert.match(await page.getByTestId('slipping-customers').locator('tbody tr').first().innerText(), new RegExp(risky.userId));
+    // P(alive) is never shown as a certainty, in the lists nor on the segment cards.
+    const body = await page.locator('main').innerText();
+    assert.ok(!/P\(alive\)\s*(100|0)%/.test(body), 'no P(alive) of 100% or 0% on the page');
+    const cells = await page.getByTestId('slipping-customers').locator('tbody td:nth-child(3)').allInnerTexts();
+    assert.ok(cells.length > 0 && cells.every((c) => !/^(100|0)%$/.test(c.trim())), cells.join(' '));
   });
 
   it('filters both lists by an RFM segment and keeps it in the URL', async () => {

@@ -90,3 +90,13 @@ export function initials(name: string): string {
   const second = parts.length > 1 ? (parts[parts.length - 1]?.[0] ?? '') : '';
   return (first + second).toUpperCase();
 }
+
+/**
+ * A probability of being alive as the API's own `pAliveText` shows it: never 0% nor 100% (the
+ * models cannot support certainty), "over 99%" and "under 1%" at the ends.
+ */
+export function formatPAlive(p: number): string {
+  if (p > 0.99) return 'over 99%';
+  if (p < 0.01) return 'under 1%';
+  return `${Math.min(99, Math.max(1, Math.round(p * 100)))}%`;
+}

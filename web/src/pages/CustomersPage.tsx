@@ -5,7 +5,7 @@ import { downloadCsv, toCsv } from '../lib/csv.js';
 import { CUSTOMER_SORTS, type CustomerSort, type CustomerSummary, type SortOrder } from '../api/types.js';
 import { Icon } from '../components/Icon.js';
 import { Empty, ErrorPanel, InfoTip, Loading } from '../components/ui.js';
-import { countOf, formatAmount, formatDate, formatDateTime, formatInt, formatRelative, initials } from '../lib/format.js';
+import { countOf, formatAmount, formatDate, formatDateTime, formatInt, formatRelative, initials, formatPAlive } from '../lib/format.js';
 import { useDebounced, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -254,7 +254,7 @@ export function CustomersPage() {
                     </td>
                     <td className="num">{formatInt(c.orders)}</td>
                     <td className="num">{c.revenue > 0 ? formatAmount(c.revenue) : <span className="muted">—</span>}</td>
-                    <td className="num" title={c.pAlive === null ? undefined : `P(alive) ${(c.pAlive * 100).toFixed(0)}%`}>
+                    <td className="num" title={c.pAlive === null ? undefined : `P(alive) ${formatPAlive(c.pAlive)}`}>
                       {c.clv === null ? <span className="muted">—</span> : formatAmount(c.clv)}
                     </td>
                     <td className="num">{formatInt(c.interactions)}</td>

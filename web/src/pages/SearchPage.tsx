@@ -4,7 +4,7 @@ import { api, type SearchQuery } from '../api/client.js';
 import type { SearchFilterChoices, SearchHit } from '../api/types.js';
 import { Icon } from '../components/Icon.js';
 import { Badge, Empty, ErrorPanel, InfoTip, Loading } from '../components/ui.js';
-import { formatAmount, formatDate, formatInt, humanize } from '../lib/format.js';
+import { formatAmount, formatDate, formatInt, humanize, formatPAlive } from '../lib/format.js';
 import { useApi, useDebounced } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -76,7 +76,7 @@ function HitCustomer({ hit }: { hit: SearchHit }) {
       )}
       <span className="who-meta">
         {c.clv === null ? 'CLV —' : `CLV ${formatAmount(c.clv)}`}
-        {c.pAlive !== null && ` · P(alive) ${(c.pAlive * 100).toFixed(0)}%`}
+        {c.pAlive !== null && ` · P(alive) ${formatPAlive(c.pAlive)}`}
       </span>
     </div>
   );

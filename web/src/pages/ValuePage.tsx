@@ -4,7 +4,7 @@ import { api } from '../api/client.js';
 import type { ClvSummary, RankedCustomer } from '../api/types.js';
 import { AXIS_STYLE, Chart, PALETTE, xTitle, yTitle, type ChartOption } from '../components/Chart.js';
 import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../components/ui.js';
-import { countOf, formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatRelative, humanize } from '../lib/format.js';
+import { countOf, formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatRelative, humanize, formatPAlive } from '../lib/format.js';
 import { downloadCsv, toCsv } from '../lib/csv.js';
 import { useApi, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
@@ -47,7 +47,7 @@ function trackingOption(points: { period: number; actual: number; predicted: num
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
     tooltip: { trigger: 'axis' },
     xAxis: { type: 'category', ...xTitle('week'), data: points.map((p) => String(p.period)), ...AXIS_STYLE, splitLine: { show: false } },
-    yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('repeat purchases, cumulative') },
+    yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('repeat purchases, cumulative', 50) },
     series: [
       { type: 'line', name: 'Actual', showSymbol: false, lineStyle: { color: ACTUAL, width: 2 }, itemStyle: { color: ACTUAL }, data: points.map((p) => p.actual) },
       {
@@ -252,7 +252,7 @@ function ValueBody({ data }: { data: Ready }) {
         </Panel>
       </div>
 
-      <div className="grid-2">
+      <div className="grid-2 grid-2-tables">
         <CustomerList
           title="Most valuable"
           sort="clv"
@@ -285,7 +285,7 @@ function ValueBody({ data }: { data: Ready }) {
                 <span className="segment-name">{humanize(g.group)}</span>
                 <span className="segment-meaning">{RFM_MEANING[g.group] ?? ''}</span>
                 <span className="segment-figures">
-                  <strong>{formatInt(g.customers)}</strong> customers · CLV {g.clv === null ? '—' : formatCompact(g.clv)} · P(alive) {pct(g.pAlive)}
+                  <strong>{formatInt(g.customers)}</strong> customers · CLV {g.clv === null ? '—' : formatCompact(g.clv)} · P(alive) {formatPAlive(g.pAlive)}
                 </span>
               </button>
             </li>
@@ -435,7 +435,7 @@ function CustomerList({
                     <span className="muted small"> {humanize(c.rfm.group)}</span>
                   </th>
                   <td className="num">{formatAmount((sort === 'clv' ? c.clv : c.valueAtRisk) ?? 0)}</td>
-                  <td className="num">{pct(c.pAlive)}</td>
+                  <td className="num">{formatPAlive(c.pAlive)}</td>
                   <td className="num">{formatInt(c.purchases)}</td>
                   <td>{formatDate(`${c.lastPurchase}T00:00:00Z`)}</td>
                 </tr>

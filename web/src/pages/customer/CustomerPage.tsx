@@ -163,7 +163,7 @@ function CustomerBody({ c }: { c: Customer360 }) {
             label="CLV"
             icon="value"
             value={formatAmount(c.value.clv)}
-            sub={`P(alive) ${(c.value.pAlive * 100).toFixed(0)}% · ${humanize(c.value.rfm.group)}`}
+            sub={`P(alive) ${c.value.pAliveText} · ${humanize(c.value.rfm.group)}`}
             how="Expected discounted margin over the coming months from BG/NBD and Gamma-Gamma; the Value panel shows each step with this customer’s numbers."
             testId="customer-clv"
           />
