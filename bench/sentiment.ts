@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readTextCsv } from '../src/listening/text-tag.js';
@@ -7,6 +6,7 @@ import { seededRandom } from '../src/models/random.js';
 import { sentiment, type SentimentLabel } from '../src/models/text/sentiment.js';
 import { adapt, learnSentiment, predictSentiment } from '../src/models/text/sentiment-learn.js';
 import { vader } from '../src/models/text/vader.js';
+import { readSentences } from '../test/support/sentences.js';
 
 /**
  * Sentiment against labelled real text.
@@ -36,13 +36,9 @@ export async function run(argv: string[]): Promise<void> {
   const files = ['amazon_cells_labelled.txt', 'yelp_labelled.txt', 'imdb_labelled.txt'];
   const sets: { file: string; texts: string[]; truth: SentimentLabel[] }[] = [];
   for (const f of files) {
-    const rows = fs
-      .readFileSync(path.join(values.data, 'sentiment-sentences', f), 'utf8')
-      .split('\n')
-      .map((l) => l.replace(/\r$/, ''))
-      .filter((l) => /\t[01]\s*$/.test(l));
-    const texts = rows.map((l) => l.slice(0, l.lastIndexOf('\t')).trim());
-    const truth = rows.map((l): SentimentLabel => (l.trim().endsWith('1') ? 'positive' : 'negative'));
+    const rows = readSentences(f, path.join(values.data, 'sentiment-sentences'));
+    const texts = rows.map((r) => r.text);
+    const truth: SentimentLabel[] = rows.map((r) => r.label);
     sets.push({ file: f, texts, truth });
     const v = texts.map((t) => (vader(t).score >= 0 ? 'positive' : 'negative') as SentimentLabel);
     const r = texts.map((t) => {

@@ -12,7 +12,8 @@ const runCli = (args: string[]): { code: number | null; stdout: string; stderr: 
   const r = rapport(args);
   return { code: r.code, stdout: r.out, stderr: r.err };
 };
-import { DIALECTS, SHARED_DATA, sqliteStore } from './support/stores.js';
+import { DIALECTS, sqliteStore } from './support/stores.js';
+import { readSentences, SENTENCES } from './support/sentences.js';
 import { generateDemo } from '../src/demo/generate.js';
 import { MIN_LABELS } from '../src/listening/sentiment.steps.js';
 import { labelItem } from '../src/listening/tags.service.js';
@@ -20,20 +21,10 @@ import { IngestWriter } from '../src/ingest/writer/writer.js';
 import type { FeedbackRecord } from '../src/ingest/records.js';
 import { runListen } from '../src/listening/listen.job.js';
 
-const SENTENCES = path.join(SHARED_DATA, 'sentiment-sentences');
 const hasSentences = fs.existsSync(path.join(SENTENCES, 'yelp_labelled.txt'));
 if (!hasSentences && process.env['CI'] === 'true') throw new Error(`${SENTENCES} is required under CI (set RAPPORT_SHARED_DATA)`);
 const skipSentences: string | false = hasSentences ? false : `${SENTENCES} not found: set RAPPORT_SHARED_DATA to the shared data directory to run this`;
-
-/** A file's rows labelled 0 or 1 (other rows are not part of the two-class set). */
-function sentences(file: string): { text: string; label: 'negative' | 'positive' }[] {
-  return fs
-    .readFileSync(path.join(SENTENCES, file), 'utf8')
-    .split('\n')
-    .map((l) => l.replace(/\r$/, ''))
-    .filter((l) => /\t[01]\s*$/.test(l))
-    .map((l) => ({ text: l.slice(0, l.lastIndexOf('\t')).trim(), label: l.trim().endsWith('1') ? ('positive' as const) : ('negative' as const) }));
-}
+const sentences = (file: string) => readSentences(file);
 
 function csv(rows: string[][]): string {
   return `${rows.map((r) => r.map((c) => `"${c.replace(/"/g, '""')}"`).join(',')).join('\n')}\n`;

@@ -7,7 +7,8 @@
  */
 import { invalid } from '../core/errors.js';
 import { round } from '../core/numbers.js';
-import { SENTIMENT_LABELS, type Sentiment, type SentimentLabel } from '../models/text/sentiment.js';
+import { evaluate } from '../models/text/classifier.js';
+import type { Sentiment, SentimentLabel } from '../models/text/sentiment.js';
 import { adapt, learnSentiment, predictSentiment, type LabelledText, type SentimentModel } from '../models/text/sentiment-learn.js';
 import { readTextCsv } from './text-tag.js';
 
@@ -71,8 +72,9 @@ export interface SentimentFileReport {
 /** Scores one file (see the module comment). */
 export function sentimentOfFile(o: { input: string; textColumn: string; labelColumn?: string; train?: string; trainTextColumn?: string; trainLabelColumn?: string }): SentimentFileReport {
   const t0 = performance.now();
-  const NONE = '\u0000no label column';
-  const input = readTextCsv(o.input, o.textColumn, o.labelColumn ?? NONE, o.labelColumn !== undefined, '--input');
+  // Rows without a label are read, not refused: only the labelled ones are scored.
+  const input = readTextCsv(o.input, o.textColumn, o.labelColumn, false, '--input');
+  if (o.labelColumn !== undefined && !input.hasLabelColumn) throw invalid('--label-column', `${o.input} has no column "${o.labelColumn}"`);
   const warnings = [...input.warnings];
   const truth = o.labelColumn !== undefined ? readLabels(input.labels, input.rows, o.labelColumn) : undefined;
   let results: Sentiment[];
@@ -119,23 +121,13 @@ export function sentimentOfFile(o: { input: string; textColumn: string; labelCol
   return report;
 }
 
-/** Accuracy, macro-F1 over the true classes, and the confusion matrix. */
+/** Accuracy, macro-F1 over the true classes (classifier.ts's `evaluate`), and the confusion matrix. */
 export function scoreLabels(truth: readonly SentimentLabel[], predicted: readonly SentimentLabel[]): { accuracy: number; macroF1: number; n: number; confusion: Record<string, Record<string, number>> } {
   const confusion: Record<string, Record<string, number>> = {};
-  let correct = 0;
   truth.forEach((t, i) => {
-    const p = predicted[i]!;
     const row = (confusion[t] ??= {});
-    row[p] = (row[p] ?? 0) + 1;
-    if (t === p) correct++;
+    row[predicted[i]!] = (row[predicted[i]!] ?? 0) + 1;
   });
-  const classes = SENTIMENT_LABELS.filter((c) => truth.includes(c));
-  let f1 = 0;
-  for (const c of classes) {
-    const tp = confusion[c]?.[c] ?? 0;
-    const actual = Object.values(confusion[c] ?? {}).reduce((a, b) => a + b, 0);
-    const said = Object.values(confusion).reduce((a, r) => a + (r[c] ?? 0), 0);
-    f1 += tp === 0 ? 0 : (2 * tp) / (actual + said);
-  }
-  return { accuracy: truth.length > 0 ? round(correct / truth.length, 4) : 0, macroF1: classes.length > 0 ? round(f1 / classes.length, 4) : 0, n: truth.length, confusion };
+  const { accuracy, macroF1, n } = evaluate(truth, predicted);
+  return { accuracy: round(accuracy, 4), macroF1: round(macroF1, 4), n, confusion };
 }

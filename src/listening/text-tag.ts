@@ -21,12 +21,14 @@ export interface LabelledRows {
   warnings: string[];
   /** Rows per detected language (ISO 639-1; `und` when too short to tell). */
   languages: Record<string, number>;
+  /** Whether the file has the label column. */
+  hasLabelColumn: boolean;
 }
 
 /** A detection at least this sure counts when rows in other languages are reported. */
 const LANGUAGE_CONFIDENCE = 0.5;
 
-export function readTextCsv(file: string, textColumn: string, labelColumn: string, needLabels: boolean, flag: string): LabelledRows {
+export function readTextCsv(file: string, textColumn: string, labelColumn: string | undefined, needLabels: boolean, flag: string): LabelledRows {
   let raw: Buffer;
   try {
     raw = fs.readFileSync(file);
@@ -44,9 +46,9 @@ export function readTextCsv(file: string, textColumn: string, labelColumn: strin
   if (!header) throw invalid(flag, `${file} is empty`);
   const ti = header.indexOf(textColumn);
   if (ti < 0) throw invalid('--text-column', `${file} has no column "${textColumn}" (columns: ${header.join(', ')})`);
-  const li = header.indexOf(labelColumn);
-  if (needLabels && li < 0) throw invalid('--label-column', `${file} has no column "${labelColumn}" (columns: ${header.join(', ')})`);
-  const out: LabelledRows = { texts: [], labels: [], rows: [], warnings: [], languages: {} };
+  const li = labelColumn === undefined ? -1 : header.indexOf(labelColumn);
+  if (needLabels && li < 0) throw invalid('--label-column', `${file} has no column "${labelColumn ?? ''}" (columns: ${header.join(', ')})`);
+  const out: LabelledRows = { texts: [], labels: [], rows: [], warnings: [], languages: {}, hasLabelColumn: li >= 0 };
   const langOf: (string | null)[] = [];
   const empty: number[] = [];
   const cut: number[] = [];
@@ -63,7 +65,7 @@ export function readTextCsv(file: string, textColumn: string, labelColumn: strin
       cut.push(r);
     }
     const label = li >= 0 ? (records[r]![li] ?? '').trim() : '';
-    if (needLabels && label.length === 0) throw invalid(labelColumn, 'a training row needs a label', r);
+    if (needLabels && label.length === 0) throw invalid(labelColumn!, 'a training row needs a label', r);
     out.texts.push(text);
     out.labels.push(label.length > 0 ? label : null);
     out.rows.push(r);

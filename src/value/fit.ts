@@ -6,7 +6,7 @@
 import { invalid, RapportError } from '../core/errors.js';
 import { conditionalExpectedPurchases, expectedPurchases, fitBgNbd, type BgNbdFit } from '../models/clv/bgnbd.js';
 import { fitGammaGamma, spendData, type GammaGammaFit } from '../models/clv/gamma-gamma.js';
-import { fitMbgNbd, mbgConditionalExpectedPurchases, mbgExpectedPurchases, type MbgNbdFit } from '../models/clv/mbgnbd.js';
+import { fitMbgNbd, mbgConditionalExpectedPurchases, mbgExpectedPurchases } from '../models/clv/mbgnbd.js';
 import type { Convergence } from '../models/clv/optimize.js';
 import { fitParetoNbd, paretoConditionalExpectedPurchases, paretoExpectedPurchases, type ParetoNbdFit } from '../models/clv/pareto-nbd.js';
 import { isoOfDay, PERIOD_DAYS, summarize, type Period, type Transactions } from '../models/clv/summary.js';
@@ -72,7 +72,7 @@ export interface FitReport {
   warnings: string[];
 }
 
-function modelReport(fit: BgNbdFit | MbgNbdFit | ParetoNbdFit, k: number): ModelReport {
+function modelReport(fit: BgNbdFit | ParetoNbdFit, k: number): ModelReport {
   return { logLikelihood: fit.logLikelihood, bic: k * Math.log(fit.customers) - 2 * fit.logLikelihood, convergence: fit.convergence };
 }
 

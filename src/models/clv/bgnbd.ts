@@ -160,8 +160,8 @@ export function fitBgNbd(d: Triples, options: FitOptions = {}): BgNbdFit {
   return { params: { r, alpha, a, b }, logLikelihood: res.logLikelihood, customers: d.customers, triples: d.size, convergence: res.convergence };
 }
 
-/** Moment-style starting values: the purchase rate sets r/α; a and b start at a mild drop-out. */
-function startingValues(d: Triples): BgNbdParams {
+/** Moment-style starting values: the purchase rate sets r/α; a and b start at a mild drop-out (also the MBG/NBD's). */
+export function startingValues(d: Triples): BgNbdParams {
   let xs = 0;
   let ts = 0;
   for (let g = 0; g < d.size; g++) {

@@ -8,24 +8,14 @@
  * repeat purchase. So a customer who never bought again is not certainly alive: their
  * P(alive) falls with the time since the first purchase, which the BG/NBD's does not.
  */
-import { maximizeLikelihood, type Convergence } from './optimize.js';
+import { startingValues, type BgNbdFit, type BgNbdParams } from './bgnbd.js';
+import { maximizeLikelihood } from './optimize.js';
 import { digamma, gammaln, hyp2f1 } from './special.js';
 import type { Triples } from './triples.js';
 
-export interface MbgNbdParams {
-  r: number;
-  alpha: number;
-  a: number;
-  b: number;
-}
-
-export interface MbgNbdFit {
-  params: MbgNbdParams;
-  logLikelihood: number;
-  customers: number;
-  triples: number;
-  convergence: Convergence;
-}
+/** The same four parameters as the BG/NBD's (λ ~ Gamma(r, α), p ~ Beta(a, b)). */
+export type MbgNbdParams = BgNbdParams;
+export type MbgNbdFit = BgNbdFit;
 
 /**
  * Log-likelihood over grouped customers (Batislam et al. 2007, eq. 3, in logs), and its
@@ -118,17 +108,7 @@ export function mbgnbdLogLikelihood(d: Triples, p: Float64Array, grad: Float64Ar
 /** Fits the MBG/NBD by maximum likelihood over grouped customers (the BG/NBD's optimizer). */
 export function fitMbgNbd(d: Triples, options: { penalizer?: number; start?: MbgNbdParams } = {}): MbgNbdFit {
   if (d.customers === 0) throw new RangeError('MBG/NBD: no customers to fit');
-  let s = options.start;
-  if (!s) {
-    let xs = 0;
-    let ts = 0;
-    for (let g = 0; g < d.size; g++) {
-      xs += d.weight[g]! * d.x[g]!;
-      ts += d.weight[g]! * d.T[g]!;
-    }
-    const rate = xs > 0 && ts > 0 ? xs / ts : 0.1;
-    s = { r: 1, alpha: 1 / rate, a: 1, b: 3 };
-  }
+  const s = options.start ?? startingValues(d);
   const res = maximizeLikelihood((p, g) => mbgnbdLogLikelihood(d, p, g), {
     start: [s.r, s.alpha, s.a, s.b],
     weight: d.customers,

@@ -229,6 +229,9 @@ export function predictSentiment(model: SentimentModel, text: string, rules: Sen
   return { score, label: model.classes[best]!, cues: [...rules.cues, ...learned.slice(0, EXPLAINED)], probabilities };
 }
 
+/** A score from the learned lean alone is kept small: it is a lean, not a judgement. */
+const NO_EVIDENCE_SCALE = 0.25;
+
 export interface AdaptOptions {
   /** Rule scores at least this far from 0 are taken as labels (default 0.3). */
   confident?: number;
@@ -263,8 +266,6 @@ export function adapt(texts: readonly string[], options: AdaptOptions = {}): { r
   return { results, model };
 }
 
-/** A score from the learned lean alone is kept small: it is a lean, not a judgement. */
-const NO_EVIDENCE_SCALE = 0.25;
 
 /** A model as plain data (for the models table): the vocabulary as a list of features in row order. */
 export interface StoredSentimentModel {

@@ -177,16 +177,9 @@ export function sentiment(raw: string): Sentiment {
   const lower = text.toLowerCase().replace(/[’‘]/g, "'");
   const cues: SentimentCue[] = [];
   const patternCues: { at: number; cue: SentimentCue }[] = [];
-  for (const p of PATTERNS) {
-    p.re.lastIndex = 0;
-    for (let m = p.re.exec(lower); m !== null; m = p.re.exec(lower)) patternCues.push({ at: m.index, cue: { word: p.cue, weight: p.weight } });
-  }
+  for (const p of PATTERNS) for (const m of lower.matchAll(p.re)) patternCues.push({ at: m.index, cue: { word: p.cue, weight: p.weight } });
   const complaint = patternCues.length > 0;
-  for (let m = LIKE_OPINION.exec(lower), first = true; m !== null || first; m = first ? null : LIKE_OPINION.exec(lower)) {
-    first = false;
-    if (m) patternCues.push({ at: m.index, cue: { word: 'like', weight: 1.5 } });
-  }
-  LIKE_OPINION.lastIndex = 0;
+  for (const m of lower.matchAll(LIKE_OPINION)) patternCues.push({ at: m.index, cue: { word: 'like', weight: 1.5 } });
   // The sentences' words through VADER's rules, on the customer lexicon.
   for (const s of sentences(text)) {
     const v = vader(phrased(s.text), LEXICON, NEGATIONS);
