@@ -5,7 +5,7 @@ import { migrate } from '../src/store/db.js';
 import { inlineJobs, threadJobs } from '../src/jobs/runner.js';
 import { startSchedule } from '../src/jobs/scheduler.js';
 import { IngestWriter } from '../src/ingest/writer/writer.js';
-import { countJob, failingJob } from './support/count.job.js';
+import { countJob, failingJob, spinJob } from './support/count.job.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
 
 async function seed(t: TestStore, n: number): Promise<void> {
@@ -51,6 +51,54 @@ for (const d of DIALECTS) {
         );
         // The next run goes through.
         assert.equal((await jobs.run(countJob, { trigger: 'test' })).customers, 1);
+      } finally {
+        await t.cleanup();
+      }
+    });
+
+    it('stops a job that runs past its deadline, records its run as failed with the reason, and runs the next job', { timeout: 60_000 }, async (c) => {
+      const skip = await d.skip();
+      if (skip) return c.skip(skip);
+      const t = await d.open();
+      try {
+        await seed(t, 2);
+        const jobs = threadJobs(t.store);
+        const started = Date.now();
+        // A computation that never ends, in a job that declares a deadline of 3 s, and a job queued behind it.
+        const stuck = jobs.run(spinJob, { trigger: 'test', spin: true });
+        const next = jobs.run(countJob, { trigger: 'test' });
+        await assert.rejects(stuck, (e: Error) => /ran past its deadline of 3 s and was stopped/.test(e.message));
+        assert.ok(Date.now() - started < 15_000, 'stopped near its deadline');
+        assert.equal((await next).customers, 2);
+        const runs = await t.store.db.selectFrom('job_runs').select(['status', 'error']).orderBy('id').execute();
+        assert.deepEqual(
+          runs.map((r) => [r.status, r.error]),
+          [
+            ['failed', 'the job ran past its deadline of 3 s and was stopped'],
+            ['ok', null],
+          ],
+        );
+      } finally {
+        await t.cleanup();
+      }
+    });
+
+    it('stops the running job when the runner stops (a server shutting down), without waiting for it', { timeout: 60_000 }, async (c) => {
+      const skip = await d.skip();
+      if (skip) return c.skip(skip);
+      const t = await d.open();
+      try {
+        await seed(t, 1);
+        const jobs = threadJobs(t.store);
+        const stuck = jobs.run(countJob, { trigger: 'test', spin: true });
+        // Let it start and record its run.
+        for (let i = 0; i < 100 && (await t.store.db.selectFrom('job_runs').select('id').execute()).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        const asked = Date.now();
+        await jobs.stop();
+        await assert.rejects(stuck, /stopped: the server shut down/);
+        assert.ok(Date.now() - asked < 5_000, 'stopped at once');
+        const run = await t.store.db.selectFrom('job_runs').select(['status', 'error']).executeTakeFirstOrThrow();
+        assert.deepEqual([run.status, run.error], ['failed', 'the job stopped: the server shut down']);
       } finally {
         await t.cleanup();
       }

@@ -52,7 +52,7 @@ export function registerImport(program: Command, ctx: () => Promise<CliContext>)
           summary = await withStore(
             c,
             async (store) => {
-              const s = await importFile(store, { ...options, onProgress: bar?.update }, plan);
+              const s = await importFile(store, { ...options, futureDays: c.config.futureDays, onProgress: bar?.update }, plan);
               bar?.stop();
               // New orders change customer value: recompute it now, as the server would.
               if (flags.clv && s.kind === 'orders' && s.inserted + s.updated > 0) {

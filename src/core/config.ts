@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { RapportError } from './errors.js';
+import { DEFAULT_FUTURE_DAYS, MAX_FUTURE_DAYS } from './limits.js';
 
 /**
  * Configuration is read and validated once, at start-up, into a frozen object. Nothing else
@@ -15,6 +16,8 @@ const EnvSchema = z.object({
   RAPPORT_DEMO_CUSTOMERS: z.coerce.number().int().min(0).default(2000),
   RAPPORT_CLV_EVERY_HOURS: z.coerce.number().min(0).default(24),
   RAPPORT_JOB_MEMORY_MB: z.coerce.number().int().min(64).optional(),
+  RAPPORT_JOB_DEADLINE_MINUTES: z.coerce.number().min(1).max(24 * 60).default(30),
+  RAPPORT_FUTURE_DAYS: z.coerce.number().min(0).max(MAX_FUTURE_DAYS).default(DEFAULT_FUTURE_DAYS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
 
@@ -29,6 +32,10 @@ export interface Config {
   readonly clvEveryHours: number;
   /** The JavaScript heap a server job's thread may use (MB); undefined: V8's default. */
   readonly jobMemoryMb: number | undefined;
+  /** How long a server job may run before it is stopped and its run recorded as failed, in minutes. */
+  readonly jobDeadlineMinutes: number;
+  /** How far past the receiving clock a time that enters may lie, in days (core/limits.ts). */
+  readonly futureDays: number;
   readonly logLevel: string;
 }
 
@@ -62,6 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     demoCustomers: e.RAPPORT_DEMO_CUSTOMERS,
     clvEveryHours: e.RAPPORT_CLV_EVERY_HOURS,
     jobMemoryMb: e.RAPPORT_JOB_MEMORY_MB,
+    futureDays: e.RAPPORT_FUTURE_DAYS,
+    jobDeadlineMinutes: e.RAPPORT_JOB_DEADLINE_MINUTES,
     logLevel: e.LOG_LEVEL,
   });
 }

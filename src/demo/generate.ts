@@ -90,6 +90,7 @@ export function demoWindow(end: string, months: number): { start: number; end: n
   const endMs = Date.UTC(y, mo, d + 1);
   const check = new Date(Date.UTC(y, mo, d));
   if (check.getUTCMonth() !== mo || check.getUTCDate() !== d) throw invalid('end', `"${end}" is not a calendar date`);
+  if (y < 1950 || y > 2199) throw invalid('end', `expected a year from 1950 to 2199, got ${y}`);
   return { start: Date.UTC(y, mo - months, d + 1), end: endMs };
 }
 

@@ -25,6 +25,8 @@ export interface Job<O, R> {
    * record the run itself.
    */
   readonly records?: { seen(store: Store): Promise<unknown> };
+  /** How long a run may take on a thread before it is stopped (default: the runner's, 30 minutes). */
+  readonly deadlineMs?: number;
 }
 
 /** What a job may use; the same on every thread. */

@@ -27,7 +27,15 @@ export interface JobRunner {
   /** 'thread': on a worker thread of their own; 'inline': on the caller's thread. */
   readonly where: 'thread' | 'inline';
   run<O, R>(job: Job<O, R>, options: O): Promise<R>;
+  /**
+   * Stops the job running now, if it runs on a thread (the server's shutdown never waits on
+   * one): its run is recorded as failed, "stopped: the server shut down".
+   */
+  stop(): Promise<void>;
 }
+
+/** How long a job may run on a thread before it is stopped and its run recorded as failed. */
+export const DEFAULT_JOB_DEADLINE_MS = 30 * 60_000;
 
 /** What a job thread is asked to do; structured-cloned to it. */
 export interface JobData {
@@ -48,6 +56,7 @@ export function inlineJobs(store: Store, options: { now?: () => number; serializ
   return {
     where: 'inline',
     run: (job, o) => one(() => job.run({ store, now, serialize }, o)),
+    stop: async () => {},
   };
 }
 
@@ -69,13 +78,20 @@ function workerScript(): { script: string | URL; eval: boolean } {
  * Jobs on a worker thread each, with a connection of their own. An in-memory SQLite database
  * exists only on its own connection, so its jobs run inline.
  */
-export function threadJobs(store: Store, options: { now?: () => number; serialize?: Serialize; memoryMb?: number | undefined } = {}): JobRunner {
+export function threadJobs(
+  store: Store,
+  options: { now?: () => number; serialize?: Serialize; memoryMb?: number | undefined; deadlineMs?: number | undefined } = {},
+): JobRunner {
   const target = store.target;
   if (target.kind === 'sqlite' && target.file === ':memory:') return inlineJobs(store, options);
   const now = options.now ?? Date.now;
   const one = serialQueue();
+  const running = new Set<ThreadRun>();
   return {
     where: 'thread',
+    stop: async () => {
+      await Promise.all([...running].map((r) => r.stop('stopped: the server shut down')));
+    },
     run: <O, R>(job: Job<O, R>, o: O) =>
       one(async () => {
         // The runs a thread records from here on: if it dies (out of memory) before it can say
@@ -84,7 +100,15 @@ export function threadJobs(store: Store, options: { now?: () => number; serializ
         const since = await newestRunId(store.db);
         const seen = job.records ? JSON.stringify(await job.records.seen(store)) : null;
         try {
-          return (await inThread({ target, job: { name: job.name, module: job.module }, options: o, clockOffsetMs: now() - Date.now() }, options.memoryMb)) as R;
+          const deadlineMs = job.deadlineMs ?? options.deadlineMs ?? DEFAULT_JOB_DEADLINE_MS;
+          const data: JobData = { target, job: { name: job.name, module: job.module }, options: o, clockOffsetMs: now() - Date.now() };
+          const thread = inThread(data, options.memoryMb, deadlineMs);
+          running.add(thread);
+          try {
+            return (await thread.result) as R;
+          } finally {
+            running.delete(thread);
+          }
         } catch (e) {
           if (isRapportError(e) && e.code === 'job_died') {
             const write = options.serialize ?? ((fn) => fn());
@@ -111,23 +135,43 @@ function triggerOf(options: unknown): string {
   return typeof t === 'string' ? t : 'api';
 }
 
-function inThread(data: JobData, memoryMb: number | undefined): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const { script, eval: evaluated } = workerScript();
-    const worker = new Worker(script, { eval: evaluated, workerData: data, ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}) });
+/** A job's thread: its result, and a way to stop it before it ends. */
+interface ThreadRun {
+  readonly result: Promise<unknown>;
+  stop(why: string): Promise<void>;
+}
+
+function inThread(data: JobData, memoryMb: number | undefined, deadlineMs: number): ThreadRun {
+  const { script, eval: evaluated } = workerScript();
+  const worker = new Worker(script, { eval: evaluated, workerData: data, ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}) });
+  let stopped: string | undefined;
+  const stop = async (why: string): Promise<void> => {
+    stopped ??= why;
+    await worker.terminate();
+  };
+  // Past its deadline the thread is terminated wherever it is (a loop that never ends
+  // included): the run fails with the reason and the queue moves on.
+  const minutes = deadlineMs / 60_000;
+  const timer = setTimeout(() => void stop(`ran past its deadline of ${minutes >= 1 ? `${Math.round(minutes)} minute${Math.round(minutes) === 1 ? '' : 's'}` : `${Math.round(deadlineMs / 1000)} s`} and was stopped`), deadlineMs);
+  timer.unref();
+  const result = new Promise((resolve, reject) => {
     let reply: JobReply | undefined;
     worker.once('message', (m: JobReply) => (reply = m));
     let died: Error | undefined;
     worker.once('error', (e: Error) => (died = e));
     worker.once('exit', (code) => {
+      clearTimeout(timer);
       if (reply?.ok) resolve(reply.result);
       else if (reply) {
         const { code: c, message, issues } = reply.error;
         reject(c ? new RapportError(c, message, issues) : new Error(message));
+      } else if (stopped !== undefined) {
+        reject(new RapportError('job_died', `the job ${stopped}`));
       } else {
         const why = (died as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory${memoryMb ? ` (RAPPORT_JOB_MEMORY_MB=${memoryMb})` : ''}` : (died?.message ?? `exit code ${code}`);
         reject(new RapportError('job_died', `the job's thread stopped before it finished: ${why}`));
       }
     });
   });
+  return { result, stop };
 }

@@ -49,6 +49,10 @@ export interface ServerOptions {
   jobThreads?: boolean;
   /** With `jobThreads`: the heap each job's thread may use, in MB (default: V8's). */
   jobMemoryMb?: number | undefined;
+  /** With `jobThreads`: how long a job may run before it is stopped and its run recorded as failed (default 30 minutes). */
+  jobDeadlineMs?: number | undefined;
+  /** How far past the server's clock a tracked time may lie, in days (`RAPPORT_FUTURE_DAYS`; core/limits.ts). */
+  futureDays?: number | undefined;
 }
 
 /** Builds the HTTP server (not listening). Tests call `app.inject(...)` on it directly. */
@@ -61,10 +65,13 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     store,
     clock,
     serialWrite,
-    jobs: opts.jobThreads ? threadJobs(store, { now: clock, memoryMb: opts.jobMemoryMb }) : inlineJobs(store, { now: clock, serialize: serialWrite }),
+    jobs: opts.jobThreads ? threadJobs(store, { now: clock, memoryMb: opts.jobMemoryMb, deadlineMs: opts.jobDeadlineMs }) : inlineJobs(store, { now: clock, serialize: serialWrite }),
   };
   const app = Fastify({ logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false, bodyLimit: 1024 * 1024 });
   await app.register(fastifyCookie);
+  // Shutting down never waits on a job: a running job's thread is stopped (its run recorded as
+  // failed) before the server waits for the requests in flight, such as the one that asked for it.
+  app.addHook('preClose', async () => ctx.jobs.stop());
   // The tracking routes take gzip'd bodies and the content types Segment's libraries send.
   acceptTrackingBodies(app, '/v1/');
 
@@ -84,7 +91,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   app.setErrorHandler((error: unknown, req, reply) => sendError(error, req, reply));
   const routes: RouteDef<unknown, unknown, unknown>[] = [
-    ...segmentRoutes(ctx, new GroupCommit(writer, serialWrite)),
+    ...segmentRoutes(ctx, new GroupCommit(writer, serialWrite), { futureDays: opts.futureDays }),
     ...customerRoutes(ctx, writer),
     ...valueRoutes(ctx),
     ...listeningRoutes(ctx),

@@ -33,6 +33,7 @@
  */
 
 import { invalid } from '../../core/errors.js';
+import { amountProblem, MAX_QUANTITY, timeProblem, timeWindow, type TimeWindow } from '../../core/limits.js';
 import { DIRECTIONS, FEEDBACK_KINDS, type FeedbackKind } from '../../core/vocabulary.js';
 import type { IngestRecord, OrderLine, Who } from '../records.js';
 import { channelOf, contentId, normalizeMessage } from '../segment/segment.js';
@@ -194,6 +195,13 @@ export interface RowContext {
   readonly feedbackKind: FeedbackKind;
   /** Whether --kind-default was given (else a ticket export's rows are tickets). */
   readonly feedbackKindAsked?: boolean | undefined;
+  /** The times a row may carry (core/limits.ts); default: the window around `now`. */
+  readonly window?: TimeWindow | undefined;
+}
+
+/** The times the rows of an import may carry. */
+export function windowOf(ctx: RowContext): TimeWindow {
+  return ctx.window ?? timeWindow(ctx.now);
 }
 
 /** One row's records, and the identities that only an e-mail named (resolved before writing). */
@@ -212,6 +220,7 @@ class Cells<K extends ImportKind> {
     readonly map: ColumnMap<K>,
     readonly values: Row,
     readonly row: number,
+    readonly window?: TimeWindow,
   ) {}
 
   name(field: FieldOf<K>): string {
@@ -242,12 +251,15 @@ class Cells<K extends ImportKind> {
     throw invalid(this.name(field), `expected text, got ${JSON.stringify(v).slice(0, 40)}`, this.row);
   }
 
-  number(field: FieldOf<K>, opts: { min?: number } = {}): number | undefined {
+  /** A number within ±`max` (default: the largest amount, core/limits.ts) and at least `min`. */
+  number(field: FieldOf<K>, opts: { min?: number; max?: number } = {}): number | undefined {
     const v = this.raw(field);
     const n = parseNumber(v);
     if (n === undefined) return undefined;
-    if (Number.isNaN(n)) throw invalid(this.name(field), `expected a number, got ${JSON.stringify(v).slice(0, 40)}`, this.row);
+    if (Number.isNaN(n)) throw invalid(this.name(field), `expected a number, got ${String(JSON.stringify(v)).slice(0, 40)}`, this.row);
     if (opts.min !== undefined && n < opts.min) throw invalid(this.name(field), `must be at least ${opts.min}, got ${n}`, this.row);
+    const problem = amountProblem(n, opts.max);
+    if (problem) throw invalid(this.name(field), problem, this.row);
     return n;
   }
 
@@ -262,6 +274,8 @@ class Cells<K extends ImportKind> {
       }
       throw invalid(this.name(field), `expected a date (ISO 8601, e.g. 2024-05-01T10:00:00Z), got ${JSON.stringify(v).slice(0, 40)}`, this.row);
     }
+    const problem = this.window ? timeProblem(t, this.window) : undefined;
+    if (problem) throw invalid(this.name(field), problem, this.row);
     return t;
   }
 
@@ -379,7 +393,7 @@ function emailOf(s: string | undefined, cells: Cells<'customers' | 'orders' | 'f
 
 /** customers: one identify per row; every extra column is a trait. */
 export function customerRow(map: ColumnMap<'customers'>, values: Row, row: number, ctx: RowContext): Converted {
-  const c = new Cells(map, values, row);
+  const c = new Cells(map, values, row, windowOf(ctx));
   const userId = c.text('userId');
   const email = emailOf(c.text('email'), c, 'email');
   if (userId === undefined && email === undefined) {
@@ -401,7 +415,7 @@ export function customerRow(map: ColumnMap<'customers'>, values: Row, row: numbe
 
 /** feedback: one feedback record per row. */
 export function feedbackRow(map: ColumnMap<'feedback'>, values: Row, row: number, ctx: RowContext): Converted {
-  const c = new Cells(map, values, row);
+  const c = new Cells(map, values, row, windowOf(ctx));
   const userId = c.text('userId');
   const email = emailOf(c.text('email'), c, 'email');
   const subject = c.text('subject');
@@ -436,7 +450,7 @@ const EVENT_TYPES = ['track', 'page', 'screen'] as const;
 
 /** events (CSV): one track, page or screen per row, validated as the tracking API does. */
 export function eventRow(map: ColumnMap<'events'>, values: Row, row: number, ctx: RowContext): Converted {
-  const c = new Cells(map, values, row);
+  const c = new Cells(map, values, row, windowOf(ctx));
   const typeCell = c.text('type')?.toLowerCase() ?? 'track';
   if (!(EVENT_TYPES as readonly string[]).includes(typeCell)) {
     throw invalid(c.name('type'), `expected track, page or screen, got "${typeCell.slice(0, 40)}"`, row);
@@ -463,7 +477,7 @@ export function eventRow(map: ColumnMap<'events'>, values: Row, row: number, ctx
   }
   const messageId = c.text('messageId') ?? contentId(['csv-event', type, userId ?? null, anonymousId ?? null, event ?? null, at, properties]);
   const message = type === 'track' ? { userId, anonymousId, event, timestamp: at, messageId, properties } : { userId, anonymousId, name: event, timestamp: at, messageId, properties };
-  return { records: normalizeMessage(type, message, { source: ctx.source, receivedAt: ctx.now, origin: { prefix: '', row } }) };
+  return { records: normalizeMessage(type, message, { source: ctx.source, receivedAt: ctx.now, window: windowOf(ctx), origin: { prefix: '', row } }) };
 }
 
 /** One row of an orders file: the order-level cells it carries and at most one line. */
@@ -482,8 +496,8 @@ export interface OrderRow {
 }
 
 /** Validates one orders row; {@link OrderGroup} assembles consecutive rows into an order. */
-export function orderRow(map: ColumnMap<'orders'>, values: Row, row: number): OrderRow {
-  const c = new Cells(map, values, row);
+export function orderRow(map: ColumnMap<'orders'>, values: Row, row: number, window?: TimeWindow): OrderRow {
+  const c = new Cells(map, values, row, window);
   const orderId = c.text('orderId');
   if (orderId === undefined) throw invalid(c.has('orderId') ? c.name('orderId') : 'order_id', 'an order row needs an order id (order_id, id, order_number)', row);
   const userId = c.text('userId');
@@ -497,7 +511,7 @@ export function orderRow(map: ColumnMap<'orders'>, values: Row, row: number): Or
   const productName = c.text('productName') ?? null;
   const productId = c.text('productId') ?? productName;
   const price = c.number('price', { min: 0 });
-  const quantity = c.number('quantity');
+  const quantity = c.number('quantity', { max: MAX_QUANTITY });
   let line: OrderLine | undefined;
   if (productId !== null) {
     line = { productId, name: productName, category: c.text('category') ?? null, price: price ?? 0, quantity: quantity ?? 1 };

@@ -1,3 +1,4 @@
+import { timeWindow } from '../../core/limits.js';
 import fsp from 'node:fs/promises';
 import { invalid } from '../../core/errors.js';
 import type { Store } from '../../store/db.js';
@@ -38,7 +39,8 @@ export async function importFile(store: Store, options: ImportOptions, checked?:
   const clock = options.clock ?? Date.now;
   const started = performance.now();
   const report = new RejectReport(plan.report, options.report === undefined ? plan.file : undefined);
-  const ctx: RowContext = { source: plan.source, now: clock(), feedbackKind: plan.feedbackKind, feedbackKindAsked: plan.feedbackKindAsked };
+  const now = clock();
+  const ctx: RowContext = { source: plan.source, now, window: timeWindow(now, options.futureDays), feedbackKind: plan.feedbackKind, feedbackKindAsked: plan.feedbackKindAsked };
   const writer = new IngestWriter(store, clock);
   const sink = new Sink(writer, report, options.batchSize ?? BATCH_RECORDS, plan.bytes, options.onProgress);
   const mode = await chooseMode(store, plan, options.mode ?? 'auto');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { invalid, type RapportError } from '../../core/errors.js';
 import type { IngestRecord } from '../records.js';
 import { MESSAGE_TYPES, normalizeMessage, type MessageType } from '../segment/segment.js';
-import { mapColumns, type ColumnMap, type RowContext } from './columns.js';
+import { mapColumns, windowOf, type ColumnMap, type RowContext } from './columns.js';
 import type { ImportPlan } from './plan.js';
 import { ioError, MAX_ROW_BYTES, READ_CHUNK } from './reading.js';
 import { rowHandler } from './rows.js';
@@ -186,7 +186,7 @@ function segmentLines(file: string, ctx: RowContext, sink: Sink): LineHandler {
     }
     let records: IngestRecord[];
     try {
-      records = normalizeMessage(type, raw, { source: ctx.source, receivedAt, origin: { prefix: '', row: line } });
+      records = normalizeMessage(type, raw, { source: ctx.source, receivedAt, window: windowOf(ctx), origin: { prefix: '', row: line } });
     } catch (e) {
       return sink.rejectError(line, e);
     }

@@ -1,5 +1,5 @@
 import { isRapportError } from '../../core/errors.js';
-import { CANCELLATION, OrderGroup, orderRow, type ColumnMap, type Converted, type RowContext } from './columns.js';
+import { CANCELLATION, OrderGroup, orderRow, windowOf, type ColumnMap, type Converted, type RowContext } from './columns.js';
 import type { RowHandler } from './rows.js';
 import type { Sink } from './sink.js';
 
@@ -39,7 +39,7 @@ export class OrderAssembler implements RowHandler {
     if (orderId === undefined) {
       // No order id: orderRow says so. Between two rows of one order, it may have been a line of it.
       try {
-        orderRow(map as ColumnMap<'orders'>, values, row);
+        orderRow(map as ColumnMap<'orders'>, values, row, windowOf(this.ctx));
       } catch (e) {
         await this.sink.rejectError(row, e);
       }
@@ -48,7 +48,7 @@ export class OrderAssembler implements RowHandler {
     }
     const order = await this.enter(orderId, row);
     try {
-      const parsed = orderRow(map as ColumnMap<'orders'>, values, row);
+      const parsed = orderRow(map as ColumnMap<'orders'>, values, row, windowOf(this.ctx));
       if (order.group) order.group.add(parsed);
       else order.group = new OrderGroup(parsed);
       order.rows.push(row);

@@ -38,6 +38,8 @@ export interface ImportOptions {
   onProgress?: ((p: ImportProgress) => void) | undefined;
   /** The time of the import (records without a date of their own get it). */
   clock?: (() => number) | undefined;
+  /** How far past the import's time a row's date may lie, in days (default core/limits.ts's). */
+  futureDays?: number | undefined;
   /**
    * How events are written: `incremental` (committed about once a second, indexes kept up to
    * date row by row), `load` (SQLite: one transaction, interaction indexes rebuilt at the end;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_FUTURE_DAYS, timeWindow } from '../../core/limits.js';
 import type { HttpContext } from '../../http/context.js';
 import type { GroupCommit } from '../group.js';
 import { route, type RouteDef } from '../../http/route.js';
@@ -20,7 +21,13 @@ const SOURCE = 'segment';
  * The Segment HTTP Tracking API: the official clients (analytics-node, analytics.js with a
  * custom host) deliver here unchanged. Validation is all-or-nothing per request.
  */
-export function segmentRoutes(ctx: HttpContext, ingest: GroupCommit): RouteDef<unknown, unknown, unknown>[] {
+export function segmentRoutes(ctx: HttpContext, ingest: GroupCommit, limits: { futureDays?: number | undefined } = {}): RouteDef<unknown, unknown, unknown>[] {
+  const futureDays = limits.futureDays ?? DEFAULT_FUTURE_DAYS;
+  /** What a request received now may carry: times from 1900 to `futureDays` past now (core/limits.ts). */
+  const received = () => {
+    const receivedAt = ctx.clock();
+    return { source: SOURCE, receivedAt, window: timeWindow(receivedAt, futureDays), live: true };
+  };
   const single = (type: MessageType) =>
     route<unknown, unknown, unknown>({
       method: 'POST',
@@ -33,7 +40,7 @@ export function segmentRoutes(ctx: HttpContext, ingest: GroupCommit): RouteDef<u
       bodyLimit: MAX_MESSAGE_BYTES,
       documentOnlyBody: true,
       handler: async ({ req }) => {
-        const records = normalizeMessage(type, req.body, { source: SOURCE, receivedAt: ctx.clock() });
+        const records = normalizeMessage(type, req.body, received());
         await ingest.write(records);
         return { success: true as const };
       },
@@ -53,8 +60,7 @@ export function segmentRoutes(ctx: HttpContext, ingest: GroupCommit): RouteDef<u
         // Fastify's bodyLimit has already refused bodies over MAX_BATCH_BYTES (a 400 that says so).
         const length = Number(req.headers['content-length']);
         const records = normalizeBatch(req.body, {
-          source: SOURCE,
-          receivedAt: ctx.clock(),
+          ...received(),
           ...(Number.isFinite(length) && length > 0 ? { bodyBytes: length } : {}),
         });
         await ingest.write(records);

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { invalid, RapportError } from '../../core/errors.js';
+import { amountProblem, MAX_QUANTITY, timeProblem, timeWindow, valueProblem, type TimeWindow } from '../../core/limits.js';
 import { zodError } from '../../core/validation.js';
 import { DIRECTIONS, type Direction } from '../../core/vocabulary.js';
 import { type IngestRecord, type OrderLine, type Who } from '../records.js';
+import { traitTime } from '../traits.js';
 
 /**
  * The Segment HTTP Tracking API spec (segment.com/docs/connections/spec): the common fields
@@ -97,18 +99,47 @@ function zodFail(origin: MessageOrigin, error: z.ZodError): RapportError {
   return zodError(new z.ZodError(issues), { prefix: origin.prefix.replace(/\.$/, ''), ...(origin.row === undefined ? {} : { row: origin.row }) });
 }
 
-/** Parses an ISO-8601 string or epoch milliseconds; names the field when it cannot. */
-export function parseTime(value: unknown, field: string, origin: MessageOrigin): number {
+/**
+ * Parses an ISO-8601 string or epoch milliseconds; names the field when it cannot, and, given
+ * a window, when the time lies outside it (core/limits.ts).
+ */
+export function parseTime(value: unknown, field: string, origin: MessageOrigin, window?: TimeWindow): number {
+  let t: number;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw fail(origin, field, 'expected a date, got a non-finite number');
-    return Math.round(value);
-  }
-  if (typeof value === 'string') {
-    const t = Date.parse(value);
+    t = Math.round(value);
+  } else if (typeof value === 'string') {
+    t = Date.parse(value);
     if (Number.isNaN(t)) throw fail(origin, field, `expected an ISO-8601 date, got "${value.slice(0, 40)}"`);
-    return t;
+  } else {
+    throw fail(origin, field, 'expected an ISO-8601 date');
   }
-  throw fail(origin, field, 'expected an ISO-8601 date');
+  const problem = window ? timeProblem(t, window) : undefined;
+  if (problem) throw fail(origin, field, problem);
+  return t;
+}
+
+/**
+ * When a message happened, as Segment reads it: `timestamp` as given (a backfill sets it);
+ * else `originalTimestamp`, corrected for the sender's clock when `sentAt` says how far that
+ * clock was off (receivedAt − (sentAt − originalTimestamp)); else the time received. The result
+ * must lie in the window.
+ */
+function messageTime(msg: { timestamp?: unknown; originalTimestamp?: unknown; sentAt?: unknown }, opts: NormalizeOptions, origin: MessageOrigin, window: TimeWindow): number {
+  if (msg.timestamp !== undefined) return parseTime(msg.timestamp, 'timestamp', origin, window);
+  if (msg.originalTimestamp === undefined) return opts.receivedAt;
+  const original = parseTime(msg.originalTimestamp, 'originalTimestamp', origin);
+  const sentAt = msg.sentAt ?? opts.batchSentAt;
+  if (opts.live && sentAt !== undefined) {
+    const sent = parseTime(sentAt, msg.sentAt !== undefined ? 'sentAt' : 'sentAt (of the batch)', origin);
+    const corrected = opts.receivedAt - (sent - original);
+    const problem = timeProblem(corrected, window);
+    if (problem) throw fail(origin, 'originalTimestamp', `${problem} (corrected by sentAt)`);
+    return corrected;
+  }
+  const problem = timeProblem(original, window);
+  if (problem) throw fail(origin, 'originalTimestamp', problem);
+  return original;
 }
 
 const OUTBOUND_EVENT = /\b(email|push|notification|sms|text message|message|newsletter|campaign|in-app message)\b.*\b(sent|delivered|scheduled)$/i;
@@ -195,11 +226,13 @@ function whoOf(msg: { userId?: string | null | undefined; anonymousId?: string |
   return { userId, anonymousId };
 }
 
-function num(value: unknown, field: string, origin: MessageOrigin, opts: { min?: number } = {}): number | undefined {
+function num(value: unknown, field: string, origin: MessageOrigin, opts: { min?: number; max?: number } = {}): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
-  if (!Number.isFinite(n)) throw fail(origin, field, `expected a number, got ${JSON.stringify(value).slice(0, 40)}`);
+  if (!Number.isFinite(n)) throw fail(origin, field, `expected a number, got ${String(JSON.stringify(value)).slice(0, 40)}`);
   if (opts.min !== undefined && n < opts.min) throw fail(origin, field, `must be at least ${opts.min}, got ${n}`);
+  const problem = amountProblem(n, opts.max);
+  if (problem) throw fail(origin, field, problem);
   return n;
 }
 
@@ -232,7 +265,7 @@ function orderOf(
       name: str(o['name']),
       category: str(o['category']),
       price: num(o['price'], `${f}.price`, origin, { min: 0 }) ?? 0,
-      quantity: num(o['quantity'], `${f}.quantity`, origin, { min: 0 }) ?? 1,
+      quantity: num(o['quantity'], `${f}.quantity`, origin, { min: 0, max: MAX_QUANTITY }) ?? 1,
     };
   });
   const linesTotal = lines.reduce((s, l) => s + l.price * l.quantity, 0);
@@ -260,6 +293,17 @@ export interface NormalizeOptions {
   origin?: MessageOrigin;
   /** Batch-level context merged under each message's own (Segment batch semantics). */
   batchContext?: Record<string, unknown> | undefined;
+  /** The batch's `sentAt`, for messages without their own. */
+  batchSentAt?: unknown;
+  /** Accepted times; default: core/limits.ts's window around `receivedAt`. */
+  window?: TimeWindow | undefined;
+  /**
+   * Received just now over HTTP: an `originalTimestamp` is corrected for the sender's clock by
+   * `sentAt`, as Segment does. (A file's messages were received long ago: taken as written.)
+   */
+  live?: boolean;
+  /** The message's values were checked already (core/limits.ts `valueProblem`), as a batch does first. */
+  checked?: boolean;
 }
 
 /**
@@ -271,17 +315,22 @@ export function normalizeMessage(type: MessageType, raw: unknown, opts: Normaliz
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw fail(origin, '(message)', 'expected a JSON object');
   }
+  const bad = opts.checked ? undefined : valueProblem(raw, '');
+  if (bad) throw fail(origin, bad.field.replace(/^\./, '') || '(message)', bad.message);
   const parsed = SCHEMAS[type].safeParse(raw);
   if (!parsed.success) throw zodFail(origin, parsed.error);
   const msg = parsed.data;
-  const stamp = msg.timestamp ?? msg.originalTimestamp;
-  const at = stamp === undefined ? opts.receivedAt : parseTime(stamp, msg.timestamp !== undefined ? 'timestamp' : 'originalTimestamp', origin);
+  const window = opts.window ?? timeWindow(opts.receivedAt);
+  const at = messageTime(msg, opts, origin, window);
   const context = opts.batchContext ? { ...opts.batchContext, ...(msg.context ?? {}) } : msg.context;
   const messageId = msg.messageId;
 
   switch (type) {
     case 'identify': {
       const m = msg as z.infer<typeof IdentifySchema>;
+      const signedUp = traitTime(m.traits ?? {});
+      const problem = signedUp === null ? undefined : timeProblem(signedUp, window);
+      if (problem) throw fail(origin, `traits.${m.traits?.['createdAt'] !== undefined ? 'createdAt' : 'created_at'}`, problem);
       return [{ kind: 'identify', who: whoOf(m, origin), traits: m.traits ?? {}, at }];
     }
     case 'group': {
@@ -341,12 +390,15 @@ export function normalizeBatch(body: unknown, opts: Omit<NormalizeOptions, 'orig
   const measure = opts.bodyBytes === undefined || opts.bodyBytes > MAX_MESSAGE_BYTES;
   parsed.data.batch.forEach((m, i) => {
     const origin = { prefix: `batch[${i}].` };
+    // Checked before it is measured: JSON.stringify of a value nested 100,000 deep overflows the stack.
+    const bad = valueProblem(m, '');
+    if (bad) throw fail(origin, bad.field.replace(/^\./, '') || '(message)', bad.message);
     if (measure && jsonBytes(m) > MAX_MESSAGE_BYTES) {
       throw new RapportError('payload_too_large', `batch[${i}]: message larger than ${MAX_MESSAGE_BYTES / 1024} KB`, [
         { field: `batch[${i}]`, message: `larger than ${MAX_MESSAGE_BYTES} bytes` },
       ]);
     }
-    out.push(...normalizeMessage(m.type, m, { ...opts, origin, batchContext: parsed.data.context }));
+    out.push(...normalizeMessage(m.type, m, { ...opts, origin, batchContext: parsed.data.context, batchSentAt: parsed.data.sentAt, checked: true }));
   });
   return out;
 }
