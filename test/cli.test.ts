@@ -146,9 +146,16 @@ describe('the rapport command', () => {
       const n = copy.prepare('select count(*) as n from api_keys').get() as { n: number };
       copy.close();
       assert.equal(n.n, 1);
+      // Again to the same path: the older copy is replaced by a complete, checked new one.
+      assert.equal(rapport(['keys', 'create', '--name', 'b', '--scope', 'read'], { cwd: dir }).code, 0);
       const again = rapport(['backup', 'copy.db'], { cwd: dir });
-      assert.notEqual(again.code, 0);
-      assert.match(again.err, /already exists/);
+      assert.equal(again.code, 0, again.err);
+      assert.match(again.out, /checked; the older copy there was replaced/);
+      const second = new SQLite(path.join(dir, 'copy.db'), { readonly: true });
+      const m = second.prepare('select count(*) as n from api_keys').get() as { n: number };
+      second.close();
+      assert.equal(m.n, 2);
+      assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('partial')), [], 'no partial file left');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -190,5 +197,64 @@ describe('the rapport command', () => {
     const r = rapport(['keys', 'list'], { env: { DATABASE_URL: 'mysql://nope' } });
     assert.notEqual(r.code, 0);
     assert.match(r.err, /DATABASE_URL: expected postgres/);
+  });
+});
+
+describe('the installed command and signals', () => {
+  const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'rapport.mjs');
+  const built = fs.existsSync(path.resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js'));
+  const skip = built || process.env['CI'] === 'true' ? false : 'dist/ is not built (npm run build): the launcher test is skipped';
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const childrenOf = (pid: number): number[] =>
+    spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
+
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    it(`stops an import when its process id gets ${signal}, the work with it`, { skip, timeout: 90_000 }, async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-kill-'));
+      try {
+        const file = path.join(dir, 'events.ndjson');
+        const lines: string[] = [];
+        for (let i = 0; i < 200_000; i++) lines.push(JSON.stringify({ type: 'track', userId: `u${i % 3000}`, event: 'Viewed', messageId: `k${i}`, timestamp: new Date(Date.UTC(2025, 0, 1) + i * 1000).toISOString() }));
+        fs.writeFileSync(file, lines.join('\n'));
+        const launcher = spawn(process.execPath, [BIN, 'import', file, '--kind', 'events', '--mode', 'incremental', '--no-listen'], { cwd: dir, stdio: 'ignore' });
+        let work: number[] = [];
+        for (let i = 0; i < 100 && work.length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          work = childrenOf(launcher.pid!);
+        }
+        assert.equal(work.length, 1, 'the launcher runs the import in one child');
+        await new Promise((r) => setTimeout(r, 1500));
+        launcher.kill(signal);
+        const asked = Date.now();
+        while (alive(work[0]!) && Date.now() - asked < 10_000) await new Promise((r) => setTimeout(r, 100));
+        assert.equal(alive(work[0]!), false, `the import's work stopped after ${signal} to the launcher`);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe('output into a pipe that closes early', () => {
+  it('ends quietly with exit 0 when the reader stops (rapport … | head)', { timeout: 60_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-epipe-'));
+    try {
+      const file = path.join(dir, 'texts.csv');
+      fs.writeFileSync(file, ['text', ...Array.from({ length: 20_000 }, (_, i) => `"the parcel ${i} never arrived, still waiting"`)].join('\n'));
+      const r = spawnSync('sh', ['-c', `"${process.execPath}" --import "${import.meta.resolve('tsx')}" "${path.resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts')}" text sentiment --input "${file}" | head -n 2 > /dev/null`], { encoding: 'utf8' });
+      assert.doesNotMatch(r.stderr, /EPIPE|Error/, r.stderr);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -247,3 +247,57 @@ for (const d of DIALECTS) {
     });
   });
 }
+
+describe('cookie sessions and cross-site requests', () => {
+  it('refuses state-changing cookie requests from another origin, non-JSON bodies to the API, and rotates and idles sessions', async () => {
+    const { sqliteStore } = await import('./support/stores.js');
+    const t = await sqliteStore();
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    const app = await buildServer({ store: t.store, clock: () => now });
+    try {
+      const signIn = async (cookie?: string) => {
+        const token = await createSignInToken(t.store.db, now);
+        const r = await app.inject({ method: 'GET', url: `/auth/signin?token=${token}`, headers: cookie ? { cookie } : {} });
+        const set = String(r.headers['set-cookie']);
+        assert.match(set, /HttpOnly/);
+        assert.match(set, /SameSite=Lax/);
+        return set.split(';')[0]!;
+      };
+      const cookie = await signIn();
+      const post = (headers: Record<string, string>, payload?: string) =>
+        app.inject({ method: 'POST', url: '/api/themes/merge', headers: { cookie, ...headers }, ...(payload === undefined ? {} : { payload }) });
+      // Another port of the same host, by Sec-Fetch-Site or by Origin: refused before anything runs.
+      const sameSite = await post({ 'sec-fetch-site': 'same-site', 'content-type': 'application/json' }, '{"into":1,"themes":[2]}');
+      assert.equal(sameSite.statusCode, 403);
+      assert.match(sameSite.body, /cross-site request refused/);
+      const otherOrigin = await post({ origin: 'http://localhost:9999', host: 'localhost:4000', 'content-type': 'application/json' }, '{"into":1,"themes":[2]}');
+      assert.equal(otherOrigin.statusCode, 403);
+      // A plain form's body is not JSON: 415 naming the content type.
+      const form = await post({ 'sec-fetch-site': 'same-origin', 'content-type': 'text/plain' }, '{"into":1,"themes":[2]}');
+      assert.equal(form.statusCode, 415);
+      assert.equal(form.json<{ error: { issues: { field: string }[] } }>().error.issues[0]!.field, 'content-type');
+      // The app itself (same origin, JSON) gets through to the route (a 404 for themes that do not exist).
+      const own = await post({ 'sec-fetch-site': 'same-origin', origin: 'http://localhost:4000', host: 'localhost:4000', 'content-type': 'application/json' }, '{"into":1,"themes":[2]}');
+      assert.notEqual(own.statusCode, 403);
+      assert.notEqual(own.statusCode, 415);
+      // A key in Authorization carries no ambient credential: not checked for origin.
+      const session = () => app.inject({ method: 'GET', url: '/api/session', headers: { cookie } });
+      assert.equal((await session()).statusCode, 200);
+      // Signing in again in the same browser ends its previous session.
+      const fresh = await signIn(cookie);
+      assert.notEqual(fresh, cookie);
+      assert.equal((await session()).statusCode, 401, 'the previous session ended at the new sign-in');
+      const use = () => app.inject({ method: 'GET', url: '/api/session', headers: { cookie: fresh } });
+      // Idle expiry: used every 6 days the session lives on; unused for 8 days it has ended.
+      for (let i = 0; i < 3; i++) {
+        now += 6 * 86_400_000;
+        assert.equal((await use()).statusCode, 200, `still open after ${6 * (i + 1)} days of use`);
+      }
+      now += 8 * 86_400_000;
+      assert.equal((await use()).statusCode, 401, 'ended after 8 idle days');
+    } finally {
+      await app.close();
+      await t.cleanup();
+    }
+  });
+});

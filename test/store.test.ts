@@ -101,3 +101,59 @@ describe('SQLite checkpointer', () => {
     }
   });
 });
+
+describe('backup under load', () => {
+  it('finishes a checked copy while another process keeps writing, replaces an older copy, and leaves nothing half-written', { timeout: 120_000 }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-backup-'));
+    const file = path.join(dir, 'r.db');
+    const store = await openStore({ kind: 'sqlite', file });
+    const { spawn } = await import('node:child_process');
+    const { backup } = await import('../src/store/db.js');
+    // Another process writes events through the real writer, without pause, the whole time.
+    const script = path.join(dir, 'writer.mts');
+    fs.writeFileSync(
+      script,
+      `import { openStore } from ${JSON.stringify(path.resolve('src/store/db.ts'))};
+import { IngestWriter } from ${JSON.stringify(path.resolve('src/ingest/writer/writer.ts'))};
+const s = await openStore({ kind: 'sqlite', file: ${JSON.stringify(file)} }, { migrate: false });
+const w = new IngestWriter(s, () => ${NOW});
+let n = 0;
+process.stdout.write('ready\\n');
+for (;;) {
+  const batch = Array.from({ length: 200 }, () => ({ kind: 'interaction', who: { userId: 'u' + (n % 500) }, type: 'track', name: 'Viewed', channel: 'web', direction: 'inbound', at: ${NOW} - n, properties: { pad: 'x'.repeat(200) }, source: 'load', sourceId: 'e' + n++ }));
+  await w.write(batch);
+}
+`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`the writer exited with ${code}`)));
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      const dest = path.join(dir, 'copy.db');
+      const counts: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const started = Date.now();
+        const r = await backup(store, dest);
+        assert.ok(Date.now() - started < 30_000, 'finished while the writes went on');
+        assert.equal(r.replaced, i === 1);
+        assert.ok(r.tables >= 10);
+        const { SQLite } = await import('../src/store/sqlite-driver.js');
+        const copy = new SQLite(dest, { readonly: true });
+        assert.equal(copy.pragma('integrity_check', { simple: true }), 'ok');
+        counts.push((copy.prepare('select count(*) as n from interactions').get() as { n: number }).n);
+        copy.close();
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(counts[0]! > 0 && counts[1]! > counts[0]!, `the second copy holds the later writes (${counts.join(' → ')})`);
+      assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('partial')), []);
+      await assert.rejects(backup(store, file), /is the database itself/);
+    } finally {
+      child.kill('SIGKILL');
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

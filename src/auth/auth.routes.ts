@@ -11,7 +11,10 @@ const Session = z.object({ user: z.object({ name: z.string(), email: z.string(),
 export const USED_LINK = 'link-used';
 
 /** Staff sign-in for the web app: one-time links open a cookie session. */
-export function authRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknown>[] {
+export function authRoutes(ctx: HttpContext, options: { secureCookies?: boolean } = {}): RouteDef<unknown, unknown, unknown>[] {
+  // Over HTTPS the cookie is `Secure`; SameSite=Lax keeps it off cross-site subrequests and the
+  // same-origin check (http/mount.ts) off same-site ones.
+  const cookie = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: options.secureCookies ?? false, maxAge: SESSION_MS / 1000 };
   const db = ctx.store.db;
   return [
     route({
@@ -23,7 +26,7 @@ export function authRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknown
       hidden: true,
       query: z.object({ token: z.string().min(1).max(200) }),
       handler: async ({ req, query, reply }) => {
-        const session = await redeemSignInToken(db, query.token, ctx.clock());
+        const session = await ctx.serialWrite(() => redeemSignInToken(db, query.token, ctx.clock()));
         if (!session) {
           // A link opened again in the browser it signed in goes on to the app; anywhere else
           // the web app's sign-in page says the link is spent and how to get another.
@@ -31,9 +34,10 @@ export function authRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknown
           const signedIn = current ? (await sessionUser(db, current, ctx.clock())) !== null : false;
           return reply.redirect(signedIn ? '/' : `/?signin=${USED_LINK}`, 303);
         }
-        return reply
-          .setCookie(SESSION_COOKIE, session, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: SESSION_MS / 1000 })
-          .redirect('/');
+        // A new session on every sign-in, and the browser's previous one ends (no fixation).
+        const previous = req.cookies[SESSION_COOKIE];
+        if (previous) await ctx.serialWrite(() => endSession(db, previous));
+        return reply.setCookie(SESSION_COOKIE, session, cookie).redirect('/');
       },
     }),
     route({
@@ -44,8 +48,8 @@ export function authRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknown
       auth: 'none',
       handler: async ({ req, reply }) => {
         const s = req.cookies[SESSION_COOKIE];
-        if (s) await endSession(db, s);
-        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        if (s) await ctx.serialWrite(() => endSession(db, s));
+        reply.clearCookie(SESSION_COOKIE, { path: '/', secure: cookie.secure, sameSite: 'lax', httpOnly: true });
         return { ok: true };
       },
     }),

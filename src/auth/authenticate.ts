@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { unauthorized } from '../core/errors.js';
 import { SECOND_MS } from '../core/time.js';
 import type { Principal } from '../http/principal.js';
+import type { Serialize } from '../core/serial.js';
 import type { Store } from '../store/db.js';
 import { verifyKey } from './keys.js';
 import { SESSION_COOKIE, sessionUser, staffPrincipal } from './staff.js';
@@ -14,7 +15,7 @@ const KEY_CACHE_MS = 5 * SECOND_MS;
  * user name, as Segment's clients send it) names an API key; else the staff session cookie.
  * Verified keys are kept a few seconds, so a busy tracking client costs no key look-up per request.
  */
-export function authenticator(store: Store, clock: () => number): (req: FastifyRequest) => Promise<Principal | null> {
+export function authenticator(store: Store, clock: () => number, write?: Serialize): (req: FastifyRequest) => Promise<Principal | null> {
   const keyCache = new Map<string, { principal: Principal; until: number }>();
   return async (req) => {
     const header = req.headers.authorization;
@@ -35,7 +36,7 @@ export function authenticator(store: Store, clock: () => number): (req: FastifyR
     }
     const cookie = (req.cookies as Record<string, string | undefined>)[SESSION_COOKIE];
     if (cookie) {
-      const user = await sessionUser(store.db, cookie, now);
+      const user = await sessionUser(store.db, cookie, now, write);
       if (user) return staffPrincipal(user);
     }
     return null;

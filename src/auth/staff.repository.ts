@@ -39,7 +39,7 @@ export async function sessionByHash(db: Conn, hash: string) {
   return db
     .selectFrom('staff_sessions')
     .innerJoin('staff_users', 'staff_users.id', 'staff_sessions.staff_id')
-    .select(['staff_users.id', 'staff_users.email', 'staff_users.name', 'staff_users.role', 'staff_sessions.expires_at'])
+    .select(['staff_users.id', 'staff_users.email', 'staff_users.name', 'staff_users.role', 'staff_sessions.expires_at', 'staff_sessions.created_at'])
     .where('staff_sessions.hash', '=', hash)
     .executeTakeFirst();
 }
@@ -47,6 +47,11 @@ export async function sessionByHash(db: Conn, hash: string) {
 /** Whether any staff session is still open at `now`. */
 export async function anyOpenSession(db: Conn, now: number): Promise<boolean> {
   return (await db.selectFrom('staff_sessions').select('hash').where('expires_at', '>', now).limit(1).execute()).length > 0;
+}
+
+/** Moves a session's expiry (its idle expiry, as it is used). */
+export async function extendSession(db: Conn, hash: string, expiresAt: number): Promise<void> {
+  await db.updateTable('staff_sessions').set({ expires_at: expiresAt }).where('hash', '=', hash).execute();
 }
 
 export async function deleteSession(db: Conn, hash: string): Promise<void> {

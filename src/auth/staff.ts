@@ -3,11 +3,16 @@ import type { Conn } from '../store/db.js';
 import { sha256 } from './keys.js';
 import { scopesOf, type Principal } from '../http/principal.js';
 import type { StaffRole } from '../core/vocabulary.js';
-import { DAY_MS } from '../core/time.js';
+import { DAY_MS, HOUR_MS } from '../core/time.js';
 import * as repo from './staff.repository.js';
 
 export const SESSION_COOKIE = 'rapport_session';
+/** A session ends after this long whatever happens (then a new sign-in link is needed)... */
 export const SESSION_MS = 30 * DAY_MS;
+/** ...and sooner when unused this long: each use moves its end to this far ahead (idle expiry). */
+export const SESSION_IDLE_MS = 7 * DAY_MS;
+/** A session's end is moved at most this often, so that reading pages costs no write per request. */
+const EXTEND_EVERY_MS = HOUR_MS;
 const LINK_MS = DAY_MS;
 
 /**
@@ -41,7 +46,7 @@ export async function redeemSignInToken(db: Conn, token: string, now: number): P
     await repo.spendSignInToken(trx, t.hash, now);
     const staffId = (await repo.firstAdminId(trx)) ?? (await repo.insertStaff(trx, { email: 'admin@localhost', name: 'Administrator', role: 'admin', at: now }));
     const session = randomBytes(32).toString('base64url');
-    await repo.insertSession(trx, { hash: sha256(session), staffId, at: now, expiresAt: now + SESSION_MS });
+    await repo.insertSession(trx, { hash: sha256(session), staffId, at: now, expiresAt: now + Math.min(SESSION_IDLE_MS, SESSION_MS) });
     return session;
   });
 }
@@ -53,9 +58,17 @@ export interface StaffUser {
   role: StaffRole;
 }
 
-export async function sessionUser(db: Conn, session: string, now: number): Promise<StaffUser | null> {
-  const row = await repo.sessionByHash(db, sha256(session));
+/**
+ * The user of a session, or null when it is unknown or has ended. A session in use has its end
+ * moved to SESSION_IDLE_MS ahead (at most once an hour, through `write`, the server's write
+ * queue), never past SESSION_MS after it began.
+ */
+export async function sessionUser(db: Conn, session: string, now: number, write?: <T>(fn: () => Promise<T>) => Promise<T>): Promise<StaffUser | null> {
+  const hash = sha256(session);
+  const row = await repo.sessionByHash(db, hash);
   if (!row || row.expires_at < now) return null;
+  const end = Math.min(Number(row.created_at) + SESSION_MS, now + SESSION_IDLE_MS);
+  if (write && end - Number(row.expires_at) >= EXTEND_EVERY_MS) await write(() => repo.extendSession(db, hash, end));
   return { id: row.id, email: row.email, name: row.name, role: row.role };
 }
 

@@ -41,4 +41,20 @@ export function buildProgram(): Command {
   return program;
 }
 
+// Started by the installed launcher (bin/rapport.mjs) with a channel to it: when the launcher
+// goes (killed, even with -9), so does the work, as a user who kills `rapport import` expects.
+if (process.channel) {
+  process.once('disconnect', () => process.exit(143));
+  process.channel.unref();
+}
+
+// Output piped into a reader that stops early (`rapport themes list | head`): the rest is not
+// wanted, which is no error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 await buildProgram().parseAsync(process.argv);

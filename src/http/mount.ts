@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { RapportError, isRapportError } from '../core/errors.js';
+import { RapportError, forbidden, isRapportError } from '../core/errors.js';
 import { parseOrThrow } from '../core/validation.js';
 import { authorize, type Principal } from './principal.js';
 import type { RouteDef } from './route.js';
@@ -13,17 +13,84 @@ function parseWith<T>(schema: z.ZodType<T> | undefined, value: unknown, where: '
   return parseOrThrow(schema, value ?? {}, where === 'body' ? { root: 'body' } : { prefix: where });
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Cross-site request forgery: a state-changing request that a browser sends with the staff
+ * session cookie must come from the web app itself. Browsers say where a request comes from
+ * in `Sec-Fetch-Site` (only `same-origin` is the app: `same-site` is another port or subdomain
+ * of the same host, which the SameSite=Lax cookie does not keep out) and, where that header is
+ * missing (older browsers), in `Origin`, which must then be the host the request was sent to.
+ * A request with an API key in `Authorization` carries no ambient credential and is not
+ * checked; nor is a client that sends neither header (not a browser).
+ */
+export function checkSameOrigin(req: FastifyRequest, cookieName: string): void {
+  if (SAFE_METHODS.has(req.method) || req.headers.authorization) return;
+  if ((req.cookies as Record<string, string | undefined> | undefined)?.[cookieName] === undefined) return;
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string') {
+    if (site === 'same-origin') return;
+    throw forbidden(`cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 20)}): a signed-in session acts only from Rapport's own pages`);
+  }
+  const origin = req.headers.origin;
+  if (typeof origin === 'string') {
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      host = undefined;
+    }
+    if (host === undefined || host !== req.headers.host) {
+      throw forbidden(`cross-site request refused (Origin: ${origin.slice(0, 60)}): a signed-in session acts only from Rapport's own pages`);
+    }
+  }
+}
+
+/**
+ * Where JSON is meant, only JSON: a state-changing request to the API with a body must say
+ * `application/json`. (A plain HTML form can send `text/plain` or form data across sites
+ * without a preflight; it cannot send JSON.) The tracking API takes what Segment's clients send.
+ */
+export function checkJsonBody(req: FastifyRequest, accepted: readonly string[] = ['application/json']): void {
+  if (SAFE_METHODS.has(req.method)) return;
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!(length > 0) && req.headers['transfer-encoding'] === undefined) return;
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!accepted.includes(type)) {
+    const expected = accepted.join(' or ');
+    throw new RapportError('unsupported_media_type', `content-type: expected ${expected}, got ${type === '' ? 'none' : type.slice(0, 60)}`, [
+      { field: 'content-type', message: `expected ${expected}` },
+    ]);
+  }
+}
+
 /**
  * Mounts route definitions: each request is authenticated and checked against the route's
  * policy, then its params, query and body are parsed by the route's schemas, then the handler
  * runs. Public routes still see who is calling when the credentials are good.
  */
-export function mountRoutes(app: FastifyInstance, routes: readonly RouteDef<unknown, unknown, unknown>[], authenticate: Authenticate): void {
+export function mountRoutes(
+  app: FastifyInstance,
+  routes: readonly RouteDef<unknown, unknown, unknown>[],
+  authenticate: Authenticate,
+  options: { sessionCookie: string },
+): void {
   for (const r of routes) {
+    // The tracking API (Segment's clients) takes its own content types and no cookie.
+    const tracking = r.url.startsWith('/v1/');
     app.route({
       method: r.method,
       url: r.url,
       ...(r.bodyLimit ? { bodyLimit: r.bodyLimit } : {}),
+      // Checked before the body is parsed: a refused request costs no parsing.
+      ...(tracking
+        ? {}
+        : {
+            onRequest: async (req: FastifyRequest) => {
+              checkSameOrigin(req, options.sessionCookie);
+              checkJsonBody(req);
+            },
+          }),
       handler: async (req, reply) => {
         const principal = r.auth === 'none' ? await authenticate(req).catch(() => null) : await authenticate(req);
         authorize(r.auth, principal);

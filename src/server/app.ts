@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { serialQueue } from '../core/serial.js';
@@ -20,6 +21,7 @@ import { openApiDocument } from '../http/openapi.js';
 import type { RouteDef } from '../http/route.js';
 import { authenticator } from '../auth/authenticate.js';
 import { authRoutes } from '../auth/auth.routes.js';
+import { SESSION_COOKIE } from '../auth/staff.js';
 import { IngestWriter } from '../ingest/writer/writer.js';
 import { GroupCommit } from '../ingest/group.js';
 import { segmentRoutes } from '../ingest/segment/segment.routes.js';
@@ -51,6 +53,8 @@ export interface ServerOptions {
   jobMemoryMb?: number | undefined;
   /** With `jobThreads`: how long a job may run before it is stopped and its run recorded as failed (default 30 minutes). */
   jobDeadlineMs?: number | undefined;
+  /** The address users reach Rapport at (`RAPPORT_PUBLIC_URL`): over HTTPS, cookies are `Secure` and HSTS is sent. */
+  publicUrl?: string | undefined;
   /** How far past the server's clock a tracked time may lie, in days (`RAPPORT_FUTURE_DAYS`; core/limits.ts). */
   futureDays?: number | undefined;
 }
@@ -69,6 +73,29 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   };
   const app = Fastify({ logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false, bodyLimit: 1024 * 1024 });
   await app.register(fastifyCookie);
+  // Security headers on every answer: a content security policy that lets the web app load only
+  // its own scripts, styles, images and API (user text can never run as script), no framing,
+  // no MIME sniffing, no referrer across origins; HSTS only when Rapport is served over HTTPS.
+  const https = opts.publicUrl?.startsWith('https://') ?? false;
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    strictTransportSecurity: https ? { maxAge: 15_552_000 } : false,
+    crossOriginEmbedderPolicy: false,
+  });
   // Shutting down never waits on a job: a running job's thread is stopped (its run recorded as
   // failed) before the server waits for the requests in flight, such as the one that asked for it.
   app.addHook('preClose', async () => ctx.jobs.stop());
@@ -96,9 +123,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     ...valueRoutes(ctx),
     ...listeningRoutes(ctx),
     ...searchRoutes(ctx),
-    ...authRoutes(ctx),
+    ...authRoutes(ctx, { secureCookies: https }),
   ];
-  mountRoutes(app, routes, authenticator(store, clock));
+  mountRoutes(app, routes, authenticator(store, clock, serialWrite), { sessionCookie: SESSION_COOKIE });
   const doc = openApiDocument(routes, VERSION);
   app.get('/api/openapi.json', async () => doc);
   app.get('/healthz', async () => ({ ok: true }));

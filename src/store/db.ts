@@ -172,16 +172,46 @@ export async function migrate(store: Store, options: { to?: string } = {}): Prom
 }
 
 /**
- * A consistent copy of the database while it is in use. SQLite: the online backup API
- * (pages copied under a read transaction, writers keep going). PostgreSQL: use pg_dump.
+ * A consistent copy of the database while it is in use. SQLite: `VACUUM INTO` a temporary file
+ * beside the destination, which copies one snapshot in a single read transaction: writers
+ * (the server, an import) keep going in WAL mode and cannot make it start over, as the online
+ * backup API does at every change another connection makes (under steady ingestion it never
+ * finished). The copy is then checked (`quick_check`, and the tables are there) and renamed
+ * over the destination only when complete, so an older backup at that path is replaced whole
+ * or not at all, and a failed or interrupted backup leaves no half-written file behind.
+ * PostgreSQL: pg_dump is the tool; this says so rather than pretending.
  */
-export async function backup(store: Store, file: string): Promise<{ bytes: number }> {
+export async function backup(store: Store, file: string): Promise<{ bytes: number; tables: number; replaced: boolean }> {
   if (!store.sqlite) {
-    throw new RapportError('invalid_input', 'backup: on PostgreSQL use pg_dump (rapport backup copies SQLite files)');
+    throw new RapportError('invalid_input', 'backup: this database is PostgreSQL; back it up with pg_dump (for example pg_dump -Fc "$DATABASE_URL" > rapport.dump), and restore with pg_restore. rapport backup copies SQLite databases');
   }
   const dest = path.resolve(file);
+  if (store.target.kind === 'sqlite' && path.resolve(store.target.file) === dest) throw new RapportError('invalid_input', `backup: ${dest} is the database itself; choose another file`);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
-  if (fs.existsSync(dest)) throw new RapportError('conflict', `backup: ${dest} already exists`);
-  await store.sqlite.backup(dest);
-  return { bytes: fs.statSync(dest).size };
+  if (fs.existsSync(dest) && !fs.statSync(dest).isFile()) throw new RapportError('conflict', `backup: ${dest} exists and is not a file`);
+  const replaced = fs.existsSync(dest);
+  const partial = `${dest}.partial-${process.pid}`;
+  fs.rmSync(partial, { force: true });
+  try {
+    store.sqlite.prepare('vacuum into ?').run(partial);
+    const tables = verifyCopy(partial);
+    fs.renameSync(partial, dest);
+    return { bytes: fs.statSync(dest).size, tables, replaced };
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
+}
+
+/** Opens a copy read-only and checks it: structurally sound, and it holds Rapport's tables. */
+function verifyCopy(file: string): number {
+  const copy = new SQLite(file, { readonly: true, fileMustExist: true });
+  try {
+    const check = copy.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw new RapportError('internal', `backup: the copy failed its check (${String(check)}); nothing was replaced`);
+    const tables = (copy.prepare("select count(*) as n from sqlite_master where type = 'table' and name in ('customers', 'orders', 'interactions', 'feedback')").get() as { n: number }).n;
+    if (tables < 4) throw new RapportError('internal', 'backup: the copy lacks the database\'s tables; nothing was replaced');
+    return (copy.prepare("select count(*) as n from sqlite_master where type = 'table'").get() as { n: number }).n;
+  } finally {
+    copy.close();
+  }
 }
