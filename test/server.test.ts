@@ -301,3 +301,46 @@ describe('cookie sessions and cross-site requests', () => {
     }
   });
 });
+
+describe('request-rate limits', () => {
+  it('answers 429 with Retry-After to sign-in guessing, key guessing, search floods and tracking bursts, and not to others', async () => {
+    const { sqliteStore } = await import('./support/stores.js');
+    const t = await sqliteStore();
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    const app = await buildServer({ store: t.store, clock: () => now, rateLimits: { signinPerMinute: 5, searchPerMinute: 8, ingestPerSecond: 6, authFailuresPerMinute: 4 } });
+    try {
+      const read = (await createKey(t.store.db, 'dash', 'read', now)).secret;
+      const ingest = (await createKey(t.store.db, 'site', 'ingest', now)).secret;
+      const statuses = async (n: number, send: () => Promise<{ statusCode: number }>) => {
+        const out: number[] = [];
+        for (let i = 0; i < n; i++) out.push((await send()).statusCode);
+        return out;
+      };
+      // Sign-in links guessed from one address: the sixth attempt waits.
+      const guesses = await statuses(7, () => app.inject({ method: 'GET', url: '/auth/signin?token=guess' }));
+      assert.deepEqual(guesses, [303, 303, 303, 303, 303, 429, 429]);
+      const limited = await app.inject({ method: 'GET', url: '/auth/signin?token=guess' });
+      assert.ok(Number(limited.headers['retry-after']) >= 1);
+      assert.equal(limited.json<{ error: { code: string } }>().error.code, 'rate_limited');
+      // Unknown keys: after four failures the address waits, even with a good key.
+      const bad = await statuses(5, () => app.inject({ method: 'GET', url: '/api/customers', headers: { authorization: 'Bearer rk_read_guess' } }));
+      assert.deepEqual(bad, [401, 401, 401, 401, 429]);
+      const good = await app.inject({ method: 'GET', url: '/api/customers', headers: { authorization: `Bearer ${read}` } });
+      assert.equal(good.statusCode, 429);
+      assert.ok(Number(good.headers['retry-after']) >= 1);
+      now += 61_000;
+      assert.equal((await app.inject({ method: 'GET', url: '/api/customers', headers: { authorization: `Bearer ${read}` } })).statusCode, 200, 'the window ended');
+      // Searches per caller.
+      const searches = await statuses(9, () => app.inject({ method: 'GET', url: '/api/search?q=refund', headers: { authorization: `Bearer ${read}` } }));
+      assert.deepEqual(searches, [200, 200, 200, 200, 200, 200, 200, 200, 429]);
+      // Tracking bursts per key and address.
+      const track = () => app.inject({ method: 'POST', url: '/v1/track', headers: { authorization: `Basic ${Buffer.from(`${ingest}:`).toString('base64')}`, 'content-type': 'application/json' }, payload: { userId: 'u', event: 'Viewed' } });
+      const burst = await statuses(8, track);
+      assert.deepEqual(burst.slice(0, 6), [200, 200, 200, 200, 200, 200]);
+      assert.equal(burst[7], 429);
+    } finally {
+      await app.close();
+      await t.cleanup();
+    }
+  });
+});

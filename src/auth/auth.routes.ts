@@ -23,6 +23,7 @@ export function authRoutes(ctx: HttpContext, options: { secureCookies?: boolean 
       summary: 'Spend a one-time sign-in link and open a session',
       tags: ['Staff'],
       auth: 'none',
+      rateLimit: 'signin',
       hidden: true,
       query: z.object({ token: z.string().min(1).max(200) }),
       handler: async ({ req, query, reply }) => {

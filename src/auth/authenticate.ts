@@ -3,6 +3,7 @@ import { unauthorized } from '../core/errors.js';
 import { SECOND_MS } from '../core/time.js';
 import type { Principal } from '../http/principal.js';
 import type { Serialize } from '../core/serial.js';
+import type { FailureLimiter } from '../http/rate-limits.js';
 import type { Store } from '../store/db.js';
 import { verifyKey } from './keys.js';
 import { SESSION_COOKIE, sessionUser, staffPrincipal } from './staff.js';
@@ -15,12 +16,14 @@ const KEY_CACHE_MS = 5 * SECOND_MS;
  * user name, as Segment's clients send it) names an API key; else the staff session cookie.
  * Verified keys are kept a few seconds, so a busy tracking client costs no key look-up per request.
  */
-export function authenticator(store: Store, clock: () => number, write?: Serialize): (req: FastifyRequest) => Promise<Principal | null> {
+export function authenticator(store: Store, clock: () => number, write?: Serialize, failures?: FailureLimiter): (req: FastifyRequest) => Promise<Principal | null> {
   const keyCache = new Map<string, { principal: Principal; until: number }>();
   return async (req) => {
     const header = req.headers.authorization;
     const now = clock();
     if (header) {
+      // An address that failed too often waits, whatever it sends now (key guessing).
+      failures?.check(req.ip);
       const [scheme, value = ''] = header.split(/\s+/, 2);
       let secret: string | undefined;
       if (scheme?.toLowerCase() === 'bearer') secret = value.trim();
@@ -29,7 +32,10 @@ export function authenticator(store: Store, clock: () => number, write?: Seriali
       const cached = keyCache.get(secret);
       if (cached && cached.until > now) return cached.principal;
       const p = await verifyKey(store.db, secret, now);
-      if (!p) throw unauthorized('the key is unknown or revoked');
+      if (!p) {
+        failures?.failed(req.ip);
+        throw unauthorized('the key is unknown or revoked');
+      }
       if (keyCache.size > 1000) keyCache.clear();
       keyCache.set(secret, { principal: p, until: now + KEY_CACHE_MS });
       return p;

@@ -17,6 +17,10 @@ const EnvSchema = z.object({
   RAPPORT_CLV_EVERY_HOURS: z.coerce.number().min(0).default(24),
   RAPPORT_JOB_MEMORY_MB: z.coerce.number().int().min(64).optional(),
   RAPPORT_JOB_DEADLINE_MINUTES: z.coerce.number().min(1).max(24 * 60).default(30),
+  RAPPORT_SIGNIN_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(10),
+  RAPPORT_SEARCH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
+  RAPPORT_INGEST_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(1000),
+  RAPPORT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(20),
   RAPPORT_FUTURE_DAYS: z.coerce.number().min(0).max(MAX_FUTURE_DAYS).default(DEFAULT_FUTURE_DAYS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
@@ -32,6 +36,8 @@ export interface Config {
   readonly clvEveryHours: number;
   /** The JavaScript heap a server job's thread may use (MB); undefined: V8's default. */
   readonly jobMemoryMb: number | undefined;
+  /** Request-rate limits of the server (http/rate-limits.ts); 0 turns one off. */
+  readonly rateLimits: { signinPerMinute: number; searchPerMinute: number; ingestPerSecond: number; authFailuresPerMinute: number };
   /** How long a server job may run before it is stopped and its run recorded as failed, in minutes. */
   readonly jobDeadlineMinutes: number;
   /** How far past the receiving clock a time that enters may lie, in days (core/limits.ts). */
@@ -71,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     jobMemoryMb: e.RAPPORT_JOB_MEMORY_MB,
     futureDays: e.RAPPORT_FUTURE_DAYS,
     jobDeadlineMinutes: e.RAPPORT_JOB_DEADLINE_MINUTES,
+    rateLimits: Object.freeze({ signinPerMinute: e.RAPPORT_SIGNIN_PER_MINUTE, searchPerMinute: e.RAPPORT_SEARCH_PER_MINUTE, ingestPerSecond: e.RAPPORT_INGEST_PER_SECOND, authFailuresPerMinute: e.RAPPORT_AUTH_FAILURES_PER_MINUTE }),
     logLevel: e.LOG_LEVEL,
   });
 }

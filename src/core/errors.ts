@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'unreadable_file'
   | 'config'
   | 'busy'
+  | 'rate_limited'
   | 'job_died'
   | 'internal';
 
@@ -28,6 +29,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   unreadable_file: 400,
   config: 500,
   busy: 503,
+  rate_limited: 429,
   job_died: 500,
   internal: 500,
 };
@@ -43,6 +45,7 @@ const EXIT_CODE: Record<ErrorCode, number> = {
   unreadable_file: 6,
   config: 7,
   busy: 8,
+  rate_limited: 8,
   job_died: 1,
   internal: 1,
 };
@@ -57,6 +60,8 @@ export interface FieldIssue {
 export class RapportError extends Error {
   readonly code: ErrorCode;
   readonly issues: FieldIssue[];
+  /** For `busy` and `rate_limited`: when to try again, in seconds (the `Retry-After` header). */
+  retryAfterSeconds?: number;
 
   constructor(code: ErrorCode, message: string, issues: FieldIssue[] = []) {
     super(message);

@@ -73,7 +73,7 @@ export function mountRoutes(
   app: FastifyInstance,
   routes: readonly RouteDef<unknown, unknown, unknown>[],
   authenticate: Authenticate,
-  options: { sessionCookie: string },
+  options: { sessionCookie: string; rateLimit?: (name: RouteDef['rateLimit']) => object | undefined },
 ): void {
   for (const r of routes) {
     // The tracking API (Segment's clients) takes its own content types and no cookie.
@@ -82,6 +82,7 @@ export function mountRoutes(
       method: r.method,
       url: r.url,
       ...(r.bodyLimit ? { bodyLimit: r.bodyLimit } : {}),
+      ...(options.rateLimit?.(r.rateLimit) ? { config: { rateLimit: options.rateLimit(r.rateLimit) } } : {}),
       // Checked before the body is parsed: a refused request costs no parsing.
       ...(tracking
         ? {}
@@ -107,7 +108,10 @@ export function mountRoutes(
 
 /** Every error as `{ error: { code, message, issues? } }` with the code's HTTP status. */
 export function sendError(error: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (isRapportError(error)) return reply.status(error.httpStatus).send(error.toJSON());
+  if (isRapportError(error)) {
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+    return reply.status(error.httpStatus).send(error.toJSON());
+  }
   const e = error as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     const limit = req.routeOptions.bodyLimit ?? 1024 * 1024;

@@ -23,8 +23,15 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
   documentOnlyBody?: boolean;
   /** Keep the route out of the OpenAPI document (HTML pages, redirects). */
   hidden?: boolean;
+  /**
+   * Which request-rate limit applies (server/limits via @fastify/rate-limit): `signin` per
+   * address, `search` per caller, `ingest` per key and address. 429 with Retry-After beyond it.
+   */
+  rateLimit?: RateLimitName;
   handler: (input: RouteInput<B, Q, P>) => Promise<unknown>;
 }
+
+export type RateLimitName = 'signin' | 'search' | 'ingest';
 
 export interface RouteInput<B, Q, P> {
   body: B;

@@ -12,6 +12,7 @@ export function searchRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unkno
       summary: 'Full-text search over what customers said: feedback of every kind, customers, interactions with text',
       tags: ['Search'],
       auth: 'read',
+      rateLimit: 'search',
       query: service.SearchParams,
       response: service.SearchPage,
       // Records stored since the last indexing pass are indexed first, with the other writes.

@@ -18,6 +18,7 @@ import type { HttpContext } from '../http/context.js';
 import { acceptTrackingBodies } from '../http/bodies.js';
 import { mountRoutes, notFoundBody, sendError } from '../http/mount.js';
 import { openApiDocument } from '../http/openapi.js';
+import { DEFAULT_RATE_LIMITS, FailureLimiter, registerRateLimits, type RateLimits } from '../http/rate-limits.js';
 import type { RouteDef } from '../http/route.js';
 import { authenticator } from '../auth/authenticate.js';
 import { authRoutes } from '../auth/auth.routes.js';
@@ -53,6 +54,8 @@ export interface ServerOptions {
   jobMemoryMb?: number | undefined;
   /** With `jobThreads`: how long a job may run before it is stopped and its run recorded as failed (default 30 minutes). */
   jobDeadlineMs?: number | undefined;
+  /** Request-rate limits (http/rate-limits.ts); each 0 turns one off. */
+  rateLimits?: Partial<RateLimits> | undefined;
   /** The address users reach Rapport at (`RAPPORT_PUBLIC_URL`): over HTTPS, cookies are `Secure` and HSTS is sent. */
   publicUrl?: string | undefined;
   /** How far past the server's clock a tracked time may lie, in days (`RAPPORT_FUTURE_DAYS`; core/limits.ts). */
@@ -125,7 +128,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     ...searchRoutes(ctx),
     ...authRoutes(ctx, { secureCookies: https }),
   ];
-  mountRoutes(app, routes, authenticator(store, clock, serialWrite), { sessionCookie: SESSION_COOKIE });
+  const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+  const rateLimit = await registerRateLimits(app, limits);
+  mountRoutes(app, routes, authenticator(store, clock, serialWrite, new FailureLimiter(limits.authFailuresPerMinute, clock)), { sessionCookie: SESSION_COOKIE, rateLimit });
   const doc = openApiDocument(routes, VERSION);
   app.get('/api/openapi.json', async () => doc);
   app.get('/healthz', async () => ({ ok: true }));
