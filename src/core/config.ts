@@ -15,6 +15,7 @@ const EnvSchema = z.object({
   RAPPORT_DEMO_CUSTOMERS: z.coerce.number().int().min(0).default(2000),
   RAPPORT_CLV_EVERY_HOURS: z.coerce.number().min(0).default(24),
   RAPPORT_JOB_MEMORY_MB: z.coerce.number().int().min(64).optional(),
+  RAPPORT_IMPORT_MAX_MB: z.coerce.number().min(1).max(10_240).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
 
@@ -29,6 +30,8 @@ export interface Config {
   readonly clvEveryHours: number;
   /** The JavaScript heap a server job's thread may use (MB); undefined: V8's default. */
   readonly jobMemoryMb: number | undefined;
+  /** The largest file the import API takes (MB). */
+  readonly importMaxMb: number;
   readonly logLevel: string;
 }
 
@@ -62,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     demoCustomers: e.RAPPORT_DEMO_CUSTOMERS,
     clvEveryHours: e.RAPPORT_CLV_EVERY_HOURS,
     jobMemoryMb: e.RAPPORT_JOB_MEMORY_MB,
+    importMaxMb: e.RAPPORT_IMPORT_MAX_MB,
     logLevel: e.LOG_LEVEL,
   });
 }

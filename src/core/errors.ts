@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'invalid_input'
   | 'payload_too_large'
+  | 'file_too_large'
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
@@ -19,6 +20,7 @@ export type ErrorCode =
 const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_input: 400,
   payload_too_large: 400,
+  file_too_large: 413,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -33,6 +35,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
 const EXIT_CODE: Record<ErrorCode, number> = {
   invalid_input: 2,
   payload_too_large: 2,
+  file_too_large: 2,
   unauthorized: 3,
   forbidden: 3,
   not_found: 4,

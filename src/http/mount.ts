@@ -29,7 +29,7 @@ export function mountRoutes(app: FastifyInstance, routes: readonly RouteDef<unkn
         authorize(r.auth, principal);
         const params = parseWith(r.params, req.params, 'params');
         const query = parseWith(r.query, req.query, 'query');
-        const body = r.documentOnlyBody ? req.body : parseWith(r.body, req.body, 'body');
+        const body = r.documentOnlyBody || r.fileBody ? req.body : parseWith(r.body, req.body, 'body');
         const result = await r.handler({ body, query, params, principal, req, reply });
         if (reply.sent) return reply;
         return result;

@@ -15,6 +15,7 @@ import { inlineJobs, threadJobs } from '../jobs/runner.js';
 import { startSchedule, type ScheduleOptions } from '../jobs/scheduler.js';
 import type { HttpContext } from '../http/context.js';
 import { acceptTrackingBodies } from '../http/bodies.js';
+import { acceptFileBodies } from '../http/upload.js';
 import { mountRoutes, notFoundBody, sendError } from '../http/mount.js';
 import { openApiDocument } from '../http/openapi.js';
 import type { RouteDef } from '../http/route.js';
@@ -23,6 +24,7 @@ import { authRoutes } from '../auth/auth.routes.js';
 import { IngestWriter } from '../ingest/writer/writer.js';
 import { GroupCommit } from '../ingest/group.js';
 import { segmentRoutes } from '../ingest/segment/segment.routes.js';
+import { importRoutes } from '../ingest/files/import.routes.js';
 import { customerRoutes } from '../customers/customer.routes.js';
 import { valueRoutes } from '../value/value.routes.js';
 import { listeningRoutes } from '../listening/listening.routes.js';
@@ -49,6 +51,8 @@ export interface ServerOptions {
   jobThreads?: boolean;
   /** With `jobThreads`: the heap each job's thread may use, in MB (default: V8's). */
   jobMemoryMb?: number | undefined;
+  /** The largest file the import API takes, in bytes (default 50 MB; `RAPPORT_IMPORT_MAX_MB`). */
+  importMaxBytes?: number | undefined;
 }
 
 /** Builds the HTTP server (not listening). Tests call `app.inject(...)` on it directly. */
@@ -67,6 +71,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await app.register(fastifyCookie);
   // The tracking routes take gzip'd bodies and the content types Segment's libraries send.
   acceptTrackingBodies(app, '/v1/');
+  // The import routes stream uploaded files (CSV, NDJSON) to a temporary file themselves.
+  acceptFileBodies(app);
 
   if (opts.schedule) {
     const schedule = startSchedule(store, JOBS, { now: clock, jobs: ctx.jobs, log: (m) => app.log.info(m), ...opts.schedule });
@@ -85,6 +91,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.setErrorHandler((error: unknown, req, reply) => sendError(error, req, reply));
   const routes: RouteDef<unknown, unknown, unknown>[] = [
     ...segmentRoutes(ctx, new GroupCommit(writer, serialWrite)),
+    ...importRoutes(ctx, writer, { maxBytes: opts.importMaxBytes }),
     ...customerRoutes(ctx, writer),
     ...valueRoutes(ctx),
     ...listeningRoutes(ctx),
