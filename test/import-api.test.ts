@@ -203,7 +203,7 @@ for (const d of DIALECTS) {
         { row: 10, field: 'UnitPrice', reason: 'expected a number, got "abc"' },
         { row: 11, field: 'CustomerID', reason: 'order 536383 needs a customer (user_id, customer_id or email)' },
       ]);
-      assert.equal(r.rejectReport, 'row,field,reason\n10,UnitPrice,"expected a number, got ""abc"""\n11,CustomerID,"order 536383 needs a customer (user_id, customer_id or email)"\n');
+      assert.equal(r.rejectReport, 'row,field,reason\r\n10,UnitPrice,"expected a number, got ""abc"""\r\n11,CustomerID,"order 536383 needs a customer (user_id, customer_id or email)"\r\n');
       assert.equal(r.rejectReportComplete, true);
       const orders = await t.store.db.selectFrom('orders').select(['order_id', 'occurred_at']).orderBy('order_id').execute();
       assert.deepEqual(orders.map((o) => o.order_id), ['536365', '536366', '536367', '536380', '536381', '536384']);

@@ -47,7 +47,7 @@ export const ImportResult = z
     seconds: z.number(),
     dateOrder: z.enum(DATE_ORDERS).nullable().describe('how slash dates were read'),
     rejects: z.array(z.object({ row: z.number().int(), field: z.string(), reason: z.string() })).describe(`the first ${REJECTS_LISTED} rejected rows`),
-    rejectReport: z.string().nullable().describe('the reject report as CSV (row,field,reason), or null when no row was rejected'),
+    rejectReport: z.string().nullable().describe("the reject report as CSV (row,field,reason), or null when no row was rejected; a cell a spreadsheet would run as a formula starts with '"),
     rejectReportComplete: z.boolean().describe(`false when the report was longer than ${REPORT_INLINE_BYTES / 1024 / 1024} MB and is cut at a row`),
   })
   .meta({ id: 'ImportResult' });
@@ -99,7 +99,7 @@ export async function importResult(summary: ImportSummary, dateOrder: string | u
       await handle.close();
     }
   }
-  const records = report ? parseCsvSync(report, { from_line: 2, to: REJECTS_LISTED, relax_column_count: true }) : [];
+  const records = report ? parseCsvSync(report, { from_line: 2, relax_column_count: true }) : [];
   return {
     kind: summary.kind,
     format: summary.format,
@@ -112,8 +112,21 @@ export async function importResult(summary: ImportSummary, dateOrder: string | u
     rejected: summary.rejected,
     seconds: Math.round(summary.seconds * 1000) / 1000,
     dateOrder: dateOrder === 'dmy' || dateOrder === 'mdy' ? dateOrder : null,
-    rejects: records.map((r) => ({ row: Number(r[0]), field: r[1] ?? '', reason: r[2] ?? '' })),
-    rejectReport: report,
+    rejects: records.slice(0, REJECTS_LISTED).map((r) => ({ row: Number(r[0]), field: r[1] ?? '', reason: r[2] ?? '' })),
+    rejectReport: report === null ? null : spreadsheetCsv([['row', 'field', 'reason'], ...records]),
     rejectReportComplete: complete,
   };
+}
+
+/**
+ * Rows as CSV (RFC 4180) that a spreadsheet opens as text: the reject report quotes column
+ * names and cells of the uploaded file, and one starting with = + - @ would run as a formula,
+ * so such a cell is prefixed with ' (as the web app's own CSV downloads do).
+ */
+function spreadsheetCsv(rows: readonly (readonly string[])[]): string {
+  const cell = (v: string): string => {
+    const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
 }

@@ -210,6 +210,9 @@ async function dateColumns(plan: ImportPlan, guessed: ColumnMap, sample: Sample)
   return out;
 }
 
+/** The converters speak to the CLI (`pass --date-order dmy`); the preview's reader chooses with `dateOrder`. */
+const dateOrderWords = (message: string): string => message.replace('pass --date-order dmy or --date-order mdy', 'choose the date order (dmy or mdy)');
+
 /** The first rows as the import reads them: each mapped cell, and every error that would reject the row. */
 function readRows(plan: ImportPlan, map: ColumnMap, sample: Sample, ctx: RowContext): PreviewRow[] {
   const fieldOfColumn = (column: string): string => {
@@ -222,7 +225,7 @@ function readRows(plan: ImportPlan, map: ColumnMap, sample: Sample, ctx: RowCont
     if (!isRapportError(e) || e.code !== 'invalid_input') throw e;
     const issue = e.issues[0];
     const column = issue?.field ?? '(row)';
-    const message = issue?.message ?? e.message;
+    const message = dateOrderWords(issue?.message ?? e.message);
     if (r.errors.some((x) => x.column === column && x.message === message)) return;
     r.errors.push({ field: fieldOfColumn(column), column, message });
   };
@@ -246,7 +249,7 @@ function readRows(plan: ImportPlan, map: ColumnMap, sample: Sample, ctx: RowCont
     }
     const cells = readCells(map, s.values, s.row);
     r.values = cells.values;
-    r.errors.push(...cells.errors);
+    r.errors.push(...cells.errors.map((x) => ({ ...x, message: dateOrderWords(x.message) })));
     try {
       if (plan.kind === 'customers') customerRow(map as ColumnMap<'customers'>, s.values, s.row, ctx);
       else if (plan.kind === 'feedback') feedbackRow(map as ColumnMap<'feedback'>, s.values, s.row, ctx);
