@@ -217,6 +217,26 @@ for (const d of DIALECTS) {
       assert.equal(again.duplicates, r.inserted);
     });
 
+    it('previews NDJSON: the keys of the first objects as the header, Segment messages without a mapping', { skip }, async () => {
+      const before = await counts(t.store);
+      const people = ['{"User ID":"u1","E-mail":"ANA@example.com","plan":"pro"}', 'not json', '{"User ID":"u2","E-mail":"nope","signup_date":"2024-05-01"}'].join('\n');
+      const res = await app.inject({ method: 'POST', url: '/api/import/preview?kind=customers&filename=people.ndjson', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/x-ndjson' }, payload: people });
+      assert.equal(res.statusCode, 200, res.body);
+      const p = res.json<ImportPreview>();
+      assert.equal(p.format, 'ndjson');
+      assert.deepEqual(p.header, ['User ID', 'E-mail', 'plan', 'signup_date']);
+      assert.deepEqual(Object.fromEntries(p.fields.filter((f) => f.column).map((f) => [f.field, f.column])), { userId: 'User ID', email: 'E-mail', createdAt: 'signup_date' });
+      assert.deepEqual(p.unused, ['plan']);
+      assert.deepEqual(p.rows.map((r) => r.row), [1, 2, 3]);
+      assert.deepEqual(p.rows[0]!.values, { userId: 'u1', email: 'ana@example.com', createdAt: null });
+      assert.match(p.rows[1]!.errors[0]!.message, /^not valid JSON/);
+      assert.deepEqual(p.rows[2]!.errors.map((e) => [e.field, e.column]), [['email', 'E-mail']]);
+      const events = await app.inject({ method: 'POST', url: '/api/import/preview?kind=events&format=ndjson', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/octet-stream' }, payload: '{"type":"track","event":"Signed Up","userId":"u1","timestamp":"2024-05-01T10:00:00Z"}\n' });
+      assert.equal(events.json<ImportPreview>().segmentMessages, true);
+      assert.deepEqual(events.json<ImportPreview>().fields, []);
+      assert.deepEqual(await counts(t.store), before, 'a preview writes nothing');
+    });
+
     it('is for people who may change data: a read or ingest key gets 403, no credentials 401', { skip }, async () => {
       for (const url of ['/api/import/preview', '/api/import']) {
         const byRead = await upload(url, RETAIL, { kind: 'orders', format: 'csv' }, { key: read });

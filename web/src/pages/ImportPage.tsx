@@ -27,7 +27,7 @@ function FieldRow({ field, columns, value, sample, onChange }: { field: PreviewF
   return (
     <tr data-testid={`field-${field.field}`}>
       <th scope="row">
-        <label htmlFor={id} className="import-field-name">
+        <label htmlFor={id} className="import-field-name" title={`Columns recognised: ${field.accepts.join(', ')}`}>
           {field.name}
         </label>
         {need && (
@@ -158,6 +158,11 @@ function Result({ result }: { result: ImportResult }) {
           sub={result.rejected > 0 ? 'see the rows below' : 'none'}
         />
       </div>
+      {(result.kind === 'orders' || result.kind === 'feedback') && result.inserted + result.updated > 0 && (
+        <p className="muted" data-testid="import-next">
+          {result.kind === 'orders' ? 'Customer value' : 'Themes, tags and signals'} follow on the server’s schedule: 10 minutes after new data stops arriving (unless RAPPORT_CLV_EVERY_HOURS is 0).
+        </p>
+      )}
       {result.rejects.length > 0 && (
         <>
           <div className="table-scroll">
