@@ -15,7 +15,8 @@ const KINDS = {
 
 const NOT_IN_FILE = '';
 
-type Preview = { status: 'idle' } | { status: 'loading' } | { status: 'ready'; data: ImportPreview } | { status: 'error'; error: Error };
+/** `updating`: the shown preview is of the previous choice; a new one is on its way. */
+type Preview = { status: 'idle' } | { status: 'loading' } | { status: 'ready'; data: ImportPreview; updating: boolean } | { status: 'error'; error: Error };
 type Run = { status: 'idle' } | { status: 'running' } | { status: 'done'; data: ImportResult } | { status: 'error'; error: Error };
 
 /** One sample value as text: empty cells as a dash. Always rendered as text, never as markup. */
@@ -58,12 +59,12 @@ function FieldRow({ field, columns, value, sample, onChange }: { field: PreviewF
   );
 }
 
-function SampleRows({ preview }: { preview: ImportPreview }) {
+function SampleRows({ preview, stale }: { preview: ImportPreview; stale: boolean }) {
   const mapped = preview.fields.filter((f) => f.column !== null);
   if (preview.rows.length === 0) return <Empty title="No data rows">The file has a header and nothing after it.</Empty>;
   return (
     <div className="table-scroll">
-      <table className="table table-compact import-rows" data-testid="import-rows">
+      <table className={`table table-compact import-rows${stale ? ' is-stale' : ''}`} data-testid="import-rows" aria-busy={stale}>
         <thead>
           <tr>
             <th scope="col" className="num">
@@ -223,9 +224,9 @@ export function ImportPage() {
       return;
     }
     const ctl = new AbortController();
-    setPreview((p) => (p.status === 'ready' ? p : { status: 'loading' }));
+    setPreview((p) => (p.status === 'ready' ? { ...p, updating: true } : { status: 'loading' }));
     api.importPreview(file, params(file), ctl.signal).then(
-      (data) => setPreview({ status: 'ready', data }),
+      (data) => setPreview({ status: 'ready', data, updating: false }),
       (error: unknown) => {
         if (!ctl.signal.aborted) setPreview({ status: 'error', error: error instanceof Error ? error : new Error(String(error)) });
       },
@@ -245,7 +246,7 @@ export function ImportPage() {
     setMap({ ...all, ...map, [field]: column });
     setRun({ status: 'idle' });
   };
-  const blocked = !p || p.missing.length > 0 || p.dates.some((d) => d.order === null && dateOrder === null && (d.state === 'undecidable' || d.state === 'mixed'));
+  const blocked = !p || (preview.status === 'ready' && preview.updating) || p.missing.length > 0 || p.dates.some((d) => d.order === null && dateOrder === null && (d.state === 'undecidable' || d.state === 'mixed'));
   const start = () => {
     if (!file || blocked) return;
     setRun({ status: 'running' });
@@ -324,7 +325,7 @@ export function ImportPage() {
             </p>
           )}
           <div className="table-scroll">
-            <table className="table table-compact import-fields" data-testid="import-fields">
+            <table className={`table table-compact import-fields${preview.status === 'ready' && preview.updating ? ' is-stale' : ''}`} data-testid="import-fields" aria-busy={preview.status === 'ready' && preview.updating}>
               <thead>
                 <tr>
                   <th scope="col">Field</th>
@@ -356,12 +357,18 @@ export function ImportPage() {
       )}
       {p && (
         <Panel title={`First ${formatInt(p.rows.length)} rows as read`} how="Each row as the import reads it, with what would reject it. Rows are numbered as in the reject report: 1 is the first row after the header (for NDJSON, the line).">
-          <SampleRows preview={p} />
+          <SampleRows preview={p} stale={preview.status === 'ready' && preview.updating} />
           <div className="import-actions">
             <button type="button" className="button button-primary" disabled={blocked || run.status === 'running'} onClick={start} data-testid="import-start">
               {run.status === 'running' ? 'Importing…' : 'Import'}
             </button>
-            {blocked && <span className="muted">Choose the missing columns {p.dates.some((d) => d.order === null) ? 'and the date order ' : ''}first.</span>}
+            {preview.status === 'ready' && preview.updating ? (
+              <span className="muted" role="status">
+                Reading the file with your choice…
+              </span>
+            ) : (
+              blocked && <span className="muted">Choose the missing columns {p.dates.some((d) => d.order === null) ? 'and the date order ' : ''}first.</span>
+            )}
           </div>
         </Panel>
       )}
