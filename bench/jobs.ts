@@ -9,8 +9,8 @@ import { generateDemo } from '../src/demo/generate.js';
 import { tagDemoTickets } from '../src/demo/tags.js';
 import { createKey } from '../src/auth/keys.js';
 
-/** Pings /healthz from a thread of its own (the server's thread may be the one that stalls). */
-const PINGER = `
+/** Pings /healthz and sends a tracking event in turn from a thread of its own (the server's thread may be the one that stalls); bench/import-api.ts uses it too. */
+export const PINGER = `
 const { parentPort, workerData } = require('node:worker_threads');
 let running = true; const reads = []; const writes = []; let n = 0; let failed = 0;
 parentPort.on('message', () => { running = false; });

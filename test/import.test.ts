@@ -302,6 +302,11 @@ describe('column mapping', () => {
     assert.deepEqual(m.fields, { userId: 2, email: 1, name: 3, createdAt: 4 });
     assert.deepEqual(m.extras.map((i) => m.names[i]), ['ID', 'Plan']);
   });
+  it('leaves a field mapped to an empty column name without a column, keeping that column as an extra', () => {
+    const m = mapColumns('customers', ['ID', 'E-mail', 'Customer ID', 'Full Name'], { map: { email: '', user_id: 'ID' } });
+    assert.deepEqual(m.fields, { userId: 0, name: 3 });
+    assert.deepEqual(m.extras.map((i) => m.names[i]), ['E-mail', 'Customer ID']);
+  });
   it('reads numbers with currency signs and thousands commas, and rejects others', () => {
     assert.equal(parseNumber('$1,234.50'), 1234.5);
     assert.equal(parseNumber(' 12 '), 12);

@@ -22,6 +22,7 @@ const EnvSchema = z.object({
   RAPPORT_INGEST_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   RAPPORT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(20),
   RAPPORT_FUTURE_DAYS: z.coerce.number().min(0).max(MAX_FUTURE_DAYS).default(DEFAULT_FUTURE_DAYS),
+  RAPPORT_IMPORT_MAX_MB: z.coerce.number().min(1).max(10_240).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
 
@@ -42,6 +43,8 @@ export interface Config {
   readonly jobDeadlineMinutes: number;
   /** How far past the receiving clock a time that enters may lie, in days (core/limits.ts). */
   readonly futureDays: number;
+  /** The largest file the import API takes (MB). */
+  readonly importMaxMb: number;
   readonly logLevel: string;
 }
 
@@ -78,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     futureDays: e.RAPPORT_FUTURE_DAYS,
     jobDeadlineMinutes: e.RAPPORT_JOB_DEADLINE_MINUTES,
     rateLimits: Object.freeze({ signinPerMinute: e.RAPPORT_SIGNIN_PER_MINUTE, searchPerMinute: e.RAPPORT_SEARCH_PER_MINUTE, ingestPerSecond: e.RAPPORT_INGEST_PER_SECOND, authFailuresPerMinute: e.RAPPORT_AUTH_FAILURES_PER_MINUTE }),
+    importMaxMb: e.RAPPORT_IMPORT_MAX_MB,
     logLevel: e.LOG_LEVEL,
   });
 }

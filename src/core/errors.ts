@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'invalid_input'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'file_too_large'
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
@@ -22,6 +23,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_input: 400,
   payload_too_large: 400,
   unsupported_media_type: 415,
+  file_too_large: 413,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -38,6 +40,7 @@ const EXIT_CODE: Record<ErrorCode, number> = {
   invalid_input: 2,
   payload_too_large: 2,
   unsupported_media_type: 2,
+  file_too_large: 2,
   unauthorized: 3,
   forbidden: 3,
   not_found: 4,

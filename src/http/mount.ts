@@ -89,7 +89,7 @@ export function mountRoutes(
         : {
             onRequest: async (req: FastifyRequest) => {
               checkSameOrigin(req, options.sessionCookie);
-              checkJsonBody(req);
+              checkJsonBody(req, r.fileBody?.contentTypes);
             },
           }),
       handler: async (req, reply) => {
@@ -97,7 +97,7 @@ export function mountRoutes(
         authorize(r.auth, principal);
         const params = parseWith(r.params, req.params, 'params');
         const query = parseWith(r.query, req.query, 'query');
-        const body = r.documentOnlyBody ? req.body : parseWith(r.body, req.body, 'body');
+        const body = r.documentOnlyBody || r.fileBody ? req.body : parseWith(r.body, req.body, 'body');
         const result = await r.handler({ body, query, params, principal, req, reply });
         if (reply.sent) return reply;
         return result;

@@ -70,11 +70,15 @@ export function openApiDocument(routes: readonly RouteDef<unknown, unknown, unkn
       tags: r.tags,
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(r.body, 'input', components) } } } } : {}),
+      ...(r.fileBody
+        ? { requestBody: { required: true, description: r.fileBody.description, content: Object.fromEntries(r.fileBody.contentTypes.map((t) => [t, { schema: { type: 'string', format: 'binary', maxLength: r.fileBody!.maxBytes } }])) } }
+        : {}),
       description: `Who may call: ${describePolicy(r.auth)}.`,
       'x-rapport-auth': r.auth,
       responses: {
         '200': { description: 'OK', ...(r.response ? { content: { 'application/json': { schema: schemaOf(r.response, 'output', components) } } } : {}) },
         '400': errorResponse('Invalid input: the error names the field (and row)'),
+        ...(r.fileBody ? { '413': errorResponse(`The file is larger than the limit (${Math.round(r.fileBody.maxBytes / 1024 / 1024)} MB)`) } : {}),
         ...(r.auth === 'none' ? {} : { '401': errorResponse('Missing or invalid credentials'), '403': errorResponse(`Credentials that do not suffice: this needs ${describePolicy(r.auth)}`) }),
       },
       security: securityOf(r.auth),

@@ -21,6 +21,12 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
   bodyLimit?: number;
   /** The body schema only documents; the handler validates `req.body` itself (field paths of its own). */
   documentOnlyBody?: boolean;
+  /**
+   * The body is a file's bytes, not JSON: the handler reads `req.body` as a stream (upload.ts
+   * `receiveFile`), which counts it against `maxBytes` (413 past it). The OpenAPI document
+   * lists the content types.
+   */
+  fileBody?: { contentTypes: readonly string[]; description: string; maxBytes: number };
   /** Keep the route out of the OpenAPI document (HTML pages, redirects). */
   hidden?: boolean;
   /**

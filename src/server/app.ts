@@ -16,6 +16,7 @@ import { inlineJobs, threadJobs } from '../jobs/runner.js';
 import { startSchedule, type ScheduleOptions } from '../jobs/scheduler.js';
 import type { HttpContext } from '../http/context.js';
 import { acceptTrackingBodies } from '../http/bodies.js';
+import { acceptFileBodies } from '../http/upload.js';
 import { mountRoutes, notFoundBody, sendError } from '../http/mount.js';
 import { openApiDocument } from '../http/openapi.js';
 import { DEFAULT_RATE_LIMITS, FailureLimiter, registerRateLimits, type RateLimits } from '../http/rate-limits.js';
@@ -26,6 +27,7 @@ import { SESSION_COOKIE } from '../auth/staff.js';
 import { IngestWriter } from '../ingest/writer/writer.js';
 import { GroupCommit } from '../ingest/group.js';
 import { segmentRoutes } from '../ingest/segment/segment.routes.js';
+import { importRoutes } from '../ingest/files/import.routes.js';
 import { customerRoutes } from '../customers/customer.routes.js';
 import { valueRoutes } from '../value/value.routes.js';
 import { listeningRoutes } from '../listening/listening.routes.js';
@@ -60,6 +62,8 @@ export interface ServerOptions {
   publicUrl?: string | undefined;
   /** How far past the server's clock a tracked time may lie, in days (`RAPPORT_FUTURE_DAYS`; core/limits.ts). */
   futureDays?: number | undefined;
+  /** The largest file the import API takes, in bytes (default 50 MB; `RAPPORT_IMPORT_MAX_MB`). */
+  importMaxBytes?: number | undefined;
 }
 
 /** Builds the HTTP server (not listening). Tests call `app.inject(...)` on it directly. */
@@ -104,6 +108,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.addHook('preClose', async () => ctx.jobs.stop());
   // The tracking routes take gzip'd bodies and the content types Segment's libraries send.
   acceptTrackingBodies(app, '/v1/');
+  // The import routes stream uploaded files (CSV, NDJSON) to a temporary file themselves.
+  acceptFileBodies(app);
 
   if (opts.schedule) {
     const schedule = startSchedule(store, JOBS, { now: clock, jobs: ctx.jobs, log: (m) => app.log.info(m), ...opts.schedule });
@@ -122,6 +128,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.setErrorHandler((error: unknown, req, reply) => sendError(error, req, reply));
   const routes: RouteDef<unknown, unknown, unknown>[] = [
     ...segmentRoutes(ctx, new GroupCommit(writer, serialWrite), { futureDays: opts.futureDays }),
+    ...importRoutes(ctx, writer, { maxBytes: opts.importMaxBytes }),
     ...customerRoutes(ctx, writer),
     ...valueRoutes(ctx),
     ...listeningRoutes(ctx),

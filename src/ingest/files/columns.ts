@@ -41,15 +41,23 @@ import { channelOf, contentId, normalizeMessage } from '../segment/segment.js';
 export { IMPORT_KINDS, type ImportKind } from '../records.js';
 import type { ImportKind } from '../records.js';
 
+/**
+ * How a field's cell is read: as text, a number (`price`: at least 0), a date, an e-mail
+ * address or an ISO-4217 currency code. The row converters read each field so; the preview
+ * (preview.ts) shows each cell as they read it.
+ */
+export type FieldRead = 'text' | 'number' | 'price' | 'date' | 'email' | 'currency';
+
 export interface ColumnSpec {
   /** Internal field name. */
   readonly field: string;
   /** Accepted column names, in priority order (compared after {@link columnKey}). */
   readonly aliases: readonly string[];
   readonly notes: string;
+  readonly read: FieldRead;
 }
 
-const col = (field: string, aliases: readonly string[], notes = ''): ColumnSpec => ({ field, aliases, notes });
+const col = (field: string, aliases: readonly string[], notes = '', read: FieldRead = 'text'): ColumnSpec => ({ field, aliases, notes, read });
 
 /**
  * The accepted columns per kind, in matching order: a column is claimed by the first field
@@ -58,24 +66,24 @@ const col = (field: string, aliases: readonly string[], notes = ''): ColumnSpec 
 export const IMPORT_COLUMNS = {
   customers: [
     col('userId', ['user_id', 'customer_id', 'id', 'external_id', 'contact_id'], 'the product’s own id; without one the e-mail stands in'),
-    col('email', ['email', 'email_address', 'e_mail'], 'required when there is no user id'),
+    col('email', ['email', 'email_address', 'e_mail'], 'required when there is no user id', 'email'),
     col('name', ['name', 'full_name']),
     col('firstName', ['first_name', 'given_name']),
     col('lastName', ['last_name', 'surname', 'family_name']),
-    col('createdAt', ['created_at', 'signup_date', 'signed_up_at', 'joined_at'], 'a date; sets first seen'),
+    col('createdAt', ['created_at', 'signup_date', 'signed_up_at', 'joined_at'], 'a date; sets first seen', 'date'),
   ],
   orders: [
     col('orderId', ['order_id', 'id', 'order_number', 'invoice_no', 'invoice', 'invoice_number', 'invoice_id', 'order_no'], 'required; an invoice number starting with C is a cancellation'),
     col('userId', ['user_id', 'customer_id', 'customer', 'client_id'], 'required unless there is an e-mail'),
-    col('email', ['email', 'customer_email']),
-    col('at', ['date', 'created_at', 'order_date', 'timestamp', 'ordered_at', 'invoice_date', 'purchase_date'], 'required'),
-    col('total', ['total', 'amount', 'revenue', 'dollar_value', 'order_total', 'total_price', 'invoice_total'], 'default: sum of the lines'),
-    col('currency', ['currency'], 'ISO 4217, default USD'),
+    col('email', ['email', 'customer_email'], '', 'email'),
+    col('at', ['date', 'created_at', 'order_date', 'timestamp', 'ordered_at', 'invoice_date', 'purchase_date'], 'required', 'date'),
+    col('total', ['total', 'amount', 'revenue', 'dollar_value', 'order_total', 'total_price', 'invoice_total'], 'default: sum of the lines', 'number'),
+    col('currency', ['currency'], 'ISO 4217, default USD', 'currency'),
     col('productId', ['product_id', 'sku', 'lineitem_sku', 'stock_code', 'item_code', 'product_code'], 'default: the product name'),
     col('productName', ['product_name', 'lineitem_name', 'item_name', 'description', 'product_description', 'product_title']),
     col('category', ['category', 'product_category', 'product_type']),
-    col('price', ['price', 'unit_price', 'lineitem_price'], '≥ 0, default 0'),
-    col('quantity', ['quantity', 'qty', 'lineitem_quantity', 'units'], 'default 1; negative is a return'),
+    col('price', ['price', 'unit_price', 'lineitem_price'], '≥ 0, default 0', 'price'),
+    col('quantity', ['quantity', 'qty', 'lineitem_quantity', 'units'], 'default 1; negative is a return', 'number'),
   ],
   events: [
     col('messageId', ['message_id', 'event_id', 'id'], 'default: a hash of the row'),
@@ -83,20 +91,20 @@ export const IMPORT_COLUMNS = {
     col('userId', ['user_id', 'customer_id']),
     col('anonymousId', ['anonymous_id']),
     col('event', ['event', 'name', 'event_name', 'action'], 'required'),
-    col('timestamp', ['timestamp', 'time', 'occurred_at', 'created_at', 'date'], 'required'),
+    col('timestamp', ['timestamp', 'time', 'occurred_at', 'created_at', 'date'], 'required', 'date'),
     col('channel', ['channel']),
     col('direction', ['direction'], 'inbound, outbound or mutual'),
   ],
   feedback: [
     col('id', ['id', 'ticket_id', 'feedback_id', 'review_id', 'response_id', 'ticket_number', 'ticket'], 'default: a hash of the row'),
     col('userId', ['user_id', 'customer_id', 'requester_id', 'contact_id']),
-    col('email', ['email', 'requester_email', 'customer_email', 'contact_email', 'requester', 'from_email']),
+    col('email', ['email', 'requester_email', 'customer_email', 'contact_email', 'requester', 'from_email'], '', 'email'),
     col('subject', ['subject', 'title', 'summary'], 'kept as the subject; the text when there is none'),
     col('text', ['text', 'body', 'comment', 'description', 'message', 'review', 'feedback', 'content'], 'required (or a subject)'),
     col('kind', ['kind', 'source', 'type'], 'ticket, review, survey, interview or visit_note'),
-    col('rating', ['rating', 'score', 'stars', 'nps'], 'a number'),
+    col('rating', ['rating', 'score', 'stars', 'nps'], 'a number', 'number'),
     col('status', ['status'], 'default open'),
-    col('at', ['created_at', 'date', 'timestamp', 'submitted_at', 'created_time', 'created', 'date_created', 'creation_date'], 'default: the time of the import'),
+    col('at', ['created_at', 'date', 'timestamp', 'submitted_at', 'created_time', 'created', 'date_created', 'creation_date'], 'default: the time of the import', 'date'),
   ],
 } as const satisfies Record<ImportKind, readonly ColumnSpec[]>;
 
@@ -143,7 +151,11 @@ export function fieldNames(kind: ImportKind): string[] {
 }
 
 export interface MapOptions {
-  /** Field → column name, from `--map field=column`: these win over the aliases. */
+  /**
+   * Field → column name, from `--map field=column`: these win over the aliases. An empty
+   * column name (`--map email=`) says the file has no such column: the field stays unmapped
+   * and the column its aliases would have claimed is kept as an extra one.
+   */
   map?: Readonly<Record<string, string>> | undefined;
   /** `--date-order`: how every date column reads slash dates. */
   dateOrder?: DateOrder | undefined;
@@ -155,9 +167,14 @@ export function mapColumns<K extends ImportKind>(kind: K, header: readonly strin
   const keys = names.map(columnKey);
   const taken = new Set<number>();
   const fields: Partial<Record<string, number>> = {};
+  const absent = new Set<string>();
   for (const [name, column] of Object.entries(options.map ?? {})) {
     const field = fieldNamed(kind, name);
     if (field === undefined) throw invalid('--map', `${kind} have no field "${name}"; the fields are ${fieldNames(kind).join(', ')}`);
+    if (column.trim() === '') {
+      absent.add(field);
+      continue;
+    }
     let i = names.indexOf(column.trim());
     if (i < 0) i = keys.indexOf(columnKey(column));
     if (i < 0) throw invalid('--map', `${name}=${column}: the file has no column "${column}" (its columns: ${names.filter((n) => n !== '').join(', ').slice(0, 300)})`);
@@ -165,7 +182,7 @@ export function mapColumns<K extends ImportKind>(kind: K, header: readonly strin
     taken.add(i);
   }
   for (const spec of IMPORT_COLUMNS[kind] as readonly ColumnSpec[]) {
-    if (fields[spec.field] !== undefined) continue;
+    if (fields[spec.field] !== undefined || absent.has(spec.field)) continue;
     for (const alias of spec.aliases) {
       const key = columnKey(alias);
       const i = keys.findIndex((k, j) => k === key && !taken.has(j));
@@ -185,6 +202,24 @@ export function mapColumns<K extends ImportKind>(kind: K, header: readonly strin
     }
   }
   return { kind, names, fields: fields as Partial<Record<FieldOf<K>, number>>, extras, dateOrders };
+}
+
+/**
+ * The fields a kind cannot do without: each entry is satisfied when one of its fields has a
+ * column (an order needs an id, a customer (id or e-mail) and a date). Without one, every row
+ * would be rejected, so the import API refuses the mapping instead.
+ */
+export const REQUIRED_FIELDS: Readonly<Record<ImportKind, readonly (readonly string[])[]>> = {
+  customers: [['userId', 'email']],
+  orders: [['orderId'], ['userId', 'email'], ['at']],
+  events: [['userId', 'anonymousId'], ['event'], ['timestamp']],
+  feedback: [['text', 'subject']],
+};
+
+/** The required fields (see {@link REQUIRED_FIELDS}) that a column map leaves without a column. */
+export function missingFields(map: ColumnMap): (readonly string[])[] {
+  const fields = map.fields as Readonly<Record<string, number | undefined>>;
+  return REQUIRED_FIELDS[map.kind].filter((any) => any.every((f) => fields[f] === undefined));
 }
 
 /** What the row converters need besides the row. */
@@ -296,6 +331,66 @@ class Cells<K extends ImportKind> {
   }
 }
 
+/** One row's mapped cells as the converters read them, for the preview: a value or an error per field. */
+export interface ReadCells {
+  values: Record<string, string | number | null>;
+  errors: { field: string; column: string; message: string }[];
+}
+
+/**
+ * Reads every mapped field of a row as its {@link FieldRead} says (dates as ISO 8601 in UTC),
+ * with the same checks the converters make; a cell that fails gives an error naming the field
+ * and its column instead of a value.
+ */
+export function readCells(map: ColumnMap, values: Row, row: number): ReadCells {
+  const c = new Cells(map, values, row);
+  const out: ReadCells = { values: {}, errors: [] };
+  for (const spec of IMPORT_COLUMNS[map.kind] as readonly ColumnSpec[]) {
+    const field = spec.field;
+    if (!c.has(field)) continue;
+    try {
+      let v: string | number | undefined;
+      switch (spec.read) {
+        case 'text':
+          v = c.text(field);
+          break;
+        case 'number':
+          v = c.number(field);
+          break;
+        case 'price':
+          v = c.number(field, { min: 0 });
+          break;
+        case 'date': {
+          const t = c.date(field);
+          v = t === undefined ? undefined : new Date(t).toISOString();
+          break;
+        }
+        case 'email': {
+          const e = c.text(field);
+          if (e !== undefined && !EMAIL.test(e)) throw invalid(c.name(field), `expected an e-mail address, got "${e.slice(0, 60)}"`, row);
+          v = e?.toLowerCase();
+          break;
+        }
+        case 'currency': {
+          const cur = c.text(field)?.toUpperCase();
+          if (cur !== undefined && !CURRENCY.test(cur)) throw invalid(c.name(field), `expected an ISO-4217 code, got "${cur.slice(0, 40)}"`, row);
+          v = cur;
+          break;
+        }
+      }
+      out.values[spec.field] = v ?? null;
+    } catch (e) {
+      const issue = (e as { issues?: { message: string }[] }).issues?.[0];
+      out.values[spec.field] = null;
+      out.errors.push({ field: spec.field, column: c.name(field), message: issue?.message ?? (e as Error).message });
+    }
+  }
+  return out;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+const CURRENCY = /^[A-Z]{3}$/;
+
 const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const MONEY = /^([+-]?)[$€£¥]?\s?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$/;
 
@@ -383,7 +478,7 @@ export function dateOrderOf(s: string): DateOrder | 'slash' | undefined {
 
 function emailOf(s: string | undefined, cells: Cells<'customers' | 'orders' | 'feedback'>, field: 'email'): string | undefined {
   if (s === undefined) return undefined;
-  if (!/^[^\s@]+@[^\s@]+$/.test(s)) throw invalid(cells.name(field), `expected an e-mail address, got "${s.slice(0, 60)}"`, cells.row);
+  if (!EMAIL.test(s)) throw invalid(cells.name(field), `expected an e-mail address, got "${s.slice(0, 60)}"`, cells.row);
   return s.toLowerCase();
 }
 
@@ -505,7 +600,7 @@ export function orderRow(map: ColumnMap<'orders'>, values: Row, row: number, win
   const at = c.date('at');
   const total = c.number('total');
   const currency = c.text('currency')?.toUpperCase();
-  if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) {
+  if (currency !== undefined && !CURRENCY.test(currency)) {
     throw invalid(c.name('currency'), `expected an ISO-4217 code, got "${currency.slice(0, 40)}"`, row);
   }
   const productName = c.text('productName') ?? null;

@@ -106,21 +106,32 @@ export async function readCsv(plan: ImportPlan, ctx: RowContext, sink: Sink): Pr
 /** Non-empty values of a date column read without finding a slash date, after which the column counts as having none. */
 const PLAIN_DATES_ENOUGH = 1000;
 
+/** What the first pass found in one date column (see {@link scanDateOrders}). */
+export type DateColumnScan =
+  /** No slash dates (ISO dates, epoch numbers, or none in its first 1,000 values). */
+  | { column: number; state: 'none' }
+  /** Decided by the first date with a day above 12 (`value`, on data row `row`). */
+  | { column: number; state: 'decided'; order: DateOrder; value: string; row: number }
+  /** Slash dates, none with a day above 12: day-first and month-first read them alike well. */
+  | { column: number; state: 'undecidable'; example: string }
+  /** Both day-first and month-first dates. */
+  | { column: number; state: 'mixed'; dmy: { value: string; row: number }; mdy: { value: string; row: number } };
+
 /**
- * Decides how each date column reads slash dates (`12/9/2011`) by looking at the whole
- * column, in a first pass over the file that stops as soon as it can: a day above 12 in
- * first place (13/5/2011) makes the column day-first, one in second place (5/13/2011)
- * month-first. A column of slash dates that never decides, or that has both, is refused
- * with a message naming it and `--date-order`. A column whose first 1,000 values hold no
- * slash date is taken to have none.
+ * The first pass over a CSV file: how each date column the map leaves undecided (no
+ * `--date-order`) writes slash dates (`12/9/2011`). It stops as soon as every column is
+ * decided: a day above 12 in first place (13/5/2011) makes a column day-first, one in
+ * second place (5/13/2011) month-first. A column whose first 1,000 values hold no slash date
+ * is taken to have none.
  */
-async function decideDateOrders(plan: ImportPlan, map: ColumnMap): Promise<void> {
+export async function scanDateOrders(plan: Pick<ImportPlan, 'file' | 'kind'>, map: ColumnMap): Promise<DateColumnScan[]> {
   const open = new Map<number, { plain: number; slash: string | undefined; found: { order: DateOrder; value: string; row: number } | undefined }>();
+  const done: DateColumnScan[] = [];
   for (const f of DATE_FIELDS[plan.kind]) {
     const i = (map.fields as Record<string, number | undefined>)[f];
     if (i !== undefined && map.dateOrders[i] === undefined) open.set(i, { plain: 0, slash: undefined, found: undefined });
   }
-  if (open.size === 0) return;
+  if (open.size === 0) return done;
   const parser = fs.createReadStream(plan.file, { highWaterMark: READ_CHUNK }).pipe(
     parseCsv({ bom: true, relax_quotes: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, max_record_size: MAX_ROW_BYTES, from_line: 2 }),
   );
@@ -133,20 +144,22 @@ async function decideDateOrders(plan: ImportPlan, map: ColumnMap): Promise<void>
         if (!v) continue;
         const o = dateOrderOf(v);
         if (o === undefined) {
-          if (col.slash === undefined && ++col.plain >= PLAIN_DATES_ENOUGH) open.delete(i);
+          if (col.slash === undefined && ++col.plain >= PLAIN_DATES_ENOUGH) {
+            open.delete(i);
+            done.push({ column: i, state: 'none' });
+          }
           continue;
         }
         col.slash ??= v;
         if (o === 'slash') continue;
         if (col.found && col.found.order !== o) {
-          const [d, m] = col.found.order === 'dmy' ? [col.found, { value: v, row }] : [{ value: v, row }, col.found];
-          throw invalid(map.names[i]!, `has day-first dates (${d.value}, row ${d.row}) and month-first dates (${m.value}, row ${m.row}); fix the column, or pass --date-order dmy or --date-order mdy to read every date one way`);
+          const [dmy, mdy] = col.found.order === 'dmy' ? [{ value: col.found.value, row: col.found.row }, { value: v, row }] : [{ value: v, row }, { value: col.found.value, row: col.found.row }];
+          open.delete(i);
+          done.push({ column: i, state: 'mixed', dmy, mdy });
+          continue;
         }
-        if (!col.found) {
-          col.found = { order: o, value: v, row };
-          map.dateOrders[i] = o;
-          // Decided; a later contradiction is still looked for, but only within what is read anyway.
-        }
+        // Decided; a later contradiction is still looked for, but only within what is read anyway.
+        col.found ??= { order: o, value: v, row };
       }
       if ([...open.values()].every((c) => c.found !== undefined)) break;
     }
@@ -154,10 +167,28 @@ async function decideDateOrders(plan: ImportPlan, map: ColumnMap): Promise<void>
     parser.destroy();
   }
   for (const [i, col] of open) {
-    if (col.slash !== undefined && col.found === undefined) {
+    if (col.found) done.push({ column: i, state: 'decided', ...col.found });
+    else if (col.slash !== undefined) done.push({ column: i, state: 'undecidable', example: col.slash });
+    else done.push({ column: i, state: 'none' });
+  }
+  return done.sort((a, b) => a.column - b.column);
+}
+
+/**
+ * Decides how each date column reads slash dates by looking at the whole column
+ * ({@link scanDateOrders}) and sets it on the map. A column of slash dates that never
+ * decides, or that has both, is refused with a message naming it and `--date-order`.
+ */
+async function decideDateOrders(plan: ImportPlan, map: ColumnMap): Promise<void> {
+  for (const scan of await scanDateOrders(plan, map)) {
+    const name = map.names[scan.column]!;
+    if (scan.state === 'decided') map.dateOrders[scan.column] = scan.order;
+    else if (scan.state === 'mixed') {
+      throw invalid(name, `has day-first dates (${scan.dmy.value}, row ${scan.dmy.row}) and month-first dates (${scan.mdy.value}, row ${scan.mdy.row}); fix the column, or pass --date-order dmy or --date-order mdy to read every date one way`);
+    } else if (scan.state === 'undecidable') {
       throw invalid(
-        map.names[i]!,
-        `dates such as ${col.slash} could be day-first or month-first, and no date in the column decides (none has a day above 12); pass --date-order dmy (day/month/year) or --date-order mdy (month/day/year)`,
+        name,
+        `dates such as ${scan.example} could be day-first or month-first, and no date in the column decides (none has a day above 12); pass --date-order dmy (day/month/year) or --date-order mdy (month/day/year)`,
       );
     }
   }

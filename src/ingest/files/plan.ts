@@ -47,7 +47,7 @@ export interface ImportOptions {
    * times or more the interactions already stored (and at least 100,000 rows).
    */
   mode?: ImportMode | 'auto' | undefined;
-  /** `--map field=column`: which column holds a field, over the accepted column names. */
+  /** `--map field=column`: which column holds a field, over the accepted column names; `field=`: none does. */
   map?: Readonly<Record<string, string>> | readonly string[] | undefined;
   /** `--date-order dmy|mdy`: how dates like 1/2/2011 are read; by default the date column decides. */
   dateOrder?: string | undefined;
@@ -135,12 +135,12 @@ export async function checkImport(options: ImportOptions): Promise<ImportPlan> {
   const map: Record<string, string> = {};
   const pairs = Array.isArray(options.map) ? (options.map as readonly string[]).map((m) => {
     const eq = m.indexOf('=');
-    if (eq <= 0 || eq === m.length - 1) throw invalid('--map', `expected field=column, got "${m.slice(0, 80)}"`);
+    if (eq <= 0) throw invalid('--map', `expected field=column (or field= for a field the file does not have), got "${m.slice(0, 80)}"`);
     return [m.slice(0, eq).trim(), m.slice(eq + 1).trim()] as const;
   }) : Object.entries(options.map ?? {});
   for (const [field, column] of pairs) {
     if (fieldNamed(kind as ImportKind, field) === undefined) throw invalid('--map', `${kind} have no field "${field}"; the fields are ${fieldNames(kind as ImportKind).join(', ')}`);
-    if (column.length === 0) throw invalid('--map', `${field}: the column name is empty`);
+    // An empty column name says the file has no column for the field (columns.ts MapOptions).
     map[field] = column;
   }
   if (options.dateOrder !== undefined && !(DATE_ORDERS as readonly string[]).includes(options.dateOrder)) {

@@ -1,4 +1,4 @@
-import type { BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
+import type { DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -73,6 +73,30 @@ export interface TimelineQuery {
   cursor?: string | null | undefined;
 }
 
+/** What an import is asked to do with a file (the query of /api/import and its preview). */
+export interface ImportParams {
+  kind: ImportKind;
+  filename: string;
+  /** Field → column; null: the file has no column for it. Empty: the server's guess. */
+  map: Readonly<Record<string, string | null>>;
+  dateOrder: DateOrder | null;
+}
+
+function importQuery(p: ImportParams): string {
+  const q = new URLSearchParams({ kind: p.kind, filename: p.filename });
+  for (const [field, column] of Object.entries(p.map)) q.append('map', `${field}=${column ?? ''}`);
+  if (p.dateOrder) q.set('dateOrder', p.dateOrder);
+  return `?${q.toString()}`;
+}
+
+/** A file as the request body: its bytes, not JSON (the server streams it to a temporary file). */
+const upload = (file: Blob, signal?: AbortSignal): RequestInit & { signal?: AbortSignal | undefined } => ({
+  method: 'POST',
+  headers: { accept: 'application/json', 'content-type': 'application/octet-stream' },
+  body: file,
+  signal,
+});
+
 /** A JSON body for a write. */
 const send = (method: string, body: unknown): RequestInit & { signal?: AbortSignal } => ({ method, headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -117,6 +141,8 @@ export const api = {
   deleteTagSet: (name: string) => request<RemovedTags>(`/api/tag-sets/${encodeURIComponent(name)}`, { method: 'DELETE', headers: { accept: 'application/json' } }),
   defects: (p: { from?: string | undefined; to?: string | undefined }, signal?: AbortSignal) => request<DefectLedger>(`/api/defects${query({ from: p.from, to: p.to })}`, { signal }),
   search: (p: SearchQuery, signal?: AbortSignal) => request<SearchPage>(`/api/search${query({ ...p, limit: p.limit ?? 20 })}`, { signal }),
+  importPreview: (file: Blob, p: ImportParams, signal?: AbortSignal) => request<ImportPreview>(`/api/import/preview${importQuery(p)}`, upload(file, signal)),
+  runImport: (file: Blob, p: ImportParams) => request<ImportResult>(`/api/import${importQuery(p)}`, upload(file)),
   searchFilters: (signal?: AbortSignal) => request<SearchFilterChoices>('/api/search/filters', { signal }),
   customer: (userId: string, signal?: AbortSignal) => request<Customer360>(`/api/customers/${encodeURIComponent(userId)}`, { signal }),
   timeline: (userId: string, p: TimelineQuery, signal?: AbortSignal) =>

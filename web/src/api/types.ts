@@ -10,6 +10,8 @@ import type { ThemeBoard as ThemeBoardSchema, ThemeDetail as ThemeDetailSchema }
 import type { AcceptResult as AcceptResultSchema, ReviewQueue as ReviewQueueSchema, Removed as RemovedSchema, TagChange as TagChangeSchema, TagSetSummary as TagSetSchema, UndoResult as UndoResultSchema } from '../../../src/listening/tags.service.js';
 import type { DefectLedger as DefectLedgerSchema } from '../../../src/listening/defects.js';
 import type { SearchFilterChoices as SearchFilterChoicesSchema, SearchPage as SearchPageSchema } from '../../../src/search/search.service.js';
+import type { ImportPreview as ImportPreviewSchema } from '../../../src/ingest/files/preview.js';
+import type { ImportResult as ImportResultSchema } from '../../../src/ingest/files/import.service.js';
 
 /**
  * API types for the web app, inferred from the server's own zod schemas (a type-only import:
@@ -42,6 +44,12 @@ export type LedgerRow = DefectLedger['byTypeCause'][number];
 export type SearchPage = z.infer<typeof SearchPageSchema>;
 export type SearchHit = SearchPage['items'][number];
 export type SearchFilterChoices = z.infer<typeof SearchFilterChoicesSchema>;
+export type ImportPreview = z.infer<typeof ImportPreviewSchema>;
+export type ImportKind = ImportPreview['kind'];
+export type PreviewField = ImportPreview['fields'][number];
+export type PreviewRow = ImportPreview['rows'][number];
+export type ImportResult = z.infer<typeof ImportResultSchema>;
+export type DateOrder = NonNullable<ImportPreview['dates'][number]['order']>;
 
 export const TIMELINE_KINDS: readonly TimelineKind[] = ['order', 'interaction', 'feedback'];
 export { DIRECTIONS } from '../../../src/core/vocabulary.js';

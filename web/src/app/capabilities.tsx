@@ -9,6 +9,7 @@ import { ThemePage } from '../pages/listening/ThemePage.js';
 import { ReviewPage } from '../pages/listening/ReviewPage.js';
 import { DefectsPage } from '../pages/listening/DefectsPage.js';
 import { SearchPage } from '../pages/SearchPage.js';
+import { ImportPage } from '../pages/ImportPage.js';
 
 /**
  * The capabilities of the dashboard: each one is a navigation entry plus the routes it owns.
@@ -77,5 +78,13 @@ export const CAPABILITIES: readonly Capability[] = [
     path: '/search',
     description: 'Everything customers said: feedback, notes, ideas, their searches and chats',
     routes: [{ path: '/search', element: <SearchPage /> }],
+  },
+  {
+    id: 'import',
+    label: 'Import',
+    icon: 'upload',
+    path: '/import',
+    description: 'Bring in customers, orders, events or feedback from a CSV or NDJSON export, checking how its columns map first',
+    routes: [{ path: '/import', element: <ImportPage /> }],
   },
 ];
