@@ -159,6 +159,39 @@ for (const d of DIALECTS) {
       }
     });
 
+    it('chooses the purchase model by BIC when the history is too short for a holdout, and says so', { skip }, async () => {
+      const short = await d.open();
+      try {
+        const from = dayOf('2025-11-01');
+        const drawn = drawOrders(600, 3).filter((o) => Math.floor(o.at / DAY) >= from);
+        const file = path.join(dir, 'orders-short.csv');
+        ordersCsv(drawn, file);
+        assert.equal((await importFile(short.store, { file, kind: 'orders' })).rejected, 0);
+        const { report: r } = await runClv(short.store, { trigger: 'cli' });
+        assert.ok('skipped' in r.validation, 'two months of history are too short for a holdout');
+        const bic = Object.fromEntries(r.scoring!.candidates.map((c) => [c.model, c.bic]));
+        assert.deepEqual(r.scoring!.candidates.map((c) => c.holdoutMeanAbsoluteError), [null, null]);
+        assert.equal(r.scoring!.by, 'bic');
+        assert.equal(r.scoring!.model, bic.mbgnbd! < bic.bgnbd! ? 'mbgnbd' : 'bgnbd');
+        // The candidates' figures are the plain fits' the choice was made on; a chosen model
+        // whose plain fit was degenerate is refitted with the penalty (and says so), the other kept.
+        const other = r.scoring!.model === 'bgnbd' ? 'mbgnbd' : 'bgnbd';
+        assert.equal(bic[other], r.fit[other]!.bic);
+        const refit = r.warnings.find((w) => /degenerate/.test(w));
+        if (refit) {
+          assert.match(refit, new RegExp(`^the plain maximum-likelihood fit of ${r.scoring!.model === 'bgnbd' ? 'BG' : 'MBG'}/NBD was degenerate on \\d+ customers \\(r = .*\\); refitted with an L2 penalty of 0.01$`));
+          assert.ok(r.fit[r.scoring!.model]!.bic > bic[r.scoring!.model]!, 'the penalised fit is worse by likelihood');
+        } else {
+          assert.equal(bic[r.scoring!.model], r.fit[r.scoring!.model]!.bic);
+        }
+        assert.ok(r.distribution.pAlive.every((b) => Number.isFinite(b.customers)) && Number.isFinite(r.distribution.clv!.total));
+        assert.match(r.scoring!.reason, /^no holdout validation, so the lowest BIC on all customers: (BG|MBG)\/NBD [\d.]+, (BG|MBG)\/NBD [\d.]+$/);
+        assert.equal(r.fit.preferredBy, 'bic');
+      } finally {
+        await short.cleanup();
+      }
+    });
+
     it('values live data as of today and an imported history as of its end, and says which and why', { skip }, async () => {
       const live = await d.open();
       try {
@@ -585,6 +618,15 @@ describe('rapport clv run and imports', () => {
       const text = rapport(['clv', 'run'], env);
       assert.match(text.out, /Customer value as of \d{4}-\d\d-\d\d: [\d,]+ orders/);
       assert.match(text.out, /validation: fitted to/);
+      assert.match(text.out, /\nas of the latest order: an imported history/);
+      assert.match(text.out, /\nscored with (BG|MBG)\/NBD: lowest holdout error: mean absolute error of the repeat purchases predicted per customer, (BG|MBG)\/NBD \d\.\d{4}, (BG|MBG)\/NBD \d\.\d{4}\n/);
+      const wrong = rapport(['clv', 'run', '--model', 'pareto'], env);
+      assert.equal(wrong.code, 2);
+      assert.match(wrong.err, /--model: expected auto, bgnbd or mbgnbd, got "pareto"/);
+      const asked = rapport(['clv', 'run', '--model', 'mbgnbd', '--json'], env);
+      assert.equal(asked.code, 0, asked.err);
+      const a = JSON.parse(asked.out) as ClvRunReport;
+      assert.deepEqual([a.scoring!.model, a.scoring!.by, a.scoring!.reason], ['mbgnbd', 'requested', 'MBG/NBD as asked for (--model)']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
