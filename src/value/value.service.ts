@@ -146,7 +146,7 @@ const PURCHASE_MODEL_TEXT: Record<PurchaseModelName, string> = {
 /** How the numbers are made, in words the dashboard shows beside them, for the model that scored. */
 export function clvExplanation(model: PurchaseModelName, chosen?: string): string[] {
   return [
-    `Purchases: ${PURCHASE_MODEL_TEXT[model]}${chosen ? ` It scored this run: ${chosen}.` : ''}`,
+    `Purchases: ${PURCHASE_MODEL_TEXT[model]}${chosen ? ` This run scored with it (${chosen}).` : ''}`,
     'Spend: Gamma-Gamma (Fader, Hardie & Lee 2005). Each customer’s expected order value blends their own mean with the population’s, trusting their own more the more often they bought (parameters p, q, v).',
     'P(alive): the probability that the customer has not left, given how many times they bought and how long ago the last purchase was compared with how long we have known them.',
     'CLV: margin × expected order value × the expected purchases of each coming month, discounted monthly, summed over the horizon. Value at risk: the value a customer would have if surely still active (CLV / P(alive)) times the probability that they have already left, 1 − P(alive). It is not a part of CLV but its complement: CLV + value at risk = the value if every customer were still active, so value at risk exceeds CLV whenever most of that value sits with customers who have probably left (P(alive) below 50%).',
