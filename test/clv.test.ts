@@ -10,11 +10,11 @@ import { DEFAULT_COHORT, drawCohort } from '../src/demo/clv-cohort.js';
 import { bgnbdLogLikelihood, conditionalExpectedPurchases, conditionalProbabilityOfPurchases, fitBgNbd, horizonFactor, pAlive, probabilityOfPurchases } from '../src/models/clv/bgnbd.js';
 import { conditionalExpectedSpend, fitGammaGamma, spendData } from '../src/models/clv/gamma-gamma.js';
 import { maximizeLikelihood } from '../src/models/clv/optimize.js';
-import { fitParetoNbd, paretoPAlive } from '../src/models/clv/pareto-nbd.js';
-import { fitMbgNbd, mbgConditionalExpectedPurchases, mbgExpectedPurchases, mbgnbdLogLikelihood, mbgPAlive } from '../src/models/clv/mbgnbd.js';
+import { fitParetoNbd, paretoConditionalExpectedPurchases, paretoConditionalProbabilityOfPurchases, paretoPAlive } from '../src/models/clv/pareto-nbd.js';
+import { fitMbgNbd, mbgConditionalExpectedPurchases, mbgConditionalProbabilityOfPurchases, mbgExpectedPurchases, mbgHorizonFactor, mbgnbdLogLikelihood, mbgPAlive } from '../src/models/clv/mbgnbd.js';
 import { hyp2f1 } from '../src/models/clv/special.js';
-import { robustAsOf } from '../src/models/clv/as-of.js';
-import { scoreCustomers } from '../src/models/clv/score.js';
+import { LIVE_WINDOW_DAYS, robustAsOf, runAsOf } from '../src/models/clv/as-of.js';
+import { scoreCustomers, scoreWith } from '../src/models/clv/score.js';
 import { dayOf, summarize, PERIOD_DAYS } from '../src/models/clv/summary.js';
 import { groupTriples } from '../src/models/clv/triples.js';
 import { SHARED_DATA } from './support/stores.js';
@@ -232,6 +232,85 @@ describe('CLV models', () => {
     const future = robustAsOf([...days, 3000], 1364);
     assert.equal(future.day, 1364);
     assert.equal(future.reason, 'future orders ignored');
+  });
+
+  it('as-of day of a run: today while the data are live (the end within a week), else the end of the data', () => {
+    const days = Array.from({ length: 5000 }, (_, i) => 1000 + (i % 365));
+    assert.equal(LIVE_WINDOW_DAYS, 7);
+    assert.deepEqual(runAsOf(days, 1364 + 3), { day: 1367, reason: 'latest order', ignoredCustomers: 0, latestDay: 1364, dataEnd: 1364, daysBehind: 3, live: true });
+    assert.equal(runAsOf(days, 1364).day, 1364);
+    assert.equal(runAsOf(days, 1364 + 7).day, 1371);
+    const old = runAsOf(days, 1364 + 8);
+    assert.deepEqual([old.day, old.live, old.daysBehind], [1364, false, 8]);
+    // A stray weeks after the rest does not make the data live: the end is still before the gap.
+    const stray = runAsOf([...days, 1364 + 40], 1364 + 42);
+    assert.deepEqual([stray.day, stray.reason, stray.live, stray.dataEnd], [1364, 'stray orders ignored', false, 1364]);
+    // Future-dated orders are left out, and live data are as of today.
+    const future = runAsOf([...days, 3000], 1366);
+    assert.deepEqual([future.day, future.reason, future.ignoredCustomers, future.live], [1366, 'future orders ignored', 1, true]);
+  });
+
+  it('MBG/NBD and Pareto/NBD: the horizon factor times P(alive) is the conditional expectation, and the conditional PMF adds up to 1 with that mean', () => {
+    const mbg = { r: 0.525, alpha: 6.18, a: 0.891, b: 1.61 };
+    const pn = { r: 0.55, alpha: 10.6, s: 0.61, beta: 11.7 };
+    for (const [x, tx, T] of [[0, 0, 30], [0, 0, 2], [2, 10, 35], [7, 30, 31]] as const) {
+      for (const t of [4, 52]) {
+        const e = mbgConditionalExpectedPurchases(mbg, t, x, tx, T);
+        assert.ok(Math.abs(mbgHorizonFactor(mbg, x, T, t) * mbgPAlive(mbg, x, tx, T) - e) < 1e-12 * Math.max(1, e));
+        const ep = paretoConditionalExpectedPurchases(pn, t, x, tx, T);
+        for (const [name, pmf, mean] of [
+          ['MBG/NBD', (n: number) => mbgConditionalProbabilityOfPurchases(mbg, n, t, x, tx, T), e],
+          ['Pareto/NBD', (n: number) => paretoConditionalProbabilityOfPurchases(pn, n, t, x, tx, T), ep],
+        ] as const) {
+          let total = 0;
+          let m = 0;
+          for (let n = 0; n < 400; n++) {
+            const p = pmf(n);
+            assert.ok(p >= 0 && p <= 1, `${name} P(${n}) = ${p}`);
+            total += p;
+            m += n * p;
+          }
+          assert.ok(Math.abs(total - 1) < 1e-4, `${name} x=${x} t=${t}: total ${total}`);
+          assert.ok(Math.abs(m - mean) < 2e-3 * Math.max(1, mean), `${name} x=${x} t=${t}: mean ${m} vs ${mean}`);
+        }
+      }
+      // "None" holds the chance of having left.
+      assert.ok(mbgConditionalProbabilityOfPurchases(mbg, 0, 52, x, tx, T) >= 1 - mbgPAlive(mbg, x, tx, T));
+    }
+    // A one-purchase customer: below 1 under MBG/NBD, falling with the time since; 1 under BG/NBD.
+    assert.ok(mbgPAlive(mbg, 0, 0, 40) < mbgPAlive(mbg, 0, 0, 5));
+    assert.equal(pAlive(mbg, 0, 0, 40), 1);
+  });
+
+  it('scores with MBG/NBD as its per-customer formulas do, and with BG/NBD as scoreCustomers does', () => {
+    const c = drawCohort({ ...DEFAULT_COHORT, customers: 2000, seed: 12 });
+    const mbg = { r: 0.3, alpha: 4, a: 0.9, b: 2.5 };
+    const gg = { p: 6, q: 4, v: 15 };
+    const o = { horizonMonths: 12, periodDays: 7, monthlyDiscountRate: 0.01, margin: 0.3 };
+    const s = scoreWith({ model: 'mbgnbd', params: mbg }, gg, c, o);
+    const bg = scoreWith({ model: 'bgnbd', params: mbg }, gg, c, o);
+    const legacy = scoreCustomers(mbg, gg, c, o);
+    assert.deepEqual(bg.clv, legacy.clv);
+    const month = PERIOD_DAYS.month / 7;
+    let onceLower = 0;
+    for (let i = 0; i < 2000; i++) {
+      const [x, tx, T] = [c.frequency[i]!, c.recency[i]!, c.T[i]!];
+      assert.ok(Math.abs(s.pAlive[i]! - mbgPAlive(mbg, x, tx, T)) < 1e-12);
+      if (i % 97 === 0) {
+        assert.ok(Math.abs(s.expectedPurchases[i]! - mbgConditionalExpectedPurchases(mbg, 12 * month, x, tx, T)) < 1e-9);
+        let clv = 0;
+        for (let m = 1; m <= 12; m++) {
+          const step = mbgConditionalExpectedPurchases(mbg, m * month, x, tx, T) - mbgConditionalExpectedPurchases(mbg, (m - 1) * month, x, tx, T);
+          clv += (0.3 * conditionalExpectedSpend(gg, x, c.monetary[i]!) * step) / Math.pow(1.01, m);
+        }
+        assert.ok(Math.abs(s.clv[i]! - clv) < 1e-9 * Math.max(1, clv), `customer ${i}: ${s.clv[i]} vs ${clv}`);
+      }
+      if (x === 0) {
+        assert.equal(bg.pAlive[i], 1);
+        if (s.pAlive[i]! < 0.99) onceLower++;
+      }
+    }
+    assert.ok(onceLower > 100, `${onceLower} one-time buyers below 99%`);
   });
 
   it('MBG/NBD: the gradient matches central differences and the conditional expectation its direct form', () => {

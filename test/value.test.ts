@@ -9,16 +9,18 @@ import type { z } from 'zod';
 import type { DrawnOrder } from '../src/demo/clv-cohort.js';
 import { importFile } from '../src/ingest/files/import.js';
 import { clvDue, runClv, type ClvRunReport } from '../src/value/value.job.js';
-import { fitSummary } from '../src/value/fit.js';
+import { fitSummary, fittedModel } from '../src/value/fit.js';
 import { dayOf, summarize } from '../src/models/clv/summary.js';
-import { scoreCustomers } from '../src/models/clv/score.js';
+import { scoreWith } from '../src/models/clv/score.js';
+import { pAlive } from '../src/models/clv/bgnbd.js';
+import { mbgPAlive } from '../src/models/clv/mbgnbd.js';
 import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';
 import { clvSummary, customerValue, pAliveText, rankCustomers, type ClvSummary, type RankedPage } from '../src/value/value.service.js';
 import { samplePurchases, summarizeOrders } from '../src/value/orders.repository.js';
 import type { Customer360, CustomerPage } from '../src/customers/customer.service.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
-import { DAY, drawOrders, ordersCsv, TRUTH } from './support/orders.js';
+import { DAY, drawOrders, ordersCsv, TRUTH, withEarlyLeavers } from './support/orders.js';
 
 /** The same summary computed independently in memory from the drawn orders. */
 function memorySummary(orders: DrawnOrder[], asOfDay: number) {
@@ -39,6 +41,7 @@ function memorySummary(orders: DrawnOrder[], asOfDay: number) {
   return { s, byUser };
 }
 
+const isoDay = (day: number): string => new Date(day * DAY).toISOString().slice(0, 10);
 const close = (got: number, want: number, tol: number, what: string): void => assert.ok(Math.abs(got - want) <= tol * Math.max(1, Math.abs(want)), `${what}: ${got} vs ${want}`);
 
 for (const d of DIALECTS) {
@@ -95,12 +98,149 @@ for (const d of DIALECTS) {
       }
     });
 
+    it('scores with the model the holdout prefers: MBG/NBD where one-time buyers leave, so one who bought once long ago is not "about 99%" alive', { skip }, async () => {
+      const early = await d.open();
+      try {
+        const drawn = withEarlyLeavers(drawOrders(1000, 5), 0.3);
+        const file = path.join(dir, 'orders-early.csv');
+        ordersCsv(drawn, file);
+        assert.equal((await importFile(early.store, { file, kind: 'orders' })).rejected, 0);
+        const { report: r } = await runClv(early.store, { trigger: 'cli' });
+        const v = r.validation;
+        assert.ok(!('skipped' in v));
+        const err = Object.fromEntries(v.models!.map((m) => [m.model, m.meanAbsoluteError]));
+        assert.ok(err.mbgnbd! < err.bgnbd!, `MBG/NBD ${err.mbgnbd} vs BG/NBD ${err.bgnbd}`);
+        // The report names the model that scored, why, and both models' errors.
+        assert.equal(r.scoring!.model, 'mbgnbd');
+        assert.equal(r.scoring!.by, 'holdout');
+        assert.deepEqual(r.scoring!.candidates.map((c) => [c.model, c.holdoutMeanAbsoluteError]), [['bgnbd', err.bgnbd], ['mbgnbd', err.mbgnbd]]);
+        assert.equal(r.scoring!.reason, `lowest holdout error: mean absolute error of the repeat purchases predicted per customer, MBG/NBD ${err.mbgnbd!.toFixed(4)}, BG/NBD ${err.bgnbd!.toFixed(4)}`);
+        assert.equal(r.fit.preferred, 'mbgnbd');
+        assert.equal(r.fit.preferredBy, 'holdout');
+        // The validation's figures are the scoring model's.
+        assert.equal(v.model, 'mbgnbd');
+        assert.equal(v.meanAbsoluteError, err.mbgnbd);
+        // The customer who bought once, longest ago: P(alive) is MBG/NBD's, well below BG/NBD's 1.
+        const row = (await early.store.db.selectFrom('customer_values').select(['customer_id', 'first_day', 'p_alive', 'expected_purchases']).where('purchase_days', '=', 1).orderBy('last_day').orderBy('customer_id').limit(1).executeTakeFirst())!;
+        const T = (dayOf(r.asOf) - row.first_day) / 7;
+        close(row.p_alive, mbgPAlive(r.fit.mbgnbd!, 0, 0, T), 1e-9, 'stored P(alive) is MBG/NBD');
+        assert.equal(pAlive(r.fit.bgnbd!, 0, 0, T), 1);
+        assert.ok(row.p_alive < 0.9, `P(alive) ${row.p_alive}`);
+        const cv = (await customerValue(early.store, Number(row.customer_id)))!;
+        assert.equal(cv.model.name, 'mbgnbd');
+        assert.equal(cv.model.label, 'MBG/NBD');
+        assert.equal(cv.model.why, r.scoring!.reason);
+        assert.doesNotMatch(cv.pAliveText, /99%/);
+        assert.equal(cv.pAliveText, `about ${Math.round(row.p_alive * 100)}%`);
+        const step = cv.steps.find((s) => s.name === 'P(alive)')!;
+        assert.match(step.formula, /^1 \/ \(1 \+ a\/\(b \+ x\) · /);
+        assert.match(step.meaning, /MBG\/NBD, Batislam et al\. 2007, eq\. 5/);
+        close(step.value!, row.p_alive, 1e-4, 'explained P(alive)');
+        const expected = cv.steps.find((s) => s.name.startsWith('Expected purchases'))!;
+        assert.match(expected.formula, /MBG\/NBD, Batislam et al\. 2007, eq\. 6/);
+        close(expected.value!, row.expected_purchases, 1e-3, 'explained expected purchases');
+        // The outlook is MBG/NBD's: "none" carries the chance of having left.
+        close(cv.purchaseOutlook.reduce((a, o) => a + o.probability, 0), 1, 0.001, 'outlook adds up');
+        assert.ok(cv.purchaseOutlook[0]!.probability >= 1 - row.p_alive - 1e-4);
+        const sum = await clvSummary(early.store);
+        assert.equal(sum.scoring!.label, 'MBG/NBD');
+        assert.deepEqual(sum.validation!.models!.map((m) => m.model), ['bgnbd', 'mbgnbd']);
+        assert.match(sum.explanation![0]!, /^Purchases: MBG\/NBD \(Batislam/);
+        // Asked for BG/NBD, the same customer is scored as surely alive again (the case the choice mends).
+        const { report: bg } = await runClv(early.store, { trigger: 'cli', model: 'bgnbd' });
+        assert.equal(bg.scoring!.model, 'bgnbd');
+        assert.equal(bg.scoring!.by, 'requested');
+        assert.equal(bg.validation && !('skipped' in bg.validation) ? bg.validation.model : undefined, 'bgnbd');
+        const again = (await early.store.db.selectFrom('customer_values').select('p_alive').where('customer_id', '=', row.customer_id).executeTakeFirst())!;
+        assert.equal(again.p_alive, 1);
+        assert.equal((await customerValue(early.store, Number(row.customer_id)))!.pAliveText, 'about 99%');
+      } finally {
+        await early.cleanup();
+      }
+    });
+
+    it('chooses the purchase model by BIC when the history is too short for a holdout, and says so', { skip }, async () => {
+      const short = await d.open();
+      try {
+        const from = dayOf('2025-11-01');
+        const drawn = drawOrders(600, 3).filter((o) => Math.floor(o.at / DAY) >= from);
+        const file = path.join(dir, 'orders-short.csv');
+        ordersCsv(drawn, file);
+        assert.equal((await importFile(short.store, { file, kind: 'orders' })).rejected, 0);
+        const { report: r } = await runClv(short.store, { trigger: 'cli' });
+        assert.ok('skipped' in r.validation, 'two months of history are too short for a holdout');
+        const bic = Object.fromEntries(r.scoring!.candidates.map((c) => [c.model, c.bic]));
+        assert.deepEqual(r.scoring!.candidates.map((c) => c.holdoutMeanAbsoluteError), [null, null]);
+        assert.equal(r.scoring!.by, 'bic');
+        assert.equal(r.scoring!.model, bic.mbgnbd! < bic.bgnbd! ? 'mbgnbd' : 'bgnbd');
+        // The candidates' figures are the plain fits' the choice was made on; a chosen model
+        // whose plain fit was degenerate is refitted with the penalty (and says so), the other kept.
+        const other = r.scoring!.model === 'bgnbd' ? 'mbgnbd' : 'bgnbd';
+        assert.equal(bic[other], r.fit[other]!.bic);
+        const refit = r.warnings.find((w) => /degenerate/.test(w));
+        if (refit) {
+          assert.match(refit, new RegExp(`^the plain maximum-likelihood fit of ${r.scoring!.model === 'bgnbd' ? 'BG' : 'MBG'}/NBD was degenerate on \\d+ customers \\(r = .*\\); refitted with an L2 penalty of 0.01$`));
+          assert.ok(r.fit[r.scoring!.model]!.bic > bic[r.scoring!.model]!, 'the penalised fit is worse by likelihood');
+        } else {
+          assert.equal(bic[r.scoring!.model], r.fit[r.scoring!.model]!.bic);
+        }
+        assert.ok(r.distribution.pAlive.every((b) => Number.isFinite(b.customers)) && Number.isFinite(r.distribution.clv!.total));
+        assert.match(r.scoring!.reason, /^no holdout validation, so the lowest BIC on all customers: (BG|MBG)\/NBD [\d.]+, (BG|MBG)\/NBD [\d.]+$/);
+        assert.equal(r.fit.preferredBy, 'bic');
+      } finally {
+        await short.cleanup();
+      }
+    });
+
+    it('values live data as of today and an imported history as of its end, and says which and why', { skip }, async () => {
+      const live = await d.open();
+      try {
+        const drawn = drawOrders(300, 9);
+        const file = path.join(dir, 'orders-live.csv');
+        ordersCsv(drawn, file);
+        assert.equal((await importFile(live.store, { file, kind: 'orders' })).rejected, 0);
+        const last = Math.max(...drawn.map((o) => Math.floor(o.at / DAY)));
+        // Three days after the latest order: orders are still arriving, so "now" is today.
+        const { report: r } = await runClv(live.store, { trigger: 'cli', now: () => (last + 3) * DAY + 5 * 3_600_000 });
+        assert.equal(r.asOf, isoDay(last + 3));
+        assert.equal(r.asOfRule, 'live');
+        assert.equal(r.dataEnd, isoDay(last));
+        assert.equal(r.asOfReason, 'today: live data, orders are still arriving (the latest 3 days ago, within 7 days)');
+        const row = (await live.store.db.selectFrom('customer_values').select(['customer_id', 'first_day', 'last_day']).limit(1).executeTakeFirst())!;
+        const cv = (await customerValue(live.store, Number(row.customer_id)))!;
+        close(cv.inputs.ageWeeks, (last + 3 - row.first_day) / 7, 1e-3, 'T runs to today');
+        assert.match(cv.activity.statement, /^no purchase in \d+/);
+        const sum = await clvSummary(live.store);
+        assert.equal(sum.run!.asOfRule, 'live');
+        // Thirty days after: an export that ended, valued as of its end.
+        const { report: old } = await runClv(live.store, { trigger: 'cli', now: () => (last + 30) * DAY });
+        assert.equal(old.asOf, isoDay(last));
+        assert.equal(old.asOfRule, 'end of data');
+        assert.equal(old.asOfReason, 'the latest order: an imported history, its last order 30 days ago (more than 7 days), so it is taken as complete up to then');
+        // The edge of the window: 7 days is live, 8 days is not.
+        assert.equal((await runClv(live.store, { trigger: 'cli', now: () => (last + 7) * DAY })).report.asOf, isoDay(last + 7));
+        assert.equal((await runClv(live.store, { trigger: 'cli', now: () => (last + 8) * DAY })).report.asOf, isoDay(last));
+        // Orders dated after today are still left out, live or not.
+        const future = path.join(dir, 'orders-future.csv');
+        fs.writeFileSync(future, `order_id,customer_id,date,total\nfut-1,c1,${isoDay(last + 40)}T10:00:00Z,20\n`);
+        assert.equal((await importFile(live.store, { file: future, kind: 'orders' })).rejected, 0);
+        const { report: f } = await runClv(live.store, { trigger: 'cli', now: () => (last + 2) * DAY });
+        assert.equal(f.asOf, isoDay(last + 2));
+        assert.equal(f.orders, drawn.length);
+        assert.match(f.asOfReason ?? '', /^today: live data, orders are still arriving \(the latest 2 days ago, within 7 days\); orders of 1 customer dated in the future \(up to \d{4}-\d\d-\d\d\) are left out$/);
+      } finally {
+        await live.cleanup();
+      }
+    });
+
     it('summarises the stored orders in SQL exactly as the in-memory summary does (same-day orders merged)', { skip }, async () => {
       const result = await runClv(t.store, { trigger: 'cli' });
       report = result.report;
       const last = Math.max(...orders.map((o) => Math.floor(o.at / DAY)));
       assert.equal(report.asOf, new Date(last * DAY).toISOString().slice(0, 10));
-      assert.equal(report.asOfReason, 'the latest order');
+      // An imported history (it ends long before today): as of its end, and the page says why.
+      assert.match(report.asOfReason ?? '', /^the latest order: an imported history, its last order [\d,]+ days ago \(more than 7 days\)/);
+      assert.equal(report.asOfRule, 'end of data');
       assert.equal(report.orders, orders.length);
       const mem = memorySummary(orders, last);
       assert.equal(report.customers, mem.s.frequency.length);
@@ -119,11 +259,13 @@ for (const d of DIALECTS) {
         close(r.repeat_spend, m.m, 1e-9, `mean repeat spend of ${r.user_id}`);
         assert.equal(Number(r.run_id), result.runId);
       }
-      // The fit and the scores are those of the models on the in-memory summary.
-      const fit = fitSummary(mem.s, { model: 'bgnbd' });
+      // The fits and the scores are those of the models on the in-memory summary; the scores
+      // are the model's the run chose (it fits both purchase models and scores with one).
+      const fit = fitSummary(mem.s, { model: 'all', models: ['bgnbd', 'mbgnbd'] });
       for (const k of ['r', 'alpha', 'a', 'b'] as const) close(report.fit.bgnbd![k], fit.bgnbd![k], 1e-6, `BG/NBD ${k}`);
+      for (const k of ['r', 'alpha', 'a', 'b'] as const) close(report.fit.mbgnbd![k], fit.mbgnbd![k], 1e-6, `MBG/NBD ${k}`);
       for (const k of ['p', 'q', 'v'] as const) close(report.fit.gammaGamma![k], fit.gammaGamma![k], 1e-6, `Gamma-Gamma ${k}`);
-      const scores = scoreCustomers(fit.bgnbd!, fit.gammaGamma, mem.s, { periodDays: 7 });
+      const scores = scoreWith(fittedModel(fit, report.scoring!.model), fit.gammaGamma, mem.s, { periodDays: 7 });
       for (const r of rows) {
         const i = mem.byUser.get(r.user_id!)!.row;
         close(r.clv!, scores.clv[i]!, 1e-5, `CLV of ${r.user_id}`);
@@ -476,6 +618,15 @@ describe('rapport clv run and imports', () => {
       const text = rapport(['clv', 'run'], env);
       assert.match(text.out, /Customer value as of \d{4}-\d\d-\d\d: [\d,]+ orders/);
       assert.match(text.out, /validation: fitted to/);
+      assert.match(text.out, /\nas of the latest order: an imported history/);
+      assert.match(text.out, /\nscored with (BG|MBG)\/NBD: lowest holdout error: mean absolute error of the repeat purchases predicted per customer, (BG|MBG)\/NBD \d\.\d{4}, (BG|MBG)\/NBD \d\.\d{4}\n/);
+      const wrong = rapport(['clv', 'run', '--model', 'pareto'], env);
+      assert.equal(wrong.code, 2);
+      assert.match(wrong.err, /--model: expected auto, bgnbd or mbgnbd, got "pareto"/);
+      const asked = rapport(['clv', 'run', '--model', 'mbgnbd', '--json'], env);
+      assert.equal(asked.code, 0, asked.err);
+      const a = JSON.parse(asked.out) as ClvRunReport;
+      assert.deepEqual([a.scoring!.model, a.scoring!.by, a.scoring!.reason], ['mbgnbd', 'requested', 'MBG/NBD as asked for (--model)']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

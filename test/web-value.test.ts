@@ -42,8 +42,17 @@ describe('customer value in the web dashboard', { skip }, () => {
     await page.getByRole('heading', { name: 'Customer value', level: 1 }).waitFor();
     const summary = await clvSummary(t.store);
     // The as-of sentence names the day and why that day.
-    assert.match(await page.getByTestId('as-of-reason').innerText(), /^the latest order$/);
-    assert.equal(summary.run!.asOfReason, 'the latest order');
+    assert.equal(await page.getByTestId('as-of-reason').innerText(), summary.run!.asOfReason);
+    assert.match(summary.run!.asOfReason, /^the latest order: an imported history, its last order [\d,]+ days ago \(more than 7 days\), so it is taken as complete up to then$/);
+    // The model card names the model that scored and the holdout error of each candidate.
+    const sc = summary.scoring!;
+    const choice = await page.getByTestId('model-choice').innerText();
+    assert.match(choice, new RegExp(`^Scored with ${sc.label.replace('/', '\\/')} \\(the lower holdout error\\): lowest holdout error`));
+    for (const c of sc.candidates) {
+      const card = await page.getByTestId(`model-${c.model}`).innerText();
+      assert.match(card, new RegExp(`holdout error ${c.holdoutMeanAbsoluteError!.toFixed(4)} purchases per customer`));
+      assert.equal(/scored/.test(card), c.model === sc.model, `${c.label} card marks whether it scored`);
+    }
     assert.match((await page.getByTestId('kpi-risk').textContent()) ?? '', /CLV \+ value at risk = the value if every customer were still active/);
     assert.match(await page.getByTestId('kpi-top10').innerText(), new RegExp(`${Math.round(summary.distribution!.clv!.top10Share * 100)}%`));
     const totals = await page.getByTestId('validation-totals').innerText();
@@ -54,6 +63,7 @@ describe('customer value in the web dashboard', { skip }, () => {
     for (const title of ['CLV band', 'customers', 'week', 'repeat purchases, cumulative', 'repeat purchases before the holdout', 'repeat purchases per customer, holdout']) {
       assert.ok(texts.includes(title), `an axis titled "${title}"`);
     }
+    assert.ok(texts.includes(`Predicted (${sc.label})`), 'the forecast line names the model that scored');
     const top = (await rankCustomers(t.store, { sort: 'clv', limit: 10 })).items;
     const rows = page.getByTestId('top-customers').locator('tbody tr');
     await rows.nth(9).waitFor();
@@ -118,6 +128,9 @@ describe('customer value in the web dashboard', { skip }, () => {
     // P(alive) speaks of purchases; the panel says that and the other activity side by side.
     const api = (await customerValue(t.store, Number((await t.store.db.selectFrom('customers').select('id').where('user_id', '=', userId).executeTakeFirstOrThrow()).id)))!;
     assert.equal(await page.getByTestId('purchase-activity').innerText(), `(${api.activity.statement})`);
+    // The panel names the purchase model that produced P(alive) and the expected purchases.
+    assert.equal(await page.getByTestId('customer-model').innerText(), api.model.label);
+    assert.equal(api.model.label, (await clvSummary(t.store)).scoring!.label);
     assert.match(api.activity.statement, /^(no purchase in|bought on the as-of day)[^;]*; (no other activity since|active in the product)/);
     assert.doesNotMatch(await panel.innerText(), /100(\.0)?%/);
     await page.getByTestId('value-how').locator('summary').click();

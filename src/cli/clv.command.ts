@@ -86,6 +86,7 @@ export function registerClv(program: Command, ctx: () => Promise<CliContext>): v
 
 interface RunFlags {
   asOf?: string;
+  model?: string;
   horizon?: string;
   discountRate?: string;
   margin?: string;
@@ -96,7 +97,8 @@ function registerRun(clv: Command, ctx: () => Promise<CliContext>): void {
   clv
     .command('run')
     .description("fit the models on the stored orders and score every customer (P(alive), CLV, value at risk, RFM); the server also does this after imports and on a schedule")
-    .option('--as-of <date>', 'last day observed, YYYY-MM-DD (default: the day of the latest order)')
+    .option('--as-of <date>', 'last day observed, YYYY-MM-DD (default: today while orders are still arriving, else the day of the latest order)')
+    .option('--model <model>', 'purchase model that scores: auto (the one with the lower holdout error), bgnbd or mbgnbd; not remembered', 'auto')
     .option('--horizon <months>', 'months of future purchases valued (default 12; remembered for scheduled runs)')
     .option('--discount-rate <rate>', 'discount rate per month, e.g. 0.01 (remembered)')
     .option('--margin <share>', 'share of revenue that is margin, 0–1 (default 1: CLV in revenue; remembered)')
@@ -117,9 +119,11 @@ function registerRun(clv: Command, ctx: () => Promise<CliContext>): void {
         const { dayOf } = await import('../models/clv/summary.js');
         const asOfDay = flags.asOf === undefined ? undefined : dayOf(flags.asOf);
         if (asOfDay !== undefined && Number.isNaN(asOfDay)) throw invalid('--as-of', `expected a date YYYY-MM-DD, got "${flags.asOf}"`);
+        const { runClv, RUN_MODELS } = await import('../value/value.job.js');
+        const model = RUN_MODELS.find((m) => m === flags.model);
+        if (flags.model !== undefined && flags.model !== 'auto' && model === undefined) throw invalid('--model', `expected auto, ${RUN_MODELS.join(' or ')}, got "${flags.model}"`);
         const c = await ctx();
-        const { runClv } = await import('../value/value.job.js');
-        const { report, runId } = await withStore(c, (store) => runClv(store, { trigger: 'cli', settings, ...(asOfDay !== undefined ? { asOfDay } : {}) }));
+        const { report, runId } = await withStore(c, (store) => runClv(store, { trigger: 'cli', settings, ...(asOfDay !== undefined ? { asOfDay } : {}), ...(model ? { model } : {}) }));
         c.out.write(flags.json ? `${JSON.stringify({ runId, ...report })}\n` : formatRun(report));
         for (const w of report.warnings) c.err.write(`warning: ${w}\n`);
       }),
@@ -131,6 +135,8 @@ const money = (v: number): string => v.toLocaleString('en-US', { maximumFraction
 export function formatRun(r: ClvRunReport): string {
   const lines = [formatReport(r.fit).trimEnd()];
   lines.unshift(`Customer value as of ${r.asOf}: ${r.orders.toLocaleString('en-US')} orders, ${r.customers.toLocaleString('en-US')} customers (${r.repeatCustomers.toLocaleString('en-US')} bought again)`);
+  if (r.asOfReason) lines.splice(1, 0, `as of ${r.asOfReason}`);
+  if (r.scoring) lines.push(`scored with ${MODEL_NAMES[r.scoring.model]}: ${r.scoring.reason}`);
   const v = r.validation;
   if ('skipped' in v) lines.push(`validation skipped: ${v.skipped}`);
   else {

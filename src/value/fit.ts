@@ -9,6 +9,7 @@ import { fitGammaGamma, spendData, type GammaGammaFit } from '../models/clv/gamm
 import { fitMbgNbd, mbgConditionalExpectedPurchases, mbgExpectedPurchases } from '../models/clv/mbgnbd.js';
 import type { Convergence } from '../models/clv/optimize.js';
 import { fitParetoNbd, paretoConditionalExpectedPurchases, paretoExpectedPurchases, type ParetoNbdFit } from '../models/clv/pareto-nbd.js';
+import type { PurchaseModelFit, PurchaseModelName } from '../models/clv/purchase-model.js';
 import { isoOfDay, PERIOD_DAYS, summarize, type Period, type Transactions } from '../models/clv/summary.js';
 import { everyNth, groupTriples, type RfmSummary } from '../models/clv/triples.js';
 import { validateHoldout, type HoldoutReport, type Predictor } from '../models/clv/validation.js';
@@ -21,7 +22,7 @@ export type ModelChoice = 'bgnbd' | 'mbgnbd' | 'pareto' | 'all';
 export const MODEL_CHOICES: readonly ModelChoice[] = ['bgnbd', 'mbgnbd', 'pareto', 'all'];
 
 /** The purchase models by their report key. */
-export type PurchaseModel = 'bgnbd' | 'mbgnbd' | 'paretoNbd';
+export type PurchaseModel = PurchaseModelName;
 
 export interface FitOptions {
   model: ModelChoice;
@@ -207,4 +208,14 @@ export function predictorOf(report: FitReport, m: PurchaseModel): Predictor {
   }
   const pn = report.paretoNbd!;
   return { conditional: (t, x, tx, T) => paretoConditionalExpectedPurchases(pn, t, x, tx, T), unconditional: (t) => paretoExpectedPurchases(pn, t) };
+}
+
+/** The fitted parameters of one purchase model of a report, for scoring. */
+export function fittedModel(fit: FitReport, m: PurchaseModel): PurchaseModelFit {
+  if (m === 'paretoNbd') {
+    const p = fit.paretoNbd!;
+    return { model: m, params: { r: p.r, alpha: p.alpha, s: p.s, beta: p.beta } };
+  }
+  const b = fit[m]!;
+  return { model: m, params: { r: b.r, alpha: b.alpha, a: b.a, b: b.b } };
 }

@@ -3,7 +3,7 @@
  * the CLI) and the summaries of the scores it carries (the CLV and P(alive) distributions,
  * the RFM groups).
  */
-import type { FitReport } from './fit.js';
+import type { FitReport, PurchaseModel } from './fit.js';
 import type { Scores } from '../models/clv/score.js';
 import type { Period } from '../models/clv/summary.js';
 import type { HoldoutReport } from '../models/clv/validation.js';
@@ -39,12 +39,28 @@ export interface ValidationReport extends HoldoutReport {
    */
   models?: { model: 'bgnbd' | 'mbgnbd'; params: { r: number; alpha: number; a: number; b: number }; meanAbsoluteError: number; predictedRepeatPurchases: number }[];
   preferred?: 'bgnbd' | 'mbgnbd';
+  /** The model whose figures the fields above (predicted, tracking, by frequency) are: the one that scored (BG/NBD in runs before the choice). */
+  model?: 'bgnbd' | 'mbgnbd';
+}
+
+/** Which purchase model scored the run's customers, and why. */
+export interface ScoringReport {
+  model: PurchaseModel;
+  /** holdout: the lowest holdout mean absolute error; bic: no holdout, the lowest BIC; requested: `--model`. */
+  by: 'holdout' | 'bic' | 'requested';
+  /** The reason in words, with every candidate's figure. */
+  reason: string;
+  candidates: { model: PurchaseModel; bic: number; logLikelihood: number; holdoutMeanAbsoluteError: number | null }[];
 }
 
 export interface ClvRunReport {
   asOf: string;
-  /** Why this as-of day: "the latest order", or which stray or future-dated orders were left out. */
+  /** Why this as-of day: today for live data, else the latest order, and which stray or future-dated orders were left out. */
   asOfReason?: string;
+  /** live: the data end within LIVE_WINDOW_DAYS of today, so the as-of day is today; end of data: an imported history. Absent for a day asked for. */
+  asOfRule?: 'live' | 'end of data';
+  /** The end of the data (robust to strays), which is the as-of day unless the data are live. */
+  dataEnd?: string;
   /** The newest order row when the run started: orders stored since make the results stale (−1: a run as of an earlier day). */
   lastOrderRef: number;
   period: Period;
@@ -53,6 +69,8 @@ export interface ClvRunReport {
   customers: number;
   repeatCustomers: number;
   fit: FitReport;
+  /** The purchase model that scored and why (runs before the choice: absent, BG/NBD scored). */
+  scoring?: ScoringReport;
   validation: ValidationReport | { skipped: string };
   distribution: {
     clv: { total: number; mean: number; median: number; p90: number; p99: number; max: number; top10Share: number; histogram: HistogramBin[] } | null;

@@ -2,11 +2,12 @@
  * The CLV job: from the stored orders to per-customer value.
  *
  *  1. the database summarises the orders per customer (orders.repository.ts);
- *  2. BG/NBD and Gamma-Gamma are fitted on that summary (fit.ts);
+ *  2. the purchase models (BG/NBD, MBG/NBD) and Gamma-Gamma are fitted on that summary (fit.ts);
  *  3. the models are validated: refitted on a calibration period of a sample of customers
  *     and their predictions compared with what the sample actually bought in the holdout;
- *  4. every customer is scored (P(alive), expected purchases and spend, discounted CLV, value
- *     at risk) and given RFM scores;
+ *     the purchase model with the lowest holdout error scores (the lowest BIC without a holdout);
+ *  4. every customer is scored with it (P(alive), expected purchases and spend, discounted CLV,
+ *     value at risk) and given RFM scores;
  *  5. the scores replace the previous run's in one transaction, and the run is recorded with
  *     its report (parameters, diagnostics, validation, distribution).
  *
@@ -14,15 +15,16 @@
  * and after the demo company is loaded.
  */
 import { RapportError } from '../core/errors.js';
-import { fitSummary, fitTransactions, type FitReport } from './fit.js';
+import { fitSummary, fitTransactions, fittedModel, type FitReport, type PurchaseModel } from './fit.js';
 import { newestOrderId, samplePurchases, summarizeOrders, type OrdersSummary } from './orders.repository.js';
 import { preferenceMatrices } from './preferences.js';
-import { distribution, rfmSummary, type ClvRunReport, type ClvSettings, type ValidationReport } from './run-report.js';
+import { distribution, rfmSummary, type ClvRunReport, type ClvSettings, type ScoringReport, type ValidationReport } from './run-report.js';
 import { CLV_JOB, finishRun, type RunDone } from './runs.repository.js';
 import { readMeta, replaceCustomerValues, writeMeta, type CustomerValueTuple } from './value.repository.js';
-import { robustAsOf, STRAY_GAP_DAYS, type AsOf } from '../models/clv/as-of.js';
+import { LIVE_WINDOW_DAYS, runAsOf, STRAY_GAP_DAYS, type RunAsOf } from '../models/clv/as-of.js';
 import { DAY_MS } from '../models/time.js';
-import { DEFAULT_VALUE_OPTIONS, scoreCustomers, type Scores } from '../models/clv/score.js';
+import { PURCHASE_MODEL_LABELS } from '../models/clv/purchase-model.js';
+import { DEFAULT_VALUE_OPTIONS, scoreWith, type Scores } from '../models/clv/score.js';
 import { isoOfDay, meanRepeatSpend, PERIOD_DAYS, type Period } from '../models/clv/summary.js';
 import { rfmScores, type RfmScores } from '../models/segments/rfm.js';
 import { microSegments } from '../models/segments/micro.js';
@@ -53,6 +55,8 @@ export interface ClvRunOptions {
   settings?: Partial<ClvSettings>;
   /** At most about this many customers in the validation sample (default 100,000). */
   validationCustomers?: number;
+  /** Score with this purchase model instead of the one the holdout prefers (`rapport clv run --model`). */
+  model?: RunModel;
   now?: () => number;
   /**
    * Runs the run's writes (its record, the results swap) one at a time with the caller's other
@@ -65,6 +69,10 @@ export interface ClvRunResult {
   runId: number;
   report: ClvRunReport;
 }
+
+/** The purchase models a run fits, validates and chooses from. */
+export const RUN_MODELS = ['bgnbd', 'mbgnbd'] as const satisfies readonly PurchaseModel[];
+export type RunModel = (typeof RUN_MODELS)[number];
 
 /** Holdout length for validation: a third of the observed span, at most 26 weeks, at least 4. */
 const HOLDOUT_MAX_DAYS = 26 * 7;
@@ -183,34 +191,42 @@ async function compute(
   const lastRef = options.asOfDay === undefined ? ref : -1;
   let orders = await summarizeOrders(store, options.asOfDay);
   if (orders.customerId.length === 0) throw new RapportError('invalid_input', 'no orders stored yet: customer value needs order history (import orders, or load the demo)');
-  // As of the end of the data, robust to a stray late or future-dated order (see as-of.ts).
-  const asOf: AsOf =
-    options.asOfDay === undefined
-      ? robustAsOf(orders.lastDay, Math.floor(now() / DAY_MS))
-      : { day: options.asOfDay, reason: 'latest order', ignoredCustomers: 0, latestDay: orders.maxDay };
-  const asOfDay = asOf.day;
+  // Today for live data, else the end of the data, robust to a stray late or future-dated order (see as-of.ts).
+  const asOf: RunAsOf | undefined = options.asOfDay === undefined ? runAsOf(orders.lastDay, Math.floor(now() / DAY_MS)) : undefined;
+  const asOfDay = asOf ? asOf.day : options.asOfDay!;
   if (asOfDay < orders.maxDay) orders = await summarizeOrders(store, asOfDay);
   const t1 = performance.now();
 
   const { summary, repeatCustomers } = modelInput(orders, asOfDay, per);
-  const { fit, scores } = fitAndScore(summary, settings, per, repeatCustomers);
-  const valued = fit.gammaGamma !== undefined;
+  let fit = fitSummary(summary, { model: 'all', models: RUN_MODELS });
   const t2 = performance.now();
 
-  const validation = await validate(store, orders, asOfDay, options.validationCustomers ?? 100_000);
+  const validation = await validate(store, orders, asOfDay, options.validationCustomers ?? 100_000, options.model);
   const t3 = performance.now();
 
-  const rfm = rfmOf(orders, asOfDay);
+  const scoring = chooseModel(fit, validation, options.model);
+  const scored = scoreChosen(summary, fit, scoring.model, settings, per, repeatCustomers);
+  fit = scored.fit;
+  const { scores } = scored;
+  if (scoring.by === 'holdout') {
+    fit.preferred = scoring.model;
+    fit.preferredBy = 'holdout';
+  }
+  const valued = fit.gammaGamma !== undefined;
   const t4 = performance.now();
-  const seg = await segment(store, orders, scores, valued, asOfDay);
+
+  const rfm = rfmOf(orders, asOfDay);
   const t5 = performance.now();
+  const seg = await segment(store, orders, scores, valued, asOfDay);
+  const t6 = performance.now();
 
   const warnings = [...fit.warnings];
   if (!valued) warnings.push('no spend model: CLV and value at risk are left empty (P(alive) and expected purchases are still scored)');
   if ('skipped' in validation) warnings.push(`validation skipped: ${validation.skipped}`);
   const report: ClvRunReport = {
     asOf: isoOfDay(asOfDay),
-    asOfReason: asOfText(asOf, options.asOfDay !== undefined),
+    asOfReason: asOf ? asOfText(asOf) : 'the day asked for',
+    ...(asOf ? { asOfRule: asOf.live ? ('live' as const) : ('end of data' as const), dataEnd: isoOfDay(asOf.dataEnd) } : {}),
     lastOrderRef: lastRef,
     period,
     settings,
@@ -218,16 +234,18 @@ async function compute(
     customers: orders.customerId.length,
     repeatCustomers,
     fit,
+    scoring,
     validation,
     distribution: distribution(scores, valued),
     rfm: rfmSummary(rfm, scores, orders.spend, valued),
     segments: seg.report,
-    timings: { summaryMs: t1 - t0, fitMs: t2 - t1, validationMs: t3 - t2, scoreMs: t4 - t3, segmentMs: t5 - t4, writeMs: 0, totalMs: 0 },
+    // The fit's time includes scoring with the chosen model, as before the choice existed.
+    timings: { summaryMs: t1 - t0, fitMs: t2 - t1 + (t4 - t3), validationMs: t3 - t2, scoreMs: t5 - t4, segmentMs: t6 - t5, writeMs: 0, totalMs: 0 },
     warnings,
   };
   await options.serialize(() =>
     writeResults(store, runId, orders, scores, rfm, seg.labels, valued, () => {
-      report.timings.writeMs = performance.now() - t5;
+      report.timings.writeMs = performance.now() - t6;
       report.timings.totalMs = performance.now() - t0;
       return { finishedAt: now(), items: orders.customerId.length, report: JSON.stringify(report) };
     }),
@@ -235,13 +253,19 @@ async function compute(
   return report;
 }
 
-/** The sentence the value page shows after "As of <day>". */
-function asOfText(a: AsOf, requested: boolean): string {
-  if (requested) return 'the day asked for';
-  if (a.reason === 'latest order') return 'the latest order';
+/** The sentence the value page shows after "As of <day>": which rule gave the day, and why. */
+function asOfText(a: RunAsOf): string {
   const who = `${a.ignoredCustomers.toLocaleString('en-US')} customer${a.ignoredCustomers === 1 ? '' : 's'}`;
-  if (a.reason === 'future orders ignored') return `the latest order up to today; orders of ${who} dated in the future (up to ${isoOfDay(a.latestDay)}) are left out`;
-  return `the end of the order history; the last orders of ${who}, dated up to ${isoOfDay(a.latestDay)} after a gap of ${STRAY_GAP_DAYS} days or more, are left out as strays`;
+  const behind = a.daysBehind === 0 ? 'today' : a.daysBehind === 1 ? '1 day ago' : `${a.daysBehind.toLocaleString('en-US')} days ago`;
+  const left =
+    a.reason === 'future orders ignored'
+      ? `; orders of ${who} dated in the future (up to ${isoOfDay(a.latestDay)}) are left out`
+      : a.reason === 'stray orders ignored'
+        ? `; the last orders of ${who}, dated up to ${isoOfDay(a.latestDay)} after a gap of ${STRAY_GAP_DAYS} days or more, are left out as strays`
+        : '';
+  if (a.live) return `today: live data, orders are still arriving (the latest ${behind}, within ${LIVE_WINDOW_DAYS} days)${left}`;
+  const end = a.reason === 'stray orders ignored' ? 'the end of the order history' : 'the latest order';
+  return `${end}: an imported history, its last order ${behind} (more than ${LIVE_WINDOW_DAYS} days), so it is taken as complete up to then${left}`;
 }
 
 type ModelSummary = { frequency: Float64Array; recency: Float64Array; T: Float64Array; monetary: Float64Array };
@@ -265,26 +289,63 @@ function modelInput(orders: OrdersSummary, asOfDay: number, per: number): { summ
   return { summary: { frequency, recency, T, monetary }, repeatCustomers };
 }
 
-/** BG/NBD and Gamma-Gamma fitted on the summary, and every customer scored with them. */
-function fitAndScore(summary: ModelSummary, settings: ClvSettings, per: number, repeatCustomers: number): { fit: FitReport; scores: Scores } {
-  const n = summary.frequency.length;
-  let fit = fitSummary(summary, { model: 'bgnbd' });
-  let scores = scoreCustomers(fit.bgnbd!, fit.gammaGamma, summary, { ...settings, periodDays: per });
-  if (!finiteScores(scores, fit.gammaGamma !== undefined)) {
-    // Few customers can drive a and b of BG/NBD off to infinity (no drop-out at all fits them
-    // best), where the forecasts cannot be evaluated. A small L2 penalty, as lifetimes
-    // recommends for small data, keeps the parameters finite.
-    const b0 = fit.bgnbd!;
-    fit = fitSummary(summary, { model: 'bgnbd', penalizer: DEGENERATE_PENALIZER });
-    fit.warnings.unshift(
-      `the plain maximum-likelihood fit was degenerate on ${n} customers (a = ${b0.a.toPrecision(3)}, b = ${b0.b.toPrecision(3)}); refitted with an L2 penalty of ${DEGENERATE_PENALIZER}`,
-    );
-    scores = scoreCustomers(fit.bgnbd!, fit.gammaGamma, summary, { ...settings, periodDays: per });
-    if (!finiteScores(scores, fit.gammaGamma !== undefined)) {
-      throw new RapportError('invalid_input', `the models cannot be fitted meaningfully on ${n} customers with orders (${repeatCustomers} bought again): the forecasts are not finite`);
-    }
+/**
+ * Which purchase model scores: the one asked for; else the lowest holdout mean absolute error
+ * per customer (the models refitted on the calibration period of the same sample); without a
+ * holdout (too little history), the lowest BIC of the fits on everyone. The report names it,
+ * why, and every candidate's figures.
+ */
+function chooseModel(fit: FitReport, validation: ValidationReport | { skipped: string }, requested: RunModel | undefined): ScoringReport {
+  const errors = new Map<PurchaseModel, number>();
+  if (!('skipped' in validation)) for (const m of validation.models ?? []) if (Number.isFinite(m.meanAbsoluteError)) errors.set(m.model, m.meanAbsoluteError);
+  const candidates = RUN_MODELS.filter((m) => fit[m] !== undefined).map((m) => ({
+    model: m,
+    bic: fit[m]!.bic,
+    logLikelihood: fit[m]!.logLikelihood,
+    holdoutMeanAbsoluteError: errors.get(m) ?? null,
+  }));
+  const name = (m: PurchaseModel): string => PURCHASE_MODEL_LABELS[m];
+  const list = (key: 'holdoutMeanAbsoluteError' | 'bic', digits: number): string =>
+    [...candidates].sort((a, b) => (a[key] ?? Infinity) - (b[key] ?? Infinity)).map((c) => `${name(c.model)} ${c[key]!.toFixed(digits)}`).join(', ');
+  if (requested) return { model: requested, by: 'requested', reason: `${name(requested)} as asked for (--model)`, candidates };
+  if (candidates.every((c) => c.holdoutMeanAbsoluteError !== null)) {
+    const best = candidates.reduce((a, b) => (b.holdoutMeanAbsoluteError! < a.holdoutMeanAbsoluteError! ? b : a));
+    return {
+      model: best.model,
+      by: 'holdout',
+      reason: `lowest holdout error: mean absolute error of the repeat purchases predicted per customer, ${list('holdoutMeanAbsoluteError', 4)}`,
+      candidates,
+    };
   }
-  return { fit, scores };
+  const best = candidates.reduce((a, b) => (b.bic < a.bic ? b : a));
+  const why = 'skipped' in validation ? 'no holdout validation' : 'no finite holdout error for every model';
+  return { model: best.model, by: 'bic', reason: `${why}, so the lowest BIC on all customers: ${list('bic', 1)}`, candidates };
+}
+
+/**
+ * Every customer scored with the chosen purchase model and Gamma-Gamma. A handful of customers
+ * can drive a and b off to infinity (no drop-out at all fits them best), where the forecasts
+ * cannot be evaluated: the chosen model (and the spend model) are then refitted with a small
+ * L2 penalty, as lifetimes recommends for small data.
+ */
+function scoreChosen(summary: ModelSummary, fit: FitReport, m: PurchaseModel, settings: ClvSettings, per: number, repeatCustomers: number): { fit: FitReport; scores: Scores } {
+  const n = summary.frequency.length;
+  const options = { ...settings, periodDays: per };
+  let scores = scoreWith(fittedModel(fit, m), fit.gammaGamma, summary, options);
+  if (finiteScores(scores, fit.gammaGamma !== undefined)) return { fit, scores };
+  const before: Record<string, number> = { ...fittedModel(fit, m).params };
+  const refit = fitSummary(summary, { model: 'all', models: [m], penalizer: DEGENERATE_PENALIZER });
+  const shown = Object.entries(before)
+    .map(([k, v]) => `${k} = ${v.toPrecision(3)}`)
+    .join(', ');
+  const merged: FitReport = { ...fit, [m]: refit[m], gammaGamma: refit.gammaGamma, warnings: [...fit.warnings] };
+  if (!refit.gammaGamma) delete merged.gammaGamma;
+  merged.warnings.unshift(`the plain maximum-likelihood fit of ${PURCHASE_MODEL_LABELS[m]} was degenerate on ${n} customers (${shown}); refitted with an L2 penalty of ${DEGENERATE_PENALIZER}`);
+  scores = scoreWith(fittedModel(merged, m), merged.gammaGamma, summary, options);
+  if (!finiteScores(scores, merged.gammaGamma !== undefined)) {
+    throw new RapportError('invalid_input', `the models cannot be fitted meaningfully on ${n} customers with orders (${repeatCustomers} bought again): the forecasts are not finite`);
+  }
+  return { fit: merged, scores };
 }
 
 /** RFM scores: recency in days before the as-of day, frequency in purchase days, monetary in total spend. */
@@ -334,10 +395,10 @@ async function segment(store: Store, o: OrdersSummary, s: Scores, valued: boolea
 
 /**
  * Calibration/holdout validation on a sample of customers: the last third of the observed
- * span (at most 26 weeks) is held out, the models are refitted on the time before it, and
- * the repeat purchases they predict for the holdout are compared with the actual ones.
+ * span (at most 26 weeks) is held out, the purchase models are refitted on the time before
+ * it, and the repeat purchases they predict for the holdout are compared with the actual ones.
  */
-async function validate(store: Store, orders: OrdersSummary, asOfDay: number, maxCustomers: number): Promise<ValidationReport | { skipped: string }> {
+async function validate(store: Store, orders: OrdersSummary, asOfDay: number, maxCustomers: number, requested: RunModel | undefined): Promise<ValidationReport | { skipped: string }> {
   let firstDay = Number.POSITIVE_INFINITY;
   for (let i = 0; i < orders.firstDay.length; i++) if (orders.firstDay[i]! < firstDay) firstDay = orders.firstDay[i]!;
   const span = asOfDay - firstDay + 1;
@@ -361,20 +422,21 @@ async function validate(store: Store, orders: OrdersSummary, asOfDay: number, ma
   const calibrationEnd = asOfDay - holdout;
   if (!(lastDay > calibrationEnd)) return { skipped: 'no orders in the holdout period' };
   try {
-    const r = fitTransactions(
-      { customer, day: p.day, amount: p.amount, customers: index.size, hasAmounts: false },
-      { model: 'bgnbd', models: ['bgnbd', 'mbgnbd'], period: 'week', calibrationEnd, holdoutEnd: Math.min(asOfDay, lastDay) },
-    );
-    // The stored figures (tracking, by frequency) are the BG/NBD's, the model scores use.
-    const h = r.holdoutByModel!.bgnbd!;
-    const models = (['bgnbd', 'mbgnbd'] as const).map((m) => {
+    const holdoutEnd = Math.min(asOfDay, lastDay);
+    const r = fitTransactions({ customer, day: p.day, amount: p.amount, customers: index.size, hasAmounts: false }, { model: 'all', models: RUN_MODELS, period: 'week', calibrationEnd, holdoutEnd });
+    const models = RUN_MODELS.map((m) => {
       const f = r[m]!;
       const mh = r.holdoutByModel![m]!;
       return { model: m, params: { r: f.r, alpha: f.alpha, a: f.a, b: f.b }, meanAbsoluteError: mh.meanAbsoluteError, predictedRepeatPurchases: mh.predictedRepeatPurchases };
     });
+    const preferred: RunModel = r.preferred === 'mbgnbd' ? 'mbgnbd' : 'bgnbd';
+    // The stored figures (tracking, by frequency) are those of the model that scores: the
+    // preferred one unless the run asks for another (every model's error is in `models`).
+    const shown = requested ?? preferred;
+    const h = r.holdoutByModel![shown]!;
     return {
       calibrationEnd: isoOfDay(calibrationEnd),
-      holdoutEnd: isoOfDay(Math.min(asOfDay, lastDay)),
+      holdoutEnd: isoOfDay(holdoutEnd),
       customers: r.customers,
       sampleEvery: every,
       bgnbd: { r: r.bgnbd!.r, alpha: r.bgnbd!.alpha, a: r.bgnbd!.a, b: r.bgnbd!.b },
@@ -385,7 +447,8 @@ async function validate(store: Store, orders: OrdersSummary, asOfDay: number, ma
       byFrequency: h.byFrequency,
       tracking: h.tracking,
       models,
-      preferred: r.preferred === 'mbgnbd' ? 'mbgnbd' : 'bgnbd',
+      preferred,
+      model: shown,
     };
   } catch (e) {
     if (e instanceof RapportError) return { skipped: e.message };

@@ -6,11 +6,12 @@ import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { round, roundOrNull } from '../core/numbers.js';
 import { DAY_MS, dayOfIso } from '../core/time.js';
+import { fittedModel } from './fit.js';
 import { newestOrderId } from './orders.repository.js';
 import type { ClvRunReport } from './run-report.js';
 import { latestClvRun } from './runs.js';
 import { customerLastSeen, customerValueRow, rankedValues, type RankedValueRow } from './value.repository.js';
-import { conditionalProbabilityOfPurchases, pAlive } from '../models/clv/bgnbd.js';
+import { modelConditionalPmf, modelPAlive, PURCHASE_MODEL_LABELS, type PurchaseModelFit, type PurchaseModelName } from '../models/clv/purchase-model.js';
 import { horizonSums } from '../models/clv/score.js';
 import { conditionalExpectedSpend } from '../models/clv/gamma-gamma.js';
 import { isoOfDay, PERIOD_DAYS } from '../models/clv/summary.js';
@@ -24,12 +25,37 @@ export const ClvSummary = z
   .object({
     available: z.boolean().describe('false until the first successful run (no orders yet)'),
     message: z.string().optional(),
-    run: z.object({ id: z.number(), finishedAt: z.string(), trigger: z.string(), asOf: z.string(), asOfReason: z.string().describe('why this as-of day: the latest order, or which stray or future-dated orders were left out'), stale: z.boolean().describe('orders arrived since this run') }).optional(),
+    run: z
+      .object({
+        id: z.number(),
+        finishedAt: z.string(),
+        trigger: z.string(),
+        asOf: z.string(),
+        asOfReason: z.string().describe('why this as-of day: today for live data, else the latest order; and which stray or future-dated orders were left out'),
+        asOfRule: z.enum(['live', 'end of data', 'asked']).describe('live: the data end within a week of today, so the as-of day is today; end of data: an imported history; asked: --as-of'),
+        stale: z.boolean().describe('orders arrived since this run'),
+      })
+      .optional(),
     settings: z.object({ horizonMonths: z.number(), monthlyDiscountRate: z.number(), margin: z.number() }).optional(),
     orders: z.number().optional(),
     customers: z.number().optional(),
     repeatCustomers: z.number().optional(),
     bgnbd: z.object({ r: z.number(), alpha: z.number(), a: z.number(), b: z.number(), logLikelihood: z.number(), bic: z.number(), convergence: Convergence }).optional(),
+    mbgnbd: z
+      .object({ r: z.number(), alpha: z.number(), a: z.number(), b: z.number(), logLikelihood: z.number(), bic: z.number(), convergence: Convergence })
+      .nullable()
+      .optional()
+      .describe('the modified BG/NBD (Batislam et al. 2007), fitted beside the BG/NBD (null in runs before it was)'),
+    scoring: z
+      .object({
+        model: z.enum(['bgnbd', 'mbgnbd', 'paretoNbd']),
+        label: z.string(),
+        by: z.enum(['holdout', 'bic', 'requested', 'only model']),
+        reason: z.string(),
+        candidates: z.array(z.object({ model: z.enum(['bgnbd', 'mbgnbd', 'paretoNbd']), label: z.string(), bic: z.number(), logLikelihood: z.number(), holdoutMeanAbsoluteError: z.number().nullable() })),
+      })
+      .optional()
+      .describe('the purchase model that scored every customer (P(alive), expected purchases, CLV), why, and each candidate’s figures'),
     gammaGamma: z
       .object({
         p: z.number(),
@@ -51,6 +77,13 @@ export const ClvSummary = z
         sampleEvery: z.number().optional(),
         predictedRepeatPurchases: z.number().optional(),
         actualRepeatPurchases: z.number().optional(),
+        meanAbsoluteError: z.number().optional(),
+        model: z.enum(['bgnbd', 'mbgnbd']).optional().describe('the model whose forecast the figures here are (the one that scored)'),
+        models: z
+          .array(z.object({ model: z.enum(['bgnbd', 'mbgnbd']), params: z.object({ r: z.number(), alpha: z.number(), a: z.number(), b: z.number() }), meanAbsoluteError: z.number(), predictedRepeatPurchases: z.number() }))
+          .optional()
+          .describe('every purchase model refitted on the calibration period and its holdout error'),
+        preferred: z.enum(['bgnbd', 'mbgnbd']).optional(),
         byFrequency: z.array(z.object({ frequency: z.string(), customers: z.number(), predicted: z.number(), actual: z.number() })).optional(),
         tracking: z.array(z.object({ period: z.number(), actual: z.number(), predicted: z.number() })).optional(),
       })
@@ -101,15 +134,37 @@ export const ClvSummary = z
   .meta({ id: 'ClvSummary' });
 export type ClvSummary = z.infer<typeof ClvSummary>;
 
-/** How the numbers are made, in words the dashboard shows beside them. */
-export const CLV_EXPLANATION = [
-  'Purchases: BG/NBD (Fader, Hardie & Lee 2005). While active, a customer buys at their own steady rate; after each repeat purchase they may leave for good. Rates and leaving probabilities vary across customers (gamma and beta distributions with parameters r, α, a, b fitted by maximum likelihood to every customer’s purchase days).',
-  'Spend: Gamma-Gamma (Fader, Hardie & Lee 2005). Each customer’s expected order value blends their own mean with the population’s, trusting their own more the more often they bought (parameters p, q, v).',
-  'P(alive): the probability that the customer has not left, given how many times they bought and how long ago the last purchase was compared with how long we have known them.',
-  'CLV: margin × expected order value × the expected purchases of each coming month, discounted monthly, summed over the horizon. Value at risk: the value a customer would have if surely still active (CLV / P(alive)) times the probability that they have already left, 1 − P(alive). It is not a part of CLV but its complement: CLV + value at risk = the value if every customer were still active, so value at risk exceeds CLV whenever most of that value sits with customers who have probably left (P(alive) below 50%).',
-  'Orders on the same day are one purchase; time is counted in weeks up to the as-of day (the day of the latest order).',
-  'One-time buyers: BG/NBD lets customers leave only after a repeat purchase, so P(alive) is 1 for someone who bought once; their CLV stays low because the purchase rate expected of them is low, and it falls the longer they stay silent.',
-];
+const PURCHASE_MODEL_TEXT: Record<PurchaseModelName, string> = {
+  bgnbd:
+    'BG/NBD (Fader, Hardie & Lee 2005). While active, a customer buys at their own steady rate; after each repeat purchase they may leave for good. Rates and leaving probabilities vary across customers (gamma and beta distributions with parameters r, α, a, b fitted by maximum likelihood to every customer’s purchase days).',
+  mbgnbd:
+    'MBG/NBD (Batislam, Denizel & Filiztekin 2007). As the BG/NBD, but a customer may also leave right after the first purchase, so someone who bought once is not taken to be surely still buying: their P(alive) falls the longer they stay silent. Rates and leaving probabilities vary across customers (gamma and beta distributions, parameters r, α, a, b, fitted by maximum likelihood to every customer’s purchase days).',
+  paretoNbd:
+    'Pareto/NBD (Schmittlein, Morrison & Colombo 1987). While active, a customer buys at their own steady rate and may leave at any moment; rates and lifetimes vary across customers (parameters r, α, s, β).',
+};
+
+/** How the numbers are made, in words the dashboard shows beside them, for the model that scored. */
+export function clvExplanation(model: PurchaseModelName, chosen?: string): string[] {
+  return [
+    `Purchases: ${PURCHASE_MODEL_TEXT[model]}${chosen ? ` This run scored with it (${chosen}).` : ''}`,
+    'Spend: Gamma-Gamma (Fader, Hardie & Lee 2005). Each customer’s expected order value blends their own mean with the population’s, trusting their own more the more often they bought (parameters p, q, v).',
+    'P(alive): the probability that the customer has not left, given how many times they bought and how long ago the last purchase was compared with how long we have known them.',
+    'CLV: margin × expected order value × the expected purchases of each coming month, discounted monthly, summed over the horizon. Value at risk: the value a customer would have if surely still active (CLV / P(alive)) times the probability that they have already left, 1 − P(alive). It is not a part of CLV but its complement: CLV + value at risk = the value if every customer were still active, so value at risk exceeds CLV whenever most of that value sits with customers who have probably left (P(alive) below 50%).',
+    'Orders on the same day are one purchase; time is counted in weeks up to the as-of day: today while orders are still arriving (the latest within a week), else the day of the latest order.',
+    model === 'bgnbd'
+      ? 'One-time buyers: BG/NBD lets customers leave only after a repeat purchase, so P(alive) is 1 for someone who bought once (shown as "about 99%"); their CLV stays low because the purchase rate expected of them is low, and it falls the longer they stay silent.'
+      : 'One-time buyers: they may have left right after their first purchase, so their P(alive) falls with the time since it; BG/NBD, which lets customers leave only after a repeat purchase, would give them 1.',
+    'Model choice: each run fits BG/NBD and MBG/NBD to every customer, refits both on the time before a holdout, and scores with the one whose forecast of the holdout was closer, customer by customer (mean absolute error); without enough history for a holdout, the one with the lower BIC.',
+  ];
+}
+
+/** The explanation of a run before it existed: BG/NBD. */
+export const CLV_EXPLANATION = clvExplanation('bgnbd');
+
+/** The purchase model that scored a run (BG/NBD for runs before the choice). */
+export function scoringModelOf(report: ClvRunReport): PurchaseModelFit {
+  return fittedModel(report.fit, report.scoring?.model ?? 'bgnbd');
+}
 
 export async function clvSummary(store: Store): Promise<ClvSummary> {
   const run = await latestClvRun(store);
@@ -118,15 +173,32 @@ export async function clvSummary(store: Store): Promise<ClvSummary> {
   }
   const r = run.report;
   const b = r.fit.bgnbd!;
+  const mb = r.fit.mbgnbd;
   const g = r.fit.gammaGamma;
+  // Runs before the choice scored with BG/NBD alone.
+  const sc: NonNullable<ClvRunReport['scoring']> | { model: 'bgnbd'; by: 'only model'; reason: string; candidates: NonNullable<ClvRunReport['scoring']>['candidates'] } = r.scoring ?? {
+    model: 'bgnbd',
+    by: 'only model',
+    reason: 'the only purchase model this run fitted',
+    candidates: [{ model: 'bgnbd', bic: b.bic, logLikelihood: b.logLikelihood, holdoutMeanAbsoluteError: 'skipped' in r.validation ? null : r.validation.meanAbsoluteError }],
+  };
+  const asOfRule = r.asOfRule ?? (r.asOfReason === 'the day asked for' ? 'asked' : 'end of data');
   return {
     available: true,
-    run: { id: run.id, finishedAt: new Date(run.finishedAt).toISOString(), trigger: run.trigger, asOf: r.asOf, asOfReason: r.asOfReason ?? 'the latest order', stale: (await newestOrderId(store.db)) !== r.lastOrderRef },
+    run: { id: run.id, finishedAt: new Date(run.finishedAt).toISOString(), trigger: run.trigger, asOf: r.asOf, asOfReason: r.asOfReason ?? 'the latest order', asOfRule, stale: (await newestOrderId(store.db)) !== r.lastOrderRef },
     settings: r.settings,
     orders: r.orders,
     customers: r.customers,
     repeatCustomers: r.repeatCustomers,
     bgnbd: { r: b.r, alpha: b.alpha, a: b.a, b: b.b, logLikelihood: b.logLikelihood, bic: b.bic, convergence: b.convergence },
+    mbgnbd: mb ? { r: mb.r, alpha: mb.alpha, a: mb.a, b: mb.b, logLikelihood: mb.logLikelihood, bic: mb.bic, convergence: mb.convergence } : null,
+    scoring: {
+      model: sc.model,
+      label: PURCHASE_MODEL_LABELS[sc.model],
+      by: sc.by,
+      reason: sc.reason,
+      candidates: sc.candidates.map((c) => ({ ...c, label: PURCHASE_MODEL_LABELS[c.model] })),
+    },
     gammaGamma: g
       ? { p: g.p, q: g.q, v: g.v, meanSpend: g.meanSpend, customers: g.customers, convergence: g.convergence, independence: { correlation: g.independence.correlation, holds: g.independence.holds } }
       : null,
@@ -135,7 +207,7 @@ export async function clvSummary(store: Store): Promise<ClvSummary> {
     rfm: r.rfm,
     segments: r.segments,
     warnings: r.warnings,
-    explanation: CLV_EXPLANATION,
+    explanation: clvExplanation(sc.model, r.scoring ? sc.reason : undefined),
   };
 }
 
@@ -220,9 +292,12 @@ export const CustomerValue = z
     expectedSpend: z.number().nullable(),
     rfm: z.object({ r: z.number(), f: z.number(), m: z.number(), group: z.string() }),
     segment: z.object({ id: z.number(), label: z.string(), distinguishing: z.array(z.string()) }).nullable(),
+    model: z
+      .object({ name: z.enum(['bgnbd', 'mbgnbd', 'paretoNbd']), label: z.string(), why: z.string() })
+      .describe('the purchase model that produced P(alive), expected purchases and the outlook, and why the run chose it'),
     purchaseOutlook: z
       .array(z.object({ purchases: z.string(), probability: z.number() }))
-      .describe('P(exactly n purchases over the horizon | history) for n = 0, 1, 2 and 3 or more (BG/NBD conditional PMF)'),
+      .describe('P(exactly n purchases over the horizon | history) for n = 0, 1, 2 and 3 or more (the conditional PMF of the model that scored)'),
     pAliveText: z
       .string()
       .describe('P(alive) as the page shows it: rounded, never 100% or 0% (the data cannot support certainty), "about" when the customer bought only once'),
@@ -291,6 +366,39 @@ function segmentOf(report: ClvRunReport, id: number | null): CustomerValue['segm
   return card ? { id, label: card.label, distinguishing: card.distinguishing } : null;
 }
 
+/** The P(alive) formula of a model with a customer's numbers put in, and the sources of it and of the expectation. */
+function derivation(m: PurchaseModelFit, x: number, tx: number, T: number, f: (n: number) => string): { pAlive: string; pAliveSource: string; expectationSource: string } {
+  switch (m.model) {
+    case 'bgnbd': {
+      const b = m.params;
+      return {
+        pAlive:
+          x === 0
+            ? 'x = 0: BG/NBD lets customers leave only after a repeat purchase, so P(alive) = 1'
+            : `1 / (1 + a/(b + x − 1) · ((α + T)/(α + t_x))^(r + x)) = 1 / (1 + ${f(b.a)}/(${f(b.b)} + ${x} − 1) · ((${f(b.alpha)} + ${f(T)})/(${f(b.alpha)} + ${f(tx)}))^(${f(b.r)} + ${x}))`,
+        pAliveSource: 'FHL 2005, eq. 11',
+        expectationSource: 'BG/NBD, FHL 2005, eq. 10',
+      };
+    }
+    case 'mbgnbd': {
+      const b = m.params;
+      return {
+        pAlive: `1 / (1 + a/(b + x) · ((α + T)/(α + t_x))^(r + x)) = 1 / (1 + ${f(b.a)}/(${f(b.b)} + ${x}) · ((${f(b.alpha)} + ${f(T)})/(${f(b.alpha)} + ${f(tx)}))^(${f(b.r)} + ${x}))${x === 0 ? '; with x = 0 too: a customer may leave right after the first purchase' : ''}`,
+        pAliveSource: 'Batislam et al. 2007, eq. 5',
+        expectationSource: 'MBG/NBD, Batislam et al. 2007, eq. 6',
+      };
+    }
+    case 'paretoNbd': {
+      const q = m.params;
+      return {
+        pAlive: `1 / (1 + s/(r + s + x) · (α + T)^(r + x) (β + T)^s · A₀) with r = ${f(q.r)}, α = ${f(q.alpha)}, s = ${f(q.s)}, β = ${f(q.beta)}, x = ${x}, t_x = ${f(tx)}, T = ${f(T)}`,
+        pAliveSource: 'Fader & Hardie 2005 note, eq. 18',
+        expectationSource: 'Pareto/NBD, Schmittlein et al. 1987, eq. 22',
+      };
+    }
+  }
+}
+
 /**
  * One customer's value and its derivation: the inputs, then each formula with the run's
  * parameters and the customer's numbers put in. The numbers are recomputed here from the
@@ -306,36 +414,30 @@ export async function customerValue(store: Store, customerId: number, runReport?
   const x = v.purchase_days - 1;
   const tx = (v.last_day - v.first_day) / per;
   const T = (asOfDay - v.first_day) / per;
-  const b = report.fit.bgnbd!;
+  const model = scoringModelOf(report);
   const g = report.fit.gammaGamma;
   const s = report.settings;
-  const alive = pAlive(b, x, tx, T);
+  const alive = modelPAlive(model, x, tx, T);
   const months = s.horizonMonths;
   const monthInPeriods = PERIOD_DAYS.month / per;
   // The same per-(x, T) sums the run scored with.
-  const { purchases: prev, discounted } = horizonSums(b, x, T, { ...s, periodDays: per });
+  const { purchases: prev, discounted } = horizonSums(model, x, T, { ...s, periodDays: per });
   const horizon = months * monthInPeriods;
-  const pmf = [0, 1, 2].map((k) => conditionalProbabilityOfPurchases(b, k, horizon, x, tx, T));
+  const pmf = [0, 1, 2].map((k) => modelConditionalPmf(model, k, horizon, x, tx, T));
   const purchaseOutlook = [
     ...pmf.map((probability, k) => ({ purchases: String(k), probability: round(probability, 4) })),
     { purchases: '3+', probability: round(Math.max(0, 1 - pmf[0]! - pmf[1]! - pmf[2]!), 4) },
   ];
   const f = (n: number, d = 4): string => (Math.abs(n) >= 1000 ? n.toFixed(0) : n.toPrecision(d));
+  const label = PURCHASE_MODEL_LABELS[model.model];
+  const p = derivation(model, x, tx, T, f);
   const steps: CustomerValue['steps'] = [
-    {
-      name: 'P(alive)',
-      value: round(alive, 4),
-      formula:
-        x === 0
-          ? 'x = 0: BG/NBD lets customers leave only after a repeat purchase, so P(alive) = 1'
-          : `1 / (1 + a/(b + x − 1) · ((α + T)/(α + t_x))^(r + x)) = 1 / (1 + ${f(b.a)}/(${f(b.b)} + ${x} − 1) · ((${f(b.alpha)} + ${f(T)})/(${f(b.alpha)} + ${f(tx)}))^(${f(b.r)} + ${x}))`,
-      meaning: 'probability that the customer is still active (FHL 2005, eq. 11)',
-    },
+    { name: 'P(alive)', value: round(alive, 4), formula: p.pAlive, meaning: `probability that the customer is still active (${label}, ${p.pAliveSource})` },
     {
       name: `Expected purchases, next ${months} months`,
       value: round(alive * prev, 3),
-      formula: `P(alive) × E[X(t) | x, t_x, T, active] with t = ${f(months * monthInPeriods)} weeks (FHL 2005, eq. 10)`,
-      meaning: 'purchases the model expects over the horizon',
+      formula: `P(alive) × E[X(t) | x, t_x, T, active] with t = ${f(horizon)} weeks (${p.expectationSource}) = ${f(alive)} × ${f(prev)}`,
+      meaning: `purchases ${label} expects over the horizon`,
     },
   ];
   if (g) {
@@ -368,6 +470,7 @@ export async function customerValue(store: Store, customerId: number, runReport?
     runId: v.run_id,
     ...scoreFields(v),
     pAliveText: pAliveText(v.p_alive, x),
+    model: { name: model.model, label, why: report.scoring ? report.scoring.reason : 'the only purchase model this run fitted' },
     activity: activityOf(v.last_day, lastSeen, asOfDay),
     segment: segmentOf(report, v.segment),
     purchaseOutlook,

@@ -19,3 +19,15 @@ export function ordersCsv(orders: DrawnOrder[], file: string): void {
   orders.forEach((o, i) => lines.push(`o${i + 1},c${o.customer + 1},${new Date(o.at).toISOString()},${o.amount.toFixed(2)},USD`));
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
 }
+
+/**
+ * The orders with the customers of a fixed `share` (chosen by a hash of their index) keeping
+ * only their first order: customers who leave right after the first purchase, as the MBG/NBD
+ * allows and the BG/NBD does not.
+ */
+export function withEarlyLeavers(orders: DrawnOrder[], share: number): DrawnOrder[] {
+  const first = new Map<number, number>();
+  for (const o of orders) first.set(o.customer, Math.min(first.get(o.customer) ?? Number.POSITIVE_INFINITY, o.at));
+  const leaves = (c: number): boolean => ((c * 2654435761) >>> 0) % 1000 < share * 1000;
+  return orders.filter((o) => !leaves(o.customer) || o.at === first.get(o.customer));
+}

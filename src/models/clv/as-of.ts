@@ -1,9 +1,20 @@
 /**
- * The as-of day of a value run: the day the models take as "now". For an order history it is
- * the end of the data, but a stray order dated well after the rest (a typo, a test order, a
+ * The as-of day of a value run: the day the models take as "now". For live data (orders still
+ * arriving) it is today. For an imported history it is the end of the data, but a stray order dated well after the rest (a typo, a test order, a
  * late straggler) must not move it: the time between the true end and the stray would count
  * as weeks without purchases for every customer, and cut every CLV.
  */
+
+/**
+ * Data whose robust end is at most this many days before today are live: orders are still
+ * arriving, and the days since the latest one are days in which the customers did not buy, so
+ * the as-of day is today. A week is one period of the models and covers a shop's weekly cycle
+ * (quiet weekends, a weekly sync or export); data that stop for longer are more likely an
+ * export that ended than a week in which nobody bought, and valuing them as of today would
+ * count the time since the export as inactivity of every customer (the harm the stray rule
+ * below guards against).
+ */
+export const LIVE_WINDOW_DAYS = 7;
 
 /** Orders past a gap of at least this many days with no customer's last order... */
 export const STRAY_GAP_DAYS = 14;
@@ -43,4 +54,24 @@ export function robustAsOf(lastDays: ArrayLike<number>, today: number): AsOf {
   }
   if (cut < end) return { day: days[cut - 1]!, reason: 'stray orders ignored', ignoredCustomers: n - cut, latestDay };
   return { day: days[end - 1]!, reason: future > 0 ? 'future orders ignored' : 'latest order', ignoredCustomers: future, latestDay };
+}
+
+export interface RunAsOf extends AsOf {
+  /** The end of the data (robust to strays and future-dated orders), whatever the as-of day. */
+  dataEnd: number;
+  /** Days from the end of the data to today. */
+  daysBehind: number;
+  /** Within LIVE_WINDOW_DAYS of today: the as-of day is today. */
+  live: boolean;
+}
+
+/**
+ * The as-of day of a run over the stored orders: today when the robust end of the data
+ * (robustAsOf) is within LIVE_WINDOW_DAYS of it, else that end.
+ */
+export function runAsOf(lastDays: ArrayLike<number>, today: number): RunAsOf {
+  const end = robustAsOf(lastDays, today);
+  const daysBehind = today - end.day;
+  const live = daysBehind <= LIVE_WINDOW_DAYS;
+  return { ...end, day: live ? today : end.day, dataEnd: end.day, daysBehind, live };
 }

@@ -8,7 +8,7 @@
  * repeat purchase. So a customer who never bought again is not certainly alive: their
  * P(alive) falls with the time since the first purchase, which the BG/NBD's does not.
  */
-import { startingValues, type BgNbdFit, type BgNbdParams } from './bgnbd.js';
+import { horizonFactor, probabilityOfPurchases, startingValues, type BgNbdFit, type BgNbdParams } from './bgnbd.js';
 import { maximizeLikelihood } from './optimize.js';
 import { digamma, gammaln, hyp2f1 } from './special.js';
 import type { Triples } from './triples.js';
@@ -136,6 +136,30 @@ export function mbgConditionalExpectedPurchases(p: MbgNbdParams, t: number, x: n
   const c = p.a + p.b + x;
   const term = Math.pow(1 - z, p.a - 1) * hyp2f1(p.a + p.b - p.r, p.a - 1, c, z);
   return (c / (p.a - 1)) * (1 - term) * mbgPAlive(p, x, tx, T);
+}
+
+/**
+ * The part of the conditional expectation (eq. 6) that does not depend on t_x, so that
+ * E[X(T, T+t] | x, t_x, T] = this · P(alive):
+ *   (a+b+x)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x+1; a+b+x; z)].
+ * It is the BG/NBD's (FHL 2005, eq. 10) with b + 1 for b: an active MBG/NBD customer has come
+ * through x + 1 chances to drop out, one more than a BG/NBD customer with x repeat purchases.
+ */
+export function mbgHorizonFactor(p: MbgNbdParams, x: number, T: number, t: number): number {
+  return horizonFactor({ r: p.r, alpha: p.alpha, a: p.a, b: p.b + 1 }, x, T, t);
+}
+
+/**
+ * P(X(T, T+t] = n | x, t_x, T): a customer who has left makes no purchase; one still active at
+ * T has λ ~ Gamma(r+x, α+T) and, having come through x + 1 chances to drop out (at the first
+ * purchase and after each repeat), p ~ Beta(a, b+x+1); from T on they buy and may drop out after
+ * each purchase as a new BG/NBD customer does (FHL 2005, eq. 8):
+ *   (1 − P(alive)) · 1{n=0} + P(alive) · [eq. 8 with r → r+x, α → α+T, b → b+x+1].
+ * Its mean is mbgConditionalExpectedPurchases.
+ */
+export function mbgConditionalProbabilityOfPurchases(p: MbgNbdParams, n: number, t: number, x: number, tx: number, T: number): number {
+  const alive = mbgPAlive(p, x, tx, T);
+  return (n === 0 ? 1 - alive : 0) + alive * probabilityOfPurchases({ r: p.r + x, alpha: p.alpha + T, a: p.a, b: p.b + x + 1 }, n, t);
 }
 
 /** E[X(t)] for a new customer (Batislam et al. 2007, eq. 4): b/(a−1) · [1 − (α/(α+t))^r · 2F1(r, b+1; a+b; t/(α+t))]. */

@@ -108,10 +108,51 @@ export function paretoPAlive(p: ParetoNbdParams, x: number, tx: number, T: numbe
  * with the limit (r+x)(β+T)/(α+T) · ln((β+T+t)/(β+T)) at s = 1.
  */
 export function paretoConditionalExpectedPurchases(p: ParetoNbdParams, t: number, x: number, tx: number, T: number): number {
+  return paretoHorizonFactor(p, x, T, t) * paretoPAlive(p, x, tx, T);
+}
+
+/** The part of the conditional expectation above that does not depend on t_x: E[X(T, T+t] | x, t_x, T] / P(alive). */
+export function paretoHorizonFactor(p: ParetoNbdParams, x: number, T: number, t: number): number {
+  if (t <= 0) return 0;
   const { r, alpha, s, beta } = p;
   const base = ((r + x) * (beta + T)) / (alpha + T);
   const growth = Math.abs(s - 1) < 1e-9 ? Math.log((beta + T + t) / (beta + T)) : (1 - Math.pow((beta + T) / (beta + T + t), s - 1)) / (s - 1);
-  return base * growth * paretoPAlive(p, x, tx, T);
+  return base * growth;
+}
+
+/** Simpson intervals for the lifetime integral of the conditional PMF (even). */
+const PMF_INTERVALS = 400;
+
+/**
+ * P(X(T, T+t] = n | x, t_x, T). A customer who has left makes none. One still active at T has
+ * λ ~ Gamma(r+x, α+T) and μ ~ Gamma(s, β+T) (their likelihood given survival to T is
+ * λ^x e^(−λT) · e^(−μT)), so their remaining lifetime τ has P(τ > u) = ((β+T)/(β+T+u))^s
+ * (Schmittlein et al. 1987, eq. 9 with the updated parameters) and, given τ, the purchases in
+ * min(τ, t) are NBD(r+x, α+T). So
+ *   P(alive) · [ P(τ > t) · NBD(n; t) + ∫_0^t f_τ(u) NBD(n; u) du ] + (1 − P(alive)) · 1{n=0},
+ * the integral by Simpson's rule (smooth, bounded integrand; checked in the tests against the
+ * closed-form mean and a total of 1).
+ */
+export function paretoConditionalProbabilityOfPurchases(p: ParetoNbdParams, n: number, t: number, x: number, tx: number, T: number): number {
+  const alive = paretoPAlive(p, x, tx, T);
+  const r1 = p.r + x;
+  const a1 = p.alpha + T;
+  const b1 = p.beta + T;
+  const head = gammaln(r1 + n) - gammaln(r1) - gammaln(n + 1);
+  const nbd = (u: number): number => (u <= 0 ? (n === 0 ? 1 : 0) : Math.exp(head + r1 * Math.log(a1 / (a1 + u)) + n * Math.log(u / (a1 + u))));
+  const survive = (u: number): number => Math.pow(b1 / (b1 + u), p.s);
+  const density = (u: number): number => (p.s / (b1 + u)) * survive(u);
+  let integral = 0;
+  if (t > 0) {
+    const h = t / PMF_INTERVALS;
+    for (let k = 0; k <= PMF_INTERVALS; k++) {
+      const u = k * h;
+      const w = k === 0 || k === PMF_INTERVALS ? 1 : k % 2 === 1 ? 4 : 2;
+      integral += w * density(u) * nbd(u);
+    }
+    integral *= h / 3;
+  }
+  return (n === 0 ? 1 - alive : 0) + alive * (survive(t) * nbd(t) + integral);
 }
 
 /**

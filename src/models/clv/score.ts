@@ -6,8 +6,9 @@
  * hypergeometric function depends on (x, T) alone (see bgnbd.horizonFactor) and is computed
  * once per distinct pair.
  */
-import { horizonFactor, pAlive, type BgNbdParams } from './bgnbd.js';
+import type { BgNbdParams } from './bgnbd.js';
 import { conditionalExpectedSpend, type GammaGammaParams } from './gamma-gamma.js';
+import { modelHorizonFactor, modelPAlive, type PurchaseModelFit } from './purchase-model.js';
 import { PERIOD_DAYS } from './summary.js';
 import type { RfmSummary } from './triples.js';
 
@@ -46,13 +47,13 @@ export interface Scores {
  * expected purchases over the horizon (E[X(t_H)] / P(alive)) and their discounted sum
  * Σ_{i=1..H} (E[X(t_i)] − E[X(t_{i−1})]) / (1 + d)^i, with t_i the end of month i.
  */
-export function horizonSums(bg: BgNbdParams, x: number, T: number, o: Pick<ValueOptions, 'horizonMonths' | 'periodDays' | 'monthlyDiscountRate'>): { purchases: number; discounted: number } {
+export function horizonSums(model: PurchaseModelFit, x: number, T: number, o: Pick<ValueOptions, 'horizonMonths' | 'periodDays' | 'monthlyDiscountRate'>): { purchases: number; discounted: number } {
   const monthInPeriods = PERIOD_DAYS.month / o.periodDays;
   const H = Math.max(0, Math.round(o.horizonMonths));
   let prev = 0;
   let discounted = 0;
   for (let m = 0; m < H; m++) {
-    const cur = horizonFactor(bg, x, T, (m + 1) * monthInPeriods);
+    const cur = modelHorizonFactor(model, x, T, (m + 1) * monthInPeriods);
     discounted += (cur - prev) * Math.pow(1 + o.monthlyDiscountRate, -(m + 1));
     prev = cur;
   }
@@ -60,14 +61,22 @@ export function horizonSums(bg: BgNbdParams, x: number, T: number, o: Pick<Value
 }
 
 /**
- * Scores every customer of a summary.
+ * Scores every customer of a summary with the BG/NBD (see scoreWith).
+ */
+export function scoreCustomers(bg: BgNbdParams, gg: GammaGammaParams | undefined, s: RfmSummary, options: Partial<ValueOptions> = {}): Scores {
+  return scoreWith({ model: 'bgnbd', params: bg }, gg, s, options);
+}
+
+/**
+ * Scores every customer of a summary with a fitted purchase model (BG/NBD, MBG/NBD or
+ * Pareto/NBD) and the spend model.
  *
  * CLV = margin · E(M) · Σ_{i=1..H} (E[X(t_i)] − E[X(t_{i−1})]) / (1 + d)^i with t_i the end of
- * month i, E[X(t)] the conditional expectation (FHL 2005, eq. 10) and E(M) the Gamma-Gamma
+ * month i, E[X(t)] the model's conditional expectation (BG/NBD: FHL 2005, eq. 10; MBG/NBD: Batislam et al. 2007, eq. 6; Pareto/NBD: Schmittlein et al. 1987, eq. 22) and E(M) the Gamma-Gamma
  * expected spend (FHL 2005 "RFM and CLV", eq. 5): purchases expected in a month are valued
  * at that month's discount.
  */
-export function scoreCustomers(bg: BgNbdParams, gg: GammaGammaParams | undefined, s: RfmSummary, options: Partial<ValueOptions> = {}): Scores {
+export function scoreWith(model: PurchaseModelFit, gg: GammaGammaParams | undefined, s: RfmSummary, options: Partial<ValueOptions> = {}): Scores {
   const o = { ...DEFAULT_VALUE_OPTIONS, ...options };
   const n = s.frequency.length;
   // Per distinct (x, T): expected purchases over the horizon and the discounted sum, per unit of P(alive).
@@ -97,11 +106,11 @@ export function scoreCustomers(bg: BgNbdParams, gg: GammaGammaParams | undefined
     if (pi === undefined) {
       pi = pairHorizon.length;
       pairs.set(key, pi);
-      const h = horizonSums(bg, x, T, o);
+      const h = horizonSums(model, x, T, o);
       pairHorizon.push(h.purchases);
       pairDiscounted.push(h.discounted);
     }
-    const alive = pAlive(bg, x, s.recency[i]!, T);
+    const alive = modelPAlive(model, x, s.recency[i]!, T);
     out.pAlive[i] = alive;
     out.churnRisk[i] = 1 - alive;
     out.expectedPurchases[i] = alive * pairHorizon[pi]!;

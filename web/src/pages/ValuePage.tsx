@@ -41,7 +41,7 @@ function histogramOption(bins: { from: number; to: number; customers: number }[]
   };
 }
 
-function trackingOption(points: { period: number; actual: number; predicted: number }[], calibrationWeek: number): ChartOption {
+function trackingOption(points: { period: number; actual: number; predicted: number }[], calibrationWeek: number, model: string): ChartOption {
   return {
     grid: { left: 28, right: 16, top: 36, bottom: 26, containLabel: true },
     legend: { top: 0, left: 0, icon: 'roundRect', itemWidth: 10, itemHeight: 10, textStyle: { color: '#475569' } },
@@ -52,7 +52,7 @@ function trackingOption(points: { period: number; actual: number; predicted: num
       { type: 'line', name: 'Actual', showSymbol: false, lineStyle: { color: ACTUAL, width: 2 }, itemStyle: { color: ACTUAL }, data: points.map((p) => p.actual) },
       {
         type: 'line',
-        name: 'Predicted (BG/NBD)',
+        name: `Predicted (${model})`,
         showSymbol: false,
         lineStyle: { color: PREDICTED, width: 2, type: 'dashed' },
         itemStyle: { color: PREDICTED },
@@ -117,7 +117,9 @@ function ValueBody({ data }: { data: Ready }) {
     const holdoutWeeks = (Date.parse(v.holdoutEnd) - Date.parse(v.calibrationEnd)) / (7 * 86_400_000);
     return Math.max(0, Math.round(v.tracking.length - holdoutWeeks));
   }, [v]);
-  const tracking = useMemo(() => (v.tracking ? trackingOption(v.tracking, calibrationWeek) : null), [v, calibrationWeek]);
+  // The validation's figures are those of the model that scored (BG/NBD in runs before the choice).
+  const validatedModel = v.model === 'mbgnbd' ? 'MBG/NBD' : 'BG/NBD';
+  const tracking = useMemo(() => (v.tracking ? trackingOption(v.tracking, calibrationWeek, validatedModel) : null), [v, calibrationWeek, validatedModel]);
   const byFreq = useMemo(() => (v.byFrequency ? byFrequencyOption(v.byFrequency) : null), [v]);
   const horizon = `${s.horizonMonths} months`;
   const setFilter = (key: 'group' | 'segment', value: string | undefined) => {
@@ -333,19 +335,49 @@ function ValueBody({ data }: { data: Ready }) {
   );
 }
 
+function params(p: { r: number; alpha: number; a: number; b: number }): string {
+  return `r = ${p.r.toPrecision(4)}, α = ${p.alpha.toPrecision(4)}, a = ${p.a.toPrecision(4)}, b = ${p.b.toPrecision(4)}`;
+}
+
 function ModelPanel({ data }: { data: Ready }) {
   const b = data.bgnbd;
+  const mb = data.mbgnbd;
   const g = data.gammaGamma;
+  const sc = data.scoring;
+  const chosen = sc?.model ?? 'bgnbd';
+  const purchase = [
+    { key: 'bgnbd', label: 'BG/NBD', fit: b, what: 'how often, how long: customers may leave after a repeat purchase' },
+    ...(mb ? [{ key: 'mbgnbd', label: 'MBG/NBD', fit: mb, what: 'as BG/NBD, and customers may leave right after the first purchase' }] : []),
+  ];
+  const errorOf = (m: string): number | null => sc?.candidates.find((c) => c.model === m)?.holdoutMeanAbsoluteError ?? null;
+  const byWhat = sc?.by === 'holdout' ? 'the lower holdout error' : sc?.by === 'bic' ? 'the lower BIC (no holdout)' : sc?.by === 'requested' ? 'asked for' : 'the only model fitted';
   return (
-    <Panel title="The models" how="Maximum-likelihood fits on every customer's purchase history; convergence is judged from the final gradient.">
+    <Panel
+      title="The models"
+      how="Maximum-likelihood fits on every customer's purchase history; convergence is judged from the final gradient. Holdout error: the models refitted on the time before the holdout, then the mean over customers of |predicted − actual| repeat purchases in it (lower is better)."
+    >
+      <p className="model-choice" data-testid="model-choice">
+        Scored with <strong>{sc?.label ?? 'BG/NBD'}</strong> ({byWhat}){sc ? `: ${sc.reason}` : ''}
+      </p>
       <dl className="model-params" data-testid="model-params">
-        <div>
-          <dt>BG/NBD (how often, how long)</dt>
-          <dd>
-            r = {b.r.toPrecision(4)}, α = {b.alpha.toPrecision(4)}, a = {b.a.toPrecision(4)}, b = {b.b.toPrecision(4)}
-            <span className="muted"> · log-likelihood {b.logLikelihood.toFixed(1)} · {b.convergence.converged ? 'converged' : 'not converged'}</span>
-          </dd>
-        </div>
+        {purchase.map((m) => {
+          const err = errorOf(m.key);
+          return (
+            <div key={m.key} data-testid={`model-${m.key}`}>
+              <dt>
+                {m.label} ({m.what}){m.key === chosen && <Badge tone="status-done">scored</Badge>}
+              </dt>
+              <dd>
+                {params(m.fit)}
+                <span className="muted">
+                  {' '}
+                  · holdout error {err === null ? '—' : `${err.toFixed(4)} purchases per customer`} · log-likelihood {m.fit.logLikelihood.toFixed(1)} · BIC {m.fit.bic.toFixed(1)} ·{' '}
+                  {m.fit.convergence.converged ? 'converged' : 'not converged'}
+                </span>
+              </dd>
+            </div>
+          );
+        })}
         <div>
           <dt>Gamma-Gamma (how much)</dt>
           <dd>

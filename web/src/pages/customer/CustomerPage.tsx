@@ -164,7 +164,7 @@ function CustomerBody({ c }: { c: Customer360 }) {
             icon="value"
             value={formatAmount(c.value.clv)}
             sub={`P(alive) ${c.value.pAliveText} · ${humanize(c.value.rfm.group)}`}
-            how="Expected discounted margin over the coming months from BG/NBD and Gamma-Gamma; the Value panel shows each step with this customer’s numbers."
+            how={`Expected discounted margin over the coming months from ${c.value.model.label} (purchases) and Gamma-Gamma (spend); the Value panel shows each step with this customer’s numbers.`}
             testId="customer-clv"
           />
         )}
@@ -316,7 +316,7 @@ function ListeningPanel({ l }: { l: NonNullable<Customer360['listening']> }) {
 function ValuePanel({ v }: { v: CustomerValue }) {
   const risk = v.churnRisk;
   return (
-    <Panel title="Value" how={`From the customer-value run of ${v.asOf}: purchase days, recency and age in weeks go into the fitted models; each step is listed below. P(alive) speaks of purchases only: beside it, when they last bought and whether they have been active in the product since. It is shown rounded, never as 100% or 0%, and "about" for a customer who bought once.`}>
+    <Panel title="Value" how={`From the customer-value run of ${v.asOf}: purchase days, recency and age in weeks go into the fitted models (${v.model.label} for purchases, chosen by the run: ${v.model.why}; Gamma-Gamma for spend); each step is listed below. P(alive) speaks of purchases only: beside it, when they last bought and whether they have been active in the product since. It is shown rounded, never as 100% or 0%, and "about" for a customer who bought once.`}>
       <dl className="value-figures" data-testid="customer-value">
         <div>
           <dt>CLV</dt>
@@ -354,6 +354,12 @@ function ValuePanel({ v }: { v: CustomerValue }) {
             </span>
           </dd>
         </div>
+        <div>
+          <dt>Purchase model</dt>
+          <dd data-testid="customer-model" title={v.model.why}>
+            {v.model.label}
+          </dd>
+        </div>
         {v.segment && (
           <div>
             <dt>Segment</dt>
@@ -367,7 +373,7 @@ function ValuePanel({ v }: { v: CustomerValue }) {
         <span className="muted small">Purchases in the coming months, by probability</span>
         <ul>
           {v.purchaseOutlook.map((o) => (
-            <li key={o.purchases} title={`P(exactly ${o.purchases} purchases | history), BG/NBD`}>
+            <li key={o.purchases} title={`P(exactly ${o.purchases} purchases | history), ${v.model.label}`}>
               <span className="outlook-bar" style={{ height: `${Math.max(2, Math.round(o.probability * 48))}px` }} />
               <strong>{(o.probability * 100).toFixed(0)}%</strong>
               <span className="muted">{o.purchases === '0' ? 'none' : o.purchases}</span>
