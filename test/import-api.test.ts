@@ -13,28 +13,10 @@ import type { ErrorBody } from '../src/http/route.js';
 import { buildServer } from '../src/server/app.js';
 import type { Store } from '../src/store/db.js';
 import { DIALECTS, sqliteStore, type TestStore } from './support/stores.js';
+import { RETAIL, UNDECIDABLE } from './support/invoices.js';
 
 type ErrorReply = z.infer<typeof ErrorBody>;
 
-// A retailer's invoice export (the UCI Online Retail shape): one row per line, month-first
-// dates that 12/13/2010 decides, a cancellation (C…), a bad price on row 10, a line without a
-// customer on row 11.
-const RETAIL = `InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
-536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom
-536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850,United Kingdom
-536366,22633,HAND WARMER UNION JACK,6,12/1/2010 8:28,1.85,17850,United Kingdom
-536367,84879,ASSORTED COLOUR BIRD ORNAMENT,32,12/1/2010 8:34,1.69,13047,United Kingdom
-536367,22745,POPPY'S PLAYHOUSE BEDROOM,6,12/1/2010 8:34,2.10,13047,United Kingdom
-C536379,22633,HAND WARMER UNION JACK,-2,12/1/2010 9:41,1.85,17850,United Kingdom
-536380,22961,JAM MAKING SET PRINTED,24,12/2/2010 9:41,1.45,13047,United Kingdom
-536381,22139,RETROSPOT TEA SET CERAMIC 11 PC,2,12/13/2010 9:45,4.95,13047,France
-536381,22961,JAM MAKING SET PRINTED,-4,12/13/2010 9:45,1.45,13047,France
-536382,10002,INFLATABLE POLITICAL GLOBE,12,12/13/2010 10:01,abc,12583,France
-536383,10125,MINI FUNKY DESIGN TAPES,4,12/13/2010 10:05,0.85,,United Kingdom
-536384,22728,ALARM CLOCK BAKELIKE PINK,24,12/14/2010 10:30,3.75,12583,France
-`;
-/** Every day and month 12 or under: the column cannot say which comes first. */
-const UNDECIDABLE = RETAIL.replace(/12\/13\/2010/g, '12/3/2010').replace(/12\/14\/2010/g, '12/4/2010');
 /** The customer column under a name no alias knows. */
 const BUYER = RETAIL.replace('CustomerID', 'Buyer');
 

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { importFile } from '../src/ingest/files/import.js';
-import { runClv } from '../src/value/value.job.js';
 import { sqliteStore, type TestStore } from './support/stores.js';
 import { browserSkip as skip, openBrowserRig, signIn, type BrowserRig } from './support/browser.js';
-import { drawOrders, ordersCsv } from './support/orders.js';
+import { importDrawnOrdersAndValue } from './support/orders.js';
 
 /**
  * The staff app against cross-site requests, in a real Chromium: a page on another port of the
@@ -23,15 +18,7 @@ describe('the staff app resists cross-site requests', { skip }, () => {
   let evil = '';
   before(async () => {
     t = await sqliteStore();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-web-security-'));
-    try {
-      const file = path.join(dir, 'orders.csv');
-      ordersCsv(drawOrders(300, 5), file);
-      await importFile(t.store, { file, kind: 'orders' });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-    await runClv(t.store, { trigger: 'cli' });
+    await importDrawnOrdersAndValue(t.store, 300, 5);
     rig = await openBrowserRig(t.store);
     await signIn(rig, t.store);
     // The attacker's page: forms that post to Rapport as a plain HTML form can (text/plain, form data).

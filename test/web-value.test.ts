@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { importFile } from '../src/ingest/files/import.js';
-import { runClv } from '../src/value/value.job.js';
 import { clvSummary, customerValue, rankCustomers } from '../src/value/value.service.js';
 import { sqliteStore, type TestStore } from './support/stores.js';
 import { browserSkip as skip, openBrowserRig, signIn, type BrowserRig } from './support/browser.js';
-import { drawOrders, ordersCsv } from './support/orders.js';
+import { importDrawnOrdersAndValue } from './support/orders.js';
 
 /** The customer-value page and the value panel of a customer, in Chromium, against a real run. */
 const money = (v: number): string => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -18,15 +14,7 @@ describe('customer value in the web dashboard', { skip }, () => {
   let rig: BrowserRig;
   before(async () => {
     t = await sqliteStore();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-web-value-'));
-    try {
-      const file = path.join(dir, 'orders.csv');
-      ordersCsv(drawOrders(800, 17), file);
-      await importFile(t.store, { file, kind: 'orders' });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-    await runClv(t.store, { trigger: 'cli' });
+    await importDrawnOrdersAndValue(t.store, 800, 17);
     rig = await openBrowserRig(t.store);
     await signIn(rig, t.store);
   });

@@ -1,4 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { importFile } from '../../src/ingest/files/import.js';
+import type { Store } from '../../src/store/db.js';
+import { runClv } from '../../src/value/value.job.js';
 import { drawOrderHistory, type DrawnOrder } from '../../src/demo/clv-cohort.js';
 import { dayOf } from '../../src/models/clv/summary.js';
 
@@ -30,4 +35,17 @@ export function withEarlyLeavers(orders: DrawnOrder[], share: number): DrawnOrde
   for (const o of orders) first.set(o.customer, Math.min(first.get(o.customer) ?? Number.POSITIVE_INFINITY, o.at));
   const leaves = (c: number): boolean => ((c * 2654435761) >>> 0) % 1000 < share * 1000;
   return orders.filter((o) => !leaves(o.customer) || o.at === first.get(o.customer));
+}
+
+/** Imports `customers` customers' drawn orders (as a CSV file, the way users bring them) into `store` and runs customer value. */
+export async function importDrawnOrdersAndValue(store: Store, customers: number, seed: number): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-drawn-orders-'));
+  try {
+    const file = path.join(dir, 'orders.csv');
+    ordersCsv(drawOrders(customers, seed), file);
+    await importFile(store, { file, kind: 'orders' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await runClv(store, { trigger: 'cli' });
 }
