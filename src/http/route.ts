@@ -21,6 +21,8 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
   bodyLimit?: number;
   /** The body schema only documents; the handler validates `req.body` itself (field paths of its own). */
   documentOnlyBody?: boolean;
+  /** The handler streams this media type (a CSV download) rather than returning JSON. */
+  produces?: 'text/csv';
   /** Keep the route out of the OpenAPI document (HTML pages, redirects). */
   hidden?: boolean;
   handler: (input: RouteInput<B, Q, P>) => Promise<unknown>;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { HttpContext } from '../http/context.js';
 import { route, type RouteDef } from '../http/route.js';
+import { sendCsv } from '../http/csv.js';
+import { csvFileName } from '../core/csv.js';
 import * as service from './value.service.js';
 import { clvJob } from './value.job.js';
 
@@ -28,6 +30,20 @@ export function valueRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknow
       query: service.RankParams,
       response: service.RankedPage,
       handler: ({ query }) => service.rankCustomers(store, query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/clv/customers.csv',
+      summary: 'The whole ranking as a CSV download (the same filters as /api/clv/customers), streamed page by page',
+      tags: ['Customer value'],
+      auth: 'read',
+      query: service.RankExportParams,
+      produces: 'text/csv',
+      handler: async ({ query, reply }) => {
+        const { total, rows } = await service.rankedExport(store, query);
+        const fileName = csvFileName(query.sort === 'clv' ? 'most-valuable' : 'value-at-risk', query.group, query.segment === undefined ? undefined : `segment-${query.segment}`);
+        return sendCsv(reply, { what: 'ranked customers', fileName, header: service.RANKED_CSV_HEADER, total, pages: rows });
+      },
     }),
     route({
       method: 'POST',
