@@ -23,6 +23,15 @@ export function valueRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknow
     }),
     route({
       method: 'GET',
+      url: '/api/clv/currency',
+      summary: 'The currency every value figure is in (the currency of most order value), and the order value per currency',
+      tags: ['Customer value'],
+      auth: 'read',
+      response: service.CurrencyReply,
+      handler: () => service.valueCurrency(store),
+    }),
+    route({
+      method: 'GET',
       url: '/api/clv/customers',
       summary: 'Customers ranked by CLV (top value) or by value at risk (valuable and slipping away)',
       tags: ['Customer value'],

@@ -173,6 +173,14 @@ export async function clvSummary(store: Store): Promise<ClvSummary> {
   };
 }
 
+export const CurrencyReply = z.object({ currency: CurrencyCode, currencyBreakdown: CurrencyBreakdown.nullable() }).meta({ id: 'ValueCurrency' });
+
+/** The value currency alone: what pages that show a few amounts (themes, defects, search) need. */
+export async function valueCurrency(store: Store): Promise<z.infer<typeof CurrencyReply>> {
+  const c = await storeCurrency(store);
+  return { currency: c?.code ?? null, currencyBreakdown: c ? currencyBreakdown(c) : null };
+}
+
 export const RankedCustomer = z
   .object({
     userId: z.string(),
