@@ -476,6 +476,8 @@ describe('rapport clv run and imports', () => {
       const text = rapport(['clv', 'run'], env);
       assert.match(text.out, /Customer value as of \d{4}-\d\d-\d\d: [\d,]+ orders/);
       assert.match(text.out, /validation: fitted to/);
+      assert.match(text.out, /total [\d,]+ USD, median [\d.]+ USD, .*value at risk [\d,]+ USD/);
+      assert.deepEqual(r.currency, { code: 'USD', share: 1, byCurrency: [{ currency: 'USD', orders: r.orders, amount: r.currency!.byCurrency[0]!.amount, share: 1 }], note: null });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
