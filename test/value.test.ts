@@ -627,6 +627,8 @@ describe('rapport clv run and imports', () => {
       assert.equal(asked.code, 0, asked.err);
       const a = JSON.parse(asked.out) as ClvRunReport;
       assert.deepEqual([a.scoring!.model, a.scoring!.by, a.scoring!.reason], ['mbgnbd', 'requested', 'MBG/NBD as asked for (--model)']);
+      assert.match(text.out, /total [\d,]+ USD, median [\d.]+ USD, .*value at risk [\d,]+ USD/);
+      assert.deepEqual(r.currency, { code: 'USD', share: 1, byCurrency: [{ currency: 'USD', orders: r.orders, amount: r.currency!.byCurrency[0]!.amount, share: 1 }], note: null });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,20 +1,36 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { importFile } from '../src/ingest/files/import.js';
+import { runClv } from '../src/value/value.job.js';
 import { clvSummary, customerValue, rankCustomers } from '../src/value/value.service.js';
 import { sqliteStore, type TestStore } from './support/stores.js';
 import { browserSkip as skip, openBrowserRig, signIn, type BrowserRig } from './support/browser.js';
-import { importDrawnOrdersAndValue } from './support/orders.js';
+import { drawOrders, ordersCsv } from './support/orders.js';
 
-/** The customer-value page and the value panel of a customer, in Chromium, against a real run. */
-const money = (v: number): string => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+/** The customer-value page and the value panel of a customer, in Chromium, against a real run of a shop selling in euros. */
+const money = (v: number): string => `€${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 describe('customer value in the web dashboard', { skip }, () => {
   let t: TestStore;
   let rig: BrowserRig;
   before(async () => {
     t = await sqliteStore();
-    await importDrawnOrdersAndValue(t.store, 800, 17);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-web-value-'));
+    try {
+      const file = path.join(dir, 'orders.csv');
+      ordersCsv(drawOrders(800, 17), file, 'EUR');
+      await importFile(t.store, { file, kind: 'orders' });
+      // A dozen orders in dollars: summed unconverted, and the page says so.
+      const usd = path.join(dir, 'usd.csv');
+      fs.writeFileSync(usd, `order_id,customer_id,date,total,currency\n${Array.from({ length: 12 }, (_, i) => `usd${i},c${i + 1},2025-06-${10 + i}T12:00:00Z,3.00,USD`).join('\n')}\n`);
+      await importFile(t.store, { file: usd, kind: 'orders' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    await runClv(t.store, { trigger: 'cli' });
     rig = await openBrowserRig(t.store);
     await signIn(rig, t.store);
   });
@@ -52,7 +68,17 @@ describe('customer value in the web dashboard', { skip }, () => {
       assert.ok(texts.includes(title), `an axis titled "${title}"`);
     }
     assert.ok(texts.includes(`Predicted (${sc.label})`), 'the forecast line names the model that scored');
-    const top = (await rankCustomers(t.store, { sort: 'clv', limit: 10 })).items;
+    // Every amount in the currency of the orders, EUR.
+    assert.equal(summary.currency, 'EUR');
+    assert.equal(await page.getByTestId('value-currency').innerText(), 'EUR');
+    assert.match(await page.getByTestId('kpi-clv').innerText(), /€[\d.,]+K?/);
+    assert.match(await page.getByTestId('kpi-risk').innerText(), /€[\d.,]+K?/);
+    assert.doesNotMatch(await page.locator('main').innerText(), /\$\d/, 'no dollar amount on a euro shop page');
+    assert.match(summary.currencyBreakdown!.note!, /of order value is in EUR; 12 orders in USD are summed with it unconverted/);
+    assert.ok((await page.getByRole('list', { name: 'Warnings' }).innerText()).includes(summary.currencyBreakdown!.note!));
+    const ranking = await rankCustomers(t.store, { sort: 'clv', limit: 10 });
+    const top = ranking.items;
+    assert.equal(await page.getByTestId('top-customers-total').innerText(), `Top 10 of ${ranking.total.toLocaleString('en-US')} by CLV`);
     const rows = page.getByTestId('top-customers').locator('tbody tr');
     await rows.nth(9).waitFor();
     assert.match(await rows.first().innerText(), new RegExp(`${top[0]!.userId}[\\s\\S]*${money(top[0]!.clv!).replace('.', '\\.')}`));
@@ -75,14 +101,18 @@ describe('customer value in the web dashboard', { skip }, () => {
       return names.length > 0 && names.every((n) => n === 'Champions');
     });
     assert.equal(await cards.getByRole('button', { name: /Champions/ }).getAttribute('aria-pressed'), 'true');
-    // The list downloads as CSV as it is filtered: the same customers, in the same order.
+    // The list downloads from the server as it is filtered: every customer of it, not only
+    // the ten shown, in the same order.
     const shown = await page.getByTestId('top-customers').locator('tbody th a').allInnerTexts();
     const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId('top-customers-csv').click()]);
-    assert.match(file.suggestedFilename(), /champions/);
+    assert.equal(file.suggestedFilename(), 'most-valuable-champions.csv');
     const lines = fs.readFileSync(await file.path(), 'utf8').trim().split('\r\n');
-    assert.equal(lines[0], 'user_id,name,email,clv,value_at_risk,p_alive,purchases,last_purchase,rfm_group,segment');
-    assert.equal(lines.length - 1, shown.length);
-    assert.ok(lines.slice(1).every((l) => l.includes(',champions,')));
+    assert.equal(lines[0], 'user_id,name,email,clv,value_at_risk,currency,p_alive,expected_purchases,spend,purchases,last_purchase,rfm_group,segment');
+    const champions = await rankCustomers(t.store, { sort: 'clv', group: 'champions', limit: 10 });
+    assert.equal(lines.length - 1, champions.total);
+    assert.ok(champions.total > shown.length, `${champions.total} champions, ${shown.length} shown`);
+    assert.deepEqual(lines.slice(1, 1 + shown.length).map((l) => l.split(',')[0]), champions.items.map((c) => c.userId));
+    assert.ok(lines.slice(1).every((l) => l.includes(',champions,') && l.includes(',EUR,')));
     const clvs = lines.slice(1).map((l) => Number(l.split(',')[3]));
     assert.deepEqual(clvs, [...clvs].sort((a, b) => b - a));
   });

@@ -134,6 +134,11 @@ describe('web dashboard in Chromium', { skip }, () => {
     assert.equal((await page.getByTestId('user-name').innerText()).trim(), 'Administrator');
     assert.match(await page.getByTestId('kpi-identified').innerText(), /\b3\b/);
     assert.match(await page.getByTestId('kpi-orders').innerText(), /\b2\b/);
+    // Ann paid in euros, Bob in dollars: the revenue is in euros, the currency of most order
+    // value, and says that Bob's dollars are added unconverted.
+    const revenue = page.getByTestId('kpi-revenue');
+    assert.match(await revenue.innerText(), /€149\.50[\s\S]*other currencies added unconverted/);
+    assert.match((await revenue.textContent()) ?? '', /87% of order value is in EUR; 1 order in USD is summed with it unconverted/);
     assert.match(await page.getByTestId('kpi-interactions').innerText(), new RegExp(`\\b${ANN_INTERACTIONS}\\b`));
     await page.locator('.chart svg').first().waitFor();
     // Both axes of the monthly chart say what they count.
@@ -157,7 +162,12 @@ describe('web dashboard in Chromium', { skip }, () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-row]').length === 1);
     const only = rows.first();
     assert.match(await only.innerText(), /Ann Lee/);
-    assert.match(await only.innerText(), /129\.50/);
+    assert.match(await only.innerText(), /€129\.50/);
+
+    await page.getByLabel('Search customers').fill('bob');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=customer-row]')].some((r) => r.textContent?.includes('Bob')));
+    // Each customer's revenue in their own currency.
+    assert.match(await rows.first().innerText(), /\$20\.00/);
 
     await page.getByLabel('Search customers').fill('nobody-here');
     await page.getByText('No customer matches').waitFor();
@@ -176,6 +186,7 @@ describe('web dashboard in Chromium', { skip }, () => {
     assert.deepEqual(filtered[0]!.slice(0, 3), ['user_id', 'name', 'email']);
     assert.deepEqual(filtered.slice(1).map((r) => r[0]), ['ann']);
     assert.equal(filtered[1]![6], '129.5');
+    assert.equal(filtered[1]![7], 'EUR', 'revenue_currency');
     await page.getByLabel('Search customers').fill('');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-row]').length === 3);
     assert.match(await page.locator('.list-foot').innerText(), /Showing all 3 customers/);

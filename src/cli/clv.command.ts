@@ -147,12 +147,15 @@ export function formatRun(r: ClvRunReport): string {
     );
   }
   const d = r.distribution.clv;
+  // Reports of runs before the currency was recorded have none: the amounts stay bare.
+  const code = r.currency ? ` ${r.currency.code}` : '';
   if (d) {
     lines.push(
       `CLV over ${r.settings.horizonMonths} months (discount ${(r.settings.monthlyDiscountRate * 100).toFixed(1)}%/month, margin ${(r.settings.margin * 100).toFixed(0)}%): ` +
-        `total ${money(d.total)}, median ${d.median.toFixed(2)}, top 10% hold ${(d.top10Share * 100).toFixed(0)}%; value at risk ${money(r.distribution.valueAtRisk ?? 0)}`,
+        `total ${money(d.total)}${code}, median ${d.median.toFixed(2)}${code}, top 10% hold ${(d.top10Share * 100).toFixed(0)}%; value at risk ${money(r.distribution.valueAtRisk ?? 0)}${code}`,
     );
   }
+  if (r.currency?.note) lines.push(`currency: ${r.currency.note}`);
   lines.push(`done in ${(r.timings.totalMs / 1000).toFixed(1)} s (summary ${(r.timings.summaryMs / 1000).toFixed(1)} s, write ${(r.timings.writeMs / 1000).toFixed(1)} s)`);
   return `${lines.join('\n')}\n`;
 }

@@ -41,7 +41,7 @@ export async function listCustomers(db: Conn, query: ListQuery) {
     .selectFrom('customers')
     .leftJoin('customer_values', 'customer_values.customer_id', 'customers.id')
     .selectAll('customers')
-    .select(['customer_values.clv', 'customer_values.p_alive'])
+    .select(['customer_values.clv', 'customer_values.p_alive', 'customer_values.segment', 'customer_values.rfm_group'])
     .where(filtered(query.q));
   if (query.after) {
     const { value, id } = query.after;
@@ -126,6 +126,17 @@ export async function revenueByCurrency(db: Conn, customerId: number) {
     .select(['currency', (eb) => eb.fn.sum<number>('total').as('total'), (eb) => eb.fn.countAll<number>().as('count')])
     .where('customer_id', '=', customerId)
     .groupBy('currency')
+    .execute();
+}
+
+/** Order value per customer and currency of a page of customers (each one's own currency). */
+export async function currenciesOf(db: Conn, customerIds: readonly number[]) {
+  if (customerIds.length === 0) return [];
+  return db
+    .selectFrom('orders')
+    .select(['customer_id', 'currency', (eb) => eb.fn.sum<number | string>('total').as('total'), (eb) => eb.fn.countAll<number | string>().as('count')])
+    .where('customer_id', 'in', customerIds)
+    .groupBy(['customer_id', 'currency'])
     .execute();
 }
 

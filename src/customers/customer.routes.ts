@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { HttpContext } from '../http/context.js';
 import type { IngestWriter } from '../ingest/writer/writer.js';
 import { route, type RouteDef } from '../http/route.js';
+import { sendCsv } from '../http/csv.js';
+import { csvFileName } from '../core/csv.js';
 import * as service from './customer.service.js';
 
 const UserIdParams = z.object({ userId: z.string().min(1).max(512) });
@@ -22,7 +24,20 @@ export function customerRoutes(ctx: HttpContext, writer: IngestWriter): RouteDef
       auth: 'read',
       query: service.ListParams,
       response: service.CustomerPage,
-      handler: ({ query }) => service.listCustomers(db, query),
+      handler: ({ query }) => service.listCustomers(ctx.store, query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/customers.csv',
+      summary: 'The whole customer list as a CSV download (the same filter and order as /api/customers) with value columns, streamed page by page',
+      tags: ['Customers'],
+      auth: 'read',
+      query: service.ListExportParams,
+      produces: 'text/csv',
+      handler: async ({ query, reply }) => {
+        const { total, rows } = await service.customersExport(ctx.store, query);
+        return sendCsv(reply, { what: 'customers', fileName: csvFileName('customers', query.q), header: service.CUSTOMERS_CSV_HEADER, total, pages: rows });
+      },
     }),
     route({
       method: 'GET',
@@ -66,7 +81,7 @@ export function customerRoutes(ctx: HttpContext, writer: IngestWriter): RouteDef
       tags: ['Customers'],
       auth: 'read',
       response: service.Overview,
-      handler: () => service.overview(db, ctx.store.dialect),
+      handler: () => service.overview(ctx.store),
     }),
   ] as RouteDef<unknown, unknown, unknown>[];
 }

@@ -3,12 +3,13 @@ import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { notFound } from '../core/errors.js';
 import { round } from '../core/numbers.js';
 import { DIRECTIONS } from '../core/vocabulary.js';
-import type { Conn, Dialect, Store } from '../store/db.js';
+import type { Conn, Store } from '../store/db.js';
 import type { CustomersTable, FeedbackTable, InteractionsTable, OrderLinesTable, OrdersTable } from '../store/schema.js';
 import type { Selectable } from 'kysely';
 import { parseTraits } from '../ingest/traits.js';
 import * as repo from './customer.repository.js';
-import { CustomerValue, customerValue } from '../value/value.service.js';
+import { CurrencyCode, CustomerValue, customerValue } from '../value/value.service.js';
+import { storeCurrency } from '../value/currency.js';
 import { CustomerListening, customerListening } from '../listening/themes.service.js';
 
 /** API shapes (zod, so they validate, type and document at once) and the row → API mappers. */
@@ -23,10 +24,12 @@ export const CustomerSummary = z
     firstSeen: z.string().nullable(),
     lastSeen: z.string().nullable(),
     orders: z.number(),
-    revenue: z.number(),
+    revenue: z.number().describe("sum of the customer's order totals in `revenueCurrency`, with any in `otherCurrencies` added unconverted"),
+    revenueCurrency: z.string().nullable().describe("ISO 4217: the currency of most of this customer's order value; null without orders"),
+    otherCurrencies: z.array(z.string()).describe("the customer's other order currencies, summed into `revenue` unconverted (usually none)"),
     interactions: z.number(),
     feedback: z.number(),
-    clv: z.number().nullable().describe('from the latest customer-value run; null without orders or before the first run'),
+    clv: z.number().nullable().describe('from the latest customer-value run, in the value currency (`currency` of the page, `value.currency` of a profile); null without orders or before the first run'),
     pAlive: z.number().nullable(),
   })
   .meta({ id: 'CustomerSummary' });
@@ -36,6 +39,7 @@ export const CustomerPage = z
   .object({
     items: z.array(CustomerSummary),
     total: z.number().describe('identified customers matching the filter `q`, on every page'),
+    currency: CurrencyCode,
     nextCursor: z.string().nullable(),
   })
   .meta({ id: 'CustomerPage' });
@@ -44,7 +48,7 @@ export const Customer360 = CustomerSummary.extend({
   traits: z.record(z.string(), z.unknown()),
   anonymousIds: z.array(z.string()),
   accounts: z.array(z.object({ groupId: z.string(), name: z.string().nullable(), traits: z.record(z.string(), z.unknown()) })),
-  revenueByCurrency: z.array(z.object({ currency: z.string(), total: z.number(), orders: z.number() })),
+  revenueByCurrency: z.array(z.object({ currency: z.string(), total: z.number().describe('sum of the order totals in `currency`'), orders: z.number() })),
   interactionMix: z.array(z.object({ channel: z.string(), direction: z.enum(DIRECTIONS), count: z.number() })),
   feedbackByKind: z.array(z.object({ kind: z.string(), count: z.number() })),
   value: CustomerValue.nullable().describe('CLV, P(alive), RFM and how they were computed; null without orders or before the first run'),
@@ -89,7 +93,11 @@ export const TimelineParams = z.object({
 });
 export type TimelineParams = z.infer<typeof TimelineParams>;
 
-export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null; p_alive?: number | null }): CustomerSummary {
+/** A customer's order value per currency, largest first. */
+type Money = { currency: string; total: number }[];
+
+export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null; p_alive?: number | null }, money: Money = []): CustomerSummary {
+  const byValue = [...money].sort((a, b) => b.total - a.total || (a.currency < b.currency ? -1 : 1));
   return {
     userId: c.user_id ?? '',
     name: c.name,
@@ -98,6 +106,8 @@ export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null;
     lastSeen: iso(c.last_seen),
     orders: c.order_count,
     revenue: round(c.revenue),
+    revenueCurrency: byValue[0]?.currency ?? null,
+    otherCurrencies: byValue.slice(1).map((m) => m.currency),
     interactions: c.interaction_count,
     feedback: c.feedback_count,
     clv: c.clv === undefined || c.clv === null ? null : round(c.clv),
@@ -115,27 +125,77 @@ const SORT_VALUE: Record<repo.CustomerSort, (c: Selectable<CustomersTable> & { c
   clv: (c) => c.clv,
 };
 
-export async function listCustomers(db: Conn, p: ListParams) {
-  const after = p.cursor
-    ? decodeCursor(p.cursor, (v): v is [string | number | null, number] => Array.isArray(v) && v.length === 2 && typeof v[1] === 'number')
-    : undefined;
-  const [rows, total] = await Promise.all([
-    repo.listCustomers(db, {
-      q: p.q,
-      sort: p.sort,
-      order: p.order,
-      limit: p.limit,
-      after: after ? { value: after[0], id: after[1] } : undefined,
-    }),
-    repo.countCustomers(db, p.q),
-  ]);
+const isListKey = (v: unknown): v is [string | number | null, number] => Array.isArray(v) && v.length === 2 && typeof v[1] === 'number';
+
+/** One page of the list after the keyset cursor, each row with its own currencies, and the next cursor. */
+async function listPage(db: Conn, p: Omit<ListParams, 'cursor'> & { cursor?: string | undefined }) {
+  const after = p.cursor ? decodeCursor(p.cursor, isListKey) : undefined;
+  const rows = await repo.listCustomers(db, { q: p.q, sort: p.sort, order: p.order, limit: p.limit, after: after ? { value: after[0], id: after[1] } : undefined });
   const page = rows.slice(0, p.limit);
+  const money = new Map<number, Money>();
+  for (const m of await repo.currenciesOf(db, page.map((c) => c.id))) {
+    const list = money.get(m.customer_id) ?? [];
+    list.push({ currency: m.currency, total: Number(m.total) });
+    money.set(m.customer_id, list);
+  }
   const last = page[page.length - 1];
+  return { rows: page, money, nextCursor: rows.length > p.limit && last ? encodeCursor([SORT_VALUE[p.sort](last), last.id]) : null };
+}
+
+export async function listCustomers(store: Store, p: ListParams) {
+  const [page, total, currency] = await Promise.all([listPage(store.db, p), repo.countCustomers(store.db, p.q), storeCurrency(store)]);
   return {
-    items: page.map(toSummary),
+    items: page.rows.map((c) => toSummary(c, page.money.get(c.id))),
     total,
-    nextCursor: rows.length > p.limit && last ? encodeCursor([SORT_VALUE[p.sort](last), last.id]) : null,
+    currency: currency?.code ?? null,
+    nextCursor: page.nextCursor,
   };
+}
+
+/** The list's export: its filter and order without paging (the CSV takes every row). */
+export const ListExportParams = ListParams.omit({ limit: true, cursor: true });
+export type ListExportParams = z.infer<typeof ListExportParams>;
+
+/** The columns of the customer list's CSV, in order. */
+export const CUSTOMERS_CSV_HEADER = [
+  'user_id',
+  'name',
+  'email',
+  'first_seen',
+  'last_seen',
+  'orders',
+  'revenue',
+  'revenue_currency',
+  'revenue_other_currencies',
+  'clv',
+  'p_alive',
+  'value_currency',
+  'rfm_group',
+  'segment',
+  'interactions',
+  'feedback',
+];
+
+/**
+ * Every customer of the list (filter `q`, in the list's order), page after page, as CSV rows
+ * (CUSTOMERS_CSV_HEADER), with the count the export is bounded by.
+ */
+export async function customersExport(store: Store, p: ListExportParams, pageSize = 1000) {
+  const [total, currency] = await Promise.all([repo.countCustomers(store.db, p.q), storeCurrency(store)]);
+  const code = currency?.code ?? '';
+  async function* rows(): AsyncGenerator<(string | number | null)[][]> {
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await listPage(store.db, { ...p, cursor, limit: pageSize });
+      yield page.rows.map((c) => {
+        const s = toSummary(c, page.money.get(c.id));
+        return [s.userId, s.name, s.email, s.firstSeen, s.lastSeen, s.orders, s.revenue, s.revenueCurrency, s.otherCurrencies.join(';'), s.clv, s.pAlive, s.clv === null ? null : code, c.rfm_group, c.segment, s.interactions, s.feedback];
+      });
+      if (!page.nextCursor) return;
+      cursor = page.nextCursor;
+    }
+  }
+  return { total, rows: rows() };
 }
 
 /** Whether any customer is stored: `rapport serve` loads the demo company into an empty database only. */
@@ -162,7 +222,7 @@ export async function getCustomer(store: Store, userId: string): Promise<Custome
     customerListening(db, c.id),
   ]);
   return {
-    ...toSummary(c),
+    ...toSummary(c, money.map((m) => ({ currency: m.currency, total: Number(m.total) }))),
     // One source of truth: the summary fields repeat the value block's.
     clv: value ? value.clv : null,
     pAlive: value ? value.pAlive : null,
@@ -276,15 +336,18 @@ export const Overview = z
     customers: z.number(),
     identified: z.number(),
     orders: z.number(),
-    revenue: z.number(),
+    revenue: z.number().describe('sum of all order totals, in `currency` with orders in other currencies added unconverted (`currencyNote`)'),
+    currency: CurrencyCode,
+    currencyNote: z.string().nullable().describe('null with one currency; else which orders are summed unconverted'),
     interactions: z.number(),
     feedbackByKind: z.array(z.object({ kind: z.string(), count: z.number() })),
     interactionsByMonth: z.array(z.object({ month: z.string(), inbound: z.number(), outbound: z.number(), mutual: z.number() })),
   })
   .meta({ id: 'Overview' });
 
-export async function overview(db: Conn, dialect: Dialect): Promise<z.infer<typeof Overview>> {
-  const [t, monthly] = await Promise.all([repo.totals(db), repo.monthlyInteractions(db, dialect)]);
+export async function overview(store: Store): Promise<z.infer<typeof Overview>> {
+  const db = store.db;
+  const [t, monthly, currency] = await Promise.all([repo.totals(db), repo.monthlyInteractions(db, store.dialect), storeCurrency(store)]);
   const months = new Map<string, { month: string; inbound: number; outbound: number; mutual: number }>();
   for (const m of monthly) {
     const row = months.get(m.month) ?? { month: m.month, inbound: 0, outbound: 0, mutual: 0 };
@@ -296,6 +359,8 @@ export async function overview(db: Conn, dialect: Dialect): Promise<z.infer<type
     identified: Number(t.identified),
     orders: Number(t.orders ?? 0),
     revenue: round(Number(t.revenue ?? 0)),
+    currency: currency?.code ?? null,
+    currencyNote: currency?.note ?? null,
     interactions: Number(t.interactions ?? 0),
     feedbackByKind: t.feedback.map((f) => ({ kind: f.kind, count: Number(f.count) })),
     interactionsByMonth: [...months.values()],

@@ -76,7 +76,10 @@ export function openApiDocument(routes: readonly RouteDef<unknown, unknown, unkn
       description: `Who may call: ${describePolicy(r.auth)}.`,
       'x-rapport-auth': r.auth,
       responses: {
-        '200': { description: 'OK', ...(r.response ? { content: { 'application/json': { schema: schemaOf(r.response, 'output', components) } } } : {}) },
+        '200':
+          r.produces === 'text/csv'
+            ? { description: 'A CSV file (RFC 4180, UTF-8, header row first) as a download', content: { 'text/csv': { schema: { type: 'string' } } } }
+            : { description: 'OK', ...(r.response ? { content: { 'application/json': { schema: schemaOf(r.response, 'output', components) } } } : {}) },
         '400': errorResponse('Invalid input: the error names the field (and row)'),
         ...(r.fileBody ? { '413': errorResponse(`The file is larger than the limit (${Math.round(r.fileBody.maxBytes / 1024 / 1024)} MB)`) } : {}),
         ...(r.auth === 'none' ? {} : { '401': errorResponse('Missing or invalid credentials'), '403': errorResponse(`Credentials that do not suffice: this needs ${describePolicy(r.auth)}`) }),

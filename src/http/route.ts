@@ -27,6 +27,8 @@ export interface RouteDef<B = unknown, Q = unknown, P = unknown> {
    * lists the content types.
    */
   fileBody?: { contentTypes: readonly string[]; description: string; maxBytes: number };
+  /** The handler streams this media type (a CSV download) rather than returning JSON. */
+  produces?: 'text/csv';
   /** Keep the route out of the OpenAPI document (HTML pages, redirects). */
   hidden?: boolean;
   /**

@@ -142,3 +142,12 @@ export async function newestOrderId(db: Conn): Promise<number> {
   const r = await db.selectFrom('orders').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
   return Number(r?.id ?? 0);
 }
+
+/** Order value and orders per currency (orders placed before `endMs`; all orders when omitted), largest value first. */
+export async function orderValueByCurrency(db: Conn, endMs?: number): Promise<{ currency: string; amount: number; orders: number }[]> {
+  let q = db.selectFrom('orders').select(['currency', (eb) => eb.fn.sum<number | string>('total').as('amount'), (eb) => eb.fn.countAll<number | string>().as('orders')]);
+  if (endMs !== undefined) q = q.where('occurred_at', '<', endMs);
+  const rows = await q.groupBy('currency').execute();
+  return rows.map((r) => ({ currency: r.currency, amount: Number(r.amount), orders: Number(r.orders) })).sort((a, b) => b.amount - a.amount || b.orders - a.orders || (a.currency < b.currency ? -1 : 1));
+}
+

@@ -10,6 +10,7 @@ import type { HoldoutReport } from '../models/clv/validation.js';
 import type { RfmGroup, RfmScores } from '../models/segments/rfm.js';
 import type { SegmentCard } from '../models/segments/micro.js';
 import { quantileSorted } from '../models/stats/proportions.js';
+import type { ValueCurrency } from './currency.js';
 
 export interface ClvSettings {
   /** Months of future purchases valued (default 12). */
@@ -65,6 +66,8 @@ export interface ClvRunReport {
   lastOrderRef: number;
   period: Period;
   settings: ClvSettings;
+  /** The currency every amount of the run is in (currency.ts); absent in reports of runs before it was recorded. */
+  currency?: ValueCurrency | null;
   orders: number;
   customers: number;
   repeatCustomers: number;

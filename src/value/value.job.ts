@@ -18,6 +18,7 @@ import { RapportError } from '../core/errors.js';
 import { fitSummary, fitTransactions, fittedModel, type FitReport, type PurchaseModel } from './fit.js';
 import { newestOrderId, samplePurchases, summarizeOrders, type OrdersSummary } from './orders.repository.js';
 import { preferenceMatrices } from './preferences.js';
+import { ordersCurrency } from './currency.js';
 import { distribution, rfmSummary, type ClvRunReport, type ClvSettings, type ScoringReport, type ValidationReport } from './run-report.js';
 import { CLV_JOB, finishRun, type RunDone } from './runs.repository.js';
 import { readMeta, replaceCustomerValues, writeMeta, type CustomerValueTuple } from './value.repository.js';
@@ -220,7 +221,8 @@ async function compute(
   const seg = await segment(store, orders, scores, valued, asOfDay);
   const t6 = performance.now();
 
-  const warnings = [...fit.warnings];
+  const currency = await ordersCurrency(store, asOfDay);
+  const warnings = [...fit.warnings, ...(currency?.note ? [currency.note] : [])];
   if (!valued) warnings.push('no spend model: CLV and value at risk are left empty (P(alive) and expected purchases are still scored)');
   if ('skipped' in validation) warnings.push(`validation skipped: ${validation.skipped}`);
   const report: ClvRunReport = {
@@ -230,6 +232,7 @@ async function compute(
     lastOrderRef: lastRef,
     period,
     settings,
+    currency,
     orders: orders.orders,
     customers: orders.customerId.length,
     repeatCustomers,

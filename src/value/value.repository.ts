@@ -94,6 +94,27 @@ export async function customerLastSeen(db: Conn, customerId: number): Promise<nu
 /** A stored value with the customer's identity. */
 export type RankedValueRow = CustomerValuesTable & { user_id: string | null; name: string | null; email: string | null };
 
+/** The rows a ranking lists: customers with a user id and a value in `column`, in the RFM group and micro-segment asked for. */
+function rankingRows(db: Conn, p: { column: 'clv' | 'value_at_risk'; group?: string | undefined; segment?: number | undefined }) {
+  let q = db
+    .selectFrom('customer_values as v')
+    .innerJoin('customers as c', 'c.id', 'v.customer_id')
+    .where(`v.${p.column}`, 'is not', null)
+    // Anonymous buyers (no user id yet) cannot be opened or contacted: not listed.
+    .where('c.user_id', 'is not', null);
+  if (p.group) q = q.where('v.rfm_group', '=', p.group);
+  if (p.segment !== undefined) q = q.where('v.segment', '=', p.segment);
+  return q;
+}
+
+/** How many customers a ranking lists (its total, on every page). */
+export async function countRankedValues(db: Conn, p: { column: 'clv' | 'value_at_risk'; group?: string | undefined; segment?: number | undefined }): Promise<number> {
+  const r = await rankingRows(db, p)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
 /**
  * One page of customers with a user id and a value in `column`, highest first (ties by
  * customer id, descending), after the keyset `after` = [value, customer id]; `limit` rows.
@@ -103,16 +124,7 @@ export async function rankedValues(
   p: { column: 'clv' | 'value_at_risk'; group?: string | undefined; segment?: number | undefined; after?: readonly [number, number] | undefined; limit: number },
 ): Promise<RankedValueRow[]> {
   const col = p.column;
-  let q = db
-    .selectFrom('customer_values as v')
-    .innerJoin('customers as c', 'c.id', 'v.customer_id')
-    .selectAll('v')
-    .select(['c.user_id', 'c.name', 'c.email'])
-    .where(`v.${col}`, 'is not', null)
-    // Anonymous buyers (no user id yet) cannot be opened or contacted: not listed.
-    .where('c.user_id', 'is not', null);
-  if (p.group) q = q.where('v.rfm_group', '=', p.group);
-  if (p.segment !== undefined) q = q.where('v.segment', '=', p.segment);
+  let q = rankingRows(db, p).selectAll('v').select(['c.user_id', 'c.name', 'c.email']);
   if (p.after) {
     const [value, id] = p.after;
     q = q.where(sql<SqlBool>`(${sql.ref(`v.${col}`)} < ${value} or (${sql.ref(`v.${col}`)} = ${value} and v.customer_id < ${id}))` as Expression<SqlBool>);

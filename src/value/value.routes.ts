@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { HttpContext } from '../http/context.js';
 import { route, type RouteDef } from '../http/route.js';
+import { sendCsv } from '../http/csv.js';
+import { csvFileName } from '../core/csv.js';
 import * as service from './value.service.js';
 import { clvJob } from './value.job.js';
 
@@ -21,6 +23,15 @@ export function valueRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknow
     }),
     route({
       method: 'GET',
+      url: '/api/clv/currency',
+      summary: 'The currency every value figure is in (the currency of most order value), and the order value per currency',
+      tags: ['Customer value'],
+      auth: 'read',
+      response: service.CurrencyReply,
+      handler: () => service.valueCurrency(store),
+    }),
+    route({
+      method: 'GET',
       url: '/api/clv/customers',
       summary: 'Customers ranked by CLV (top value) or by value at risk (valuable and slipping away)',
       tags: ['Customer value'],
@@ -28,6 +39,20 @@ export function valueRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknow
       query: service.RankParams,
       response: service.RankedPage,
       handler: ({ query }) => service.rankCustomers(store, query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/clv/customers.csv',
+      summary: 'The whole ranking as a CSV download (the same filters as /api/clv/customers), streamed page by page',
+      tags: ['Customer value'],
+      auth: 'read',
+      query: service.RankExportParams,
+      produces: 'text/csv',
+      handler: async ({ query, reply }) => {
+        const { total, rows } = await service.rankedExport(store, query);
+        const fileName = csvFileName(query.sort === 'clv' ? 'most-valuable' : 'value-at-risk', query.group, query.segment === undefined ? undefined : `segment-${query.segment}`);
+        return sendCsv(reply, { what: 'ranked customers', fileName, header: service.RANKED_CSV_HEADER, total, pages: rows });
+      },
     }),
     route({
       method: 'POST',

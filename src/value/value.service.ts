@@ -9,8 +9,9 @@ import { DAY_MS, dayOfIso } from '../core/time.js';
 import { fittedModel } from './fit.js';
 import { newestOrderId } from './orders.repository.js';
 import type { ClvRunReport } from './run-report.js';
+import { storeCurrency, type ValueCurrency } from './currency.js';
 import { latestClvRun } from './runs.js';
-import { customerLastSeen, customerValueRow, rankedValues, type RankedValueRow } from './value.repository.js';
+import { countRankedValues, customerLastSeen, customerValueRow, rankedValues, type RankedValueRow } from './value.repository.js';
 import { modelConditionalPmf, modelPAlive, PURCHASE_MODEL_LABELS, type PurchaseModelFit, type PurchaseModelName } from '../models/clv/purchase-model.js';
 import { horizonSums } from '../models/clv/score.js';
 import { conditionalExpectedSpend } from '../models/clv/gamma-gamma.js';
@@ -20,11 +21,32 @@ import type { CustomerValuesTable } from '../store/schema.js';
 
 const Convergence = z.object({ converged: z.boolean(), iterations: z.number(), gradientNorm: z.number(), message: z.string() });
 const Bin = z.object({ from: z.number(), to: z.number(), customers: z.number() });
+/** What every money figure's description says: the amount is in the response's `currency`. */
+const IN_CURRENCY = 'in `currency`';
+const MoneyBin = z.object({ from: z.number().describe(IN_CURRENCY), to: z.number().describe(IN_CURRENCY), customers: z.number() });
+
+export const CurrencyBreakdown = z
+  .object({
+    share: z.number().describe('share of order value in `currency` (0 to 1)'),
+    byCurrency: z.array(z.object({ currency: z.string(), orders: z.number(), amount: z.number().describe('sum of the order totals in this currency'), share: z.number() })).describe('every currency of the orders, largest value first'),
+    note: z.string().nullable().describe('null with one currency; else the sentence saying which orders are summed unconverted (no exchange rates are applied)'),
+  })
+  .meta({ id: 'CurrencyBreakdown' });
+
+/** The breakdown as the API shows it (amounts rounded). */
+export function currencyBreakdown(c: ValueCurrency): z.infer<typeof CurrencyBreakdown> {
+  return { share: round(c.share, 4), byCurrency: c.byCurrency.map((b) => ({ currency: b.currency, orders: b.orders, amount: round(b.amount), share: round(b.share, 4) })), note: c.note };
+}
+
+/** The `currency` field of responses with money: ISO 4217, null before any order. */
+export const CurrencyCode = z.string().nullable().describe('ISO 4217 code every money figure of this response is in: the currency of most order value (orders in other currencies are summed unconverted; see /api/clv/summary currencyBreakdown); null without orders');
 
 export const ClvSummary = z
   .object({
     available: z.boolean().describe('false until the first successful run (no orders yet)'),
     message: z.string().optional(),
+    currency: CurrencyCode.optional(),
+    currencyBreakdown: CurrencyBreakdown.optional().describe('order value per currency, and the sentence that says so when several are summed unconverted'),
     run: z
       .object({
         id: z.number(),
@@ -61,7 +83,7 @@ export const ClvSummary = z
         p: z.number(),
         q: z.number(),
         v: z.number(),
-        meanSpend: z.number().nullable(),
+        meanSpend: z.number().nullable().describe(`mean repeat order value, ${IN_CURRENCY}`),
         customers: z.number(),
         convergence: Convergence,
         independence: z.object({ correlation: z.number(), holds: z.boolean() }),
@@ -91,16 +113,25 @@ export const ClvSummary = z
     distribution: z
       .object({
         clv: z
-          .object({ total: z.number(), mean: z.number(), median: z.number(), p90: z.number(), p99: z.number(), max: z.number(), top10Share: z.number(), histogram: z.array(Bin) })
+          .object({
+            total: z.number().describe(IN_CURRENCY),
+            mean: z.number().describe(IN_CURRENCY),
+            median: z.number().describe(IN_CURRENCY),
+            p90: z.number().describe(IN_CURRENCY),
+            p99: z.number().describe(IN_CURRENCY),
+            max: z.number().describe(IN_CURRENCY),
+            top10Share: z.number(),
+            histogram: z.array(MoneyBin),
+          })
           .nullable(),
         pAlive: z.array(Bin),
         valueAtRisk: z
           .number()
           .nullable()
-          .describe('Σ (1 − P(alive)) × CLV if surely active: the complement of CLV, not a part of it (CLV + value at risk = the value if every customer were still active)'),
+          .describe(`Σ (1 − P(alive)) × CLV if surely active, ${IN_CURRENCY}: the complement of CLV, not a part of it (CLV + value at risk = the value if every customer were still active)`),
       })
       .optional(),
-    rfm: z.array(z.object({ group: z.string(), customers: z.number(), clv: z.number().nullable(), spend: z.number(), pAlive: z.number() })).optional(),
+    rfm: z.array(z.object({ group: z.string(), customers: z.number(), clv: z.number().nullable().describe(IN_CURRENCY), spend: z.number().describe(IN_CURRENCY), pAlive: z.number() })).optional(),
     segments: z
       .object({
         skipped: z.string().optional(),
@@ -116,7 +147,7 @@ export const ClvSummary = z
               label: z.string(),
               customers: z.number(),
               share: z.number(),
-              meanValue: z.number(),
+              meanValue: z.number().describe(`mean CLV (spend without a spend model), ${IN_CURRENCY}`),
               repeatShare: z.number(),
               medianCadenceDays: z.number().nullable(),
               topCategories: z.array(z.object({ category: z.string(), share: z.number(), overall: z.number() })),
@@ -172,6 +203,7 @@ export async function clvSummary(store: Store): Promise<ClvSummary> {
     return { available: false, message: 'No customer value yet: it is computed from orders (import orders, or run `rapport clv run`).', explanation: CLV_EXPLANATION };
   }
   const r = run.report;
+  const currency = await storeCurrency(store);
   const b = r.fit.bgnbd!;
   const mb = r.fit.mbgnbd;
   const g = r.fit.gammaGamma;
@@ -185,6 +217,8 @@ export async function clvSummary(store: Store): Promise<ClvSummary> {
   const asOfRule = r.asOfRule ?? (r.asOfReason === 'the day asked for' ? 'asked' : 'end of data');
   return {
     available: true,
+    currency: currency?.code ?? null,
+    ...(currency ? { currencyBreakdown: currencyBreakdown(currency) } : {}),
     run: { id: run.id, finishedAt: new Date(run.finishedAt).toISOString(), trigger: run.trigger, asOf: r.asOf, asOfReason: r.asOfReason ?? 'the latest order', asOfRule, stale: (await newestOrderId(store.db)) !== r.lastOrderRef },
     settings: r.settings,
     orders: r.orders,
@@ -211,18 +245,26 @@ export async function clvSummary(store: Store): Promise<ClvSummary> {
   };
 }
 
+export const CurrencyReply = z.object({ currency: CurrencyCode, currencyBreakdown: CurrencyBreakdown.nullable() }).meta({ id: 'ValueCurrency' });
+
+/** The value currency alone: what pages that show a few amounts (themes, defects, search) need. */
+export async function valueCurrency(store: Store): Promise<z.infer<typeof CurrencyReply>> {
+  const c = await storeCurrency(store);
+  return { currency: c?.code ?? null, currencyBreakdown: c ? currencyBreakdown(c) : null };
+}
+
 export const RankedCustomer = z
   .object({
     userId: z.string(),
     name: z.string().nullable(),
     email: z.string().nullable(),
-    clv: z.number().nullable().describe('discounted margin expected over the horizon'),
+    clv: z.number().nullable().describe(`discounted margin expected over the horizon, ${IN_CURRENCY}`),
     pAlive: z.number(),
     churnRisk: z.number().describe('1 − P(alive)'),
-    valueAtRisk: z.number().nullable().describe('CLV if surely active × (1 − P(alive))'),
+    valueAtRisk: z.number().nullable().describe(`CLV if surely active × (1 − P(alive)), ${IN_CURRENCY}`),
     expectedPurchases: z.number(),
-    expectedSpend: z.number().nullable(),
-    spend: z.number().describe('total of all orders to the as-of day'),
+    expectedSpend: z.number().nullable().describe(`expected order value, ${IN_CURRENCY}`),
+    spend: z.number().describe(`total of all orders to the as-of day, ${IN_CURRENCY}`),
     purchases: z.number().describe('days with an order'),
     lastPurchase: z.string(),
     rfm: z.object({ r: z.number(), f: z.number(), m: z.number(), group: z.string() }),
@@ -231,7 +273,14 @@ export const RankedCustomer = z
   .meta({ id: 'RankedCustomer' });
 export type RankedCustomer = z.infer<typeof RankedCustomer>;
 
-export const RankedPage = z.object({ items: z.array(RankedCustomer), nextCursor: z.string().nullable() }).meta({ id: 'RankedCustomerPage' });
+export const RankedPage = z
+  .object({
+    items: z.array(RankedCustomer),
+    total: z.number().describe('customers in the ranking with the filters `group` and `segment`, on every page'),
+    currency: CurrencyCode,
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'RankedCustomerPage' });
 
 export const RankParams = z.object({
   sort: z.enum(['clv', 'risk']).default('clv').describe('clv: most valuable first; risk: most value at risk first (valuable and slipping away)'),
@@ -268,28 +317,66 @@ function ranked(v: RankedValueRow): RankedCustomer {
   };
 }
 
-/** Customers ranked by CLV or by value at risk, keyset-paged on (value, customer id). */
-export async function rankCustomers(store: Store, p: RankParams): Promise<z.infer<typeof RankedPage>> {
+const isRankKey = (v: unknown): v is [number, number] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+
+/** One page of the ranking after the keyset cursor, and the cursor of the next (null after the last). */
+async function rankedPage(store: Store, p: Omit<RankParams, 'limit'> & { limit: number }): Promise<{ items: RankedCustomer[]; nextCursor: string | null }> {
   const col = p.sort === 'clv' ? 'clv' : 'value_at_risk';
-  const after = p.cursor
-    ? decodeCursor(p.cursor, (v): v is [number, number] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)))
-    : undefined;
+  const after = p.cursor ? decodeCursor(p.cursor, isRankKey) : undefined;
   const rows = await rankedValues(store.db, { column: col, group: p.group, segment: p.segment, after, limit: p.limit + 1 });
   const page = rows.slice(0, p.limit);
   const last = page[page.length - 1];
   return { items: page.map(ranked), nextCursor: rows.length > p.limit && last ? encodeCursor([last[col], last.customer_id]) : null };
 }
 
+/** Customers ranked by CLV or by value at risk, keyset-paged on (value, customer id), with the ranking's total. */
+export async function rankCustomers(store: Store, p: RankParams): Promise<z.infer<typeof RankedPage>> {
+  const [page, total, currency] = await Promise.all([
+    rankedPage(store, p),
+    countRankedValues(store.db, { column: p.sort === 'clv' ? 'clv' : 'value_at_risk', group: p.group, segment: p.segment }),
+    storeCurrency(store),
+  ]);
+  return { items: page.items, total, currency: currency?.code ?? null, nextCursor: page.nextCursor };
+}
+
+/** The ranking's export: its filters without paging (the CSV takes every row). */
+export const RankExportParams = RankParams.omit({ limit: true, cursor: true });
+export type RankExportParams = z.infer<typeof RankExportParams>;
+
+/** The columns of the ranking's CSV, in order. */
+export const RANKED_CSV_HEADER = ['user_id', 'name', 'email', 'clv', 'value_at_risk', 'currency', 'p_alive', 'expected_purchases', 'spend', 'purchases', 'last_purchase', 'rfm_group', 'segment'];
+
+/**
+ * Every customer of a ranking, page after page in ranking order, as CSV rows (RANKED_CSV_HEADER);
+ * `count` first says how many rows there will be, so that an export over its bound is refused
+ * before it starts.
+ */
+export async function rankedExport(store: Store, p: RankExportParams, pageSize = 1000) {
+  const [total, currency] = await Promise.all([countRankedValues(store.db, { column: p.sort === 'clv' ? 'clv' : 'value_at_risk', group: p.group, segment: p.segment }), storeCurrency(store)]);
+  const code = currency?.code ?? '';
+  async function* rows(): AsyncGenerator<(string | number | null)[][]> {
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await rankedPage(store, { ...p, cursor, limit: pageSize });
+      yield page.items.map((c) => [c.userId, c.name, c.email, c.clv, c.valueAtRisk, code, c.pAlive, c.expectedPurchases, c.spend, c.purchases, c.lastPurchase, c.rfm.group, c.segment]);
+      if (!page.nextCursor) return;
+      cursor = page.nextCursor;
+    }
+  }
+  return { total, rows: rows() };
+}
+
 export const CustomerValue = z
   .object({
     asOf: z.string(),
     runId: z.number(),
-    clv: z.number().nullable(),
+    currency: CurrencyCode,
+    clv: z.number().nullable().describe(IN_CURRENCY),
     pAlive: z.number(),
     churnRisk: z.number(),
-    valueAtRisk: z.number().nullable(),
+    valueAtRisk: z.number().nullable().describe(IN_CURRENCY),
     expectedPurchases: z.number(),
-    expectedSpend: z.number().nullable(),
+    expectedSpend: z.number().nullable().describe(`expected order value, ${IN_CURRENCY}`),
     rfm: z.object({ r: z.number(), f: z.number(), m: z.number(), group: z.string() }),
     segment: z.object({ id: z.number(), label: z.string(), distinguishing: z.array(z.string()) }).nullable(),
     model: z
@@ -318,10 +405,18 @@ export const CustomerValue = z
       lastPurchase: z.string(),
       recencyWeeks: z.number().describe('t_x: weeks from the first to the last purchase'),
       ageWeeks: z.number().describe('T: weeks from the first purchase to the as-of day'),
-      spend: z.number(),
-      meanRepeatSpend: z.number(),
+      spend: z.number().describe(IN_CURRENCY),
+      meanRepeatSpend: z.number().describe(IN_CURRENCY),
     }),
-    steps: z.array(z.object({ name: z.string(), value: z.number().nullable(), formula: z.string(), meaning: z.string() })),
+    steps: z.array(
+      z.object({
+        name: z.string(),
+        value: z.number().nullable().describe(`a probability, a count of purchases, or (order value, CLV, value at risk) an amount ${IN_CURRENCY}; see \`money\``),
+        money: z.boolean().describe('whether `value` is an amount of money'),
+        formula: z.string(),
+        meaning: z.string(),
+      }),
+    ),
   })
   .meta({ id: 'CustomerValue' });
 export type CustomerValue = z.infer<typeof CustomerValue>;
@@ -432,14 +527,16 @@ export async function customerValue(store: Store, customerId: number, runReport?
   const label = PURCHASE_MODEL_LABELS[model.model];
   const p = derivation(model, x, tx, T, f);
   const steps: CustomerValue['steps'] = [
-    { name: 'P(alive)', value: round(alive, 4), formula: p.pAlive, meaning: `probability that the customer is still active (${label}, ${p.pAliveSource})` },
+    { name: 'P(alive)', value: round(alive, 4), money: false, formula: p.pAlive, meaning: `probability that the customer is still active (${label}, ${p.pAliveSource})` },
     {
       name: `Expected purchases, next ${months} months`,
       value: round(alive * prev, 3),
+      money: false,
       formula: `P(alive) × E[X(t) | x, t_x, T, active] with t = ${f(horizon)} weeks (${p.expectationSource}) = ${f(alive)} × ${f(prev)}`,
       meaning: `purchases ${label} expects over the horizon`,
     },
   ];
+  const code = report.currency ? ` ${report.currency.code}` : '';
   if (g) {
     // Stored as meanRepeatSpend: 0 without repeats.
     const spend = conditionalExpectedSpend(g, x, v.repeat_spend);
@@ -447,27 +544,31 @@ export async function customerValue(store: Store, customerId: number, runReport?
       {
         name: 'Expected order value',
         value: round(spend),
+        money: true,
         formula: `p (v + x m̄) / (p x + q − 1) = ${f(g.p)} (${f(g.v)} + ${x} × ${f(v.repeat_spend)}) / (${f(g.p)} × ${x} + ${f(g.q)} − 1)`,
-        meaning: `the customer's mean repeat spend m̄ blended with the population's ${g.meanSpend === null ? '' : `(${g.meanSpend.toFixed(2)}) `}(Gamma-Gamma, FHL 2005 “RFM and CLV”)`,
+        meaning: `the customer's mean repeat spend m̄ blended with the population's ${g.meanSpend === null ? '' : `(${g.meanSpend.toFixed(2)}${code}) `}(Gamma-Gamma, FHL 2005 “RFM and CLV”)`,
       },
       {
         name: 'CLV',
         value: round(s.margin * spend * alive * discounted),
+        money: true,
         formula: `margin × order value × P(alive) × Σ_month (expected purchases in month m) / (1 + ${s.monthlyDiscountRate})^m = ${s.margin} × ${f(spend)} × ${f(alive)} × ${f(discounted)}`,
         meaning: `discounted margin expected over the next ${months} months`,
       },
       {
         name: 'Value at risk',
         value: round((1 - alive) * s.margin * spend * discounted),
+        money: true,
         formula: `(1 − P(alive)) × CLV if surely active = ${f(1 - alive)} × ${f(s.margin * spend * discounted)}`,
         meaning: 'the value lost if the customer has already left; CLV + value at risk = CLV if surely active, so it exceeds CLV when P(alive) is below 50%',
       },
     );
   }
-  const lastSeen = await customerLastSeen(store.db, customerId);
+  const [lastSeen, currency] = await Promise.all([customerLastSeen(store.db, customerId), report.currency !== undefined ? report.currency : storeCurrency(store)]);
   return {
     asOf: report.asOf,
     runId: v.run_id,
+    currency: currency?.code ?? null,
     ...scoreFields(v),
     pAliveText: pAliveText(v.p_alive, x),
     model: { name: model.model, label, why: report.scoring ? report.scoring.reason : 'the only purchase model this run fitted' },

@@ -18,10 +18,10 @@ export function drawOrders(customers: number, seed: number): DrawnOrder[] {
   return [...orders, ...extra];
 }
 
-/** The orders as an import file (customers c1, c2, …). */
-export function ordersCsv(orders: DrawnOrder[], file: string): void {
+/** The orders as an import file (customers c1, c2, …), all in `currency`. */
+export function ordersCsv(orders: DrawnOrder[], file: string, currency = 'USD'): void {
   const lines = ['order_id,customer_id,date,total,currency'];
-  orders.forEach((o, i) => lines.push(`o${i + 1},c${o.customer + 1},${new Date(o.at).toISOString()},${o.amount.toFixed(2)},USD`));
+  orders.forEach((o, i) => lines.push(`o${i + 1},c${o.customer + 1},${new Date(o.at).toISOString()},${o.amount.toFixed(2)},${currency}`));
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
 }
 

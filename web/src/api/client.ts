@@ -1,4 +1,4 @@
-import type { DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
+import type { ValueCurrency, DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -97,6 +97,15 @@ const upload = (file: Blob, signal?: AbortSignal): RequestInit & { signal?: Abor
   signal,
 });
 
+/**
+ * Where the server streams a whole list as CSV, with the list's own filters: a plain link (the
+ * session cookie goes along), so the browser saves the file as it arrives.
+ */
+export const csvUrl = {
+  customers: (p: Omit<CustomerQuery, 'limit' | 'cursor'>) => `/api/customers.csv${query({ q: p.q?.trim(), sort: p.sort, order: p.order })}`,
+  ranked: (p: { sort: 'clv' | 'risk'; group?: string | undefined; segment?: number | undefined }) => `/api/clv/customers.csv${query({ sort: p.sort, group: p.group, segment: p.segment })}`,
+};
+
 /** A JSON body for a write. */
 const send = (method: string, body: unknown): RequestInit & { signal?: AbortSignal } => ({ method, headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -118,6 +127,7 @@ export const api = {
   customers: (p: CustomerQuery, signal?: AbortSignal) =>
     request<CustomerPage>(`/api/customers${query({ q: p.q?.trim(), sort: p.sort, order: p.order, limit: p.limit ?? 50, cursor: p.cursor })}`, { signal }),
   clvSummary: (signal?: AbortSignal) => request<ClvSummary>('/api/clv/summary', { signal }),
+  valueCurrency: (signal?: AbortSignal) => request<ValueCurrency>('/api/clv/currency', { signal }),
   rankedCustomers: (
     p: { sort: 'clv' | 'risk'; group?: string | undefined; segment?: number | undefined; limit?: number; cursor?: string | null | undefined },
     signal?: AbortSignal,

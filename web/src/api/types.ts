@@ -5,7 +5,7 @@ import type {
   Overview as OverviewSchema,
   TimelinePage as TimelinePageSchema,
 } from '../../../src/customers/customer.service.js';
-import type { ClvSummary as ClvSummarySchema, RankedPage as RankedPageSchema } from '../../../src/value/value.service.js';
+import type { ClvSummary as ClvSummarySchema, CurrencyReply as CurrencyReplySchema, RankedPage as RankedPageSchema } from '../../../src/value/value.service.js';
 import type { ThemeBoard as ThemeBoardSchema, ThemeDetail as ThemeDetailSchema } from '../../../src/listening/themes.service.js';
 import type { AcceptResult as AcceptResultSchema, ReviewQueue as ReviewQueueSchema, Removed as RemovedSchema, TagChange as TagChangeSchema, TagSetSummary as TagSetSchema, UndoResult as UndoResultSchema } from '../../../src/listening/tags.service.js';
 import type { DefectLedger as DefectLedgerSchema } from '../../../src/listening/defects.js';
@@ -27,6 +27,7 @@ export type TimelineKind = TimelineItem['kind'];
 export type Direction = Customer360['interactionMix'][number]['direction'];
 export type ClvSummary = z.infer<typeof ClvSummarySchema>;
 export type RankedPage = z.infer<typeof RankedPageSchema>;
+export type ValueCurrency = z.infer<typeof CurrencyReplySchema>;
 export type RankedCustomer = RankedPage['items'][number];
 export type CustomerValue = NonNullable<Customer360['value']>;
 export type ThemeBoard = z.infer<typeof ThemeBoardSchema>;

@@ -21,12 +21,34 @@ export const formatCompact = (n: number): string => (Math.abs(n) < 10_000 ? inte
 /** An amount without a currency (e.g. a sum across currencies). */
 export const formatAmount = (n: number): string => decimal.format(n);
 
-export function formatMoney(n: number, currency: string): string {
-  try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(n);
-  } catch {
-    return `${decimal.format(n)} ${currency}`;
+const moneyFormats = new Map<string, Intl.NumberFormat | null>();
+
+function moneyFormat(currency: string, compactForm: boolean): Intl.NumberFormat | null {
+  const key = `${currency}|${compactForm ? 'c' : ''}`;
+  let f = moneyFormats.get(key);
+  if (f === undefined) {
+    try {
+      f = new Intl.NumberFormat(undefined, compactForm ? { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 } : { style: 'currency', currency });
+    } catch {
+      // Not a currency Intl knows: the code after the number.
+      f = null;
+    }
+    moneyFormats.set(key, f);
   }
+  return f;
+}
+
+/**
+ * An amount with its currency, the browser's way ("$1,234.56", "€1.234,56"); `compact` for
+ * tiles and axes ("$52.9K"; exact below 10,000). Without a currency (no orders yet) the bare
+ * amount. Every money figure of the app goes through here.
+ */
+export function formatMoney(n: number, currency: string | null | undefined, opts: { compact?: boolean } = {}): string {
+  const compactForm = opts.compact === true && Math.abs(n) >= 10_000;
+  if (!currency) return compactForm ? compact.format(n) : decimal.format(n);
+  const f = moneyFormat(currency, compactForm);
+  if (f) return f.format(n);
+  return `${compactForm ? compact.format(n) : decimal.format(n)} ${currency}`;
 }
 
 export const formatDateTime = (iso: string): string => dateTime.format(new Date(iso));

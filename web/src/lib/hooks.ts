@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { ApiError } from '../api/client.js';
+import { api, ApiError } from '../api/client.js';
 
 export type AsyncState<T> =
   | { status: 'loading' }
@@ -48,4 +48,40 @@ export function useNow(intervalMs = 60_000): number {
     return () => clearInterval(t);
   }, [intervalMs]);
   return now;
+}
+
+/** One answer for every component that asks within a minute (a board of theme cards asks once). */
+let currencyAsked: { at: number; answer: Promise<string | null> } | undefined;
+
+function askValueCurrency(): Promise<string | null> {
+  if (!currencyAsked || Date.now() - currencyAsked.at > 60_000) {
+    const answer = api.valueCurrency().then((r) => r.currency);
+    currencyAsked = { at: Date.now(), answer };
+    answer.catch(() => {
+      if (currencyAsked?.answer === answer) currencyAsked = undefined;
+    });
+  }
+  return currencyAsked.answer;
+}
+
+/**
+ * The currency the value figures are in (CLV, value at risk, value at stake), for pages whose
+ * own answers carry amounts but not their currency; null until known or without orders (the
+ * amount is then shown bare).
+ */
+export function useValueCurrency(): string | null {
+  const [currency, setCurrency] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    askValueCurrency().then(
+      (c) => {
+        if (live) setCurrency(c);
+      },
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  return currency;
 }

@@ -1,11 +1,10 @@
 import { useEffect, useId, useState, type MouseEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import { api } from '../api/client.js';
-import { downloadCsv, toCsv } from '../lib/csv.js';
+import { api, csvUrl } from '../api/client.js';
 import { CUSTOMER_SORTS, type CustomerSort, type CustomerSummary, type SortOrder } from '../api/types.js';
 import { Icon } from '../components/Icon.js';
 import { Empty, ErrorPanel, InfoTip, Loading } from '../components/ui.js';
-import { countOf, formatAmount, formatDate, formatDateTime, formatInt, formatRelative, initials, formatPAlive } from '../lib/format.js';
+import { countOf, formatDate, formatDateTime, formatInt, formatMoney, formatRelative, initials, formatPAlive } from '../lib/format.js';
 import { useDebounced, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -32,20 +31,13 @@ const DEFAULT_ORDER: Record<CustomerSort, SortOrder> = {
   clv: 'desc',
 };
 
-/** The rows the list shows, as CSV (the numbers unformatted, dates as ISO). */
-function customersCsv(items: CustomerSummary[]): string {
-  return toCsv(
-    ['user_id', 'name', 'email', 'first_seen', 'last_seen', 'orders', 'revenue', 'clv', 'p_alive', 'interactions', 'feedback'],
-    items.map((c) => [c.userId, c.name, c.email, c.firstSeen, c.lastSeen, c.orders, c.revenue, c.clv, c.pAlive, c.interactions, c.feedback]),
-  );
-}
-
 const isSort = (s: string | null): s is CustomerSort => s !== null && (CUSTOMER_SORTS as readonly string[]).includes(s);
 
 interface ListState {
   key: string;
   items: CustomerSummary[];
   total: number | null;
+  currency: string | null;
   nextCursor: string | null;
   loading: boolean;
   error: Error | null;
@@ -85,7 +77,7 @@ export function CustomersPage() {
   useEffect(() => setText((t) => (t.trim() === q.trim() ? t : q)), [q]);
 
   const key = `${q}|${sort}|${order}`;
-  const [list, setList] = useState<ListState>({ key: '', items: [], total: null, nextCursor: null, loading: true, error: null });
+  const [list, setList] = useState<ListState>({ key: '', items: [], total: null, currency: null, nextCursor: null, loading: true, error: null });
   const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
@@ -94,9 +86,9 @@ export function CustomersPage() {
     // button that was just pressed, keep their place and focus.
     setList((l) => ({ ...l, loading: true, error: null }));
     api.customers({ q, sort, order, limit: PAGE_SIZE }, ctl.signal).then(
-      (page) => setList({ key, items: page.items, total: page.total, nextCursor: page.nextCursor, loading: false, error: null }),
+      (page) => setList({ key, items: page.items, total: page.total, currency: page.currency, nextCursor: page.nextCursor, loading: false, error: null }),
       (error: unknown) => {
-        if (!ctl.signal.aborted) setList({ key, items: [], total: null, nextCursor: null, loading: false, error: error as Error });
+        if (!ctl.signal.aborted) setList({ key, items: [], total: null, currency: null, nextCursor: null, loading: false, error: error as Error });
       },
     );
     return () => ctl.abort();
@@ -213,8 +205,8 @@ export function CustomersPage() {
                   {sortHeader('name')}
                   {sortHeader('last_seen')}
                   {sortHeader('orders', { num: true })}
-                  {sortHeader('revenue', { num: true, tip: 'Sum of the customer’s order totals across currencies, not converted.' })}
-                  {sortHeader('clv', { num: true, tip: 'Expected discounted margin over the coming months, from the latest customer-value run; customers without one come last.' })}
+                  {sortHeader('revenue', { num: true, tip: 'Sum of the customer’s order totals, in the currency of most of them; orders in another currency (marked +) are added unconverted.' })}
+                  {sortHeader('clv', { num: true, tip: `Expected discounted margin over the coming months, from the latest customer-value run${list.currency ? `, in ${list.currency}` : ''}; customers without one come last.` })}
                   {sortHeader('interactions', { num: true })}
                   <th scope="col" className="num">
                     Feedback
@@ -253,9 +245,12 @@ export function CustomersPage() {
                       )}
                     </td>
                     <td className="num">{formatInt(c.orders)}</td>
-                    <td className="num">{c.revenue > 0 ? formatAmount(c.revenue) : <span className="muted">—</span>}</td>
+                    <td className="num" title={c.otherCurrencies.length > 0 ? `includes orders in ${c.otherCurrencies.join(', ')}, added unconverted` : undefined}>
+                      {c.revenue > 0 ? formatMoney(c.revenue, c.revenueCurrency) : <span className="muted">—</span>}
+                      {c.otherCurrencies.length > 0 && <span className="muted"> + {c.otherCurrencies.join(', ')}</span>}
+                    </td>
                     <td className="num" title={c.pAlive === null ? undefined : `P(alive) ${formatPAlive(c.pAlive)}`}>
-                      {c.clv === null ? <span className="muted">—</span> : formatAmount(c.clv)}
+                      {c.clv === null ? <span className="muted">—</span> : formatMoney(c.clv, list.currency)}
                     </td>
                     <td className="num">{formatInt(c.interactions)}</td>
                     <td className="num">{c.feedback > 0 ? formatInt(c.feedback) : <span className="muted">—</span>}</td>
@@ -272,9 +267,9 @@ export function CustomersPage() {
                 ? `Showing ${formatInt(list.items.length)} of ${countOf(list.total ?? list.items.length, 'customer')}`
                 : `Showing all ${countOf(list.items.length, 'customer')}`}
             </span>
-            <button type="button" className="button" onClick={() => downloadCsv(`customers${q ? `-${q}` : ''}.csv`, customersCsv(list.items))} data-testid="customers-csv">
+            <a className="button" href={csvUrl.customers({ q, sort, order })} download data-testid="customers-csv" title={`All ${countOf(list.total ?? list.items.length, 'customer')} of this list, as CSV, with their value`}>
               Download CSV
-            </button>
+            </a>
             {list.error && <span className="error-inline">{list.error.message}</span>}
             {list.nextCursor && (
               <button type="button" className="button" onClick={loadMore} disabled={list.loading}>

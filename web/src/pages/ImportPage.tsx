@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { api, type ImportParams } from '../api/client.js';
 import type { DateOrder, ImportKind, ImportPreview, ImportResult, PreviewField, PreviewRow } from '../api/types.js';
 import { Badge, Empty, ErrorPanel, InfoTip, Loading, Panel, Tile } from '../components/ui.js';
-import { downloadCsv } from '../lib/csv.js';
+import { downloadCsv } from '../lib/download.js';
 import { formatInt } from '../lib/format.js';
 import { usePageTitle } from '../lib/title.js';
 

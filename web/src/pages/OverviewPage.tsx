@@ -4,7 +4,7 @@ import { api } from '../api/client.js';
 import { DIRECTIONS, type Overview } from '../api/types.js';
 import { AXIS_STYLE, Chart, DIRECTION_COLORS, FEEDBACK_COLORS, PALETTE, xTitle, yTitle, yTitleTop, type ChartOption } from '../components/Chart.js';
 import { DirectionBadge, Empty, ErrorPanel, Loading, Panel, Tile } from '../components/ui.js';
-import { countOf, formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatMonth, formatRelative, humanize, initials } from '../lib/format.js';
+import { countOf, formatMoney, formatCompact, formatDate, formatDateTime, formatInt, formatMonth, formatRelative, humanize, initials } from '../lib/format.js';
 import { useApi, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -161,9 +161,10 @@ function OverviewBody({ data }: { data: Overview }) {
         />
         <Tile
           label="Revenue"
-          value={formatAmount(data.revenue)}
-          sub="all currencies, unconverted"
-          how="Sum of order totals across all currencies, without exchange-rate conversion. Open a customer for the split by currency."
+          value={formatMoney(data.revenue, data.currency, { compact: true })}
+          title={formatMoney(data.revenue, data.currency)}
+          sub={data.currencyNote ? 'other currencies added unconverted' : data.currency ? `all in ${data.currency}` : undefined}
+          how={`Sum of all order totals${data.currency ? ` in ${data.currency}, the currency of most order value` : ''}. ${data.currencyNote ? `${data.currencyNote}.` : 'Every order is in this currency.'} Open a customer for their split by currency.`}
           testId="kpi-revenue"
         />
         <Tile

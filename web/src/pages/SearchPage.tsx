@@ -4,8 +4,8 @@ import { api, type SearchQuery } from '../api/client.js';
 import type { SearchFilterChoices, SearchHit } from '../api/types.js';
 import { Icon } from '../components/Icon.js';
 import { Badge, Empty, ErrorPanel, InfoTip, Loading } from '../components/ui.js';
-import { formatAmount, formatDate, formatInt, humanize, formatPAlive } from '../lib/format.js';
-import { useApi, useDebounced } from '../lib/hooks.js';
+import { formatMoney, formatDate, formatInt, humanize, formatPAlive } from '../lib/format.js';
+import { useApi, useDebounced, useValueCurrency } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
 /** URL parameters the page keeps its query and filters in (the API's own names). */
@@ -62,6 +62,7 @@ function Snippet({ hit }: { hit: SearchHit }) {
 }
 
 function HitCustomer({ hit }: { hit: SearchHit }) {
+  const currency = useValueCurrency();
   const c = hit.customer;
   if (!c) return <span className="muted">No customer</span>;
   const label = c.name ?? c.userId ?? c.email ?? 'Anonymous visitor';
@@ -75,7 +76,7 @@ function HitCustomer({ hit }: { hit: SearchHit }) {
         <span className="who-name">{label}</span>
       )}
       <span className="who-meta">
-        {c.clv === null ? 'CLV —' : `CLV ${formatAmount(c.clv)}`}
+        {c.clv === null ? 'CLV —' : `CLV ${formatMoney(c.clv, currency)}`}
         {c.pAlive !== null && ` · P(alive) ${formatPAlive(c.pAlive)}`}
       </span>
     </div>

@@ -1,11 +1,10 @@
 import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { api } from '../api/client.js';
+import { api, csvUrl } from '../api/client.js';
 import type { ClvSummary, RankedCustomer } from '../api/types.js';
 import { AXIS_STYLE, Chart, PALETTE, xTitle, yTitle, type ChartOption } from '../components/Chart.js';
 import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../components/ui.js';
-import { countOf, formatAmount, formatCompact, formatDate, formatDateTime, formatInt, formatRelative, humanize, formatPAlive } from '../lib/format.js';
-import { downloadCsv, toCsv } from '../lib/csv.js';
+import { countOf, formatDate, formatDateTime, formatInt, formatMoney, formatRelative, humanize, formatPAlive } from '../lib/format.js';
 import { useApi, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
 
@@ -30,12 +29,12 @@ const RFM_MEANING: Record<string, string> = {
   lost: 'long ago, once',
 };
 
-function histogramOption(bins: { from: number; to: number; customers: number }[]): ChartOption {
+function histogramOption(bins: { from: number; to: number; customers: number }[], currency: string | null): ChartOption {
   const used = bins.slice(0, bins.reduce((last, b, i) => (b.customers > 0 ? i : last), 0) + 1);
   return {
     grid: { left: 28, right: 12, top: 16, bottom: 26, containLabel: true },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-    xAxis: { type: 'category', ...xTitle('CLV band'), data: used.map((b) => `${formatCompact(b.from)}–${formatCompact(b.to)}`), ...AXIS_STYLE, splitLine: { show: false } },
+    xAxis: { type: 'category', ...xTitle('CLV band'), data: used.map((b) => `${formatMoney(b.from, currency, { compact: true })}–${formatMoney(b.to, currency, { compact: true })}`), ...AXIS_STYLE, splitLine: { show: false } },
     yAxis: { type: 'value', ...AXIS_STYLE, ...yTitle('customers'), minInterval: 1 },
     series: [{ type: 'bar', name: 'Customers', barMaxWidth: 40, itemStyle: { color: PALETTE[0], borderRadius: [4, 4, 0, 0] }, data: used.map((b) => b.customers) }],
   };
@@ -111,7 +110,11 @@ function ValueBody({ data }: { data: Ready }) {
   const d = data.distribution;
   const s = data.settings;
   const v = data.validation;
-  const hist = useMemo(() => (d.clv ? histogramOption(d.clv.histogram) : null), [d]);
+  const currency = data.currency ?? null;
+  const money = (n: number, compact = false): string => formatMoney(n, currency, { compact });
+  const note = data.currencyBreakdown?.note ?? null;
+  const inCurrency = currency ? (note ? `Amounts in ${currency}: ${note}.` : `Amounts in ${currency}, the currency of every order.`) : 'Amounts are order totals.';
+  const hist = useMemo(() => (d.clv ? histogramOption(d.clv.histogram, currency) : null), [d, currency]);
   const calibrationWeek = useMemo(() => {
     if (!v.tracking || !v.calibrationEnd || !v.holdoutEnd) return 0;
     const holdoutWeeks = (Date.parse(v.holdoutEnd) - Date.parse(v.calibrationEnd)) / (7 * 86_400_000);
@@ -142,7 +145,16 @@ function ValueBody({ data }: { data: Ready }) {
         <time dateTime={data.run.finishedAt} title={formatDateTime(data.run.finishedAt)}>
           {formatRelative(data.run.finishedAt, now)}
         </time>{' '}
-        ({humanize(data.run.trigger).toLowerCase()}){data.run.stale && <Badge tone="status-open">new orders since: recomputing soon</Badge>}
+        ({humanize(data.run.trigger).toLowerCase()}){currency && (
+          <>
+            {' '}
+            · amounts in{' '}
+            <strong data-testid="value-currency" title={note ?? undefined}>
+              {currency}
+            </strong>
+          </>
+        )}
+        {data.run.stale && <Badge tone="status-open">new orders since: recomputing soon</Badge>}
       </p>
       {(data.warnings ?? []).length > 0 && (
         <ul className="warnings" aria-label="Warnings">
@@ -157,10 +169,10 @@ function ValueBody({ data }: { data: Ready }) {
             <Tile
               label={`CLV, next ${horizon}`}
               icon="value"
-              value={formatCompact(d.clv.total)}
-              title={formatAmount(d.clv.total)}
-              sub={`median ${formatAmount(d.clv.median)} per customer`}
-              how={`Sum over customers of margin (${pct(s.margin)}) × expected order value × expected purchases in each of the next ${horizon}, discounted ${pct(s.monthlyDiscountRate, 1)} a month. Amounts are order totals, all currencies unconverted.`}
+              value={money(d.clv.total, true)}
+              title={money(d.clv.total)}
+              sub={`median ${money(d.clv.median)} per customer`}
+              how={`Sum over customers of margin (${pct(s.margin)}) × expected order value × expected purchases in each of the next ${horizon}, discounted ${pct(s.monthlyDiscountRate, 1)} a month. ${inCurrency}`}
               testId="kpi-clv"
             />
             <Tile
@@ -175,10 +187,10 @@ function ValueBody({ data }: { data: Ready }) {
         {d.valueAtRisk !== null && (
           <Tile
             label="Value at risk"
-            value={formatCompact(d.valueAtRisk)}
-            title={formatAmount(d.valueAtRisk)}
+            value={money(d.valueAtRisk, true)}
+            title={money(d.valueAtRisk)}
             sub="lost if those who seem gone have left; not a part of CLV"
-            how="For each customer: the CLV they would have if surely still active, times the probability that they have already left (1 − P(alive)); summed. It is not a part of CLV but its other side: CLV + value at risk = the value if every customer were still active. So it is larger than CLV when most of that value sits with customers who have probably left."
+            how={`For each customer: the CLV they would have if surely still active, times the probability that they have already left (1 − P(alive)); summed. It is not a part of CLV but its other side: CLV + value at risk = the value if every customer were still active. So it is larger than CLV when most of that value sits with customers who have probably left. ${inCurrency}`}
             testId="kpi-risk"
           />
         )}
@@ -203,7 +215,7 @@ function ValueBody({ data }: { data: Ready }) {
         <Panel
           title="How CLV is distributed"
           how="Customers per CLV band (bands grow 1-2-5 so that the long tail stays readable)."
-          actions={d.clv ? <span className="muted">p90 {formatAmount(d.clv.p90)} · p99 {formatAmount(d.clv.p99)}</span> : undefined}
+          actions={d.clv ? <span className="muted">p90 {money(d.clv.p90)} · p99 {money(d.clv.p99)}</span> : undefined}
         >
           {d.clv && hist ? (
             <>
@@ -223,7 +235,7 @@ function ValueBody({ data }: { data: Ready }) {
                       .map((b) => (
                         <tr key={b.from}>
                           <th scope="row">
-                            {formatAmount(b.from)} – {formatAmount(b.to)}
+                            {money(b.from)} – {money(b.to)}
                           </th>
                           <td className="num">{formatInt(b.customers)}</td>
                         </tr>
@@ -258,6 +270,7 @@ function ValueBody({ data }: { data: Ready }) {
         <CustomerList
           title="Most valuable"
           sort="clv"
+          currency={currency}
           group={group}
           segment={segment}
           filterName={filterName}
@@ -267,6 +280,7 @@ function ValueBody({ data }: { data: Ready }) {
         <CustomerList
           title="Valuable and slipping away"
           sort="risk"
+          currency={currency}
           group={group}
           segment={segment}
           filterName={filterName}
@@ -287,7 +301,7 @@ function ValueBody({ data }: { data: Ready }) {
                 <span className="segment-name">{humanize(g.group)}</span>
                 <span className="segment-meaning">{RFM_MEANING[g.group] ?? ''}</span>
                 <span className="segment-figures">
-                  <strong>{formatInt(g.customers)}</strong> customers · CLV {g.clv === null ? '—' : formatCompact(g.clv)} · P(alive) {formatPAlive(g.pAlive)}
+                  <strong>{formatInt(g.customers)}</strong> customers · CLV {g.clv === null ? '—' : money(g.clv, true)} · P(alive) {formatPAlive(g.pAlive)}
                 </span>
               </button>
             </li>
@@ -314,7 +328,7 @@ function ValueBody({ data }: { data: Ready }) {
                   <button type="button" className={c.id === segment ? 'segment-card selected' : 'segment-card'} aria-pressed={c.id === segment} onClick={() => setSegment(c.id === segment ? undefined : c.id)}>
                     <span className="segment-name">{c.label}</span>
                     <span className="segment-figures">
-                      <strong>{formatInt(c.customers)}</strong> customers ({pct(c.share)}) · mean {d.clv ? 'CLV' : 'spend'} {formatAmount(c.meanValue)}
+                      <strong>{formatInt(c.customers)}</strong> customers ({pct(c.share)}) · mean {d.clv ? 'CLV' : 'spend'} {money(c.meanValue)}
                     </span>
                     <span className="segment-meaning">{c.distinguishing.join(' · ')}</span>
                   </button>
@@ -386,7 +400,7 @@ function ModelPanel({ data }: { data: Ready }) {
                 p = {g.p.toPrecision(4)}, q = {g.q.toPrecision(4)}, v = {g.v.toPrecision(4)}
                 <span className="muted">
                   {' '}
-                  · mean order {g.meanSpend === null ? '—' : formatAmount(g.meanSpend)} · frequency/spend correlation {g.independence.correlation.toFixed(2)}
+                  · mean order {g.meanSpend === null ? '—' : formatMoney(g.meanSpend, data.currency)} · frequency/spend correlation {g.independence.correlation.toFixed(2)}
                   {g.independence.holds ? '' : ' (too strong: spend forecasts may be biased)'}
                 </span>
               </>
@@ -405,17 +419,10 @@ function ModelPanel({ data }: { data: Ready }) {
   );
 }
 
-/** A ranked list's rows as CSV, as shown (the numbers unformatted). */
-function rankedCsv(items: RankedCustomer[]): string {
-  return toCsv(
-    ['user_id', 'name', 'email', 'clv', 'value_at_risk', 'p_alive', 'purchases', 'last_purchase', 'rfm_group', 'segment'],
-    items.map((c) => [c.userId, c.name, c.email, c.clv, c.valueAtRisk, c.pAlive, c.purchases, c.lastPurchase, c.rfm.group, c.segment]),
-  );
-}
-
 function CustomerList({
   title,
   sort,
+  currency,
   group,
   segment,
   filterName,
@@ -424,6 +431,7 @@ function CustomerList({
 }: {
   title: string;
   sort: 'clv' | 'risk';
+  currency: string | null;
   group: string | undefined;
   segment: number | undefined;
   filterName: string | undefined;
@@ -437,9 +445,14 @@ function CustomerList({
       how={how}
       actions={
         state.status === 'ready' && state.data.items.length > 0 ? (
-          <button type="button" className="button button-small" data-testid={`${testId}-csv`} onClick={() => downloadCsv(`${testId}${group ? `-${group}` : ''}${segment === undefined ? '' : `-segment-${segment}`}.csv`, rankedCsv(state.data.items))}>
-            Download CSV
-          </button>
+          <>
+            <span className="muted" data-testid={`${testId}-total`}>
+              Top {formatInt(state.data.items.length)} of {formatInt(state.data.total)} by {sort === 'clv' ? 'CLV' : 'value at risk'}
+            </span>
+            <a className="button button-small" href={csvUrl.ranked({ sort, group, segment })} download data-testid={`${testId}-csv`} title={`All ${countOf(state.data.total, 'customer')} of this list, as CSV`}>
+              Download CSV
+            </a>
+          </>
         ) : undefined
       }
     >
@@ -466,7 +479,7 @@ function CustomerList({
                     <Link to={`/customers/${encodeURIComponent(c.userId)}`}>{c.name ?? c.email ?? c.userId}</Link>
                     <span className="muted small"> {humanize(c.rfm.group)}</span>
                   </th>
-                  <td className="num">{formatAmount((sort === 'clv' ? c.clv : c.valueAtRisk) ?? 0)}</td>
+                  <td className="num">{formatMoney((sort === 'clv' ? c.clv : c.valueAtRisk) ?? 0, currency)}</td>
                   <td className="num">{formatPAlive(c.pAlive)}</td>
                   <td className="num">{formatInt(c.purchases)}</td>
                   <td>{formatDate(`${c.lastPurchase}T00:00:00Z`)}</td>

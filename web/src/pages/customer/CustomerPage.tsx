@@ -5,7 +5,7 @@ import { DIRECTIONS, type Customer360, type CustomerValue, type Direction } from
 import { AXIS_STYLE, Chart, DIRECTION_COLORS, xTitle, yTitleTop, type ChartOption } from '../../components/Chart.js';
 import { Icon } from '../../components/Icon.js';
 import { Badge, DirectionBadge, Empty, ErrorPanel, KeyValueTable, Loading, Panel, Tile } from '../../components/ui.js';
-import { countOf, formatAmount, formatDate, formatDateTime, formatInt, formatMoney, formatRelative, humanize, initials } from '../../lib/format.js';
+import { countOf, formatDate, formatDateTime, formatInt, formatMoney, formatRelative, humanize, initials } from '../../lib/format.js';
 import { useApi, useNow } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { Timeline } from './Timeline.js';
@@ -121,13 +121,13 @@ function CustomerBody({ c }: { c: Customer360 }) {
           label="Orders"
           icon="order"
           value={formatInt(c.orders)}
-          sub={c.orders > 0 ? `avg ${oneCurrency ? formatMoney(c.revenue / c.orders, oneCurrency.currency) : formatAmount(c.revenue / c.orders)} per order` : 'no orders yet'}
+          sub={c.orders > 0 ? `avg ${formatMoney(c.revenue / c.orders, c.revenueCurrency)} per order${oneCurrency ? '' : ', currencies unconverted'}` : 'no orders yet'}
           how="Completed orders of this customer, each counted once however often it was sent. The average is revenue ÷ orders."
           testId="customer-orders"
         />
         <Tile
           label="Revenue"
-          value={oneCurrency ? formatMoney(c.revenue, oneCurrency.currency) : formatAmount(c.revenue)}
+          value={formatMoney(c.revenue, c.revenueCurrency)}
           sub={
             c.revenueByCurrency.length > 1
               ? c.revenueByCurrency.map((r) => formatMoney(r.total, r.currency)).join(' + ')
@@ -137,7 +137,7 @@ function CustomerBody({ c }: { c: Customer360 }) {
           }
           how={
             c.revenueByCurrency.length > 1
-              ? 'Sum of order totals across currencies, not converted; the line below splits it by currency.'
+              ? `Sum of order totals in ${c.revenueCurrency ?? 'their main currency'}, with those in ${c.otherCurrencies.join(', ')} added unconverted (no exchange rates are applied); the line below splits it by currency.`
               : 'Sum of this customer’s order totals.'
           }
           testId="customer-revenue"
@@ -162,9 +162,9 @@ function CustomerBody({ c }: { c: Customer360 }) {
           <Tile
             label="CLV"
             icon="value"
-            value={formatAmount(c.value.clv)}
+            value={formatMoney(c.value.clv, c.value.currency)}
             sub={`P(alive) ${c.value.pAliveText} · ${humanize(c.value.rfm.group)}`}
-            how={`Expected discounted margin over the coming months from ${c.value.model.label} (purchases) and Gamma-Gamma (spend); the Value panel shows each step with this customer’s numbers.`}
+            how={`Expected discounted margin over the coming months from ${c.value.model.label} (purchases) and Gamma-Gamma (spend)${c.value.currency ? `, in ${c.value.currency} (the currency of most order value)` : ''}; the Value panel shows each step with this customer’s numbers.`}
             testId="customer-clv"
           />
         )}
@@ -320,7 +320,7 @@ function ValuePanel({ v }: { v: CustomerValue }) {
       <dl className="value-figures" data-testid="customer-value">
         <div>
           <dt>CLV</dt>
-          <dd>{v.clv === null ? '—' : formatAmount(v.clv)}</dd>
+          <dd>{v.clv === null ? '—' : formatMoney(v.clv, v.currency)}</dd>
         </div>
         <div>
           <dt>P(alive)</dt>
@@ -343,7 +343,7 @@ function ValuePanel({ v }: { v: CustomerValue }) {
         </div>
         <div>
           <dt>Value at risk</dt>
-          <dd>{v.valueAtRisk === null ? '—' : formatAmount(v.valueAtRisk)}</dd>
+          <dd>{v.valueAtRisk === null ? '—' : formatMoney(v.valueAtRisk, v.currency)}</dd>
         </div>
         <div>
           <dt>RFM</dt>
@@ -386,12 +386,12 @@ function ValuePanel({ v }: { v: CustomerValue }) {
         <p className="small">
           {v.inputs.purchases} purchase days from {formatDate(`${v.inputs.firstPurchase}T00:00:00Z`)} to {formatDate(`${v.inputs.lastPurchase}T00:00:00Z`)}: x ={' '}
           {countOf(v.inputs.repeatPurchases, 'repeat purchase')}, t<sub>x</sub> = {v.inputs.recencyWeeks} weeks to the last one, T = {v.inputs.ageWeeks} weeks known, mean repeat spend{' '}
-          {formatAmount(v.inputs.meanRepeatSpend)}.
+          {formatMoney(v.inputs.meanRepeatSpend, v.currency)}.
         </p>
         <ol className="steps">
           {v.steps.map((s) => (
             <li key={s.name}>
-              <strong>{s.name}</strong> = {s.value === null ? '—' : s.value.toLocaleString()}
+              <strong>{s.name}</strong> = {s.value === null ? '—' : s.money ? formatMoney(s.value, v.currency) : s.value.toLocaleString()}
               <div className="muted small">{s.meaning}</div>
               <code className="formula">{s.formula}</code>
             </li>

@@ -4,8 +4,8 @@ import { api } from '../../api/client.js';
 import type { DefectLedger, LedgerRow } from '../../api/types.js';
 import { AXIS_STYLE, Chart, PALETTE, xTitle, yTitle, type ChartOption } from '../../components/Chart.js';
 import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../../components/ui.js';
-import { countOf, formatAmount, formatInt, formatMonth } from '../../lib/format.js';
-import { useApi } from '../../lib/hooks.js';
+import { countOf, formatMoney, formatInt, formatMonth } from '../../lib/format.js';
+import { useApi, useValueCurrency } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { ListeningFrame } from './ListeningTabs.js';
 
@@ -51,6 +51,7 @@ function ChurnCell({ row, baseline }: { row: LedgerRow; baseline: number | null 
 }
 
 function LedgerTable({ rows, baseline, testId, themes }: { rows: LedgerRow[]; baseline: number | null; testId: string; themes?: boolean }) {
+  const currency = useValueCurrency();
   return (
     <div className="table-scroll">
       <table className="table" data-testid={testId}>
@@ -74,11 +75,11 @@ function LedgerTable({ rows, baseline, testId, themes }: { rows: LedgerRow[]; ba
               <td className="num">{formatInt(r.open)}</td>
               <td className="num">{formatInt(r.customersAffected)}</td>
               <td className="num nowrap">{r.resolution.medianHours === null ? '–' : `${r.resolution.medianHours} h (${r.resolution.p90Hours ?? '–'} h)`}</td>
-              <td className="num">{formatAmount(r.churn.clvSum)}</td>
+              <td className="num">{formatMoney(r.churn.clvSum, currency)}</td>
               <td>
                 <ChurnCell row={r} baseline={baseline} />
               </td>
-              <td className="num">{formatAmount(r.churn.valueLost)}</td>
+              <td className="num">{formatMoney(r.churn.valueLost, currency)}</td>
             </tr>
           ))}
         </tbody>
@@ -88,6 +89,7 @@ function LedgerTable({ rows, baseline, testId, themes }: { rows: LedgerRow[]; ba
 }
 
 export function DefectsPage() {
+  const currency = useValueCurrency();
   usePageTitle('Defect ledger');
   const state = useApi((signal) => api.defects({}, signal), []);
   const monthly = useMemo(() => (state.status === 'ready' ? monthlyOption(state.data.monthly) : null), [state]);
@@ -109,7 +111,7 @@ export function DefectsPage() {
             />
             <Tile
               label="Value lost"
-              value={formatAmount(state.data.totals.valueLost)}
+              value={formatMoney(state.data.totals.valueLost, currency)}
               sub={`${formatInt(state.data.totals.churnedAfter)} churned of ${countOf(state.data.totals.customersAffected, 'customer')} who raised a ticket`}
               how="Value at risk of the churned customers who bought nothing after raising a ticket, each customer counted once."
             />

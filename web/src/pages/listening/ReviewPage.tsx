@@ -3,8 +3,8 @@ import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api/client.js';
 import type { BulkAccept, ReviewItem, ReviewQueue, TagChange, TagSet } from '../../api/types.js';
 import { Empty, ErrorPanel, Loading, Panel, Tile } from '../../components/ui.js';
-import { countOf, formatAmount, formatDateTime, formatInt, humanize } from '../../lib/format.js';
-import { useApi } from '../../lib/hooks.js';
+import { countOf, formatMoney, formatDateTime, formatInt, humanize } from '../../lib/format.js';
+import { useApi, useValueCurrency } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { ListeningFrame } from './ListeningTabs.js';
 
@@ -28,6 +28,7 @@ function tagFigure(t: TagSet['tags'][number]): string {
 }
 
 function ReviewRow({ item, tags, onChanged }: { item: ReviewItem; tags: string[]; onChanged: (delta: number) => void }) {
+  const currency = useValueCurrency();
   const [choice, setChoice] = useState(item.suggested);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -62,7 +63,7 @@ function ReviewRow({ item, tags, onChanged }: { item: ReviewItem; tags: string[]
       <div className="member-meta">
         <span className="badge">{humanize(item.kind)}</span>
         {item.userId && <Link to={`/customers/${encodeURIComponent(item.userId)}`}>{item.userId}</Link>}
-        {item.clv !== null && <span className="muted">CLV {formatAmount(item.clv)}</span>}
+        {item.clv !== null && <span className="muted">CLV {formatMoney(item.clv, currency)}</span>}
         <span className="muted">{formatDateTime(item.at)}</span>
       </div>
       {done ? (

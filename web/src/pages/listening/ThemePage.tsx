@@ -3,8 +3,8 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api } from '../../api/client.js';
 import type { ThemeCard, ThemeDetail } from '../../api/types.js';
 import { Empty, ErrorPanel, Loading, Panel, Tile } from '../../components/ui.js';
-import { formatAmount, formatDateTime, formatInt, humanize } from '../../lib/format.js';
-import { useApi } from '../../lib/hooks.js';
+import { formatMoney, formatDateTime, formatInt, humanize } from '../../lib/format.js';
+import { useApi, useValueCurrency } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { ListeningFrame, SentimentBadge } from './ListeningTabs.js';
 
@@ -216,18 +216,22 @@ function Members({ id, first, onMoved }: { id: number; first: ThemeDetail; onMov
           </li>
         ))}
       </ul>
-      {cursor !== null && (
-        <div className="list-foot">
+      <div className="list-foot">
+        <span className="muted" aria-live="polite" data-testid="theme-members-total">
+          {cursor === null ? `Showing all ${formatInt(members.length)}` : `Showing ${formatInt(members.length)} of ${formatInt(Math.max(members.length, first.theme.size - gone.size))}`}
+        </span>
+        {cursor !== null && (
           <button type="button" className="button" onClick={() => void more()}>
             Show more
           </button>
-        </div>
-      )}
+        )}
+      </div>
     </>
   );
 }
 
 export function ThemePage() {
+  const currency = useValueCurrency();
   const id = Number(useParams().id);
   const state = useApi((signal) => api.theme(id, null, signal), [id]);
   const title = state.status === 'ready' ? state.data.theme.name : 'Theme';
@@ -244,7 +248,7 @@ export function ThemePage() {
           <div className="tiles">
             <Tile label="Items" value={formatInt(state.data.theme.size)} />
             <Tile label="Customers" value={formatInt(state.data.theme.customers)} />
-            <Tile label="Value at stake" value={formatAmount(state.data.theme.valueAtStake)} how="The sum of the CLV of the distinct customers who raised this theme (latest customer-value run)." />
+            <Tile label="Value at stake" value={formatMoney(state.data.theme.valueAtStake, currency)} how="The sum of the CLV of the distinct customers who raised this theme (latest customer-value run)." />
             <Tile label="Sentiment" value={state.data.theme.sentiment === null ? '–' : state.data.theme.sentiment.toFixed(2)} how="Mean compound sentiment of the items, from −1 (very negative) to +1 (very positive)." />
           </div>
           {state.data.theme.renamed && <p className="muted">Generated name: {state.data.theme.label}</p>}

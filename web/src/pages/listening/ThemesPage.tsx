@@ -2,8 +2,8 @@ import { Link, useSearchParams } from 'react-router';
 import { api } from '../../api/client.js';
 import type { ThemeCard } from '../../api/types.js';
 import { Empty, ErrorPanel, Loading, Tile } from '../../components/ui.js';
-import { countOf, formatAmount, formatDateTime, formatInt, humanize } from '../../lib/format.js';
-import { useApi } from '../../lib/hooks.js';
+import { countOf, formatMoney, formatDateTime, formatInt, humanize } from '../../lib/format.js';
+import { useApi, useValueCurrency } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
 import { ListeningFrame, SentimentBadge, Sparkline } from './ListeningTabs.js';
 
@@ -18,6 +18,7 @@ function topIntent(intents: Record<string, number>): string | null {
 }
 
 function ThemeTile({ t }: { t: ThemeCard }) {
+  const currency = useValueCurrency();
   const intent = topIntent(t.intents);
   return (
     <article className="theme-card" data-testid="theme-card">
@@ -50,7 +51,7 @@ function ThemeTile({ t }: { t: ThemeCard }) {
         </div>
         <div>
           <dt title="sum of the CLV of the customers who raised it">Value at stake</dt>
-          <dd data-testid="theme-value">{formatAmount(t.valueAtStake)}</dd>
+          <dd data-testid="theme-value">{formatMoney(t.valueAtStake, currency)}</dd>
         </div>
       </dl>
       <div className="theme-signals">
