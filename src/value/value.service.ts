@@ -203,7 +203,8 @@ export async function clvSummary(store: Store): Promise<ClvSummary> {
     return { available: false, message: 'No customer value yet: it is computed from orders (import orders, or run `rapport clv run`).', explanation: CLV_EXPLANATION };
   }
   const r = run.report;
-  const currency = await storeCurrency(store);
+  // The run's own currency; runs from before it was recorded read it from the orders.
+  const currency = r.currency ?? (await storeCurrency(store));
   const b = r.fit.bgnbd!;
   const mb = r.fit.mbgnbd;
   const g = r.fit.gammaGamma;
