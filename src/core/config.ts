@@ -21,6 +21,8 @@ const EnvSchema = z.object({
   RAPPORT_SEARCH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(120),
   RAPPORT_INGEST_PER_SECOND: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   RAPPORT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  RAPPORT_SEARCH_CONCURRENCY: z.coerce.number().int().min(1).max(32).optional(),
+  RAPPORT_SEARCH_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
   RAPPORT_FUTURE_DAYS: z.coerce.number().min(0).max(MAX_FUTURE_DAYS).default(DEFAULT_FUTURE_DAYS),
   RAPPORT_IMPORT_MAX_MB: z.coerce.number().min(1).max(10_240).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
@@ -41,6 +43,8 @@ export interface Config {
   readonly rateLimits: { signinPerMinute: number; searchPerMinute: number; ingestPerSecond: number; authFailuresPerMinute: number };
   /** How long a server job may run before it is stopped and its run recorded as failed, in minutes. */
   readonly jobDeadlineMinutes: number;
+  /** Searches at once (threads on SQLite, connections on PostgreSQL; undefined: cores − 1, 1 to 2) and each one's time limit (search/search.pool.ts). */
+  readonly search: { concurrency: number | undefined; timeoutMs: number };
   /** How far past the receiving clock a time that enters may lie, in days (core/limits.ts). */
   readonly futureDays: number;
   /** The largest file the import API takes (MB). */
@@ -82,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     jobDeadlineMinutes: e.RAPPORT_JOB_DEADLINE_MINUTES,
     rateLimits: Object.freeze({ signinPerMinute: e.RAPPORT_SIGNIN_PER_MINUTE, searchPerMinute: e.RAPPORT_SEARCH_PER_MINUTE, ingestPerSecond: e.RAPPORT_INGEST_PER_SECOND, authFailuresPerMinute: e.RAPPORT_AUTH_FAILURES_PER_MINUTE }),
     importMaxMb: e.RAPPORT_IMPORT_MAX_MB,
+    search: Object.freeze({ concurrency: e.RAPPORT_SEARCH_CONCURRENCY, timeoutMs: Math.round(e.RAPPORT_SEARCH_TIMEOUT_SECONDS * 1000) }),
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'config'
   | 'busy'
   | 'rate_limited'
+  | 'too_costly'
   | 'job_died'
   | 'internal';
 
@@ -32,6 +33,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   config: 500,
   busy: 503,
   rate_limited: 429,
+  too_costly: 400,
   job_died: 500,
   internal: 500,
 };
@@ -49,6 +51,7 @@ const EXIT_CODE: Record<ErrorCode, number> = {
   config: 7,
   busy: 8,
   rate_limited: 8,
+  too_costly: 2,
   job_died: 1,
   internal: 1,
 };

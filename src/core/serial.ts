@@ -10,3 +10,30 @@ export function serialQueue(): Serialize {
     return run;
   };
 }
+
+/**
+ * Shares runs of `fn` among callers: a call gets a run that started at or after the call (so
+ * it sees everything done before it), and callers arriving while one runs share the next.
+ * At most one run at a time, and at most one waiting, however many callers.
+ */
+export function coalesced<T>(fn: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  let next: Promise<T> | undefined;
+  const start = (): Promise<T> => {
+    const run = fn().finally(() => {
+      if (running === run) running = undefined;
+    });
+    running = run;
+    return run;
+  };
+  return () => {
+    if (!running) return start();
+    next ??= running
+      .catch(() => undefined)
+      .then(() => {
+        next = undefined;
+        return start();
+      });
+    return next;
+  };
+}

@@ -3,7 +3,8 @@
  * job from the module that defines it, runs it once, replies with the result or the error, and ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isRapportError, RapportError } from '../core/errors.js';
+import { RapportError } from '../core/errors.js';
+import { toThreadError } from '../core/threads.js';
 import { openStore } from '../store/db.js';
 import type { AnyJob } from './job.js';
 import type { JobData, JobReply } from './runner.js';
@@ -27,9 +28,7 @@ try {
   const result = await job.run({ store, now: () => Date.now() + data.clockOffsetMs, serialize: (fn) => fn() }, data.options);
   reply = { ok: true, result };
 } catch (e) {
-  reply = isRapportError(e)
-    ? { ok: false, error: { code: e.code, message: e.message, issues: e.issues } }
-    : { ok: false, error: { code: null, message: e instanceof Error ? e.message : String(e), issues: [] } };
+  reply = { ok: false, error: toThreadError(e) };
 } finally {
   await store.close();
 }

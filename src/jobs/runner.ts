@@ -1,8 +1,7 @@
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { RapportError, isRapportError, type ErrorCode, type FieldIssue } from '../core/errors.js';
+import { RapportError, isRapportError } from '../core/errors.js';
 import { serialQueue, type Serialize } from '../core/serial.js';
+import { fromThreadError, workerScript, type ThreadError } from '../core/threads.js';
 import type { DatabaseTarget } from '../core/config.js';
 import type { Store } from '../store/db.js';
 import type { Job } from './job.js';
@@ -46,7 +45,7 @@ export interface JobData {
   clockOffsetMs: number;
 }
 
-export type JobReply = { ok: true; result: unknown } | { ok: false; error: { code: ErrorCode | null; message: string; issues: FieldIssue[] } };
+export type JobReply = { ok: true; result: unknown } | { ok: false; error: ThreadError };
 
 /** Jobs on the caller's thread, their writes through the caller's write queue. */
 export function inlineJobs(store: Store, options: { now?: () => number; serialize?: Serialize } = {}): JobRunner {
@@ -60,19 +59,6 @@ export function inlineJobs(store: Store, options: { now?: () => number; serializ
   };
 }
 
-/**
- * The thread's module, beside this one: JavaScript when Rapport runs compiled; TypeScript when
- * it runs from source (tests, benches), where the thread first registers the TypeScript loader
- * that the main thread's `--import tsx` does not hand on to workers.
- */
-function workerScript(): { script: string | URL; eval: boolean } {
-  const here = fileURLToPath(import.meta.url);
-  const ext = path.extname(here);
-  const file = pathToFileURL(path.join(path.dirname(here), `job.worker${ext}`));
-  if (ext === '.js') return { script: file, eval: false };
-  const code = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${JSON.stringify(file.href)}); }).catch((e) => { throw e; });`;
-  return { script: code, eval: true };
-}
 
 /**
  * Jobs on a worker thread each, with a connection of their own. An in-memory SQLite database
@@ -142,7 +128,7 @@ interface ThreadRun {
 }
 
 function inThread(data: JobData, memoryMb: number | undefined, deadlineMs: number): ThreadRun {
-  const { script, eval: evaluated } = workerScript();
+  const { script, eval: evaluated } = workerScript(import.meta.url, 'job.worker');
   const worker = new Worker(script, { eval: evaluated, workerData: data, ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}) });
   let stopped: string | undefined;
   const stop = async (why: string): Promise<void> => {
@@ -163,8 +149,7 @@ function inThread(data: JobData, memoryMb: number | undefined, deadlineMs: numbe
       clearTimeout(timer);
       if (reply?.ok) resolve(reply.result);
       else if (reply) {
-        const { code: c, message, issues } = reply.error;
-        reject(c ? new RapportError(c, message, issues) : new Error(message));
+        reject(fromThreadError(reply.error));
       } else if (stopped !== undefined) {
         reject(new RapportError('job_died', `the job ${stopped}`));
       } else {

@@ -24,7 +24,15 @@ export interface ParsedQuery {
   not: Phrase[];
 }
 
-export const QUERY_LIMITS = { maxLength: 256, maxTerms: 16, minPrefix: 2 } as const;
+/**
+ * The cost budget of one query, checked before it runs. Each phrase is a read of its words'
+ * posting lists (a phrase also checks positions), each alternative of an OR is another such
+ * read merged with the rest, and a prefix reads every word that starts with it: 16 two-word
+ * phrases joined by OR read 32 lists and merge 16, which on a large index took seconds. Past
+ * the budget the answer is a 400 that says which limit was reached; within it, a search still
+ * has a time limit (search.pool.ts).
+ */
+export const QUERY_LIMITS = { maxLength: 256, maxTerms: 16, minPrefix: 2, maxAlternatives: 8, maxPrefixes: 4, maxWords: 32 } as const;
 
 const WORD = /[\p{L}\p{N}\p{M}]+/gu;
 
@@ -117,9 +125,22 @@ export function parseQuery(input: string, field = 'q'): ParsedQuery {
   if (must.length === 0) {
     throw invalid(field, not.length > 0 ? 'add at least one word to look for: exclusions (-word) only narrow a search' : 'enter at least one word to search for');
   }
-  const terms = must.reduce((n, g) => n + g.length, 0) + not.length;
-  if (terms > QUERY_LIMITS.maxTerms) throw invalid(field, `at most ${QUERY_LIMITS.maxTerms} words and phrases`);
+  checkBudget({ must, not }, field);
   return { must, not };
+}
+
+/** Throws an invalid-input error naming `field` when the query is past one of QUERY_LIMITS. */
+function checkBudget(q: ParsedQuery, field: string): void {
+  const phrases = [...q.must.flat(), ...q.not];
+  if (phrases.length > QUERY_LIMITS.maxTerms) throw invalid(field, `at most ${QUERY_LIMITS.maxTerms} words and phrases`);
+  const widest = Math.max(...q.must.map((g) => g.length));
+  if (widest > QUERY_LIMITS.maxAlternatives) {
+    throw invalid(field, `at most ${QUERY_LIMITS.maxAlternatives} alternatives joined by OR (this query has ${widest}): split it into several searches`);
+  }
+  const prefixes = phrases.filter((p) => p.prefix).length;
+  if (prefixes > QUERY_LIMITS.maxPrefixes) throw invalid(field, `at most ${QUERY_LIMITS.maxPrefixes} prefix searches (word*) in one query (this query has ${prefixes})`);
+  const words = phrases.reduce((n, p) => n + p.tokens.length, 0);
+  if (words > QUERY_LIMITS.maxWords) throw invalid(field, `at most ${QUERY_LIMITS.maxWords} words in all its words and phrases (this query has ${words})`);
 }
 
 /** FTS5 query text. Tokens are letters and digits only, quoted all the same. */

@@ -429,3 +429,15 @@ export async function filterChoices(db: Conn) {
     .execute();
   return { themes, tags, segments };
 }
+
+/**
+ * Runs `fn` in a read-only PostgreSQL transaction whose statements are each cancelled after
+ * `timeoutMs` (a cancelled statement fails with SQLSTATE 57014, which the caller reports).
+ */
+export async function readOnlyWithTimeout<T>(db: Conn, timeoutMs: number, fn: (trx: Conn) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`set transaction read only`.execute(trx);
+    await sql`select set_config('statement_timeout', ${String(Math.max(1, Math.round(timeoutMs)))}, true)`.execute(trx);
+    return fn(trx);
+  });
+}

@@ -1,9 +1,10 @@
 import type { HttpContext } from '../http/context.js';
 import { route, type RouteDef } from '../http/route.js';
+import type { SearchRunner } from './search.pool.js';
 import * as service from './search.service.js';
 
 /** Search over feedback, customers and interactions with text; and the choices its filters offer. */
-export function searchRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unknown>[] {
+export function searchRoutes(ctx: HttpContext, runner: SearchRunner): RouteDef<unknown, unknown, unknown>[] {
   const store = ctx.store;
   return [
     route({
@@ -15,8 +16,9 @@ export function searchRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unkno
       rateLimit: 'search',
       query: service.SearchParams,
       response: service.SearchPage,
-      // Records stored since the last indexing pass are indexed first, with the other writes.
-      handler: ({ query }) => service.search(store, query, { catchUp: (fn) => ctx.serialWrite(fn) }),
+      // On a search thread (or a read-only transaction with a time limit on PostgreSQL), after
+      // what was stored since the last indexing pass is indexed with the other writes.
+      handler: ({ query }) => runner.search(query),
     }),
     route({
       method: 'GET',

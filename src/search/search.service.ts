@@ -137,6 +137,18 @@ export interface SearchOptions {
 }
 
 /**
+ * Indexes what was stored since the last pass (up to CATCH_UP_ROWS source rows), through
+ * `serialize` (the server's write queue) when given; true when a backlog remains.
+ */
+export async function catchUpIndex(store: Store, serialize?: (fn: () => Promise<unknown>) => Promise<unknown>): Promise<boolean> {
+  const lag = await searchLag(store.db);
+  if (lag.rows === 0 && lag.dirty === 0) return false;
+  const run = () => syncSearch(store, { maxRows: CATCH_UP_ROWS });
+  const r = (await (serialize ? serialize(run) : run())) as Awaited<ReturnType<typeof syncSearch>>;
+  return r.behind;
+}
+
+/**
  * Answers one search: parse, filter, rank (see RANK_WINDOW), page, highlight, and attach
  * each hit's customer and value.
  *
@@ -165,15 +177,7 @@ export async function search(store: Store, p: SearchParams, options: SearchOptio
   }
   const cursor = p.cursor === undefined ? undefined : cursorOf(p.cursor, p.sort);
 
-  let indexBehind = false;
-  if (options.catchUp !== false) {
-    const lag = await searchLag(db);
-    if (lag.rows > 0 || lag.dirty > 0) {
-      const run = () => syncSearch(store, { maxRows: CATCH_UP_ROWS });
-      const r = (await (options.catchUp ? options.catchUp(run) : run())) as Awaited<ReturnType<typeof syncSearch>>;
-      indexBehind = r.behind;
-    }
-  }
+  const indexBehind = options.catchUp === false ? false : await catchUpIndex(store, options.catchUp);
 
   let pageIds: { id: number; score: number | null }[];
   let nextCursor: string | null = null;

@@ -31,6 +31,7 @@ import { importRoutes } from '../ingest/files/import.routes.js';
 import { customerRoutes } from '../customers/customer.routes.js';
 import { valueRoutes } from '../value/value.routes.js';
 import { listeningRoutes } from '../listening/listening.routes.js';
+import { searchRunner, type SearchRunnerOptions } from '../search/search.pool.js';
 import { searchRoutes } from '../search/search.routes.js';
 import { startBackgroundIndexing } from '../search/background.js';
 import { JOBS } from './jobs.js';
@@ -56,6 +57,8 @@ export interface ServerOptions {
   jobMemoryMb?: number | undefined;
   /** With `jobThreads`: how long a job may run before it is stopped and its run recorded as failed (default 30 minutes). */
   jobDeadlineMs?: number | undefined;
+  /** Where searches run (search/search.pool.ts): how many at once, each one's time limit, and `threads: false` to keep them on this thread. */
+  search?: SearchRunnerOptions | undefined;
   /** Request-rate limits (http/rate-limits.ts); each 0 turns one off. */
   rateLimits?: Partial<RateLimits> | undefined;
   /** The address users reach Rapport at (`RAPPORT_PUBLIC_URL`): over HTTPS, cookies are `Secure` and HSTS is sent. */
@@ -125,6 +128,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     app.addHook('onClose', async () => indexing.stop());
   }
 
+  // Searches run where they cannot hold the write path (search/search.pool.ts).
+  const searches = searchRunner(store, { ...opts.search, catchUp: serialWrite });
+  app.addHook('onClose', async () => searches.stop());
+
   app.setErrorHandler((error: unknown, req, reply) => sendError(error, req, reply));
   const routes: RouteDef<unknown, unknown, unknown>[] = [
     ...segmentRoutes(ctx, new GroupCommit(writer, serialWrite), { futureDays: opts.futureDays }),
@@ -132,7 +139,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     ...customerRoutes(ctx, writer),
     ...valueRoutes(ctx),
     ...listeningRoutes(ctx),
-    ...searchRoutes(ctx),
+    ...searchRoutes(ctx, searches),
     ...authRoutes(ctx, { secureCookies: https }),
   ];
   const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };

@@ -59,6 +59,8 @@ export interface OpenOptions {
    * store/checkpointer.ts), for long-running writers (the server, imports).
    */
   checkpointer?: boolean;
+  /** SQLite: a connection that only reads (`PRAGMA query_only`), such as a search thread's. */
+  queryOnly?: boolean;
 }
 
 /** Opens (creating when needed) the database and applies pending migrations. */
@@ -83,6 +85,7 @@ function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>, options
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
+  if (options.queryOnly) sqlite.pragma('query_only = ON');
   sqlite.function('rapport_source_key', { deterministic: true }, (source: unknown, id: unknown) => sourceKey(String(source), String(id)));
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   const checkpointer = options.checkpointer && target.file !== ':memory:' ? startCheckpointer(sqlite, target.file) : undefined;
