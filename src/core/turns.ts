@@ -38,7 +38,6 @@ export class Turns {
         if (i >= 0) this.#line.splice(i, 1);
         reject(this.#busy(`none came free within ${Math.round(waitMs / 100) / 10} s`));
       }, waitMs);
-      timer.unref();
       this.#line.push(entry);
     });
   }

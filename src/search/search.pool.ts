@@ -56,6 +56,12 @@ export interface SearchAsk {
 }
 export type SearchReply = { id: number; ok: true; page: SearchPage } | { id: number; ok: false; error: ThreadError };
 
+/**
+ * How long a search may wait for a turn at least: a stopped thread gives its turn back only when
+ * the statement it was in has ended (SQLite finishes it), which can outlast a short time limit.
+ */
+const MIN_WAIT_MS = 1_000;
+
 const defaultConcurrency = (): number => Math.min(2, Math.max(1, os.availableParallelism() - 1));
 
 /** The 400 for a search stopped at its time limit. */
@@ -91,7 +97,7 @@ export function searchRunner(store: Store, options: SearchRunnerOptions = {}): S
       // What cannot be read or is past the budget is refused here, before it takes a turn.
       parseQuery(p.q, 'q');
       if (stopped) throw Object.assign(new RapportError('busy', 'search: the server is shutting down'), { retryAfterSeconds: 5 });
-      const release = await turns.take(timeoutMs);
+      const release = await turns.take(Math.max(timeoutMs, MIN_WAIT_MS));
       let handedOver = false;
       try {
         const behind = await catchUp();
@@ -141,8 +147,11 @@ class SearchThreads {
       }
       const id = this.#next++;
       let settled = false;
+      // A thread keeps the process alive only while it has a search to answer.
+      worker.ref();
       const done = (): void => {
         settled = true;
+        worker.unref();
         clearTimeout(timer);
         worker.off('message', onMessage);
         worker.off('exit', onExit);
@@ -170,7 +179,6 @@ class SearchThreads {
         void worker.terminate();
         reject(tooCostly(this.#timeoutMs));
       }, this.#timeoutMs);
-      timer.unref();
       worker.on('message', onMessage);
       worker.on('exit', onExit);
       worker.postMessage({ id, params: p } satisfies SearchAsk);
