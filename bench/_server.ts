@@ -5,9 +5,20 @@ import path from 'node:path';
 /** Starts the real `rapport serve` in a child process (compiled build when present). */
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
+/** The newest modification time of any file under `dir`, ms. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) t = Math.max(t, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  }
+  return t;
+}
+
+/** The compiled build when it is as new as the sources (`npm run build`), else the sources through tsx. */
 export function cliArgs(): string[] {
   const compiled = path.join(ROOT, 'dist', 'cli', 'main.js');
-  return fs.existsSync(compiled) ? [compiled] : ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts')];
+  const current = fs.existsSync(compiled) && fs.statSync(compiled).mtimeMs >= newest(path.join(ROOT, 'src'));
+  return current ? [compiled] : ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts')];
 }
 
 export function rapport(args: string[], env: NodeJS.ProcessEnv): string {

@@ -56,7 +56,7 @@ export function registerServe(program: Command, ctx: () => Promise<CliContext>):
         }
         const hours = c.config.clvEveryHours;
         const log = (m: string): void => void c.out.write(`${m}\n`);
-        const app = await buildServer({ store, webRoot: WEB_ROOT, logLevel: c.config.logLevel, schedule: hours > 0 ? { everyMs: hours * 3_600_000, log } : false, indexSearch: true, jobThreads: true, jobMemoryMb: c.config.jobMemoryMb, jobDeadlineMs: c.config.jobDeadlineMinutes * 60_000, futureDays: c.config.futureDays, publicUrl: c.config.publicUrl, rateLimits: c.config.rateLimits, importMaxBytes: c.config.importMaxMb * 1024 * 1024, search: c.config.search });
+        const app = await buildServer({ store, webRoot: WEB_ROOT, logLevel: c.config.logLevel, schedule: hours > 0 ? { everyMs: hours * 3_600_000, log } : false, indexSearch: true, jobThreads: true, jobMemoryMb: c.config.jobMemoryMb, jobDeadlineMs: c.config.jobDeadlineMinutes * 60_000, futureDays: c.config.futureDays, publicUrl: c.config.publicUrl, rateLimits: c.config.rateLimits, importMaxBytes: c.config.importMaxMb * 1024 * 1024, search: c.config.search, shedding: c.config.shedding });
         const address = await app.listen({ port, host });
         const shown = c.config.publicUrl ?? address.replace('127.0.0.1', 'localhost');
         c.out.write(`Rapport is running at ${shown}  (API docs: ${shown}/api/openapi.json)\n`);

@@ -23,6 +23,10 @@ const EnvSchema = z.object({
   RAPPORT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(20),
   RAPPORT_SEARCH_CONCURRENCY: z.coerce.number().int().min(1).max(32).optional(),
   RAPPORT_SEARCH_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
+  RAPPORT_SHED_PER_CALLER: z.coerce.number().int().min(0).max(100_000).default(32),
+  RAPPORT_SHED_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(1_000_000).default(512),
+  RAPPORT_SHED_QUEUE_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
+  RAPPORT_SHED_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(200),
   RAPPORT_FUTURE_DAYS: z.coerce.number().min(0).max(MAX_FUTURE_DAYS).default(DEFAULT_FUTURE_DAYS),
   RAPPORT_IMPORT_MAX_MB: z.coerce.number().min(1).max(10_240).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
@@ -45,6 +49,8 @@ export interface Config {
   readonly jobDeadlineMinutes: number;
   /** Searches at once (threads on SQLite, connections on PostgreSQL; undefined: cores − 1, 1 to 2) and each one's time limit (search/search.pool.ts). */
   readonly search: { concurrency: number | undefined; timeoutMs: number };
+  /** Load shedding (http/shedding.ts); each 0 turns one check off. */
+  readonly shedding: { perCaller: number; maxInFlight: number; queueMs: number; lagMs: number };
   /** How far past the receiving clock a time that enters may lie, in days (core/limits.ts). */
   readonly futureDays: number;
   /** The largest file the import API takes (MB). */
@@ -87,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     rateLimits: Object.freeze({ signinPerMinute: e.RAPPORT_SIGNIN_PER_MINUTE, searchPerMinute: e.RAPPORT_SEARCH_PER_MINUTE, ingestPerSecond: e.RAPPORT_INGEST_PER_SECOND, authFailuresPerMinute: e.RAPPORT_AUTH_FAILURES_PER_MINUTE }),
     importMaxMb: e.RAPPORT_IMPORT_MAX_MB,
     search: Object.freeze({ concurrency: e.RAPPORT_SEARCH_CONCURRENCY, timeoutMs: Math.round(e.RAPPORT_SEARCH_TIMEOUT_SECONDS * 1000) }),
+    shedding: Object.freeze({ perCaller: e.RAPPORT_SHED_PER_CALLER, maxInFlight: e.RAPPORT_SHED_MAX_IN_FLIGHT, queueMs: e.RAPPORT_SHED_QUEUE_MS, lagMs: e.RAPPORT_SHED_LAG_MS }),
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isRapportError, RapportError, type ErrorCode, type FieldIssue } from './errors.js';
@@ -32,4 +34,21 @@ export function toThreadError(e: unknown): ThreadError {
 
 export function fromThreadError(e: ThreadError): Error {
   return e.code ? new RapportError(e.code, e.message, e.issues) : new Error(e.message);
+}
+
+/**
+ * Lowers the calling thread's CPU priority (Linux: each thread has its own nice value, and
+ * /proc/thread-self names the thread). Background threads (searches, jobs) call it so that, on
+ * a machine with few cores, the server's own thread, which answers every request and does
+ * every write, wins the CPU when they compete. Elsewhere, or when not permitted, nothing changes.
+ */
+export function lowerThreadPriority(nice = 10): boolean {
+  try {
+    const tid = Number(path.basename(fs.readlinkSync('/proc/thread-self')));
+    if (!Number.isInteger(tid) || tid <= 0) return false;
+    os.setPriority(tid, Math.max(os.getPriority(tid), nice));
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RapportError } from '../core/errors.js';
-import { toThreadError } from '../core/threads.js';
+import { lowerThreadPriority, toThreadError } from '../core/threads.js';
 import { openStore } from '../store/db.js';
 import type { AnyJob } from './job.js';
 import type { JobData, JobReply } from './runner.js';
@@ -21,6 +21,8 @@ async function load(spec: JobData['job']): Promise<AnyJob> {
   throw new RapportError('internal', `no job "${spec.name}" in ${spec.module}`);
 }
 
+// A job gives way to the server's thread (ingestion, every answer) when both want the CPU.
+lowerThreadPriority();
 const store = await openStore(data.target, { migrate: false });
 let reply: JobReply;
 try {

@@ -6,6 +6,7 @@ import type { Store } from '../store/db.js';
  * Keeps the search index up to date in `rapport serve`: every 2 s, what the tracking API,
  * imports and other processes stored since is indexed, a slice of about a second at a time,
  * in turn with the other writes, so that ingestion itself never waits for the index.
+ * (search.indexer.ts `syncInSlices`).
  */
 export function startBackgroundIndexing(store: Store, serialWrite: Serialize, warn: (message: string) => void): { stop(): void } {
   let busy = false;
@@ -14,10 +15,11 @@ export function startBackgroundIndexing(store: Store, serialWrite: Serialize, wa
     busy = true;
     void (async () => {
       try {
-        const { searchLag, syncSearch } = await import('./search.indexer.js');
+        const { searchLag, syncInSlices } = await import('./search.indexer.js');
         const lag = await searchLag(store.db);
-        // A slice of about a second, so that the tracking API never waits long behind it.
-        if (lag.rows > 0 || lag.dirty > 0) await serialWrite(() => syncSearch(store, { maxRows: 10_000 }));
+        // Small slices for at most a second per tick, in turn with the other writes, so that
+        // neither the tracking API nor any other request waits long behind the index.
+        if (lag.rows > 0 || lag.dirty > 0) await syncInSlices(store, serialWrite, SECOND_MS);
       } catch (e) {
         warn(`search indexing: ${(e as Error).message}`);
       } finally {

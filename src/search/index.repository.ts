@@ -132,8 +132,9 @@ export async function insertDocs(store: Store, db: Conn, rows: readonly DocRow[]
  */
 export async function tidyFullText(store: Store, added: number): Promise<void> {
   if (!store.sqlite) return;
-  const total = Number((await store.db.selectFrom('search_docs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  if (added >= 10_000 && added * 5 >= total) await sql`insert into search_fts (search_fts) values ('optimize')`.execute(store.db);
+  // Counting the index costs a scan: only a large pass needs to know its share.
+  const total = added >= 10_000 ? Number((await store.db.selectFrom('search_docs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n) : Number.POSITIVE_INFINITY;
+  if (added * 5 >= total) await sql`insert into search_fts (search_fts) values ('optimize')`.execute(store.db);
   else await sql`insert into search_fts (search_fts, rank) values ('merge', ${Math.min(2000, 16 + Math.ceil(added / 50))})`.execute(store.db);
 }
 

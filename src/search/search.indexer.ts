@@ -1,3 +1,4 @@
+import type { Serialize } from '../core/serial.js';
 import type { Conn, Store } from '../store/db.js';
 import type { SearchSource } from '../store/schema.js';
 import { customerDoc, docIdOf, feedbackDoc, interactionDoc, type DocRow } from './documents.js';
@@ -67,6 +68,8 @@ export interface SyncResult {
 export interface SyncOptions {
   /** Stop after reading about this many source rows (the rest waits for the next pass). */
   maxRows?: number;
+  /** Source rows per transaction (default 10,000). */
+  range?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -80,6 +83,7 @@ export interface SyncOptions {
 export async function syncSearch(store: Store, options: SyncOptions = {}): Promise<SyncResult> {
   const started = performance.now();
   const maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
+  const range = Math.max(1, Math.min(options.range ?? RANGE, maxRows));
   const result: SyncResult = { indexed: 0, scanned: 0, refreshed: 0, behind: false, ms: 0 };
   const lag = options.onProgress ? (await searchLag(store.db)).rows : 0;
   for (const source of ['feedback', 'customer', 'interaction'] as const) {
@@ -92,7 +96,7 @@ export async function syncSearch(store: Store, options: SyncOptions = {}): Promi
       const done = await store.db.transaction().execute(async (trx) => {
         const from = await index.highWater(trx, source);
         if (from >= top) return true;
-        const to = Math.min(top, from + RANGE);
+        const to = Math.min(top, from + range);
         const docs = await readRange(trx, source, from, to);
         await insertDocs(store, trx, docs);
         await index.setHighWater(trx, source, to);
@@ -156,5 +160,24 @@ export async function rebuildSearch(store: Store, options: Pick<SyncOptions, 'on
   } finally {
     // Also after a failure: the index then matches whatever documents were written.
     await index.rebuildFullText(store);
+  }
+}
+
+/** Source rows per slice when indexing beside the server's other work: about 25 ms of work. */
+export const SLICE_ROWS = 500;
+
+/**
+ * Indexes in slices of `SLICE_ROWS` source rows, each its own turn on the server's write queue
+ * with the event loop free between them, until caught up or `budgetMs` is spent; true when a
+ * backlog remains. better-sqlite3 holds the thread for as long as a statement runs, so one long
+ * pass would hold every request (even `/healthz`) and every write for its whole length.
+ */
+export async function syncInSlices(store: Store, serialize: Serialize, budgetMs: number): Promise<boolean> {
+  const started = performance.now();
+  for (;;) {
+    const r = await serialize(() => syncSearch(store, { maxRows: SLICE_ROWS, range: SLICE_ROWS }));
+    if (!r.behind) return false;
+    if (performance.now() - started >= budgetMs) return true;
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -8,7 +8,8 @@ import type { Store } from '../store/db.js';
 import { docIdAt, ID_SPREAD } from './documents.js';
 import { describeQuery, parseQuery, QUERY_LIMITS, toFts5, toTsquery } from './query.js';
 import * as repo from './search.repository.js';
-import { searchLag, syncSearch } from './search.indexer.js';
+import { searchLag, syncInSlices, syncSearch } from './search.indexer.js';
+import type { Serialize } from '../core/serial.js';
 
 /**
  * Search over what customers said: the API shapes, and how a query is answered.
@@ -27,6 +28,8 @@ export const RANK_WINDOW = 1000;
 const COUNT_CAP = RANK_WINDOW + 1;
 /** A search indexes up to this many new source rows first; a larger backlog is left to the indexer. */
 const CATCH_UP_ROWS = 5_000;
+/** In the server, a search indexes new rows for up to this long first (about 5,000 rows). */
+const CATCH_UP_MS = 250;
 
 /** What a search can be narrowed to: `feedback` (every feedback kind), one feedback kind, customers, interactions. */
 export const SEARCH_KINDS = ['feedback', ...FEEDBACK_KINDS, 'customer', 'interaction'] as const;
@@ -130,22 +133,22 @@ function cursorOf(s: string, sort: 'relevance' | 'date'): Cursor {
 
 export interface SearchOptions {
   /**
-   * Index what was stored since the last pass before searching (up to 5,000 source rows).
+   * Index what was stored since the last pass before searching (see catchUpIndex).
    * Pass the server's write serializer; `false` searches the index as it is.
    */
-  catchUp?: false | ((fn: () => Promise<unknown>) => Promise<unknown>);
+  catchUp?: false | Serialize;
 }
 
 /**
- * Indexes what was stored since the last pass (up to CATCH_UP_ROWS source rows), through
- * `serialize` (the server's write queue) when given; true when a backlog remains.
+ * Indexes what was stored since the last pass; true when a backlog remains. Through
+ * `serialize` (the server's write queue): in slices for at most CATCH_UP_MS, in turn with the
+ * other writes; without (the CLI, tests): up to CATCH_UP_ROWS source rows at once.
  */
-export async function catchUpIndex(store: Store, serialize?: (fn: () => Promise<unknown>) => Promise<unknown>): Promise<boolean> {
+export async function catchUpIndex(store: Store, serialize?: Serialize): Promise<boolean> {
   const lag = await searchLag(store.db);
   if (lag.rows === 0 && lag.dirty === 0) return false;
-  const run = () => syncSearch(store, { maxRows: CATCH_UP_ROWS });
-  const r = (await (serialize ? serialize(run) : run())) as Awaited<ReturnType<typeof syncSearch>>;
-  return r.behind;
+  if (serialize) return syncInSlices(store, serialize, CATCH_UP_MS);
+  return (await syncSearch(store, { maxRows: CATCH_UP_ROWS })).behind;
 }
 
 /**

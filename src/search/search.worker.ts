@@ -4,11 +4,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DatabaseTarget } from '../core/config.js';
-import { toThreadError } from '../core/threads.js';
+import { lowerThreadPriority, toThreadError } from '../core/threads.js';
 import { openStore } from '../store/db.js';
 import type { SearchAsk, SearchReply } from './search.pool.js';
 import { search } from './search.service.js';
 
+// Searches give way to the server's thread (ingestion, every answer) when both want the CPU.
+lowerThreadPriority();
 const store = await openStore((workerData as { target: DatabaseTarget }).target, { migrate: false, queryOnly: true });
 const port = parentPort!;
 port.on('message', (m: SearchAsk | 'close') => {

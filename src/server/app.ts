@@ -19,6 +19,7 @@ import { acceptTrackingBodies } from '../http/bodies.js';
 import { acceptFileBodies } from '../http/upload.js';
 import { mountRoutes, notFoundBody, sendError } from '../http/mount.js';
 import { openApiDocument } from '../http/openapi.js';
+import { registerShedding, type SheddingOptions } from '../http/shedding.js';
 import { DEFAULT_RATE_LIMITS, FailureLimiter, registerRateLimits, type RateLimits } from '../http/rate-limits.js';
 import type { RouteDef } from '../http/route.js';
 import { authenticator } from '../auth/authenticate.js';
@@ -59,6 +60,8 @@ export interface ServerOptions {
   jobDeadlineMs?: number | undefined;
   /** Where searches run (search/search.pool.ts): how many at once, each one's time limit, and `threads: false` to keep them on this thread. */
   search?: SearchRunnerOptions | undefined;
+  /** Load shedding (http/shedding.ts): when the server refuses early with 503. */
+  shedding?: Partial<SheddingOptions> | undefined;
   /** Request-rate limits (http/rate-limits.ts); each 0 turns one off. */
   rateLimits?: Partial<RateLimits> | undefined;
   /** The address users reach Rapport at (`RAPPORT_PUBLIC_URL`): over HTTPS, cookies are `Secure` and HSTS is sent. */
@@ -82,6 +85,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     jobs: opts.jobThreads ? threadJobs(store, { now: clock, memoryMb: opts.jobMemoryMb, deadlineMs: opts.jobDeadlineMs }) : inlineJobs(store, { now: clock, serialize: serialWrite }),
   };
   const app = Fastify({ logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false, bodyLimit: 1024 * 1024 });
+  // First of all hooks: an overloaded server refuses before it reads or checks anything.
+  registerShedding(app, opts.shedding);
   await app.register(fastifyCookie);
   // Security headers on every answer: a content security policy that lets the web app load only
   // its own scripts, styles, images and API (user text can never run as script), no framing,
