@@ -74,7 +74,7 @@ describe('load shedding', () => {
   let read = '';
   const start = async (shedding: Partial<SheddingOptions>) => {
     await app?.close();
-    app = await buildServer({ store: t.store, shedding: { delayMs: 0, ...shedding } });
+    app = await buildServer({ store: t.store, shedding: { delayMs: 0, busy: 0, minShare: 1, ...shedding } });
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as AddressInfo).port;
   };
@@ -132,18 +132,36 @@ describe('load shedding', () => {
     assert.deepEqual(await stored(['queue-a', 'queue-early', 'queue-refused', 'queue-other', 'queue-after']), ['queue-a', 'queue-after', 'queue-early', 'queue-other']);
   });
 
-  it('sheds every write while the event loop lags far past its threshold, never /healthz, and takes writes again after', async () => {
+  it('sheds writes while the event loop lags past its threshold, from the caller holding requests, never /healthz, and takes them again after', async () => {
     await start({ perCaller: 0, maxInFlight: 0, queueMs: 0, lagMs: 40 });
-    await sleep(50);
+    const a = held(port, site, 'lag-a');
+    await inFlight(app, 1);
     // A real stall of this thread (the server's): 250 ms of work.
     const until = performance.now() + 250;
     while (performance.now() < until);
-    const [refused, health] = await Promise.all([call(port, 'POST', '/v1/track', site, { userId: 'u', event: 'E', messageId: 'lag-refused' }), call(port, 'GET', '/healthz', undefined)]);
+    const [refused, other, health] = await Promise.all([
+      call(port, 'POST', '/v1/track', site, { userId: 'u', event: 'E', messageId: 'lag-refused' }),
+      call(port, 'POST', '/v1/track', backend, { userId: 'u', event: 'E', messageId: 'lag-other' }),
+      call(port, 'GET', '/healthz', undefined),
+    ]);
     assert.equal(refused.status, 503, refused.body);
+    assert.equal(other.status, 200, other.body);
     assert.equal(health.status, 200);
     await sleep(700);
     assert.equal((await call(port, 'POST', '/v1/track', site, { userId: 'u', event: 'E', messageId: 'lag-after' })).status, 200);
-    assert.deepEqual(await stored(['lag-refused', 'lag-after']), ['lag-after']);
+    assert.equal((await a.finish()).status, 200);
+    assert.deepEqual(await stored(['lag-a', 'lag-refused', 'lag-other', 'lag-after']), ['lag-a', 'lag-after', 'lag-other']);
+  });
+
+  it('refuses every new request at maxInFlight', async () => {
+    await start({ perCaller: 0, maxInFlight: 2, queueMs: 0, lagMs: 0 });
+    const a = held(port, site, 'max-a');
+    const b = held(port, backend, 'max-b');
+    await inFlight(app, 2);
+    assert.equal((await call(port, 'POST', '/v1/track', site, { userId: 'u', event: 'E', messageId: 'max-refused' })).status, 503);
+    assert.equal((await call(port, 'GET', '/healthz', undefined)).status, 200);
+    assert.equal((await a.finish()).status, 200);
+    assert.equal((await b.finish()).status, 200);
   });
 
   it('answers a refusal only after its delay, so a client sending again at once is slowed', async () => {
