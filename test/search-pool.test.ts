@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { createKey } from '../src/auth/keys.js';
@@ -174,6 +175,17 @@ describe('searches on a SQLite file run on search threads', () => {
       const e = (answers[2] as PromiseRejectedResult).reason as RapportError;
       assert.equal(e.code, 'busy');
       assert.equal(e.retryAfterSeconds, 1);
+    });
+  });
+
+  it('runs its threads at a lower CPU priority than the server thread (Linux)', { skip: process.platform !== 'linux' && 'per-thread priorities are read from /proc on Linux' }, async () => {
+    const niceOf = (tid: string) => Number(fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const lowered = () => fs.readdirSync('/proc/self/task').filter((tid) => niceOf(tid) >= 10).length;
+    const before = lowered();
+    await withRunner({}, async (r) => {
+      await r.search(cheap);
+      assert.equal(lowered(), before + 1, 'the search thread runs at nice 10');
+      assert.equal(niceOf(String(process.pid)), 0, 'the server thread keeps its priority');
     });
   });
 
