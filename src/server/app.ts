@@ -15,7 +15,7 @@ import type { Store } from '../store/db.js';
 import { inlineJobs, threadJobs } from '../jobs/runner.js';
 import { startSchedule, type ScheduleOptions } from '../jobs/scheduler.js';
 import type { HttpContext } from '../http/context.js';
-import { acceptTrackingBodies } from '../http/bodies.js';
+import { acceptJsonBodies, acceptTrackingBodies } from '../http/bodies.js';
 import { acceptFileBodies } from '../http/upload.js';
 import { mountRoutes, notFoundBody, sendError } from '../http/mount.js';
 import { openApiDocument } from '../http/openapi.js';
@@ -109,6 +109,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Shutting down never waits on a job: a running job's thread is stopped (its run recorded as
   // failed) before the server waits for the requests in flight, such as the one that asked for it.
   app.addHook('preClose', async () => ctx.jobs.stop());
+  // JSON bodies that name the field they refuse (a `__proto__` key, a NUL), the byte where UTF-8 breaks.
+  acceptJsonBodies(app);
   // The tracking routes take gzip'd bodies and the content types Segment's libraries send.
   acceptTrackingBodies(app, '/v1/');
   // The import routes stream uploaded files (CSV, NDJSON) to a temporary file themselves.

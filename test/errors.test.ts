@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../src/server/app.js';
+import { createKey } from '../src/auth/keys.js';
+import { importFile } from '../src/ingest/files/import.js';
+import { firstInvalidUtf8 } from '../src/core/json.js';
+import { DIALECTS, type TestStore } from './support/stores.js';
+
+/**
+ * Errors a client can cause are clear answers in Rapport's shape, `{ error: { code, message,
+ * issues? } }`, naming the field (and row): never a 500, a stack trace or Fastify's own format.
+ */
+
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-errors-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+interface Answer {
+  statusCode: number;
+  json(): unknown;
+}
+const errorOf = (r: Answer) => (r.json() as { error: { code: string; message: string; issues?: { field: string; message: string }[] } }).error;
+
+/** Asserts a 400 invalid_input whose first issue names `field` and whose message matches. */
+function assertRefused(r: Answer, field: string, message: RegExp, label = field): void {
+  assert.equal(r.statusCode, 400, `${label}: ${JSON.stringify(r.json())}`);
+  const e = errorOf(r);
+  assert.equal(e.code, 'invalid_input', label);
+  assert.equal(e.issues?.[0]?.field, field, label);
+  assert.match(e.message, message, label);
+  assert.ok(e.message.startsWith(`${field}: `), `${label}: the message names the field: ${e.message}`);
+}
+
+describe('UTF-8 offsets', () => {
+  it('finds the first byte that does not begin well-formed UTF-8', () => {
+    const cases: [number[], number][] = [
+      [[0x61, 0x62], -1],
+      [[0x61, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80], -1],
+      [[0x61, 0xff], 1],
+      [[0x61, 0x80], 1],
+      [[0x61, 0xc0, 0xaf], 1], // overlong '/'
+      [[0x61, 0x62, 0xe0, 0x80, 0xaf], 2], // overlong, three bytes
+      [[0xed, 0xa0, 0x80], 0], // a UTF-16 surrogate
+      [[0xf4, 0x90, 0x80, 0x80], 0], // past U+10FFFF
+      [[0x61, 0x62, 0x63, 0xe2, 0x82], 3], // truncated at the end
+      [[0xc3, 0x28], 0],
+    ];
+    for (const [bytes, at] of cases) assert.equal(firstInvalidUtf8(Uint8Array.from(bytes)), at, Buffer.from(bytes).toString('hex'));
+  });
+});
+
+for (const d of DIALECTS) {
+  describe(`bodies refused naming the field, on ${d.name}`, async () => {
+    const skip = await d.skip();
+    let t: TestStore;
+    let app: FastifyInstance;
+    let ingest = '';
+    let editor = '';
+    before(async () => {
+      if (skip) return;
+      t = await d.open();
+      app = await buildServer({ store: t.store, clock: () => NOW });
+      ingest = (await createKey(t.store.db, 'site', 'ingest', NOW)).secret;
+      editor = (await createKey(t.store.db, 'staff', 'admin', NOW)).secret;
+    });
+    after(async () => {
+      if (skip) return;
+      await app.close();
+      await t.cleanup();
+    });
+    const send = (url: string, payload: string | Buffer, headers: Record<string, string> = {}, key = ingest, method: 'POST' | 'PATCH' = 'POST') =>
+      app.inject({ method, url, headers: { authorization: basic(key), 'content-type': 'application/json', ...headers }, payload });
+    const stored = async () => ({
+      customers: (await t.store.db.selectFrom('customers').select('id').execute()).length,
+      interactions: (await t.store.db.selectFrom('interactions').select('id').execute()).length,
+    });
+
+    it('a __proto__ or constructor key anywhere is a 400 naming where it is, on every content type the tracking API takes', { skip }, async () => {
+      const proto = '{"userId":"u1","event":"Clicked","properties":{"__proto__":{"admin":true}}}';
+      assertRefused(await send('/v1/track', proto), 'properties.__proto__', /keys named __proto__ or constructor are not accepted/);
+      assertRefused(await send('/v1/track', proto, { 'content-type': 'text/plain' }), 'properties.__proto__', /not accepted/, 'text/plain');
+      assertRefused(await send('/v1/track', `data=${encodeURIComponent(proto)}`, { 'content-type': 'application/x-www-form-urlencoded' }), 'properties.__proto__', /not accepted/, 'form');
+      assertRefused(await send('/v1/track', gzipSync(proto), { 'content-encoding': 'gzip' }), 'properties.__proto__', /not accepted/, 'gzip');
+      assertRefused(
+        await send('/v1/identify', '{"userId":"u1","traits":{"plan":"pro","constructor":{"prototype":{"x":1}}}}'),
+        'traits.constructor',
+        /keys named __proto__ or constructor are not accepted/,
+      );
+      assertRefused(
+        await send('/v1/batch', JSON.stringify({ batch: [{ type: 'track', userId: 'u1', event: 'A' }] }).replace('"event"', '"__proto__":1,"event"')),
+        'batch[0].__proto__',
+        /not accepted/,
+      );
+      assertRefused(await send('/api/themes/1', '{"name":"x","__proto__":{}}', {}, editor, 'PATCH'), '__proto__', /not accepted/, 'API route');
+      assert.deepEqual(await stored(), { customers: 0, interactions: 0 });
+    });
+
+    it('a body that is not UTF-8 is a 400 that says so and at which byte', { skip }, async () => {
+      const body = Buffer.concat([Buffer.from('{"userId":"u'), Buffer.from([0xff, 0xfe]), Buffer.from('","event":"e"}')]);
+      for (const [label, r] of [
+        ['json', await send('/v1/track', body)],
+        ['text/plain', await send('/v1/track', body, { 'content-type': 'text/plain' })],
+        ['gzip', await send('/v1/track', gzipSync(body), { 'content-encoding': 'gzip' })],
+      ] as const) {
+        assertRefused(r, 'body', /^body: not valid UTF-8 at byte 12 \(bytes ff fe 22 2c\)/, label);
+      }
+      const bad = await send('/v1/track', '{"userId":');
+      assertRefused(bad, 'body', /^body: expected JSON \(sent as application\/json\): /, 'not JSON');
+      assert.deepEqual(await stored(), { customers: 0, interactions: 0 });
+    });
+
+    it('a NUL character in any string is a 400 naming the field, and nothing is stored', { skip }, async () => {
+      const cases: [string, string, unknown][] = [
+        ['/v1/track', 'userId', { userId: 'u\u0000', event: 'Clicked' }],
+        ['/v1/track', 'properties.note', { userId: 'u1', event: 'Clicked', properties: { note: 'a\u0000b' } }],
+        ['/v1/identify', 'traits.name', { userId: 'u1', traits: { name: 'Ada\u0000' } }],
+        ['/v1/page', 'name', { userId: 'u1', name: '\u0000' }],
+        ['/v1/batch', 'batch[1].event', { batch: [{ type: 'track', userId: 'u1', event: 'A' }, { type: 'track', userId: 'u1', event: 'B\u0000' }] }],
+      ];
+      for (const [url, field, body] of cases) assertRefused(await send(url, JSON.stringify(body)), field, /NUL character \(\\u0000\), which cannot be stored/, `${url} ${field}`);
+      assertRefused(await send('/v1/track', '{"userId":"u1","event":"A","properties":{"a\\u0000b":1}}'), 'properties', /a key that contains a NUL/, 'a key');
+      assertRefused(await send('/api/themes/1', JSON.stringify({ name: 'x\u0000' }), {}, editor, 'PATCH'), 'name', /NUL character/, 'API body');
+      const search = await app.inject({ method: 'GET', url: '/api/search?q=a%00b', headers: { authorization: basic(editor) } });
+      assertRefused(search, 'query.q', /NUL character/, 'query string');
+      const customer = await app.inject({ method: 'GET', url: '/api/customers/a%00b', headers: { authorization: basic(editor) } });
+      assertRefused(customer, 'params.userId', /NUL character/, 'path parameter');
+      assert.deepEqual(await stored(), { customers: 0, interactions: 0 });
+    });
+
+    it('a NUL in an imported file rejects its row naming the column (CSV) or field (NDJSON); the other rows are stored', { skip }, async () => {
+      const csv = path.join(dir, `nul-${d.name}.csv`);
+      fs.writeFileSync(csv, 'user_id,email,name\nc1,c1@example.com,Ada\nc2,c2@example.com,Bo\u0000b\n');
+      const report = path.join(dir, `nul-${d.name}.rejects.csv`);
+      const s = await importFile(t.store, { file: csv, kind: 'customers', report, clock: () => NOW });
+      assert.equal(s.rejected, 1);
+      assert.match(fs.readFileSync(report, 'utf8'), /2,name,.*NUL character/);
+      const ndjson = path.join(dir, `nul-${d.name}.ndjson`);
+      fs.writeFileSync(ndjson, `${JSON.stringify({ type: 'track', userId: 'c1', event: 'Opened', timestamp: '2026-05-01T00:00:00Z' })}\n${JSON.stringify({ type: 'track', userId: 'c1', event: 'Opened', timestamp: '2026-05-01T00:00:00Z', properties: { via: '\u0000' } })}\n`);
+      const n = await importFile(t.store, { file: ndjson, kind: 'events', report, clock: () => NOW });
+      assert.equal(n.rejected, 1);
+      assert.match(fs.readFileSync(report, 'utf8'), /2,properties\.via,.*NUL character/);
+      assert.deepEqual(await stored(), { customers: 1, interactions: 1 });
+    });
+  });
+}
