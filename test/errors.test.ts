@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';
 import { importFile } from '../src/ingest/files/import.js';
@@ -150,3 +151,75 @@ for (const d of DIALECTS) {
     });
   });
 }
+
+/** Sends raw bytes to a listening server and reads what comes back until it closes the connection. */
+function rawRequest(port: number, request: string): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]), headers: head, body });
+    });
+  });
+}
+
+describe("Fastify's and Node's own refusals in Rapport's shape", () => {
+  let t: TestStore;
+  let app: FastifyInstance;
+  let port = 0;
+  let admin = '';
+  before(async () => {
+    t = await DIALECTS[0]!.open();
+    app = await buildServer({ store: t.store, clock: () => NOW });
+    admin = (await createKey(t.store.db, 'staff', 'admin', NOW)).secret;
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as net.AddressInfo).port;
+  });
+  after(async () => {
+    await app.close();
+    await t.cleanup();
+  });
+  /** The answer is `{ error: { code, message } }` with this status and code, and the message matches. */
+  const assertShape = (status: number, body: unknown, expected: number, code: string, message: RegExp, label: string): void => {
+    assert.equal(status, expected, `${label}: ${JSON.stringify(body)}`);
+    const e = (body as { error?: { code?: unknown; message?: unknown } }).error;
+    assert.equal(typeof e, 'object', `${label}: ${JSON.stringify(body)}`);
+    assert.equal(e?.code, code, label);
+    assert.match(String(e?.message), message, label);
+    assert.deepEqual(Object.keys(body as object), ['error'], label);
+  };
+
+  it('answers 414, a bad URL, 404, an unrouted method, 415 and a body too large as Rapport errors', async () => {
+    const auth = { authorization: basic(admin) };
+    const cases: [string, InjectOptions, number, string, RegExp][] = [
+      ['414', { method: 'GET', url: `/api/customers/${'x'.repeat(101)}`, headers: auth }, 414, 'uri_too_long', /^url: a part of the path \/api\/customers\/x+… is longer than 100 characters/],
+      ['bad %-escape', { method: 'GET', url: '/api/customers/%E0%A4%A', headers: auth }, 400, 'invalid_input', /^url: .* is not a valid URL/],
+      ['404', { method: 'GET', url: '/api/nothing-here', headers: auth }, 404, 'not_found', /^GET \/api\/nothing-here not found/],
+      ['405', { method: 'PATCH', url: '/v1/track', headers: auth, payload: '{}' }, 404, 'not_found', /^PATCH \/v1\/track not found/],
+      ['415 tracking', { method: 'POST', url: '/v1/track', headers: { ...auth, 'content-type': 'application/xml' }, payload: '<a/>' }, 415, 'unsupported_media_type', /^content-type: /],
+      ['415 API', { method: 'POST', url: '/api/themes/merge', headers: { ...auth, 'content-type': 'application/xml' }, payload: '<a/>' }, 415, 'unsupported_media_type', /^content-type: expected application\/json, got application\/xml/],
+      ['body too large', { method: 'POST', url: '/v1/track', headers: { ...auth, 'content-type': 'application/json' }, payload: `{"a":"${'x'.repeat(40_000)}"}` }, 400, 'payload_too_large', /^body: larger than the 32 KB limit/],
+    ];
+    for (const [label, request, status, code, message] of cases) {
+      const r = await app.inject(request);
+      assertShape(r.statusCode, r.json(), status, code, message, label);
+    }
+  });
+
+  it("answers what Node refuses before a route runs (headers past 16 KB, a URL that long, not HTTP) in Rapport's shape", async () => {
+    const cases: [string, string, number, string, RegExp][] = [
+      ['431 header', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large', /^headers: .*larger than this server reads/],
+      ['long URL', `GET /api/search?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, 'headers_too_large', /^headers: /],
+      ['not HTTP', 'HELLO\r\n\r\n', 400, 'invalid_input', /^request: not a valid HTTP request/],
+    ];
+    for (const [label, request, status, code, message] of cases) {
+      const r = await rawRequest(port, request);
+      assert.match(r.headers, /content-type: application\/json/i, label);
+      assertShape(r.status, JSON.parse(r.body), status, code, message, label);
+    }
+  });
+});

@@ -18,6 +18,7 @@ import type { HttpContext } from '../http/context.js';
 import { acceptJsonBodies, acceptTrackingBodies } from '../http/bodies.js';
 import { acceptFileBodies } from '../http/upload.js';
 import { mountRoutes, notFoundBody, sendError } from '../http/mount.js';
+import { frameworkErrorOptions } from '../http/framework-errors.js';
 import { openApiDocument } from '../http/openapi.js';
 import { DEFAULT_RATE_LIMITS, FailureLimiter, registerRateLimits, type RateLimits } from '../http/rate-limits.js';
 import type { RouteDef } from '../http/route.js';
@@ -81,7 +82,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     serialWrite,
     jobs: opts.jobThreads ? threadJobs(store, { now: clock, memoryMb: opts.jobMemoryMb, deadlineMs: opts.jobDeadlineMs }) : inlineJobs(store, { now: clock, serialize: serialWrite }),
   };
-  const app = Fastify({ logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({
+    logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false,
+    bodyLimit: 1024 * 1024,
+    // Fastify's and Node's own refusals (a bad URL, 414, 431) in Rapport's error shape.
+    ...frameworkErrorOptions(),
+  });
   await app.register(fastifyCookie);
   // Security headers on every answer: a content security policy that lets the web app load only
   // its own scripts, styles, images and API (user text can never run as script), no framing,
