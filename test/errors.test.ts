@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -10,6 +11,9 @@ import { buildServer } from '../src/server/app.js';
 import { createKey } from '../src/auth/keys.js';
 import { importFile } from '../src/ingest/files/import.js';
 import { firstInvalidUtf8 } from '../src/core/json.js';
+import { failure } from '../src/cli/context.js';
+import { openStore } from '../src/store/db.js';
+import { SQLite } from '../src/store/sqlite-driver.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
 
 /**
@@ -221,5 +225,142 @@ describe("Fastify's and Node's own refusals in Rapport's shape", () => {
       assert.match(r.headers, /content-type: application\/json/i, label);
       assertShape(r.status, JSON.parse(r.body), status, code, message, label);
     }
+  });
+});
+
+describe('a full disk is a 503 disk_full with Retry-After, and ingestion recovers when space returns', () => {
+  let t: TestStore;
+  let app: FastifyInstance;
+  let ingest = '';
+  before(async () => {
+    t = await DIALECTS[0]!.open();
+    app = await buildServer({ store: t.store, clock: () => NOW, logLevel: 'error' });
+    ingest = (await createKey(t.store.db, 'site', 'ingest', NOW)).secret;
+  });
+  after(async () => {
+    await app.close();
+    await t.cleanup();
+  });
+  /** A batch large enough to need new database pages: 100 events with 2 KB of properties each. */
+  const batch = (tag: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/batch',
+      headers: { authorization: basic(ingest), 'content-type': 'application/json' },
+      payload: JSON.stringify({
+        batch: Array.from({ length: 100 }, (_, i) => ({ type: 'track', userId: `u-${tag}-${i % 5}`, event: 'Viewed', messageId: `${tag}-${i}`, timestamp: '2026-05-01T00:00:00Z', properties: { note: `${tag} ${i} ${'x'.repeat(2000)}` } })),
+      }),
+    });
+  const interactions = async () => (await t.store.db.selectFrom('interactions').select('id').execute()).length;
+
+  it('SQLite out of pages (a real SQLITE_FULL from PRAGMA max_page_count) answers 503 disk_full; raising the limit lets the same batch in', async () => {
+    const sqlite = t.store.sqlite!;
+    const pages = Number(sqlite.pragma('page_count', { simple: true }));
+    const before = await interactions();
+    sqlite.pragma(`max_page_count = ${pages}`);
+    const full = await batch('a');
+    assert.equal(full.statusCode, 503, full.body);
+    assert.deepEqual(full.json(), { error: { code: 'disk_full', message: 'the disk is full: free space and retry' } });
+    assert.equal(full.headers['retry-after'], '60');
+    assert.equal(await interactions(), before, 'nothing of the refused batch is stored');
+    // Batches that arrive together share one transaction (ingest/group.ts), which SQLite gives
+    // up whole on a full disk: none of them may be answered as stored.
+    const together = await Promise.all(['b', 'c', 'd'].map(batch));
+    assert.deepEqual(together.map((r) => [r.statusCode, r.json<{ error: { code: string } }>().error.code]), [[503, 'disk_full'], [503, 'disk_full'], [503, 'disk_full']]);
+    assert.equal(await interactions(), before);
+    sqlite.pragma('max_page_count = 1073741823');
+    const again = await batch('a');
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(await interactions(), before + 100);
+  });
+});
+
+const MAIN = path.resolve(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+const TSX = import.meta.resolve('tsx');
+const CI = process.env['CI'] === 'true';
+
+/** A reason to skip, or false; under CI=true what is missing fails the test instead. */
+function skipUnless(available: boolean, why: string): string | false {
+  if (available) return false;
+  if (CI) throw new Error(`required under CI: ${why}`);
+  return why;
+}
+
+/**
+ * Runs `rapport …` in a child process on `databaseUrl`, as the unprivileged user `nobody` when
+ * `asNobody` (through runuser: root writes any file, whatever its mode, as users do not).
+ */
+function rapportOn(databaseUrl: string, args: string[], asNobody = false): { code: number | null; out: string; err: string } {
+  const env = { DATABASE_URL: databaseUrl, DOTENV_CONFIG_QUIET: 'true', TZ: 'UTC', HOME: os.tmpdir(), PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+  const node = [process.execPath, '--import', TSX, MAIN, ...args];
+  const r = asNobody
+    ? spawnSync('runuser', ['-u', 'nobody', '--', 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...node], { encoding: 'utf8', timeout: 60_000 })
+    : spawnSync(node[0]!, node.slice(1), { encoding: 'utf8', env, timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** No stack trace: the error is one line (plus notes), never `    at …` frames. */
+function assertNoStack(stderr: string, label: string): void {
+  assert.doesNotMatch(stderr, /^\s+at /m, `${label}: ${stderr}`);
+}
+
+describe('the CLI on a full disk: one line "the disk is full", exit 10', () => {
+  it('formats a real SQLITE_FULL from better-sqlite3 as one line and exit 10', () => {
+    const sqlite = new SQLite(':memory:');
+    sqlite.exec('create table t (b blob)');
+    sqlite.pragma(`max_page_count = ${Number(sqlite.pragma('page_count', { simple: true })) + 2}`);
+    let full: unknown;
+    try {
+      for (let i = 0; i < 100; i++) sqlite.prepare('insert into t values (?)').run(Buffer.alloc(4096));
+    } catch (e) {
+      full = e;
+    }
+    sqlite.close();
+    assert.equal((full as { code?: string }).code, 'SQLITE_FULL');
+    assert.deepEqual(failure(full), { text: 'error: the disk is full: free space and retry\n', exitCode: 10 });
+  });
+
+  const devFull = fs.existsSync('/dev/full');
+  it('rapport import whose report lands on a full disk (/dev/full: a real ENOSPC) says so and exits 10', { skip: skipUnless(devFull, '/dev/full is missing') }, () => {
+    const csv = path.join(dir, 'bad-email.csv');
+    fs.writeFileSync(csv, 'user_id,email,name\nc1,not-an-email,Ada\n');
+    const r = rapportOn(`sqlite:${path.join(dir, 'devfull.db')}`, ['import', csv, '--kind', 'customers', '--report', '/dev/full']);
+    assert.equal(r.code, 10, r.err);
+    assert.match(r.err, /^error: the disk is full: free space and retry$/m);
+    assertNoStack(r.err, 'import');
+  });
+
+  // A small file system of its own that really fills up (mounting one needs root).
+  const root = process.getuid?.() === 0;
+  const disk = path.join(dir, 'disk');
+  let mounted = false;
+  if (root) {
+    fs.mkdirSync(disk);
+    mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', disk]).status === 0;
+  }
+  after(() => {
+    if (mounted) spawnSync('umount', [disk]);
+  });
+  it('rapport import onto a disk that is full exits 10 with one line, and imports once space is freed', { skip: skipUnless(mounted, 'mounting a small tmpfs needs root (and CAP_SYS_ADMIN)'), timeout: 120_000 }, async () => {
+    const url = `sqlite:${path.join(disk, 'rapport.db')}`;
+    const first = await openStore({ kind: 'sqlite', file: path.join(disk, 'rapport.db') });
+    await first.close();
+    const csv = path.join(dir, 'many.csv');
+    const rows = Array.from({ length: 4000 }, (_, i) => `c${i},c${i}@example.com,Customer ${i} ${'with a long name '.repeat(3)}`);
+    fs.writeFileSync(csv, `user_id,email,name\n${rows.join('\n')}\n`);
+    // Leave room to open the database, not to import the file.
+    const st = fs.statfsSync(disk);
+    const filler = path.join(disk, 'filler');
+    fs.writeFileSync(filler, Buffer.alloc(Math.max(0, st.bavail * st.bsize - 200 * 1024)));
+    const full = rapportOn(url, ['import', csv, '--kind', 'customers']);
+    assert.equal(full.code, 10, full.err);
+    assert.match(full.err, /^error: the disk is full: free space and retry$/m);
+    assertNoStack(full.err, 'full');
+    fs.rmSync(filler);
+    const again = rapportOn(url, ['import', csv, '--kind', 'customers']);
+    assert.equal(again.code, 0, again.err);
+    const store = await openStore({ kind: 'sqlite', file: path.join(disk, 'rapport.db') });
+    assert.equal((await store.db.selectFrom('customers').select('id').execute()).length, 4000);
+    await store.close();
   });
 });

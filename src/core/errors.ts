@@ -151,8 +151,9 @@ export function storageError(e: unknown): RapportError | undefined {
     full.retryAfterSeconds = DISK_FULL_RETRY_SECONDS;
     return full;
   }
-  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === '25006') {
+  if (code.startsWith('SQLITE_READONLY') || code === '25006') {
     return new RapportError('read_only', `the database is read-only (${(e as Error).message}): make it writable by the user Rapport runs as`);
   }
+  if (code === 'EROFS') return new RapportError('read_only', `the file system is read-only (${(e as Error).message})`);
   return undefined;
 }
