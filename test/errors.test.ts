@@ -364,3 +364,82 @@ describe('the CLI on a full disk: one line "the disk is full", exit 10', () => {
     await store.close();
   });
 });
+
+/**
+ * What serve, import and search do on a database this user cannot write: serve and import
+ * refuse at once with one line naming it (exit 11), serve before it says it is running;
+ * search, which only reads, searches the index as it is and says so.
+ */
+function assertReadOnlyCommands(url: string, named: RegExp, asNobody: boolean, csv: string): void {
+  const serve = rapportOn(url, ['serve', '--port', '0', '--no-demo'], asNobody);
+  assert.equal(serve.code, 11, `serve: ${serve.out}${serve.err}`);
+  assert.doesNotMatch(serve.out, /running/);
+  assert.match(serve.err, new RegExp(`^error: the database at ${named.source} is read-only: `, 'm'));
+  assertNoStack(serve.err, 'serve');
+  const imported = rapportOn(url, ['import', csv, '--kind', 'feedback'], asNobody);
+  assert.equal(imported.code, 11, `import: ${imported.err}`);
+  assert.match(imported.err, new RegExp(`^error: the database at ${named.source} is read-only: `, 'm'));
+  assertNoStack(imported.err, 'import');
+  const found = rapportOn(url, ['search', 'checkout'], asNobody);
+  assert.equal(found.code, 0, `search: ${found.err}`);
+  assert.match(found.out, /^1 match for checkout/);
+  assert.match(found.err, /^note: the database at .* is read-only: searching the index as it is/m);
+  assertNoStack(found.err, 'search');
+}
+
+describe('a read-only database: serve and import refuse in one line (exit 11), search still searches', () => {
+  const feedback = (at: string) => {
+    const csv = path.join(at, 'feedback.csv');
+    fs.writeFileSync(csv, 'id,text,created_at\nf1,the checkout page crashes when I pay,2026-01-02\n');
+    fs.chmodSync(csv, 0o644);
+    return csv;
+  };
+  /** Imports and indexes one feedback item, as the database's owner. */
+  const prepare = (url: string, csv: string) => {
+    for (const args of [['import', csv, '--kind', 'feedback', '--no-listen'], ['search', 'checkout']]) {
+      const r = rapportOn(url, args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+    }
+  };
+
+  // Root writes a file whatever its mode: the commands then run as an ordinary user would.
+  const root = process.getuid?.() === 0;
+  const runuser = spawnSync('runuser', ['--help']).status === 0;
+  it('SQLite: a file this user cannot write (chmod 444)', { skip: skipUnless(!root || runuser, 'tests run as root and runuser is missing'), timeout: 180_000 }, () => {
+    const at = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-readonly-'));
+    try {
+      // The directory stays writable (SQLite keeps its -wal and -shm files there), the file is not.
+      fs.chmodSync(at, 0o777);
+      const file = path.join(at, 'rapport.db');
+      const csv = feedback(at);
+      prepare(`sqlite:${file}`, csv);
+      fs.chmodSync(file, 0o444);
+      assertReadOnlyCommands(`sqlite:${file}`, new RegExp(file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), root, csv);
+      // A directory it cannot write either: SQLite cannot even read without its -shm file there.
+      fs.chmodSync(at, 0o755);
+      for (const f of fs.readdirSync(at).filter((n) => n.includes('.db-'))) fs.rmSync(path.join(at, f));
+      const r = rapportOn(`sqlite:${file}`, ['search', 'checkout'], root);
+      assert.equal(r.code, 11, r.err);
+      assert.match(r.err, /^error: the database at .* is read-only: SQLite cannot create rapport\.db-wal and -shm beside it, which it needs even to read it \(the directory .* is not writable\)/m);
+      assertNoStack(r.err, 'search, read-only directory');
+    } finally {
+      fs.rmSync(at, { recursive: true, force: true });
+    }
+  });
+
+  it('PostgreSQL: a database whose transactions are read-only (default_transaction_read_only)', { skip: false, timeout: 180_000 }, async (ctx) => {
+    const why = await DIALECTS[1]!.skip();
+    if (why) return ctx.skip(why);
+    const t = await DIALECTS[1]!.open();
+    const at = fs.mkdtempSync(path.join(os.tmpdir(), 'rapport-readonly-'));
+    try {
+      const csv = feedback(at);
+      prepare(t.url, csv);
+      const readOnly = t.url.replace('options=', `options=${encodeURIComponent('-c default_transaction_read_only=on ')}`);
+      assertReadOnlyCommands(readOnly, /PostgreSQL [^ ]+/, false, csv);
+    } finally {
+      fs.rmSync(at, { recursive: true, force: true });
+      await t.cleanup();
+    }
+  });
+});
