@@ -385,9 +385,14 @@ function assertReadOnlyCommands(url: string, named: RegExp, asNobody: boolean, c
   assert.match(found.out, /^1 match for checkout/);
   assert.match(found.err, /^note: the database at .* is read-only: searching the index as it is/m);
   assertNoStack(found.err, 'search');
+  // The other commands that only read work too.
+  for (const args of [['keys', 'list'], ['themes', 'list'], ['tags', 'list'], ['defects']]) {
+    const r = rapportOn(url, args, asNobody);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+  }
 }
 
-describe('a read-only database: serve and import refuse in one line (exit 11), search still searches', () => {
+describe('a read-only database: serve and import refuse in one line (exit 11), search and listings still read', () => {
   const feedback = (at: string) => {
     const csv = path.join(at, 'feedback.csv');
     fs.writeFileSync(csv, 'id,text,created_at\nf1,the checkout page crashes when I pay,2026-01-02\n');

@@ -23,6 +23,12 @@ export async function cliContext(): Promise<CliContext> {
   return { config: loadConfig(), out: process.stdout, err: process.stderr };
 }
 
+/**
+ * For commands that only read (listing, searching, a backup): they work on a database this
+ * user cannot write, which the others refuse at once (store/db.ts `allowReadOnly`).
+ */
+export const READS_ONLY: OpenOptions = { allowReadOnly: true };
+
 /** Opens the store, runs `fn`, and always closes the store again. */
 export async function withStore<T>(ctx: CliContext, fn: (store: Store) => Promise<T>, options: OpenOptions = {}): Promise<T> {
   const { openStore } = await import('../store/db.js');

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
 import type { SearchPage } from '../search/search.service.js';
-import { action, parseFlags, withStore, type CliContext } from './context.js';
+import { action, parseFlags, READS_ONLY, withStore, type CliContext } from './context.js';
 
 interface SearchFlags {
   kind?: string;
@@ -80,7 +80,7 @@ export function registerSearch(program: Command, ctx: () => Promise<CliContext>)
             }
             return search(store, params, { catchUp: false });
           },
-          { allowReadOnly: true },
+          READS_ONLY,
         );
         c.out.write(flags.json ? `${JSON.stringify(page)}\n` : formatPage(page));
       }),
