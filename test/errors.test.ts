@@ -348,10 +348,20 @@ describe('the CLI on a full disk: one line "the disk is full", exit 10', () => {
     const csv = path.join(dir, 'many.csv');
     const rows = Array.from({ length: 4000 }, (_, i) => `c${i},c${i}@example.com,Customer ${i} ${'with a long name '.repeat(3)}`);
     fs.writeFileSync(csv, `user_id,email,name\n${rows.join('\n')}\n`);
-    // Leave room to open the database, not to import the file.
-    const st = fs.statfsSync(disk);
     const filler = path.join(disk, 'filler');
-    fs.writeFileSync(filler, Buffer.alloc(Math.max(0, st.bavail * st.bsize - 200 * 1024)));
+    const fill = (leave: number) => {
+      const st = fs.statfsSync(disk);
+      fs.writeFileSync(filler, Buffer.alloc(Math.max(0, st.bavail * st.bsize - leave)));
+    };
+    // No room at all: SQLite cannot even create its shared-memory file (an I/O error to it).
+    fill(0);
+    const none = rapportOn(url, ['keys', 'list']);
+    assert.equal(none.code, 10, none.err);
+    assert.match(none.err, /^error: the disk is full: free space and retry$/m);
+    assertNoStack(none.err, 'no room');
+    fs.rmSync(filler);
+    // Room to open the database, not to import the file.
+    fill(200 * 1024);
     const full = rapportOn(url, ['import', csv, '--kind', 'customers']);
     assert.equal(full.code, 10, full.err);
     assert.match(full.err, /^error: the disk is full: free space and retry$/m);

@@ -132,6 +132,13 @@ export const DISK_FULL_MESSAGE = 'the disk is full: free space and retry';
 /** How long a client is asked to wait after a full disk, in seconds (`Retry-After`). */
 export const DISK_FULL_RETRY_SECONDS = 60;
 
+/** The `disk_full` error: 503 with Retry-After, exit 10. */
+export function diskFull(): RapportError {
+  const full = new RapportError('disk_full', DISK_FULL_MESSAGE);
+  full.retryAfterSeconds = DISK_FULL_RETRY_SECONDS;
+  return full;
+}
+
 /** Error codes that mean the disk is full: SQLite's, the file system's, PostgreSQL's SQLSTATE `53100`. */
 const DISK_FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', '53100']);
 
@@ -146,11 +153,7 @@ const DISK_FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', '53100']);
 export function storageError(e: unknown): RapportError | undefined {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return undefined;
-  if (DISK_FULL_CODES.has(code)) {
-    const full = new RapportError('disk_full', DISK_FULL_MESSAGE);
-    full.retryAfterSeconds = DISK_FULL_RETRY_SECONDS;
-    return full;
-  }
+  if (DISK_FULL_CODES.has(code)) return diskFull();
   if (code.startsWith('SQLITE_READONLY') || code === '25006') {
     return new RapportError('read_only', `the database is read-only (${(e as Error).message}): make it writable by the user Rapport runs as`);
   }

@@ -17,7 +17,7 @@ import {
   type MigrationProvider,
 } from 'kysely';
 import type { DatabaseTarget } from '../core/config.js';
-import { RapportError, storageError } from '../core/errors.js';
+import { diskFull, RapportError, storageError } from '../core/errors.js';
 import type { Database } from './schema.js';
 import { foundation } from './migrations/001_foundation.js';
 import { interactionKeys } from './migrations/002_interaction_keys.js';
@@ -132,7 +132,7 @@ function sqliteOpenFailure(e: unknown, target: Extract<DatabaseTarget, { kind: '
     const st = fs.statfsSync(path.dirname(target.file));
     // root may write into the blocks reserved for it; anyone else only into those available.
     const free = (process.getuid?.() === 0 ? st.bfree : st.bavail) * st.bsize;
-    if (free < NEARLY_FULL_BYTES) return storageError({ code: 'ENOSPC' });
+    if (free < NEARLY_FULL_BYTES) return diskFull();
   }
   return storageError(e) ?? e;
 }
