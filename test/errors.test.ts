@@ -228,13 +228,13 @@ describe("Fastify's and Node's own refusals in Rapport's shape", () => {
   });
 });
 
-describe('a full disk is a 503 disk_full with Retry-After, and ingestion recovers when space returns', () => {
+describe('a full disk is a 503 disk_full with Retry-After, and ingestion recovers when space returns; a read-only database is a 503 read_only', () => {
   let t: TestStore;
   let app: FastifyInstance;
   let ingest = '';
   before(async () => {
     t = await DIALECTS[0]!.open();
-    app = await buildServer({ store: t.store, clock: () => NOW, logLevel: 'error' });
+    app = await buildServer({ store: t.store, clock: () => NOW });
     ingest = (await createKey(t.store.db, 'site', 'ingest', NOW)).secret;
   });
   after(async () => {
@@ -272,6 +272,18 @@ describe('a full disk is a 503 disk_full with Retry-After, and ingestion recover
     const again = await batch('a');
     assert.equal(again.statusCode, 200, again.body);
     assert.equal(await interactions(), before + 100);
+  });
+
+  it('a database that stops taking writes while serving (a real SQLITE_READONLY, from PRAGMA query_only) answers 503 read_only', async () => {
+    const sqlite = t.store.sqlite!;
+    sqlite.pragma('query_only = ON');
+    const refused = await batch('e');
+    sqlite.pragma('query_only = OFF');
+    assert.equal(refused.statusCode, 503, refused.body);
+    const e = errorOf(refused);
+    assert.equal(e.code, 'read_only');
+    assert.match(e.message, /^the database is read-only \(attempt to write a readonly database\): make it writable by the user Rapport runs as$/);
+    assert.equal((await batch('e')).statusCode, 200);
   });
 });
 
