@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, withStore, type CliContext } from './context.js';
+import { action, READS_ONLY, withStore, type CliContext } from './context.js';
 
 export function registerBackup(program: Command, ctx: () => Promise<CliContext>): void {
   program
@@ -9,7 +9,7 @@ export function registerBackup(program: Command, ctx: () => Promise<CliContext>)
       action(async (file: string) => {
         const c = await ctx();
         const { backup } = await import('../store/db.js');
-        const r = await withStore(c, (s) => backup(s, file));
+        const r = await withStore(c, (s) => backup(s, file), READS_ONLY);
         c.out.write(`Backup written to ${file} (${(r.bytes / 1e6).toFixed(1)} MB, ${r.tables} tables, checked${r.replaced ? '; the older copy there was replaced' : ''})\n`);
       }),
     );

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Config } from '../core/config.js';
-import { invalid, isRapportError } from '../core/errors.js';
+import { invalid, isRapportError, storageError } from '../core/errors.js';
 import { zodIssues } from '../core/validation.js';
 import type { OpenOptions, Store } from '../store/db.js';
 
@@ -23,6 +23,12 @@ export async function cliContext(): Promise<CliContext> {
   return { config: loadConfig(), out: process.stdout, err: process.stderr };
 }
 
+/**
+ * For commands that only read (listing, searching, a backup): they work on a database this
+ * user cannot write, which the others refuse at once (store/db.ts `allowReadOnly`).
+ */
+export const READS_ONLY: OpenOptions = { allowReadOnly: true };
+
 /** Opens the store, runs `fn`, and always closes the store again. */
 export async function withStore<T>(ctx: CliContext, fn: (store: Store) => Promise<T>, options: OpenOptions = {}): Promise<T> {
   const { openStore } = await import('../store/db.js');
@@ -34,22 +40,27 @@ export async function withStore<T>(ctx: CliContext, fn: (store: Store) => Promis
   }
 }
 
-/** Runs a command action: a RapportError prints `error: <message>` and exits with its code. */
+/**
+ * What a failed command prints on stderr and the code it exits with: a RapportError's message
+ * (and its further issues), a full disk or read-only database as one line and its own code
+ * (core/errors.ts `storageError`: exit 10, 11), anything else with its stack, exit 1.
+ */
+export function failure(e: unknown): { text: string; exitCode: number } {
+  const known = isRapportError(e) ? e : storageError(e);
+  if (!known) return { text: `error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`, exitCode: 1 };
+  const issues = known.issues.slice(1, 10).map((issue) => `  ${issue.row === undefined ? '' : `row ${issue.row}, `}${issue.field}: ${issue.message}\n`);
+  return { text: `error: ${known.message}\n${issues.join('')}`, exitCode: known.exitCode };
+}
+
+/** Runs a command action: a failure prints as {@link failure} says and sets its exit code. */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);
     } catch (e) {
-      if (isRapportError(e)) {
-        process.stderr.write(`error: ${e.message}\n`);
-        for (const issue of e.issues.slice(1, 10)) {
-          process.stderr.write(`  ${issue.row === undefined ? '' : `row ${issue.row}, `}${issue.field}: ${issue.message}\n`);
-        }
-        process.exitCode = e.exitCode;
-      } else {
-        process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-        process.exitCode = 1;
-      }
+      const f = failure(e);
+      process.stderr.write(f.text);
+      process.exitCode = f.exitCode;
     }
   };
 }

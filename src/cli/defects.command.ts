@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { DefectLedger } from '../listening/defects.js';
-import { action, parseFlags, withStore, type CliContext } from './context.js';
+import { action, parseFlags, READS_ONLY, withStore, type CliContext } from './context.js';
 import { int, money, pct } from './format.js';
 
 /** The defect ledger, for the terminal. */
@@ -41,7 +41,7 @@ export function registerDefects(program: Command, ctx: () => Promise<CliContext>
           (m) => `expected a date YYYY-MM-DD (${m})`,
         );
         const c = await ctx();
-        const ledger = await withStore(c, (store) => defectLedger(store, params));
+        const ledger = await withStore(c, (store) => defectLedger(store, params), READS_ONLY);
         c.out.write(flags.json ? `${JSON.stringify(ledger)}\n` : formatLedger(ledger));
       }),
     );

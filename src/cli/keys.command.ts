@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, withStore, type CliContext } from './context.js';
+import { action, READS_ONLY, withStore, type CliContext } from './context.js';
 import { portOption, serverUrl } from './serve.command.js';
 import { KEY_SCOPES } from '../core/vocabulary.js';
 import { invalid } from '../core/errors.js';
@@ -31,7 +31,7 @@ export function registerKeys(program: Command, ctx: () => Promise<CliContext>): 
       action(async (opts: { json?: boolean }) => {
         const c = await ctx();
         const { listKeys } = await import('../auth/keys.js');
-        const rows = await withStore(c, (s) => listKeys(s.db));
+        const rows = await withStore(c, (s) => listKeys(s.db), READS_ONLY);
         if (opts.json) {
           c.out.write(`${JSON.stringify(rows)}\n`);
           return;

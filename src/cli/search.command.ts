@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
 import type { SearchPage } from '../search/search.service.js';
-import { action, parseFlags, withStore, type CliContext } from './context.js';
+import { action, parseFlags, READS_ONLY, withStore, type CliContext } from './context.js';
 
 interface SearchFlags {
   kind?: string;
@@ -49,7 +49,7 @@ export function registerSearch(program: Command, ctx: () => Promise<CliContext>)
           c.out.write(flags.json ? `${JSON.stringify(r)}\n` : `Search index rebuilt: ${r.indexed.toLocaleString('en-US')} documents from ${r.scanned.toLocaleString('en-US')} records in ${(r.ms / 1000).toFixed(1)} s\n`);
           return;
         }
-        const { SearchParams, search } = await import('../search/search.service.js');
+        const [{ SearchParams, search }, { databaseName }] = await Promise.all([import('../search/search.service.js'), import('../store/db.js')]);
         const params = parseFlags(
           SearchParams,
           {
@@ -67,12 +67,21 @@ export function registerSearch(program: Command, ctx: () => Promise<CliContext>)
           },
           (field) => (field === 'q' ? 'query' : `--${field}`),
         );
-        const page = await withStore(c, async (store) => {
-          // The CLI has time: index everything new first, not just a small backlog.
-          const r = await indexer.syncSearch(store, progress ? { onProgress: progress } : {});
-          if (progress && r.scanned > 0) c.err.write('\n');
-          return search(store, params, { catchUp: false });
-        });
+        const page = await withStore(
+          c,
+          async (store) => {
+            if (store.readOnly) {
+              // Searching only reads: a database this user cannot write is searched as it was last indexed.
+              c.err.write(`note: the database at ${databaseName(store.target)} is read-only: searching the index as it is, without indexing what was stored since\n`);
+            } else {
+              // The CLI has time: index everything new first, not just a small backlog.
+              const r = await indexer.syncSearch(store, progress ? { onProgress: progress } : {});
+              if (progress && r.scanned > 0) c.err.write('\n');
+            }
+            return search(store, params, { catchUp: false });
+          },
+          READS_ONLY,
+        );
         c.out.write(flags.json ? `${JSON.stringify(page)}\n` : formatPage(page));
       }),
     );

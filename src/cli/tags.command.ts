@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
-import { action, withStore, type CliContext } from './context.js';
+import { action, READS_ONLY, withStore, type CliContext } from './context.js';
 import { int, pct } from './format.js';
 
 /** `rapport tags …`: tag sets, and tagging an item by hand. */
@@ -14,7 +14,7 @@ export function registerTags(program: Command, ctx: () => Promise<CliContext>): 
       action(async (flags: { json?: boolean }) => {
         const c = await ctx();
         const { tagSets } = await import('../listening/tags.service.js');
-        const sets = await withStore(c, (store) => tagSets(store));
+        const sets = await withStore(c, (store) => tagSets(store), READS_ONLY);
         if (flags.json) {
           c.out.write(`${JSON.stringify({ tagSets: sets })}\n`);
           return;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../core/errors.js';
 import type { ListenReport } from '../listening/listen.job.js';
-import { action, withStore, type CliContext } from './context.js';
+import { action, READS_ONLY, withStore, type CliContext } from './context.js';
 import { int, money, pct } from './format.js';
 
 function parseK(v: string | undefined): number | 'auto' | undefined {
@@ -66,7 +66,7 @@ export function registerThemes(program: Command, ctx: () => Promise<CliContext>)
         if (!['value', 'size', 'recent'].includes(flags.sort)) throw invalid('--sort', `expected value, size or recent, got "${flags.sort}"`);
         const c = await ctx();
         const { themeBoard } = await import('../listening/themes.service.js');
-        const board = await withStore(c, (store) => themeBoard(store, { sort: flags.sort as 'value', limit: 500 }));
+        const board = await withStore(c, (store) => themeBoard(store, { sort: flags.sort as 'value', limit: 500 }), READS_ONLY);
         if (flags.json) {
           c.out.write(`${JSON.stringify(board)}\n`);
           return;

@@ -62,9 +62,16 @@ export function isText(s: string): boolean {
 }
 
 /**
+ * Why a string with a NUL character (U+0000) is refused: PostgreSQL's text and jsonb cannot
+ * hold one, so it is refused on SQLite too: the same input gets the same answer on both.
+ */
+export const NUL_PROBLEM = 'contains a NUL character (\\u0000), which cannot be stored';
+
+/**
  * The first value inside `root` (properties, traits) that JSON cannot keep or that nests too
  * deeply: a number that parsed to ±Infinity (`1e309`), which would be stored as null; nesting
- * deeper than MAX_DEPTH; a string with a lone UTF-16 surrogate, which is not text. Iterative,
+ * deeper than MAX_DEPTH; a string with a lone UTF-16 surrogate, which is not text, or with a
+ * NUL character ({@link NUL_PROBLEM}). Iterative,
  * so that a value nested thousands deep cannot overflow the stack that checks it.
  */
 export function valueProblem(root: unknown, path: string): { field: string; message: string } | undefined {
@@ -75,6 +82,7 @@ export function valueProblem(root: unknown, path: string): { field: string; mess
       if (!Number.isFinite(v)) return { field: at, message: 'a number too large to store (JSON has no Infinity)' };
     } else if (typeof v === 'string') {
       if (LONE_SURROGATE.test(v)) return { field: at, message: 'not valid text (a lone UTF-16 surrogate)' };
+      if (v.includes('\u0000')) return { field: at, message: NUL_PROBLEM };
     } else if (typeof v === 'object' && v !== null) {
       if (depth >= MAX_DEPTH) return { field: at, message: `nested more than ${MAX_DEPTH} levels deep` };
       if (Array.isArray(v)) {
@@ -82,6 +90,7 @@ export function valueProblem(root: unknown, path: string): { field: string; mess
       } else {
         for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
           if (LONE_SURROGATE.test(k)) return { field: at, message: 'a key that is not valid text (a lone UTF-16 surrogate)' };
+          if (k.includes('\u0000')) return { field: at, message: `a key that ${NUL_PROBLEM}` };
           stack.push({ v: x, path: `${at}.${k}`, depth: depth + 1 });
         }
       }

@@ -1,6 +1,7 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { RapportError } from '../core/errors.js';
+import { checkedJson, decodeUtf8Body, jsonProblem, jsonProblemError, parseJsonBody } from '../core/json.js';
 
 /**
  * Request bodies as tracking clients send them in practice, on the routes under `prefix`:
@@ -30,34 +31,51 @@ export function acceptTrackingBodies(app: FastifyInstance, prefix: string): void
     payload.pipe(unpack);
     return unpack;
   });
-  const parseJson = (body: string, what: string): unknown => {
-    try {
-      return JSON.parse(body);
-    } catch (e) {
-      throw new RapportError('invalid_input', `body: expected JSON (sent as ${what}): ${(e as Error).message}`, [{ field: 'body', message: 'not JSON' }]);
-    }
-  };
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (req, body, done) => {
-    if (!req.url.startsWith(prefix)) return done(null, body);
+  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (req, body, done) => {
+    if (!req.url.startsWith(prefix)) return done(null, (body as Buffer).toString('utf8'));
     try {
-      done(null, parseJson(body as string, 'text/plain'));
+      done(null, parseJsonBody(body as Buffer, 'text/plain'));
     } catch (e) {
       done(e as Error, undefined);
     }
   });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (req, body, done) => {
-    const text = body as string;
-    if (!req.url.startsWith(prefix)) return done(null, Object.fromEntries(new URLSearchParams(text)));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, body, done) => {
     try {
+      const text = decodeUtf8Body(body as Buffer);
+      if (!req.url.startsWith(prefix)) return done(null, Object.fromEntries(new URLSearchParams(text)));
       // The JSON itself, or (URL-encoded) as the only field's name or value.
+      const sentAs = 'application/x-www-form-urlencoded';
       const trimmed = text.trim();
-      if (trimmed.startsWith('{') || trimmed.startsWith('[')) return done(null, parseJson(trimmed, 'application/x-www-form-urlencoded'));
+      if (trimmed.startsWith('{') || trimmed.startsWith('[')) return done(null, checkedJson(trimmed, sentAs));
       const fields = [...new URLSearchParams(text)];
       const json = fields.length === 1 ? (fields[0]![1] || fields[0]![0]) : text;
-      done(null, parseJson(json, 'application/x-www-form-urlencoded'));
+      done(null, checkedJson(json, sentAs));
     } catch (e) {
       done(e as Error, undefined);
+    }
+  });
+}
+
+/**
+ * JSON bodies on every route, parsed by core/json.ts rather than Fastify's own parser: the
+ * answer to bytes that are not UTF-8 names the byte offset, and to a `__proto__` or
+ * `constructor` key (which Fastify refuses as "Body is not valid JSON") or a NUL character it
+ * names the field. The query string and path parameters get the same check of what they hold.
+ */
+export function acceptJsonBodies(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer, 'application/json'));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  app.addHook('preValidation', async (req) => {
+    for (const [where, value] of [['query', req.query], ['params', req.params]] as const) {
+      const problem = jsonProblem(value, where);
+      if (problem) throw jsonProblemError(problem);
     }
   });
 }

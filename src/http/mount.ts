@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { RapportError, forbidden, isRapportError } from '../core/errors.js';
 import { parseOrThrow } from '../core/validation.js';
+import { knownError } from './framework-errors.js';
 import { authorize, type Principal } from './principal.js';
 import type { RouteDef } from './route.js';
 
@@ -111,6 +112,12 @@ export function sendError(error: unknown, req: FastifyRequest, reply: FastifyRep
   if (isRapportError(error)) {
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
     return reply.status(error.httpStatus).send(error.toJSON());
+  }
+  // Fastify's own refusals and a full or read-only database, as Rapport's errors (framework-errors.ts).
+  const known = knownError(error);
+  if (known) {
+    if (known.httpStatus >= 500) req.log.error(error);
+    return sendError(known, req, reply);
   }
   const e = error as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

@@ -15,9 +15,10 @@ import type { Store } from '../store/db.js';
 import { inlineJobs, threadJobs } from '../jobs/runner.js';
 import { startSchedule, type ScheduleOptions } from '../jobs/scheduler.js';
 import type { HttpContext } from '../http/context.js';
-import { acceptTrackingBodies } from '../http/bodies.js';
+import { acceptJsonBodies, acceptTrackingBodies } from '../http/bodies.js';
 import { acceptFileBodies } from '../http/upload.js';
 import { mountRoutes, notFoundBody, sendError } from '../http/mount.js';
+import { frameworkErrorOptions } from '../http/framework-errors.js';
 import { openApiDocument } from '../http/openapi.js';
 import { registerShedding, type SheddingOptions } from '../http/shedding.js';
 import { DEFAULT_RATE_LIMITS, FailureLimiter, registerRateLimits, type RateLimits } from '../http/rate-limits.js';
@@ -84,7 +85,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     serialWrite,
     jobs: opts.jobThreads ? threadJobs(store, { now: clock, memoryMb: opts.jobMemoryMb, deadlineMs: opts.jobDeadlineMs }) : inlineJobs(store, { now: clock, serialize: serialWrite }),
   };
-  const app = Fastify({ logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({
+    logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false,
+    bodyLimit: 1024 * 1024,
+    // Fastify's and Node's own refusals (a bad URL, 414, 431) in Rapport's error shape.
+    ...frameworkErrorOptions(),
+  });
   // First of all hooks: an overloaded server refuses before it reads or checks anything.
   registerShedding(app, opts.shedding);
   await app.register(fastifyCookie);
@@ -114,6 +120,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Shutting down never waits on a job: a running job's thread is stopped (its run recorded as
   // failed) before the server waits for the requests in flight, such as the one that asked for it.
   app.addHook('preClose', async () => ctx.jobs.stop());
+  // JSON bodies that name the field they refuse (a `__proto__` key, a NUL), the byte where UTF-8 breaks.
+  acceptJsonBodies(app);
   // The tracking routes take gzip'd bodies and the content types Segment's libraries send.
   acceptTrackingBodies(app, '/v1/');
   // The import routes stream uploaded files (CSV, NDJSON) to a temporary file themselves.

@@ -17,7 +17,7 @@ import {
   type MigrationProvider,
 } from 'kysely';
 import type { DatabaseTarget } from '../core/config.js';
-import { RapportError } from '../core/errors.js';
+import { diskFull, RapportError, storageError } from '../core/errors.js';
 import type { Database } from './schema.js';
 import { foundation } from './migrations/001_foundation.js';
 import { interactionKeys } from './migrations/002_interaction_keys.js';
@@ -44,6 +44,12 @@ export interface Store {
   readonly target: DatabaseTarget;
   /** The raw SQLite connection (for online backup); undefined on PostgreSQL. */
   readonly sqlite: SQLiteTypes.Database | undefined;
+  /**
+   * Whether this process cannot write the database: a SQLite file it lacks permission to
+   * write (or on a read-only file system), a PostgreSQL standby or read-only default. Only
+   * an open with `allowReadOnly` (or `queryOnly`) returns such a store.
+   */
+  readonly readOnly: boolean;
   close(): Promise<void>;
 }
 
@@ -61,13 +67,74 @@ export interface OpenOptions {
   checkpointer?: boolean;
   /** SQLite: a connection that only reads (`PRAGMA query_only`), such as a search thread's. */
   queryOnly?: boolean;
+  /**
+   * Open a database this process cannot write (`store.readOnly`), for a command that only
+   * reads (`rapport search`). Without it (or `queryOnly`) such a database is refused at once
+   * with `read_only` naming it, before anything is done that would fail at its first write.
+   */
+  allowReadOnly?: boolean;
 }
 
 /** Opens (creating when needed) the database and applies pending migrations. */
 export async function openStore(target: DatabaseTarget, options: OpenOptions = {}): Promise<Store> {
-  const store = target.kind === 'sqlite' ? openSqlite(target, options) : openPostgres(target);
+  const store = target.kind === 'sqlite' ? openSqlite(target, options) : await openPostgres(target);
+  if (store.readOnly && !options.allowReadOnly && !options.queryOnly) {
+    await store.close();
+    throw readOnlyDatabase(target, store.dialect === 'sqlite' ? 'this user cannot write the file' : 'its transactions are read-only (a standby, or default_transaction_read_only)');
+  }
   if (options.migrate !== false) await migrate(store);
   return store;
+}
+
+/** Where the database is, as messages name it: the SQLite file, or PostgreSQL's host and database (never the password). */
+export function databaseName(target: DatabaseTarget): string {
+  if (target.kind === 'sqlite') return target.file;
+  try {
+    const u = new URL(target.url);
+    return `PostgreSQL ${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}
+
+/** The `read_only` error (exit 11, HTTP 503) for a database this process cannot write, naming it and why. */
+export function readOnlyDatabase(target: DatabaseTarget, why: string): RapportError {
+  return new RapportError('read_only', `the database at ${databaseName(target)} is read-only: ${why}; make it writable by the user Rapport runs as (uid ${process.getuid?.() ?? '?'}), or set DATABASE_URL to one that is`);
+}
+
+/** Whether this process may write the SQLite file (a file yet to be created counts as writable). */
+function sqliteWritable(file: string): boolean {
+  if (file === ':memory:' || !fs.existsSync(file)) return true;
+  try {
+    // The kernel's own check, for this process's user: EACCES, or EROFS on a read-only mount (even for root).
+    fs.accessSync(file, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Free space below this, an I/O error from SQLite is taken to be the full disk it most likely is. */
+const NEARLY_FULL_BYTES = 64 * 1024;
+
+/**
+ * A failure to set up a SQLite connection as what the user must do about it: a directory it
+ * cannot create the write-ahead log in (SQLite cannot read a WAL database without it), or a
+ * full disk (creating the shared-memory file then fails as an I/O error, which loses why).
+ */
+function sqliteOpenFailure(e: unknown, target: Extract<DatabaseTarget, { kind: 'sqlite' }>): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return e;
+  if (code.startsWith('SQLITE_READONLY')) {
+    return readOnlyDatabase(target, `SQLite cannot create ${path.basename(target.file)}-wal and -shm beside it, which it needs even to read it (the directory ${path.dirname(target.file)} is not writable)`);
+  }
+  if (code.startsWith('SQLITE_IOERR') && target.file !== ':memory:') {
+    const st = fs.statfsSync(path.dirname(target.file));
+    // root may write into the blocks reserved for it; anyone else only into those available.
+    const free = (process.getuid?.() === 0 ? st.bfree : st.bavail) * st.bsize;
+    if (free < NEARLY_FULL_BYTES) return diskFull();
+  }
+  return storageError(e) ?? e;
 }
 
 function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>, options: OpenOptions): Store {
@@ -79,13 +146,18 @@ function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>, options
     }
   }
   const sqlite = new SQLite(target.file);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('cache_size = -65536');
-  sqlite.pragma('temp_store = MEMORY');
-  if (options.queryOnly) sqlite.pragma('query_only = ON');
+  try {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('cache_size = -65536');
+    sqlite.pragma('temp_store = MEMORY');
+    if (options.queryOnly) sqlite.pragma('query_only = ON');
+  } catch (e) {
+    sqlite.close();
+    throw sqliteOpenFailure(e, target);
+  }
   sqlite.function('rapport_source_key', { deterministic: true }, (source: unknown, id: unknown) => sourceKey(String(source), String(id)));
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   const checkpointer = options.checkpointer && target.file !== ':memory:' ? startCheckpointer(sqlite, target.file) : undefined;
@@ -94,6 +166,7 @@ function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>, options
     dialect: 'sqlite',
     target,
     sqlite,
+    readOnly: !sqliteWritable(target.file),
     async close() {
       await checkpointer?.stop();
       await db.destroy();
@@ -108,14 +181,30 @@ function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>, options
  * would fail at once, where an immediate one waits its turn (busy_timeout).
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #sqlite: SQLiteTypes.Database;
+  constructor(config: { database: SQLiteTypes.Database }) {
+    super(config);
+    this.#sqlite = config.database;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  /**
+   * After some errors (a full disk, SQLITE_FULL; an I/O error) SQLite has already rolled the
+   * transaction back itself: a second rollback would fail ("no transaction is active") and
+   * that failure, not the full disk, would be what the caller sees.
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (!this.#sqlite.inTransaction) return;
+    await super.rollbackTransaction(connection);
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
-  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
-  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+  readonly #config: { database: SQLiteTypes.Database };
+  constructor(config: { database: SQLiteTypes.Database }) {
     super(config);
     this.#config = config;
   }
@@ -124,14 +213,23 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): Store {
+async function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): Promise<Store> {
   const pool = new pg.Pool({ connectionString: target.url, max: 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let readOnly: boolean;
+  try {
+    // A standby, or a role or database with default_transaction_read_only.
+    readOnly = (await sql<{ ro: string }>`select current_setting('transaction_read_only') as ro`.execute(db)).rows[0]?.ro === 'on';
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
   return {
     db,
     dialect: 'postgres',
     target,
     sqlite: undefined,
+    readOnly,
     async close() {
       await db.destroy();
     },
@@ -167,6 +265,8 @@ export async function migrate(store: Store, options: { to?: string } = {}): Prom
   const { error, results } = options.to === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(options.to);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
+    const storage = storageError(error);
+    if (storage) throw storage;
     throw new RapportError(
       'internal',
       `migration ${failed?.migrationName ?? '?'} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { parse as parseCsv, type CsvError, type Info } from 'csv-parse';
 import { invalid } from '../../core/errors.js';
+import { NUL_PROBLEM } from '../../core/limits.js';
 import { DATE_FIELDS, dateOrderOf, mapColumns, type ColumnMap, type DateOrder, type RowContext } from './columns.js';
 import type { ImportPlan } from './plan.js';
 import { ioError, MAX_ROW_BYTES, READ_CHUNK } from './reading.js';
@@ -14,6 +15,13 @@ import type { Sink } from './sink.js';
 interface CsvRecord {
   record: Buffer[];
   info: Info;
+}
+
+/** Why a cell cannot be stored as text (not UTF-8, a NUL byte: core/limits.ts), or undefined. */
+function cellProblem(cell: Buffer): string | undefined {
+  if (!isUtf8(cell)) return 'not valid UTF-8 (the file must be UTF-8 encoded)';
+  if (cell.includes(0)) return NUL_PROBLEM;
+  return undefined;
 }
 
 /** Reads a CSV file (a header row first) into the sink, row by row; unreadable rows go to the report. */
@@ -76,13 +84,15 @@ export async function readCsv(plan: ImportPlan, ctx: RowContext, sink: Sink): Pr
         sink.rows++;
         const values: (string | undefined)[] = new Array<string | undefined>(record.length);
         let bad = -1;
+        let why = '';
         for (let i = 0; i < record.length; i++) {
           const cell = record[i]!;
-          if (isUtf8(cell)) values[i] = cell.toString('utf8');
-          else if (bad < 0) bad = i;
+          const problem = cellProblem(cell);
+          if (problem === undefined) values[i] = cell.toString('utf8');
+          else if (bad < 0) [bad, why] = [i, problem];
         }
         if (bad >= 0) {
-          await sink.reject(row, map.names[bad] || `column ${bad + 1}`, 'not valid UTF-8 (the file must be UTF-8 encoded)');
+          await sink.reject(row, map.names[bad] || `column ${bad + 1}`, why);
           await handler.rejected(row, map, values);
           continue;
         }

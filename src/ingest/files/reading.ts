@@ -1,4 +1,4 @@
-import { isRapportError, RapportError } from '../../core/errors.js';
+import { isRapportError, RapportError, storageError } from '../../core/errors.js';
 
 /** What the CSV and NDJSON readers share: how they read, and read errors as `unreadable_file`. */
 
@@ -14,8 +14,12 @@ export function unreadable(file: string, e: unknown): RapportError {
   return new RapportError('unreadable_file', `${file}: cannot read the file (${why})`);
 }
 
-/** A read error of the file becomes `unreadable_file`; everything else passes unchanged. */
+/**
+ * A read error of the file becomes `unreadable_file`; a full disk or read-only file system
+ * (where the rejected rows' report is written) becomes what it is; everything else passes unchanged.
+ */
 export function ioError(file: string, e: unknown): unknown {
   const code = (e as NodeJS.ErrnoException | null)?.code;
-  return !isRapportError(e) && typeof code === 'string' && /^E[A-Z]+$/.test(code) ? unreadable(file, e) : e;
+  if (isRapportError(e) || typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return e;
+  return storageError(e) ?? unreadable(file, e);
 }

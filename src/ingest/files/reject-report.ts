@@ -47,7 +47,8 @@ export class RejectReport {
   async close(): Promise<void> {
     if (!this.stream) return;
     const s = this.stream;
-    await new Promise<void>((resolve) => s.end(resolve));
+    // A failed write (a full disk: ENOSPC) reaches end's callback before the 'error' event.
+    await new Promise<void>((resolve, reject) => s.end((e?: Error | null) => (e ? reject(e) : resolve())));
     if (this.failure) throw this.failure;
   }
 }

@@ -1,5 +1,5 @@
 import type { ControlledTransaction } from 'kysely';
-import { RapportError } from '../../core/errors.js';
+import { RapportError, storageError } from '../../core/errors.js';
 import type { Database } from '../../store/schema.js';
 import type { IngestRecord, WriteCounts } from '../records.js';
 import { BatchWrite } from './batch.js';
@@ -13,6 +13,12 @@ export interface Bulk {
   since: number;
   /** Counter changes of the batches written since the last commit, written just before it. */
   readonly counters: Counters;
+  /**
+   * Why the open transaction was lost (SQLite rolls it back itself on a full disk), if it was:
+   * the batches written in it since the last commit are gone, so every later write and the
+   * commit fail with this error rather than report them stored.
+   */
+  lost?: RapportError;
 }
 
 /** A bulk session; with `trx`, already inside that transaction (load mode). */
@@ -33,6 +39,7 @@ export interface BulkHost {
  * alone when it fails; the transaction is committed once it is `commitEveryMs` old.
  */
 export async function writeInBulk(host: BulkHost, bulk: Bulk, records: readonly IngestRecord[]): Promise<WriteCounts> {
+  if (bulk.lost !== undefined) throw bulk.lost;
   if (!bulk.trx) {
     bulk.trx = await host.begin();
     bulk.since = performance.now();
@@ -48,8 +55,10 @@ export async function writeInBulk(host: BulkHost, bulk: Bulk, records: readonly 
       await sp.rollbackToSavepoint('batch').execute();
       await sp.releaseSavepoint('batch').execute();
     } catch (rollback) {
-      // The outer transaction is unusable: stop here, bulk() rolls it back.
-      throw new RapportError('internal', `bulk write failed (${(e as Error).message}) and could not be undone: ${(rollback as Error).message}`);
+      // The outer transaction is unusable: stop here, bulk() rolls it back. A full disk or a
+      // read-only database is what the user must hear of, not the rollback that followed it.
+      bulk.lost = storageError(e) ?? new RapportError('internal', `bulk write failed (${(e as Error).message}) and could not be undone: ${(rollback as Error).message}`);
+      throw bulk.lost;
     }
     throw e;
   }
@@ -63,6 +72,7 @@ export async function writeInBulk(host: BulkHost, bulk: Bulk, records: readonly 
 
 /** Writes the pending counter changes and commits; on failure the transaction stays open, for the caller to roll back. */
 export async function commitBulk(host: BulkHost, bulk: Bulk): Promise<void> {
+  if (bulk.lost !== undefined) throw bulk.lost;
   const trx = bulk.trx;
   if (!trx) return;
   bulk.trx = undefined;
