@@ -11,7 +11,6 @@ import { NUL_PROBLEM } from './limits.js';
  */
 
 /** Keys refused anywhere in a body: copying a value that has them (`{ ...v }`, merges) can change objects' prototypes. */
-const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor']);
 
 /**
  * The byte offset of the first byte that does not begin a well-formed UTF-8 sequence (an
@@ -54,8 +53,8 @@ export function decodeUtf8Body(bytes: Buffer): string {
 }
 
 /**
- * What is wrong inside a parsed JSON value, or undefined: a key named `__proto__` or
- * `constructor`, or a NUL character in a string or a key. `path` names the value (`''` for a
+ * What is wrong inside a parsed JSON value, or undefined: a key named `__proto__`, a
+ * `constructor` key holding `prototype`, or a NUL character in a string or a key. `path` names the value (`''` for a
  * body, whose fields are named as they are: `properties.__proto__`, `batch[2].userId`).
  * Iterative, so that a value nested thousands deep cannot overflow the stack that checks it.
  */
@@ -70,7 +69,12 @@ export function jsonProblem(root: unknown, path: string): { field: string; messa
     } else if (typeof v === 'object' && v !== null) {
       for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
         const field = at === '' ? k : `${at}.${k}`;
-        if (PROTOTYPE_KEYS.has(k)) return { field, message: 'keys named __proto__ or constructor are not accepted' };
+        if (k === '__proto__') return { field, message: 'keys named __proto__ are not accepted' };
+        // `constructor` is an ordinary word ("constructor": "Lego"); only with a `prototype`
+        // inside can it reach an object's prototype when copied.
+        if (k === 'constructor' && typeof x === 'object' && x !== null && Object.hasOwn(x, 'prototype')) {
+          return { field, message: 'a constructor key holding prototype is not accepted' };
+        }
         if (k.includes('\u0000')) return { field: at === '' ? '(body)' : at, message: `a key that ${NUL_PROBLEM}` };
         stack.push({ v: x, at: field });
       }

@@ -60,7 +60,7 @@ export function acceptTrackingBodies(app: FastifyInstance, prefix: string): void
 /**
  * JSON bodies on every route, parsed by core/json.ts rather than Fastify's own parser: the
  * answer to bytes that are not UTF-8 names the byte offset, and to a `__proto__` or
- * `constructor` key (which Fastify refuses as "Body is not valid JSON") or a NUL character it
+ * `constructor.prototype` key (which Fastify refuses as "Body is not valid JSON") or a NUL character it
  * names the field. The query string and path parameters get the same check of what they hold.
  */
 export function acceptJsonBodies(app: FastifyInstance): void {
