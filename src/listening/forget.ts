@@ -109,8 +109,9 @@ async function dropLearnedModels(db: Conn, theirs: Awaited<ReturnType<typeof ins
   for (const set of await tags.tagSetNames(db)) {
     if (!purposes.has(tagPurpose(set))) continue;
     const meta = await readTagModelMeta(db, set);
-    // The set's model learned from every item of its kinds (examples, and the items it tagged).
-    if (meta && !meta.kinds.some((k) => kinds.has(k))) continue;
+    // The set's model learned from every item of its kinds (examples, and the items it tagged);
+    // metadata stored before the kinds were kept says nothing, and the model goes.
+    if (meta && Array.isArray(meta.kinds) && !meta.kinds.some((k) => kinds.has(k))) continue;
     await dropTagModel(db, set, now);
     out.push({ purpose: tagPurpose(set), action: 'dropped', terms: 0, note: 'retrained without their feedback at the next listening run' });
   }
