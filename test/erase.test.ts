@@ -14,6 +14,8 @@ import { syncSearch } from '../src/search/search.indexer.js';
 import { search, SearchParams } from '../src/search/search.service.js';
 import type { Store } from '../src/store/db.js';
 import { runClv } from '../src/value/value.job.js';
+import { assignThemes, discoverThemes } from '../src/models/text/themes.js';
+import { dropShared, featuresOf, forgetFeatures } from '../src/models/text/forget.js';
 import { rapport } from './support/cli.js';
 import { DAY, drawOrders } from './support/orders.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
@@ -129,6 +131,26 @@ function fileTraces(file: string): string[] {
   }
   return found;
 }
+
+describe('forgetting a person in a theme model', () => {
+  it('removes the features only their texts had, and places every other text exactly as before', () => {
+    const others = Object.values(TOPICS).flatMap((texts) => texts.flatMap((x) => [x, `${x} again`, `${x} please`]));
+    const theirs = personRecords().flatMap((r) => (r.kind === 'feedback' ? [r.text] : []));
+    const { model } = discoverThemes([...others, ...theirs], { k: 3, seed: 1 });
+    assert.ok(model.vocabulary.includes(PERSON.marker), 'the marker was in the vocabulary');
+    const only = featuresOf(theirs);
+    for (const t of others) dropShared(only, t);
+    const { model: scrubbed, removed } = forgetFeatures(model, only);
+    assert.ok(removed > 0);
+    const stored = JSON.stringify(scrubbed).toLowerCase();
+    for (const n of ['quillon', 'vantablack', PERSON.phone, PERSON.marker]) assert.ok(!stored.includes(n), `${n} is gone from the model`);
+    assert.ok(scrubbed.vocabulary.includes('refund'), 'words others use stay');
+    const before = assignThemes(model, others);
+    const after = assignThemes(scrubbed, others);
+    assert.deepEqual(after.map((a) => a.theme), before.map((a) => a.theme));
+    after.forEach((a, i) => assert.ok(Math.abs(a.similarity - before[i]!.similarity) < 1e-9));
+  });
+});
 
 const rowsOf = (r: ErasureReport, table: string): number => r.removed.find((x) => x.table === table)?.rows ?? -1;
 
