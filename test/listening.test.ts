@@ -531,8 +531,8 @@ for (const d of DIALECTS) {
         .executeTakeFirstOrThrow();
       const repeats = (await t.store.db.selectFrom('feedback_insights').select('feedback_id').where('duplicate_of', '=', Number(root.id)).orderBy('feedback_id').execute()).map((r) => Number(r.feedback_id));
       assert.equal((await tagSets(t.store))[0]!.model!.stale, false);
-      await eraseCustomer(t.store.db, root.user_id!);
-      await eraseCustomer(t.store.db, example.user_id!);
+      await eraseCustomer(t.store, root.user_id!);
+      await eraseCustomer(t.store, example.user_id!);
       assert.equal((await tagSets(t.store))[0]!.model!.stale, true, 'an erased example makes the model stale');
       const r = (await runListen(t.store, { trigger: 'cli' })).report;
       assert.equal(r.tagSets[0]!.retrained, true);

@@ -221,7 +221,7 @@ for (const d of DIALECTS) {
       await writer.write([{ kind: 'identify', who: { userId: 'cid' }, traits: { name: 'Cidney Park' }, at: T0 + 101 * DAY }]);
       assert.equal((await run(t.store, { q: 'cidney', kind: 'customer' })).total, 1);
 
-      await eraseCustomer(t.store.db, 'ann');
+      await eraseCustomer(t.store, 'ann');
       writer.forget();
       assert.equal((await run(t.store, { q: 'parcel OR globex OR bold' })).total, 0);
       const left = await t.store.db.selectFrom('search_docs').select('id').where('title', 'like', '%Ann%').execute();

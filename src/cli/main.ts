@@ -15,6 +15,7 @@ import { registerThemes } from './themes.command.js';
 import { registerDefects } from './defects.command.js';
 import { registerTags } from './tags.command.js';
 import { registerSearch } from './search.command.js';
+import { registerErase } from './erase.command.js';
 
 /** The `rapport` command. Each subcommand lives in its own file and registers itself here. */
 export function buildProgram(): Command {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerDefects(program, ctx);
   registerTags(program, ctx);
   registerSearch(program, ctx);
+  registerErase(program, ctx);
   return program;
 }
 

@@ -192,21 +192,41 @@ export async function linesOf(db: Conn, orderRefs: readonly number[]) {
   return db.selectFrom('order_lines').selectAll().where('order_ref', 'in', orderRefs).orderBy('order_ref').orderBy('line_no').execute();
 }
 
-/** Counts what an erasure removes, then removes the customer (children go by ON DELETE CASCADE). */
-export async function eraseCustomer(db: Conn, customerId: number) {
-  const count = async (table: 'interactions' | 'orders' | 'feedback' | 'identities' | 'order_lines') => {
-    const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', customerId).executeTakeFirstOrThrow();
-    return Number(r.n);
-  };
-  const counts = {
-    interactions: await count('interactions'),
-    orders: await count('orders'),
-    orderLines: await count('order_lines'),
-    feedback: await count('feedback'),
-    identities: await count('identities'),
-  };
-  await db.deleteFrom('customers').where('id', '=', customerId).execute();
-  return counts;
+/** Tables with a `customer_id`: an erasure removes their rows of the customer. */
+const BY_CUSTOMER = ['identities', 'customer_accounts', 'customer_channels', 'interactions', 'orders', 'order_lines', 'feedback', 'customer_values', 'search_docs', 'search_dirty'] as const;
+/** Tables keyed by a feedback item: their rows of the customer's feedback go with it. */
+const BY_FEEDBACK = ['feedback_insights', 'feedback_tags', 'theme_pins'] as const;
+
+export type ErasedTable = 'customers' | 'demo_truth' | (typeof BY_CUSTOMER)[number] | (typeof BY_FEEDBACK)[number];
+
+/** How many rows of each table are about the customer (what an erasure removes). */
+export async function rowsAbout(db: Conn, c: { id: number; user_id: string | null }): Promise<{ table: ErasedTable; rows: number }[]> {
+  const n = (r: { n: number | string }) => Number(r.n);
+  const out: { table: ErasedTable; rows: number }[] = [{ table: 'customers', rows: 1 }];
+  for (const table of BY_CUSTOMER) {
+    const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', c.id).executeTakeFirstOrThrow();
+    out.push({ table, rows: n(r) });
+  }
+  for (const table of BY_FEEDBACK) {
+    const r = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('feedback_id', 'in', (eb) => eb.selectFrom('feedback').select('id').where('customer_id', '=', c.id))
+      .executeTakeFirstOrThrow();
+    out.push({ table, rows: n(r) });
+  }
+  const truth = c.user_id === null ? { n: 0 } : await db.selectFrom('demo_truth').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', c.user_id).executeTakeFirstOrThrow();
+  out.push({ table: 'demo_truth', rows: n(truth) });
+  return out;
+}
+
+/**
+ * Removes the customer: their rows in other tables go by ON DELETE CASCADE (and the search
+ * documents by the sources' triggers), the demo's true parameters of them by their user id.
+ */
+export async function deleteCustomer(db: Conn, c: { id: number; user_id: string | null }): Promise<void> {
+  await db.deleteFrom('customers').where('id', '=', c.id).execute();
+  if (c.user_id !== null) await db.deleteFrom('demo_truth').where('user_id', '=', c.user_id).execute();
 }
 
 /** Monthly interactions by direction, for the overview. */

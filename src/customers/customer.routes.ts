@@ -7,10 +7,6 @@ import { csvFileName } from '../core/csv.js';
 import * as service from './customer.service.js';
 
 const UserIdParams = z.object({ userId: z.string().min(1).max(512) });
-const Erased = z.object({
-  userId: z.string(),
-  erased: z.object({ customers: z.number(), interactions: z.number(), orders: z.number(), orderLines: z.number(), feedback: z.number(), identities: z.number() }),
-});
 
 /** Customer 360: list, profile, timeline, erasure; and the overview the dashboard opens on. */
 export function customerRoutes(ctx: HttpContext, writer: IngestWriter): RouteDef<unknown, unknown, unknown>[] {
@@ -63,13 +59,13 @@ export function customerRoutes(ctx: HttpContext, writer: IngestWriter): RouteDef
     route({
       method: 'DELETE',
       url: '/api/customers/:userId',
-      summary: 'Erase a customer and every record about them (privacy requests)',
+      summary: 'Erase a customer and every trace of them (privacy requests): their rows, the words only they used in the listening models, their search documents, old page copies in the database files; the report lists what went from where',
       tags: ['Customers'],
       auth: 'admin',
       params: UserIdParams,
-      response: Erased,
+      response: service.ErasureReport,
       handler: async ({ params }) => {
-        const result = await ctx.serialWrite(() => service.eraseCustomer(db, params.userId));
+        const result = await ctx.serialWrite(() => service.eraseCustomer(ctx.store, params.userId));
         writer.forget();
         return result;
       },

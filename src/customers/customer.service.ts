@@ -11,6 +11,9 @@ import * as repo from './customer.repository.js';
 import { CurrencyCode, CustomerValue, customerValue } from '../value/value.service.js';
 import { storeCurrency } from '../value/currency.js';
 import { CustomerListening, customerListening } from '../listening/themes.service.js';
+import { forgetCustomerFeedback } from '../listening/forget.js';
+import { deleteCustomerDocsAll, mergeFullText } from '../search/index.repository.js';
+import { reclaimErased } from '../store/reclaim.js';
 
 /** API shapes (zod, so they validate, type and document at once) and the row → API mappers. */
 
@@ -322,13 +325,57 @@ export async function timeline(db: Conn, userId: string, p: TimelineParams) {
   };
 }
 
-/** Erases a customer and every record about them (privacy requests). */
-export async function eraseCustomer(db: Conn, userId: string) {
-  return db.transaction().execute(async (trx) => {
+export const ErasureReport = z
+  .object({
+    userId: z.string(),
+    erased: z
+      .object({ customers: z.number(), interactions: z.number(), orders: z.number(), orderLines: z.number(), feedback: z.number(), identities: z.number() })
+      .describe('the main counts (also in `removed`)'),
+    removed: z.array(z.object({ table: z.string(), rows: z.number() })).describe('every table that held rows about the customer, and how many went (0: checked, none)'),
+    models: z
+      .array(z.object({ purpose: z.string(), action: z.enum(['scrubbed', 'dropped']), terms: z.number().describe('vocabulary entries removed'), note: z.string() }))
+      .describe('stored text models that learned from their feedback: the themes model scrubbed of the words only they used, tag and sentiment models dropped and retrained at the next listening run'),
+    themes: z.number().describe('theme rows whose label, key phrases or quotes were scrubbed of them'),
+    searchIndex: z.object({ documents: z.number().describe('search documents about them removed'), merged: z.boolean().describe("SQLite: the full-text index's segments merged, so none holds their words") }),
+    storage: z.object({
+      actions: z.array(z.string()).describe('what was done to the database files'),
+      limits: z.array(z.string()).describe('what an erasure cannot reach (backups, PostgreSQL write-ahead log archives…)'),
+    }),
+  })
+  .meta({ id: 'Erasure' });
+export type ErasureReport = z.infer<typeof ErasureReport>;
+
+/** Tables an erasure may leave old row versions in besides those it deletes from (PostgreSQL vacuums them). */
+const SCRUBBED_TABLES = ['themes', 'text_models', 'meta'] as const;
+
+/**
+ * Erases a customer and every trace of them (privacy requests), in one transaction: their rows
+ * in every table, what the listening models learned from their feedback
+ * (listening/forget.ts), their search documents with the full-text index's old segments; then,
+ * committed, the database files' copies of the old pages (store/reclaim.ts). The report says
+ * what went from where, and what no erasure can reach.
+ */
+export async function eraseCustomer(store: Store, userId: string, now = Date.now()): Promise<ErasureReport> {
+  const done = await store.db.transaction().execute(async (trx) => {
     const c = await customerOrThrow(trx, userId);
-    const erased = await repo.eraseCustomer(trx, c.id);
-    return { userId, erased: { customers: 1, ...erased } };
+    const removed = await repo.rowsAbout(trx, c);
+    const forgotten = await forgetCustomerFeedback(trx, c.id, now);
+    await repo.deleteCustomer(trx, c);
+    await deleteCustomerDocsAll(trx, c.id);
+    const merged = await mergeFullText(store, trx);
+    return { removed, forgotten, merged };
   });
+  const rows = (t: repo.ErasedTable) => done.removed.find((r) => r.table === t)?.rows ?? 0;
+  const storage = await reclaimErased(store, [...done.removed.map((r) => r.table), ...SCRUBBED_TABLES]);
+  return {
+    userId,
+    erased: { customers: 1, interactions: rows('interactions'), orders: rows('orders'), orderLines: rows('order_lines'), feedback: rows('feedback'), identities: rows('identities') },
+    removed: done.removed,
+    models: done.forgotten.models,
+    themes: done.forgotten.themes,
+    searchIndex: { documents: rows('search_docs'), merged: done.merged },
+    storage,
+  };
 }
 
 export const Overview = z

@@ -116,3 +116,22 @@ export async function newestFeedbackId(db: Conn): Promise<number> {
   const r = await db.selectFrom('feedback').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
   return Number(r?.id ?? 0);
 }
+
+/** A customer's feedback items (an erasure reads them before they go). */
+export async function feedbackOfCustomer(db: Conn, customerId: number): Promise<{ id: number; text: string; kind: string; rated: boolean }[]> {
+  const rows = await db.selectFrom('feedback').select(['id', 'text', 'kind', 'rating']).where('customer_id', '=', customerId).orderBy('id').execute();
+  return rows.map((r) => ({ id: Number(r.id), text: r.text, kind: r.kind, rated: r.rating !== null }));
+}
+
+/** Texts of everyone else's feedback (anonymous items included) with ids above `after`, in id order. */
+export async function otherFeedbackTexts(db: Conn, customerId: number, after: number, limit: number): Promise<{ id: number; text: string }[]> {
+  const rows = await db
+    .selectFrom('feedback')
+    .select(['id', 'text'])
+    .where('id', '>', after)
+    .where((eb) => eb.or([eb('customer_id', 'is', null), eb('customer_id', '!=', customerId)]))
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: Number(r.id), text: r.text }));
+}

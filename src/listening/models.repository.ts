@@ -57,3 +57,8 @@ export async function renamePurpose(db: Conn, from: string, to: string): Promise
   await db.deleteFrom('text_models').where('purpose', '=', to).execute();
   await db.updateTable('text_models').set({ purpose: to }).where('purpose', '=', from).execute();
 }
+
+/** The purposes that have a stored model. */
+export async function modelPurposes(db: Conn): Promise<string[]> {
+  return (await db.selectFrom('text_models').select('purpose').orderBy('purpose').execute()).map((r) => r.purpose);
+}

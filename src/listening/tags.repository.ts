@@ -305,3 +305,10 @@ export async function deleteSetRows(db: Conn, tagSet: string): Promise<void> {
 export async function deleteMeta(db: Conn, key: string): Promise<void> {
   await db.deleteFrom('meta').where('key', '=', key).execute();
 }
+
+/** Whether a person tagged any of these items (they are then training examples). */
+export async function anyHumanTag(db: Conn, feedbackIds: readonly number[]): Promise<boolean> {
+  if (feedbackIds.length === 0) return false;
+  const r = await db.selectFrom('feedback_tags').select('feedback_id').where('source', '=', 'human').where('feedback_id', 'in', feedbackIds).limit(1).execute();
+  return r.length > 0;
+}

@@ -367,6 +367,16 @@ async function touchSet(db: Conn, tagSet: string, now: number): Promise<void> {
   await repo.upsertMeta(db, `tags.touched:${tagSet}`, String(now));
 }
 
+/**
+ * Erasure: drops a tag set's model (its word list and weights were learned from the erased
+ * texts too) and stamps the set, so that the schedule retrains it at the next listening run.
+ * The metadata stays: the set's figures are counts, and show the model as stale meanwhile.
+ */
+export async function dropTagModel(db: Conn, tagSet: string, now: number): Promise<void> {
+  await models.deleteModel(db, tagPurpose(tagSet));
+  await touchSet(db, tagSet, now);
+}
+
 /** The newest change to a tag set's examples (a person's tag added, changed or removed). */
 export async function examplesStamp(db: Conn, tagSet: string): Promise<number> {
   const at = await repo.latestExampleAt(db, tagSet);

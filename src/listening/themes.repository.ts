@@ -312,3 +312,13 @@ export async function syncPins(db: Conn, themeIds: readonly number[]): Promise<v
     .where('theme_id', 'in', themeIds)
     .execute();
 }
+
+/** Every theme row's phrases and quotes, whatever its status (an erasure scrubs them all). */
+export async function themePhrases(db: Conn) {
+  return db.selectFrom('themes').select(['id', 'label', 'key_phrases', 'quotes']).orderBy('id').execute();
+}
+
+/** Rewrites a theme's label, key phrases and quotes (an erasure). */
+export async function setThemePhrases(db: Conn, id: number, t: { label: string; keyPhrases: string[]; quotes: number[] }): Promise<void> {
+  await db.updateTable('themes').set({ label: t.label, key_phrases: JSON.stringify(t.keyPhrases), quotes: JSON.stringify(t.quotes) }).where('id', '=', id).execute();
+}

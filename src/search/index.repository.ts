@@ -161,3 +161,31 @@ export async function rebuildFullText(store: Store): Promise<void> {
   await sql.raw(SQLITE_FTS_INSERT_TRIGGER).execute(store.db);
   await sql.raw(SQLITE_FTS_DELETE_TRIGGER).execute(store.db);
 }
+
+/** Erasure: the documents about a customer (their feedback, interactions and the customer's own). */
+export async function countCustomerDocs(db: Conn, customerId: number): Promise<number> {
+  const r = await db.selectFrom('search_docs').select((eb) => eb.fn.countAll<number>().as('n')).where('customer_id', '=', customerId).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/**
+ * Erasure: removes a customer's documents and pending re-index mark. The delete triggers of their
+ * rows remove most already; this also takes documents whose source row is gone otherwise.
+ */
+export async function deleteCustomerDocsAll(db: Conn, customerId: number): Promise<void> {
+  await db.deleteFrom('search_docs').where('customer_id', '=', customerId).execute();
+  await db.deleteFrom('search_dirty').where('customer_id', '=', customerId).execute();
+}
+
+/**
+ * SQLite, after an erasure: a deleted document's terms stay in FTS5's segments (a delete only
+ * adds a tombstone) until the segments holding them are merged. 'optimize' merges every segment
+ * into one, which drops them; with `secure_delete` the pages of the old segments are zeroed
+ * when freed. It rewrites the whole index (~0.5 s per 100,000 documents). PostgreSQL's GIN
+ * entries go with VACUUM (store/reclaim.ts). Whether a merge ran.
+ */
+export async function mergeFullText(store: Store, db: Conn): Promise<boolean> {
+  if (!store.sqlite) return false;
+  await sql`insert into search_fts (search_fts) values ('optimize')`.execute(db);
+  return true;
+}

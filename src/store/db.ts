@@ -150,6 +150,9 @@ function openSqlite(target: Extract<DatabaseTarget, { kind: 'sqlite' }>, options
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
+    // Deleted rows and freed pages are overwritten with zeros, so that an erased customer's data
+    // does not linger in the file's free space (see store/reclaim.ts).
+    sqlite.pragma('secure_delete = ON');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('cache_size = -65536');
     sqlite.pragma('temp_store = MEMORY');
