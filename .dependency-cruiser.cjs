@@ -6,7 +6,7 @@
  * models and libraries, nothing else of src/. Routes and jobs never touch a database driver.
  * (SQL itself is kept in repositories and store/ by the lint rule in eslint.config.js.)
  */
-const LAYERS = ['models', 'core', 'store', 'jobs', 'http', 'auth', 'ingest', 'value', 'listening', 'search', 'customers', 'demo', 'server', 'cli'];
+const LAYERS = ['models', 'core', 'store', 'jobs', 'http', 'auth', 'ingest', 'value', 'listening', 'search', 'relationships', 'customers', 'demo', 'server', 'cli'];
 
 const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
   name: `layer-${layer}`,

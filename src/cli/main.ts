@@ -10,6 +10,7 @@ import { registerBackup } from './backup.command.js';
 import { registerImport } from './import.command.js';
 import { registerDemo } from './demo.command.js';
 import { registerClv } from './clv.command.js';
+import { registerStages } from './stages.command.js';
 import { registerText } from './text.command.js';
 import { registerThemes } from './themes.command.js';
 import { registerDefects } from './defects.command.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerKeys(program, ctx);
   registerBackup(program, ctx);
   registerClv(program, ctx);
+  registerStages(program, ctx);
   registerText(program, ctx);
   registerThemes(program, ctx);
   registerDefects(program, ctx);

@@ -33,6 +33,7 @@ import { importRoutes } from '../ingest/files/import.routes.js';
 import { customerRoutes } from '../customers/customer.routes.js';
 import { valueRoutes } from '../value/value.routes.js';
 import { listeningRoutes } from '../listening/listening.routes.js';
+import { stagesRoutes } from '../relationships/stages.routes.js';
 import { searchRunner, type SearchRunnerOptions } from '../search/search.pool.js';
 import { searchRoutes } from '../search/search.routes.js';
 import { startBackgroundIndexing } from '../search/background.js';
@@ -152,6 +153,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     ...customerRoutes(ctx, writer),
     ...valueRoutes(ctx),
     ...listeningRoutes(ctx),
+    ...stagesRoutes(ctx),
     ...searchRoutes(ctx, searches),
     ...authRoutes(ctx, { secureCookies: https }),
   ];

@@ -29,6 +29,7 @@ import { searchFilterTerms } from './migrations/007_search_filter_terms.js';
 import { searchTimeTerms } from './migrations/008_search_time_terms.js';
 import { jobRuns } from './migrations/009_job_runs.js';
 import { themeEdits } from './migrations/010_theme_edits.js';
+import { relationships } from './migrations/011_relationships.js';
 import { sourceKey } from './source-key.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -252,6 +253,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '008_search_time_terms': searchTimeTerms(dialect),
     '009_job_runs': jobRuns(dialect),
     '010_theme_edits': themeEdits(dialect),
+    '011_relationships': relationships(dialect),
   };
 }
 

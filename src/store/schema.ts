@@ -334,6 +334,45 @@ export interface SearchDirtyTable {
   customer_id: number;
 }
 
+/** A version of the team's LOVE stage rules (YAML); the newest is in force. */
+export interface StageRulesTable {
+  id: Generated<number>;
+  source: string;
+  name: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+/** The latest stages run's placement of a customer on the LOVE ladder. */
+export interface CustomerStagesTable {
+  customer_id: number;
+  run_id: number;
+  /** 0 Introduction, 1 Information, 2 Commitment, 3 Affinity, 4 Co-creation. */
+  stage: number;
+  /** Bit k set: the customer meets stage k's rule (bit 0, Introduction, always). */
+  met: number;
+  momentum: 'warming' | 'steady' | 'cooling';
+  /** The customer's own touches in the momentum window, and in the window before. */
+  activity_recent: number;
+  activity_previous: number;
+  /** P(alive) one momentum window before the customer-value run's as-of day (null without one). */
+  p_alive_then: number | null;
+}
+
+/** An account's stage from its people (the rules' `accounts`). */
+export interface AccountStagesTable {
+  account_id: number;
+  run_id: number;
+  stage: number;
+  /** People of the account. */
+  people: number;
+  /** People at or above the account's stage. */
+  holders: number;
+  /** people: held by at least min_people; most_valuable: its most valuable person's stage. */
+  basis: 'people' | 'most_valuable';
+  lead_customer_id: number | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -362,4 +401,7 @@ export interface Database {
   search_docs: SearchDocsTable;
   search_state: SearchStateTable;
   search_dirty: SearchDirtyTable;
+  stage_rules: StageRulesTable;
+  customer_stages: CustomerStagesTable;
+  account_stages: AccountStagesTable;
 }

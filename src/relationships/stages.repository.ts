@@ -1,0 +1,231 @@
+/**
+ * The stages run's only SQL: the rows it reads (customers, interactions, orders, feedback,
+ * accounts, values), coded for models/stages/features.ts, and the placements it writes.
+ *
+ * Rows are read in ranges of their id (a rowid range on SQLite, the primary key on
+ * PostgreSQL), so that a run over tens of millions of rows reads in slices, never holds them
+ * all, and can stop at its deadline between slices. Event names and directions are coded by
+ * the database (CASE expressions), so that only numbers travel.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { Conn, Store } from '../store/db.js';
+import { refillTable } from '../store/table-swap.js';
+import type { AccountStagesTable, CustomerStagesTable } from '../store/schema.js';
+
+const SLICE = 250_000;
+
+/** Runs `text` (with `?` placeholders) and returns rows as arrays. */
+async function rows(store: Store, text: string, params: readonly unknown[]): Promise<unknown[][]> {
+  if (store.sqlite) return store.sqlite.prepare(text).raw().all(...params) as unknown[][];
+  const parts = text.split('?');
+  let q: RawBuilder<unknown> = sql.raw(parts[0]!);
+  for (let i = 1; i < parts.length; i++) q = sql`${q}${params[i - 1]}${sql.raw(parts[i]!)}`;
+  const r = await sql<Record<string, unknown>>`${q}`.execute(store.db);
+  return r.rows.map((row) => Object.values(row));
+}
+
+/** `case lower(<column>) when ? then ? … else 0 end` and its parameters, for a code per name. */
+function caseOf(column: string, codes: ReadonlyMap<string, number>): { text: string; params: unknown[] } {
+  if (codes.size === 0) return { text: '0', params: [] };
+  const params: unknown[] = [];
+  let text = `case lower(${column})`;
+  for (const [name, code] of codes) {
+    text += ' when ? then ?';
+    params.push(name, code);
+  }
+  return { text: `${text} else 0 end`, params };
+}
+
+export interface CustomerList {
+  ids: Float64Array;
+  firstSeen: Float64Array;
+  /** A customer id's position in `ids`, −1 when unknown. */
+  positionOf(id: number): number;
+}
+
+/** Every customer's id and first-seen time, in id order. */
+export async function listCustomers(store: Store): Promise<CustomerList> {
+  const ids: number[] = [];
+  const first: number[] = [];
+  let after = -1;
+  for (;;) {
+    const r = await rows(store, 'select id, first_seen from customers where id > ? order by id limit ?', [after, SLICE]);
+    for (const [id, f] of r) {
+      ids.push(Number(id));
+      first.push(f === null ? Number.POSITIVE_INFINITY : Number(f));
+    }
+    if (r.length < SLICE) break;
+    after = ids[ids.length - 1]!;
+  }
+  const max = ids.length > 0 ? ids[ids.length - 1]! : 0;
+  let positionOf: (id: number) => number;
+  if (max <= 4 * ids.length + 1024) {
+    const at = new Int32Array(max + 1).fill(-1);
+    ids.forEach((id, i) => (at[id] = i));
+    positionOf = (id) => (id >= 0 && id <= max ? at[id]! : -1);
+  } else {
+    const at = new Map(ids.map((id, i) => [id, i]));
+    positionOf = (id) => at.get(id) ?? -1;
+  }
+  return { ids: Float64Array.from(ids), firstSeen: Float64Array.from(first), positionOf };
+}
+
+/** The latest time any customer was seen (customers.last_seen), or null without customers. */
+export async function latestSeen(db: Conn): Promise<number | null> {
+  const r = await db.selectFrom('customers').select((eb) => eb.fn.max('last_seen').as('t')).executeTakeFirst();
+  return r?.t === null || r?.t === undefined ? null : Number(r.t);
+}
+
+async function idRange(store: Store, table: 'interactions' | 'orders' | 'feedback'): Promise<[number, number]> {
+  const [r] = await rows(store, `select min(id), max(id) from ${table}`, []);
+  return r && r[0] !== null ? [Number(r[0]), Number(r[1])] : [1, 0];
+}
+
+/** Scans a table in id slices (or one customer's rows), calling `each` per slice of rows. */
+async function scan(
+  store: Store,
+  table: 'interactions' | 'orders' | 'feedback',
+  select: string,
+  params: readonly unknown[],
+  customerId: number | undefined,
+  each: (rows: unknown[][]) => void,
+  between?: () => void,
+): Promise<void> {
+  const alias = table === 'feedback' ? 'f.' : '';
+  if (customerId !== undefined) {
+    each(await rows(store, `${select} where ${alias}customer_id = ?`, [...params, customerId]));
+    return;
+  }
+  const [lo, hi] = await idRange(store, table);
+  for (let from = lo; from <= hi; from += SLICE) {
+    between?.();
+    each(await rows(store, `${select} where ${alias}id >= ? and ${alias}id < ?${table === 'feedback' ? ' and f.customer_id is not null' : ''}`, [...params, from, from + SLICE]));
+  }
+}
+
+/** Interactions as [customer_id, occurred_at, direction 0/1/2, event-group mask]. */
+export function scanInteractions(store: Store, groupMasks: ReadonlyMap<string, number>, each: (rows: unknown[][]) => void, o: { customerId?: number; between?: () => void } = {}): Promise<void> {
+  const groups = caseOf('name', groupMasks);
+  const select = `select customer_id, occurred_at, case direction when 'inbound' then 0 when 'outbound' then 1 else 2 end, ${groups.text} from interactions`;
+  return scan(store, 'interactions', select, groups.params, o.customerId, each, o.between);
+}
+
+/** Orders as [customer_id, occurred_at, total]. */
+export function scanOrders(store: Store, each: (rows: unknown[][]) => void, o: { customerId?: number; between?: () => void } = {}): Promise<void> {
+  return scan(store, 'orders', 'select customer_id, occurred_at, total from orders', [], o.customerId, each, o.between);
+}
+
+/** Feedback as [customer_id, created_at, kind mask, rating or null, label 1/−1/0, sentiment or null]. */
+export function scanFeedback(store: Store, kindBits: ReadonlyMap<string, number>, each: (rows: unknown[][]) => void, o: { customerId?: number; between?: () => void } = {}): Promise<void> {
+  const kinds = caseOf('f.kind', kindBits);
+  const select = `select f.customer_id, f.created_at, ${kinds.text}, f.rating,
+      case i.sentiment_label when 'positive' then 1 when 'negative' then -1 else 0 end, i.sentiment
+    from feedback f left join feedback_insights i on i.feedback_id = f.id`;
+  return scan(store, 'feedback', select, kinds.params, o.customerId, each, o.between);
+}
+
+/** Every account membership as [account_id, customer_id]. */
+export async function accountMembers(store: Store): Promise<unknown[][]> {
+  return rows(store, 'select account_id, customer_id from customer_accounts', []);
+}
+
+/** CLV and P(alive) of every valued customer as [customer_id, clv or null, p_alive, first_day, segment]. */
+export async function customerValues(store: Store): Promise<unknown[][]> {
+  return rows(store, 'select customer_id, clv, p_alive, first_day, segment from customer_values', []);
+}
+
+export const CUSTOMER_STAGE_COLUMNS = ['customer_id', 'run_id', 'stage', 'met', 'momentum', 'activity_recent', 'activity_previous', 'p_alive_then'] as const;
+export const ACCOUNT_STAGE_COLUMNS = ['account_id', 'run_id', 'stage', 'people', 'holders', 'basis', 'lead_customer_id'] as const;
+
+/** Replaces every placement (customers, then accounts) with the run's, committing `alongside` with the customers'. */
+export async function replaceStages(
+  store: Store,
+  customers: { count: number; row: (i: number) => readonly unknown[] },
+  accounts: { count: number; row: (i: number) => readonly unknown[] },
+  alongside: (db: Conn) => Promise<void>,
+): Promise<void> {
+  await refillTable(store, { table: 'account_stages', columns: ACCOUNT_STAGE_COLUMNS, ...accounts, parent: { column: 'account_id', table: 'accounts', key: 'id' } });
+  await refillTable(store, { table: 'customer_stages', columns: CUSTOMER_STAGE_COLUMNS, ...customers, parent: { column: 'customer_id', table: 'customers', key: 'id' }, alongside });
+}
+
+/** The newest saved rules (the team's), or undefined when the default is in force. */
+export async function latestRules(db: Conn): Promise<{ id: number; source: string; name: string; created_at: number; created_by: string | null } | undefined> {
+  return db.selectFrom('stage_rules').selectAll().orderBy('id', 'desc').limit(1).executeTakeFirst();
+}
+
+export async function saveRules(db: Conn, r: { source: string; name: string; at: number; by: string | null }): Promise<number> {
+  const row = await db.insertInto('stage_rules').values({ source: r.source, name: r.name, created_at: r.at, created_by: r.by }).returning('id').executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+export async function rulesHistory(db: Conn): Promise<{ id: number; name: string; created_at: number; created_by: string | null }[]> {
+  return db.selectFrom('stage_rules').select(['id', 'name', 'created_at', 'created_by']).orderBy('id', 'desc').limit(50).execute();
+}
+
+export async function customerStage(db: Conn, customerId: number): Promise<CustomerStagesTable | undefined> {
+  return db.selectFrom('customer_stages').selectAll().where('customer_id', '=', customerId).executeTakeFirst();
+}
+
+export async function accountStage(db: Conn, accountId: number): Promise<AccountStagesTable | undefined> {
+  return db.selectFrom('account_stages').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+}
+
+/** Customers, CLV and value at risk per stage and momentum, from the stored placements. */
+export async function stageTotals(db: Conn): Promise<{ stage: number; momentum: string; customers: number; valued: number; clv: number | null }[]> {
+  const r = await db
+    .selectFrom('customer_stages as s')
+    .leftJoin('customer_values as v', 'v.customer_id', 's.customer_id')
+    .select((eb) => ['s.stage', 's.momentum', eb.fn.countAll<number>().as('customers'), eb.fn.count<number>('v.clv').as('valued'), eb.fn.sum<number>('v.clv').as('clv')])
+    .groupBy(['s.stage', 's.momentum'])
+    .execute();
+  return r.map((x) => ({ stage: Number(x.stage), momentum: String(x.momentum), customers: Number(x.customers), valued: Number(x.valued), clv: x.clv === null ? null : Number(x.clv) }));
+}
+
+/** Accounts per stage. */
+export async function accountTotals(db: Conn): Promise<{ stage: number; accounts: number }[]> {
+  const r = await db.selectFrom('account_stages').select((eb) => ['stage', eb.fn.countAll<number>().as('accounts')]).groupBy('stage').execute();
+  return r.map((x) => ({ stage: Number(x.stage), accounts: Number(x.accounts) }));
+}
+
+/** An account's people with their stage and CLV, most valuable first. */
+export async function accountPeople(db: Conn, accountId: number): Promise<{ customer_id: number; user_id: string | null; name: string | null; email: string | null; stage: number | null; momentum: string | null; clv: number | null }[]> {
+  return db
+    .selectFrom('customer_accounts as a')
+    .innerJoin('customers as c', 'c.id', 'a.customer_id')
+    .leftJoin('customer_stages as s', 's.customer_id', 'a.customer_id')
+    .leftJoin('customer_values as v', 'v.customer_id', 'a.customer_id')
+    .select(['a.customer_id', 'c.user_id', 'c.name', 'c.email', 's.stage', 's.momentum', 'v.clv'])
+    .where('a.account_id', '=', accountId)
+    .orderBy('v.clv', (ob) => ob.desc().nullsLast())
+    .limit(500)
+    .execute();
+}
+
+/** A customer by their user id: the row id and first-seen time. */
+export async function customerByUserId(db: Conn, userId: string): Promise<{ id: number; first_seen: number | null; user_id: string | null } | undefined> {
+  return db.selectFrom('customers').select(['id', 'first_seen', 'user_id']).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export async function accountByGroupId(db: Conn, groupId: string): Promise<{ id: number; group_id: string; name: string | null } | undefined> {
+  return db.selectFrom('accounts').select(['id', 'group_id', 'name']).where('group_id', '=', groupId).executeTakeFirst();
+}
+
+/** One customer's P(alive) and first purchase day from the latest customer-value run. */
+export async function customerValueOf(db: Conn, customerId: number): Promise<{ p_alive: number; clv: number | null } | undefined> {
+  return db.selectFrom('customer_values').select(['p_alive', 'clv']).where('customer_id', '=', customerId).executeTakeFirst();
+}
+
+/** Customers at a stage (and momentum), most valuable first. */
+export async function customersAtStage(
+  db: Conn,
+  p: { stage: number; momentum?: string | undefined; limit: number; offset: number },
+): Promise<{ user_id: string | null; name: string | null; email: string | null; stage: number; momentum: string; clv: number | null; p_alive: number | null }[]> {
+  let q = db
+    .selectFrom('customer_stages as s')
+    .innerJoin('customers as c', 'c.id', 's.customer_id')
+    .leftJoin('customer_values as v', 'v.customer_id', 's.customer_id')
+    .select(['c.user_id', 'c.name', 'c.email', 's.stage', 's.momentum', 'v.clv', 'v.p_alive'])
+    .where('s.stage', '=', p.stage);
+  if (p.momentum) q = q.where('s.momentum', '=', p.momentum as 'warming');
+  return q.orderBy('v.clv', (ob) => ob.desc().nullsLast()).orderBy('s.customer_id').limit(p.limit).offset(p.offset).execute();
+}
