@@ -48,7 +48,7 @@ export function registerStages(program: Command, ctx: () => Promise<CliContext>)
   const rules = stages.command('rules').description('the rules that place customers (YAML; see rules/love-stages.yaml)');
   rules
     .command('check <file>')
-    .description('check a rules file: every issue with its line and rule; exit 1 when there are any')
+    .description('check a rules file: every issue with its line and rule; exit 2 when there are any')
     .action(
       action(async (file: string) => {
         const { checkRules } = await import('../relationships/rules-file.js');

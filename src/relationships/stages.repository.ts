@@ -14,7 +14,7 @@ import type { AccountStagesTable, CustomerStagesTable } from '../store/schema.js
 
 const SLICE = 250_000;
 
-/** Runs `text` (with `?` placeholders) and returns rows as arrays. */
+/** Runs `text` (with `?` placeholders) and returns rows as arrays (columns need distinct names: PostgreSQL rows arrive as objects). */
 async function rows(store: Store, text: string, params: readonly unknown[]): Promise<unknown[][]> {
   if (store.sqlite) return store.sqlite.prepare(text).raw().all(...params) as unknown[][];
   const parts = text.split('?');
@@ -106,7 +106,7 @@ async function scan(
 /** Interactions as [customer_id, occurred_at, direction 0/1/2, event-group mask]. */
 export function scanInteractions(store: Store, groupMasks: ReadonlyMap<string, number>, each: (rows: unknown[][]) => void, o: { customerId?: number; between?: () => void } = {}): Promise<void> {
   const groups = caseOf('name', groupMasks);
-  const select = `select customer_id, occurred_at, case direction when 'inbound' then 0 when 'outbound' then 1 else 2 end, ${groups.text} from interactions`;
+  const select = `select customer_id as a, occurred_at as b, case direction when 'inbound' then 0 when 'outbound' then 1 else 2 end as c, ${groups.text} as d from interactions`;
   return scan(store, 'interactions', select, groups.params, o.customerId, each, o.between);
 }
 
@@ -118,8 +118,8 @@ export function scanOrders(store: Store, each: (rows: unknown[][]) => void, o: {
 /** Feedback as [customer_id, created_at, kind mask, rating or null, label 1/−1/0, sentiment or null]. */
 export function scanFeedback(store: Store, kindBits: ReadonlyMap<string, number>, each: (rows: unknown[][]) => void, o: { customerId?: number; between?: () => void } = {}): Promise<void> {
   const kinds = caseOf('f.kind', kindBits);
-  const select = `select f.customer_id, f.created_at, ${kinds.text}, f.rating,
-      case i.sentiment_label when 'positive' then 1 when 'negative' then -1 else 0 end, i.sentiment
+  const select = `select f.customer_id as a, f.created_at as b, ${kinds.text} as c, f.rating as d,
+      case i.sentiment_label when 'positive' then 1 when 'negative' then -1 else 0 end as e, i.sentiment as g
     from feedback f left join feedback_insights i on i.feedback_id = f.id`;
   return scan(store, 'feedback', select, kinds.params, o.customerId, each, o.between);
 }
