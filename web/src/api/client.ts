@@ -1,4 +1,4 @@
-import type { ValueCurrency, DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
+import type { StagesSummary, StageCustomers, CustomerStage, StageRules, StageRulesCheck, ValueCurrency, DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -6,6 +6,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The server's issues (field, message, row), when it named any. */
+    readonly issues: { field: string; message: string; row?: number }[] = [],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -33,15 +35,17 @@ async function request<T>(path: string, init: RequestInit & { signal?: AbortSign
   if (res.ok) return (await res.json()) as T;
   let code = 'http_error';
   let message = `${res.status} ${res.statusText}`;
+  let issues: { field: string; message: string; row?: number }[] = [];
   try {
-    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    const body = (await res.json()) as { error?: { code?: string; message?: string; issues?: typeof issues } };
     if (body.error?.code) code = body.error.code;
     if (body.error?.message) message = body.error.message;
+    if (Array.isArray(body.error?.issues)) issues = body.error.issues;
   } catch {
     // not JSON: keep the status line
   }
   if (res.status === 401 && path !== '/api/session') for (const l of unauthorizedListeners) l();
-  throw new ApiError(res.status, code, message);
+  throw new ApiError(res.status, code, message, issues);
 }
 
 export interface CustomerQuery {
@@ -154,6 +158,14 @@ export const api = {
   importPreview: (file: Blob, p: ImportParams, signal?: AbortSignal) => request<ImportPreview>(`/api/import/preview${importQuery(p)}`, upload(file, signal)),
   runImport: (file: Blob, p: ImportParams) => request<ImportResult>(`/api/import${importQuery(p)}`, upload(file)),
   searchFilters: (signal?: AbortSignal) => request<SearchFilterChoices>('/api/search/filters', { signal }),
+  stagesSummary: (signal?: AbortSignal) => request<StagesSummary>('/api/stages/summary', { signal }),
+  stageCustomers: (p: { stage: string; momentum?: string | undefined; offset?: number }, signal?: AbortSignal) =>
+    request<StageCustomers>(`/api/stages/customers${query({ stage: p.stage, momentum: p.momentum, limit: 25, offset: p.offset })}`, { signal }),
+  customerStage: (userId: string, signal?: AbortSignal) => request<CustomerStage>(`/api/customers/${encodeURIComponent(userId)}/stage`, { signal }),
+  stageRules: (signal?: AbortSignal) => request<StageRules>('/api/stages/rules', { signal }),
+  checkStageRules: (source: string) => request<StageRulesCheck>('/api/stages/rules/check', send('POST', { source })),
+  saveStageRules: (source: string) => request<StageRules>('/api/stages/rules', send('PUT', { source })),
+  runStages: () => request<{ runId: number; customers: number; seconds: number }>('/api/stages/run', send('POST', {})),
   customer: (userId: string, signal?: AbortSignal) => request<Customer360>(`/api/customers/${encodeURIComponent(userId)}`, { signal }),
   timeline: (userId: string, p: TimelineQuery, signal?: AbortSignal) =>
     request<TimelinePage>(

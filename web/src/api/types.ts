@@ -12,6 +12,15 @@ import type { DefectLedger as DefectLedgerSchema } from '../../../src/listening/
 import type { SearchFilterChoices as SearchFilterChoicesSchema, SearchPage as SearchPageSchema } from '../../../src/search/search.service.js';
 import type { ImportPreview as ImportPreviewSchema } from '../../../src/ingest/files/preview.js';
 import type { ImportResult as ImportResultSchema } from '../../../src/ingest/files/import.service.js';
+import type {
+  AccountStageReply as AccountStageSchema,
+  CustomerStageReply as CustomerStageSchema,
+  RulesCheck as RulesCheckSchema,
+  RulesReply as RulesReplySchema,
+  StageCustomers as StageCustomersSchema,
+  StagesSummary as StagesSummarySchema,
+} from '../../../src/relationships/stages.service.js';
+import type { StageExplanation as StageExplanationType, ExplainedCondition as ExplainedConditionType } from '../../../src/models/stages/engine.js';
 
 /**
  * API types for the web app, inferred from the server's own zod schemas (a type-only import:
@@ -135,3 +144,12 @@ export function feedbackDetails(d: Record<string, unknown>): FeedbackDetails {
     properties: isRecord(d['properties']) ? d['properties'] : {},
   };
 }
+
+export type StagesSummary = z.infer<typeof StagesSummarySchema>;
+export type CustomerStage = z.infer<typeof CustomerStageSchema>;
+export type AccountStage = z.infer<typeof AccountStageSchema>;
+export type StageRules = z.infer<typeof RulesReplySchema>;
+export type StageRulesCheck = z.infer<typeof RulesCheckSchema>;
+export type StageCustomers = z.infer<typeof StageCustomersSchema>;
+export type StageExplanation = StageExplanationType;
+export type ExplainedCondition = ExplainedConditionType;

@@ -9,6 +9,7 @@ import { ThemePage } from '../pages/listening/ThemePage.js';
 import { ReviewPage } from '../pages/listening/ReviewPage.js';
 import { DefectsPage } from '../pages/listening/DefectsPage.js';
 import { SearchPage } from '../pages/SearchPage.js';
+import { StagesPage } from '../pages/relationships/StagesPage.js';
 import { ImportPage } from '../pages/ImportPage.js';
 
 /**
@@ -57,6 +58,14 @@ export const CAPABILITIES: readonly Capability[] = [
     path: '/value',
     description: 'What customers are worth, who is slipping away, and how well the forecasts held',
     routes: [{ path: '/value', element: <ValuePage /> }],
+  },
+  {
+    id: 'relationships',
+    label: 'Relationships',
+    icon: 'mutual',
+    path: '/relationships',
+    description: 'The LOVE ladder: where each relationship stands, which way it is moving, and the rules that say so',
+    routes: [{ path: '/relationships', element: <StagesPage /> }],
   },
   {
     id: 'listening',

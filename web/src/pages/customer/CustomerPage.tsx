@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
 import { Link, useParams } from 'react-router';
+import { StagePanel } from './StagePanel.js';
 import { ApiError, api } from '../../api/client.js';
 import { DIRECTIONS, type Customer360, type CustomerValue, type Direction } from '../../api/types.js';
 import { AXIS_STYLE, Chart, DIRECTION_COLORS, xTitle, yTitleTop, type ChartOption } from '../../components/Chart.js';
@@ -216,6 +217,7 @@ function CustomerBody({ c }: { c: Customer360 }) {
         </div>
 
         <aside className="stack" aria-label="Profile details">
+          <StagePanel userId={c.userId} />
           {c.value && <ValuePanel v={c.value} />}
           {c.listening && <ListeningPanel l={c.listening} />}
           <Panel title="Traits" how="The latest value of each trait from identify calls and imports; a newer value replaces an older one.">
