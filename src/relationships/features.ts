@@ -5,7 +5,7 @@
  */
 import { Features, type FeaturePlan } from '../models/stages/features.js';
 import type { Store } from '../store/db.js';
-import { scanFeedback, scanInteractions, scanOrders, type CustomerList } from './stages.repository.js';
+import { NONE, scanFeedback, scanInteractions, scanOrders, type CustomerList } from './stages.repository.js';
 
 /** The event name → group bit mask the interactions are coded with. */
 export function groupMasks(plan: FeaturePlan, events: Record<string, string[]>): Map<string, number> {
@@ -16,7 +16,6 @@ export function groupMasks(plan: FeaturePlan, events: Record<string, string[]>):
   return masks;
 }
 
-const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v));
 
 /**
  * Fills features for the customers of `list` from their interactions, orders and feedback.
@@ -37,20 +36,20 @@ export async function gatherFeatures(
   await scanInteractions(
     store,
     groupMasks(plan, events),
-    (rows) => {
-      for (const r of rows) {
-        const i = list.positionOf(Number(r[0]));
-        if (i >= 0) f.addInteraction(i, Number(r[1]), Number(r[2]), Number(r[3]));
+    (p, n) => {
+      for (let k = 0; k < n * 4; k += 4) {
+        const i = list.positionOf(p[k]!);
+        if (i >= 0) f.addInteraction(i, p[k + 1]!, p[k + 2]!, p[k + 3]!);
       }
     },
     scanOptions,
   );
   await scanOrders(
     store,
-    (rows) => {
-      for (const r of rows) {
-        const i = list.positionOf(Number(r[0]));
-        if (i >= 0) f.addOrder(i, Number(r[1]), Number(r[2]));
+    (p, n) => {
+      for (let k = 0; k < n * 3; k += 3) {
+        const i = list.positionOf(p[k]!);
+        if (i >= 0) f.addOrder(i, p[k + 1]!, p[k + 2]! / 100);
       }
     },
     scanOptions,
@@ -59,10 +58,12 @@ export async function gatherFeatures(
   await scanFeedback(
     store,
     kindBits,
-    (rows) => {
-      for (const r of rows) {
-        const i = list.positionOf(Number(r[0]));
-        if (i >= 0) f.addFeedback(i, Number(r[1]), Number(r[2]), num(r[3]), Number(r[4]), num(r[5]));
+    (p, n) => {
+      for (let k = 0; k < n * 6; k += 6) {
+        const i = list.positionOf(p[k]!);
+        const rating = p[k + 3]!;
+        const sentiment = p[k + 5]!;
+        if (i >= 0) f.addFeedback(i, p[k + 1]!, p[k + 2]!, rating === NONE ? Number.NaN : rating / 100, p[k + 4]!, sentiment === NONE ? Number.NaN : sentiment / 10_000);
       }
     },
     scanOptions,
