@@ -12,6 +12,7 @@ import { runStages } from '../src/relationships/stages.job.js';
 import { accountStageOf, customerStageOf, saveRulesText, stagesSummary } from '../src/relationships/stages.service.js';
 import { buildServer } from '../src/server/app.js';
 import { DAY_MS, monthOfMs } from '../src/models/time.js';
+import { CONVERSATION_BIT, Features, featurePlan, INBOUND, MUTUAL, OUTBOUND } from '../src/models/stages/features.js';
 import { rapport } from './support/cli.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
 
@@ -49,6 +50,29 @@ describe('the stage rules file', () => {
     assert.match(checkRules('version: 1\nstages: [\n').join('\n'), /^line \d+, yaml: /);
     assert.match(checkRules(good.replace(/stages:\n[\s\S]*?\n# Momentum/, 'stages: []\n# Momentum')).join('\n'), /expected the five stages in order/);
     assert.match(checkRules(good.replace("  - key: information\n    name: Information", "  - key: information\n    when_: 1\n    name: Information")).join('\n'), /unknown key when_/);
+  });
+
+  it('counts a month as two-way only for a conversation: mutual, or both ways through a conversation channel', () => {
+    const rules = parseRules(defaultRulesText());
+    const asOf = Date.UTC(2026, 5, 30);
+    const plan = featurePlan(rules, asOf);
+    const f = new Features(plan, 3);
+    const slot = plan.slotOf('two_way_months', 365);
+    const active = plan.slotOf('active_months', 365);
+    for (let m = 1; m <= 5; m++) {
+      const at = Date.UTC(2026, m, 10);
+      // 0: a push and a page view every month; 1: a newsletter and a reply by e-mail; 2: a call.
+      f.addInteraction(0, at, OUTBOUND, 0);
+      f.addInteraction(0, at + DAY_MS, INBOUND, 0);
+      f.addInteraction(1, at, OUTBOUND, CONVERSATION_BIT);
+      f.addInteraction(1, at + DAY_MS, INBOUND, CONVERSATION_BIT);
+      if (m <= 2) f.addInteraction(2, at, MUTUAL, 0);
+    }
+    assert.deepEqual([0, 1, 2].map((i) => f.value(i, slot)), [0, 5, 2]);
+    assert.deepEqual([0, 1, 2].map((i) => f.value(i, active)), [5, 5, 2], 'outbound alone is not activity of their own');
+    // A row after the as-of time is not counted.
+    f.addInteraction(2, asOf + DAY_MS, MUTUAL, 0);
+    assert.equal(f.value(2, slot), 2);
   });
 
   it('counts calendar months without Date: monthOfMs agrees with the calendar', () => {

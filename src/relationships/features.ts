@@ -3,7 +3,7 @@
  * customer for a run, or one customer for an explanation, through the same code so that the
  * two agree.
  */
-import { Features, type FeaturePlan } from '../models/stages/features.js';
+import { CONVERSATION_BIT, Features, type FeaturePlan } from '../models/stages/features.js';
 import type { Store } from '../store/db.js';
 import { NONE, scanFeedback, scanInteractions, scanOrders, type CustomerList } from './stages.repository.js';
 
@@ -24,7 +24,7 @@ export function groupMasks(plan: FeaturePlan, events: Record<string, string[]>):
 export async function gatherFeatures(
   store: Store,
   plan: FeaturePlan,
-  events: Record<string, string[]>,
+  rules: { events: Record<string, string[]>; conversationChannels: readonly string[] },
   list: CustomerList,
   o: { customerId?: number; between?: () => void } = {},
 ): Promise<Features> {
@@ -35,7 +35,8 @@ export async function gatherFeatures(
   const scanOptions = { ...(o.customerId !== undefined ? { customerId: o.customerId } : {}), ...(o.between ? { between: o.between } : {}) };
   await scanInteractions(
     store,
-    groupMasks(plan, events),
+    groupMasks(plan, rules.events),
+    { channels: rules.conversationChannels, bit: CONVERSATION_BIT },
     (p, n) => {
       for (let k = 0; k < n * 4; k += 4) {
         const i = list.positionOf(p[k]!);

@@ -17,6 +17,8 @@ export const MAX_RULES_BYTES = 256 * 1024;
 const MAX_WINDOW_DAYS = 3660;
 const MAX_CONDITIONS = 200;
 const MAX_EVENTS = 500;
+/** Channels of conversation when the file names none. */
+export const DEFAULT_CONVERSATION_CHANNELS = ['email', 'support', 'phone', 'in_person', 'chat', 'sms', 'portal', 'social', 'video'];
 
 export function defaultRulesText(): string {
   return readFileSync(DEFAULT_RULES_FILE, 'utf8');
@@ -150,7 +152,7 @@ export function parseRules(source: string): StageRules {
   const c = new Checker(doc, lines);
   const root = doc.toJS({ maxAliasCount: 10 }) as unknown;
   if (!isObject(root)) throw rulesError([{ field: '(file)', message: 'expected a mapping with version, events, scores, stages, momentum, accounts', row: 1, rule: 'file' }]);
-  unknownKeys(c, root, ['version', 'name', 'events', 'scores', 'stages', 'momentum', 'accounts'], [], 'file');
+  unknownKeys(c, root, ['version', 'name', 'events', 'conversation_channels', 'scores', 'stages', 'momentum', 'accounts'], [], 'file');
   const version = number(c, root['version'], ['version'], 'file', 1, 1, 'version (this format is version 1)') ?? 1;
   const name = root['name'] === undefined ? 'custom' : (text(c, root['name'], ['name'], 'file', 'name', 200) ?? 'custom');
 
@@ -172,6 +174,11 @@ export function parseRules(source: string): StageRules {
     if (total > MAX_EVENTS) c.fail(['events'], 'events', `at most ${MAX_EVENTS} event names in all`);
   }
   const groups = new Set(Object.keys(events));
+
+  const cc = root['conversation_channels'] ?? DEFAULT_CONVERSATION_CHANNELS;
+  let conversationChannels = DEFAULT_CONVERSATION_CHANNELS;
+  if (!Array.isArray(cc) || cc.length > 50 || !cc.every((x) => typeof x === 'string' && /^[a-z0-9_ -]{1,40}$/i.test(x))) c.fail(['conversation_channels'], 'conversation_channels', 'expected a list of up to 50 channel names (letters, digits, _ and -)');
+  else conversationChannels = [...new Set(cc.map((x) => (x as string).trim().toLowerCase()))];
 
   const sc = root['scores'] ?? {};
   let scores = { promoterMin: 9, detractorMax: 6 };
@@ -243,7 +250,7 @@ export function parseRules(source: string): StageRules {
   }
 
   if (c.issues.length > 0) throw rulesError(c.issues);
-  return { version, name, events, scores, stages, momentum, accounts: { minPeople } };
+  return { version, name, events, conversationChannels, scores, stages, momentum, accounts: { minPeople } };
 }
 
 function rulesError(issues: RuleIssue[]): RapportError {

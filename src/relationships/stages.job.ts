@@ -149,7 +149,7 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
   const plan = featurePlan(rules, asOf);
   const list = await listCustomers(store);
   if (list.ids.length === 0) throw new RapportError('invalid_input', 'no customers stored yet: stages need customers and their interactions (import them, or load the demo)');
-  const f = await gatherFeatures(store, plan, rules.events, list);
+  const f = await gatherFeatures(store, plan, rules, list);
   const trend = await pAliveTrend(store, rules.momentum.windowDays);
   const t1 = performance.now();
 

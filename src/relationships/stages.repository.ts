@@ -130,7 +130,7 @@ async function scan(
   const bounds = (k: number): unknown[] => (customerId !== undefined ? [customerId] : slices[k]!);
   const count = customerId !== undefined ? 1 : slices.length;
   if (store.sqlite) {
-    const st = store.sqlite.prepare(`select count(*), group_concat(${columns.join(" || ',' || ")}, ',') from ${from} where ${where}`).raw();
+    const st = store.sqlite.prepare(`select count(*), group_concat(${columns.map((c) => `(${c})`).join(" || ',' || ")}, ',') from ${from} where ${where}`).raw();
     let buffer = new Float64Array(0);
     for (let k = 0; k < count; k++) {
       between?.();
@@ -155,11 +155,18 @@ async function scan(
 
 type ScanOptions = { customerId?: number; between?: () => void };
 
-/** Interactions as [customer_id, occurred_at, direction 0/1/2, event-group mask]. */
-export function scanInteractions(store: Store, groupMasks: ReadonlyMap<string, number>, each: (packed: Float64Array, rows: number) => void, o: ScanOptions = {}): Promise<void> {
+/** Interactions as [customer_id, occurred_at, direction 0/1/2, event-group mask plus `conversation.bit` for a conversation channel]. */
+export function scanInteractions(
+  store: Store,
+  groupMasks: ReadonlyMap<string, number>,
+  conversation: { channels: readonly string[]; bit: number },
+  each: (packed: Float64Array, rows: number) => void,
+  o: ScanOptions = {},
+): Promise<void> {
   const groups = caseOf('name', groupMasks);
-  const columns = ['customer_id', 'cast(occurred_at as bigint)', "(case direction when 'inbound' then 0 when 'outbound' then 1 else 2 end)", `(${groups.text})`];
-  return scan(store, 'interactions', columns, 'interactions', groups.params, o.customerId, each, o.between);
+  const channels = caseOf('channel', new Map(conversation.channels.map((c) => [c, conversation.bit])));
+  const columns = ['customer_id', 'cast(occurred_at as bigint)', "(case direction when 'inbound' then 0 when 'outbound' then 1 else 2 end)", `(${groups.text}) + (${channels.text})`];
+  return scan(store, 'interactions', columns, 'interactions', [...groups.params, ...channels.params], o.customerId, each, o.between);
 }
 
 /** Orders as [customer_id, occurred_at, total in hundredths]. */

@@ -144,7 +144,7 @@ export async function customerStageOf(store: Store, userId: string, now = Date.n
   const asOf = run ? Date.parse(run.report.asOf) : (await stagesAsOf(store, now)).asOf;
   const plan = featurePlan(force.rules, asOf);
   const list = { ids: Float64Array.of(c.id), firstSeen: Float64Array.of(c.first_seen ?? Number.POSITIVE_INFINITY), positionOf: (id: number) => (id === c.id ? 0 : -1) };
-  const f = await gatherFeatures(store, plan, force.rules.events, list, { customerId: c.id });
+  const f = await gatherFeatures(store, plan, force.rules, list, { customerId: c.id });
   const explanation: StageExplanation = explainStage(force.rules, f, 0);
   const pNow = value?.p_alive ?? Number.NaN;
   const pThen = stored?.p_alive_then ?? Number.NaN;

@@ -17,6 +17,8 @@ import { BASE_MEASURES, leaves, MAX_MONTHS, MONTH_MEASURES, type BaseMeasure, ty
 export const INBOUND = 0;
 export const OUTBOUND = 1;
 export const MUTUAL = 2;
+/** Set in an interaction's group mask when it went through a conversation channel (the rules' `conversation_channels`). */
+export const CONVERSATION_BIT = 1 << 30;
 
 /** One counted quantity: a measure over a window. */
 export interface Slot {
@@ -215,7 +217,12 @@ export class Features {
       if (c.test === 0 || (c.test === 1 && direction === c.param) || (c.test === 2 && (groups & c.param) !== 0)) counts[base + plan.offsets[s]!]! += 1;
     }
     if (direction !== OUTBOUND) this.touch(i, at);
-    if (this.monthSlots.length > 0) this.month(i, at, direction === INBOUND ? 1 : direction === OUTBOUND ? 2 : 4);
+    if (this.monthSlots.length > 0) {
+      // Months with a two-way exchange: a mutual interaction anywhere, or inbound and outbound
+      // ones through conversation channels (a push and a page view in one month are not an exchange).
+      const conversation = (groups & CONVERSATION_BIT) !== 0;
+      this.month(i, at, direction === MUTUAL ? 4 | 32 : direction === INBOUND ? (conversation ? 1 | 32 : 32) : conversation ? 2 : 0);
+    }
   }
 
   addOrder(i: number, at: number, total: number): void {
@@ -278,7 +285,7 @@ export class Features {
     else if (age <= 2 * w) this.previous[i]! += 1;
   }
 
-  /** Sets month bits: what = 1 inbound, 2 outbound, 4 mutual, 8 order, 16 feedback. */
+  /** Sets month bits: what = 1 inbound and 2 outbound through a conversation channel, 4 mutual, 8 order, 16 feedback, 32 the customer's own interaction. */
   private month(i: number, at: number, what: number): void {
     const back = this.asOfMonth - monthOfMs(at);
     if (back < 0 || back >= MAX_MONTHS) return;
@@ -295,7 +302,7 @@ export class Features {
         if (what & 4) monthBits[base + 4]! |= bit;
       } else if (measure === 'order_months') {
         if (what & 8) monthBits[base]! |= bit;
-      } else if (what !== 2) {
+      } else if (what & (8 | 16 | 32)) {
         monthBits[base]! |= bit;
       }
     }

@@ -17,7 +17,7 @@ export type Momentum = (typeof MOMENTA)[number];
  * (or its last `windowDays`):
  *  - interactions, inbound, outbound, mutual: interactions (all, or of one direction);
  *  - two_way_months: calendar months with a conversation (a mutual interaction, or both an
- *    inbound and an outbound one);
+ *    inbound and an outbound one through a conversation channel: e-mail, support, phone…);
  *  - active_months: calendar months in which the customer did something (an inbound or mutual
  *    interaction, an order, feedback);
  *  - orders, spend, order_months: orders, their total, calendar months with an order;
@@ -82,6 +82,8 @@ export interface StageRules {
   name: string;
   /** Event-name groups, names lower-cased. */
   events: Record<string, string[]>;
+  /** Channels (lower-cased) whose inbound and outbound interactions make a two-way exchange. */
+  conversationChannels: string[];
   scores: { promoterMin: number; detractorMax: number };
   /** The five stages in ladder order. */
   stages: StageRule[];
