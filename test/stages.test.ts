@@ -174,6 +174,15 @@ for (const d of DIALECTS) {
       assert.equal(await stageOf('silent'), 'introduction');
     });
 
+    it('counts the same on two threads as on one (a SQLite file splits its interactions between them)', { skip }, async () => {
+      const read = async () => (await t.store.db.selectFrom('customer_stages').select(['customer_id', 'stage', 'met', 'momentum', 'activity_recent', 'activity_previous']).orderBy('customer_id').execute());
+      const one = await read();
+      const { report } = await runStages(t.store, { trigger: 'cli', asOf: AS_OF, parallelAbove: 2 });
+      assert.equal(report.customers, one.length);
+      assert.equal(report.threads, d.name === 'sqlite' ? 2 : 1);
+      assert.deepEqual(await read(), one);
+    });
+
     it('explains a placement with the values the rules read and what is missing for the next stage', { skip }, async () => {
       const r = await customerStageOf(t.store, 'commit');
       assert.equal(r.note, null, 'the explanation agrees with the stored placement');

@@ -5,7 +5,32 @@
  */
 import { CONVERSATION_BIT, Features, type FeaturePlan } from '../models/stages/features.js';
 import type { Store } from '../store/db.js';
-import { NONE, scanFeedback, scanInteractions, scanOrders, type CustomerList } from './stages.repository.js';
+import { Worker } from 'node:worker_threads';
+import { fromThreadError, workerScript, type ThreadError } from '../core/threads.js';
+import type { StageRules } from '../models/stages/rules.js';
+import { idRange, NONE, scanFeedback, scanInteractions, scanOrders, type CustomerList } from './stages.repository.js';
+
+/** Interactions above which a run over every customer on a SQLite file counts them on two threads. */
+const PARALLEL_ROWS = 1_000_000;
+/** The share of the interactions the second thread counts (the run's own thread also reads orders and feedback). */
+const WORKER_SHARE = 0.6;
+
+type Counted = Parameters<Features['merge']>[0];
+
+/** Counts interactions [from, to) on a thread of its own. */
+function countOnThread(store: Store, rules: StageRules, asOf: number, ids: Float64Array, range: [number, number]): Promise<Counted> {
+  const { script, eval: evaluated } = workerScript(import.meta.url, 'scan.worker');
+  const worker = new Worker(script, { eval: evaluated, workerData: { target: store.target, rules, asOf, ids, range } });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (m: { ok: true; features: Counted } | { ok: false; error: ThreadError }) => {
+      void worker.terminate();
+      if (m.ok) resolve(m.features);
+      else reject(fromThreadError(m.error));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the stages scan thread exited (${code})`)));
+  });
+}
 
 /** The event name → group bit mask the interactions are coded with. */
 export function groupMasks(plan: FeaturePlan, events: Record<string, string[]>): Map<string, number> {
@@ -24,15 +49,28 @@ export function groupMasks(plan: FeaturePlan, events: Record<string, string[]>):
 export async function gatherFeatures(
   store: Store,
   plan: FeaturePlan,
-  rules: { events: Record<string, string[]>; conversationChannels: readonly string[] },
+  rules: StageRules,
   list: CustomerList,
-  o: { customerId?: number; between?: () => void } = {},
+  o: { customerId?: number; between?: () => void; parallelAbove?: number } = {},
 ): Promise<Features> {
   const f = new Features(plan, list.ids.length);
   list.firstSeen.forEach((t, i) => {
     if (Number.isFinite(t)) f.seen(i, t);
   });
   const scanOptions = { ...(o.customerId !== undefined ? { customerId: o.customerId } : {}), ...(o.between ? { between: o.between } : {}) };
+  // Over every customer of a large SQLite file, a second thread counts most of the interactions.
+  let elsewhere: Promise<Counted> | undefined;
+  let range: [number, number] | undefined;
+  if (o.customerId === undefined && store.dialect === 'sqlite' && store.target.kind === 'sqlite' && store.target.file !== ':memory:') {
+    const [lo, hi] = await idRange(store, 'interactions');
+    if (hi - lo + 1 >= (o.parallelAbove ?? PARALLEL_ROWS)) {
+      const split = Math.round(lo + (hi - lo + 1) * WORKER_SHARE);
+      elsewhere = countOnThread(store, rules, plan.asOf, list.ids, [lo, split]);
+      // Awaited below; a failure here first must not go unhandled meanwhile.
+      elsewhere.catch(() => undefined);
+      range = [split, hi + 1];
+    }
+  }
   await scanInteractions(
     store,
     groupMasks(plan, rules.events),
@@ -43,7 +81,7 @@ export async function gatherFeatures(
         if (i >= 0) f.addInteraction(i, p[k + 1]!, p[k + 2]!, p[k + 3]!);
       }
     },
-    scanOptions,
+    { ...scanOptions, ...(range ? { range } : {}) },
   );
   await scanOrders(
     store,
@@ -69,5 +107,7 @@ export async function gatherFeatures(
     },
     scanOptions,
   );
+  if (elsewhere) f.merge(await elsewhere);
+  f.threads = elsewhere ? 2 : 1;
   return f;
 }

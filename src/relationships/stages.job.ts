@@ -41,6 +41,8 @@ export interface StagesRunOptions {
   trigger: string;
   /** As-of time (epoch ms); default now, or the latest activity when the data end earlier. */
   asOf?: number;
+  /** Interactions from which a SQLite file's are counted on two threads (default 1,000,000). */
+  parallelAbove?: number;
 }
 
 export interface StagesRunReport {
@@ -56,6 +58,8 @@ export interface StagesRunReport {
   /** What the run had seen: the newest interaction, order and feedback ids. */
   seen: { interactions: number; orders: number; feedback: number };
   timings: { readMs: number; placeMs: number; writeMs: number; totalMs: number };
+  /** Threads that counted the interactions. */
+  threads: number;
 }
 
 export interface StagesRunResult {
@@ -149,7 +153,7 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
   const plan = featurePlan(rules, asOf);
   const list = await listCustomers(store);
   if (list.ids.length === 0) throw new RapportError('invalid_input', 'no customers stored yet: stages need customers and their interactions (import them, or load the demo)');
-  const f = await gatherFeatures(store, plan, rules, list);
+  const f = await gatherFeatures(store, plan, rules, list, options.parallelAbove === undefined ? {} : { parallelAbove: options.parallelAbove });
   const trend = await pAliveTrend(store, rules.momentum.windowDays);
   const t1 = performance.now();
 
@@ -224,6 +228,7 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
     pAliveRead: trend.size,
     accounts: accounts.length,
     seen,
+    threads: f.threads,
     timings: { readMs: Math.round(t1 - t0), placeMs: Math.round(t2 - t1), writeMs: Math.round(writeMs), totalMs: Math.round(performance.now() - t0) },
   });
   const row: unknown[] = new Array(8);

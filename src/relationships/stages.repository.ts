@@ -59,17 +59,20 @@ export async function listCustomers(store: Store): Promise<CustomerList> {
     if (r.length < SLICE) break;
     after = ids[ids.length - 1]!;
   }
+  const sorted = Float64Array.from(ids);
+  return { ids: sorted, firstSeen: Float64Array.from(first), positionOf: positions(sorted) };
+}
+
+/** A lookup from customer id to position in `ids` (ascending), −1 for an id not there. */
+export function positions(ids: Float64Array): (id: number) => number {
   const max = ids.length > 0 ? ids[ids.length - 1]! : 0;
-  let positionOf: (id: number) => number;
   if (max <= 4 * ids.length + 1024) {
     const at = new Int32Array(max + 1).fill(-1);
     ids.forEach((id, i) => (at[id] = i));
-    positionOf = (id) => (id >= 0 && id <= max ? at[id]! : -1);
-  } else {
-    const at = new Map(ids.map((id, i) => [id, i]));
-    positionOf = (id) => at.get(id) ?? -1;
+    return (id) => (id >= 0 && id <= max ? at[id]! : -1);
   }
-  return { ids: Float64Array.from(ids), firstSeen: Float64Array.from(first), positionOf };
+  const at = new Map(Array.from(ids, (id, i) => [id, i]));
+  return (id) => at.get(id) ?? -1;
 }
 
 /** The latest time any customer was seen (customers.last_seen), or null without customers. */
@@ -78,7 +81,8 @@ export async function latestSeen(db: Conn): Promise<number | null> {
   return r?.t === null || r?.t === undefined ? null : Number(r.t);
 }
 
-async function idRange(store: Store, table: 'interactions' | 'orders' | 'feedback'): Promise<[number, number]> {
+/** The smallest and largest id of a table ([1, 0] when empty). */
+export async function idRange(store: Store, table: 'interactions' | 'orders' | 'feedback'): Promise<[number, number]> {
   const [r] = await rows(store, `select min(id), max(id) from ${table}`, []);
   return r && r[0] !== null ? [Number(r[0]), Number(r[1])] : [1, 0];
 }
@@ -118,14 +122,16 @@ async function scan(
   customerId: number | undefined,
   each: (packed: Float64Array, rows: number) => void,
   between?: () => void,
+  /** Only ids in [from, to). */
+  range?: [number, number],
 ): Promise<void> {
   const alias = table === 'feedback' ? 'f.' : '';
   const width = columns.length;
   const where = customerId !== undefined ? `${alias}customer_id = ?` : `${alias}id >= ? and ${alias}id < ?${table === 'feedback' ? ' and f.customer_id is not null' : ''}`;
   const slices: [number, number][] = [];
   if (customerId === undefined) {
-    const [lo, hi] = await idRange(store, table);
-    for (let at = lo; at <= hi; at += SLICE) slices.push([at, at + SLICE]);
+    const [lo, hi] = range ?? (await idRange(store, table)).map((x, i) => x + i) as [number, number];
+    for (let at = lo; at < hi; at += SLICE) slices.push([at, Math.min(hi, at + SLICE)]);
   }
   const bounds = (k: number): unknown[] => (customerId !== undefined ? [customerId] : slices[k]!);
   const count = customerId !== undefined ? 1 : slices.length;
@@ -153,7 +159,7 @@ async function scan(
   }
 }
 
-type ScanOptions = { customerId?: number; between?: () => void };
+type ScanOptions = { customerId?: number; between?: () => void; range?: [number, number] };
 
 /** Interactions as [customer_id, occurred_at, direction 0/1/2, event-group mask plus `conversation.bit` for a conversation channel]. */
 export function scanInteractions(
@@ -166,7 +172,7 @@ export function scanInteractions(
   const groups = caseOf('name', groupMasks);
   const channels = caseOf('channel', new Map(conversation.channels.map((c) => [c, conversation.bit])));
   const columns = ['customer_id', 'cast(occurred_at as bigint)', "(case direction when 'inbound' then 0 when 'outbound' then 1 else 2 end)", `(${groups.text}) + (${channels.text})`];
-  return scan(store, 'interactions', columns, 'interactions', [...groups.params, ...channels.params], o.customerId, each, o.between);
+  return scan(store, 'interactions', columns, 'interactions', [...groups.params, ...channels.params], o.customerId, each, o.between, o.range);
 }
 
 /** Orders as [customer_id, occurred_at, total in hundredths]. */

@@ -173,6 +173,8 @@ export class Features {
   readonly previous: Float64Array;
   readonly first: Float64Array;
   readonly lastContact: Float64Array;
+  /** How many threads counted the rows (set by whoever fills it). */
+  threads = 1;
   private readonly asOfMonth: number;
   private readonly interactionSlots: number[];
   private readonly orderSlots: number[];
@@ -199,6 +201,19 @@ export class Features {
     const survey = plan.feedbackKinds.indexOf('survey');
     this.surveyBit = survey < 0 ? 0 : 1 << survey;
     this.monthSlots = plan.codes.flatMap((c, i) => (c.months >= 0 ? [{ slot: i, measure: plan.slots[i]!.measure as BaseMeasure }] : []));
+  }
+
+  /** Adds what another accumulator of the same plan and customers counted (another slice of the rows). */
+  merge(o: { counts: Float64Array; monthBits: Uint32Array; recent: Float64Array; previous: Float64Array; first: Float64Array; lastContact: Float64Array }): void {
+    if (o.counts.length !== this.counts.length || o.monthBits.length !== this.monthBits.length || o.first.length !== this.n) throw new Error('Features.merge: another plan or another set of customers');
+    for (let k = 0; k < o.counts.length; k++) this.counts[k]! += o.counts[k]!;
+    for (let k = 0; k < o.monthBits.length; k++) this.monthBits[k]! |= o.monthBits[k]!;
+    for (let i = 0; i < this.n; i++) {
+      this.recent[i]! += o.recent[i]!;
+      this.previous[i]! += o.previous[i]!;
+      if (o.first[i]! < this.first[i]!) this.first[i] = o.first[i]!;
+      if (o.lastContact[i]! > this.lastContact[i]!) this.lastContact[i] = o.lastContact[i]!;
+    }
   }
 
   /** Records that the customer was first seen at `at` (customers.first_seen), if earlier than their rows. */
