@@ -48,6 +48,7 @@ export function registerDemo(program: Command, ctx: () => Promise<CliContext>): 
         const { runListenAfterLoad, listenLine } = await import('../listening/listen.job.js');
         let value: Awaited<ReturnType<typeof runClvAfterLoad>> | undefined;
         let listening: Awaited<ReturnType<typeof runListenAfterLoad>> | undefined;
+        let stages: import('../relationships/stages.job.js').StagesRunReport | undefined;
         const summary = await withStore(c, async (store) => {
           const s = await generateDemo(store, {
             customers,
@@ -70,11 +71,14 @@ export function registerDemo(program: Command, ctx: () => Promise<CliContext>): 
             await tagDemoTickets(store, Date.now());
             listening = await runListenAfterLoad(store, 'demo');
           }
+          // Then place everyone on the LOVE ladder (it reads the values and the listening run).
+          const { runStages } = await import('../relationships/stages.job.js');
+          stages = (await runStages(store, { trigger: 'demo' })).report;
           return s;
         });
         const seconds = (performance.now() - started) / 1000;
-        if (flags.json) c.out.write(`${JSON.stringify({ ...summary, seconds: Math.round(seconds * 10) / 10, ...(value ? { customerValue: value } : {}), ...(listening ? { listening } : {}) })}\n`);
-        else c.out.write(`${summaryLine(summary, seconds)}\n${value ? `${afterLoadLine(value)}\n` : ''}${listening ? `${listenLine(listening)}\n` : ''}`);
+        if (flags.json) c.out.write(`${JSON.stringify({ ...summary, seconds: Math.round(seconds * 10) / 10, ...(value ? { customerValue: value } : {}), ...(listening ? { listening } : {}), ...(stages ? { stages: stages.stages } : {}) })}\n`);
+        else c.out.write(`${summaryLine(summary, seconds)}\n${value ? `${afterLoadLine(value)}\n` : ''}${listening ? `${listenLine(listening)}\n` : ''}${stages ? `Stages placed: ${stages.stages.map((x) => `${x.name} ${x.customers.toLocaleString('en-US')}`).join(', ')}\n` : ''}`);
       }),
     );
 }
