@@ -38,7 +38,9 @@ export interface Settings {
   population: Population;
 }
 
-export type Stage = 'introduction' | 'acquaintance' | 'engagement' | 'advocacy' | 'co-creation';
+/** The LOVE stages, in order (see rules/love-stages.yaml for how Rapport reads them). */
+export const STAGES = ['introduction', 'information', 'commitment', 'affinity', 'co-creation'] as const;
+export type Stage = 'introduction' | 'information' | 'commitment' | 'affinity' | 'co-creation';
 export type Platform = 'web' | 'app' | 'both';
 
 export interface FeedbackTruth {
@@ -677,12 +679,12 @@ class CustomerStory {
     truth.stage = !truth.buyer
       ? 'introduction'
       : repeats === 0
-        ? 'acquaintance'
+        ? 'information'
         : truth.involvement >= 0.55 && repeats >= 2
           ? 'co-creation'
           : truth.involvement >= 0.3
-            ? 'advocacy'
-            : 'engagement';
+            ? 'affinity'
+            : 'commitment';
     truth.big = truth.lambda * truth.meanSpend * 52 >= 1500;
   }
 
