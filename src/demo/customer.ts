@@ -815,7 +815,7 @@ class CustomerStory {
    */
   private drawLadder(ts: number, purchases: readonly { at: number; defects: readonly OrderDefect[] }[]): void {
     const { love, truth, s } = this;
-    const until = Math.min(this.activeUntil, s.end - DAY_MS);
+    const until = Math.min(this.activeUntil, s.end - HOUR_MS);
     const ladder: { stage: Stage; at: number }[] = [{ stage: 'introduction', at: ts }];
     const climb = (stage: Stage, at: number | null): number | null => {
       if (at === null || !(at <= until)) return null;
@@ -903,7 +903,7 @@ class CustomerStory {
    * main stream drew (reviews, invitations, ideas, survey answers) are kept mostly from the
    * stage they belong to on, some before (see the *_BEFORE_* shares).
    *
-   * - introduction: two onboarding e-mails (as everyone gets), now and then a first question,
+   * - introduction: an onboarding e-mail (as everyone gets), now and then a first question,
    *   seldom answered;
    * - information: for a prospect the exchange that got them there (a question answered, a reply
    *   to onboarding, a support chat); questions answered while interested; a first purchase;
@@ -932,10 +932,9 @@ class CustomerStory {
     }
   }
 
-  /** Onboarding e-mails after sign-up: company messages many never answer. */
+  /** The onboarding e-mail after sign-up: a company message many never answer. */
   private onboarding(ts: number): void {
     this.track('Email Sent', ts + DAY_MS, { email_type: 'onboarding', step: 'welcome' }, 'email', 'outbound');
-    this.track('Email Sent', ts + 4 * DAY_MS, { email_type: 'onboarding', step: 'getting started' }, 'email', 'outbound');
   }
 
   /** Introduction only: now and then a first question, seldom answered in a way that led anywhere. */
@@ -959,10 +958,10 @@ class CustomerStory {
     if (!this.truth.buyer) {
       const how = love.weighted([0.55, 0.3, 0.15]);
       if (how === 0) this.question(Math.max(ts + MINUTE_MS, info - love.uniform(0.5, 20) * HOUR_MS), info);
-      else if (how === 1) this.track('Onboarding Replied', info, { step: love.pick(['welcome', 'getting started']) }, 'email', 'inbound');
+      else if (how === 1) this.track('Onboarding Replied', info, { step: 'welcome' }, 'email', 'inbound');
       else this.track('Support Chat Completed', info, { topic: 'pre-sale question', duration_minutes: love.between(4, 25) }, 'support', 'mutual');
     } else if (love.chance(0.12)) {
-      this.track('Onboarding Replied', ts + love.uniform(1.2, 6) * DAY_MS, { step: love.pick(['welcome', 'getting started']) }, 'email', 'inbound');
+      this.track('Onboarding Replied', ts + love.uniform(1.2, 6) * DAY_MS, { step: 'welcome' }, 'email', 'inbound');
     }
     for (const t of poissonTimes(love, 0.5 / 52, info + DAY_MS, until)) {
       const asked = this.when(t, info);
@@ -977,7 +976,7 @@ class CustomerStory {
     const app = truth.platform === 'app' || (truth.platform === 'both' && love.chance(0.5));
     for (let m = commit, first = true; m < until; m += MONTH_MS, first = false) {
       if (!first && !love.chance(regularity)) continue;
-      const uses = 1 + love.poisson(1.2);
+      const uses = 1 + love.poisson(0.6);
       for (let k = 0; k < uses; k++) {
         const at = first && k === 0 ? commit : this.when(m + love.float() * MONTH_MS, m);
         if (at >= until) continue;
