@@ -10,7 +10,7 @@ import { registerDemo } from '../src/cli/demo.command.js';
 import { loadConfig } from '../src/core/config.js';
 import { RapportError } from '../src/core/errors.js';
 import { FEEDBACK_KINDS, DIRECTIONS } from '../src/ingest/records.js';
-import { simulateCustomer, type CustomerTruth, type Settings } from '../src/demo/customer.js';
+import { simulateCustomer, STAGES, type CustomerTruth, type Settings, type Stage } from '../src/demo/customer.js';
 import { demoWindow, generateDemo, type DemoMeta } from '../src/demo/generate.js';
 import { WEEK_MS as WEEK } from '../src/core/time.js';
 import { DEFAULT_POPULATION, defectRates, effectiveDropout, expectedRepeat, simulatePurchases } from '../src/demo/model.js';
@@ -115,6 +115,80 @@ describe('demo purchase model', () => {
   });
 });
 
+describe('demo LOVE stages', () => {
+  it('plants a stage for every identified customer, reached in order, and emits stage behaviour mostly from its stage', (t) => {
+    const w = demoWindow('2026-10-31', 24);
+    // Not the default demo's seed, nor the one the generator's shares were looked at with.
+    const settings: Settings = { seed: 23, start: w.start, end: w.end, population: DEFAULT_POPULATION };
+    const n = 3000;
+    const perStage = Object.fromEntries(STAGES.map((st) => [st, 0])) as Record<Stage, number>;
+    const watched = [
+      'Question Answered',
+      'Onboarding Replied',
+      'App Opened',
+      'Session Started',
+      'Survey Completed',
+      'Product Reviewed',
+      'Referral Sent',
+      'Community Answer Posted',
+      'Idea Voted',
+      'Idea Submitted',
+      'Panel Joined',
+      'Beta Joined',
+      'Interview Completed',
+      'Idea Adopted',
+    ];
+    const having = Object.fromEntries(watched.map((e) => [e, Object.fromEntries(STAGES.map((st) => [st, 0]))])) as Record<string, Record<Stage, number>>;
+    for (let i = 0; i < n; i++) {
+      const { truth, emitter } = simulateCustomer(settings, i);
+      assert.ok(STAGES.includes(truth.stage), `stage of customer ${i}`);
+      perStage[truth.stage]++;
+      const h = truth.stageHistory;
+      assert.deepEqual(h[0], { stage: 'introduction', at: truth.signupAt }, `customer ${i} starts at introduction when signing up`);
+      assert.equal(h.at(-1)?.stage, truth.stage, `customer ${i}: the history ends at the stage`);
+      for (let k = 1; k < h.length; k++) {
+        assert.equal(STAGES.indexOf(h[k]!.stage), STAGES.indexOf(h[k - 1]!.stage) + 1, `customer ${i} climbs one stage at a time`);
+        assert.ok(h[k]!.at >= h[k - 1]!.at && Date.parse(h[k]!.at) < w.end, `customer ${i}: stages reached in time order, before the end`);
+      }
+      const events = new Set<string>();
+      for (const m of emitter.known) if (m.type === 'track') events.add(String(m.body['event']));
+      for (const e of watched) if (events.has(e)) having[e]![truth.stage]++;
+    }
+    const share = (st: Stage): number => perStage[st] / n;
+    t.diagnostic(`stage shares (seed ${settings.seed}, ${n} customers): ${STAGES.map((st) => `${st} ${(100 * share(st)).toFixed(1)}%`).join(', ')}`);
+    for (const st of STAGES) assert.ok(share(st) >= 0.02, `${st}: ${(100 * share(st)).toFixed(1)}% of identified customers`);
+    assert.ok(share('introduction') + share('information') < 0.85 && share('co-creation') < share('commitment'), 'a ladder that narrows towards the top');
+
+    /** Share of the customers at `st` who have event `e` at least once. */
+    const rate = (e: string, st: Stage): number => having[e]![st] / perStage[st];
+    const rates = (e: string): string => STAGES.map((st) => `${st} ${(100 * rate(e, st)).toFixed(1)}%`).join(', ');
+    for (const e of watched) t.diagnostic(`${e}: ${rates(e)}`);
+    // Information: questions answered, onboarding replies.
+    assert.ok(rate('Question Answered', 'information') > 2 * rate('Question Answered', 'introduction'), `Question Answered: ${rates('Question Answered')}`);
+    // Commitment: regular use from commitment on (not for all: some committed by repeat purchases
+    // dropped out right then), survey answers more often.
+    for (const st of ['commitment', 'affinity', 'co-creation'] as const) {
+      assert.ok(rate('App Opened', st) + rate('Session Started', st) >= 0.5, `regular use at ${st}: ${rates('App Opened')} / ${rates('Session Started')}`);
+    }
+    assert.equal(rate('App Opened', 'information') + rate('Session Started', 'information'), 0);
+    assert.ok(rate('Survey Completed', 'commitment') > 1.5 * rate('Survey Completed', 'information'), `Survey Completed: ${rates('Survey Completed')}`);
+    // Affinity: giving unasked, mostly from affinity on.
+    assert.ok(rate('Product Reviewed', 'affinity') > 2.5 * rate('Product Reviewed', 'information'), `Product Reviewed: ${rates('Product Reviewed')}`);
+    assert.ok(rate('Idea Submitted', 'affinity') > 3 * rate('Idea Submitted', 'commitment'), `Idea Submitted: ${rates('Idea Submitted')}`);
+    for (const e of ['Referral Sent', 'Community Answer Posted', 'Idea Voted']) {
+      const low = STAGES.slice(0, 3).reduce((a, st) => a + having[e]![st], 0);
+      const high = having[e]!['affinity'] + having[e]!['co-creation'];
+      assert.ok(high > 0 && low === 0, `${e}: ${rates(e)}`);
+    }
+    // Co-creation: research and adopted ideas, (almost) only there.
+    assert.ok(rate('Panel Joined', 'co-creation') > 0.15 && rate('Panel Joined', 'co-creation') > 10 * rate('Panel Joined', 'commitment'), `Panel Joined: ${rates('Panel Joined')}`);
+    assert.equal(rate('Panel Joined', 'introduction'), 0);
+    for (const e of ['Beta Joined', 'Interview Completed', 'Idea Adopted']) {
+      assert.ok(rate(e, 'co-creation') > 0.1 && STAGES.slice(0, 4).every((st) => having[e]![st] === 0), `${e}: ${rates(e)}`);
+    }
+  });
+});
+
 type CountedTable = 'customers' | 'orders' | 'order_lines' | 'interactions' | 'feedback' | 'accounts' | 'customer_accounts' | 'identities' | 'products' | 'demo_truth';
 
 interface Fingerprint {
@@ -210,6 +284,8 @@ DIALECTS.forEach((d, i) => {
           const truth = byUser.get(c.user_id!);
           assert.ok(truth, `truth for ${c.user_id}`);
           assert.equal(c.order_count, truth.buyer ? truth.repeatPurchases + 1 : 0, `orders of ${c.user_id}`);
+          assert.ok(STAGES.includes(truth.stage), `stage of ${c.user_id}`);
+          assert.equal(truth.stageHistory.at(-1)?.stage, truth.stage, `stage history of ${c.user_id}`);
           if (truth.buyer) diffs.push(c.order_count - 1 - truth.expectedRepeat);
         }
         // The generator follows its model: observed repeat purchases match E[X(T) | λ, p_eff].

@@ -38,7 +38,9 @@ export interface Settings {
   population: Population;
 }
 
-export type Stage = 'introduction' | 'acquaintance' | 'engagement' | 'advocacy' | 'co-creation';
+/** The LOVE stages, in order (see rules/love-stages.yaml for how Rapport reads them). */
+export const STAGES = ['introduction', 'information', 'commitment', 'affinity', 'co-creation'] as const;
+export type Stage = 'introduction' | 'information' | 'commitment' | 'affinity' | 'co-creation';
 export type Platform = 'web' | 'app' | 'both';
 
 export interface FeedbackTruth {
@@ -99,7 +101,15 @@ export interface CustomerTruth {
   newsletter: boolean;
   account: string | null;
   big: boolean;
+  /**
+   * The latent LOVE stage at the observation end, drawn per customer (see drawLadder) and
+   * what their stage-specific behaviour is emitted from. It is the depth the relationship
+   * reached, not lost by silence: a customer who reached affinity and then went quiet is still
+   * at affinity (silence shows as cooling momentum, which the stage engine reads separately).
+   */
   stage: Stage;
+  /** Each stage on the way up and when it was reached (introduction at sign-up), oldest first; ends at `stage`. */
+  stageHistory: { stage: Stage; at: string }[];
   defects: DefectTruth[];
   issues: { type: GeneralIssue; at: string }[];
   wants: IdeaKey[];
@@ -190,6 +200,30 @@ const NEEDS_ORDER = new Set<GeneralIssue>(['coupon_not_applying', 'return_label'
 
 const RESOLUTION_HOURS: Record<string, number> = { urgent: 6, high: 16, normal: 30, low: 60 };
 
+const YEAR_MS = 52 * WEEK_MS;
+const MONTH_MS = YEAR_MS / 12;
+/** Positions in STAGES. */
+const COMMITMENT = 2;
+
+/**
+ * Of the involvement-driven items the main stream draws (reviews, invitations, portal ideas),
+ * the share kept while the customer is at each stage (indexed like STAGES): all of them once
+ * they give without being asked (affinity), some before.
+ */
+const REVIEW_BEFORE_AFFINITY = [0.3, 0.3, 0.45, 1, 1];
+const INVITE_BEFORE_AFFINITY = [0.1, 0.1, 0.15, 1, 1];
+const IDEA_BEFORE_AFFINITY = [0.12, 0.12, 0.25, 1, 1];
+/** Share of the main stream's survey answers kept before commitment. */
+const SURVEY_BEFORE_COMMITMENT = 0.15;
+/** Chance that a committed customer whom the base rate left out answers a survey wave all the same. */
+const SURVEY_EXTRA = 0.55;
+
+const QUESTION_TOPICS = ['delivery times', 'gift wrapping', 'product details', 'payment options', 'returns policy', 'stock availability'];
+const BETA_PROGRAMS = ['App 5.0 beta', 'Gift cards pilot', 'New checkout beta', 'Recommendations beta'];
+const STUDIES = ['Checkout research', 'Delivery experience', 'Wishlist & gifting', 'Business buying'];
+type Gift = 'review' | 'referral' | 'community' | 'vote' | 'idea';
+type Research = 'interview' | 'panel' | 'beta' | 'visit' | 'adopted';
+
 export function simulateCustomer(s: Settings, index: number): CustomerResult {
   return new CustomerStory(s, index).run();
 }
@@ -212,12 +246,21 @@ class CustomerStory {
   private orders: { id: string; at: number; lines: LineItem[]; total: number; defects: OrderDefect[] }[] = [];
   private pains: { at: number; kind: OrderDefect | GeneralIssue }[] = [];
   private ticketNo = 0;
+  /** The LOVE stream: the latent stage and what it makes the customer do (the main stream stays as it was). */
+  private readonly love: Rng;
+  /** The stages reached, oldest first (introduction at sign-up). */
+  private ladder: { stage: Stage; at: number }[] = [];
+  /** Ideas posted on the portal: what an adopted idea refers to. */
+  private ideaPosts: { id: string; idea: IdeaKey; at: number }[] = [];
+  /** Orders that got a review. */
+  private reviewed = new Set<string>();
 
   constructor(
     private readonly s: Settings,
     private readonly index: number,
   ) {
     this.rng = Rng.from(s.seed, 'customer', index);
+    this.love = Rng.from(s.seed, 'love', index);
     this.pop = s.population;
     this.userId = userIdOf(s.seed, index);
     this.who = { userId: this.userId };
@@ -277,6 +320,7 @@ class CustomerStory {
       account: this.groupId,
       big: false,
       stage: 'introduction',
+      stageHistory: [],
       defects: [],
       issues: [],
       wants: [],
@@ -295,6 +339,7 @@ class CustomerStory {
     // Purchases (BG/NBD) and what they cause.
     const buyer = rng.chance(this.pop.buyerShare);
     let firstAt = Number.POSITIVE_INFINITY;
+    let purchases: { at: number; defects: OrderDefect[]; died: boolean }[] = [];
     if (buyer) firstAt = rng.chance(0.55) ? ts + rng.uniform(30, 90) * MINUTE_MS : ts + rng.exponential(1 / (10 * DAY_MS));
     if (firstAt < s.end - MINUTE_MS) {
       truth.buyer = true;
@@ -312,12 +357,15 @@ class CustomerStory {
       truth.deathAt = deathAt === null ? null : iso(deathAt);
       this.activeUntil = deathAt ?? s.end;
       // times is sim.purchases mapped, so times[k] exists.
-      sim.purchases.forEach((pu, k) => this.purchase(times[k]!, pu.defects, pu.died, k));
+      purchases = sim.purchases.map((pu, k) => ({ at: times[k]!, defects: pu.defects, died: pu.died }));
     } else {
       // A prospect: interested for a while after signing up, then drifts away.
       this.activeUntil = Math.min(s.end, ts + rng.exponential(1 / (10 * WEEK_MS)));
       truth.alive = false;
     }
+    // The latent stage comes from its own stream, so the draws above and below stay as they were.
+    this.drawLadder(ts, purchases);
+    purchases.forEach((pu, k) => this.purchase(pu.at, pu.defects, pu.died, k));
 
     this.browsing(ts);
     this.newsletters(ts);
@@ -327,6 +375,7 @@ class CustomerStory {
     this.ideas(ts);
     this.finishTruth();
     this.relationship(ts);
+    this.loveStory(ts);
 
     return {
       truth,
@@ -445,33 +494,50 @@ class CustomerStory {
       }
     }
 
-    // A review of one item, more likely from involved customers and after a bad experience.
+    // A review of one item, more likely from involved customers and after a bad experience;
+    // written mostly once the customer gives without being asked (affinity), now and then before.
     if (rng.chance(0.04 + 0.25 * truth.involvement + (defects.length > 0 ? 0.1 : 0))) {
-      const line = rng.pick(lines);
-      const d = defects[0] ?? null;
-      const when = at + rng.uniform(4, 20) * DAY_MS;
-      const y = this.satisfactionAt(when) + line.product.quality + (d ? -1.6 : 0) + 0.9 * rng.normal();
-      const rating = y < -1.6 ? 1 : y < -0.9 ? 2 : y < -0.1 ? 3 : y < 0.7 ? 4 : 5;
-      const categoryKey = categoryOf(line.product).key;
-      const text = reviewText(rating, line.product, categoryKey, rng, d === 'delivery_late' || d === 'item_damaged' ? d : null);
-      const id = em.addFeedback(this.who, 'review', text, rating, 'published', when, {
+      const review = this.draftReview(rng, at, lines, defects, orderId);
+      if (this.keeps(REVIEW_BEFORE_AFFINITY, review.when)) review.emit();
+    }
+    // Friends told about the shop: from customers at affinity, rarely before.
+    if (rng.chance(0.08 * truth.involvement)) {
+      const when = at + rng.uniform(1, 30) * DAY_MS;
+      const via = rng.pick(['email', 'link']);
+      if (this.keeps(INVITE_BEFORE_AFFINITY, when)) em.track('known', this.who, 'Invite Sent', when, { via }, channel);
+    }
+  }
+
+  /**
+   * A review of one item of an order, drawn now (from `rng`) and stored by `emit`. The rating
+   * follows satisfaction so far, the product's quality and the order's first defect.
+   */
+  private draftReview(rng: Rng, at: number, lines: readonly LineItem[], defects: readonly OrderDefect[], orderId: string): { when: number; emit: () => void } {
+    const line = rng.pick(lines);
+    const d = defects[0] ?? null;
+    const when = at + rng.uniform(4, 20) * DAY_MS;
+    const y = this.satisfactionAt(when) + line.product.quality + (d ? -1.6 : 0) + 0.9 * rng.normal();
+    const rating = y < -1.6 ? 1 : y < -0.9 ? 2 : y < -0.1 ? 3 : y < 0.7 ? 4 : 5;
+    const categoryKey = categoryOf(line.product).key;
+    const text = reviewText(rating, line.product, categoryKey, rng, d === 'delivery_late' || d === 'item_damaged' ? d : null);
+    const emit = (): void => {
+      const id = this.em.addFeedback(this.who, 'review', text, rating, 'published', when, {
         product_id: line.product.id,
         product_name: line.product.name,
         category: line.product.category,
         order_id: orderId,
       });
-      if (id) {
-        em.track('known', this.who, 'Product Reviewed', when, { product_id: line.product.id, rating, review_id: id }, 'web');
-        const themes: string[] = [];
-        if (line.product.quality < -1 && rating <= 3) themes.push(`product:${line.product.id}`);
-        if (d) themes.push(`defect:${d}`);
-        if (rating >= 4 && themes.length === 0) themes.push('praise');
-        if (themes.length === 0) themes.push('complaint');
-        truth.feedback.push({ id, kind: 'review', themes });
-      }
-    }
-    // Advocates tell friends.
-    if (rng.chance(0.08 * truth.involvement)) em.track('known', this.who, 'Invite Sent', at + rng.uniform(1, 30) * DAY_MS, { via: rng.pick(['email', 'link']) }, channel);
+      if (!id) return;
+      this.reviewed.add(orderId);
+      this.em.track('known', this.who, 'Product Reviewed', when, { product_id: line.product.id, rating, review_id: id, channel: 'web', direction: 'inbound' }, 'web');
+      const themes: string[] = [];
+      if (line.product.quality < -1 && rating <= 3) themes.push(`product:${line.product.id}`);
+      if (d) themes.push(`defect:${d}`);
+      if (rating >= 4 && themes.length === 0) themes.push('praise');
+      if (themes.length === 0) themes.push('complaint');
+      this.truth.feedback.push({ id, kind: 'review', themes });
+    };
+    return { when, emit };
   }
 
   /** Satisfaction at time t: the latent minus what has gone wrong so far. */
@@ -633,60 +699,71 @@ class CustomerStory {
       const campaign = `NPS ${iso(wave).slice(0, 7)}`;
       em.track('known', this.who, 'Email Sent', wave, { email_type: 'nps_survey', campaign, channel: 'email', direction: 'outbound' });
       const active = this.activeAt(wave);
-      if (!rng.chance(active ? 0.12 + 0.45 * truth.involvement : 0.04)) return;
-      const at = wave + rng.exponential(1 / (40 * HOUR_MS));
-      const sat = this.satisfactionAt(at);
-      const score = Math.max(0, Math.min(10, Math.round(8 + 1.5 * (sat - 0.8) + 1.3 * rng.normal())));
-      const recent = this.pains.filter((p) => p.at < at && p.at > at - 26 * WEEK_MS).at(-1);
-      const pain = recent && rng.chance(0.6) ? recent.kind : null;
-      const idea = rng.chance(0.12 + 0.3 * truth.involvement) ? rng.pick(truth.wants) : null;
-      const text = surveyText(score, rng, pain, idea);
-      const id = em.addFeedback(this.who, 'survey', text, score, 'received', at, { survey: 'NPS', campaign, wave: w + 1, score });
-      if (id) {
-        em.track('known', this.who, 'Survey Completed', at, { survey: 'NPS', campaign, score, channel: 'email' });
-        const themes: string[] = [];
-        if (pain) themes.push(pain in ORDER_DEFECTS ? `defect:${pain}` : `issue:${pain}`);
-        if (idea) themes.push(`idea:${idea}`);
-        if (themes.length === 0) themes.push(score >= 9 ? 'praise' : score >= 7 ? 'neutral' : 'complaint');
-        truth.feedback.push({ id, kind: 'survey', themes });
+      const committed = this.stageAt(wave) >= COMMITMENT;
+      if (!rng.chance(active ? 0.12 + 0.45 * truth.involvement : 0.04)) {
+        // Committed customers answer more often than the base rate above.
+        if (active && committed && this.love.chance(SURVEY_EXTRA)) this.draftSurvey(this.love, wave, w, campaign)();
+        return;
       }
+      const answer = this.draftSurvey(rng, wave, w, campaign);
+      // Survey answers are part of commitment; before it, only some answer.
+      if (committed || this.love.chance(SURVEY_BEFORE_COMMITMENT)) answer();
     });
+  }
+
+  /** An answer to NPS wave `w` (sent at `wave`), drawn now from `rng` and stored by the returned function. */
+  private draftSurvey(rng: Rng, wave: number, w: number, campaign: string): () => void {
+    const { em, truth } = this;
+    const at = wave + rng.exponential(1 / (40 * HOUR_MS));
+    const sat = this.satisfactionAt(at);
+    const score = Math.max(0, Math.min(10, Math.round(8 + 1.5 * (sat - 0.8) + 1.3 * rng.normal())));
+    const recent = this.pains.filter((p) => p.at < at && p.at > at - 26 * WEEK_MS).at(-1);
+    const pain = recent && rng.chance(0.6) ? recent.kind : null;
+    const idea = rng.chance(0.12 + 0.3 * truth.involvement) ? rng.pick(truth.wants) : null;
+    const text = surveyText(score, rng, pain, idea);
+    return () => {
+      const id = em.addFeedback(this.who, 'survey', text, score, 'received', at, { survey: 'NPS', campaign, wave: w + 1, score });
+      if (!id) return;
+      em.track('known', this.who, 'Survey Completed', at, { survey: 'NPS', campaign, score, channel: 'email', direction: 'inbound' });
+      const themes: string[] = [];
+      if (pain) themes.push(pain in ORDER_DEFECTS ? `defect:${pain}` : `issue:${pain}`);
+      if (idea) themes.push(`idea:${idea}`);
+      if (themes.length === 0) themes.push(score >= 9 ? 'praise' : score >= 7 ? 'neutral' : 'complaint');
+      truth.feedback.push({ id, kind: 'survey', themes });
+    };
   }
 
   /** Ideas posted on the portal: involved customers post their wishes, some repeatedly. */
   private ideas(ts: number): void {
-    const { rng, em, truth, s } = this;
+    const { rng, truth, s } = this;
     const years = (Math.max(this.activeUntil, ts) - ts) / (52 * WEEK_MS);
     const n = rng.poisson((1.2 * truth.involvement * truth.involvement + (this.groupId ? 0.25 : 0)) * years + 0.03);
     for (let k = 0; k < n; k++) {
       const at = Math.min(s.end - HOUR_MS, ts + rng.float() * (Math.max(this.activeUntil, ts + DAY_MS) - ts));
       const idea = rng.pick(truth.wants);
-      const id = em.addFeedback(this.who, 'other', ideaText(idea, rng), null, rng.pick(['open', 'open', 'under_review']), at, { type: 'idea', channel: 'portal' });
-      if (id) {
-        em.track('known', this.who, 'Idea Submitted', at, { feedback_id: id }, 'web');
-        truth.feedback.push({ id, kind: 'other', themes: [`idea:${idea}`] });
-      }
+      const text = ideaText(idea, rng);
+      const status = rng.pick(['open', 'open', 'under_review']);
+      // Posting ideas unasked is affinity; before it, few do.
+      if (this.keeps(IDEA_BEFORE_AFFINITY, at)) this.postIdea(at, idea, text, status);
     }
+  }
+
+  private postIdea(at: number, idea: IdeaKey, text: string, status: string): void {
+    const id = this.em.addFeedback(this.who, 'other', text, null, status, at, { type: 'idea', channel: 'portal' });
+    if (!id) return;
+    this.em.track('known', this.who, 'Idea Submitted', at, { feedback_id: id, channel: 'web', direction: 'inbound' }, 'web');
+    this.truth.feedback.push({ id, kind: 'other', themes: [`idea:${idea}`] });
+    this.ideaPosts.push({ id, idea, at });
   }
 
   private finishTruth(): void {
     const { truth } = this;
-    const repeats = this.orders.length - 1;
     truth.revenue = round(this.orders.reduce((a, o) => a + o.total, 0), 2);
     truth.realisedMeanSpend = this.orders.length > 0 ? round(truth.revenue / this.orders.length, 2) : null;
-    truth.stage = !truth.buyer
-      ? 'introduction'
-      : repeats === 0
-        ? 'acquaintance'
-        : truth.involvement >= 0.55 && repeats >= 2
-          ? 'co-creation'
-          : truth.involvement >= 0.3
-            ? 'advocacy'
-            : 'engagement';
     truth.big = truth.lambda * truth.meanSpend * 52 >= 1500;
   }
 
-  /** Account management: calls, meetings and visit notes for big and business customers; interviews for co-creators. */
+  /** Account management: calls, meetings and visit notes for big and business customers. */
   private relationship(ts: number): void {
     const { rng, em, truth, s } = this;
     const span = s.end - s.start;
@@ -725,40 +802,337 @@ class CustomerStory {
         em.track('known', this.who, 'Event Attended', at, { event, channel: 'in_person', direction: 'mutual' });
       }
     }
-    // Research interviews: co-creators, big business buyers, and a sample of other involved buyers.
-    const interviewee =
-      truth.stage === 'co-creation' || (this.groupId !== null && truth.big) || (truth.involvement >= 0.4 && this.orders.length > 0 && rng.chance(0.15));
-    if (interviewee && this.orders.length > 0) {
-      // this.orders is not empty here (checked just above).
-      const from = (this.orders[1] ?? this.orders[0]!).at + WEEK_MS;
-      const n = 1 + (rng.chance(0.4) ? 1 : 0);
-      for (let k = 0; k < n && from < s.end; k++) {
-        const at = localTime(rng, from + rng.float() * (s.end - from), this.country.utcOffset, from, s.end - 2 * HOUR_MS);
-        const where = rng.chance(0.7) ? 'phone' : 'in_person';
-        em.track('known', this.who, 'Interview Completed', at, { study: rng.pick(['Checkout research', 'Delivery experience', 'Wishlist & gifting', 'Business buying']), channel: where, direction: 'mutual' });
-        const cats = this.topCategories();
-        const text = interviewText(rng, {
-          name: this.personTraits.name,
-          since: iso(ts).slice(0, 7),
-          cat1: cats[0],
-          cat2: cats[1],
-          freq: this.frequency(),
-          pains: this.recentPains(at),
-          wishes: truth.wants,
-        });
-        const id = em.addFeedback(this.who, 'interview', text, null, 'noted', at + HOUR_MS, { study: 'customer research', interviewer: rng.pick(['Lea (product)', 'Sam (UX research)', 'Priya (product)']) });
-        if (id) truth.feedback.push({ id, kind: 'interview', themes: [...this.noteThemes(at), ...truth.wants.map((w) => `idea:${w}`)] });
+  }
+
+
+  /**
+   * Draws the latent LOVE stage as a climb from introduction (at sign-up). Each step up is a
+   * draw whose odds depend on what the customer already is: buyer or prospect, realised repeat
+   * purchases, how lively their browsing is, involvement, satisfaction (less after defects),
+   * account membership; each stage is reached at a time inside the active period. From the
+   * love stream only, so every draw of the main stream stays as it was. Nothing is lost later:
+   * the stage is the depth reached (see CustomerTruth.stage).
+   */
+  private drawLadder(ts: number, purchases: readonly { at: number; defects: readonly OrderDefect[] }[]): void {
+    const { love, truth, s } = this;
+    const until = Math.min(this.activeUntil, s.end - HOUR_MS);
+    const ladder: { stage: Stage; at: number }[] = [{ stage: 'introduction', at: ts }];
+    const climb = (stage: Stage, at: number | null): number | null => {
+      if (at === null || !(at <= until)) return null;
+      const t = Math.max(at, last(ladder).at);
+      ladder.push({ stage, at: t });
+      return t;
+    };
+    const weeksLeft = (t: number): number => Math.max(0, (until - t) / WEEK_MS);
+    // A time in the rest of the active period after t, early rather than late; null when too little is left.
+    const later = (t: number, minWeeks: number): number | null => (weeksLeft(t) < minWeeks ? null : t + (until - t) * love.beta(1.2, 2.5));
+    // Sessions a week while interested, as browsing() draws them.
+    const browse = truth.buyer ? (0.08 + 2 * truth.lambda) * truth.engagement : 0.12 * truth.engagement;
+    const finish = (): void => {
+      this.ladder = ladder;
+      truth.stage = last(ladder).stage;
+      truth.stageHistory = ladder.map((x) => ({ stage: x.stage, at: iso(x.at) }));
+    };
+
+    // Information: a first purchase is an exchange; a prospect gets there by asking and being
+    // answered or replying to onboarding, the likelier the more they looked around.
+    let tInfo: number | null = purchases[0]?.at ?? null;
+    if (tInfo === null && love.chance(0.12 + 0.6 * (1 - Math.exp(-(browse * weeksLeft(ts)) / 2)))) tInfo = ts + (0.02 + 0.5 * love.float()) * (until - ts);
+    const info = climb('information', tInfo);
+    if (info === null) return finish();
+
+    // Commitment: repeat purchases (the likelier, the more of them and the longer the customer
+    // stayed), or regular use without them (likelier for lively browsers).
+    let tCommit: number | null = null;
+    const second = purchases[1];
+    const stayedMonths = (until - info) / MONTH_MS;
+    if (second && love.chance((purchases.length > 2 ? 0.6 : 0.4) + 0.55 * (1 - Math.exp(-stayedMonths / 3)))) tCommit = second.at;
+    else if (weeksLeft(info) > 12 && love.chance((truth.buyer ? 0.06 : 0.03) + 0.6 * (1 - Math.exp(-browse / 0.6)))) tCommit = info + love.uniform(3, 10) * WEEK_MS;
+    const commit = climb('commitment', tCommit);
+    if (commit === null) return finish();
+
+    // Affinity: involved, satisfied customers come to give without being asked.
+    const hurt = purchases.filter((p) => p.defects.length > 0).length;
+    const pAffinity = Math.min(0.9, Math.max(0.02, 0.15 + 1.6 * truth.involvement + 0.1 * (truth.satisfaction - 0.8) - 0.08 * hurt));
+    const affinity = climb('affinity', love.chance(pAffinity) ? later(commit, 3) : null);
+    if (affinity === null) return finish();
+
+    // Co-creation: the most involved, business accounts and big buyers are asked to shape the product.
+    const big = truth.lambda * truth.meanSpend * 52 >= 1500;
+    const pCo = Math.min(0.8, 0.08 + 0.7 * truth.involvement + (this.groupId ? 0.12 : 0) + (big ? 0.08 : 0));
+    climb('co-creation', love.chance(pCo) ? later(affinity, 2) : null);
+    finish();
+  }
+
+  /** The position in STAGES of the stage reached by time t. */
+  private stageAt(t: number): number {
+    let k = 0;
+    for (const x of this.ladder) if (x.at <= t) k = STAGES.indexOf(x.stage);
+    return k;
+  }
+
+  private reachedAt(stage: Stage): number | null {
+    return this.ladder.find((x) => x.stage === stage)?.at ?? null;
+  }
+
+  /** Whether an item the main stream drew for time t is kept, by the share `keep` gives the stage reached by then. */
+  private keeps(keep: readonly number[], t: number): boolean {
+    const p = itemAt(keep, this.stageAt(t));
+    return p >= 1 || this.love.chance(p);
+  }
+
+  /** t moved to a typical hour of its local day, not before lo; a time past the end stays there (and is not emitted). */
+  private when(t: number, lo: number): number {
+    return t >= this.s.end ? t : localTime(this.love, t, this.country.utcOffset, lo, this.s.end - HOUR_MS);
+  }
+
+  /** Like channel(), from the love stream. */
+  private loveChannel(): Channel {
+    const pl = this.truth.platform;
+    return pl === 'web' ? 'web' : pl === 'app' ? 'mobile' : this.love.chance(0.5) ? 'web' : 'mobile';
+  }
+
+  private track(event: string, at: number, properties: Record<string, unknown>, channel: string, direction: 'inbound' | 'outbound' | 'mutual'): void {
+    this.em.track('known', this.who, event, at, { ...properties, channel, direction });
+  }
+
+  /**
+   * What the customer's LOVE stage makes them do, from the love stream, spread over their
+   * active period after each stage was reached. Stages overlap as in life: a committed customer
+   * may use the shop only now and then, an affinity customer may give only once, and items the
+   * main stream drew (reviews, invitations, ideas, survey answers) are kept mostly from the
+   * stage they belong to on, some before (see the *_BEFORE_* shares).
+   *
+   * - introduction: an onboarding e-mail (as everyone gets), now and then a first question,
+   *   seldom answered;
+   * - information: for a prospect the exchange that got them there (a question answered, a reply
+   *   to onboarding, a support chat); questions answered while interested; a first purchase;
+   * - commitment: regular use (App Opened / Session Started in most months, how regular drawn
+   *   per customer), a support chat or call in some quarters, survey answers more often;
+   * - affinity: one to three ways of giving unasked (reviews, referrals, community answers, idea
+   *   votes and comments, ideas), repeated over the time left, or once;
+   * - co-creation: one or two kinds of research (interviews, panels, betas, research visits for
+   *   business accounts, an idea of theirs adopted).
+   */
+  private loveStory(ts: number): void {
+    const until = Math.min(this.activeUntil, this.s.end);
+    this.onboarding(ts);
+    const info = this.reachedAt('information');
+    const commit = this.reachedAt('commitment');
+    const affinity = this.reachedAt('affinity');
+    const co = this.reachedAt('co-creation');
+    if (info === null) this.firstTouches(ts, until);
+    else this.exchanges(ts, info, until);
+    if (commit !== null) this.regularUse(commit, until);
+    if (affinity !== null) this.giving(affinity, until);
+    if (co !== null) this.research(co, until);
+    else if (commit !== null && this.love.chance(0.02)) {
+      // Signed up for the customer panel and never took part.
+      this.track('Panel Joined', this.when(commit + this.love.float() * (until - commit), commit), { panel: 'Customer panel' }, 'web', 'inbound');
+    }
+  }
+
+  /** The onboarding e-mail after sign-up: a company message many never answer. */
+  private onboarding(ts: number): void {
+    this.track('Email Sent', ts + DAY_MS, { email_type: 'onboarding', step: 'welcome' }, 'email', 'outbound');
+  }
+
+  /** Introduction only: now and then a first question, seldom answered in a way that led anywhere. */
+  private firstTouches(ts: number, until: number): void {
+    const { love } = this;
+    if (!love.chance(0.25)) return;
+    const asked = this.when(ts + love.float() * Math.max(DAY_MS, until - ts), ts + MINUTE_MS);
+    this.track('Question Asked', asked, { topic: love.pick(QUESTION_TOPICS) }, this.loveChannel(), 'inbound');
+    if (love.chance(0.12)) this.track('Question Answered', asked + love.uniform(1, 30) * HOUR_MS, {}, 'email', 'outbound');
+  }
+
+  private question(asked: number, answered: number): void {
+    const topic = this.love.pick(QUESTION_TOPICS);
+    this.track('Question Asked', asked, { topic }, this.love.chance(0.6) ? 'web' : 'email', 'inbound');
+    this.track('Question Answered', answered, { topic }, 'email', 'outbound');
+  }
+
+  /** Information: the customer asks and the company answers; for a prospect, the exchange that brought them here. */
+  private exchanges(ts: number, info: number, until: number): void {
+    const { love } = this;
+    if (!this.truth.buyer) {
+      const how = love.weighted([0.55, 0.3, 0.15]);
+      if (how === 0) this.question(Math.max(ts + MINUTE_MS, info - love.uniform(0.5, 20) * HOUR_MS), info);
+      else if (how === 1) this.track('Onboarding Replied', info, { step: 'welcome' }, 'email', 'inbound');
+      else this.track('Support Chat Completed', info, { topic: 'pre-sale question', duration_minutes: love.between(4, 25) }, 'support', 'mutual');
+    } else if (love.chance(0.12)) {
+      this.track('Onboarding Replied', ts + love.uniform(1.2, 6) * DAY_MS, { step: 'welcome' }, 'email', 'inbound');
+    }
+    for (const t of poissonTimes(love, 0.5 / 52, info + DAY_MS, until)) {
+      const asked = this.when(t, info);
+      this.question(asked, asked + love.uniform(1, 30) * HOUR_MS);
+    }
+  }
+
+  /** Commitment: regular use month after month (how regular is drawn per customer), and conversations both ways now and then. */
+  private regularUse(commit: number, until: number): void {
+    const { love, truth } = this;
+    const regularity = love.beta(2, 1.2);
+    const app = truth.platform === 'app' || (truth.platform === 'both' && love.chance(0.5));
+    for (let m = commit, first = true; m < until; m += MONTH_MS, first = false) {
+      if (!first && !love.chance(regularity)) continue;
+      const uses = 1 + love.poisson(0.6);
+      for (let k = 0; k < uses; k++) {
+        const at = first && k === 0 ? commit : this.when(m + love.float() * MONTH_MS, m);
+        if (at >= until) continue;
+        if (app) this.track('App Opened', at, { version: '4.1' }, 'mobile', 'inbound');
+        else this.track('Session Started', at, {}, 'web', 'inbound');
+      }
+    }
+    for (let q = commit; q < until; q += 13 * WEEK_MS) {
+      if (!love.chance(0.3)) continue;
+      const at = this.when(q + love.float() * 13 * WEEK_MS, q);
+      if (at >= until) continue;
+      const minutes = love.between(5, 30);
+      if (love.chance(0.6)) this.track('Support Chat Completed', at, { topic: love.pick(['product advice', 'gift advice', 'order advice']), duration_minutes: minutes }, 'support', 'mutual');
+      else this.track('Call Completed', at, { topic: 'personal shopping', duration_minutes: minutes }, 'phone', 'mutual');
+    }
+  }
+
+  /** Affinity: giving without being asked, in one to three ways, repeated over the time left; some give only once. */
+  private giving(affinity: number, until: number): void {
+    const { love } = this;
+    const gifts: readonly Gift[] = ['review', 'referral', 'community', 'vote', 'idea'];
+    const weights = [this.orders.length > 0 ? 0.3 : 0, 0.25, 0.15, 0.3, 0.2];
+    const ways = 1 + love.weighted([0.25, 0.45, 0.3]);
+    const once = ways === 1 && love.chance(0.5);
+    const years = Math.max(0, (until - affinity) / YEAR_MS);
+    const chosen: Gift[] = [];
+    while (chosen.length < ways) chosen.push(love.pickWeighted(gifts, weights.map((w, i) => (chosen.includes(itemAt(gifts, i)) ? 0 : w))));
+    chosen.forEach((gift, j) => {
+      const n = once ? 1 : 1 + love.poisson(1.5 * years);
+      for (let i = 0; i < n; i++) this.give(gift, j === 0 && i === 0 ? affinity : this.when(affinity + love.float() * (until - affinity), affinity));
+    });
+  }
+
+  private give(gift: Gift, at: number): void {
+    const { love, truth } = this;
+    switch (gift) {
+      case 'review': {
+        const order = this.orders.filter((o) => o.at <= at && !this.reviewed.has(o.id)).at(-1);
+        if (order) {
+          this.draftReview(love, Math.max(order.at, at - 4 * DAY_MS), order.lines, order.defects, order.id).emit();
+          return;
+        }
+        // Nothing left to review: tells a friend instead.
+        this.track('Referral Sent', at, { via: love.pick(['email', 'link', 'code']) }, this.loveChannel(), 'inbound');
+        return;
+      }
+      case 'referral':
+        this.track('Referral Sent', at, { via: love.pick(['email', 'link', 'code']) }, this.loveChannel(), 'inbound');
+        return;
+      case 'community':
+        this.track('Community Answer Posted', at, { topic: love.pickWeighted(CATEGORIES, this.prefs).name }, 'community', 'inbound');
+        return;
+      case 'vote': {
+        const idea = love.pick(IDEA_KEYS.filter((k) => !IDEAS[k].b2b || this.groupId !== null));
+        this.track('Idea Voted', at, { idea }, 'web', 'inbound');
+        if (love.chance(0.4)) this.track('Idea Commented', at + love.uniform(1, 10) * MINUTE_MS, { idea }, 'web', 'inbound');
+        return;
+      }
+      case 'idea': {
+        const idea = love.pick(truth.wants);
+        this.postIdea(at, idea, ideaText(idea, love), love.pick(['open', 'open', 'under_review']));
+        return;
       }
     }
   }
 
-  private recentPains(at: number): string[] {
+  /** Co-creation: shaping the product through one or two kinds of research. */
+  private research(co: number, until: number): void {
+    const { love } = this;
+    const kinds: readonly Research[] = ['interview', 'panel', 'beta', 'visit', 'adopted'];
+    const weights = [0.4, 0.3, 0.3, this.companyInfo ? 0.2 : 0, 0.2];
+    const chosen: Research[] = [love.pickWeighted(kinds, weights)];
+    if (love.chance(0.35)) chosen.push(love.pickWeighted(kinds, weights.map((w, i) => (chosen.includes(itemAt(kinds, i)) ? 0 : w))));
+    const later = Math.max(until, co + 8 * WEEK_MS);
+    chosen.forEach((kind, j) => this.takePart(kind, j === 0 ? co : this.when(co + love.float() * (later - co), co), later));
+  }
+
+  private takePart(kind: Research, at: number, until: number): void {
+    const { love, s } = this;
+    switch (kind) {
+      case 'interview': {
+        this.interview(at);
+        if (love.chance(0.3)) this.interview(this.when(at + love.uniform(8, 40) * WEEK_MS, at));
+        return;
+      }
+      case 'panel': {
+        this.track('Panel Joined', at, { panel: 'Customer panel' }, 'web', 'inbound');
+        const sessions = 1 + love.poisson((2 * (until - at)) / YEAR_MS);
+        for (let k = 0; k < sessions; k++) this.track('Panel Session Attended', this.when(at + love.uniform(1, Math.max(2, (until - at) / WEEK_MS)) * WEEK_MS, at), { panel: 'Customer panel' }, love.chance(0.7) ? 'web' : 'in_person', 'mutual');
+        return;
+      }
+      case 'beta': {
+        const program = love.pick(BETA_PROGRAMS);
+        this.track('Beta Joined', at, { program }, this.loveChannel(), 'inbound');
+        const notes = 1 + love.poisson(1);
+        for (let k = 0; k < notes; k++) this.track('Beta Feedback Submitted', this.when(at + love.uniform(1, 10) * WEEK_MS, at), { program }, 'web', 'inbound');
+        return;
+      }
+      case 'visit': {
+        const c = this.companyInfo;
+        if (!c) return;
+        this.track('Visit Completed', at, { purpose: 'research visit', duration_minutes: 90 }, 'in_person', 'mutual');
+        const text = visitText(love, {
+          company: c.name,
+          industry: c.industry,
+          employees: String(c.employees),
+          name: this.personTraits.name,
+          cat1: this.topCategories()[0],
+          freq: this.frequency(),
+          pains: this.recentPains(at, love),
+          wishes: this.truth.wants,
+        });
+        const id = this.em.addFeedback(this.who, 'visit_note', text, null, 'noted', at + 2 * HOUR_MS, { account: this.groupId, author: love.pick(['Lea (product)', 'Sam (UX research)']) });
+        if (id) this.truth.feedback.push({ id, kind: 'visit_note', themes: this.noteThemes(at) });
+        return;
+      }
+      case 'adopted': {
+        let post = this.ideaPosts.filter((p) => p.at < at - WEEK_MS).at(-1);
+        if (!post) {
+          const idea = love.pick(this.truth.wants);
+          const signup = Date.parse(this.truth.signupAt);
+          const posted = Math.max(signup + HOUR_MS, at - love.uniform(6, 30) * WEEK_MS);
+          this.postIdea(posted, idea, ideaText(idea, love), 'under_review');
+          post = this.ideaPosts.at(-1);
+        }
+        if (post && at < s.end) this.track('Idea Adopted', at, { idea: post.idea, feedback_id: post.id }, 'email', 'outbound');
+        return;
+      }
+    }
+  }
+
+  /** A research interview and its notes. */
+  private interview(at: number): void {
+    const { love, truth } = this;
+    this.track('Interview Completed', at, { study: love.pick(STUDIES) }, love.chance(0.7) ? 'phone' : 'in_person', 'mutual');
+    const cats = this.topCategories();
+    const text = interviewText(love, {
+      name: this.personTraits.name,
+      since: truth.signupAt.slice(0, 7),
+      cat1: cats[0],
+      cat2: cats[1],
+      freq: this.frequency(),
+      pains: this.recentPains(at, love),
+      wishes: truth.wants,
+    });
+    const id = this.em.addFeedback(this.who, 'interview', text, null, 'noted', at + HOUR_MS, { study: 'customer research', interviewer: love.pick(['Lea (product)', 'Sam (UX research)', 'Priya (product)']) });
+    if (id) truth.feedback.push({ id, kind: 'interview', themes: [...this.noteThemes(at), ...truth.wants.map((w) => `idea:${w}`)] });
+  }
+
+  private recentPains(at: number, rng: Rng = this.rng): string[] {
     const seen = new Set<string>();
     const out: string[] = [];
     for (const p of this.pains.filter((x) => x.at < at).slice(-3)) {
       if (seen.has(p.kind)) continue;
       seen.add(p.kind);
-      out.push(painNote(p.kind, this.rng));
+      out.push(painNote(p.kind, rng));
     }
     return out;
   }

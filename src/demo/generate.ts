@@ -19,7 +19,7 @@ import * as repo from './demo.repository.js';
  */
 
 /** Bumped when the generator changes what a seed produces. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export interface DemoOptions {
   customers: number;
@@ -163,6 +163,7 @@ export async function generateDemo(store: Store, options: DemoOptions): Promise<
       'Order values: a Gamma(p, nu) budget per order filled with catalogue lines, so totals are sums of list prices near the budget (truth.realisedMeanSpend vs meanSpend).',
       'Defects: each order independently suffers delivery_late/item_damaged/wrong_item/double_charge; a hit on a repeat purchase raises that purchase dropout by churnHazard.',
       'Feedback truth: demo_truth.params.feedback lists every item with its themes (defect:, issue:, idea:, product:, praise, complaint, neutral).',
+      'LOVE stages: demo_truth.params.stage is the latent stage each identified customer reached (depth, not lost by silence), drawn from its own stream; stageHistory says when each stage on the way up was reached. Stage behaviour (answered questions, regular use, reviews, referrals, community answers, idea votes, panels, betas, interviews, adopted ideas) is emitted from it, with overlap between stages.',
     ],
   };
   await writeMeta(store, { ...meta, anonymousFeedback: previous?.anonymousFeedback ?? [] });
