@@ -12,7 +12,7 @@ import { runStages } from '../src/relationships/stages.job.js';
 import { accountStageOf, customerStageOf, saveRulesText, stagesSummary } from '../src/relationships/stages.service.js';
 import { buildServer } from '../src/server/app.js';
 import { DAY_MS, monthOfMs } from '../src/models/time.js';
-import { CONVERSATION_BIT, Features, featurePlan, INBOUND, MUTUAL, OUTBOUND } from '../src/models/stages/features.js';
+import { CONVERSATION_BIT, Features, featurePlan, INBOUND, MUTUAL, OUTBOUND, REACTION_BIT } from '../src/models/stages/features.js';
 import { rapport } from './support/cli.js';
 import { DIALECTS, type TestStore } from './support/stores.js';
 
@@ -52,13 +52,13 @@ describe('the stage rules file', () => {
     assert.match(checkRules(good.replace("  - key: information\n    name: Information", "  - key: information\n    when_: 1\n    name: Information")).join('\n'), /unknown key when_/);
   });
 
-  it('counts a month as two-way only for a conversation: mutual, or both ways through a conversation channel', () => {
+  it('counts a month as two-way only for a conversation: mutual, or both ways through a conversation channel, never a reaction', () => {
     const rules = parseRules(defaultRulesText());
     const asOf = Date.UTC(2026, 5, 30);
     const plan = featurePlan(rules, asOf);
-    const f = new Features(plan, 3);
-    const slot = plan.slotOf('two_way_months', 365);
-    const active = plan.slotOf('active_months', 365);
+    const f = new Features(plan, 4);
+    const slot = plan.slotOf('two_way_months', 730);
+    const active = plan.slotOf('active_months', 730);
     for (let m = 1; m <= 5; m++) {
       const at = Date.UTC(2026, m, 10);
       // 0: a push and a page view every month; 1: a newsletter and a reply by e-mail; 2: a call.
@@ -67,9 +67,13 @@ describe('the stage rules file', () => {
       f.addInteraction(1, at, OUTBOUND, CONVERSATION_BIT);
       f.addInteraction(1, at + DAY_MS, INBOUND, CONVERSATION_BIT);
       if (m <= 2) f.addInteraction(2, at, MUTUAL, 0);
+      // 3: a newsletter opened: a reaction, which answers nothing.
+      f.addInteraction(3, at, OUTBOUND, CONVERSATION_BIT);
+      f.addInteraction(3, at + DAY_MS, INBOUND, CONVERSATION_BIT | REACTION_BIT);
     }
-    assert.deepEqual([0, 1, 2].map((i) => f.value(i, slot)), [0, 5, 2]);
-    assert.deepEqual([0, 1, 2].map((i) => f.value(i, active)), [5, 5, 2], 'outbound alone is not activity of their own');
+    assert.deepEqual([0, 1, 2, 3].map((i) => f.value(i, slot)), [0, 5, 2, 0]);
+    assert.deepEqual([0, 1, 2, 3].map((i) => f.value(i, active)), [5, 5, 2, 0], 'outbound alone, or a reaction, is not activity of their own');
+    assert.deepEqual([f.recent[3], f.previous[3]], [0, 0], 'nor a touch for momentum');
     // A row after the as-of time is not counted.
     f.addInteraction(2, asOf + DAY_MS, MUTUAL, 0);
     assert.equal(f.value(2, slot), 2);

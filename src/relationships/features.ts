@@ -3,7 +3,7 @@
  * customer for a run, or one customer for an explanation, through the same code so that the
  * two agree.
  */
-import { CONVERSATION_BIT, Features, type FeaturePlan } from '../models/stages/features.js';
+import { CONVERSATION_BIT, Features, REACTION_BIT, type FeaturePlan } from '../models/stages/features.js';
 import type { Store } from '../store/db.js';
 import { Worker } from 'node:worker_threads';
 import { fromThreadError, workerScript, type ThreadError } from '../core/threads.js';
@@ -33,8 +33,8 @@ function countOnThread(store: Store, rules: StageRules, asOf: number, ids: Float
 }
 
 /** The event name → group bit mask the interactions are coded with. */
-export function groupMasks(plan: FeaturePlan, events: Record<string, string[]>): Map<string, number> {
-  const masks = new Map<string, number>();
+export function groupMasks(plan: FeaturePlan, events: Record<string, string[]>, reactions: readonly string[] = []): Map<string, number> {
+  const masks = new Map<string, number>(reactions.map((n) => [n, REACTION_BIT]));
   plan.groups.forEach((g, bit) => {
     for (const name of events[g] ?? []) masks.set(name, (masks.get(name) ?? 0) | (1 << bit));
   });
@@ -73,7 +73,7 @@ export async function gatherFeatures(
   }
   await scanInteractions(
     store,
-    groupMasks(plan, rules.events),
+    groupMasks(plan, rules.events, rules.reactions),
     { channels: rules.conversationChannels, bit: CONVERSATION_BIT },
     (p, n) => {
       for (let k = 0; k < n * 4; k += 4) {

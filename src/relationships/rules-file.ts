@@ -152,7 +152,7 @@ export function parseRules(source: string): StageRules {
   const c = new Checker(doc, lines);
   const root = doc.toJS({ maxAliasCount: 10 }) as unknown;
   if (!isObject(root)) throw rulesError([{ field: '(file)', message: 'expected a mapping with version, events, scores, stages, momentum, accounts', row: 1, rule: 'file' }]);
-  unknownKeys(c, root, ['version', 'name', 'events', 'conversation_channels', 'scores', 'stages', 'momentum', 'accounts'], [], 'file');
+  unknownKeys(c, root, ['version', 'name', 'events', 'conversation_channels', 'reactions', 'scores', 'stages', 'momentum', 'accounts'], [], 'file');
   const version = number(c, root['version'], ['version'], 'file', 1, 1, 'version (this format is version 1)') ?? 1;
   const name = root['name'] === undefined ? 'custom' : (text(c, root['name'], ['name'], 'file', 'name', 200) ?? 'custom');
 
@@ -170,7 +170,7 @@ export function parseRules(source: string): StageRules {
       total += names.length;
       events[g] = [...new Set(names.map((n) => (n as string).trim().toLowerCase()))];
     }
-    if (Object.keys(ev).length > 30) c.fail(['events'], 'events', 'at most 30 event groups');
+    if (Object.keys(ev).length > 28) c.fail(['events'], 'events', 'at most 28 event groups');
     if (total > MAX_EVENTS) c.fail(['events'], 'events', `at most ${MAX_EVENTS} event names in all`);
   }
   const groups = new Set(Object.keys(events));
@@ -179,6 +179,10 @@ export function parseRules(source: string): StageRules {
   let conversationChannels = DEFAULT_CONVERSATION_CHANNELS;
   if (!Array.isArray(cc) || cc.length > 50 || !cc.every((x) => typeof x === 'string' && /^[a-z0-9_ -]{1,40}$/i.test(x))) c.fail(['conversation_channels'], 'conversation_channels', 'expected a list of up to 50 channel names (letters, digits, _ and -)');
   else conversationChannels = [...new Set(cc.map((x) => (x as string).trim().toLowerCase()))];
+  const re = root['reactions'] ?? [];
+  let reactions: string[] = [];
+  if (!Array.isArray(re) || re.length > 100 || !re.every((x) => typeof x === 'string' && x.trim() !== '' && x.length <= 200)) c.fail(['reactions'], 'reactions', 'expected a list of up to 100 event names');
+  else reactions = [...new Set(re.map((x) => (x as string).trim().toLowerCase()))];
 
   const sc = root['scores'] ?? {};
   let scores = { promoterMin: 9, detractorMax: 6 };
@@ -250,7 +254,7 @@ export function parseRules(source: string): StageRules {
   }
 
   if (c.issues.length > 0) throw rulesError(c.issues);
-  return { version, name, events, conversationChannels, scores, stages, momentum, accounts: { minPeople } };
+  return { version, name, events, conversationChannels, reactions, scores, stages, momentum, accounts: { minPeople } };
 }
 
 function rulesError(issues: RuleIssue[]): RapportError {

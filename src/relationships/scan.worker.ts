@@ -32,7 +32,7 @@ try {
     const positionOf = positions(job.ids);
     await scanInteractions(
       store,
-      groupMasks(plan, job.rules.events),
+      groupMasks(plan, job.rules.events, job.rules.reactions),
       { channels: job.rules.conversationChannels, bit: CONVERSATION_BIT },
       (p, n) => {
         for (let k = 0; k < n * 4; k += 4) {

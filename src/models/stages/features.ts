@@ -19,6 +19,8 @@ export const OUTBOUND = 1;
 export const MUTUAL = 2;
 /** Set in an interaction's group mask when it went through a conversation channel (the rules' `conversation_channels`). */
 export const CONVERSATION_BIT = 1 << 30;
+/** Set when the interaction is a reaction to a company message (an e-mail opened, a link clicked): not the customer's own word. */
+export const REACTION_BIT = 1 << 29;
 
 /** One counted quantity: a measure over a window. */
 export interface Slot {
@@ -231,6 +233,8 @@ export class Features {
       if (at < c.from) continue;
       if (c.test === 0 || (c.test === 1 && direction === c.param) || (c.test === 2 && (groups & c.param) !== 0)) counts[base + plan.offsets[s]!]! += 1;
     }
+    // A reaction (an e-mail opened) answers nothing and is no activity of the customer's own.
+    if ((groups & REACTION_BIT) !== 0) return;
     if (direction !== OUTBOUND) this.touch(i, at);
     if (this.monthSlots.length > 0) {
       // Months with a two-way exchange: a mutual interaction anywhere, or inbound and outbound

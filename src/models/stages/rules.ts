@@ -84,6 +84,8 @@ export interface StageRules {
   events: Record<string, string[]>;
   /** Channels (lower-cased) whose inbound and outbound interactions make a two-way exchange. */
   conversationChannels: string[];
+  /** Event names (lower-cased) that only react to a company message: no exchange, no activity of the customer's own. */
+  reactions: string[];
   scores: { promoterMin: number; detractorMax: number };
   /** The five stages in ladder order. */
   stages: StageRule[];
