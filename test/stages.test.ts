@@ -73,7 +73,7 @@ describe('the stage rules file', () => {
     }
     assert.deepEqual([0, 1, 2, 3].map((i) => f.value(i, slot)), [0, 5, 2, 0]);
     assert.deepEqual([0, 1, 2, 3].map((i) => f.value(i, active)), [5, 5, 2, 0], 'outbound alone, or a reaction, is not activity of their own');
-    assert.deepEqual([f.recent[3], f.previous[3]], [0, 0], 'nor a touch for momentum');
+    assert.deepEqual([f.recentOf(3), f.previousOf(3)], [0, 0], 'nor a touch for momentum');
     // A row after the as-of time is not counted.
     f.addInteraction(2, asOf + DAY_MS, MUTUAL, 0);
     assert.equal(f.value(2, slot), 2);

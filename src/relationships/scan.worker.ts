@@ -42,7 +42,7 @@ try {
       },
       { range: job.range },
     );
-    const out = { counts: f.counts, monthBits: f.monthBits, recent: f.recent, previous: f.previous, first: f.first, lastContact: f.lastContact };
+    const out = { counts: f.counts, monthBits: f.monthBits, state: f.state };
     port.postMessage({ ok: true, features: out }, Object.values(out).map((a) => a.buffer as ArrayBuffer));
   } finally {
     await store.close();

@@ -172,7 +172,7 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
     perStage[p.stage]! += 1;
     const tr = trend.get(list.ids[i]!);
     if (tr) pThen[i] = tr.then;
-    const m = momentumOf(rules.momentum, f.recent[i]!, f.previous[i]!, tr?.now ?? Number.NaN, tr?.then ?? Number.NaN).momentum;
+    const m = momentumOf(rules.momentum, f.recentOf(i), f.previousOf(i), tr?.now ?? Number.NaN, tr?.then ?? Number.NaN).momentum;
     momentum[i] = MOMENTA.indexOf(m);
     perMomentum[m] += 1;
   }
@@ -244,8 +244,8 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
           row[2] = stage[i];
           row[3] = met[i];
           row[4] = MOMENTA[momentum[i]!];
-          row[5] = f.recent[i];
-          row[6] = f.previous[i];
+          row[5] = f.recentOf(i);
+          row[6] = f.previousOf(i);
           row[7] = Number.isNaN(pThen[i]!) ? null : pThen[i];
           return row;
         },

@@ -148,7 +148,7 @@ export async function customerStageOf(store: Store, userId: string, now = Date.n
   const explanation: StageExplanation = explainStage(force.rules, f, 0);
   const pNow = value?.p_alive ?? Number.NaN;
   const pThen = stored?.p_alive_then ?? Number.NaN;
-  const reading: MomentumReading = momentumOf(force.rules.momentum, f.recent[0]!, f.previous[0]!, pNow, pThen);
+  const reading: MomentumReading = momentumOf(force.rules.momentum, f.recentOf(0), f.previousOf(0), pNow, pThen);
   const storedKey = stored ? STAGE_KEYS[stored.stage]! : null;
   const lines: string[] = [];
   const at = force.rules.stages.find((s) => s.key === explanation.stage)!;
@@ -173,8 +173,8 @@ export async function customerStageOf(store: Store, userId: string, now = Date.n
     lines,
     momentumReading: {
       windowDays: force.rules.momentum.windowDays,
-      activityRecent: f.recent[0]!,
-      activityPrevious: f.previous[0]!,
+      activityRecent: f.recentOf(0),
+      activityPrevious: f.previousOf(0),
       activity: reading.activity,
       pAliveNow: Number.isFinite(pNow) ? pNow : null,
       pAliveThen: Number.isFinite(pThen) ? pThen : null,

@@ -164,24 +164,31 @@ function baseCode(m: BaseMeasure, from: number): SlotCode {
 }
 
 /**
- * The counts of `n` customers (positions 0…n−1): add rows, then read values. Memory is about
- * (8 × slots + 8 × month masks + 40) bytes per customer.
+ * The counts of `n` customers (positions 0…n−1): add rows, then read values. A run adds tens of
+ * millions of rows in time order, so each row touches one customer's state at random: what a
+ * customer has is kept together (their counts in one run of `width` numbers, their month masks
+ * in one, their activity and first and last times in one), and what a row adds is looked up once
+ * per kind of row (event groups × direction), not tested slot by slot.
+ * Memory: 8 × (width + 4) + 8 × month masks bytes per customer.
  */
 export class Features {
   readonly counts: Float64Array;
   readonly monthBits: Uint32Array;
-  /** Activity (inbound and mutual interactions, orders, feedback) in the momentum window and the one before. */
-  readonly recent: Float64Array;
-  readonly previous: Float64Array;
-  readonly first: Float64Array;
-  readonly lastContact: Float64Array;
+  /** Per customer: activity in the momentum window, in the window before, the first time seen, the last touch. */
+  readonly state: Float64Array;
   /** How many threads counted the rows (set by whoever fills it). */
   threads = 1;
   private readonly asOfMonth: number;
+  private readonly from: Float64Array;
+  private readonly offsets: Int32Array;
   private readonly interactionSlots: number[];
   private readonly orderSlots: number[];
   private readonly feedbackSlots: number[];
-  private readonly monthSlots: { slot: number; measure: BaseMeasure }[];
+  /** Month slots: their slot, kind (0 two-way, 1 order months, 2 active months) and first mask. */
+  private readonly monthSlot: Int32Array;
+  private readonly monthKind: Int8Array;
+  private readonly monthBase: Int32Array;
+  private readonly interactionPlans = new Map<number, Int32Array>();
   /** The bit of feedback kind `survey` in the rows' kind masks (promoters and detractors are survey answers). */
   readonly surveyBit: number;
 
@@ -191,52 +198,86 @@ export class Features {
   ) {
     this.counts = new Float64Array(n * plan.width);
     this.monthBits = new Uint32Array(n * plan.masks * 2);
-    this.recent = new Float64Array(n);
-    this.previous = new Float64Array(n);
-    this.first = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-    this.lastContact = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
+    this.state = new Float64Array(n * 4);
+    for (let i = 0; i < n; i++) {
+      this.state[i * 4 + 2] = Number.POSITIVE_INFINITY;
+      this.state[i * 4 + 3] = Number.NEGATIVE_INFINITY;
+    }
     this.asOfMonth = monthOfMs(plan.asOf);
+    this.from = Float64Array.from(plan.codes, (c) => c.from);
+    this.offsets = Int32Array.from(plan.offsets);
     const of = (s: Source): number[] => plan.codes.flatMap((c, i) => (c.source === s ? [i] : []));
     this.interactionSlots = of('interaction');
     this.orderSlots = of('order');
     this.feedbackSlots = of('feedback');
     const survey = plan.feedbackKinds.indexOf('survey');
     this.surveyBit = survey < 0 ? 0 : 1 << survey;
-    this.monthSlots = plan.codes.flatMap((c, i) => (c.months >= 0 ? [{ slot: i, measure: plan.slots[i]!.measure as BaseMeasure }] : []));
+    const months = plan.codes.flatMap((c, i) => (c.months >= 0 ? [i] : []));
+    this.monthSlot = Int32Array.from(months);
+    this.monthKind = Int8Array.from(months, (i) => (plan.slots[i]!.measure === 'two_way_months' ? 0 : plan.slots[i]!.measure === 'order_months' ? 1 : 2));
+    this.monthBase = Int32Array.from(months, (i) => plan.codes[i]!.months);
+  }
+
+  recentOf(i: number): number {
+    return this.state[i * 4]!;
+  }
+
+  previousOf(i: number): number {
+    return this.state[i * 4 + 1]!;
   }
 
   /** Adds what another accumulator of the same plan and customers counted (another slice of the rows). */
-  merge(o: { counts: Float64Array; monthBits: Uint32Array; recent: Float64Array; previous: Float64Array; first: Float64Array; lastContact: Float64Array }): void {
-    if (o.counts.length !== this.counts.length || o.monthBits.length !== this.monthBits.length || o.first.length !== this.n) throw new Error('Features.merge: another plan or another set of customers');
+  merge(o: { counts: Float64Array; monthBits: Uint32Array; state: Float64Array }): void {
+    if (o.counts.length !== this.counts.length || o.monthBits.length !== this.monthBits.length || o.state.length !== this.state.length) throw new Error('Features.merge: another plan or another set of customers');
     for (let k = 0; k < o.counts.length; k++) this.counts[k]! += o.counts[k]!;
     for (let k = 0; k < o.monthBits.length; k++) this.monthBits[k]! |= o.monthBits[k]!;
-    for (let i = 0; i < this.n; i++) {
-      this.recent[i]! += o.recent[i]!;
-      this.previous[i]! += o.previous[i]!;
-      if (o.first[i]! < this.first[i]!) this.first[i] = o.first[i]!;
-      if (o.lastContact[i]! > this.lastContact[i]!) this.lastContact[i] = o.lastContact[i]!;
+    const s = this.state;
+    for (let k = 0; k < s.length; k += 4) {
+      s[k]! += o.state[k]!;
+      s[k + 1]! += o.state[k + 1]!;
+      if (o.state[k + 2]! < s[k + 2]!) s[k + 2] = o.state[k + 2]!;
+      if (o.state[k + 3]! > s[k + 3]!) s[k + 3] = o.state[k + 3]!;
     }
   }
 
   /** Records that the customer was first seen at `at` (customers.first_seen), if earlier than their rows. */
   seen(i: number, at: number): void {
-    if (at <= this.plan.asOf && at < this.first[i]!) this.first[i] = at;
+    if (at <= this.plan.asOf && at < this.state[i * 4 + 2]!) this.state[i * 4 + 2] = at;
+  }
+
+  /** The slots an interaction of these groups and direction counts in (windows aside), computed once per kind. */
+  private slotsFor(direction: number, groups: number): Int32Array {
+    const key = groups * 4 + direction;
+    let slots = this.interactionPlans.get(key);
+    if (!slots) {
+      const codes = this.plan.codes;
+      slots = Int32Array.from(
+        this.interactionSlots.filter((s) => {
+          const c = codes[s]!;
+          return c.test === 0 || (c.test === 1 && direction === c.param) || (c.test === 2 && (groups & c.param) !== 0);
+        }),
+      );
+      this.interactionPlans.set(key, slots);
+    }
+    return slots;
   }
 
   addInteraction(i: number, at: number, direction: number, groups: number): void {
-    const { plan, counts } = this;
-    if (!(at <= plan.asOf)) return;
-    if (at < this.first[i]!) this.first[i] = at;
-    const base = i * plan.width;
-    for (const s of this.interactionSlots) {
-      const c = plan.codes[s]!;
-      if (at < c.from) continue;
-      if (c.test === 0 || (c.test === 1 && direction === c.param) || (c.test === 2 && (groups & c.param) !== 0)) counts[base + plan.offsets[s]!]! += 1;
+    if (!(at <= this.plan.asOf)) return;
+    const st = i * 4;
+    if (at < this.state[st + 2]!) this.state[st + 2] = at;
+    const slots = this.slotsFor(direction, groups);
+    if (slots.length > 0) {
+      const base = i * this.plan.width;
+      for (let k = 0; k < slots.length; k++) {
+        const s = slots[k]!;
+        if (at >= this.from[s]!) this.counts[base + this.offsets[s]!]! += 1;
+      }
     }
     // A reaction (an e-mail opened) answers nothing and is no activity of the customer's own.
     if ((groups & REACTION_BIT) !== 0) return;
-    if (direction !== OUTBOUND) this.touch(i, at);
-    if (this.monthSlots.length > 0) {
+    if (direction !== OUTBOUND) this.touch(st, at);
+    if (this.monthSlot.length > 0) {
       // Months with a two-way exchange: a mutual interaction anywhere, or inbound and outbound
       // ones through conversation channels (a push and a page view in one month are not an exchange).
       const conversation = (groups & CONVERSATION_BIT) !== 0;
@@ -247,26 +288,27 @@ export class Features {
   addOrder(i: number, at: number, total: number): void {
     const { plan, counts } = this;
     if (!(at <= plan.asOf)) return;
-    if (at < this.first[i]!) this.first[i] = at;
+    const st = i * 4;
+    if (at < this.state[st + 2]!) this.state[st + 2] = at;
     const base = i * plan.width;
     for (const s of this.orderSlots) {
-      const c = plan.codes[s]!;
-      if (at >= c.from) counts[base + plan.offsets[s]!]! += c.test === 0 ? 1 : total;
+      if (at >= this.from[s]!) counts[base + this.offsets[s]!]! += plan.codes[s]!.test === 0 ? 1 : total;
     }
-    this.touch(i, at);
-    if (this.monthSlots.length > 0) this.month(i, at, 8);
+    this.touch(st, at);
+    if (this.monthSlot.length > 0) this.month(i, at, 8);
   }
 
   addFeedback(i: number, at: number, kinds: number, rating: number, label: number, sentiment: number): void {
     const { plan, counts } = this;
     if (!(at <= plan.asOf)) return;
-    if (at < this.first[i]!) this.first[i] = at;
+    const st = i * 4;
+    if (at < this.state[st + 2]!) this.state[st + 2] = at;
     const base = i * plan.width;
     const survey = (kinds & this.surveyBit) !== 0;
     for (const s of this.feedbackSlots) {
       const c = plan.codes[s]!;
       if (at < c.from) continue;
-      const o = base + plan.offsets[s]!;
+      const o = base + this.offsets[s]!;
       switch (c.test) {
         case 0:
           counts[o]! += 1;
@@ -291,38 +333,40 @@ export class Features {
           break;
       }
     }
-    this.touch(i, at);
-    if (this.monthSlots.length > 0) this.month(i, at, 16);
+    this.touch(st, at);
+    if (this.monthSlot.length > 0) this.month(i, at, 16);
   }
 
-
-  private touch(i: number, at: number): void {
-    if (at > this.lastContact[i]!) this.lastContact[i] = at;
+  private touch(st: number, at: number): void {
+    const s = this.state;
+    if (at > s[st + 3]!) s[st + 3] = at;
     const w = this.plan.momentumWindowMs;
     const age = this.plan.asOf - at;
-    if (age <= w) this.recent[i]! += 1;
-    else if (age <= 2 * w) this.previous[i]! += 1;
+    if (age <= w) s[st]! += 1;
+    else if (age <= 2 * w) s[st + 1]! += 1;
   }
 
   /** Sets month bits: what = 1 inbound and 2 outbound through a conversation channel, 4 mutual, 8 order, 16 feedback, 32 the customer's own interaction. */
   private month(i: number, at: number, what: number): void {
+    if (what === 0) return;
     const back = this.asOfMonth - monthOfMs(at);
     if (back < 0 || back >= MAX_MONTHS) return;
     const word = back >> 5;
     const bit = 1 << (back & 31);
-    const { plan, monthBits } = this;
-    for (const { slot, measure } of this.monthSlots) {
-      const c = plan.codes[slot]!;
-      if (at < c.from) continue;
-      const base = (i * plan.masks + c.months) * 2 + word;
-      if (measure === 'two_way_months') {
-        if (what & 1) monthBits[base]! |= bit;
-        if (what & 2) monthBits[base + 2]! |= bit;
-        if (what & 4) monthBits[base + 4]! |= bit;
-      } else if (measure === 'order_months') {
-        if (what & 8) monthBits[base]! |= bit;
+    const bits = this.monthBits;
+    const customer = i * this.plan.masks;
+    for (let k = 0; k < this.monthSlot.length; k++) {
+      if (at < this.from[this.monthSlot[k]!]!) continue;
+      const base = (customer + this.monthBase[k]!) * 2 + word;
+      const kind = this.monthKind[k]!;
+      if (kind === 0) {
+        if (what & 1) bits[base]! |= bit;
+        if (what & 2) bits[base + 2]! |= bit;
+        if (what & 4) bits[base + 4]! |= bit;
+      } else if (kind === 1) {
+        if (what & 8) bits[base]! |= bit;
       } else if (what & (8 | 16 | 32)) {
-        monthBits[base]! |= bit;
+        bits[base]! |= bit;
       }
     }
   }
@@ -340,7 +384,7 @@ export class Features {
     }
     if (slot.measure === 'tenure_days') return this.tenureDays(i);
     if (slot.measure === 'days_since_contact') {
-      const last = this.lastContact[i]!;
+      const last = this.state[i * 4 + 3]!;
       return last === Number.NEGATIVE_INFINITY ? this.tenureDays(i) : (plan.asOf - last) / DAY_MS;
     }
     const o = i * plan.width + plan.offsets[s]!;
@@ -349,7 +393,7 @@ export class Features {
   }
 
   tenureDays(i: number): number {
-    const f = this.first[i]!;
+    const f = this.state[i * 4 + 2]!;
     return f === Number.POSITIVE_INFINITY ? 0 : Math.max(0, (this.plan.asOf - f) / DAY_MS);
   }
 }
