@@ -16,31 +16,6 @@ import { replaceRules, rulesInForce } from './rules.js';
 import { STAGES_JOB, stagesAsOf, type StagesRunReport } from './stages.job.js';
 import * as repo from './stages.repository.js';
 
-export const MEASURE_LABELS: Record<string, string> = {
-  interactions: 'interactions',
-  inbound: 'inbound interactions (the customer spoke)',
-  outbound: 'outbound interactions (the company spoke)',
-  mutual: 'conversations (mutual interactions)',
-  two_way_months: 'months with a two-way exchange',
-  active_months: 'months with activity of their own',
-  orders: 'orders',
-  spend: 'spend',
-  order_months: 'months with an order',
-  feedback: 'feedback items',
-  promoters: 'promoter survey answers',
-  detractors: 'detractor survey answers',
-  positive_feedback: 'positive feedback items',
-  sentiment: 'mean sentiment of their feedback',
-  tenure_days: 'days since first seen',
-  days_since_contact: 'days since their last touch',
-};
-
-export function measureLabel(m: string): string {
-  if (m.startsWith('events:')) return `events in group ${m.slice(7)}`;
-  if (m.startsWith('feedback:')) return `feedback of kind ${m.slice(9)}`;
-  return MEASURE_LABELS[m] ?? m;
-}
-
 const fmt = (v: number): string => (Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(2));
 
 /** A condition in words: "orders in the last 365 days: 3 (at least 2) — met". */
@@ -49,7 +24,7 @@ export function conditionLines(c: ExplainedCondition, depth = 0): string[] {
   if (c.kind === 'measure') {
     const window = c.windowDays === null ? '' : ` in the last ${c.windowDays} days`;
     const bound = [c.atLeast !== null ? `at least ${fmt(c.atLeast)}` : null, c.atMost !== null ? `at most ${fmt(c.atMost)}` : null].filter(Boolean).join(' and ');
-    return [`${pad}${c.met ? '✓' : '✗'} ${measureLabel(c.measure)}${window}: ${c.value === null ? 'none' : fmt(c.value)} (${bound})`];
+    return [`${pad}${c.met ? '✓' : '✗'} ${c.label}${window}: ${c.value === null ? 'none' : fmt(c.value)} (${bound})`];
   }
   const head = c.kind === 'at_least' ? `at least ${c.need} of (${c.metCount} met)` : c.kind === 'all' ? 'all of' : 'any of';
   return [`${pad}${c.met ? '✓' : '✗'} ${head}:`, ...c.parts.flatMap((p) => conditionLines(p, depth + 1))];

@@ -4,7 +4,7 @@
  * the customer's value and whether it held, and what is missing for the next stage.
  */
 import type { Features } from './features.js';
-import { isLeaf, STAGE_KEYS, type Condition, type Measure, type StageKey, type StageRules } from './rules.js';
+import { isLeaf, measureLabel, STAGE_KEYS, type Condition, type Measure, type StageKey, type StageRules } from './rules.js';
 
 /** A compiled condition: true when customer i meets it. */
 type Test = (f: Features, i: number) => boolean;
@@ -61,7 +61,7 @@ export function placer(rules: StageRules, f: Features): Placer {
 }
 
 export type ExplainedCondition =
-  | { kind: 'measure'; measure: Measure; windowDays: number | null; atLeast: number | null; atMost: number | null; value: number | null; met: boolean }
+  | { kind: 'measure'; measure: Measure; label: string; windowDays: number | null; atLeast: number | null; atMost: number | null; value: number | null; met: boolean }
   | { kind: 'all' | 'any'; met: boolean; parts: ExplainedCondition[] }
   | { kind: 'at_least'; need: number; metCount: number; met: boolean; parts: ExplainedCondition[] };
 
@@ -77,7 +77,7 @@ function explainCondition(c: Condition, f: Features, i: number): ExplainedCondit
   if (isLeaf(c)) {
     const v = f.value(i, f.plan.slotOf(c.measure, c.windowDays));
     const met = v >= (c.atLeast ?? Number.NEGATIVE_INFINITY) && v <= (c.atMost ?? Number.POSITIVE_INFINITY);
-    return { kind: 'measure', measure: c.measure, windowDays: c.windowDays, atLeast: c.atLeast, atMost: c.atMost, value: Number.isNaN(v) ? null : v, met };
+    return { kind: 'measure', measure: c.measure, label: measureLabel(c.measure), windowDays: c.windowDays, atLeast: c.atLeast, atMost: c.atMost, value: Number.isNaN(v) ? null : v, met };
   }
   if ('all' in c) {
     const parts = c.all.map((x) => explainCondition(x, f, i));

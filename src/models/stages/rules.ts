@@ -105,3 +105,29 @@ export function leaves(c: Condition): Extract<Condition, { measure: Measure }>[]
   if ('any' in c) return c.any.flatMap(leaves);
   return c.of.flatMap(leaves);
 }
+
+/** Each base measure in words, as explanations show it. */
+export const MEASURE_LABELS: Record<BaseMeasure, string> = {
+  interactions: 'interactions',
+  inbound: 'inbound interactions (the customer spoke)',
+  outbound: 'outbound interactions (the company spoke)',
+  mutual: 'conversations (mutual interactions)',
+  two_way_months: 'months with a two-way exchange',
+  active_months: 'months with activity of their own',
+  orders: 'orders',
+  spend: 'spend',
+  order_months: 'months with an order',
+  feedback: 'feedback items',
+  promoters: 'promoter survey answers',
+  detractors: 'detractor survey answers',
+  positive_feedback: 'positive feedback items',
+  sentiment: 'mean sentiment of their feedback',
+  tenure_days: 'days since first seen',
+  days_since_contact: 'days since their last touch',
+};
+
+export function measureLabel(m: Measure): string {
+  if (m.startsWith('events:')) return `events in group ${m.slice(7)}`;
+  if (m.startsWith('feedback:')) return `feedback of kind ${m.slice(9)}`;
+  return MEASURE_LABELS[m as BaseMeasure] ?? m;
+}

@@ -4,25 +4,6 @@ import { Badge, ErrorPanel, Loading, Panel } from '../../components/ui.js';
 import { formatDateTime } from '../../lib/format.js';
 import { useApi } from '../../lib/hooks.js';
 
-const MEASURES: Record<string, string> = {
-  interactions: 'interactions',
-  inbound: 'inbound interactions',
-  outbound: 'outbound interactions',
-  mutual: 'conversations',
-  two_way_months: 'months with a two-way exchange',
-  active_months: 'months with activity of their own',
-  orders: 'orders',
-  spend: 'spend',
-  order_months: 'months with an order',
-  feedback: 'feedback items',
-  promoters: 'promoter survey answers',
-  detractors: 'detractor survey answers',
-  positive_feedback: 'positive feedback items',
-  sentiment: 'mean sentiment',
-  tenure_days: 'days since first seen',
-  days_since_contact: 'days since their last touch',
-};
-const label = (m: string): string => (m.startsWith('events:') ? `${m.slice(7).replaceAll('_', ' ')} events` : m.startsWith('feedback:') ? `${m.slice(9).replaceAll('_', ' ')} feedback` : (MEASURES[m] ?? m));
 const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(2));
 
 function Condition({ c }: { c: ExplainedCondition }) {
@@ -30,7 +11,7 @@ function Condition({ c }: { c: ExplainedCondition }) {
     const bound = [c.atLeast !== null ? `≥ ${num(c.atLeast)}` : null, c.atMost !== null ? `≤ ${num(c.atMost)}` : null].filter(Boolean).join(', ');
     return (
       <li className={c.met ? 'met' : 'unmet'}>
-        <span aria-hidden="true">{c.met ? '✓' : '✗'}</span> {label(c.measure)}
+        <span aria-hidden="true">{c.met ? '✓' : '✗'}</span> {c.label}
         {c.windowDays !== null && ` (last ${c.windowDays} days)`}: <strong>{c.value === null ? 'none' : num(c.value)}</strong> <span className="muted">need {bound}</span>
         <span className="sr-only">{c.met ? ' — met' : ' — not met'}</span>
       </li>
