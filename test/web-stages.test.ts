@@ -64,7 +64,7 @@ describe('relationship stages in the web dashboard', { skip }, () => {
     await panel.waitFor();
     assert.equal(await page.getByTestId('customer-stage-name').innerText(), 'Affinity');
     const text = await panel.innerText();
-    assert.match(text, /reviews events: 1/);
+    assert.match(text, /events in group reviews: 1 need ≥ 1/);
     assert.match(text, /orders: 4/);
     const api = await customerStageOf(t.store, 'ada');
     const next = (api.explanation as { next: { name: string; need: string } }).next;
