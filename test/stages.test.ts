@@ -261,6 +261,12 @@ for (const d of DIALECTS) {
 
     it('answers the stage routes to a read key and documents them', { skip }, async () => {
       const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${read}` } });
+      const profile = (await get('/api/customers/fan')).json<{ stage: string; momentum: string; relationship: { stage: { name: string }; explanation: string } }>();
+      assert.equal(profile.stage, 'affinity');
+      assert.equal(profile.relationship.stage.name, 'Affinity');
+      assert.equal(profile.relationship.explanation, '/api/customers/fan/stage');
+      const listed = (await get('/api/customers?q=commit')).json<{ items: { userId: string; stage: string | null }[] }>();
+      assert.deepEqual(listed.items.map((x) => [x.userId, x.stage]).sort(), [['commit', 'commitment'], ['commit2', 'commitment']]);
       const one = await get('/api/customers/fan/stage');
       assert.equal(one.statusCode, 200);
       assert.equal(one.json<{ stage: { key: string } }>().stage.key, 'affinity');

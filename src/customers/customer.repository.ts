@@ -40,8 +40,9 @@ export async function listCustomers(db: Conn, query: ListQuery) {
   let qb = db
     .selectFrom('customers')
     .leftJoin('customer_values', 'customer_values.customer_id', 'customers.id')
+    .leftJoin('customer_stages', 'customer_stages.customer_id', 'customers.id')
     .selectAll('customers')
-    .select(['customer_values.clv', 'customer_values.p_alive', 'customer_values.segment', 'customer_values.rfm_group'])
+    .select(['customer_values.clv', 'customer_values.p_alive', 'customer_values.segment', 'customer_values.rfm_group', 'customer_stages.stage', 'customer_stages.momentum'])
     .where(filtered(query.q));
   if (query.after) {
     const { value, id } = query.after;

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MOMENTA, STAGE_KEYS, type Momentum } from '../models/stages/rules.js';
+import { storedStage } from '../relationships/stages.service.js';
 import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { notFound } from '../core/errors.js';
 import { round } from '../core/numbers.js';
@@ -34,6 +36,8 @@ export const CustomerSummary = z
     feedback: z.number(),
     clv: z.number().nullable().describe('from the latest customer-value run, in the value currency (`currency` of the page, `value.currency` of a profile); null without orders or before the first run'),
     pAlive: z.number().nullable(),
+    stage: z.enum(STAGE_KEYS).nullable().describe('the LOVE stage of the latest stages run (null before it placed them); why: GET /api/customers/{userId}/stage'),
+    momentum: z.enum(MOMENTA).nullable().describe('warming, steady or cooling, from the same run'),
   })
   .meta({ id: 'CustomerSummary' });
 export type CustomerSummary = z.infer<typeof CustomerSummary>;
@@ -56,6 +60,10 @@ export const Customer360 = CustomerSummary.extend({
   feedbackByKind: z.array(z.object({ kind: z.string(), count: z.number() })),
   value: CustomerValue.nullable().describe('CLV, P(alive), RFM and how they were computed; null without orders or before the first run'),
   listening: CustomerListening.nullable().describe('what they say: the themes they raised, their mean sentiment and intents; null before their feedback is analysed'),
+  relationship: z
+    .object({ stage: z.object({ key: z.enum(STAGE_KEYS), name: z.string(), description: z.string() }), momentum: z.enum(MOMENTA), explanation: z.string().describe('where the placement is explained, rule by rule') })
+    .nullable()
+    .describe('the LOVE stage and momentum of the latest stages run; null before it placed them'),
 }).meta({ id: 'Customer360' });
 export type Customer360 = z.infer<typeof Customer360>;
 
@@ -99,7 +107,7 @@ export type TimelineParams = z.infer<typeof TimelineParams>;
 /** A customer's order value per currency, largest first. */
 type Money = { currency: string; total: number }[];
 
-export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null; p_alive?: number | null }, money: Money = []): CustomerSummary {
+export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null; p_alive?: number | null; stage?: number | null; momentum?: Momentum | null }, money: Money = []): CustomerSummary {
   const byValue = [...money].sort((a, b) => b.total - a.total || (a.currency < b.currency ? -1 : 1));
   return {
     userId: c.user_id ?? '',
@@ -115,6 +123,8 @@ export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null;
     feedback: c.feedback_count,
     clv: c.clv === undefined || c.clv === null ? null : round(c.clv),
     pAlive: c.p_alive === undefined || c.p_alive === null ? null : round(c.p_alive, 4),
+    stage: c.stage === undefined || c.stage === null ? null : (STAGE_KEYS[c.stage] ?? null),
+    momentum: c.momentum ?? null,
   };
 }
 
@@ -215,7 +225,7 @@ async function customerOrThrow(db: Conn, userId: string) {
 export async function getCustomer(store: Store, userId: string): Promise<Customer360> {
   const db = store.db;
   const c = await customerOrThrow(db, userId);
-  const [accounts, anon, mix, money, fb, value, listening] = await Promise.all([
+  const [accounts, anon, mix, money, fb, value, listening, relationship] = await Promise.all([
     repo.accountsOf(db, c.id),
     repo.anonymousIdsOf(db, c.id),
     repo.interactionMix(db, c.id),
@@ -223,12 +233,15 @@ export async function getCustomer(store: Store, userId: string): Promise<Custome
     repo.feedbackMix(db, c.id),
     customerValue(store, c.id),
     customerListening(db, c.id),
+    storedStage(store, c.id),
   ]);
   return {
     ...toSummary(c, money.map((m) => ({ currency: m.currency, total: Number(m.total) }))),
     // One source of truth: the summary fields repeat the value block's.
     clv: value ? value.clv : null,
     pAlive: value ? value.pAlive : null,
+    stage: relationship?.stage.key ?? null,
+    momentum: relationship?.momentum ?? null,
     traits: parseTraits(c.traits),
     anonymousIds: anon.map((a) => a.value),
     accounts: accounts.map((a) => ({ groupId: a.group_id, name: a.name, traits: parseTraits(a.traits) })),
@@ -239,6 +252,7 @@ export async function getCustomer(store: Store, userId: string): Promise<Custome
     feedbackByKind: fb.map((f) => ({ kind: f.kind, count: Number(f.count) })),
     value,
     listening,
+    relationship: relationship ? { ...relationship, explanation: `/api/customers/${encodeURIComponent(userId)}/stage` } : null,
   };
 }
 

@@ -23,11 +23,20 @@ export function defaultRules(): { source: string; rules: StageRules } {
   return defaults;
 }
 
+/** Saved versions already read, by their text (a process may hold several databases, whose ids overlap). */
+const parsed = new Map<string, StageRules>();
+
 export async function rulesInForce(db: Conn): Promise<RulesInForce> {
   const saved = await latestRules(db);
   if (!saved) return { ...defaultRules(), version: null, savedAt: null, savedBy: null };
   // A saved version was checked when it was saved; the same parser reads it.
-  return { rules: parseRules(saved.source), source: saved.source, version: saved.id, savedAt: saved.created_at, savedBy: saved.created_by };
+  let rules = parsed.get(saved.source);
+  if (!rules || parsed.size > 64) {
+    if (parsed.size > 64) parsed.clear();
+    rules = parseRules(saved.source);
+    parsed.set(saved.source, rules);
+  }
+  return { rules, source: saved.source, version: saved.id, savedAt: saved.created_at, savedBy: saved.created_by };
 }
 
 /** Checks and saves a new version; a file with errors throws (invalid_input with every line) and changes nothing. */

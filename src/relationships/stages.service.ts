@@ -160,6 +160,14 @@ export async function customerStageOf(store: Store, userId: string, now = Date.n
   };
 }
 
+/** A customer's stored placement (the latest run's), with the stage's name and description in the rules in force. */
+export async function storedStage(store: Store, customerId: number): Promise<{ stage: { key: (typeof STAGE_KEYS)[number]; name: string; description: string }; momentum: Momentum } | null> {
+  const [row, force] = await Promise.all([repo.customerStage(store.db, customerId), rulesInForce(store.db)]);
+  if (!row) return null;
+  const s = force.rules.stages[row.stage]!;
+  return { stage: { key: s.key, name: s.name, description: s.description }, momentum: row.momentum };
+}
+
 export const StageListParams = z.object({
   stage: z.enum(STAGE_KEYS),
   momentum: z.enum(MOMENTA).optional(),
