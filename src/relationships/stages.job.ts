@@ -114,7 +114,7 @@ export async function stagesAsOf(store: Store, now: number, given?: number): Pro
 }
 
 /** P(alive) now (the CLV run's) and one window before its as-of day, per customer id. */
-async function pAliveTrend(store: Store, windowDays: number): Promise<Map<number, { now: number; then: number }>> {
+async function pAliveTrend(store: Store, windowDays: number, values: readonly unknown[][]): Promise<Map<number, { now: number; then: number }>> {
   const out = new Map<number, { now: number; then: number }>();
   const run = await latestClvRun(store);
   if (!run) return out;
@@ -134,7 +134,7 @@ async function pAliveTrend(store: Store, windowDays: number): Promise<Map<number
     const T = (thenDay + 1 - first) / per;
     thenOf.set(then.customerId[i]!, T > 0 ? modelPAlive(model, x, tx, T) : 1);
   }
-  for (const [id, , pAlive, firstDay] of await customerValues(store)) {
+  for (const [id, , pAlive, firstDay] of values) {
     const c = Number(id);
     // A customer whose first purchase came after that day was not yet a buyer: no trend.
     if (Number(firstDay) > thenDay) continue;
@@ -154,7 +154,9 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
   const list = await listCustomers(store);
   if (list.ids.length === 0) throw new RapportError('invalid_input', 'no customers stored yet: stages need customers and their interactions (import them, or load the demo)');
   const f = await gatherFeatures(store, plan, rules, list, options.parallelAbove === undefined ? {} : { parallelAbove: options.parallelAbove });
-  const trend = await pAliveTrend(store, rules.momentum.windowDays);
+  // Every valued customer's CLV, P(alive) and first purchase day, read once for momentum and accounts.
+  const values = await customerValues(store);
+  const trend = await pAliveTrend(store, rules.momentum.windowDays, values);
   const t1 = performance.now();
 
   const n = list.ids.length;
@@ -178,7 +180,7 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
   }
   // Accounts: the highest stage held by at least min_people, or the most valuable person's.
   const clv = new Map<number, number>();
-  for (const [id, v] of await customerValues(store)) if (v !== null) clv.set(Number(id), Number(v));
+  for (const [id, v] of values) if (v !== null) clv.set(Number(id), Number(v));
   const members = new Map<number, number[]>();
   for (const [a, c] of await accountMembers(store)) {
     const i = list.positionOf(Number(c));

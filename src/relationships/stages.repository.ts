@@ -202,9 +202,9 @@ export async function accountMembers(store: Store): Promise<unknown[][]> {
   return rows(store, 'select account_id, customer_id from customer_accounts', []);
 }
 
-/** CLV and P(alive) of every valued customer as [customer_id, clv or null, p_alive, first_day, segment]. */
+/** CLV and P(alive) of every valued customer as [customer_id, clv or null, p_alive, first_day]. */
 export async function customerValues(store: Store): Promise<unknown[][]> {
-  return rows(store, 'select customer_id, clv, p_alive, first_day, segment from customer_values', []);
+  return rows(store, 'select customer_id, clv, p_alive, first_day from customer_values', []);
 }
 
 export const CUSTOMER_STAGE_COLUMNS = ['customer_id', 'run_id', 'stage', 'met', 'momentum', 'activity_recent', 'activity_previous', 'p_alive_then'] as const;
