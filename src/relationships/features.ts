@@ -42,6 +42,63 @@ export function groupMasks(plan: FeaturePlan, events: Record<string, string[]>, 
 }
 
 
+/** What reading the rows hands on, coded as the repository reads them (rating and sentiment NONE when absent). */
+export interface RowSink {
+  interaction(i: number, at: number, direction: number, groups: number): void;
+  order(i: number, at: number, cents: number): void;
+  feedback(i: number, at: number, kinds: number, rating: number, label: number, sentiment: number): void;
+}
+
+/**
+ * Reads the interactions, orders and feedback of the customers of `list` into `sink` (by their
+ * position in the list). `range` limits the interactions to an id range (the rest are another
+ * thread's).
+ */
+export async function readRows(
+  store: Store,
+  plan: FeaturePlan,
+  rules: StageRules,
+  list: CustomerList,
+  sink: RowSink,
+  o: { customerId?: number; between?: () => void; range?: [number, number] } = {},
+): Promise<void> {
+  const scanOptions = { ...(o.customerId !== undefined ? { customerId: o.customerId } : {}), ...(o.between ? { between: o.between } : {}) };
+  await scanInteractions(
+    store,
+    groupMasks(plan, rules.events, rules.reactions),
+    { channels: rules.conversationChannels, bit: CONVERSATION_BIT },
+    (p, n) => {
+      for (let k = 0; k < n * 4; k += 4) {
+        const i = list.positionOf(p[k]!);
+        if (i >= 0) sink.interaction(i, p[k + 1]!, p[k + 2]!, p[k + 3]!);
+      }
+    },
+    { ...scanOptions, ...(o.range ? { range: o.range } : {}) },
+  );
+  await scanOrders(
+    store,
+    (p, n) => {
+      for (let k = 0; k < n * 3; k += 3) {
+        const i = list.positionOf(p[k]!);
+        if (i >= 0) sink.order(i, p[k + 1]!, p[k + 2]!);
+      }
+    },
+    scanOptions,
+  );
+  const kindBits = new Map(plan.feedbackKinds.map((k, b) => [k, 1 << b]));
+  await scanFeedback(
+    store,
+    kindBits,
+    (p, n) => {
+      for (let k = 0; k < n * 6; k += 6) {
+        const i = list.positionOf(p[k]!);
+        if (i >= 0) sink.feedback(i, p[k + 1]!, p[k + 2]!, p[k + 3]!, p[k + 4]!, p[k + 5]!);
+      }
+    },
+    scanOptions,
+  );
+}
+
 /**
  * Fills features for the customers of `list` from their interactions, orders and feedback.
  * `between` runs between slices (a deadline check); `customerId` reads one customer's rows.
@@ -71,41 +128,17 @@ export async function gatherFeatures(
       range = [split, hi + 1];
     }
   }
-  await scanInteractions(
+  await readRows(
     store,
-    groupMasks(plan, rules.events, rules.reactions),
-    { channels: rules.conversationChannels, bit: CONVERSATION_BIT },
-    (p, n) => {
-      for (let k = 0; k < n * 4; k += 4) {
-        const i = list.positionOf(p[k]!);
-        if (i >= 0) f.addInteraction(i, p[k + 1]!, p[k + 2]!, p[k + 3]!);
-      }
+    plan,
+    rules,
+    list,
+    {
+      interaction: (i, at, direction, groups) => f.addInteraction(i, at, direction, groups),
+      order: (i, at, cents) => f.addOrder(i, at, cents / 100),
+      feedback: (i, at, kinds, rating, label, sentiment) => f.addFeedback(i, at, kinds, rating === NONE ? Number.NaN : rating / 100, label, sentiment === NONE ? Number.NaN : sentiment / 10_000),
     },
     { ...scanOptions, ...(range ? { range } : {}) },
-  );
-  await scanOrders(
-    store,
-    (p, n) => {
-      for (let k = 0; k < n * 3; k += 3) {
-        const i = list.positionOf(p[k]!);
-        if (i >= 0) f.addOrder(i, p[k + 1]!, p[k + 2]! / 100);
-      }
-    },
-    scanOptions,
-  );
-  const kindBits = new Map(plan.feedbackKinds.map((k, b) => [k, 1 << b]));
-  await scanFeedback(
-    store,
-    kindBits,
-    (p, n) => {
-      for (let k = 0; k < n * 6; k += 6) {
-        const i = list.positionOf(p[k]!);
-        const rating = p[k + 3]!;
-        const sentiment = p[k + 5]!;
-        if (i >= 0) f.addFeedback(i, p[k + 1]!, p[k + 2]!, rating === NONE ? Number.NaN : rating / 100, p[k + 4]!, sentiment === NONE ? Number.NaN : sentiment / 10_000);
-      }
-    },
-    scanOptions,
   );
   if (elsewhere) f.merge(await elsewhere);
   f.threads = elsewhere ? 2 : 1;

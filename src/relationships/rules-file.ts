@@ -152,7 +152,7 @@ export function parseRules(source: string): StageRules {
   const c = new Checker(doc, lines);
   const root = doc.toJS({ maxAliasCount: 10 }) as unknown;
   if (!isObject(root)) throw rulesError([{ field: '(file)', message: 'expected a mapping with version, events, scores, stages, momentum, accounts', row: 1, rule: 'file' }]);
-  unknownKeys(c, root, ['version', 'name', 'events', 'conversation_channels', 'reactions', 'scores', 'stages', 'momentum', 'accounts'], [], 'file');
+  unknownKeys(c, root, ['version', 'name', 'events', 'conversation_channels', 'reactions', 'scores', 'stages', 'momentum', 'accounts', 'history', 'value'], [], 'file');
   const version = number(c, root['version'], ['version'], 'file', 1, 1, 'version (this format is version 1)') ?? 1;
   const name = root['name'] === undefined ? 'custom' : (text(c, root['name'], ['name'], 'file', 'name', 200) ?? 'custom');
 
@@ -253,9 +253,43 @@ export function parseRules(source: string): StageRules {
     if (ac['min_people'] !== undefined) minPeople = Math.round(number(c, ac['min_people'], ['accounts', 'min_people'], 'accounts', 1, 1000, 'min_people') ?? 2);
   }
 
+  const hi = root['history'] ?? {};
+  const history = { months: 24, horizonMonths: 6 };
+  if (!isObject(hi)) c.fail(['history'], 'history', 'expected months and horizon_months');
+  else {
+    unknownKeys(c, hi, ['months', 'horizon_months'], ['history'], 'history');
+    if (hi['months'] !== undefined) history.months = Math.round(number(c, hi['months'], ['history', 'months'], 'history', 3, MAX_HISTORY_MONTHS, 'months') ?? 24);
+    if (hi['horizon_months'] !== undefined) history.horizonMonths = Math.round(number(c, hi['horizon_months'], ['history', 'horizon_months'], 'history', 1, 24, 'horizon_months') ?? 6);
+    if (history.horizonMonths >= history.months) c.fail(['history', 'horizon_months'], 'history', `expected horizon_months below months (${history.months}): a move up is looked for within the history`);
+  }
+
+  const va = root['value'] ?? {};
+  const contributions: StageRules['value']['contributions'] = [];
+  if (!isObject(va)) c.fail(['value'], 'value', 'expected contributions');
+  else {
+    unknownKeys(c, va, ['contributions'], ['value'], 'value');
+    const co = va['contributions'] ?? {};
+    if (!isObject(co)) c.fail(['value', 'contributions'], 'value', 'expected a mapping of event groups to a worth each (a number, or referred_clv)');
+    else
+      for (const [g, w] of Object.entries(co)) {
+        if (!groups.has(g)) {
+          c.fail(['value', 'contributions', g], 'value', `no event group ${g} under events (groups: ${[...groups].join(', ')})`);
+          continue;
+        }
+        if (w === 'referred_clv') contributions.push({ group: g, worth: 'referred_clv' });
+        else {
+          const v = number(c, w, ['value', 'contributions', g], 'value', 0, 1e9, `the worth of one event of group ${g} (or referred_clv)`);
+          if (v !== null) contributions.push({ group: g, worth: v });
+        }
+      }
+  }
+
   if (c.issues.length > 0) throw rulesError(c.issues);
-  return { version, name, events, conversationChannels, reactions, scores, stages, momentum, accounts: { minPeople } };
+  return { version, name, events, conversationChannels, reactions, scores, stages, momentum, accounts: { minPeople }, history, value: { contributions } };
 }
+
+/** The longest history kept, in months (a run places every customer once per month). */
+export const MAX_HISTORY_MONTHS = 60;
 
 function rulesError(issues: RuleIssue[]): RapportError {
   const sorted = [...issues].sort((a, b) => a.row - b.row);

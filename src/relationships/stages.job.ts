@@ -164,7 +164,7 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
   const met = new Uint8Array(n);
   const momentum = new Uint8Array(n);
   const pThen = new Float64Array(n).fill(Number.NaN);
-  const place = placer(rules, f);
+  const place = placer(rules, plan);
   const perStage = new Array<number>(STAGE_KEYS.length).fill(0);
   const perMomentum: Record<Momentum, number> = { warming: 0, steady: 0, cooling: 0 };
   for (let i = 0; i < n; i++) {

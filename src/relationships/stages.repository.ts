@@ -15,7 +15,7 @@ import type { AccountStagesTable, CustomerStagesTable } from '../store/schema.js
 const SLICE = 250_000;
 
 /** Runs `text` (with `?` placeholders) and returns rows as arrays (columns need distinct names: PostgreSQL rows arrive as objects). */
-async function rows(store: Store, text: string, params: readonly unknown[]): Promise<unknown[][]> {
+export async function rows(store: Store, text: string, params: readonly unknown[]): Promise<unknown[][]> {
   if (store.sqlite) return store.sqlite.prepare(text).raw().all(...params) as unknown[][];
   const parts = text.split('?');
   let q: RawBuilder<unknown> = sql.raw(parts[0]!);

@@ -2,6 +2,7 @@ import type { AnyJob } from '../jobs/job.js';
 import { clvJob } from '../value/value.job.js';
 import { listenJob, splitJob } from '../listening/listen.job.js';
 import { importJob } from '../ingest/files/import.job.js';
+import { historyJob } from '../relationships/history.job.js';
 import { stagesJob } from '../relationships/stages.job.js';
 
 /**
@@ -9,4 +10,4 @@ import { stagesJob } from '../relationships/stages.job.js';
  * order, so customer value comes before listening (the ledger and the themes board weigh
  * feedback by fresh values).
  */
-export const JOBS: readonly AnyJob[] = [clvJob, listenJob, stagesJob, splitJob, importJob];
+export const JOBS: readonly AnyJob[] = [clvJob, listenJob, historyJob, stagesJob, splitJob, importJob];

@@ -357,6 +357,38 @@ export interface CustomerStagesTable {
   activity_previous: number;
   /** P(alive) one momentum window before the customer-value run's as-of day (null without one). */
   p_alive_then: number | null;
+  /** Lifetime Opportunity Value and its parts (null before a run computed them): lov = clv + contribution + opportunity. */
+  clv: number | null;
+  contribution: number | null;
+  opportunity: number | null;
+  opportunity_low: number | null;
+  opportunity_high: number | null;
+  lov: number | null;
+}
+
+/** A stage history run: its months and the JSON summary of the population's history (models/stages/history.ts). */
+export interface StageHistoryRunsTable {
+  run_id: number;
+  as_of: number;
+  /** The first month (year × 12 + month). */
+  first_month: number;
+  months: number;
+  /** The rules file the history was placed with. */
+  rules_source: string;
+  summary: string;
+  created_at: number;
+}
+
+/** A customer's stage at the end of each month of the latest history: one character a month, 0–4, or - before first seen. */
+export interface CustomerStageHistoryTable {
+  customer_id: number;
+  run_id: number;
+  first_month: number | null;
+  history: string;
+  /** The stage at the last month (null: not seen by then). */
+  stage: number | null;
+  months_at_stage: number;
+  peak: number | null;
 }
 
 /** An account's stage from its people (the rules' `accounts`). */
@@ -404,4 +436,6 @@ export interface Database {
   stage_rules: StageRulesTable;
   customer_stages: CustomerStagesTable;
   account_stages: AccountStagesTable;
+  stage_history_runs: StageHistoryRunsTable;
+  customer_stage_history: CustomerStageHistoryTable;
 }

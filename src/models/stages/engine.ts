@@ -3,11 +3,17 @@
  * meet (Introduction has none), and every placement can be explained — each condition with
  * the customer's value and whether it held, and what is missing for the next stage.
  */
-import type { Features } from './features.js';
+import type { FeaturePlan, Features } from './features.js';
 import { isLeaf, measureLabel, STAGE_KEYS, type Condition, type Measure, type StageKey, type StageRules } from './rules.js';
 
-/** A compiled condition: true when customer i meets it. */
-type Test = (f: Features, i: number) => boolean;
+/** Where a placement reads its measures: the counts of a run (Features) or of one month of a history (timeline.ts). */
+export interface StageValues {
+  /** The value of slot `s` of the plan for row `i` (NaN for a mean of nothing). */
+  value(i: number, s: number): number;
+}
+
+/** A compiled condition: true when row i meets it. */
+type Test = (f: StageValues, i: number) => boolean;
 
 function compile(c: Condition, slotOf: (m: Measure, w: number | null) => number): Test {
   if (isLeaf(c)) {
@@ -39,12 +45,12 @@ function compile(c: Condition, slotOf: (m: Measure, w: number | null) => number)
 
 export interface Placer {
   /** The stage index (0 Introduction … 4 Co-creation) of customer i, and the bit mask of stage rules met. */
-  place(f: Features, i: number): { stage: number; met: number };
+  place(f: StageValues, i: number): { stage: number; met: number };
 }
 
-/** Compiles the rules' conditions against the features' plan. */
-export function placer(rules: StageRules, f: Features): Placer {
-  const tests = rules.stages.map((s) => (s.when ? compile(s.when, (m, w) => f.plan.slotOf(m, w)) : null));
+/** Compiles the rules' conditions against a plan's slots. */
+export function placer(rules: StageRules, plan: Pick<FeaturePlan, 'slotOf'>): Placer {
+  const tests = rules.stages.map((s) => (s.when ? compile(s.when, (m, w) => plan.slotOf(m, w)) : null));
   return {
     place(features, i) {
       let stage = 0;

@@ -107,6 +107,8 @@ export function featurePlan(rules: StageRules, asOf: number): FeaturePlan {
     return slot;
   };
   for (const s of rules.stages) if (s.when) for (const l of leaves(s.when)) add(l.measure, l.windowDays);
+  // Contributions (Lifetime Opportunity Value) count their groups' events over all history.
+  for (const c of rules.value?.contributions ?? []) add(`events:${c.group}`, null);
   // Promoters and detractors are survey answers: the rows must say which feedback is a survey.
   if (codes.some((c) => c.source === 'feedback' && (c.test === 2 || c.test === 3)) && !feedbackKinds.includes('survey')) feedbackKinds.push('survey');
   return {
@@ -292,7 +294,8 @@ export class Features {
     if (at < this.state[st + 2]!) this.state[st + 2] = at;
     const base = i * plan.width;
     for (const s of this.orderSlots) {
-      if (at >= this.from[s]!) counts[base + this.offsets[s]!]! += plan.codes[s]!.test === 0 ? 1 : total;
+      // Spend is summed in cents, so that a run and a history of the same rows agree to the cent.
+      if (at >= this.from[s]!) counts[base + this.offsets[s]!]! += plan.codes[s]!.test === 0 ? 1 : Math.round(total * 100);
     }
     this.touch(st, at);
     if (this.monthSlot.length > 0) this.month(i, at, 8);
@@ -327,7 +330,8 @@ export class Features {
           break;
         case 5:
           if (!Number.isNaN(sentiment)) {
-            counts[o]! += sentiment;
+            // Summed in ten-thousandths (integers: the same sum in any order).
+            counts[o]! += Math.round(sentiment * 10_000);
             counts[o + 1]! += 1;
           }
           break;
@@ -388,7 +392,8 @@ export class Features {
       return last === Number.NEGATIVE_INFINITY ? this.tenureDays(i) : (plan.asOf - last) / DAY_MS;
     }
     const o = i * plan.width + plan.offsets[s]!;
-    if (c.source === 'feedback' && c.test === 5) return this.counts[o + 1]! > 0 ? this.counts[o]! / this.counts[o + 1]! : Number.NaN;
+    if (c.source === 'feedback' && c.test === 5) return this.counts[o + 1]! > 0 ? this.counts[o]! / this.counts[o + 1]! / 10_000 : Number.NaN;
+    if (c.source === 'order' && c.test === 1) return this.counts[o]! / 100;
     return this.counts[o]!;
   }
 

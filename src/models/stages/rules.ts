@@ -91,6 +91,10 @@ export interface StageRules {
   stages: StageRule[];
   momentum: MomentumRules;
   accounts: { minPeople: number };
+  /** The monthly history: months kept, and how far ahead a move up is looked for (Lifetime Opportunity Value). */
+  history: { months: number; horizonMonths: number };
+  /** What a customer's contributions are worth: per event of a group, a sum, or the mean CLV of the customers referrals brought. */
+  value: { contributions: { group: string; worth: number | 'referred_clv' }[] };
 }
 
 /** Whether a condition is a leaf (a measure and its bound). */
