@@ -7,6 +7,7 @@ import { DAY_MS } from '../src/models/time.js';
 import { Rng } from '../src/demo/random.js';
 import { openStore } from '../src/store/db.js';
 import type { StagesRunReport } from '../src/relationships/stages.job.js';
+import type { HistoryRunReport } from '../src/relationships/history.job.js';
 import { cliArgs } from './_server.js';
 
 /**
@@ -117,6 +118,36 @@ export async function run(argv: string[]): Promise<void> {
   walls.sort((a, b) => a - b);
   process.stdout.write(`stages run, ${customers.toLocaleString('en-US')} customers and ${interactions.toLocaleString('en-US')} interactions: ${walls[0]!.toFixed(1)} s best, ${walls[Math.floor(walls.length / 2)]!.toFixed(1)} s median (target < 30 s)\n`);
   process.stdout.write(`  stages: ${last!.stages.map((s) => `${s.name} ${s.customers.toLocaleString('en-US')}`).join(', ')}\n`);
+  // The monthly history: a full run, then an incremental one after a day of new rows.
+  const fulls: number[] = [];
+  let history: HistoryRunReport | undefined;
+  for (let i = 0; i < Math.min(2, Number(values.runs)); i++) {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [...cliArgs(), 'stages', 'history', '--full', '--json'], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`stages history failed: ${r.stderr}`);
+    fulls.push((performance.now() - t0) / 1000);
+    history = JSON.parse(r.stdout) as HistoryRunReport;
+    const tm = history.timings;
+    process.stdout.write(`  history ${i + 1}: ${fulls.at(-1)!.toFixed(1)} s wall (read ${(tm.readMs / 1000).toFixed(1)} s, place ${(tm.placeMs / 1000).toFixed(1)} s, summary ${(tm.summaryMs / 1000).toFixed(1)} s, write ${(tm.writeMs / 1000).toFixed(1)} s; ${history.placements.toLocaleString('en-US')} placements)\n`);
+  }
+  fulls.sort((a, b) => a - b);
+  process.stdout.write(`stage history, ${history!.months.count} month ends (${history!.months.first} to ${history!.months.last}) of ${customers.toLocaleString('en-US')} customers: ${fulls[0]!.toFixed(1)} s best (target < 60 s)\n`);
+  {
+    // A day of new rows for 2,000 customers (an import), then the incremental run.
+    const s = await openStore({ kind: 'sqlite', file });
+    const at = Date.parse(history!.asOf) - DAY_MS;
+    const ins = s.sqlite!.prepare(`insert into interactions (customer_id, type, name, channel, direction, occurred_at, properties, source, source_id, received_at, source_key) values (?, 'track', 'Support Chat Completed', 'support', 'mutual', ?, '{}', 'bench-more', ?, ?, ?)`);
+    const base = Date.now();
+    s.sqlite!.transaction(() => {
+      for (let k = 0; k < 2000; k++) ins.run(1 + ((k * 4999) % customers), at, `m${base}-${k}`, at, k);
+    })();
+    await s.close();
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [...cliArgs(), 'stages', 'history', '--json'], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`stages history failed: ${r.stderr}`);
+    const inc = JSON.parse(r.stdout) as HistoryRunReport;
+    process.stdout.write(`stage history after new rows for ${inc.read.toLocaleString('en-US')} customers: ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${inc.mode} (${inc.why})\n`);
+  }
   // One customer's explanation, in process (the store open once), for the busiest and for typical customers.
   const { customerStageOf } = await import('../src/relationships/stages.service.js');
   const store = await openStore({ kind: 'sqlite', file });

@@ -71,7 +71,10 @@ export function registerDemo(program: Command, ctx: () => Promise<CliContext>): 
             await tagDemoTickets(store, Date.now());
             listening = await runListenAfterLoad(store, 'demo');
           }
-          // Then place everyone on the LOVE ladder (it reads the values and the listening run).
+          // Then where everyone stood month by month, and their place on the LOVE ladder now (it
+          // reads the values, the listening run and the history's moves up).
+          const { runHistory } = await import('../relationships/history.job.js');
+          await runHistory(store, { trigger: 'demo' });
           const { runStages } = await import('../relationships/stages.job.js');
           stages = (await runStages(store, { trigger: 'demo' })).report;
           return s;

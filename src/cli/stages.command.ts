@@ -25,6 +25,26 @@ export function registerStages(program: Command, ctx: () => Promise<CliContext>)
       }),
     );
   stages
+    .command('history')
+    .description('where every customer stood at the end of each past month (flows, cohorts, time to each stage); incremental after new rows')
+    .option('--full', 'read every customer again, even when only a few have new rows')
+    .option('--json', 'print the run report as JSON')
+    .action(
+      action(async (flags: { json?: boolean; full?: boolean }) => {
+        const { runHistory } = await import('../relationships/history.job.js');
+        const c = await ctx();
+        const { runId, report } = await withStore(c, (store) => runHistory(store, { trigger: 'cli', ...(flags.full ? { full: true } : {}) }));
+        if (flags.json) return void c.out.write(`${JSON.stringify({ runId, ...report })}\n`);
+        const n = (v: number) => v.toLocaleString('en-US');
+        c.out.write(
+          [
+            `Stage history ${report.months.first} to ${report.months.last} (${report.months.count} month ends), ${report.mode}: ${report.why}`,
+            `${n(report.read)} of ${n(report.customers)} customers read, ${n(report.rows)} rows, ${n(report.placements)} placements in ${(report.timings.totalMs / 1000).toFixed(1)} s`,
+          ].join('\n') + '\n',
+        );
+      }),
+    );
+  stages
     .command('show <userId>')
     .description("a customer's stage, momentum and why: each rule with their values, and what is missing for the next stage")
     .option('--json', 'print it as JSON')

@@ -42,7 +42,7 @@ export async function listCustomers(db: Conn, query: ListQuery) {
     .leftJoin('customer_values', 'customer_values.customer_id', 'customers.id')
     .leftJoin('customer_stages', 'customer_stages.customer_id', 'customers.id')
     .selectAll('customers')
-    .select(['customer_values.clv', 'customer_values.p_alive', 'customer_values.segment', 'customer_values.rfm_group', 'customer_stages.stage', 'customer_stages.momentum'])
+    .select(['customer_values.clv', 'customer_values.p_alive', 'customer_values.segment', 'customer_values.rfm_group', 'customer_stages.stage', 'customer_stages.momentum', 'customer_stages.lov'])
     .where(filtered(query.q));
   if (query.after) {
     const { value, id } = query.after;

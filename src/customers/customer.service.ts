@@ -38,6 +38,7 @@ export const CustomerSummary = z
     pAlive: z.number().nullable(),
     stage: z.enum(STAGE_KEYS).nullable().describe('the LOVE stage of the latest stages run (null before it placed them); why: GET /api/customers/{userId}/stage'),
     momentum: z.enum(MOMENTA).nullable().describe('warming, steady or cooling, from the same run'),
+    lov: z.number().nullable().describe('Lifetime Opportunity Value from the same run: CLV + contributions + opportunity; its parts: GET /api/customers/{userId}/stage'),
   })
   .meta({ id: 'CustomerSummary' });
 export type CustomerSummary = z.infer<typeof CustomerSummary>;
@@ -61,7 +62,16 @@ export const Customer360 = CustomerSummary.extend({
   value: CustomerValue.nullable().describe('CLV, P(alive), RFM and how they were computed; null without orders or before the first run'),
   listening: CustomerListening.nullable().describe('what they say: the themes they raised, their mean sentiment and intents; null before their feedback is analysed'),
   relationship: z
-    .object({ stage: z.object({ key: z.enum(STAGE_KEYS), name: z.string(), description: z.string() }), momentum: z.enum(MOMENTA), explanation: z.string().describe('where the placement is explained, rule by rule') })
+    .object({
+      stage: z.object({ key: z.enum(STAGE_KEYS), name: z.string(), description: z.string() }),
+      momentum: z.enum(MOMENTA),
+      explanation: z.string().describe('where the placement and the LOV are explained, rule by rule and part by part'),
+      lov: z
+        .object({ total: z.number(), clv: z.number(), contribution: z.number(), opportunity: z.number().nullable(), opportunityLow: z.number().nullable(), opportunityHigh: z.number().nullable() })
+        .nullable()
+        .describe('Lifetime Opportunity Value = clv + contribution + opportunity (opportunity null without a stage history)'),
+      history: z.object({ months: z.array(z.string()), stages: z.string().describe('one character a month-end: 0 Introduction … 4 Co-creation, - not yet seen') }).nullable(),
+    })
     .nullable()
     .describe('the LOVE stage and momentum of the latest stages run; null before it placed them'),
 }).meta({ id: 'Customer360' });
@@ -107,7 +117,7 @@ export type TimelineParams = z.infer<typeof TimelineParams>;
 /** A customer's order value per currency, largest first. */
 type Money = { currency: string; total: number }[];
 
-export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null; p_alive?: number | null; stage?: number | null; momentum?: Momentum | null }, money: Money = []): CustomerSummary {
+export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null; p_alive?: number | null; stage?: number | null; momentum?: Momentum | null; lov?: number | null }, money: Money = []): CustomerSummary {
   const byValue = [...money].sort((a, b) => b.total - a.total || (a.currency < b.currency ? -1 : 1));
   return {
     userId: c.user_id ?? '',
@@ -125,6 +135,7 @@ export function toSummary(c: Selectable<CustomersTable> & { clv?: number | null;
     pAlive: c.p_alive === undefined || c.p_alive === null ? null : round(c.p_alive, 4),
     stage: c.stage === undefined || c.stage === null ? null : (STAGE_KEYS[c.stage] ?? null),
     momentum: c.momentum ?? null,
+    lov: c.lov === undefined || c.lov === null ? null : round(Number(c.lov)),
   };
 }
 
@@ -242,6 +253,7 @@ export async function getCustomer(store: Store, userId: string): Promise<Custome
     pAlive: value ? value.pAlive : null,
     stage: relationship?.stage.key ?? null,
     momentum: relationship?.momentum ?? null,
+    lov: relationship?.lov ? round(relationship.lov.total) : null,
     traits: parseTraits(c.traits),
     anonymousIds: anon.map((a) => a.value),
     accounts: accounts.map((a) => ({ groupId: a.group_id, name: a.name, traits: parseTraits(a.traits) })),

@@ -73,6 +73,11 @@ export async function latestHistoryRun(db: Conn): Promise<StageHistoryRunsTable 
   return db.selectFrom('stage_history_runs').selectAll().orderBy('run_id', 'desc').limit(1).executeTakeFirst();
 }
 
+/** The latest history run's months (without its summary). */
+export async function latestHistoryMonths(db: Conn): Promise<{ first_month: number; months: number } | undefined> {
+  return db.selectFrom('stage_history_runs').select(['first_month', 'months']).orderBy('run_id', 'desc').limit(1).executeTakeFirst();
+}
+
 /** One customer's stored history. */
 export async function historyOf(db: Conn, customerId: number): Promise<{ history: string; first_month: number | null; months_at_stage: number; peak: number | null } | undefined> {
   return db.selectFrom('customer_stage_history').select(['history', 'first_month', 'months_at_stage', 'peak']).where('customer_id', '=', customerId).executeTakeFirst();

@@ -31,6 +31,7 @@ import { fittedModel } from '../value/fit.js';
 import { summarizeOrders } from '../value/orders.repository.js';
 import { latestClvRun } from '../value/runs.js';
 import { gatherFeatures } from './features.js';
+import { computeLov, type LovReport } from './lov.js';
 import { rulesInForce } from './rules.js';
 import { accountMembers, customerValues, latestSeen, listCustomers, replaceStages } from './stages.repository.js';
 import { newestIds } from './refs.repository.js';
@@ -60,6 +61,8 @@ export interface StagesRunReport {
   timings: { readMs: number; placeMs: number; writeMs: number; totalMs: number };
   /** Threads that counted the interactions. */
   threads: number;
+  /** Lifetime Opportunity Value: the worths, the opportunity cells and the totals per stage. */
+  lov: LovReport;
 }
 
 export interface StagesRunResult {
@@ -178,6 +181,8 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
     momentum[i] = MOMENTA.indexOf(m);
     perMomentum[m] += 1;
   }
+  // Lifetime Opportunity Value: CLV, contributions and the opportunity of moving up.
+  const lov = await computeLov(store, rules, force.source, f, list, stage, values);
   // Accounts: the highest stage held by at least min_people, or the most valuable person's.
   const clv = new Map<number, number>();
   for (const [id, v] of values) if (v !== null) clv.set(Number(id), Number(v));
@@ -216,7 +221,13 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
     const basis = leadStage > held ? 'most_valuable' : 'people';
     const s = Math.max(held, leadStage);
     const holders = people.filter((i) => stage[i]! >= s).length;
-    accounts.push([account, runId, s, people.length, holders, basis, lead >= 0 ? list.ids[lead]! : null]);
+    let value = 0;
+    let opportunity = 0;
+    for (const i of people) {
+      value += lov.lov[i]!;
+      if (!Number.isNaN(lov.opportunity[i]!)) opportunity += lov.opportunity[i]!;
+    }
+    accounts.push([account, runId, s, people.length, holders, basis, lead >= 0 ? list.ids[lead]! : null, value, lov.report.historyRunId === null ? null : opportunity]);
   }
   const t2 = performance.now();
 
@@ -231,9 +242,11 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
     accounts: accounts.length,
     seen,
     threads: f.threads,
+    lov: lov.report,
     timings: { readMs: Math.round(t1 - t0), placeMs: Math.round(t2 - t1), writeMs: Math.round(writeMs), totalMs: Math.round(performance.now() - t0) },
   });
-  const row: unknown[] = new Array(8);
+  const row: unknown[] = new Array(14);
+  const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
   const t3 = performance.now();
   await ctx.serialize(() =>
     replaceStages(
@@ -249,6 +262,12 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
           row[5] = f.recentOf(i);
           row[6] = f.previousOf(i);
           row[7] = Number.isNaN(pThen[i]!) ? null : pThen[i];
+          row[8] = lov.clv[i];
+          row[9] = lov.contribution[i];
+          row[10] = orNull(lov.opportunity[i]!);
+          row[11] = orNull(lov.low[i]!);
+          row[12] = orNull(lov.high[i]!);
+          row[13] = lov.lov[i];
           return row;
         },
       },

@@ -202,13 +202,26 @@ export async function accountMembers(store: Store): Promise<unknown[][]> {
   return rows(store, 'select account_id, customer_id from customer_accounts', []);
 }
 
-/** CLV and P(alive) of every valued customer as [customer_id, clv or null, p_alive, first_day]. */
+/** CLV and P(alive) of every valued customer as [customer_id, clv or null, p_alive, first_day, segment or null]. */
 export async function customerValues(store: Store): Promise<unknown[][]> {
-  return rows(store, 'select customer_id, clv, p_alive, first_day from customer_values', []);
+  return rows(store, 'select customer_id, clv, p_alive, first_day, segment from customer_values', []);
 }
 
-export const CUSTOMER_STAGE_COLUMNS = ['customer_id', 'run_id', 'stage', 'met', 'momentum', 'activity_recent', 'activity_previous', 'p_alive_then'] as const;
-export const ACCOUNT_STAGE_COLUMNS = ['account_id', 'run_id', 'stage', 'people', 'holders', 'basis', 'lead_customer_id'] as const;
+/** The mean CLV of valued customers a referral brought (a `referred_by` trait), and how many. */
+export async function referredClv(store: Store): Promise<{ customers: number; mean: number | null }> {
+  const trait = store.dialect === 'postgres' ? "(c.traits::jsonb ->> 'referred_by')" : "json_extract(c.traits, '$.referred_by')";
+  const [r] = await rows(store, `select count(*), avg(v.clv) from customers c join customer_values v on v.customer_id = c.id where v.clv is not null and ${trait} is not null and ${trait} <> ''`, []);
+  return { customers: Number(r?.[0] ?? 0), mean: r?.[1] === null || r?.[1] === undefined ? null : Number(r[1]) };
+}
+
+/** The mean CLV of valued customers first seen at or after `since`, and how many. */
+export async function recentClv(store: Store, since: number): Promise<{ customers: number; mean: number | null }> {
+  const [r] = await rows(store, 'select count(*), avg(v.clv) from customers c join customer_values v on v.customer_id = c.id where v.clv is not null and c.first_seen >= ?', [since]);
+  return { customers: Number(r?.[0] ?? 0), mean: r?.[1] === null || r?.[1] === undefined ? null : Number(r[1]) };
+}
+
+export const CUSTOMER_STAGE_COLUMNS = ['customer_id', 'run_id', 'stage', 'met', 'momentum', 'activity_recent', 'activity_previous', 'p_alive_then', 'clv', 'contribution', 'opportunity', 'opportunity_low', 'opportunity_high', 'lov'] as const;
+export const ACCOUNT_STAGE_COLUMNS = ['account_id', 'run_id', 'stage', 'people', 'holders', 'basis', 'lead_customer_id', 'lov', 'opportunity'] as const;
 
 /** Replaces every placement (customers, then accounts) with the run's, committing `alongside` with the customers'. */
 export async function replaceStages(
@@ -244,14 +257,39 @@ export async function accountStage(db: Conn, accountId: number): Promise<Account
 }
 
 /** Customers, CLV and value at risk per stage and momentum, from the stored placements. */
-export async function stageTotals(db: Conn): Promise<{ stage: number; momentum: string; customers: number; valued: number; clv: number | null }[]> {
+export async function stageTotals(db: Conn): Promise<{ stage: number; momentum: string; customers: number; valued: number; clv: number | null; contribution: number | null; opportunity: number | null; lov: number | null }[]> {
   const r = await db
     .selectFrom('customer_stages as s')
     .leftJoin('customer_values as v', 'v.customer_id', 's.customer_id')
-    .select((eb) => ['s.stage', 's.momentum', eb.fn.countAll<number>().as('customers'), eb.fn.count<number>('v.clv').as('valued'), eb.fn.sum<number>('v.clv').as('clv')])
+    .select((eb) => [
+      's.stage',
+      's.momentum',
+      eb.fn.countAll<number>().as('customers'),
+      eb.fn.count<number>('v.clv').as('valued'),
+      eb.fn.sum<number>('v.clv').as('clv'),
+      eb.fn.sum<number>('s.contribution').as('contribution'),
+      eb.fn.sum<number>('s.opportunity').as('opportunity'),
+      eb.fn.sum<number>('s.lov').as('lov'),
+    ])
     .groupBy(['s.stage', 's.momentum'])
     .execute();
-  return r.map((x) => ({ stage: Number(x.stage), momentum: String(x.momentum), customers: Number(x.customers), valued: Number(x.valued), clv: x.clv === null ? null : Number(x.clv) }));
+  const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+  return r.map((x) => ({ stage: Number(x.stage), momentum: String(x.momentum), customers: Number(x.customers), valued: Number(x.valued), clv: num(x.clv), contribution: num(x.contribution), opportunity: num(x.opportunity), lov: num(x.lov) }));
+}
+
+/** Customers with the largest opportunity of moving up (at a stage, if given). */
+export async function topOpportunities(
+  db: Conn,
+  p: { stage?: number | undefined; limit: number; offset: number },
+): Promise<{ user_id: string | null; name: string | null; email: string | null; stage: number; momentum: string; clv: number | null; contribution: number | null; opportunity: number | null; opportunity_low: number | null; opportunity_high: number | null; lov: number | null }[]> {
+  let q = db
+    .selectFrom('customer_stages as s')
+    .innerJoin('customers as c', 'c.id', 's.customer_id')
+    .select(['c.user_id', 'c.name', 'c.email', 's.stage', 's.momentum', 's.clv', 's.contribution', 's.opportunity', 's.opportunity_low', 's.opportunity_high', 's.lov'])
+    .where('s.opportunity', 'is not', null)
+    .where('s.opportunity', '>', 0);
+  if (p.stage !== undefined) q = q.where('s.stage', '=', p.stage);
+  return q.orderBy('s.opportunity', 'desc').orderBy('s.customer_id').limit(p.limit).offset(p.offset).execute();
 }
 
 /** Accounts per stage. */
@@ -284,8 +322,8 @@ export async function accountByGroupId(db: Conn, groupId: string): Promise<{ id:
 }
 
 /** One customer's P(alive) and first purchase day from the latest customer-value run. */
-export async function customerValueOf(db: Conn, customerId: number): Promise<{ p_alive: number; clv: number | null } | undefined> {
-  return db.selectFrom('customer_values').select(['p_alive', 'clv']).where('customer_id', '=', customerId).executeTakeFirst();
+export async function customerValueOf(db: Conn, customerId: number): Promise<{ p_alive: number; clv: number | null; segment: number | null } | undefined> {
+  return db.selectFrom('customer_values').select(['p_alive', 'clv', 'segment']).where('customer_id', '=', customerId).executeTakeFirst();
 }
 
 /** Customers at a stage (and momentum), most valuable first. */

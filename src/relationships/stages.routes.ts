@@ -3,9 +3,14 @@ import type { HttpContext } from '../http/context.js';
 import { route, type RouteDef } from '../http/route.js';
 import * as service from './stages.service.js';
 import { stagesJob } from './stages.job.js';
+import { historyJob } from './history.job.js';
+import * as history from './history.service.js';
 
 const UserIdParams = z.object({ userId: z.string().min(1).max(512) });
 const GroupIdParams = z.object({ groupId: z.string().min(1).max(512) });
+const HistoryRunResult = z
+  .object({ runId: z.number(), asOf: z.string(), months: z.object({ first: z.string(), last: z.string(), count: z.number() }), mode: z.enum(['full', 'incremental']), why: z.string(), customers: z.number(), read: z.number(), seconds: z.number() })
+  .meta({ id: 'StageHistoryRunResult' });
 const RunResult = z.object({ runId: z.number(), asOf: z.string(), customers: z.number(), stages: z.array(z.object({ key: z.string(), name: z.string(), customers: z.number() })), seconds: z.number() }).meta({ id: 'StagesRunResult' });
 
 /** Relationships: the LOVE ladder, a customer's or an account's stage explained, the rules, a run on demand. */
@@ -90,6 +95,57 @@ export function stagesRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unkno
       handler: async () => {
         const { runId, report } = await ctx.jobs.run(stagesJob, { trigger: 'api' });
         return { runId, asOf: report.asOf, customers: report.customers, stages: report.stages, seconds: report.timings.totalMs / 1000 };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/stages/opportunities',
+      summary: 'The customers whose move up one stage is worth most: opportunity with its interval, CLV, contributions and LOV',
+      tags: ['Relationships'],
+      auth: 'read',
+      query: service.OpportunityParams,
+      response: service.Opportunities,
+      handler: ({ query }) => service.topOpportunities(store, query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/stages/flow',
+      summary: 'How customers moved between stages from one month-end to another (default: the last twelve months), step by step and straight from `from` to `to`',
+      tags: ['Relationships'],
+      auth: 'read',
+      query: history.FlowParams,
+      response: history.FlowReply,
+      handler: ({ query }) => history.stageFlow(store, query),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/stages/history',
+      summary: 'The monthly stage history: customers per stage per month, cohorts by first-seen month, time to reach each stage (Kaplan–Meier), usual stays, falls and moves up',
+      tags: ['Relationships'],
+      auth: 'read',
+      response: history.HistoryReply,
+      handler: () => history.stageHistory(store),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/stages/history/customers',
+      summary: 'Customers stuck at a stage (there longer than the usual stay) or who fell back below the highest stage they held, most valuable first',
+      tags: ['Relationships'],
+      auth: 'read',
+      query: history.HistoryListParams,
+      response: history.HistoryList,
+      handler: ({ query }) => history.historyList(store, query),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/stages/history/run',
+      summary: 'Recompute the monthly stage history now (incremental when only some customers have new rows; it also runs after new data)',
+      tags: ['Relationships'],
+      auth: 'admin',
+      response: HistoryRunResult,
+      handler: async () => {
+        const { runId, report } = await ctx.jobs.run(historyJob, { trigger: 'api' });
+        return { runId, asOf: report.asOf, months: report.months, mode: report.mode, why: report.why, customers: report.customers, read: report.read, seconds: report.timings.totalMs / 1000 };
       },
     }),
   ] as RouteDef<unknown, unknown, unknown>[];

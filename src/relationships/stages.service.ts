@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import { notFound } from '../core/errors.js';
 import { explainStage, type ExplainedCondition, type StageExplanation } from '../models/stages/engine.js';
-import { featurePlan } from '../models/stages/features.js';
+import { featurePlan, type Features } from '../models/stages/features.js';
+import { TENURE_BANDS, tenureBand } from '../models/stages/history.js';
+import { monthOfMs } from '../models/time.js';
 import { momentumOf, type MomentumReading } from '../models/stages/momentum.js';
 import { MOMENTA, STAGE_KEYS, type Momentum } from '../models/stages/rules.js';
 import type { Store } from '../store/db.js';
@@ -15,6 +17,8 @@ import { checkRules, MAX_RULES_BYTES } from './rules-file.js';
 import { replaceRules, rulesInForce } from './rules.js';
 import { STAGES_JOB, stagesAsOf, type StagesRunReport } from './stages.job.js';
 import * as repo from './stages.repository.js';
+import { historyOf, latestHistoryMonths } from './history.repository.js';
+import { monthLabel } from '../models/stages/timeline.js';
 
 const fmt = (v: number): string => (Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(2));
 
@@ -52,8 +56,12 @@ export const StagesSummary = z
         clv: z.number().nullable().describe('total CLV of the valued customers at the stage'),
         meanClv: z.number().nullable(),
         accounts: z.number(),
+        lov: z.number().nullable().describe('total Lifetime Opportunity Value of the stage: CLV (0 for customers not valued) + contributions + opportunity'),
+        contribution: z.number().nullable(),
+        opportunity: z.number().nullable().describe('total expected gain of moving each customer up one stage (0 at Co-creation)'),
       }),
     ),
+    lov: z.object({ horizonMonths: z.number(), historyRunId: z.number().nullable(), contributions: z.array(z.object({ group: z.string(), worth: z.number(), basis: z.string() })), notes: z.array(z.string()) }).nullable(),
     momentum: z.record(z.string(), z.number()),
     notes: z.array(z.string()),
   })
@@ -74,7 +82,22 @@ export async function stagesSummary(store: Store): Promise<z.infer<typeof Stages
       m[t.momentum] = (m[t.momentum] ?? 0) + t.customers;
       momentum[t.momentum] = (momentum[t.momentum] ?? 0) + t.customers;
     }
-    return { key: s.key, name: s.name, description: s.description, customers: n, share: customers > 0 ? n / customers : 0, momentum: m, valued, clv, meanClv: clv === null ? null : clv / valued, accounts: accounts.find((a) => a.stage === k)?.accounts ?? 0 };
+    const sum = (field: 'lov' | 'contribution' | 'opportunity'): number | null => (rows.some((t) => t[field] !== null) ? rows.reduce((a, t) => a + (t[field] ?? 0), 0) : null);
+    return {
+      key: s.key,
+      name: s.name,
+      description: s.description,
+      customers: n,
+      share: customers > 0 ? n / customers : 0,
+      momentum: m,
+      valued,
+      clv,
+      meanClv: clv === null ? null : clv / valued,
+      accounts: accounts.find((a) => a.stage === k)?.accounts ?? 0,
+      lov: sum('lov'),
+      contribution: sum('contribution'),
+      opportunity: sum('opportunity'),
+    };
   });
   const notes: string[] = [];
   if (!run) notes.push('No stages run yet: run `rapport stages run` or POST /api/stages/run.');
@@ -85,7 +108,57 @@ export async function stagesSummary(store: Store): Promise<z.infer<typeof Stages
     customers,
     stages,
     momentum,
+    lov: run?.report.lov ? { horizonMonths: run.report.lov.horizonMonths, historyRunId: run.report.lov.historyRunId, contributions: run.report.lov.contributions, notes: run.report.lov.notes } : null,
     notes,
+  };
+}
+
+export const OpportunityParams = z.object({
+  stage: z.enum(STAGE_KEYS).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+export const Opportunities = z
+  .object({
+    items: z.array(
+      z.object({
+        userId: z.string().nullable(),
+        name: z.string().nullable(),
+        email: z.string().nullable(),
+        stage: z.enum(STAGE_KEYS),
+        momentum: z.string(),
+        clv: z.number().nullable(),
+        contribution: z.number().nullable(),
+        opportunity: z.number(),
+        opportunityLow: z.number().nullable(),
+        opportunityHigh: z.number().nullable(),
+        lov: z.number().nullable(),
+      }),
+    ),
+    basis: z.string(),
+  })
+  .meta({ id: 'StageOpportunities' });
+
+/** The customers whose move up one stage is worth most (an observational estimate). */
+export async function topOpportunities(store: Store, p: z.infer<typeof OpportunityParams>): Promise<z.infer<typeof Opportunities>> {
+  const rows = await repo.topOpportunities(store.db, { stage: p.stage === undefined ? undefined : STAGE_KEYS.indexOf(p.stage), limit: p.limit, offset: p.offset });
+  const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+  return {
+    items: rows.map((r) => ({
+      userId: r.user_id,
+      name: r.name,
+      email: r.email,
+      stage: STAGE_KEYS[r.stage]!,
+      momentum: r.momentum,
+      clv: n(r.clv),
+      contribution: n(r.contribution),
+      opportunity: Number(r.opportunity),
+      opportunityLow: n(r.opportunity_low),
+      opportunityHigh: n(r.opportunity_high),
+      lov: n(r.lov),
+    })),
+    basis: 'Opportunity = P(moving up one stage within the horizon, observed in the stage history among customers of the same stage, tenure band and micro-segment) × (mean CLV at the next stage − at the current one among similar customers). An observational estimate, with a 90% bootstrap interval.',
   };
 }
 
@@ -108,8 +181,80 @@ export const CustomerStageReply = z
       momentum: z.enum(MOMENTA),
     }),
     note: z.string().nullable().describe('why the explanation differs from the stored placement, when it does'),
+    lov: z
+      .object({
+        total: z.number(),
+        clv: z.number(),
+        contribution: z.number(),
+        opportunity: z.number().nullable(),
+        opportunityLow: z.number().nullable(),
+        opportunityHigh: z.number().nullable(),
+        parts: z.array(z.object({ group: z.string(), events: z.number(), worth: z.number(), value: z.number(), basis: z.string() })),
+        move: z
+          .object({
+            next: z.string(),
+            p: z.number(),
+            atRisk: z.number(),
+            moved: z.number(),
+            stageP: z.number(),
+            horizonMonths: z.number(),
+            clvNow: z.number(),
+            clvNext: z.number(),
+            level: z.string(),
+            nNow: z.number(),
+            nNext: z.number(),
+            tenureBand: z.string(),
+            segment: z.number().nullable(),
+          })
+          .nullable(),
+        lines: z.array(z.string()),
+      })
+      .nullable()
+      .describe('Lifetime Opportunity Value = CLV + contributions + opportunity, each part explained (null before a run computed it)'),
   })
   .meta({ id: 'CustomerStage' });
+
+const money = (v: number): string => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** A customer's LOV from the stored run, each part explained with what the run read. */
+function lovOf(
+  stored: Awaited<ReturnType<typeof repo.customerStage>>,
+  run: Awaited<ReturnType<typeof latestRun>>,
+  f: Features,
+  segment: number | null,
+  names: readonly string[],
+): z.infer<typeof CustomerStageReply>['lov'] {
+  if (!stored || stored.lov === null || !run?.report.lov) return null;
+  const r = run.report.lov;
+  const parts = r.contributions.map((c) => {
+    const events = f.value(0, f.plan.slotOf(`events:${c.group}`, null));
+    return { group: c.group, events, worth: c.worth, value: events * c.worth, basis: c.basis };
+  });
+  const clv = Number(stored.clv ?? 0);
+  const contribution = Number(stored.contribution ?? 0);
+  const opportunity = stored.opportunity === null ? null : Number(stored.opportunity);
+  const top = STAGE_KEYS.length - 1;
+  const first = f.firstOf(0);
+  const band = tenureBand(Number.isFinite(first) ? monthOfMs(f.plan.asOf) - monthOfMs(first) : 0);
+  const cell = stored.stage < top ? r.cells.find((c) => c.stage === stored.stage && c.band === band && c.segment === (segment ?? -1)) : undefined;
+  const bandText = `${TENURE_BANDS[band]}${TENURE_BANDS[band + 1] === undefined ? '+' : `–${TENURE_BANDS[band + 1]! - 1}`} months since first seen`;
+  const move = cell
+    ? { next: names[stored.stage + 1]!, p: cell.p, atRisk: cell.atRisk, moved: cell.moved, stageP: cell.stageP, horizonMonths: r.horizonMonths, clvNow: cell.clvNow, clvNext: cell.clvNext, level: cell.level, nNow: cell.nNow, nNext: cell.nNext, tenureBand: bandText, segment }
+    : null;
+  const lines = [`Lifetime Opportunity Value ${money(Number(stored.lov))} = CLV ${money(clv)} + contributions ${money(contribution)} + opportunity ${opportunity === null ? 'unknown' : money(opportunity)}.`];
+  lines.push(stored.clv === null || clv === 0 ? 'CLV: 0 (not valued by the customer-value run: no purchase yet).' : `CLV ${money(clv)}: the customer-value run's.`);
+  for (const p of parts) if (p.events > 0) lines.push(`Contribution: ${p.events} ${p.group} event${p.events === 1 ? '' : 's'} × ${money(p.worth)} = ${money(p.value)} (${p.basis}).`);
+  if (contribution === 0) lines.push('Contributions: none yet.');
+  if (stored.stage === top) lines.push('Opportunity: 0 at Co-creation, the top of the ladder.');
+  else if (opportunity === null) lines.push(`Opportunity: unknown. ${r.notes.join(' ')}`);
+  else if (move)
+    lines.push(
+      `Opportunity ${money(opportunity)} (90% interval ${money(Number(stored.opportunity_low))} to ${money(Number(stored.opportunity_high))}) = P(reaching ${move.next} within ${move.horizonMonths} months) ${(100 * move.p).toFixed(1)}% × (mean CLV at ${move.next} ${money(move.clvNext)} − at ${names[stored.stage]} ${money(move.clvNow)}).`,
+      `P: ${move.moved} of ${move.atRisk} similar customers (same stage, ${bandText}, ${segment === null ? 'no segment' : `segment ${segment}`}) moved up in the history, weighed with the stage's ${(100 * move.stageP).toFixed(1)}%; the CLV means are among customers of the same ${move.level} (${move.nNext} and ${move.nNow}).`,
+      'This is an observational estimate: customers who moved up may differ from those who did not in more than their stage.',
+    );
+  return { total: Number(stored.lov), clv, contribution, opportunity, opportunityLow: stored.opportunity_low === null ? null : Number(stored.opportunity_low), opportunityHigh: stored.opportunity_high === null ? null : Number(stored.opportunity_high), parts, move, lines };
+}
 
 /** One customer's stage explained: recomputed from their rows with the rules in force, as of the latest run. */
 export async function customerStageOf(store: Store, userId: string, now = Date.now()): Promise<z.infer<typeof CustomerStageReply>> {
@@ -157,15 +302,36 @@ export async function customerStageOf(store: Store, userId: string, now = Date.n
       momentum: reading.momentum,
     },
     note,
+    lov: lovOf(stored, run, f, value?.segment ?? null, force.rules.stages.map((x) => x.name)),
   };
 }
 
-/** A customer's stored placement (the latest run's), with the stage's name and description in the rules in force. */
-export async function storedStage(store: Store, customerId: number): Promise<{ stage: { key: (typeof STAGE_KEYS)[number]; name: string; description: string }; momentum: Momentum } | null> {
-  const [row, force] = await Promise.all([repo.customerStage(store.db, customerId), rulesInForce(store.db)]);
+/** A customer's stored placement (the latest run's), with the stage's name and description in the rules in force, LOV and monthly history. */
+export async function storedStage(
+  store: Store,
+  customerId: number,
+): Promise<{
+  stage: { key: (typeof STAGE_KEYS)[number]; name: string; description: string };
+  momentum: Momentum;
+  lov: { total: number; clv: number; contribution: number; opportunity: number | null; opportunityLow: number | null; opportunityHigh: number | null } | null;
+  history: { months: string[]; stages: string } | null;
+}| null> {
+  const [row, force, months, h] = await Promise.all([repo.customerStage(store.db, customerId), rulesInForce(store.db), historyMonthsStored(store), historyOf(store.db, customerId)]);
   if (!row) return null;
   const s = force.rules.stages[row.stage]!;
-  return { stage: { key: s.key, name: s.name, description: s.description }, momentum: row.momentum };
+  const n = (v: number | null): number | null => (v === null ? null : Number(v));
+  return {
+    stage: { key: s.key, name: s.name, description: s.description },
+    momentum: row.momentum,
+    lov: row.lov === null ? null : { total: Number(row.lov), clv: Number(row.clv ?? 0), contribution: Number(row.contribution ?? 0), opportunity: n(row.opportunity), opportunityLow: n(row.opportunity_low), opportunityHigh: n(row.opportunity_high) },
+    history: h && months && h.history.length === months.length ? { months, stages: h.history } : null,
+  };
+}
+
+/** The months of the stored stage history, as labels. */
+async function historyMonthsStored(store: Store): Promise<string[] | null> {
+  const run = await latestHistoryMonths(store.db);
+  return run ? Array.from({ length: Number(run.months) }, (_, k) => monthLabel(Number(run.first_month) + k)) : null;
 }
 
 export const StageListParams = z.object({

@@ -403,6 +403,9 @@ export interface AccountStagesTable {
   /** people: held by at least min_people; most_valuable: its most valuable person's stage. */
   basis: 'people' | 'most_valuable';
   lead_customer_id: number | null;
+  /** The people's Lifetime Opportunity Value and opportunity, summed (null without LOV). */
+  lov: number | null;
+  opportunity: number | null;
 }
 
 export interface Database {

@@ -224,6 +224,11 @@ export class Features {
     return this.state[i * 4]!;
   }
 
+  /** When customer i was first seen (+∞ if not by the as-of time). */
+  firstOf(i: number): number {
+    return this.state[i * 4 + 2]!;
+  }
+
   previousOf(i: number): number {
     return this.state[i * 4 + 1]!;
   }

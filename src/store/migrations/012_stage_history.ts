@@ -39,6 +39,7 @@ export function stageHistory(dialect: Dialect): Migration {
       for (const column of ['clv', 'contribution', 'opportunity', 'opportunity_low', 'opportunity_high', 'lov']) {
         await db.schema.alterTable('customer_stages').addColumn(column, 'double precision').execute();
       }
+      for (const column of ['lov', 'opportunity']) await db.schema.alterTable('account_stages').addColumn(column, 'double precision').execute();
       await db.schema.createIndex('customer_stages_opportunity').on('customer_stages').column('opportunity').execute();
     },
   };
