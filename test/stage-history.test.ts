@@ -134,6 +134,10 @@ for (const d of DIALECTS) {
       assert.equal(full.report.mode, 'full');
       assert.deepEqual(await histories(t), after);
       assert.deepEqual(JSON.parse((await latestHistoryRun(t.store.db))!.summary), incremental);
+      // Read on two threads (a SQLite file splits its interactions between them): the same.
+      const two = await runHistory(t.store, { trigger: 'cli', full: true, parallelAbove: 2 });
+      assert.equal(two.report.threads, d.name === 'sqlite' ? 2 : 1);
+      assert.deepEqual(await histories(t), after);
     });
 
     it('values every customer: LOV parts add up, no opportunity at Co-creation, the interval holds the estimate', { skip }, async () => {

@@ -4,6 +4,7 @@
  * two agree.
  */
 import { CONVERSATION_BIT, Features, REACTION_BIT, type FeaturePlan } from '../models/stages/features.js';
+import type { RowColumns, Timeline } from '../models/stages/timeline.js';
 import type { Store } from '../store/db.js';
 import { Worker } from 'node:worker_threads';
 import { fromThreadError, workerScript, type ThreadError } from '../core/threads.js';
@@ -17,14 +18,14 @@ const WORKER_SHARE = 0.6;
 
 type Counted = Parameters<Features['merge']>[0];
 
-/** Counts interactions [from, to) on a thread of its own. */
-function countOnThread(store: Store, rules: StageRules, asOf: number, ids: Float64Array, range: [number, number]): Promise<Counted> {
+/** Reads interactions [from, to) on a thread of its own: their counts for a run, or the rows themselves for a history of `months`. */
+function onThread<T>(store: Store, rules: StageRules, asOf: number, ids: Float64Array, range: [number, number], months?: number[]): Promise<T> {
   const { script, eval: evaluated } = workerScript(import.meta.url, 'scan.worker');
-  const worker = new Worker(script, { eval: evaluated, workerData: { target: store.target, rules, asOf, ids, range } });
+  const worker = new Worker(script, { eval: evaluated, workerData: { target: store.target, rules, asOf, ids, range, ...(months ? { mode: 'rows', months } : {}) } });
   return new Promise((resolve, reject) => {
-    worker.once('message', (m: { ok: true; features: Counted } | { ok: false; error: ThreadError }) => {
+    worker.once('message', (m: { ok: true; features?: T; rows?: T } | { ok: false; error: ThreadError }) => {
       void worker.terminate();
-      if (m.ok) resolve(m.features);
+      if (m.ok) resolve((m.features ?? m.rows)!);
       else reject(fromThreadError(m.error));
     });
     worker.once('error', reject);
@@ -99,6 +100,39 @@ export async function readRows(
   );
 }
 
+/** The id range of the interactions a second thread reads, and the rest, when a run over every customer of a large SQLite file is worth splitting. */
+async function splitInteractions(store: Store, o: { customerId?: number; parallelAbove?: number }): Promise<{ theirs: [number, number]; ours: [number, number] } | null> {
+  if (o.customerId !== undefined || store.dialect !== 'sqlite' || store.target.kind !== 'sqlite' || store.target.file === ':memory:') return null;
+  const [lo, hi] = await idRange(store, 'interactions');
+  if (hi - lo + 1 < (o.parallelAbove ?? PARALLEL_ROWS)) return null;
+  const split = Math.round(lo + (hi - lo + 1) * WORKER_SHARE);
+  return { theirs: [lo, split], ours: [split, hi + 1] };
+}
+
+/** Collects every customer's rows into a timeline of `months` (models/stages/timeline.ts), on two threads for a large SQLite file. */
+export async function gatherTimeline(store: Store, plan: FeaturePlan, rules: StageRules, list: CustomerList, timeline: Timeline, o: { parallelAbove?: number } = {}): Promise<number> {
+  list.firstSeen.forEach((t, i) => {
+    if (Number.isFinite(t)) timeline.seen(i, t);
+  });
+  const split = await splitInteractions(store, o);
+  const elsewhere = split ? onThread<RowColumns>(store, rules, plan.asOf, list.ids, split.theirs, [...timeline.months]) : undefined;
+  elsewhere?.catch(() => undefined);
+  await readRows(
+    store,
+    plan,
+    rules,
+    list,
+    {
+      interaction: (i, at, direction, groups) => timeline.addInteraction(i, at, direction, groups),
+      order: (i, at, cents) => timeline.addOrder(i, at, cents),
+      feedback: (i, at, kinds, rating, label, sentiment) => timeline.addFeedback(i, at, kinds, rating === NONE ? Number.NaN : rating / 100, label, sentiment === NONE ? Number.NaN : sentiment),
+    },
+    split ? { range: split.ours } : {},
+  );
+  if (elsewhere) timeline.appendInteractions(await elsewhere);
+  return elsewhere ? 2 : 1;
+}
+
 /**
  * Fills features for the customers of `list` from their interactions, orders and feedback.
  * `between` runs between slices (a deadline check); `customerId` reads one customer's rows.
@@ -116,18 +150,11 @@ export async function gatherFeatures(
   });
   const scanOptions = { ...(o.customerId !== undefined ? { customerId: o.customerId } : {}), ...(o.between ? { between: o.between } : {}) };
   // Over every customer of a large SQLite file, a second thread counts most of the interactions.
-  let elsewhere: Promise<Counted> | undefined;
-  let range: [number, number] | undefined;
-  if (o.customerId === undefined && store.dialect === 'sqlite' && store.target.kind === 'sqlite' && store.target.file !== ':memory:') {
-    const [lo, hi] = await idRange(store, 'interactions');
-    if (hi - lo + 1 >= (o.parallelAbove ?? PARALLEL_ROWS)) {
-      const split = Math.round(lo + (hi - lo + 1) * WORKER_SHARE);
-      elsewhere = countOnThread(store, rules, plan.asOf, list.ids, [lo, split]);
-      // Awaited below; a failure here first must not go unhandled meanwhile.
-      elsewhere.catch(() => undefined);
-      range = [split, hi + 1];
-    }
-  }
+  const split = await splitInteractions(store, o);
+  const elsewhere = split ? onThread<Counted>(store, rules, plan.asOf, list.ids, split.theirs) : undefined;
+  // Awaited below; a failure here first must not go unhandled meanwhile.
+  elsewhere?.catch(() => undefined);
+  const range = split?.ours;
   await readRows(
     store,
     plan,

@@ -22,7 +22,7 @@ import { customerHistory, summarizeHistory, type HistorySummary } from '../model
 import { ABSENT, historyMonths, monthLabel, Timeline } from '../models/stages/timeline.js';
 import { monthOfMs } from '../models/time.js';
 import type { Conn, Store } from '../store/db.js';
-import { readRows, type RowSink } from './features.js';
+import { gatherTimeline, readRows, type RowSink } from './features.js';
 import { customerSegments, customersWithRowsAfter, eachHistory, firstSeenOf, latestHistoryRun, replaceHistories, saveHistoryRun, updateHistories } from './history.repository.js';
 import { newestIds } from './refs.repository.js';
 import { rulesInForce } from './rules.js';
@@ -38,12 +38,16 @@ export interface HistoryRunOptions {
   asOf?: number;
   /** Read every customer even when an incremental run would do. */
   full?: boolean;
+  /** Interactions from which a SQLite file's are read on two threads (default 1,000,000). */
+  parallelAbove?: number;
 }
 
 export interface HistoryRunReport {
   asOf: string;
   months: { first: string; last: string; count: number };
   mode: 'full' | 'incremental';
+  /** Threads that read the interactions. */
+  threads: number;
   /** Why the run read what it read. */
   why: string;
   customers: number;
@@ -166,10 +170,7 @@ async function compute(ctx: JobContext, options: HistoryRunOptions, runId: numbe
     const [olo, ohi] = await idRange(store, 'orders');
     const [flo, fhi] = await idRange(store, 'feedback');
     const timeline = new Timeline(rules, plan, months, n, { interactions: ihi - ilo + 1, others: ohi - olo + 1 + (fhi - flo + 1) });
-    list.firstSeen.forEach((t, i) => {
-      if (Number.isFinite(t)) timeline.seen(i, t);
-    });
-    await readRows(store, plan, rules, list, timelineSink(timeline));
+    const threads = await gatherTimeline(store, plan, rules, list, timeline, options.parallelAbove === undefined ? {} : { parallelAbove: options.parallelAbove });
     const t1 = performance.now();
     const res = timeline.place();
     const t2 = performance.now();
@@ -182,6 +183,7 @@ async function compute(ctx: JobContext, options: HistoryRunOptions, runId: numbe
       months: { first: monthLabel(months[0]!), last: monthLabel(months[K - 1]!), count: K },
       mode: 'full',
       why,
+      threads,
       customers: n,
       read: n,
       rows: res.rows,
@@ -238,6 +240,7 @@ async function compute(ctx: JobContext, options: HistoryRunOptions, runId: numbe
     asOf: new Date(asOf).toISOString(),
     months: { first: monthLabel(months[0]!), last: monthLabel(months[K - 1]!), count: K },
     mode: 'incremental',
+    threads: 1,
     why: changed.length === 0 ? 'no customer has new rows' : `${changed.length} customers have new rows`,
     customers: n,
     read: changed.length,

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThreadPriority, toThreadError } from '../core/threads.js';
 import { CONVERSATION_BIT, featurePlan, Features } from '../models/stages/features.js';
+import { Timeline } from '../models/stages/timeline.js';
 import type { StageRules } from '../models/stages/rules.js';
 import type { DatabaseTarget } from '../core/config.js';
 import { openStore } from '../store/db.js';
@@ -19,6 +20,9 @@ interface ScanJob {
   asOf: number;
   ids: Float64Array;
   range: [number, number];
+  /** count: a run's counts; rows: the interactions themselves, for a stage history of these months. */
+  mode?: 'count' | 'rows';
+  months?: number[];
 }
 
 lowerThreadPriority();
@@ -28,22 +32,31 @@ try {
   const store = await openStore(job.target, { migrate: false, queryOnly: true });
   try {
     const plan = featurePlan(job.rules, job.asOf);
-    const f = new Features(plan, job.ids.length);
     const positionOf = positions(job.ids);
-    await scanInteractions(
-      store,
-      groupMasks(plan, job.rules.events, job.rules.reactions),
-      { channels: job.rules.conversationChannels, bit: CONVERSATION_BIT },
-      (p, n) => {
-        for (let k = 0; k < n * 4; k += 4) {
-          const i = positionOf(p[k]!);
-          if (i >= 0) f.addInteraction(i, p[k + 1]!, p[k + 2]!, p[k + 3]!);
-        }
-      },
-      { range: job.range },
-    );
-    const out = { counts: f.counts, monthBits: f.monthBits, state: f.state };
-    port.postMessage({ ok: true, features: out }, Object.values(out).map((a) => a.buffer as ArrayBuffer));
+    const scan = (add: (i: number, at: number, direction: number, groups: number) => void) =>
+      scanInteractions(
+        store,
+        groupMasks(plan, job.rules.events, job.rules.reactions),
+        { channels: job.rules.conversationChannels, bit: CONVERSATION_BIT },
+        (p, n) => {
+          for (let k = 0; k < n * 4; k += 4) {
+            const i = positionOf(p[k]!);
+            if (i >= 0) add(i, p[k + 1]!, p[k + 2]!, p[k + 3]!);
+          }
+        },
+        { range: job.range },
+      );
+    if (job.mode === 'rows') {
+      const t = new Timeline(job.rules, plan, job.months!, job.ids.length, { interactions: job.range[1] - job.range[0] });
+      await scan((i, at, d, g) => t.addInteraction(i, at, d, g));
+      const rows = t.interactionColumns();
+      port.postMessage({ ok: true, rows }, [rows.pos.buffer, rows.at.buffer, rows.kind.buffer, rows.mask.buffer] as ArrayBuffer[]);
+    } else {
+      const f = new Features(plan, job.ids.length);
+      await scan((i, at, d, g) => f.addInteraction(i, at, d, g));
+      const out = { counts: f.counts, monthBits: f.monthBits, state: f.state };
+      port.postMessage({ ok: true, features: out }, Object.values(out).map((a) => a.buffer as ArrayBuffer));
+    }
   } finally {
     await store.close();
   }

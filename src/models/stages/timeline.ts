@@ -48,6 +48,15 @@ export function historyMonths(asOf: number, months: number): number[] {
   return Array.from({ length: months }, (_, k) => last - months + 1 + k);
 }
 
+/** The columns of collected rows, as they cross between threads. */
+export interface RowColumns {
+  n: number;
+  pos: Int32Array;
+  at: Float64Array;
+  kind: Uint8Array;
+  mask: Int32Array;
+}
+
 /** Growable columns of rows: customer position, time, a small code, a mask, and two numbers. */
 class Rows {
   n = 0;
@@ -82,6 +91,17 @@ class Rows {
       this.x[k] = x;
       this.y[k] = y;
     }
+  }
+
+  /** Appends rows collected elsewhere (another thread's share of the interactions). */
+  append(o: RowColumns): void {
+    if (this.numbers) throw new Error('Rows.append: only for interactions');
+    while (this.pos.length < this.n + o.n) this.grow();
+    this.pos.set(o.pos.subarray(0, o.n), this.n);
+    this.at.set(o.at.subarray(0, o.n), this.n);
+    this.kind.set(o.kind.subarray(0, o.n), this.n);
+    this.mask.set(o.mask.subarray(0, o.n), this.n);
+    this.n += o.n;
   }
 
   private grow(): void {
@@ -172,6 +192,17 @@ export class Timeline {
   /** A feedback item: kind mask, rating (NaN without), label 1/−1/0, sentiment in ten-thousandths (NaN when not analysed). */
   addFeedback(i: number, at: number, kinds: number, rating: number, label: number, sentiment: number): void {
     if (at <= this.last) this.others.push(i, at, FEEDBACK + label + 1, kinds, rating, sentiment);
+  }
+
+  /** The interactions collected so far (for another thread's timeline to append). */
+  interactionColumns(): RowColumns {
+    const r = this.interactions;
+    return { n: r.n, pos: r.pos, at: r.at, kind: r.kind, mask: r.mask };
+  }
+
+  /** Adds the interactions another timeline of the same customers collected. */
+  appendInteractions(o: RowColumns): void {
+    this.interactions.append(o);
   }
 
   /** Places every customer at the end of every month. */

@@ -1,4 +1,4 @@
-import type { StagesSummary, StageCustomers, CustomerStage, StageRules, StageRulesCheck, ValueCurrency, DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
+import type { StageFlow, StageHistory, StageHistoryList, StageOpportunities, StagesSummary, StageCustomers, CustomerStage, StageRules, StageRulesCheck, ValueCurrency, DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -166,6 +166,12 @@ export const api = {
   checkStageRules: (source: string) => request<StageRulesCheck>('/api/stages/rules/check', send('POST', { source })),
   saveStageRules: (source: string) => request<StageRules>('/api/stages/rules', send('PUT', { source })),
   runStages: () => request<{ runId: number; customers: number; seconds: number }>('/api/stages/run', send('POST', {})),
+  stageFlow: (p: { from?: string | undefined; to?: string | undefined }, signal?: AbortSignal) => request<StageFlow>(`/api/stages/flow${query({ from: p.from, to: p.to })}`, { signal }),
+  stageHistory: (signal?: AbortSignal) => request<StageHistory>('/api/stages/history', { signal }),
+  stageHistoryCustomers: (p: { kind: 'stuck' | 'fell'; stage?: string | undefined }, signal?: AbortSignal) =>
+    request<StageHistoryList>(`/api/stages/history/customers${query({ kind: p.kind, stage: p.stage, limit: 25 })}`, { signal }),
+  stageOpportunities: (p: { stage?: string | undefined }, signal?: AbortSignal) => request<StageOpportunities>(`/api/stages/opportunities${query({ stage: p.stage, limit: 25 })}`, { signal }),
+  runStageHistory: () => request<{ runId: number; mode: string; read: number; seconds: number }>('/api/stages/history/run', send('POST', {})),
   customer: (userId: string, signal?: AbortSignal) => request<Customer360>(`/api/customers/${encodeURIComponent(userId)}`, { signal }),
   timeline: (userId: string, p: TimelineQuery, signal?: AbortSignal) =>
     request<TimelinePage>(

@@ -19,7 +19,9 @@ import type {
   RulesReply as RulesReplySchema,
   StageCustomers as StageCustomersSchema,
   StagesSummary as StagesSummarySchema,
+  Opportunities as OpportunitiesSchema,
 } from '../../../src/relationships/stages.service.js';
+import type { FlowReply as FlowReplySchema, HistoryReply as HistoryReplySchema, HistoryList as HistoryListSchema } from '../../../src/relationships/history.service.js';
 import type { StageExplanation as StageExplanationType, ExplainedCondition as ExplainedConditionType } from '../../../src/models/stages/engine.js';
 
 /**
@@ -152,4 +154,8 @@ export type StageRules = z.infer<typeof RulesReplySchema>;
 export type StageRulesCheck = z.infer<typeof RulesCheckSchema>;
 export type StageCustomers = z.infer<typeof StageCustomersSchema>;
 export type StageExplanation = StageExplanationType;
+export type StageFlow = z.infer<typeof FlowReplySchema>;
+export type StageHistory = z.infer<typeof HistoryReplySchema>;
+export type StageHistoryList = z.infer<typeof HistoryListSchema>;
+export type StageOpportunities = z.infer<typeof OpportunitiesSchema>;
 export type ExplainedCondition = ExplainedConditionType;

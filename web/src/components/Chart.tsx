@@ -1,9 +1,9 @@
 import { Suspense, lazy } from 'react';
 import type { ComposeOption } from 'echarts/core';
-import type { BarSeriesOption, LineSeriesOption } from 'echarts/charts';
+import type { BarSeriesOption, LineSeriesOption, SankeySeriesOption } from 'echarts/charts';
 import type { AriaComponentOption, GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
 
-export type ChartOption = ComposeOption<BarSeriesOption | LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption | AriaComponentOption>;
+export type ChartOption = ComposeOption<BarSeriesOption | LineSeriesOption | SankeySeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption | AriaComponentOption>;
 
 /** Series colours; the badges in styles.css (--inbound, --outbound, --mutual) use the same hues. */
 export const DIRECTION_COLORS = { inbound: '#2563eb', outbound: '#d97706', mutual: '#059669' } as const;
@@ -38,7 +38,7 @@ export const yTitleTop = (name: string) => ({ name, nameLocation: 'end' as const
 const EChart = lazy(() => import('./EChart.js'));
 
 /**
- * A bar or line chart (echarts) that fills its box and follows its size. `label` names it for
+ * A bar, line or flow (Sankey) chart (echarts) that fills its box and follows its size. `label` names it for
  * screen readers; pages add a "Show the numbers" table for the exact figures.
  */
 export function Chart({ option, label, height = 280 }: { option: ChartOption; label: string; height?: number }) {

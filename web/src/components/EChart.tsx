@@ -1,12 +1,12 @@
 import { useEffect, useRef } from 'react';
 import * as echarts from 'echarts/core';
-import { BarChart, LineChart } from 'echarts/charts';
+import { BarChart, LineChart, SankeyChart } from 'echarts/charts';
 import { AriaComponent, GridComponent, LegendPlainComponent, TooltipComponent } from 'echarts/components';
 import { SVGRenderer } from 'echarts/renderers';
 import type { ChartOption } from './Chart.js';
 
 // Only what the dashboard draws is registered, which keeps the charts chunk small.
-echarts.use([BarChart, LineChart, GridComponent, LegendPlainComponent, TooltipComponent, AriaComponent, SVGRenderer]);
+echarts.use([BarChart, LineChart, SankeyChart, GridComponent, LegendPlainComponent, TooltipComponent, AriaComponent, SVGRenderer]);
 
 const BASE: ChartOption = {
   aria: { enabled: true },

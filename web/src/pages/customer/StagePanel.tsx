@@ -1,8 +1,8 @@
 import { api } from '../../api/client.js';
 import type { CustomerStage, ExplainedCondition } from '../../api/types.js';
 import { Badge, ErrorPanel, Loading, Panel } from '../../components/ui.js';
-import { formatDateTime } from '../../lib/format.js';
-import { useApi } from '../../lib/hooks.js';
+import { formatDateTime, formatMoney } from '../../lib/format.js';
+import { useApi, useValueCurrency } from '../../lib/hooks.js';
 
 const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(2));
 
@@ -31,6 +31,8 @@ function Condition({ c }: { c: ExplainedCondition }) {
 }
 
 function Body({ s }: { s: CustomerStage }) {
+  const currency = useValueCurrency();
+  const money = (v: number): string => formatMoney(v, currency);
   const e = s.explanation as { stage: string; stages: { key: string; name: string; met: boolean; rule: ExplainedCondition | null }[]; next: { name: string; need: string } | null };
   const m = s.momentumReading;
   const shown = s.stage?.name ?? e.stages.find((x) => x.key === e.stage)?.name ?? e.stage;
@@ -66,6 +68,44 @@ function Body({ s }: { s: CustomerStage }) {
         </ul>
       </details>
       <p data-testid="customer-stage-next">{e.next ? `For ${e.next.name}: ${e.next.need}.` : 'At the top of the ladder.'}</p>
+      {s.lov && (
+        <div className="stack" data-testid="customer-lov">
+          <h3 className="subhead">Lifetime Opportunity Value</h3>
+          <dl className="lov-parts">
+            <div>
+              <dt>CLV</dt>
+              <dd>{money(s.lov.clv)}</dd>
+            </div>
+            <div>
+              <dt>+ contributions</dt>
+              <dd>{money(s.lov.contribution)}</dd>
+            </div>
+            <div>
+              <dt>+ opportunity</dt>
+              <dd>
+                {s.lov.opportunity === null ? 'unknown' : money(s.lov.opportunity)}
+                {s.lov.opportunityLow !== null && s.lov.opportunityHigh !== null && s.lov.opportunity !== 0 && (
+                  <span className="muted">
+                    {' '}
+                    ({money(s.lov.opportunityLow)} to {money(s.lov.opportunityHigh)})
+                  </span>
+                )}
+              </dd>
+            </div>
+            <div>
+              <dt>= LOV</dt>
+              <dd>
+                <strong data-testid="customer-lov-total">{money(s.lov.total)}</strong>
+              </dd>
+            </div>
+          </dl>
+          <ul className="lov-lines">
+            {s.lov.lines.slice(1).map((l) => (
+              <li key={l}>{l}</li>
+            ))}
+          </ul>
+        </div>
+      )}
     </div>
   );
 }

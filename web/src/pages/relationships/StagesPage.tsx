@@ -6,6 +6,7 @@ import { AXIS_STYLE, Chart, xTitle, type ChartOption } from '../../components/Ch
 import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../../components/ui.js';
 import { formatDate, formatDateTime, formatInt, formatMoney } from '../../lib/format.js';
 import { useApi, useValueCurrency } from '../../lib/hooks.js';
+import { HistoryPanels } from './HistoryPanels.js';
 import { usePageTitle } from '../../lib/title.js';
 
 export const MOMENTUM_COLORS = { warming: '#059669', steady: '#94a3b8', cooling: '#d97706' } as const;
@@ -184,7 +185,10 @@ export function StagesPage() {
         </button>
         {runError && <span role="alert">{runError.message}</span>}
       </div>
-      <Panel title="The ladder" how="Each customer sits at the highest stage whose rule they meet (the rules are below); the bars split each stage by momentum. CLV is the latest customer-value run's, summed over the customers at the stage it valued.">
+      <Panel
+        title="The ladder"
+        how="Each customer sits at the highest stage whose rule they meet (the rules are below); the bars split each stage by momentum. CLV is the latest customer-value run's, summed over the customers at the stage it valued. Lifetime Opportunity Value (LOV) = CLV (0 for customers not valued) + contributions (reviews, referrals, ideas, answers, research, at the worths of the rules file) + opportunity (the expected gain of moving up one stage, an observational estimate from the stage history); the LOV column adds all three, so it exceeds the CLV column by the contributions and the opportunity."
+      >
         {s.customers === 0 ? (
           <Empty title="No stages yet">Run the stages once customers and their interactions are stored.</Empty>
         ) : (
@@ -213,6 +217,12 @@ export function StagesPage() {
                     <th scope="col" className="num">
                       Mean CLV
                     </th>
+                    <th scope="col" className="num">
+                      Opportunity
+                    </th>
+                    <th scope="col" className="num">
+                      LOV
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -229,6 +239,8 @@ export function StagesPage() {
                       <td className="num">{formatInt(x.accounts)}</td>
                       <td className="num">{x.clv === null ? '–' : `${formatMoney(x.clv, currency)} (${formatInt(x.valued)})`}</td>
                       <td className="num">{x.meanClv === null ? '–' : formatMoney(x.meanClv, currency)}</td>
+                      <td className="num">{x.opportunity === null ? '–' : formatMoney(x.opportunity, currency)}</td>
+                      <td className="num">{x.lov === null ? '–' : formatMoney(x.lov, currency)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -237,6 +249,12 @@ export function StagesPage() {
           </>
         )}
       </Panel>
+      {s.lov && s.lov.notes.length > 0 && s.lov.notes.map((n) => (
+        <p key={n} className="notice" role="note">
+          {n}
+        </p>
+      ))}
+      <HistoryPanels />
       {open && (
         <Panel title={`${s.stages.find((x) => x.key === open)?.name ?? open}: most valuable first`} how={s.stages.find((x) => x.key === open)?.description}>
           <StageCustomersList stage={open} />
