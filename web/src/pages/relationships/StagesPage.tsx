@@ -7,6 +7,7 @@ import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../../components
 import { formatDate, formatDateTime, formatInt, formatMoney } from '../../lib/format.js';
 import { useApi, useValueCurrency } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
+import { RelationshipsTabs } from './RelationshipsTabs.js';
 
 export const MOMENTUM_COLORS = { warming: '#059669', steady: '#94a3b8', cooling: '#d97706' } as const;
 const MOMENTA = ['warming', 'steady', 'cooling'] as const;
@@ -164,6 +165,7 @@ export function StagesPage() {
           <p className="lede">Where each customer relationship stands on the LOVE ladder (Introduction → Information → Commitment → Affinity → Co-creation), and which way it is moving.</p>
         </div>
       </header>
+      <RelationshipsTabs />
       {s.notes.map((n) => (
         <p key={n} className="notice" role="note">
           {n}
