@@ -349,6 +349,18 @@ for (const d of DIALECTS) {
       assert.match(stage.err, /^error: --stage: /);
     });
 
+    it('keeps a member on the panel when their former user id is aliased to a new one', { skip }, async () => {
+      const p = await create({ name: 'Renamed', size: 3, seed: 2, filters: { stages: ['commitment'] } });
+      const m = (await members(p.id))[0]!;
+      await new IngestWriter(t.store).write([
+        { kind: 'identify', who: { userId: `${m.userId}-new` }, traits: {}, at: Date.UTC(2026, 9, 2) },
+        { kind: 'alias', previousId: m.userId, userId: `${m.userId}-new`, at: Date.UTC(2026, 9, 2) },
+      ]);
+      const after = (await members(p.id)).map((x) => x.userId);
+      assert.equal(after.length, 3);
+      assert.ok(after.includes(`${m.userId}-new`) && !after.includes(m.userId), after.join(', '));
+    });
+
     it('erasing a customer removes their memberships', { skip }, async () => {
       const on = await t.store.db.selectFrom('panel_members as m').innerJoin('customers as c', 'c.id', 'm.customer_id').select('m.panel_id').where('c.user_id', '=', 'formula-person').execute();
       assert.equal(on.length, 1);
