@@ -408,6 +408,52 @@ export interface AccountStagesTable {
   opportunity: number | null;
 }
 
+export type PanelStatus = 'draft' | 'active' | 'closed';
+export type PanelMemberStatus = 'selected' | 'invited' | 'accepted' | 'declined' | 'participated';
+
+/** A co-creation panel: reference customers who try new lines before they go wide. */
+export interface PanelsTable {
+  id: Generated<number>;
+  name: string;
+  purpose: string;
+  /** JSON: the filters the members were drawn with (relationships/panels.service.ts PanelFilters). */
+  filters: string;
+  /** Seats asked for. */
+  size: number;
+  /** The seed of the draw: the same filters, data and seed give the same members. */
+  seed: number;
+  /** JSON: eligible, asked and selected per segment, and what was done where a segment fell short. */
+  selection: string;
+  status: PanelStatus;
+  /** What the panel tries: a product id or a category name (null: nothing under test). */
+  test_kind: 'product' | 'category' | null;
+  test_subject: string | null;
+  /** When the product or category went wide (the launch comparison starts that day). */
+  launched_at: number | null;
+  /** When the panel started (set when it becomes active, unless given): its feedback counts from then. */
+  started_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A customer on a panel, with their segment and stage when they were selected. */
+export interface PanelMembersTable {
+  panel_id: number;
+  customer_id: number;
+  /** Micro-segment of the latest customer-value run at selection (null: not segmented). */
+  segment: number | null;
+  segment_label: string | null;
+  /** LOVE stage (0–4) of the latest stages run at selection (null: not placed). */
+  stage: number | null;
+  status: PanelMemberStatus;
+  added_at: number;
+  invited_at: number | null;
+  /** When they accepted or declined. */
+  responded_at: number | null;
+  participated_at: number | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -441,4 +487,6 @@ export interface Database {
   account_stages: AccountStagesTable;
   stage_history_runs: StageHistoryRunsTable;
   customer_stage_history: CustomerStageHistoryTable;
+  panels: PanelsTable;
+  panel_members: PanelMembersTable;
 }

@@ -17,6 +17,7 @@ import {
   insertAnonymousCustomers,
   insertIdentities,
   insertUserCustomers,
+  moveCustomerPanels,
   moveCustomerRows,
   updateCustomer,
 } from './writer.repository.js';
@@ -145,6 +146,7 @@ export class Identities {
       await moveCustomerRows(db, table, from, into);
     }
     await copyCustomerAccounts(db, from, into);
+    await moveCustomerPanels(db, from, into);
     await addCustomerChannelsOf(db, from, into);
     const traits = { ...parseTraits(src.traits), ...parseTraits(dst.traits) };
     const minOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));

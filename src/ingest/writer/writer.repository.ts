@@ -92,6 +92,15 @@ export async function copyCustomerAccounts(db: Conn, from: number, into: number)
       on conflict do nothing`.execute(db);
 }
 
+/**
+ * Gives `into` the panel memberships of `from` (a panel that has both keeps `into`'s): the same
+ * person under a former id stays on the panels the team put them on.
+ */
+export async function moveCustomerPanels(db: Conn, from: number, into: number): Promise<void> {
+  await sql`update panel_members set customer_id = ${into}
+      where customer_id = ${from} and panel_id not in (select panel_id from panel_members where customer_id = ${into})`.execute(db);
+}
+
 /** Adds the channel × direction counts of `from` to those of `into`. */
 export async function addCustomerChannelsOf(db: Conn, from: number, into: number): Promise<void> {
   await sql`insert into customer_channels (customer_id, channel, direction, count)

@@ -63,6 +63,27 @@ export class IngestWriter {
   }
 
   /**
+   * Writes `records` and runs `alongside` in the same transaction: both are stored or neither.
+   * For a change that a record witnesses, such as a panel member's new status and the
+   * interaction that records it. Not in bulk or load mode.
+   *
+   * @example await writer.writeAlongside([invited], (trx) => setMemberStatus(trx, …));
+   */
+  async writeAlongside(records: readonly IngestRecord[], alongside: (trx: Conn) => Promise<void>): Promise<WriteCounts> {
+    if (this.bulkState) throw new Error('IngestWriter.writeAlongside: not in bulk mode');
+    try {
+      return await this.store.db.transaction().execute(async (trx) => {
+        const counts = records.length === 0 ? { inserted: 0, updated: 0, duplicates: 0 } : await new BatchWrite(trx, this, this.clock()).run(records);
+        await alongside(trx);
+        return counts;
+      });
+    } catch (e) {
+      this.forget();
+      throw e;
+    }
+  }
+
+  /**
    * Runs `fn` in bulk mode, for imports: every `write()` is still all-or-nothing (a savepoint),
    * but writes are committed together about every `commitEveryMs`. A commit rewrites every
    * index page the batch touched, so with random message ids committing 5000 records at a

@@ -1,4 +1,4 @@
-import type { StageFlow, StageHistory, StageHistoryList, StageOpportunities, StagesSummary, StageCustomers, CustomerStage, StageRules, StageRulesCheck, ValueCurrency, DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage } from './types.js';
+import type { StageFlow, StageHistory, StageHistoryList, StageOpportunities, StagesSummary, StageCustomers, CustomerStage, StageRules, StageRulesCheck, ValueCurrency, DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage, MemberStatusReply, Panel, PanelCreate, PanelFeedback, PanelLaunch, PanelList, PanelMember, PanelMembers, PanelMemberStatus, PanelPatch, PanelPreview, PanelFilters } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -108,6 +108,7 @@ const upload = (file: Blob, signal?: AbortSignal): RequestInit & { signal?: Abor
 export const csvUrl = {
   customers: (p: Omit<CustomerQuery, 'limit' | 'cursor'>) => `/api/customers.csv${query({ q: p.q?.trim(), sort: p.sort, order: p.order })}`,
   ranked: (p: { sort: 'clv' | 'risk'; group?: string | undefined; segment?: number | undefined }) => `/api/clv/customers.csv${query({ sort: p.sort, group: p.group, segment: p.segment })}`,
+  panel: (id: number) => `/api/panels/${id}/export.csv`,
 };
 
 /** A JSON body for a write. */
@@ -172,6 +173,17 @@ export const api = {
     request<StageHistoryList>(`/api/stages/history/customers${query({ kind: p.kind, stage: p.stage, limit: 25 })}`, { signal }),
   stageOpportunities: (p: { stage?: string | undefined }, signal?: AbortSignal) => request<StageOpportunities>(`/api/stages/opportunities${query({ stage: p.stage, limit: 25 })}`, { signal }),
   runStageHistory: () => request<{ runId: number; mode: string; read: number; seconds: number }>('/api/stages/history/run', send('POST', {})),
+  panels: (signal?: AbortSignal) => request<PanelList>('/api/panels', { signal }),
+  panel: (id: number, signal?: AbortSignal) => request<Panel>(`/api/panels/${id}`, { signal }),
+  previewPanel: (body: { filters: PanelFilters; size: number; seed?: number | undefined }, signal?: AbortSignal) => request<PanelPreview>('/api/panels/preview', { ...send('POST', body), signal }),
+  createPanel: (body: PanelCreate) => request<Panel>('/api/panels', send('POST', body)),
+  updatePanel: (id: number, patch: PanelPatch) => request<Panel>(`/api/panels/${id}`, send('PATCH', patch)),
+  panelMembers: (id: number, signal?: AbortSignal) => request<PanelMembers>(`/api/panels/${id}/members?limit=1000`, { signal }),
+  addPanelMember: (id: number, userId: string) => request<PanelMember>(`/api/panels/${id}/members`, send('POST', { userId })),
+  setPanelMemberStatus: (id: number, userId: string, status: PanelMemberStatus) => request<MemberStatusReply>(`/api/panels/${id}/members/${encodeURIComponent(userId)}`, send('PATCH', { status })),
+  removePanelMember: (id: number, userId: string) => request<{ removed: string }>(`/api/panels/${id}/members/${encodeURIComponent(userId)}`, { method: 'DELETE', headers: { accept: 'application/json' } }),
+  panelFeedback: (id: number, signal?: AbortSignal) => request<PanelFeedback>(`/api/panels/${id}/feedback`, { signal }),
+  panelLaunch: (id: number, signal?: AbortSignal) => request<PanelLaunch>(`/api/panels/${id}/launch`, { signal }),
   customer: (userId: string, signal?: AbortSignal) => request<Customer360>(`/api/customers/${encodeURIComponent(userId)}`, { signal }),
   timeline: (userId: string, p: TimelineQuery, signal?: AbortSignal) =>
     request<TimelinePage>(

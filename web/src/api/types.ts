@@ -22,6 +22,18 @@ import type {
   Opportunities as OpportunitiesSchema,
 } from '../../../src/relationships/stages.service.js';
 import type { FlowReply as FlowReplySchema, HistoryReply as HistoryReplySchema, HistoryList as HistoryListSchema } from '../../../src/relationships/history.service.js';
+import type {
+  MemberStatusReply as MemberStatusReplySchema,
+  Panel as PanelSchema,
+  PanelCreate as PanelCreateSchema,
+  PanelFeedback as PanelFeedbackSchema,
+  PanelFilters as PanelFiltersSchema,
+  PanelLaunch as PanelLaunchSchema,
+  PanelList as PanelListSchema,
+  PanelMembers as PanelMembersSchema,
+  PanelPatch as PanelPatchSchema,
+  PanelPreview as PanelPreviewSchema,
+} from '../../../src/relationships/panels.service.js';
 import type { StageExplanation as StageExplanationType, ExplainedCondition as ExplainedConditionType } from '../../../src/models/stages/engine.js';
 
 /**
@@ -159,3 +171,16 @@ export type StageHistory = z.infer<typeof HistoryReplySchema>;
 export type StageHistoryList = z.infer<typeof HistoryListSchema>;
 export type StageOpportunities = z.infer<typeof OpportunitiesSchema>;
 export type ExplainedCondition = ExplainedConditionType;
+
+export type Panel = z.infer<typeof PanelSchema>;
+export type PanelList = z.infer<typeof PanelListSchema>;
+export type PanelPreview = z.infer<typeof PanelPreviewSchema>;
+export type PanelFilters = z.input<typeof PanelFiltersSchema>;
+export type PanelCreate = z.input<typeof PanelCreateSchema>;
+export type PanelPatch = z.input<typeof PanelPatchSchema>;
+export type PanelMembers = z.infer<typeof PanelMembersSchema>;
+export type PanelMember = PanelMembers['items'][number];
+export type PanelMemberStatus = PanelMember['status'];
+export type MemberStatusReply = z.infer<typeof MemberStatusReplySchema>;
+export type PanelFeedback = z.infer<typeof PanelFeedbackSchema>;
+export type PanelLaunch = z.infer<typeof PanelLaunchSchema>;

@@ -10,6 +10,8 @@ import { ReviewPage } from '../pages/listening/ReviewPage.js';
 import { DefectsPage } from '../pages/listening/DefectsPage.js';
 import { SearchPage } from '../pages/SearchPage.js';
 import { StagesPage } from '../pages/relationships/StagesPage.js';
+import { PanelsPage } from '../pages/relationships/PanelsPage.js';
+import { PanelPage } from '../pages/relationships/PanelPage.js';
 import { ImportPage } from '../pages/ImportPage.js';
 
 /**
@@ -64,8 +66,12 @@ export const CAPABILITIES: readonly Capability[] = [
     label: 'Relationships',
     icon: 'mutual',
     path: '/relationships',
-    description: 'The LOVE ladder: where each relationship stands, which way it is moving, and the rules that say so',
-    routes: [{ path: '/relationships', element: <StagesPage /> }],
+    description: 'The LOVE ladder: where each relationship stands, which way it is moving, and the rules that say so; co-creation panels of reference customers',
+    routes: [
+      { path: '/relationships', element: <StagesPage /> },
+      { path: '/relationships/panels', element: <PanelsPage /> },
+      { path: '/relationships/panels/:id', element: <PanelPage /> },
+    ],
   },
   {
     id: 'listening',

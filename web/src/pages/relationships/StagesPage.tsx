@@ -8,6 +8,7 @@ import { formatDate, formatDateTime, formatInt, formatMoney } from '../../lib/fo
 import { useApi, useValueCurrency } from '../../lib/hooks.js';
 import { HistoryPanels } from './HistoryPanels.js';
 import { usePageTitle } from '../../lib/title.js';
+import { RelationshipsTabs } from './RelationshipsTabs.js';
 
 export const MOMENTUM_COLORS = { warming: '#059669', steady: '#94a3b8', cooling: '#d97706' } as const;
 const MOMENTA = ['warming', 'steady', 'cooling'] as const;
@@ -165,6 +166,7 @@ export function StagesPage() {
           <p className="lede">Where each customer relationship stands on the LOVE ladder (Introduction → Information → Commitment → Affinity → Co-creation), and which way it is moving.</p>
         </div>
       </header>
+      <RelationshipsTabs />
       {s.notes.map((n) => (
         <p key={n} className="notice" role="note">
           {n}
