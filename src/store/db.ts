@@ -32,6 +32,7 @@ import { themeEdits } from './migrations/010_theme_edits.js';
 import { relationships } from './migrations/011_relationships.js';
 import { stageHistory } from './migrations/012_stage_history.js';
 import { panels } from './migrations/014_panels.js';
+import { actions } from './migrations/015_actions.js';
 import { sourceKey } from './source-key.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -258,6 +259,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '011_relationships': relationships(dialect),
     '012_stage_history': stageHistory(dialect),
     '014_panels': panels(dialect),
+    '015_actions': actions(dialect),
   };
 }
 

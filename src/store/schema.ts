@@ -454,6 +454,28 @@ export interface PanelMembersTable {
   participated_at: number | null;
 }
 
+export type ActionStatus = 'open' | 'done' | 'dismissed';
+
+/** A next best relationship action for a customer (relationships/actions). */
+export interface RelationshipActionsTable {
+  id: Generated<number>;
+  customer_id: number;
+  run_id: number;
+  kind: string;
+  title: string;
+  /** JSON: string[], the reasons in words. */
+  reasons: string;
+  /** What is at stake (the value currency). */
+  value: number;
+  value_basis: string;
+  stage: number;
+  status: ActionStatus;
+  created_at: number;
+  done_at: number | null;
+  done_by: string | null;
+  note: string | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -489,4 +511,5 @@ export interface Database {
   customer_stage_history: CustomerStageHistoryTable;
   panels: PanelsTable;
   panel_members: PanelMembersTable;
+  relationship_actions: RelationshipActionsTable;
 }
