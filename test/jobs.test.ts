@@ -132,6 +132,8 @@ for (const d of DIALECTS) {
         // A database as it was before: one runs table per job.
         const old = t.store;
         // (and before the migrations after 009)
+        await sql`drop table visits`.execute(old.db);
+        await sql`delete from kysely_migration where name = '013_visits'`.execute(old.db);
         for (const table of ['account_stages', 'customer_stages', 'stage_rules']) await sql`drop table ${sql.table(table)}`.execute(old.db);
         await sql`delete from kysely_migration where name = '011_relationships'`.execute(old.db);
         await sql`drop table theme_pins`.execute(old.db);

@@ -11,6 +11,7 @@ import { registerImport } from './import.command.js';
 import { registerDemo } from './demo.command.js';
 import { registerClv } from './clv.command.js';
 import { registerStages } from './stages.command.js';
+import { registerVisits } from './visits.command.js';
 import { registerText } from './text.command.js';
 import { registerThemes } from './themes.command.js';
 import { registerDefects } from './defects.command.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerBackup(program, ctx);
   registerClv(program, ctx);
   registerStages(program, ctx);
+  registerVisits(program, ctx);
   registerText(program, ctx);
   registerThemes(program, ctx);
   registerDefects(program, ctx);

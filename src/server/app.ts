@@ -34,6 +34,7 @@ import { customerRoutes } from '../customers/customer.routes.js';
 import { valueRoutes } from '../value/value.routes.js';
 import { listeningRoutes } from '../listening/listening.routes.js';
 import { stagesRoutes } from '../relationships/stages.routes.js';
+import { visitsRoutes } from '../relationships/visits.routes.js';
 import { searchRunner, type SearchRunnerOptions } from '../search/search.pool.js';
 import { searchRoutes } from '../search/search.routes.js';
 import { startBackgroundIndexing } from '../search/background.js';
@@ -154,6 +155,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     ...valueRoutes(ctx),
     ...listeningRoutes(ctx),
     ...stagesRoutes(ctx),
+    ...visitsRoutes(ctx, writer),
     ...searchRoutes(ctx, searches),
     ...authRoutes(ctx, { secureCookies: https }),
   ];

@@ -30,6 +30,7 @@ import { searchTimeTerms } from './migrations/008_search_time_terms.js';
 import { jobRuns } from './migrations/009_job_runs.js';
 import { themeEdits } from './migrations/010_theme_edits.js';
 import { relationships } from './migrations/011_relationships.js';
+import { visits } from './migrations/013_visits.js';
 import { sourceKey } from './source-key.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -254,6 +255,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '009_job_runs': jobRuns(dialect),
     '010_theme_edits': themeEdits(dialect),
     '011_relationships': relationships(dialect),
+    '013_visits': visits(dialect),
   };
 }
 

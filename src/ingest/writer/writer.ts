@@ -63,6 +63,27 @@ export class IngestWriter {
   }
 
   /**
+   * Runs `fn` in one transaction in which it may both write records (`write`, as
+   * {@link write} does) and run statements of its own on `trx`: for a capability that keeps a
+   * row of its own beside the raw records it causes (a visit and the interaction it is
+   * recorded as), so that both are stored or neither. Not in bulk or load mode.
+   *
+   * @example await writer.within(async (trx, write) => { const id = await insertVisit(trx, v); await write([interactionOf(id, v)]); });
+   */
+  async within<T>(fn: (trx: Conn, write: (records: readonly IngestRecord[]) => Promise<WriteCounts>) => Promise<T>): Promise<T> {
+    if (this.bulkState) throw new Error('IngestWriter.within: not in bulk mode');
+    if (this.users.size > CACHE_LIMIT || this.anons.size > CACHE_LIMIT) this.forget();
+    try {
+      return await this.store.db.transaction().execute((trx) =>
+        fn(trx, (records) => (records.length === 0 ? Promise.resolve({ inserted: 0, updated: 0, duplicates: 0 }) : new BatchWrite(trx, this, this.clock()).run(records))),
+      );
+    } catch (e) {
+      this.forget();
+      throw e;
+    }
+  }
+
+  /**
    * Runs `fn` in bulk mode, for imports: every `write()` is still all-or-nothing (a savepoint),
    * but writes are committed together about every `commitEveryMs`. A commit rewrites every
    * index page the batch touched, so with random message ids committing 5000 records at a

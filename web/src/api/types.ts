@@ -20,6 +20,7 @@ import type {
   StageCustomers as StageCustomersSchema,
   StagesSummary as StagesSummarySchema,
 } from '../../../src/relationships/stages.service.js';
+import type { Visit as VisitSchema, VisitBody as VisitBodySchema, VisitPage as VisitPageSchema, VisitPatch as VisitPatchSchema } from '../../../src/relationships/visits.service.js';
 import type { StageExplanation as StageExplanationType, ExplainedCondition as ExplainedConditionType } from '../../../src/models/stages/engine.js';
 
 /**
@@ -153,3 +154,10 @@ export type StageRulesCheck = z.infer<typeof RulesCheckSchema>;
 export type StageCustomers = z.infer<typeof StageCustomersSchema>;
 export type StageExplanation = StageExplanationType;
 export type ExplainedCondition = ExplainedConditionType;
+
+export type Visit = z.infer<typeof VisitSchema>;
+export type VisitPage = z.infer<typeof VisitPageSchema>;
+/** What the log form sends (defaults may be left out). */
+export type VisitInput = z.input<typeof VisitBodySchema>;
+export type VisitChange = z.input<typeof VisitPatchSchema>;
+export { VISIT_KINDS, VISIT_STATUSES } from '../../../src/core/vocabulary.js';

@@ -10,6 +10,7 @@ import { ReviewPage } from '../pages/listening/ReviewPage.js';
 import { DefectsPage } from '../pages/listening/DefectsPage.js';
 import { SearchPage } from '../pages/SearchPage.js';
 import { StagesPage } from '../pages/relationships/StagesPage.js';
+import { VisitsPage } from '../pages/relationships/VisitsPage.js';
 import { ImportPage } from '../pages/ImportPage.js';
 
 /**
@@ -64,8 +65,11 @@ export const CAPABILITIES: readonly Capability[] = [
     label: 'Relationships',
     icon: 'mutual',
     path: '/relationships',
-    description: 'The LOVE ladder: where each relationship stands, which way it is moving, and the rules that say so',
-    routes: [{ path: '/relationships', element: <StagesPage /> }],
+    description: 'The LOVE ladder: where each relationship stands, which way it is moving, and the rules that say so; visits, calls and meetings',
+    routes: [
+      { path: '/relationships', element: <StagesPage /> },
+      { path: '/relationships/visits', element: <VisitsPage /> },
+    ],
   },
   {
     id: 'listening',

@@ -7,6 +7,7 @@ import { Badge, Empty, ErrorPanel, Loading, Panel, Tile } from '../../components
 import { formatDate, formatDateTime, formatInt, formatMoney } from '../../lib/format.js';
 import { useApi, useValueCurrency } from '../../lib/hooks.js';
 import { usePageTitle } from '../../lib/title.js';
+import { RelationshipsFrame } from './RelationshipsTabs.js';
 
 export const MOMENTUM_COLORS = { warming: '#059669', steady: '#94a3b8', cooling: '#d97706' } as const;
 const MOMENTA = ['warming', 'steady', 'cooling'] as const;
@@ -157,13 +158,7 @@ export function StagesPage() {
     }
   };
   return (
-    <div className="page stack">
-      <header className="page-head">
-        <div>
-          <h1>Relationships</h1>
-          <p className="lede">Where each customer relationship stands on the LOVE ladder (Introduction → Information → Commitment → Affinity → Co-creation), and which way it is moving.</p>
-        </div>
-      </header>
+    <RelationshipsFrame title="Relationships" lede="Where each customer relationship stands on the LOVE ladder (Introduction → Information → Commitment → Affinity → Co-creation), and which way it is moving.">
       {s.notes.map((n) => (
         <p key={n} className="notice" role="note">
           {n}
@@ -256,6 +251,6 @@ export function StagesPage() {
           <RulesEditor onSaved={state.reload} />
         </details>
       </Panel>
-    </div>
+    </RelationshipsFrame>
   );
 }

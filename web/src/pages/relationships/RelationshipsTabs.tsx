@@ -1,0 +1,30 @@
+import type { ReactNode } from 'react';
+import { NavLink } from 'react-router';
+
+const TABS = [
+  { to: '/relationships', label: 'LOVE ladder', end: true },
+  { to: '/relationships/visits', label: 'Visits', end: false },
+] as const;
+
+/** The Relationships pages share a header and a tab strip. */
+export function RelationshipsFrame({ title, lede, actions, children }: { title: string; lede: string; actions?: ReactNode; children: ReactNode }) {
+  return (
+    <div className="page stack">
+      <header className="page-head">
+        <div>
+          <h1>{title}</h1>
+          <p className="lede">{lede}</p>
+        </div>
+        {actions}
+      </header>
+      <nav className="tabs" aria-label="Relationships">
+        {TABS.map((t) => (
+          <NavLink key={t.to} to={t.to} end={t.end} className="tab">
+            {t.label}
+          </NavLink>
+        ))}
+      </nav>
+      {children}
+    </div>
+  );
+}
