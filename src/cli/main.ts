@@ -12,6 +12,7 @@ import { registerDemo } from './demo.command.js';
 import { registerClv } from './clv.command.js';
 import { registerStages } from './stages.command.js';
 import { registerVisits } from './visits.command.js';
+import { registerCoverage } from './coverage.command.js';
 import { registerText } from './text.command.js';
 import { registerThemes } from './themes.command.js';
 import { registerDefects } from './defects.command.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerClv(program, ctx);
   registerStages(program, ctx);
   registerVisits(program, ctx);
+  registerCoverage(program, ctx);
   registerText(program, ctx);
   registerThemes(program, ctx);
   registerDefects(program, ctx);

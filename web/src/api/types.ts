@@ -20,6 +20,7 @@ import type {
   StageCustomers as StageCustomersSchema,
   StagesSummary as StagesSummarySchema,
 } from '../../../src/relationships/stages.service.js';
+import type { CoverageReport as CoverageReportSchema } from '../../../src/relationships/coverage.service.js';
 import type { Visit as VisitSchema, VisitBody as VisitBodySchema, VisitPage as VisitPageSchema, VisitPatch as VisitPatchSchema } from '../../../src/relationships/visits.service.js';
 import type { StageExplanation as StageExplanationType, ExplainedCondition as ExplainedConditionType } from '../../../src/models/stages/engine.js';
 
@@ -161,3 +162,6 @@ export type VisitPage = z.infer<typeof VisitPageSchema>;
 export type VisitInput = z.input<typeof VisitBodySchema>;
 export type VisitChange = z.input<typeof VisitPatchSchema>;
 export { VISIT_KINDS, VISIT_STATUSES } from '../../../src/core/vocabulary.js';
+export type CoverageReport = z.infer<typeof CoverageReportSchema>;
+export type CoverageAlert = CoverageReport['alerts'][number];
+export type CoverageRow = CoverageReport['rows'][number];

@@ -11,6 +11,7 @@ import { DefectsPage } from '../pages/listening/DefectsPage.js';
 import { SearchPage } from '../pages/SearchPage.js';
 import { StagesPage } from '../pages/relationships/StagesPage.js';
 import { VisitsPage } from '../pages/relationships/VisitsPage.js';
+import { CoveragePage } from '../pages/relationships/CoveragePage.js';
 import { ImportPage } from '../pages/ImportPage.js';
 
 /**
@@ -65,10 +66,11 @@ export const CAPABILITIES: readonly Capability[] = [
     label: 'Relationships',
     icon: 'mutual',
     path: '/relationships',
-    description: 'The LOVE ladder: where each relationship stands, which way it is moving, and the rules that say so; visits, calls and meetings',
+    description: 'The LOVE ladder: where each relationship stands, which way it is moving, and the rules that say so; visits, calls and meetings; whether the most valuable customers are heard',
     routes: [
       { path: '/relationships', element: <StagesPage /> },
       { path: '/relationships/visits', element: <VisitsPage /> },
+      { path: '/relationships/coverage', element: <CoveragePage /> },
     ],
   },
   {

@@ -4,6 +4,7 @@ import { NavLink } from 'react-router';
 const TABS = [
   { to: '/relationships', label: 'LOVE ladder', end: true },
   { to: '/relationships/visits', label: 'Visits', end: false },
+  { to: '/relationships/coverage', label: 'Coverage', end: false },
 ] as const;
 
 /** The Relationships pages share a header and a tab strip. */
