@@ -8,6 +8,7 @@ import { writeTruths } from '../src/demo/demo.repository.js';
 import { IngestWriter } from '../src/ingest/writer/writer.js';
 import type { IngestRecord } from '../src/ingest/records.js';
 import { runListen } from '../src/listening/listen.job.js';
+import { logVisit } from '../src/relationships/visits.service.js';
 import { labelItem, tagSets } from '../src/listening/tags.service.js';
 import { themeBoard, ThemeListParams } from '../src/listening/themes.service.js';
 import { syncSearch } from '../src/search/search.indexer.js';
@@ -81,6 +82,8 @@ async function load(store: Store): Promise<void> {
     const tag = /charg|refund|invoice/i.test(t.text) ? 'billing' : /parcel|deliver|courier|package/i.test(t.text) ? 'delivery' : 'app';
     await labelItem(store, Number(t.id), 'area', tag, 'pm', T0 + 400 * DAY);
   }
+  // A visit planned with them, its notes naming them (a planned one writes no interaction or feedback yet).
+  await logVisit(store, writer, { customer: PERSON.userId, kind: 'visit', status: 'planned', at: new Date(T0 + 420 * DAY).toISOString(), notes: `Visit ${PERSON.name} about the ${PERSON.marker} order`, attendees: ['Maria'] }, 'pm', T0 + 400 * DAY);
   await writeTruths(store.db, [{ user_id: PERSON.userId, params: JSON.stringify({ anonymousId: PERSON.anonymousId, lambda: 0.4 }) }, { user_id: 'billing-0', params: '{"lambda":0.2}' }]);
   await runClv(store, { trigger: 'cli' });
   await runListen(store, { trigger: 'cli' });
@@ -170,7 +173,7 @@ for (const d of DIALECTS) {
     it('leaves no identifier or word of theirs in any table, model, index or database file, and reports what went from where', { skip }, async () => {
       const before = await traces(t.store);
       // The data really was everywhere: rows, the models, the search index.
-      for (const where of ['customers.email: quillon.vantablack@zmail.test', 'identities.value: anonqrvyx93', `text_models.model: ${PERSON.marker}`, `search_docs.body: ${PERSON.phone}`, `demo_truth.user_id: ${PERSON.userId}`]) assert.ok(before.includes(where), `before the erasure: ${where} (found ${before.join('; ')})`);
+      for (const where of ['customers.email: quillon.vantablack@zmail.test', 'identities.value: anonqrvyx93', `text_models.model: ${PERSON.marker}`, `search_docs.body: ${PERSON.phone}`, `demo_truth.user_id: ${PERSON.userId}`, `visits.notes: ${PERSON.marker}`]) assert.ok(before.includes(where), `before the erasure: ${where} (found ${before.join('; ')})`);
       const themesBefore = (await themeBoard(t.store, ThemeListParams.parse({}))).themes.length;
 
       const r = await eraseCustomer(t.store, PERSON.userId);
@@ -181,6 +184,7 @@ for (const d of DIALECTS) {
       assert.equal(rowsOf(r, 'feedback_insights'), 3);
       assert.equal(rowsOf(r, 'feedback_tags'), 2, 'their two tickets were tagged');
       assert.equal(rowsOf(r, 'customer_values'), 1);
+      assert.equal(rowsOf(r, 'visits'), 1);
       assert.ok(rowsOf(r, 'search_docs') >= 5, 'three feedback items, the search and the customer were indexed');
       assert.equal(r.searchIndex.documents, rowsOf(r, 'search_docs'));
       assert.equal(r.searchIndex.merged, d.name === 'sqlite');

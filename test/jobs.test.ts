@@ -136,6 +136,8 @@ for (const d of DIALECTS) {
         await sql`delete from kysely_migration where name = '015_actions'`.execute(old.db);
         for (const table of ['panel_members', 'panels']) await sql`drop table ${sql.table(table)}`.execute(old.db);
         await sql`delete from kysely_migration where name = '014_panels'`.execute(old.db);
+        await sql`drop table visits`.execute(old.db);
+        await sql`delete from kysely_migration where name = '013_visits'`.execute(old.db);
         for (const table of ['customer_stage_history', 'stage_history_runs']) await sql`drop table ${sql.table(table)}`.execute(old.db);
         await sql`delete from kysely_migration where name = '012_stage_history'`.execute(old.db);
         for (const table of ['account_stages', 'customer_stages', 'stage_rules']) await sql`drop table ${sql.table(table)}`.execute(old.db);

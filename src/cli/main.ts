@@ -12,6 +12,8 @@ import { registerDemo } from './demo.command.js';
 import { registerClv } from './clv.command.js';
 import { registerStages } from './stages.command.js';
 import { registerPanels } from './panels.command.js';
+import { registerVisits } from './visits.command.js';
+import { registerCoverage } from './coverage.command.js';
 import { registerText } from './text.command.js';
 import { registerThemes } from './themes.command.js';
 import { registerDefects } from './defects.command.js';
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
   registerClv(program, ctx);
   registerStages(program, ctx);
   registerPanels(program, ctx);
+  registerVisits(program, ctx);
+  registerCoverage(program, ctx);
   registerText(program, ctx);
   registerThemes(program, ctx);
   registerDefects(program, ctx);

@@ -18,3 +18,15 @@ export type KeyScope = (typeof KEY_SCOPES)[number];
 /** Staff roles, from least to most. */
 export const STAFF_ROLES = ['member', 'admin'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
+
+/** What a logged visit was: a visit at the customer's, a call, a meeting, a research interview. */
+export const VISIT_KINDS = ['visit', 'call', 'meeting', 'interview'] as const;
+export type VisitKind = (typeof VISIT_KINDS)[number];
+
+/** A visit is planned, took place (done: it is recorded as an interaction), or was called off. */
+export const VISIT_STATUSES = ['planned', 'done', 'cancelled'] as const;
+export type VisitStatus = (typeof VISIT_STATUSES)[number];
+
+/** The channels a visit can be held through (the interaction's channel; all are conversation channels). */
+export const VISIT_CHANNELS = ['in_person', 'phone', 'video'] as const;
+export type VisitChannel = (typeof VISIT_CHANNELS)[number];

@@ -194,7 +194,7 @@ export async function linesOf(db: Conn, orderRefs: readonly number[]) {
 }
 
 /** Tables with a `customer_id`: an erasure removes their rows of the customer. */
-const BY_CUSTOMER = ['identities', 'customer_accounts', 'customer_channels', 'interactions', 'orders', 'order_lines', 'feedback', 'customer_values', 'customer_stages', 'customer_stage_history', 'panel_members', 'relationship_actions', 'search_docs', 'search_dirty'] as const;
+const BY_CUSTOMER = ['identities', 'customer_accounts', 'customer_channels', 'interactions', 'orders', 'order_lines', 'feedback', 'customer_values', 'customer_stages', 'customer_stage_history', 'panel_members', 'visits', 'relationship_actions', 'search_docs', 'search_dirty'] as const;
 /** Tables keyed by a feedback item: their rows of the customer's feedback go with it. */
 const BY_FEEDBACK = ['feedback_insights', 'feedback_tags', 'theme_pins'] as const;
 

@@ -64,10 +64,11 @@ export async function openTickets(db: Conn, ids: readonly number[], answered: re
     .where('f.kind', '=', 'ticket')
     .where(sql<boolean>`lower(f.status) in (${sql.join(OPEN_TICKET)})`)
     .where('f.customer_id', 'in', ids)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('interactions as i')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('interactions as i')
             .select('i.id')
             .whereRef('i.customer_id', '=', 'f.customer_id')
             .whereRef('i.occurred_at', '>', 'f.created_at')
@@ -91,10 +92,11 @@ export async function ideasUnthanked(db: Conn, ids: readonly number[], ideas: re
     .select((eb) => ['i.customer_id', eb.fn.countAll<number>().as('n')])
     .where('i.customer_id', 'in', ids)
     .where(sql<boolean>`lower(i.name) in (${sql.join([...ideas])})`)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('interactions as o')
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('interactions as o')
             .select('o.id')
             .whereRef('o.customer_id', '=', 'i.customer_id')
             .whereRef('o.occurred_at', '>', 'i.occurred_at')

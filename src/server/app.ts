@@ -35,6 +35,8 @@ import { valueRoutes } from '../value/value.routes.js';
 import { listeningRoutes } from '../listening/listening.routes.js';
 import { stagesRoutes } from '../relationships/stages.routes.js';
 import { panelsRoutes } from '../relationships/panels.routes.js';
+import { visitsRoutes } from '../relationships/visits.routes.js';
+import { coverageRoutes } from '../relationships/coverage.routes.js';
 import { searchRunner, type SearchRunnerOptions } from '../search/search.pool.js';
 import { searchRoutes } from '../search/search.routes.js';
 import { startBackgroundIndexing } from '../search/background.js';
@@ -156,6 +158,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     ...listeningRoutes(ctx),
     ...stagesRoutes(ctx),
     ...panelsRoutes(ctx, writer),
+    ...visitsRoutes(ctx, writer),
+    ...coverageRoutes(ctx),
     ...searchRoutes(ctx, searches),
     ...authRoutes(ctx, { secureCookies: https }),
   ];

@@ -31,6 +31,7 @@ import { jobRuns } from './migrations/009_job_runs.js';
 import { themeEdits } from './migrations/010_theme_edits.js';
 import { relationships } from './migrations/011_relationships.js';
 import { stageHistory } from './migrations/012_stage_history.js';
+import { visits } from './migrations/013_visits.js';
 import { panels } from './migrations/014_panels.js';
 import { actions } from './migrations/015_actions.js';
 import { sourceKey } from './source-key.js';
@@ -258,6 +259,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '010_theme_edits': themeEdits(dialect),
     '011_relationships': relationships(dialect),
     '012_stage_history': stageHistory(dialect),
+    '013_visits': visits(dialect),
     '014_panels': panels(dialect),
     '015_actions': actions(dialect),
   };

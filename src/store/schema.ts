@@ -1,7 +1,7 @@
 import type { Generated } from 'kysely';
-import type { Direction, FeedbackKind, KeyScope, StaffRole } from '../core/vocabulary.js';
+import type { Direction, FeedbackKind, KeyScope, StaffRole, VisitKind, VisitStatus } from '../core/vocabulary.js';
 
-export type { Direction, FeedbackKind, KeyScope, StaffRole };
+export type { Direction, FeedbackKind, KeyScope, StaffRole, VisitKind, VisitStatus };
 
 /**
  * Row types, one per table. Times are epoch milliseconds (integers) on both dialects, JSON
@@ -476,6 +476,29 @@ export interface RelationshipActionsTable {
   note: string | null;
 }
 
+/** A visit, call, meeting or interview the team logged, planned or past (migration 013). */
+export interface VisitsTable {
+  id: Generated<number>;
+  customer_id: number;
+  account_id: number | null;
+  kind: VisitKind;
+  status: VisitStatus;
+  /** When it takes or took place. */
+  at: number;
+  duration_minutes: number | null;
+  /** The channel it was held through; null: the kind's own (visit and meeting in person, call phone, interview video). */
+  channel: string | null;
+  notes: string | null;
+  /** JSON: the staff who took part (string[]). */
+  attendees: string;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  /** What a visit that took place was recorded as (null while planned, or cancelled). */
+  interaction_id: number | null;
+  feedback_id: number | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   accounts: AccountsTable;
@@ -512,4 +535,5 @@ export interface Database {
   panels: PanelsTable;
   panel_members: PanelMembersTable;
   relationship_actions: RelationshipActionsTable;
+  visits: VisitsTable;
 }

@@ -23,7 +23,7 @@ import {
 } from './writer.repository.js';
 
 /** The tables whose rows follow their customer into a merge. */
-const CUSTOMER_ROW_TABLES = ['interactions', 'orders', 'order_lines', 'feedback', 'identities'] as const;
+const CUSTOMER_ROW_TABLES = ['interactions', 'orders', 'order_lines', 'feedback', 'identities', 'visits'] as const;
 
 /** What a merge changes in the batch that made it. */
 export interface MergeEffects {

@@ -78,7 +78,7 @@ export async function customerByIdOrThrow(db: Conn, id: number): Promise<Selecta
 }
 
 /** The tables whose rows name their customer and move with a merge. */
-export type CustomerRowTable = 'interactions' | 'orders' | 'order_lines' | 'feedback' | 'identities';
+export type CustomerRowTable = 'interactions' | 'orders' | 'order_lines' | 'feedback' | 'identities' | 'visits';
 
 /** Moves a table's rows of customer `from` to `into`. */
 export async function moveCustomerRows(db: Conn, table: CustomerRowTable, from: number, into: number): Promise<void> {

@@ -70,13 +70,28 @@ export class IngestWriter {
    * @example await writer.writeAlongside([invited], (trx) => setMemberStatus(trx, …));
    */
   async writeAlongside(records: readonly IngestRecord[], alongside: (trx: Conn) => Promise<void>): Promise<WriteCounts> {
-    if (this.bulkState) throw new Error('IngestWriter.writeAlongside: not in bulk mode');
+    return this.within(async (trx, write) => {
+      const counts = await write(records);
+      await alongside(trx);
+      return counts;
+    });
+  }
+
+  /**
+   * Runs `fn` in one transaction in which it may both write records (`write`, as
+   * {@link write} does) and run statements of its own on `trx`: for a capability that keeps a
+   * row of its own beside the raw records it causes (a visit and the interaction it is
+   * recorded as), so that both are stored or neither. Not in bulk or load mode.
+   *
+   * @example await writer.within(async (trx, write) => { const id = await insertVisit(trx, v); await write([interactionOf(id, v)]); });
+   */
+  async within<T>(fn: (trx: Conn, write: (records: readonly IngestRecord[]) => Promise<WriteCounts>) => Promise<T>): Promise<T> {
+    if (this.bulkState) throw new Error('IngestWriter.within: not in bulk mode');
+    if (this.users.size > CACHE_LIMIT || this.anons.size > CACHE_LIMIT) this.forget();
     try {
-      return await this.store.db.transaction().execute(async (trx) => {
-        const counts = records.length === 0 ? { inserted: 0, updated: 0, duplicates: 0 } : await new BatchWrite(trx, this, this.clock()).run(records);
-        await alongside(trx);
-        return counts;
-      });
+      return await this.store.db.transaction().execute((trx) =>
+        fn(trx, (records) => (records.length === 0 ? Promise.resolve({ inserted: 0, updated: 0, duplicates: 0 }) : new BatchWrite(trx, this, this.clock()).run(records))),
+      );
     } catch (e) {
       this.forget();
       throw e;

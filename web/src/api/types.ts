@@ -34,6 +34,8 @@ import type {
   PanelPatch as PanelPatchSchema,
   PanelPreview as PanelPreviewSchema,
 } from '../../../src/relationships/panels.service.js';
+import type { CoverageReport as CoverageReportSchema } from '../../../src/relationships/coverage.service.js';
+import type { Visit as VisitSchema, VisitBody as VisitBodySchema, VisitPage as VisitPageSchema, VisitPatch as VisitPatchSchema } from '../../../src/relationships/visits.service.js';
 import type { StageExplanation as StageExplanationType, ExplainedCondition as ExplainedConditionType } from '../../../src/models/stages/engine.js';
 
 /**
@@ -184,3 +186,12 @@ export type PanelMemberStatus = PanelMember['status'];
 export type MemberStatusReply = z.infer<typeof MemberStatusReplySchema>;
 export type PanelFeedback = z.infer<typeof PanelFeedbackSchema>;
 export type PanelLaunch = z.infer<typeof PanelLaunchSchema>;
+export type Visit = z.infer<typeof VisitSchema>;
+export type VisitPage = z.infer<typeof VisitPageSchema>;
+/** What the log form sends (defaults may be left out). */
+export type VisitInput = z.input<typeof VisitBodySchema>;
+export type VisitChange = z.input<typeof VisitPatchSchema>;
+export { VISIT_KINDS, VISIT_STATUSES } from '../../../src/core/vocabulary.js';
+export type CoverageReport = z.infer<typeof CoverageReportSchema>;
+export type CoverageAlert = CoverageReport['alerts'][number];
+export type CoverageRow = CoverageReport['rows'][number];

@@ -12,6 +12,8 @@ import { SearchPage } from '../pages/SearchPage.js';
 import { StagesPage } from '../pages/relationships/StagesPage.js';
 import { PanelsPage } from '../pages/relationships/PanelsPage.js';
 import { PanelPage } from '../pages/relationships/PanelPage.js';
+import { VisitsPage } from '../pages/relationships/VisitsPage.js';
+import { CoveragePage } from '../pages/relationships/CoveragePage.js';
 import { ImportPage } from '../pages/ImportPage.js';
 
 /**
@@ -66,11 +68,13 @@ export const CAPABILITIES: readonly Capability[] = [
     label: 'Relationships',
     icon: 'mutual',
     path: '/relationships',
-    description: 'The LOVE ladder: where each relationship stands, which way it is moving, and the rules that say so; co-creation panels of reference customers',
+    description: 'The LOVE ladder: where each relationship stands, which way it is moving, and the rules that say so; co-creation panels of reference customers; visits, calls and meetings; whether the most valuable customers are heard',
     routes: [
       { path: '/relationships', element: <StagesPage /> },
       { path: '/relationships/panels', element: <PanelsPage /> },
       { path: '/relationships/panels/:id', element: <PanelPage /> },
+      { path: '/relationships/visits', element: <VisitsPage /> },
+      { path: '/relationships/coverage', element: <CoveragePage /> },
     ],
   },
   {

@@ -7,6 +7,7 @@ import { DirectionBadge, Empty, ErrorPanel, Loading, Panel, Tile } from '../comp
 import { countOf, formatMoney, formatCompact, formatDate, formatDateTime, formatInt, formatMonth, formatRelative, humanize, initials } from '../lib/format.js';
 import { useApi, useNow } from '../lib/hooks.js';
 import { usePageTitle } from '../lib/title.js';
+import { CoverageAlerts } from './relationships/CoveragePage.js';
 
 const pct = (part: number, whole: number): string => (whole > 0 ? `${Math.round((part / whole) * 100)}%` : '—');
 
@@ -48,6 +49,19 @@ function feedbackOption(rows: Overview['feedbackByKind']): ChartOption {
       },
     ],
   };
+}
+
+/** Whether the most valuable customers are heard: the coverage alerts, each linking to the customers it names. */
+function CoveragePanel() {
+  const state = useApi((signal) => api.coverage({}, signal), []);
+  if (state.status === 'ready' && !state.data.available) return null;
+  return (
+    <Panel title="Listening coverage" how="For your most valuable customers (top 50 by CLV): two-way contact in the last 90 days, feedback left unanswered for more than 14 days, and visits in the last year or planned. Each alert says how it was computed." actions={<Link to="/relationships/coverage">Coverage list →</Link>}>
+      {state.status === 'loading' && <Loading />}
+      {state.status === 'error' && <ErrorPanel error={state.error} onRetry={state.reload} />}
+      {state.status === 'ready' && <CoverageAlerts report={state.data} link={(k) => `/relationships/coverage?alert=${k}`} />}
+    </Panel>
+  );
 }
 
 /** The five customers seen most recently, as a way into the customer pages. */
@@ -176,6 +190,8 @@ function OverviewBody({ data }: { data: Overview }) {
           testId="kpi-interactions"
         />
       </div>
+
+      <CoveragePanel />
 
       <div className="grid-2-1">
         <Panel

@@ -1,6 +1,7 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { StagePanel } from './StagePanel.js';
+import { VisitsPanel } from './VisitsPanel.js';
 import { ApiError, api } from '../../api/client.js';
 import { DIRECTIONS, type Customer360, type CustomerValue, type Direction } from '../../api/types.js';
 import { AXIS_STYLE, Chart, DIRECTION_COLORS, xTitle, yTitleTop, type ChartOption } from '../../components/Chart.js';
@@ -64,6 +65,8 @@ export function CustomerPage() {
 
 function CustomerBody({ c }: { c: Customer360 }) {
   const now = useNow();
+  // A logged visit adds to the history and may change the stage: those panels read again.
+  const [changes, setChanges] = useState(0);
   const mix = useMemo(() => mixOption(c.interactionMix), [c]);
   const byDirection = useMemo(() => {
     const t: Record<Direction, number> = { inbound: 0, outbound: 0, mutual: 0 };
@@ -213,11 +216,12 @@ function CustomerBody({ c }: { c: Customer360 }) {
               </>
             )}
           </Panel>
-          <Timeline userId={c.userId} />
+          <VisitsPanel userId={c.userId} onChange={() => setChanges((n) => n + 1)} />
+          <Timeline key={changes} userId={c.userId} />
         </div>
 
         <aside className="stack" aria-label="Profile details">
-          <StagePanel userId={c.userId} />
+          <StagePanel key={changes} userId={c.userId} />
           {c.value && <ValuePanel v={c.value} />}
           {c.listening && <ListeningPanel l={c.listening} />}
           <Panel title="Traits" how="The latest value of each trait from identify calls and imports; a newer value replaces an older one.">

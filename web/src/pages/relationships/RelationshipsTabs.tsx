@@ -1,11 +1,14 @@
+import type { ReactNode } from 'react';
 import { NavLink } from 'react-router';
 
 const TABS = [
   { to: '/relationships', label: 'LOVE ladder', end: true },
   { to: '/relationships/panels', label: 'Panels', end: false },
+  { to: '/relationships/visits', label: 'Visits', end: false },
+  { to: '/relationships/coverage', label: 'Coverage', end: false },
 ] as const;
 
-/** The Relationships pages share a tab strip: the ladder, and the co-creation panels. */
+/** The tab strip the Relationships pages share: the ladder, panels, visits and coverage. */
 export function RelationshipsTabs() {
   return (
     <nav className="tabs" aria-label="Relationships">
@@ -15,5 +18,22 @@ export function RelationshipsTabs() {
         </NavLink>
       ))}
     </nav>
+  );
+}
+
+/** The Relationships pages share a header and the tab strip. */
+export function RelationshipsFrame({ title, lede, actions, children }: { title: string; lede: string; actions?: ReactNode; children: ReactNode }) {
+  return (
+    <div className="page stack">
+      <header className="page-head">
+        <div>
+          <h1>{title}</h1>
+          <p className="lede">{lede}</p>
+        </div>
+        {actions}
+      </header>
+      <RelationshipsTabs />
+      {children}
+    </div>
   );
 }

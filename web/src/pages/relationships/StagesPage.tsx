@@ -8,7 +8,7 @@ import { formatDate, formatDateTime, formatInt, formatMoney } from '../../lib/fo
 import { useApi, useValueCurrency } from '../../lib/hooks.js';
 import { HistoryPanels } from './HistoryPanels.js';
 import { usePageTitle } from '../../lib/title.js';
-import { RelationshipsTabs } from './RelationshipsTabs.js';
+import { RelationshipsFrame } from './RelationshipsTabs.js';
 
 export const MOMENTUM_COLORS = { warming: '#059669', steady: '#94a3b8', cooling: '#d97706' } as const;
 const MOMENTA = ['warming', 'steady', 'cooling'] as const;
@@ -159,14 +159,7 @@ export function StagesPage() {
     }
   };
   return (
-    <div className="page stack">
-      <header className="page-head">
-        <div>
-          <h1>Relationships</h1>
-          <p className="lede">Where each customer relationship stands on the LOVE ladder (Introduction → Information → Commitment → Affinity → Co-creation), and which way it is moving.</p>
-        </div>
-      </header>
-      <RelationshipsTabs />
+    <RelationshipsFrame title="Relationships" lede="Where each customer relationship stands on the LOVE ladder (Introduction → Information → Commitment → Affinity → Co-creation), and which way it is moving.">
       {s.notes.map((n) => (
         <p key={n} className="notice" role="note">
           {n}
@@ -276,6 +269,6 @@ export function StagesPage() {
           <RulesEditor onSaved={state.reload} />
         </details>
       </Panel>
-    </div>
+    </RelationshipsFrame>
   );
 }
