@@ -77,6 +77,8 @@ export function registerDemo(program: Command, ctx: () => Promise<CliContext>): 
           await runHistory(store, { trigger: 'demo' });
           const { runStages } = await import('../relationships/stages.job.js');
           stages = (await runStages(store, { trigger: 'demo' })).report;
+          const { runActions } = await import('../relationships/actions.job.js');
+          await runActions(store, { trigger: 'demo' });
           return s;
         });
         const seconds = (performance.now() - started) / 1000;

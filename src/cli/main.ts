@@ -12,6 +12,7 @@ import { registerDemo } from './demo.command.js';
 import { registerClv } from './clv.command.js';
 import { registerStages } from './stages.command.js';
 import { registerPanels } from './panels.command.js';
+import { registerActions } from './actions.command.js';
 import { registerVisits } from './visits.command.js';
 import { registerCoverage } from './coverage.command.js';
 import { registerText } from './text.command.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerClv(program, ctx);
   registerStages(program, ctx);
   registerPanels(program, ctx);
+  registerActions(program, ctx);
   registerVisits(program, ctx);
   registerCoverage(program, ctx);
   registerText(program, ctx);

@@ -131,6 +131,7 @@ export interface NewAction {
   kind: string;
   title: string;
   reasons: string;
+  priority: number;
   value: number;
   value_basis: string;
   stage: number;
@@ -180,7 +181,7 @@ export async function listActions(db: Conn, p: { status: ActionStatus; kind?: st
   if (p.kind) q = q.where('a.kind', '=', p.kind);
   if (p.stage !== undefined) q = q.where('a.stage', '=', p.stage);
   if (p.customerId !== undefined) q = q.where('a.customer_id', '=', p.customerId);
-  const order = p.status === 'open' ? q.orderBy('a.value', 'desc') : q.orderBy('a.done_at', 'desc');
+  const order = p.status === 'open' ? q.orderBy('a.priority', 'desc').orderBy('a.value', 'desc') : q.orderBy('a.done_at', 'desc');
   return order.orderBy('a.id').limit(p.limit).offset(p.offset).execute();
 }
 

@@ -35,6 +35,7 @@ import { valueRoutes } from '../value/value.routes.js';
 import { listeningRoutes } from '../listening/listening.routes.js';
 import { stagesRoutes } from '../relationships/stages.routes.js';
 import { panelsRoutes } from '../relationships/panels.routes.js';
+import { actionsRoutes } from '../relationships/actions.routes.js';
 import { visitsRoutes } from '../relationships/visits.routes.js';
 import { coverageRoutes } from '../relationships/coverage.routes.js';
 import { searchRunner, type SearchRunnerOptions } from '../search/search.pool.js';
@@ -158,6 +159,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     ...listeningRoutes(ctx),
     ...stagesRoutes(ctx),
     ...panelsRoutes(ctx, writer),
+    ...actionsRoutes(ctx, writer),
     ...visitsRoutes(ctx, writer),
     ...coverageRoutes(ctx),
     ...searchRoutes(ctx, searches),

@@ -465,6 +465,8 @@ export interface RelationshipActionsTable {
   title: string;
   /** JSON: string[], the reasons in words. */
   reasons: string;
+  /** Urgent first: 3 an unanswered ticket, 2 a renewal, 1 the rest. */
+  priority: number;
   /** What is at stake (the value currency). */
   value: number;
   value_basis: string;

@@ -20,6 +20,7 @@ export function actions(dialect: Dialect): Migration {
         .addColumn('kind', 'text', (c) => c.notNull())
         .addColumn('title', 'text', (c) => c.notNull())
         .addColumn('reasons', 'text', (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull())
         .addColumn('value', 'double precision', (c) => c.notNull())
         .addColumn('value_basis', 'text', (c) => c.notNull())
         .addColumn('stage', 'integer', (c) => c.notNull())
@@ -29,7 +30,7 @@ export function actions(dialect: Dialect): Migration {
         .addColumn('done_by', 'text')
         .addColumn('note', 'text')
         .execute();
-      await db.schema.createIndex('relationship_actions_open').on('relationship_actions').columns(['status', 'value']).execute();
+      await db.schema.createIndex('relationship_actions_open').on('relationship_actions').columns(['status', 'priority', 'value']).execute();
       await db.schema.createIndex('relationship_actions_customer').on('relationship_actions').columns(['customer_id', 'kind']).execute();
     },
   };
