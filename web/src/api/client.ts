@@ -1,4 +1,4 @@
-import type { StageFlow, StageHistory, StageHistoryList, StageOpportunities, StagesSummary, StageCustomers, CustomerStage, StageRules, StageRulesCheck, ValueCurrency, DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage, MemberStatusReply, Panel, PanelCreate, PanelFeedback, PanelLaunch, PanelList, PanelMember, PanelMembers, PanelMemberStatus, PanelPatch, PanelPreview, PanelFilters, CoverageReport, Visit, VisitChange, VisitInput, VisitPage } from './types.js';
+import type { ActionClosed, RelationshipActions, StageFlow, StageHistory, StageHistoryList, StageOpportunities, StagesSummary, StageCustomers, CustomerStage, StageRules, StageRulesCheck, ValueCurrency, DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage, MemberStatusReply, Panel, PanelCreate, PanelFeedback, PanelLaunch, PanelList, PanelMember, PanelMembers, PanelMemberStatus, PanelPatch, PanelPreview, PanelFilters, CoverageReport, Visit, VisitChange, VisitInput, VisitPage } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -168,6 +168,9 @@ export const api = {
   saveStageRules: (source: string) => request<StageRules>('/api/stages/rules', send('PUT', { source })),
   runStages: () => request<{ runId: number; customers: number; seconds: number }>('/api/stages/run', send('POST', {})),
   stageFlow: (p: { from?: string | undefined; to?: string | undefined }, signal?: AbortSignal) => request<StageFlow>(`/api/stages/flow${query({ from: p.from, to: p.to })}`, { signal }),
+  actions: (p: { kind?: string | undefined; status?: string | undefined; customer?: string | undefined }, signal?: AbortSignal) =>
+    request<RelationshipActions>(`/api/actions${query({ kind: p.kind, status: p.status, customer: p.customer, limit: 50 })}`, { signal }),
+  closeAction: (id: number, how: 'done' | 'dismiss', note?: string) => request<ActionClosed>(`/api/actions/${id}/${how}`, send('POST', note ? { note } : {})),
   stageHistory: (signal?: AbortSignal) => request<StageHistory>('/api/stages/history', { signal }),
   stageHistoryCustomers: (p: { kind: 'stuck' | 'fell'; stage?: string | undefined }, signal?: AbortSignal) =>
     request<StageHistoryList>(`/api/stages/history/customers${query({ kind: p.kind, stage: p.stage, limit: 25 })}`, { signal }),

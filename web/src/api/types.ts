@@ -21,6 +21,7 @@ import type {
   StagesSummary as StagesSummarySchema,
   Opportunities as OpportunitiesSchema,
 } from '../../../src/relationships/stages.service.js';
+import type { ActionList as ActionListSchema, CloseReply as CloseReplySchema } from '../../../src/relationships/actions.service.js';
 import type { FlowReply as FlowReplySchema, HistoryReply as HistoryReplySchema, HistoryList as HistoryListSchema } from '../../../src/relationships/history.service.js';
 import type {
   MemberStatusReply as MemberStatusReplySchema,
@@ -169,6 +170,9 @@ export type StageRulesCheck = z.infer<typeof RulesCheckSchema>;
 export type StageCustomers = z.infer<typeof StageCustomersSchema>;
 export type StageExplanation = StageExplanationType;
 export type StageFlow = z.infer<typeof FlowReplySchema>;
+export type RelationshipActions = z.infer<typeof ActionListSchema>;
+export type RelationshipAction = RelationshipActions['items'][number];
+export type ActionClosed = z.infer<typeof CloseReplySchema>;
 export type StageHistory = z.infer<typeof HistoryReplySchema>;
 export type StageHistoryList = z.infer<typeof HistoryListSchema>;
 export type StageOpportunities = z.infer<typeof OpportunitiesSchema>;

@@ -11,6 +11,7 @@ import { DefectsPage } from '../pages/listening/DefectsPage.js';
 import { SearchPage } from '../pages/SearchPage.js';
 import { StagesPage } from '../pages/relationships/StagesPage.js';
 import { PanelsPage } from '../pages/relationships/PanelsPage.js';
+import { ActionsPage } from '../pages/relationships/ActionsPage.js';
 import { PanelPage } from '../pages/relationships/PanelPage.js';
 import { VisitsPage } from '../pages/relationships/VisitsPage.js';
 import { CoveragePage } from '../pages/relationships/CoveragePage.js';
@@ -71,6 +72,7 @@ export const CAPABILITIES: readonly Capability[] = [
     description: 'The LOVE ladder: where each relationship stands, which way it is moving, and the rules that say so; co-creation panels of reference customers; visits, calls and meetings; whether the most valuable customers are heard',
     routes: [
       { path: '/relationships', element: <StagesPage /> },
+      { path: '/relationships/actions', element: <ActionsPage /> },
       { path: '/relationships/panels', element: <PanelsPage /> },
       { path: '/relationships/panels/:id', element: <PanelPage /> },
       { path: '/relationships/visits', element: <VisitsPage /> },
