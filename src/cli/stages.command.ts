@@ -61,6 +61,8 @@ export function registerStages(program: Command, ctx: () => Promise<CliContext>)
           `Momentum: ${m.activityPrevious} → ${m.activityRecent} touches of their own in ${m.windowDays}-day windows (${m.activity ?? 'no signal'}); ${pa} (${m.pAlive ?? 'no signal'})`,
           ...r.lines,
         ];
+        if (r.lov) lines.push(...r.lov.lines);
+        if (r.history) lines.push(`Month by month (${r.history.months[0]} to ${r.history.months.at(-1)}; 0 Introduction … 4 Co-creation, - not yet seen): ${r.history.stages}`);
         if (r.note) lines.push(`note: ${r.note}`);
         c.out.write(`${lines.join('\n')}\n`);
       }),

@@ -211,6 +211,10 @@ export const CustomerStageReply = z
       })
       .nullable()
       .describe('Lifetime Opportunity Value = CLV + contributions + opportunity, each part explained (null before a run computed it)'),
+    history: z
+      .object({ months: z.array(z.string()), stages: z.string().describe('one character a month-end: 0 Introduction … 4 Co-creation, - not yet seen') })
+      .nullable()
+      .describe('where the customer stood at each month-end of the latest stage history'),
   })
   .meta({ id: 'CustomerStage' });
 
@@ -260,7 +264,14 @@ function lovOf(
 export async function customerStageOf(store: Store, userId: string, now = Date.now()): Promise<z.infer<typeof CustomerStageReply>> {
   const c = await repo.customerByUserId(store.db, userId);
   if (!c) throw notFound(`customer ${userId}`);
-  const [force, stored, run, value] = await Promise.all([rulesInForce(store.db), repo.customerStage(store.db, c.id), latestRun(store), repo.customerValueOf(store.db, c.id)]);
+  const [force, stored, run, value, months, h] = await Promise.all([
+    rulesInForce(store.db),
+    repo.customerStage(store.db, c.id),
+    latestRun(store),
+    repo.customerValueOf(store.db, c.id),
+    historyMonthsStored(store),
+    historyOf(store.db, c.id),
+  ]);
   const asOf = run ? Date.parse(run.report.asOf) : (await stagesAsOf(store, now)).asOf;
   const plan = featurePlan(force.rules, asOf);
   const list = { ids: Float64Array.of(c.id), firstSeen: Float64Array.of(c.first_seen ?? Number.POSITIVE_INFINITY), positionOf: (id: number) => (id === c.id ? 0 : -1) };
@@ -303,6 +314,7 @@ export async function customerStageOf(store: Store, userId: string, now = Date.n
     },
     note,
     lov: lovOf(stored, run, f, value?.segment ?? null, force.rules.stages.map((x) => x.name)),
+    history: h && months && h.history.length === months.length ? { months, stages: h.history } : null,
   };
 }
 

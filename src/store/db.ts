@@ -274,7 +274,9 @@ export async function migrate(store: Store, options: { to?: string } = {}): Prom
     store.dialect === 'postgres'
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db)).rows[0]?.schema
       : undefined;
-  const migrator = new Migrator({ db: store.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  // Migrations are independent of one another: one that lands after a later-numbered one (work
+  // merged in another order) still applies, instead of refusing to open the database.
+  const migrator = new Migrator({ db: store.db, provider, allowUnorderedMigrations: true, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = options.to === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(options.to);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

@@ -3,6 +3,7 @@ import type { CustomerStage, ExplainedCondition } from '../../api/types.js';
 import { Badge, ErrorPanel, Loading, Panel } from '../../components/ui.js';
 import { formatDateTime, formatMoney } from '../../lib/format.js';
 import { useApi, useValueCurrency } from '../../lib/hooks.js';
+import { HistoryStrip } from '../relationships/HistoryPanels.js';
 
 const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(2));
 
@@ -67,6 +68,11 @@ function Body({ s }: { s: CustomerStage }) {
             ))}
         </ul>
       </details>
+      {s.history && (
+        <p className="muted" data-testid="customer-history">
+          Month by month ({s.history.months[0]} to {s.history.months.at(-1)}): <HistoryStrip history={s.history.stages} months={s.history.months} />
+        </p>
+      )}
       <p data-testid="customer-stage-next">{e.next ? `For ${e.next.name}: ${e.next.need}.` : 'At the top of the ladder.'}</p>
       {s.lov && (
         <div className="stack" data-testid="customer-lov">
