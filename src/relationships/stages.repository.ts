@@ -277,6 +277,18 @@ export async function stageTotals(db: Conn): Promise<{ stage: number; momentum: 
   return r.map((x) => ({ stage: Number(x.stage), momentum: String(x.momentum), customers: Number(x.customers), valued: Number(x.valued), clv: num(x.clv), contribution: num(x.contribution), opportunity: num(x.opportunity), lov: num(x.lov) }));
 }
 
+/** Customers, CLV, contributions, opportunity and LOV per micro-segment (null: not segmented). */
+export async function segmentTotals(db: Conn): Promise<{ segment: number | null; customers: number; clv: number | null; contribution: number | null; opportunity: number | null; lov: number | null }[]> {
+  const r = await db
+    .selectFrom('customer_stages as s')
+    .leftJoin('customer_values as v', 'v.customer_id', 's.customer_id')
+    .select((eb) => ['v.segment', eb.fn.countAll<number>().as('customers'), eb.fn.sum<number>('s.clv').as('clv'), eb.fn.sum<number>('s.contribution').as('contribution'), eb.fn.sum<number>('s.opportunity').as('opportunity'), eb.fn.sum<number>('s.lov').as('lov')])
+    .groupBy('v.segment')
+    .execute();
+  const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+  return r.map((x) => ({ segment: x.segment === null ? null : Number(x.segment), customers: Number(x.customers), clv: num(x.clv), contribution: num(x.contribution), opportunity: num(x.opportunity), lov: num(x.lov) }));
+}
+
 /** Customers with the largest opportunity of moving up (at a stage, if given). */
 export async function topOpportunities(
   db: Conn,

@@ -17,6 +17,7 @@ import { checkRules, MAX_RULES_BYTES } from './rules-file.js';
 import { replaceRules, rulesInForce } from './rules.js';
 import { STAGES_JOB, stagesAsOf, type StagesRunReport } from './stages.job.js';
 import * as repo from './stages.repository.js';
+import { latestClvRun } from '../value/runs.js';
 import { historyOf, latestHistoryMonths } from './history.repository.js';
 import { monthLabel } from '../models/stages/timeline.js';
 
@@ -62,6 +63,9 @@ export const StagesSummary = z
       }),
     ),
     lov: z.object({ horizonMonths: z.number(), historyRunId: z.number().nullable(), contributions: z.array(z.object({ group: z.string(), worth: z.number(), basis: z.string() })), notes: z.array(z.string()) }).nullable(),
+    segments: z
+      .array(z.object({ segment: z.number().nullable(), label: z.string(), customers: z.number(), clv: z.number().nullable(), contribution: z.number().nullable(), opportunity: z.number().nullable(), lov: z.number().nullable() }))
+      .describe('LOV and its parts per micro-segment of the latest customer-value run (null: customers it did not segment), largest LOV first'),
     momentum: z.record(z.string(), z.number()),
     notes: z.array(z.string()),
   })
@@ -69,7 +73,11 @@ export const StagesSummary = z
 
 /** The ladder: customers, momentum and value per stage, from the latest run. */
 export async function stagesSummary(store: Store): Promise<z.infer<typeof StagesSummary>> {
-  const [run, totals, accounts, force] = await Promise.all([latestRun(store), repo.stageTotals(store.db), repo.accountTotals(store.db), rulesInForce(store.db)]);
+  const [run, totals, accounts, force, bySegment, clvRun] = await Promise.all([latestRun(store), repo.stageTotals(store.db), repo.accountTotals(store.db), rulesInForce(store.db), repo.segmentTotals(store.db), latestClvRun(store)]);
+  const cards = clvRun && 'cards' in clvRun.report.segments ? clvRun.report.segments.cards : [];
+  const segments = bySegment
+    .map((x) => ({ ...x, label: x.segment === null ? 'not segmented (no purchase yet, or before a customer-value run)' : (cards.find((c) => c.id === x.segment)?.label ?? `segment ${x.segment}`) }))
+    .sort((a, b) => (b.lov ?? 0) - (a.lov ?? 0));
   const customers = totals.reduce((a, t) => a + t.customers, 0);
   const momentum: Record<string, number> = Object.fromEntries(MOMENTA.map((m) => [m, 0]));
   const stages = force.rules.stages.map((s, k) => {
@@ -108,6 +116,7 @@ export async function stagesSummary(store: Store): Promise<z.infer<typeof Stages
     customers,
     stages,
     momentum,
+    segments,
     lov: run?.report.lov ? { horizonMonths: run.report.lov.horizonMonths, historyRunId: run.report.lov.historyRunId, contributions: run.report.lov.contributions, notes: run.report.lov.notes } : null,
     notes,
   };

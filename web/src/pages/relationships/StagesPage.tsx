@@ -249,6 +249,49 @@ export function StagesPage() {
           {n}
         </p>
       ))}
+      {s.segments.some((x) => x.lov !== null) && (
+        <Panel title="Lifetime Opportunity Value by micro-segment" how="The same parts as the ladder, summed per micro-segment of the latest customer-value run: CLV, contributions and the opportunity of moving each customer up one stage.">
+          <details>
+            <summary>Show the {s.segments.length} segments</summary>
+            <div className="table-scroll">
+              <table className="table table-compact" data-testid="lov-segments">
+                <thead>
+                  <tr>
+                    <th scope="col">Segment</th>
+                    <th scope="col" className="num">
+                      Customers
+                    </th>
+                    <th scope="col" className="num">
+                      CLV
+                    </th>
+                    <th scope="col" className="num">
+                      Contributions
+                    </th>
+                    <th scope="col" className="num">
+                      Opportunity
+                    </th>
+                    <th scope="col" className="num">
+                      LOV
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {s.segments.map((x) => (
+                    <tr key={x.segment ?? 'none'}>
+                      <th scope="row">{x.label}</th>
+                      <td className="num">{formatInt(x.customers)}</td>
+                      <td className="num">{x.clv === null ? '–' : formatMoney(x.clv, currency)}</td>
+                      <td className="num">{x.contribution === null ? '–' : formatMoney(x.contribution, currency)}</td>
+                      <td className="num">{x.opportunity === null ? '–' : formatMoney(x.opportunity, currency)}</td>
+                      <td className="num">{x.lov === null ? '–' : formatMoney(x.lov, currency)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </details>
+        </Panel>
+      )}
       <HistoryPanels />
       {open && (
         <Panel title={`${s.stages.find((x) => x.key === open)?.name ?? open}: most valuable first`} how={s.stages.find((x) => x.key === open)?.description}>
