@@ -7,6 +7,7 @@ import { ABSENT, endOfMonth, historyMonths } from '../src/models/stages/timeline
 import { latestHistoryRun } from '../src/relationships/history.repository.js';
 import { runHistory } from '../src/relationships/history.job.js';
 import { runStages } from '../src/relationships/stages.job.js';
+import { stagesSummary } from '../src/relationships/stages.service.js';
 import { runClv } from '../src/value/value.job.js';
 import { DAY_MS } from '../src/models/time.js';
 import type { HistorySummary } from '../src/models/stages/history.js';
@@ -159,6 +160,12 @@ for (const d of DIALECTS) {
       const total = report.lov.totals.reduce((a, x) => a + x.lov, 0);
       const sum = rows.reduce((a, r) => a + Number(r.lov), 0);
       assert.ok(Math.abs(total - sum) < 1e-6 * Math.max(1, sum));
+      // The summary's totals per stage and per segment are the same sums.
+      const summary = await stagesSummary(t.store);
+      const byStage = summary.stages.reduce((a, x) => a + (x.lov ?? 0), 0);
+      const bySegment = summary.segments.reduce((a, x) => a + (x.lov ?? 0), 0);
+      assert.ok(Math.abs(byStage - sum) < 1e-6 * sum && Math.abs(bySegment - sum) < 1e-6 * sum, `${byStage} ${bySegment} ${sum}`);
+      assert.ok(summary.segments.length > 2);
       const referral = report.lov.contributions.find((c) => c.group === 'referrals')!;
       assert.match(referral.basis, /referred_by|referral brought/);
     });

@@ -101,7 +101,7 @@ export function candidateActions(s: ActionSignals): Action[] {
   if (s.momentum === 'cooling' && s.stage >= 2 && atRisk > 0) {
     add({
       kind: 'reach_out_cooling',
-      title: `Reach out: a ${names[s.stage]} relationship is cooling`,
+      title: `Reach out: ${/^[aeiou]/i.test(names[s.stage]!) ? 'an' : 'a'} ${names[s.stage]} relationship is cooling`,
       reasons: ['Their own activity or P(alive) fell against the window before.', `Value at risk: ${money(atRisk)}.`],
       value: atRisk,
       valueBasis: 'value at risk',
