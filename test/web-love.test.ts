@@ -79,7 +79,7 @@ describe('relationship history, LOV and actions in the web dashboard', { skip },
     assert.match(await first.innerText(), new RegExp(who.title.replace(/[()]/g, '.')));
     await first.getByRole('button', { name: 'Done' }).click();
     // One action per customer: their row leaves the open list.
-    await page.getByTestId('actions').getByRole('link', { name: who.customer.name ?? who.customer.email ?? who.customer.userId!, exact: true }).waitFor({ state: 'detached' });
+    await page.getByTestId('actions').locator(`a[href="/customers/${encodeURIComponent(who.customer.userId!)}"]`).waitFor({ state: 'detached' });
     const done = await listActions(t.store, { status: 'done', limit: 50, offset: 0 });
     assert.equal(done.items[0]!.id, who.id);
     const c = await t.store.db.selectFrom('customers').select('id').where('user_id', '=', who.customer.userId).executeTakeFirstOrThrow();
