@@ -11,6 +11,7 @@ import { registerImport } from './import.command.js';
 import { registerDemo } from './demo.command.js';
 import { registerClv } from './clv.command.js';
 import { registerStages } from './stages.command.js';
+import { registerAccounts } from './accounts.command.js';
 import { registerPanels } from './panels.command.js';
 import { registerVisits } from './visits.command.js';
 import { registerCoverage } from './coverage.command.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerBackup(program, ctx);
   registerClv(program, ctx);
   registerStages(program, ctx);
+  registerAccounts(program, ctx);
   registerPanels(program, ctx);
   registerVisits(program, ctx);
   registerCoverage(program, ctx);

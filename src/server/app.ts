@@ -37,6 +37,7 @@ import { stagesRoutes } from '../relationships/stages.routes.js';
 import { panelsRoutes } from '../relationships/panels.routes.js';
 import { visitsRoutes } from '../relationships/visits.routes.js';
 import { coverageRoutes } from '../relationships/coverage.routes.js';
+import { accountsRoutes } from '../relationships/accounts.routes.js';
 import { searchRunner, type SearchRunnerOptions } from '../search/search.pool.js';
 import { searchRoutes } from '../search/search.routes.js';
 import { startBackgroundIndexing } from '../search/background.js';
@@ -160,6 +161,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     ...panelsRoutes(ctx, writer),
     ...visitsRoutes(ctx, writer),
     ...coverageRoutes(ctx),
+    ...accountsRoutes(ctx),
     ...searchRoutes(ctx, searches),
     ...authRoutes(ctx, { secureCookies: https }),
   ];
