@@ -14,6 +14,8 @@ import { PanelsPage } from '../pages/relationships/PanelsPage.js';
 import { PanelPage } from '../pages/relationships/PanelPage.js';
 import { VisitsPage } from '../pages/relationships/VisitsPage.js';
 import { CoveragePage } from '../pages/relationships/CoveragePage.js';
+import { AccountsPage } from '../pages/relationships/AccountsPage.js';
+import { AccountPage } from '../pages/relationships/AccountPage.js';
 import { ImportPage } from '../pages/ImportPage.js';
 
 /**
@@ -71,6 +73,8 @@ export const CAPABILITIES: readonly Capability[] = [
     description: 'The LOVE ladder: where each relationship stands, which way it is moving, and the rules that say so; co-creation panels of reference customers; visits, calls and meetings; whether the most valuable customers are heard',
     routes: [
       { path: '/relationships', element: <StagesPage /> },
+      { path: '/relationships/accounts', element: <AccountsPage /> },
+      { path: '/relationships/accounts/:groupId', element: <AccountPage /> },
       { path: '/relationships/panels', element: <PanelsPage /> },
       { path: '/relationships/panels/:id', element: <PanelPage /> },
       { path: '/relationships/visits', element: <VisitsPage /> },

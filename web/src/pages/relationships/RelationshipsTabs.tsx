@@ -3,12 +3,13 @@ import { NavLink } from 'react-router';
 
 const TABS = [
   { to: '/relationships', label: 'LOVE ladder', end: true },
+  { to: '/relationships/accounts', label: 'Accounts', end: false },
   { to: '/relationships/panels', label: 'Panels', end: false },
   { to: '/relationships/visits', label: 'Visits', end: false },
   { to: '/relationships/coverage', label: 'Coverage', end: false },
 ] as const;
 
-/** The tab strip the Relationships pages share: the ladder, panels, visits and coverage. */
+/** The tab strip the Relationships pages share: the ladder, accounts, panels, visits and coverage. */
 export function RelationshipsTabs() {
   return (
     <nav className="tabs" aria-label="Relationships">
