@@ -132,6 +132,7 @@ for (const d of DIALECTS) {
         // A database as it was before: one runs table per job.
         const old = t.store;
         // (and before the migrations after 009)
+        await sql`delete from kysely_migration where name = '016_account_list'`.execute(old.db);
         await sql`drop table relationship_actions`.execute(old.db);
         await sql`delete from kysely_migration where name = '015_actions'`.execute(old.db);
         for (const table of ['panel_members', 'panels']) await sql`drop table ${sql.table(table)}`.execute(old.db);

@@ -11,6 +11,7 @@ import { registerImport } from './import.command.js';
 import { registerDemo } from './demo.command.js';
 import { registerClv } from './clv.command.js';
 import { registerStages } from './stages.command.js';
+import { registerAccounts } from './accounts.command.js';
 import { registerPanels } from './panels.command.js';
 import { registerActions } from './actions.command.js';
 import { registerVisits } from './visits.command.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerBackup(program, ctx);
   registerClv(program, ctx);
   registerStages(program, ctx);
+  registerAccounts(program, ctx);
   registerPanels(program, ctx);
   registerActions(program, ctx);
   registerVisits(program, ctx);

@@ -35,7 +35,7 @@ export function conditionLines(c: ExplainedCondition, depth = 0): string[] {
   return [`${pad}${c.met ? '✓' : '✗'} ${head}:`, ...c.parts.flatMap((p) => conditionLines(p, depth + 1))];
 }
 
-async function latestRun(store: Store): Promise<{ id: number; finishedAt: number; report: StagesRunReport } | undefined> {
+export async function latestRun(store: Store): Promise<{ id: number; finishedAt: number; report: StagesRunReport } | undefined> {
   const r = await lastOkRun(store.db, STAGES_JOB);
   if (!r) return undefined;
   const text = await runReport(store.db, r.id);

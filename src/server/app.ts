@@ -38,6 +38,7 @@ import { panelsRoutes } from '../relationships/panels.routes.js';
 import { actionsRoutes } from '../relationships/actions.routes.js';
 import { visitsRoutes } from '../relationships/visits.routes.js';
 import { coverageRoutes } from '../relationships/coverage.routes.js';
+import { accountsRoutes } from '../relationships/accounts.routes.js';
 import { searchRunner, type SearchRunnerOptions } from '../search/search.pool.js';
 import { searchRoutes } from '../search/search.routes.js';
 import { startBackgroundIndexing } from '../search/background.js';
@@ -162,6 +163,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     ...actionsRoutes(ctx, writer),
     ...visitsRoutes(ctx, writer),
     ...coverageRoutes(ctx),
+    ...accountsRoutes(ctx),
     ...searchRoutes(ctx, searches),
     ...authRoutes(ctx, { secureCookies: https }),
   ];

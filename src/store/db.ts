@@ -34,6 +34,7 @@ import { stageHistory } from './migrations/012_stage_history.js';
 import { visits } from './migrations/013_visits.js';
 import { panels } from './migrations/014_panels.js';
 import { actions } from './migrations/015_actions.js';
+import { accountList } from './migrations/016_account_list.js';
 import { sourceKey } from './source-key.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -262,6 +263,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '013_visits': visits(dialect),
     '014_panels': panels(dialect),
     '015_actions': actions(dialect),
+    '016_account_list': accountList(dialect),
   };
 }
 

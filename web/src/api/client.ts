@@ -1,4 +1,4 @@
-import type { ActionClosed, RelationshipActions, StageFlow, StageHistory, StageHistoryList, StageOpportunities, StagesSummary, StageCustomers, CustomerStage, StageRules, StageRulesCheck, ValueCurrency, DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage, MemberStatusReply, Panel, PanelCreate, PanelFeedback, PanelLaunch, PanelList, PanelMember, PanelMembers, PanelMemberStatus, PanelPatch, PanelPreview, PanelFilters, CoverageReport, Visit, VisitChange, VisitInput, VisitPage } from './types.js';
+import type { ActionClosed, RelationshipActions, StageFlow, StageHistory, StageHistoryList, StageOpportunities, StagesSummary, StageCustomers, CustomerStage, StageRules, StageRulesCheck, ValueCurrency, DateOrder, ImportKind, ImportPreview, ImportResult, BulkAccept, RemovedTags, TagChange, UndoResult, ClvSummary, Customer360, CustomerPage, CustomerSort, DefectLedger, Overview, RankedPage, ReviewQueue, SearchFilterChoices, SearchPage, SessionUser, SortOrder, TagSet, ThemeBoard, ThemeDetail, TimelineKind, TimelinePage, MemberStatusReply, Panel, PanelCreate, PanelFeedback, PanelLaunch, PanelList, PanelMember, PanelMembers, PanelMemberStatus, PanelPatch, PanelPreview, PanelFilters, CoverageReport, Visit, VisitChange, VisitInput, VisitPage, Account, AccountList } from './types.js';
 
 /** A failed API call, carrying the server's stable error code (`{error:{code,message}}`). */
 export class ApiError extends Error {
@@ -191,6 +191,9 @@ export const api = {
     request<VisitPage>(`/api/visits${query({ customer: p.customer, status: p.status, order: p.order, limit: p.limit ?? 50, cursor: p.cursor })}`, { signal }),
   customerVisits: (userId: string, p: { limit?: number; cursor?: string | null | undefined }, signal?: AbortSignal) =>
     request<VisitPage>(`/api/customers/${encodeURIComponent(userId)}/visits${query({ limit: p.limit ?? 20, cursor: p.cursor })}`, { signal }),
+  accounts: (p: { q?: string | undefined; limit?: number; cursor?: string | null | undefined }, signal?: AbortSignal) => request<AccountList>(`/api/accounts${query({ q: p.q, limit: p.limit, cursor: p.cursor })}`, { signal }),
+  account: (groupId: string, p: { limit?: number; cursor?: string | null | undefined } = {}, signal?: AbortSignal) =>
+    request<Account>(`/api/accounts/${encodeURIComponent(groupId)}${query({ limit: p.limit, cursor: p.cursor })}`, { signal }),
   coverage: (p: { top?: number | undefined; days?: number | undefined }, signal?: AbortSignal) => request<CoverageReport>(`/api/coverage${query({ top: p.top, days: p.days })}`, { signal }),
   logVisit: (body: VisitInput) => request<Visit>('/api/visits', send('POST', body)),
   updateVisit: (id: number, change: VisitChange) => request<Visit>(`/api/visits/${id}`, send('PATCH', change)),

@@ -36,6 +36,7 @@ import type {
   PanelPreview as PanelPreviewSchema,
 } from '../../../src/relationships/panels.service.js';
 import type { CoverageReport as CoverageReportSchema } from '../../../src/relationships/coverage.service.js';
+import type { AccountList as AccountListSchema, AccountReply as AccountReplySchema } from '../../../src/relationships/accounts.service.js';
 import type { Visit as VisitSchema, VisitBody as VisitBodySchema, VisitPage as VisitPageSchema, VisitPatch as VisitPatchSchema } from '../../../src/relationships/visits.service.js';
 import type { StageExplanation as StageExplanationType, ExplainedCondition as ExplainedConditionType } from '../../../src/models/stages/engine.js';
 
@@ -165,6 +166,10 @@ export function feedbackDetails(d: Record<string, unknown>): FeedbackDetails {
 export type StagesSummary = z.infer<typeof StagesSummarySchema>;
 export type CustomerStage = z.infer<typeof CustomerStageSchema>;
 export type AccountStage = z.infer<typeof AccountStageSchema>;
+export type AccountList = z.infer<typeof AccountListSchema>;
+export type AccountSummary = AccountList['items'][number];
+export type Account = z.infer<typeof AccountReplySchema>;
+export type AccountPerson = Account['people'][number];
 export type StageRules = z.infer<typeof RulesReplySchema>;
 export type StageRulesCheck = z.infer<typeof RulesCheckSchema>;
 export type StageCustomers = z.infer<typeof StageCustomersSchema>;

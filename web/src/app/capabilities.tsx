@@ -15,6 +15,8 @@ import { ActionsPage } from '../pages/relationships/ActionsPage.js';
 import { PanelPage } from '../pages/relationships/PanelPage.js';
 import { VisitsPage } from '../pages/relationships/VisitsPage.js';
 import { CoveragePage } from '../pages/relationships/CoveragePage.js';
+import { AccountsPage } from '../pages/relationships/AccountsPage.js';
+import { AccountPage } from '../pages/relationships/AccountPage.js';
 import { ImportPage } from '../pages/ImportPage.js';
 
 /**
@@ -73,6 +75,8 @@ export const CAPABILITIES: readonly Capability[] = [
     routes: [
       { path: '/relationships', element: <StagesPage /> },
       { path: '/relationships/actions', element: <ActionsPage /> },
+      { path: '/relationships/accounts', element: <AccountsPage /> },
+      { path: '/relationships/accounts/:groupId', element: <AccountPage /> },
       { path: '/relationships/panels', element: <PanelsPage /> },
       { path: '/relationships/panels/:id', element: <PanelPage /> },
       { path: '/relationships/visits', element: <VisitsPage /> },

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { StagePanel } from './StagePanel.js';
 import { VisitsPanel } from './VisitsPanel.js';
+import { accountPath } from '../relationships/AccountsPage.js';
 import { ApiError, api } from '../../api/client.js';
 import { DIRECTIONS, type Customer360, type CustomerValue, type Direction } from '../../api/types.js';
 import { AXIS_STYLE, Chart, DIRECTION_COLORS, xTitle, yTitleTop, type ChartOption } from '../../components/Chart.js';
@@ -93,10 +94,10 @@ function CustomerBody({ c }: { c: Customer360 }) {
               <code>{c.userId}</code>
             </span>
             {c.accounts.map((a) => (
-              <span key={a.groupId} className="chip" title={`Account ${a.groupId}`}>
+              <Link key={a.groupId} to={accountPath(a.groupId)} className="chip" title={`Account ${a.groupId}: its stage, value and people`}>
                 <Icon name="building" size={13} />
                 {a.name ?? a.groupId}
-              </span>
+              </Link>
             ))}
           </div>
           <dl className="profile-dates">
@@ -232,13 +233,17 @@ function CustomerBody({ c }: { c: Customer360 }) {
             )}
           </Panel>
           {c.accounts.length > 0 && (
-            <Panel title={c.accounts.length === 1 ? 'Account' : 'Accounts'} how="Companies or teams this customer belongs to, from Segment group calls.">
+            <Panel title={c.accounts.length === 1 ? 'Account' : 'Accounts'} how="Companies or teams this customer belongs to, from Segment group calls. Open one for its LOVE stage from its people, its value and its people.">
               <ul className="account-list">
                 {c.accounts.map((a) => (
                   <li key={a.groupId}>
                     <div className="account-name">
                       <Icon name="building" size={15} />
-                      <strong>{a.name ?? a.groupId}</strong>
+                      <strong>
+                        <Link to={accountPath(a.groupId)} data-testid="customer-account-link">
+                          {a.name ?? a.groupId}
+                        </Link>
+                      </strong>
                       <code>{a.groupId}</code>
                     </div>
                     {Object.keys(a.traits).length > 0 && (

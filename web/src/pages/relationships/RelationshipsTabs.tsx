@@ -4,12 +4,13 @@ import { NavLink } from 'react-router';
 const TABS = [
   { to: '/relationships', label: 'LOVE ladder', end: true },
   { to: '/relationships/actions', label: 'Actions', end: false },
+  { to: '/relationships/accounts', label: 'Accounts', end: false },
   { to: '/relationships/panels', label: 'Panels', end: false },
   { to: '/relationships/visits', label: 'Visits', end: false },
   { to: '/relationships/coverage', label: 'Coverage', end: false },
 ] as const;
 
-/** The tab strip the Relationships pages share: the ladder, actions, panels, visits and coverage. */
+/** The tab strip the Relationships pages share: the ladder, actions, accounts, panels, visits and coverage. */
 export function RelationshipsTabs() {
   return (
     <nav className="tabs" aria-label="Relationships">
