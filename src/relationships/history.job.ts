@@ -25,7 +25,7 @@ import type { Conn, Store } from '../store/db.js';
 import { gatherTimeline, readRows, type RowSink } from './features.js';
 import { customerSegments, customersWithRowsAfter, eachHistory, firstSeenOf, latestHistoryRun, replaceHistories, saveHistoryRun, updateHistories } from './history.repository.js';
 import { newestIds } from './refs.repository.js';
-import { rulesInForce } from './rules.js';
+import { rulesInForce, sameRules } from './rules.js';
 import { stagesAsOf } from './stages.job.js';
 import { idRange, listCustomers, NONE, positions, type CustomerList } from './stages.repository.js';
 
@@ -151,7 +151,7 @@ async function compute(ctx: JobContext, options: HistoryRunOptions, runId: numbe
   if (options.full) why = 'asked for a full run';
   else if (stored && before) {
     if (stored.first_month !== months[0] || stored.months !== K) why = 'the months moved';
-    else if (stored.rules_source !== force.source) why = 'the rules changed';
+    else if (!sameRules(stored.rules_source, rules)) why = 'the rules changed';
     else {
       const c = await customersWithRowsAfter(store, before, INCREMENTAL_LIMIT);
       if (c.length > INCREMENTAL_LIMIT) why = `more than ${INCREMENTAL_LIMIT.toLocaleString('en')} customers have new rows`;

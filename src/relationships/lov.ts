@@ -11,6 +11,7 @@ import { STAGE_KEYS, type StageRules } from '../models/stages/rules.js';
 import { monthOfMs } from '../models/time.js';
 import type { Store } from '../store/db.js';
 import { latestHistoryRun } from './history.repository.js';
+import { sameRules } from './rules.js';
 import { recentClv, referredClv, type CustomerList } from './stages.repository.js';
 
 export interface LovReport {
@@ -36,7 +37,7 @@ export interface LovValues {
 }
 
 /** The worth of one event of each contribution group; referrals at the mean CLV of the customers referrals brought. */
-export async function contributionWorths(store: Store, rules: StageRules, asOf: number): Promise<LovReport['contributions']> {
+export async function contributionWorths(store: Store, rules: StageRules, asOf: number, recentMean?: () => { customers: number; mean: number | null }): Promise<LovReport['contributions']> {
   const out: LovReport['contributions'] = [];
   for (const c of rules.value.contributions) {
     if (c.worth !== 'referred_clv') {
@@ -48,7 +49,7 @@ export async function contributionWorths(store: Store, rules: StageRules, asOf: 
       out.push({ group: c.group, worth: referred.mean, basis: `the mean CLV of the ${referred.customers.toLocaleString('en-US')} valued customers a referral brought (a referred_by trait)` });
       continue;
     }
-    const recent = await recentClv(store, asOf - 365 * DAY_MS);
+    const recent = recentMean ? recentMean() : await recentClv(store, asOf - 365 * DAY_MS);
     out.push({
       group: c.group,
       worth: recent.mean ?? 0,
@@ -64,7 +65,6 @@ export async function contributionWorths(store: Store, rules: StageRules, asOf: 
 export async function computeLov(
   store: Store,
   rules: StageRules,
-  rulesSource: string,
   f: Features,
   list: CustomerList,
   stage: Uint8Array,
@@ -90,10 +90,22 @@ export async function computeLov(
   const history = await latestHistoryRun(store.db);
   let moves: HistorySummary['moves'] | null = null;
   if (!history) notes.push('No stage history yet (`rapport stages history`): opportunity needs the moves up it observes.');
-  else if (history.rules_source !== rulesSource) notes.push('The stage history was placed with other rules: opportunity waits for a history with the rules in force.');
+  else if (!sameRules(history.rules_source, rules)) notes.push('The stage history was placed with other rules: opportunity waits for a history with the rules in force.');
   else moves = (JSON.parse(history.summary) as HistorySummary).moves;
   const cells = opportunityCells({ stage, band, segment, clv, moves: moves?.cells ?? null, stages: STAGE_KEYS.length });
-  const worths = await contributionWorths(store, rules, asOf);
+  // The stand-in for referrals, from what is in memory: valued customers first seen in the last year.
+  const recentMean = (): { customers: number; mean: number | null } => {
+    let k = 0;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      if (!Number.isNaN(clv[i]!) && f.firstOf(i) >= asOf - 365 * DAY_MS) {
+        k++;
+        total += clv[i]!;
+      }
+    }
+    return { customers: k, mean: k > 0 ? total / k : null };
+  };
+  const worths = await contributionWorths(store, rules, asOf, recentMean);
   const slots = worths.map((w) => f.plan.slotOf(`events:${w.group}`, null));
   const out = {
     clv: new Float64Array(n),

@@ -45,3 +45,18 @@ export async function replaceRules(db: Conn, source: string, at: number, by: str
   const id = await saveRules(db, { source, name: rules.name, at, by });
   return { rules, source, version: id, savedAt: at, savedBy: by };
 }
+
+/** Whether a stored rules text places customers as `rules` do (comments and layout aside). */
+export function sameRules(source: string, rules: StageRules): boolean {
+  let parsed = parsedCache.get(source);
+  if (parsed === undefined) {
+    try {
+      parsed = JSON.stringify(parseRules(source));
+    } catch {
+      parsed = '';
+    }
+    parsedCache.set(source, parsed);
+  }
+  return parsed === JSON.stringify(rules);
+}
+const parsedCache = new Map<string, string>();

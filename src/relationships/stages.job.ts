@@ -182,7 +182,7 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
     perMomentum[m] += 1;
   }
   // Lifetime Opportunity Value: CLV, contributions and the opportunity of moving up.
-  const lov = await computeLov(store, rules, force.source, f, list, stage, values);
+  const lov = await computeLov(store, rules, f, list, stage, values);
   // Accounts: the highest stage held by at least min_people, or the most valuable person's.
   const clv = new Map<number, number>();
   for (const [id, v] of values) if (v !== null) clv.set(Number(id), Number(v));

@@ -210,7 +210,7 @@ export async function customerValues(store: Store): Promise<unknown[][]> {
 /** The mean CLV of valued customers a referral brought (a `referred_by` trait), and how many. */
 export async function referredClv(store: Store): Promise<{ customers: number; mean: number | null }> {
   const trait = store.dialect === 'postgres' ? "(c.traits::jsonb ->> 'referred_by')" : "json_extract(c.traits, '$.referred_by')";
-  const [r] = await rows(store, `select count(*), avg(v.clv) from customers c join customer_values v on v.customer_id = c.id where v.clv is not null and ${trait} is not null and ${trait} <> ''`, []);
+  const [r] = await rows(store, `select count(*), avg(v.clv) from customers c join customer_values v on v.customer_id = c.id where v.clv is not null and c.traits like '%referred_by%' and ${trait} is not null and ${trait} <> ''`, []);
   return { customers: Number(r?.[0] ?? 0), mean: r?.[1] === null || r?.[1] === undefined ? null : Number(r[1]) };
 }
 
