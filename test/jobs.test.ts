@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { migrate } from '../src/store/db.js';
 import { inlineJobs, threadJobs } from '../src/jobs/runner.js';
+import { serialQueue } from '../src/core/serial.js';
 import { startSchedule } from '../src/jobs/scheduler.js';
 import { IngestWriter } from '../src/ingest/writer/writer.js';
 import { countJob, failingJob, spinJob } from './support/count.job.js';
@@ -51,6 +52,47 @@ for (const d of DIALECTS) {
         );
         // The next run goes through.
         assert.equal((await jobs.run(countJob, { trigger: 'test' })).customers, 1);
+      } finally {
+        await t.cleanup();
+      }
+    });
+
+    it("writes in turns of the caller's write queue: the caller's writes wait there for the job's, and its thread stays free", { timeout: 60_000 }, async (c) => {
+      const skip = await d.skip();
+      if (skip) return c.skip(skip);
+      const t = await d.open();
+      try {
+        await seed(t, 2);
+        const serialWrite = serialQueue();
+        const jobs = threadJobs(t.store, { serialize: serialWrite });
+        // The caller's thread: a timer every 10 ms, and a write through its queue every 50 ms.
+        let last = performance.now();
+        let lag = 0;
+        const ticks = setInterval(() => {
+          const now = performance.now();
+          lag = Math.max(lag, now - last);
+          last = now;
+        }, 10);
+        const waits: Promise<number>[] = [];
+        let writing = true;
+        const writer = (async () => {
+          while (writing) {
+            const asked = performance.now();
+            waits.push(serialWrite(() => sql`update customers set updated_at = 2`.execute(t.store.db)).then(() => performance.now() - asked));
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        })();
+        try {
+          // The job holds a write transaction open for 1.5 s.
+          assert.equal((await jobs.run(countJob, { trigger: 'test', holdMs: 1500 })).customers, 2);
+        } finally {
+          writing = false;
+          await writer;
+          clearInterval(ticks);
+        }
+        const waited = await Promise.all(waits);
+        assert.ok(Math.max(...waited) > 1000, `a write waited for the job's (${Math.max(...waited).toFixed(0)} ms)`);
+        assert.ok(lag < 500, `the caller's thread was never held long (${lag.toFixed(0)} ms)`);
       } finally {
         await t.cleanup();
       }

@@ -31,7 +31,7 @@ export function authenticator(store: Store, clock: () => number, write?: Seriali
       if (!secret) throw unauthorized('Authorization header: expected "Bearer <key>" or Basic with the write key as user name');
       const cached = keyCache.get(secret);
       if (cached && cached.until > now) return cached.principal;
-      const p = await verifyKey(store.db, secret, now);
+      const p = await verifyKey(store.db, secret, now, write);
       if (!p) {
         failures?.failed(req.ip);
         throw unauthorized('the key is unknown or revoked');

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Conn } from '../store/db.js';
+import type { Serialize } from '../core/serial.js';
 import type { KeyScope } from '../core/vocabulary.js';
 import { scopesOf, type Principal } from '../http/principal.js';
 import { invalid, notFound } from '../core/errors.js';
@@ -35,10 +36,19 @@ export async function revokeKey(db: Conn, id: number, now: number): Promise<void
   if ((await repo.revokeKey(db, id, now)) === 0) throw notFound(`active key ${id}`);
 }
 
-/** Finds the active key behind a secret; records its use at most once a minute. */
-export async function verifyKey(db: Conn, secret: string, now: number): Promise<Principal | null> {
+/**
+ * Finds the active key behind a secret; records its use at most once a minute. With `write`
+ * (the server's write queue) the use is recorded in its turn, unawaited: a request does not
+ * wait for the writes ahead of it (a job's results), nor for SQLite's lock on the server's thread.
+ */
+export async function verifyKey(db: Conn, secret: string, now: number, write?: Serialize): Promise<Principal | null> {
   const row = await repo.activeKeyByHash(db, sha256(secret));
   if (!row) return null;
-  if (row.last_used_at === null || now - row.last_used_at > MINUTE_MS) await repo.touchKey(db, row.id, now);
+  if (row.last_used_at === null || now - row.last_used_at > MINUTE_MS) {
+    const touch = () => repo.touchKey(db, row.id, now);
+    // Best effort: a use not recorded (the server closing) is recorded at the next.
+    if (write) void write(touch).catch(() => undefined);
+    else await touch();
+  }
   return { kind: 'key', id: row.id, name: row.name, scopes: scopesOf(row.scope) };
 }

@@ -27,6 +27,14 @@ export interface Job<O, R> {
   readonly records?: { seen(store: Store): Promise<unknown> };
   /** How long a run may take on a thread before it is stopped (default: the runner's, 30 minutes). */
   readonly deadlineMs?: number;
+  /**
+   * On a thread over SQLite, `ctx.serialize` takes a turn of the server's write queue
+   * (runner.ts), so that the server's writes wait for the job's in that queue rather than for
+   * SQLite's lock on the server's thread. A job whose `serialize` wraps a long run of commits
+   * (an import) would hold the queue, and every tracking request with it, for its whole
+   * length: `'lock'` leaves its writes to meet the server's at the database instead.
+   */
+  readonly threadWrites?: 'queue' | 'lock';
 }
 
 /** What a job may use; the same on every thread. */
@@ -35,7 +43,8 @@ export interface JobContext {
   readonly now: () => number;
   /**
    * Runs the job's writes (its run record, the results) one at a time with the caller's other
-   * writes: the server passes its write queue, so that no write transaction is open around them.
+   * writes: the server passes its write queue, so that no write transaction is open around them
+   * (on a job's thread, a turn of that queue: runner.ts).
    */
   readonly serialize: Serialize;
 }

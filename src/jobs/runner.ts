@@ -15,9 +15,16 @@ import { failRunningAfter, insertRun, markRunFailed, newestRunId, runsAfter } fr
  * texts) and, on SQLite, of synchronous database work. Run on the server's own thread it stops
  * every request for as long (20 s for a listening run at 20,000 customers). `threadJobs` runs
  * each job on a worker thread with a database connection of its own, so the server keeps
- * answering on the other core; the job's writes take their turn with the server's at the
- * database (SQLite's lock with a busy timeout; PostgreSQL's own). `inlineJobs` runs them here,
- * for an in-memory database (which another connection cannot see) and for tests.
+ * answering on the other core. On SQLite the job's writes (`ctx.serialize`) take their turn
+ * on the server's write queue: the thread asks for a turn, writes on its own connection, and
+ * says when it is done. Otherwise a write of the server's would wait for the job's write lock
+ * inside SQLite's busy handler, which sleeps on the server's thread: a job writing a million
+ * rows for five seconds stopped every request for as long (/healthz took 4.9 s), and a write
+ * waiting past the busy timeout failed. In the queue, the server's writes wait their turn
+ * without holding its thread, and reads go on; a long write is made of several turns
+ * (store/table-swap.ts), so the writes waiting go between them. (PostgreSQL's lock waits hold
+ * no thread: there a job writes at once.) `inlineJobs` runs jobs here, for an in-memory
+ * database (which another connection cannot see) and for tests.
  *
  * Both run one job at a time, in the order asked: a split waits for a listening run and the
  * other way round, so that neither overwrites the themes model the other loaded.
@@ -43,9 +50,22 @@ export interface JobData {
   options: unknown;
   /** The caller's clock minus the system clock: the thread keeps the caller's time. */
   clockOffsetMs: number;
+  /** Whether the thread's writes take turns of the caller's write queue (`WriteTurn`). */
+  turns: boolean;
 }
 
 export type JobReply = { ok: true; result: unknown } | { ok: false; error: ThreadError };
+
+/**
+ * A job thread's write turns on the caller's write queue: `ask` a turn, then `done` when the
+ * writes of turn `id` are over (committed or failed). The caller answers an `ask` with
+ * `{ granted: id }` once the turn is the thread's.
+ */
+export type WriteTurn = { turn: 'ask' | 'done'; id: number };
+
+function isWriteTurn(m: unknown): m is WriteTurn {
+  return typeof m === 'object' && m !== null && 'turn' in m;
+}
 
 /** Jobs on the caller's thread, their writes through the caller's write queue. */
 export function inlineJobs(store: Store, options: { now?: () => number; serialize?: Serialize } = {}): JobRunner {
@@ -87,8 +107,10 @@ export function threadJobs(
         const seen = job.records ? JSON.stringify(await job.records.seen(store)) : null;
         try {
           const deadlineMs = job.deadlineMs ?? options.deadlineMs ?? DEFAULT_JOB_DEADLINE_MS;
-          const data: JobData = { target, job: { name: job.name, module: job.module }, options: o, clockOffsetMs: now() - Date.now() };
-          const thread = inThread(data, options.memoryMb, deadlineMs);
+          // PostgreSQL waits for its locks without holding the thread: its jobs write at once.
+          const serialize = target.kind === 'sqlite' && job.threadWrites !== 'lock' ? options.serialize : undefined;
+          const data: JobData = { target, job: { name: job.name, module: job.module }, options: o, clockOffsetMs: now() - Date.now(), turns: serialize !== undefined };
+          const thread = inThread(data, options.memoryMb, deadlineMs, serialize);
           running.add(thread);
           try {
             return (await thread.result) as R;
@@ -127,9 +149,32 @@ interface ThreadRun {
   stop(why: string): Promise<void>;
 }
 
-function inThread(data: JobData, memoryMb: number | undefined, deadlineMs: number): ThreadRun {
+function inThread(data: JobData, memoryMb: number | undefined, deadlineMs: number, serialize: Serialize | undefined): ThreadRun {
   const { script, eval: evaluated } = workerScript(import.meta.url, 'job.worker');
   const worker = new Worker(script, { eval: evaluated, workerData: data, ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}) });
+  // The thread's write turns on `serialize`: each ends when the thread says so, or when it ends.
+  const turns = new Map<number, () => void>();
+  let ended = false;
+  const endTurns = (): void => {
+    ended = true;
+    for (const end of turns.values()) end();
+    turns.clear();
+  };
+  const onTurn = (m: WriteTurn): void => {
+    if (m.turn === 'done') {
+      turns.get(m.id)?.();
+      turns.delete(m.id);
+      return;
+    }
+    void serialize!(
+      () =>
+        new Promise<void>((resolve) => {
+          if (ended) return resolve();
+          turns.set(m.id, resolve);
+          worker.postMessage({ granted: m.id });
+        }),
+    );
+  };
   let stopped: string | undefined;
   const stop = async (why: string): Promise<void> => {
     stopped ??= why;
@@ -142,11 +187,15 @@ function inThread(data: JobData, memoryMb: number | undefined, deadlineMs: numbe
   timer.unref();
   const result = new Promise((resolve, reject) => {
     let reply: JobReply | undefined;
-    worker.once('message', (m: JobReply) => (reply = m));
+    worker.on('message', (m: JobReply | WriteTurn) => {
+      if (isWriteTurn(m)) onTurn(m);
+      else reply = m;
+    });
     let died: Error | undefined;
     worker.once('error', (e: Error) => (died = e));
     worker.once('exit', (code) => {
       clearTimeout(timer);
+      endTurns();
       if (reply?.ok) resolve(reply.result);
       else if (reply) {
         reject(fromThreadError(reply.error));

@@ -192,11 +192,14 @@ async function compute(ctx: JobContext, options: HistoryRunOptions, runId: numbe
       timings: { readMs: Math.round(t1 - t0), placeMs: Math.round(t2 - t1), summaryMs: Math.round(t3 - t2), writeMs: Math.round(writeMs), totalMs: Math.round(performance.now() - t0) },
     });
     const t4 = performance.now();
-    await ctx.serialize(() =>
-      replaceHistories(store, { count: n, row: (i) => historyRow(runId, list.ids[i]!, res.stages, K, i, res.firstAt[i]!) }, async (db) => {
+    await replaceHistories(
+      store,
+      { count: n, row: (i) => historyRow(runId, list.ids[i]!, res.stages, K, i, res.firstAt[i]!) },
+      async (db) => {
         await saveRun(db, runId, asOf, months, force.source, summary, ctx.now());
         await markRunOk(db, runId, { finishedAt: ctx.now(), items: n, report: JSON.stringify(report(performance.now() - t4)) });
-      }),
+      },
+      ctx.serialize,
     );
     return report(performance.now() - t4);
   }

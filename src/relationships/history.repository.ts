@@ -2,6 +2,7 @@
  * The stage history's SQL: each customer's month-by-month stages, the runs' summaries, which
  * customers have rows newer than a run, and the stuck and fallen-back lists.
  */
+import type { Serialize } from '../core/serial.js';
 import type { Conn, Store } from '../store/db.js';
 import { refillTable } from '../store/table-swap.js';
 import type { StageHistoryRunsTable } from '../store/schema.js';
@@ -10,9 +11,9 @@ import { rows } from './stages.repository.js';
 export const HISTORY_COLUMNS = ['customer_id', 'run_id', 'first_month', 'history', 'stage', 'months_at_stage', 'peak'] as const;
 const SLICE = 250_000;
 
-/** Replaces every customer's history with a run's, committing `alongside` in the same transaction. */
-export async function replaceHistories(store: Store, customers: { count: number; row: (i: number) => readonly unknown[] }, alongside: (db: Conn) => Promise<void>): Promise<void> {
-  await refillTable(store, { table: 'customer_stage_history', columns: HISTORY_COLUMNS, ...customers, parent: { column: 'customer_id', table: 'customers', key: 'id' }, alongside });
+/** Replaces every customer's history with a run's, committing `alongside` with the swap, in turns of `serialize` (store/table-swap.ts). */
+export async function replaceHistories(store: Store, customers: { count: number; row: (i: number) => readonly unknown[] }, alongside: (db: Conn) => Promise<void>, serialize: Serialize): Promise<void> {
+  await refillTable(store, { table: 'customer_stage_history', columns: HISTORY_COLUMNS, ...customers, parent: { column: 'customer_id', table: 'customers', key: 'id' }, alongside }, serialize);
 }
 
 /** Replaces the histories of some customers (an incremental run), in the caller's transaction. */

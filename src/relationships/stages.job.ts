@@ -11,7 +11,8 @@
  *     customer-value run with P(alive) one window before its as-of day;
  *  4. accounts take the highest stage held by at least `min_people` of their people, or their
  *     most valuable person's, whichever is higher;
- *  5. the placements replace the previous run's in one transaction with the run's record.
+ *  5. the placements replace the previous run's, swapped in with the run's record (in turns of
+ *     the write queue: store/table-swap.ts).
  *
  * It runs from `rapport stages run`, `POST /api/stages/run`, after the demo is loaded, and on
  * the server's schedule once new data have settled.
@@ -248,32 +249,31 @@ async function compute(ctx: JobContext, options: StagesRunOptions, runId: number
   const row: unknown[] = new Array(14);
   const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
   const t3 = performance.now();
-  await ctx.serialize(() =>
-    replaceStages(
-      store,
-      {
-        count: n,
-        row: (i) => {
-          row[0] = list.ids[i];
-          row[1] = runId;
-          row[2] = stage[i];
-          row[3] = met[i];
-          row[4] = MOMENTA[momentum[i]!];
-          row[5] = f.recentOf(i);
-          row[6] = f.previousOf(i);
-          row[7] = Number.isNaN(pThen[i]!) ? null : pThen[i];
-          row[8] = lov.clv[i];
-          row[9] = lov.contribution[i];
-          row[10] = orNull(lov.opportunity[i]!);
-          row[11] = orNull(lov.low[i]!);
-          row[12] = orNull(lov.high[i]!);
-          row[13] = lov.lov[i];
-          return row;
-        },
+  await replaceStages(
+    store,
+    {
+      count: n,
+      row: (i) => {
+        row[0] = list.ids[i];
+        row[1] = runId;
+        row[2] = stage[i];
+        row[3] = met[i];
+        row[4] = MOMENTA[momentum[i]!];
+        row[5] = f.recentOf(i);
+        row[6] = f.previousOf(i);
+        row[7] = Number.isNaN(pThen[i]!) ? null : pThen[i];
+        row[8] = lov.clv[i];
+        row[9] = lov.contribution[i];
+        row[10] = orNull(lov.opportunity[i]!);
+        row[11] = orNull(lov.low[i]!);
+        row[12] = orNull(lov.high[i]!);
+        row[13] = lov.lov[i];
+        return row;
       },
-      { count: accounts.length, row: (i) => accounts[i]! },
-      (db) => markRunOk(db, runId, { finishedAt: ctx.now(), items: n, report: JSON.stringify(report(performance.now() - t3)) }),
-    ),
+    },
+    { count: accounts.length, row: (i) => accounts[i]! },
+    (db) => markRunOk(db, runId, { finishedAt: ctx.now(), items: n, report: JSON.stringify(report(performance.now() - t3)) }),
+    ctx.serialize,
   );
   return report(performance.now() - t3);
 }

@@ -8,6 +8,7 @@
  * the database (CASE expressions), so that only numbers travel.
  */
 import { sql, type RawBuilder } from 'kysely';
+import type { Serialize } from '../core/serial.js';
 import type { Conn, Store } from '../store/db.js';
 import { refillTable } from '../store/table-swap.js';
 import type { AccountStagesTable, CustomerStagesTable } from '../store/schema.js';
@@ -223,15 +224,19 @@ export async function recentClv(store: Store, since: number): Promise<{ customer
 export const CUSTOMER_STAGE_COLUMNS = ['customer_id', 'run_id', 'stage', 'met', 'momentum', 'activity_recent', 'activity_previous', 'p_alive_then', 'clv', 'contribution', 'opportunity', 'opportunity_low', 'opportunity_high', 'lov'] as const;
 export const ACCOUNT_STAGE_COLUMNS = ['account_id', 'run_id', 'stage', 'people', 'holders', 'basis', 'lead_customer_id', 'lov', 'opportunity'] as const;
 
-/** Replaces every placement (customers, then accounts) with the run's, committing `alongside` with the customers'. */
+/**
+ * Replaces every placement (accounts, then customers) with the run's, committing `alongside`
+ * with the customers', in turns of `serialize` (store/table-swap.ts).
+ */
 export async function replaceStages(
   store: Store,
   customers: { count: number; row: (i: number) => readonly unknown[] },
   accounts: { count: number; row: (i: number) => readonly unknown[] },
   alongside: (db: Conn) => Promise<void>,
+  serialize: Serialize,
 ): Promise<void> {
-  await refillTable(store, { table: 'account_stages', columns: ACCOUNT_STAGE_COLUMNS, ...accounts, parent: { column: 'account_id', table: 'accounts', key: 'id' } });
-  await refillTable(store, { table: 'customer_stages', columns: CUSTOMER_STAGE_COLUMNS, ...customers, parent: { column: 'customer_id', table: 'customers', key: 'id' }, alongside });
+  await refillTable(store, { table: 'account_stages', columns: ACCOUNT_STAGE_COLUMNS, ...accounts, parent: { column: 'account_id', table: 'accounts', key: 'id' } }, serialize);
+  await refillTable(store, { table: 'customer_stages', columns: CUSTOMER_STAGE_COLUMNS, ...customers, parent: { column: 'customer_id', table: 'customers', key: 'id' }, alongside }, serialize);
 }
 
 /** The newest saved rules (the team's), or undefined when the default is in force. */

@@ -11,6 +11,7 @@ const GroupIdParams = z.object({ groupId: z.string().min(1).max(512) });
 const HistoryRunResult = z
   .object({ runId: z.number(), asOf: z.string(), months: z.object({ first: z.string(), last: z.string(), count: z.number() }), mode: z.enum(['full', 'incremental']), why: z.string(), customers: z.number(), read: z.number(), seconds: z.number() })
   .meta({ id: 'StageHistoryRunResult' });
+const HistoryRunBody = z.object({ full: z.boolean().default(false).describe('read every customer again even when only some have new rows (as `rapport stages history --full`)') }).meta({ id: 'StageHistoryRunBody' });
 const RunResult = z.object({ runId: z.number(), asOf: z.string(), customers: z.number(), stages: z.array(z.object({ key: z.string(), name: z.string(), customers: z.number() })), seconds: z.number() }).meta({ id: 'StagesRunResult' });
 
 /** Relationships: the LOVE ladder, a customer's or an account's stage explained, the rules, a run on demand. */
@@ -142,9 +143,10 @@ export function stagesRoutes(ctx: HttpContext): RouteDef<unknown, unknown, unkno
       summary: 'Recompute the monthly stage history now (incremental when only some customers have new rows; it also runs after new data)',
       tags: ['Relationships'],
       auth: 'admin',
+      body: HistoryRunBody,
       response: HistoryRunResult,
-      handler: async () => {
-        const { runId, report } = await ctx.jobs.run(historyJob, { trigger: 'api' });
+      handler: async ({ body }) => {
+        const { runId, report } = await ctx.jobs.run(historyJob, { trigger: 'api', ...(body.full ? { full: true } : {}) });
         return { runId, asOf: report.asOf, months: report.months, mode: report.mode, why: report.why, customers: report.customers, read: report.read, seconds: report.timings.totalMs / 1000 };
       },
     }),

@@ -89,7 +89,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     store,
     clock,
     serialWrite,
-    jobs: opts.jobThreads ? threadJobs(store, { now: clock, memoryMb: opts.jobMemoryMb, deadlineMs: opts.jobDeadlineMs }) : inlineJobs(store, { now: clock, serialize: serialWrite }),
+    jobs: opts.jobThreads ? threadJobs(store, { now: clock, serialize: serialWrite, memoryMb: opts.jobMemoryMb, deadlineMs: opts.jobDeadlineMs }) : inlineJobs(store, { now: clock, serialize: serialWrite }),
   };
   const app = Fastify({
     logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false,

@@ -8,7 +8,7 @@ import { markRunOk } from '../../src/jobs/runs.repository.js';
  * A job as a capability would add one: a file of its own with its definition. It counts the
  * stored customers and records its run; `fail` makes it fail after recording its start.
  */
-export const countJob = defineJob<{ trigger: string; fail?: boolean; die?: 'before' | 'during'; spin?: boolean }, { runId: number; customers: number; thread: boolean }>({
+export const countJob = defineJob<{ trigger: string; fail?: boolean; die?: 'before' | 'during'; spin?: boolean; holdMs?: number }, { runId: number; customers: number; thread: boolean }>({
   name: 'count-customers',
   module: import.meta.url,
   run: async (ctx, options) => {
@@ -21,6 +21,15 @@ export const countJob = defineJob<{ trigger: string; fail?: boolean; die?: 'befo
       if (options.fail) throw new RapportError('invalid_input', 'asked to fail');
       const r = await sql<{ n: number }>`select count(*) as n from customers`.execute(ctx.store.db);
       const customers = Number(r.rows[0]?.n ?? 0);
+      // `holdMs`: a long write (a million results replacing the last run's), holding the write lock.
+      if (options.holdMs) {
+        await ctx.serialize(() =>
+          ctx.store.db.transaction().execute(async (trx) => {
+            await sql`update customers set updated_at = 1`.execute(trx);
+            await new Promise((r) => setTimeout(r, options.holdMs));
+          }),
+        );
+      }
       await ctx.serialize(() => markRunOk(ctx.store.db, id, { finishedAt: ctx.now(), items: customers, report: JSON.stringify({ customers }) }));
       return customers;
     });
