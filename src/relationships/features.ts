@@ -109,6 +109,15 @@ async function splitInteractions(store: Store, o: { customerId?: number; paralle
   return { theirs: [lo, split], ours: [split, hi + 1] };
 }
 
+/** Hands rows to a timeline, decoded as the repository codes them (orders in cents, sentiment in ten-thousandths). */
+export function timelineSink(t: Timeline): RowSink {
+  return {
+    interaction: (i, at, direction, groups) => t.addInteraction(i, at, direction, groups),
+    order: (i, at, cents) => t.addOrder(i, at, cents),
+    feedback: (i, at, kinds, rating, label, sentiment) => t.addFeedback(i, at, kinds, rating === NONE ? Number.NaN : rating / 100, label, sentiment === NONE ? Number.NaN : sentiment),
+  };
+}
+
 /** Collects every customer's rows into a timeline of `months` (models/stages/timeline.ts), on two threads for a large SQLite file. */
 export async function gatherTimeline(store: Store, plan: FeaturePlan, rules: StageRules, list: CustomerList, timeline: Timeline, o: { parallelAbove?: number } = {}): Promise<number> {
   list.firstSeen.forEach((t, i) => {
@@ -122,11 +131,7 @@ export async function gatherTimeline(store: Store, plan: FeaturePlan, rules: Sta
     plan,
     rules,
     list,
-    {
-      interaction: (i, at, direction, groups) => timeline.addInteraction(i, at, direction, groups),
-      order: (i, at, cents) => timeline.addOrder(i, at, cents),
-      feedback: (i, at, kinds, rating, label, sentiment) => timeline.addFeedback(i, at, kinds, rating === NONE ? Number.NaN : rating / 100, label, sentiment === NONE ? Number.NaN : sentiment),
-    },
+    timelineSink(timeline),
     split ? { range: split.ours } : {},
   );
   if (elsewhere) timeline.appendInteractions(await elsewhere);

@@ -22,12 +22,12 @@ import { customerHistory, summarizeHistory, type HistorySummary } from '../model
 import { ABSENT, historyMonths, monthLabel, Timeline } from '../models/stages/timeline.js';
 import { monthOfMs } from '../models/time.js';
 import type { Conn, Store } from '../store/db.js';
-import { gatherTimeline, readRows, type RowSink } from './features.js';
+import { gatherTimeline, readRows, timelineSink } from './features.js';
 import { customerSegments, customersWithRowsAfter, eachHistory, firstSeenOf, latestHistoryRun, replaceHistories, saveHistoryRun, updateHistories } from './history.repository.js';
 import { newestIds } from './refs.repository.js';
 import { rulesInForce, sameRules } from './rules.js';
 import { stagesAsOf } from './stages.job.js';
-import { idRange, listCustomers, NONE, positions, type CustomerList } from './stages.repository.js';
+import { idRange, listCustomers, positions, type CustomerList } from './stages.repository.js';
 
 export const HISTORY_JOB = 'stage-history';
 /** Customers with new rows above which a run reads everyone again. */
@@ -105,15 +105,6 @@ async function doRun(ctx: JobContext, options: HistoryRunOptions): Promise<Histo
   const seen = await newestIds(ctx.store.db);
   const { runId, result } = await recordRun(ctx, { job: HISTORY_JOB, trigger: options.trigger, failedReport: () => ({ seen }) }, (runId) => compute(ctx, options, runId, seen));
   return { runId, report: result };
-}
-
-/** Hands rows to a timeline, decoded as the repository codes them. */
-function timelineSink(t: Timeline): RowSink {
-  return {
-    interaction: (i, at, direction, groups) => t.addInteraction(i, at, direction, groups),
-    order: (i, at, cents) => t.addOrder(i, at, cents),
-    feedback: (i, at, kinds, rating, label, sentiment) => t.addFeedback(i, at, kinds, rating === NONE ? Number.NaN : rating / 100, label, sentiment === NONE ? Number.NaN : sentiment),
-  };
 }
 
 const DIGITS = '01234';
